@@ -1,0 +1,227 @@
+//! Parsed names: once a value is one of these types, it is valid.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// Why a name was refused. The variants are stable: the server maps them to
+/// error codes and translated messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the value is empty")]
+    Empty,
+    #[error("the value is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("the value contains control characters")]
+    ControlCharacters,
+    #[error("a class name starts with a grade from 1 to 11, then a letter or word: «5А», «10 Физмат»")]
+    BadClassName,
+    #[error("a login is 3–64 letters, digits or . _ - @")]
+    BadLogin,
+}
+
+const NAME_MAX: usize = 100;
+const CLASS_LABEL_MAX: usize = 15;
+
+fn clean(raw: &str, max: usize) -> Result<String, NameError> {
+    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if collapsed.chars().any(char::is_control) {
+        return Err(NameError::ControlCharacters);
+    }
+    if collapsed.chars().count() > max {
+        return Err(NameError::TooLong { max });
+    }
+    Ok(collapsed)
+}
+
+/// A person's name as Russian schools write it: last name, first name and an
+/// optional patronymic ("middle name").
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct PersonName {
+    last: String,
+    first: String,
+    middle: Option<String>,
+}
+
+impl PersonName {
+    pub fn parse(last: &str, first: &str, middle: Option<&str>) -> Result<Self, NameError> {
+        let middle = match middle.map(str::trim) {
+            None | Some("") => None,
+            Some(m) => Some(clean(m, NAME_MAX)?),
+        };
+        Ok(PersonName {
+            last: clean(last, NAME_MAX)?,
+            first: clean(first, NAME_MAX)?,
+            middle,
+        })
+    }
+
+    pub fn last(&self) -> &str {
+        &self.last
+    }
+
+    pub fn first(&self) -> &str {
+        &self.first
+    }
+
+    pub fn middle(&self) -> Option<&str> {
+        self.middle.as_deref()
+    }
+
+    /// What a search for this person matches against: the full name and the
+    /// login, lower-cased, with «ё» read as «е» the way people type it.
+    pub fn search_key(&self, login: Option<&str>) -> String {
+        search_text(&format!("{self} {}", login.unwrap_or_default()))
+    }
+}
+
+/// Normalises search input the same way as [`PersonName::search_key`].
+pub fn search_text(raw: &str) -> String {
+    raw.trim().to_lowercase().replace('ё', "е")
+}
+
+/// "Иванова Мария Петровна" — the order Russian rosters use.
+impl fmt::Display for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.last, self.first)?;
+        if let Some(m) = &self.middle {
+            write!(f, " {m}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A class ("5А", "10 Физмат"): a grade from 1 to 11 plus a letter or a word of up
+/// to 15 characters. A single letter is upper-cased and written without a space,
+/// so "5 а", "5а" and "5А" are one class.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClassName {
+    grade: u8,
+    label: String,
+}
+
+impl ClassName {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let raw = clean(raw, 2 + 1 + CLASS_LABEL_MAX)?;
+        let digits: String = raw.chars().take_while(char::is_ascii_digit).collect();
+        let grade: u8 = digits.parse().map_err(|_| NameError::BadClassName)?;
+        if !(1..=11).contains(&grade) {
+            return Err(NameError::BadClassName);
+        }
+        let label = raw[digits.len()..].trim_start_matches([' ', '-']).trim();
+        let count = label.chars().count();
+        if count == 0 || count > CLASS_LABEL_MAX || !label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-') {
+            return Err(NameError::BadClassName);
+        }
+        let label = if count == 1 { label.to_uppercase() } else { label.to_string() };
+        Ok(ClassName { grade, label })
+    }
+
+    pub fn grade(&self) -> u8 {
+        self.grade
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
+impl fmt::Display for ClassName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.label.chars().count() == 1 {
+            write!(f, "{}{}", self.grade, self.label)
+        } else {
+            write!(f, "{} {}", self.grade, self.label)
+        }
+    }
+}
+
+impl Serialize for ClassName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A school-account login: case-insensitive, so stored lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Login(String);
+
+impl Login {
+    pub fn parse(raw: &str) -> Result<Self, NameError> {
+        let login = raw.trim().to_lowercase();
+        let len = login.chars().count();
+        let allowed = |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
+        if !(3..=64).contains(&len) || !login.chars().all(allowed) {
+            return Err(NameError::BadLogin);
+        }
+        Ok(Login(login))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text title (an organisation, a subject, an academic year).
+pub fn parse_title(raw: &str) -> Result<String, NameError> {
+    clean(raw, 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn class_names_are_normalised_the_way_teachers_write_them() {
+        for (raw, shown) in [("5А", "5А"), ("5а", "5А"), ("5 а", "5А"), ("11-Б", "11Б"), ("10 Физмат", "10 Физмат")] {
+            assert_eq!(ClassName::parse(raw).map(|c| c.to_string()), Ok(shown.to_string()), "{raw}");
+        }
+        assert_eq!(ClassName::parse("10 Физмат").map(|c| c.grade()), Ok(10));
+    }
+
+    #[test]
+    fn class_names_outside_grades_1_to_11_or_without_label_are_refused() {
+        for raw in ["", "А", "0А", "12А", "5", "5 " , "5 очень-длинное-название", "5А!"] {
+            assert!(ClassName::parse(raw).is_err(), "{raw:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn person_names_trim_and_drop_blank_middle_names() {
+        let name = PersonName::parse("  Иванова ", "Мария", Some("  ")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(name.to_string(), "Иванова Мария");
+        assert_eq!(name.middle(), None);
+        assert_eq!(PersonName::parse("", "Мария", None), Err(NameError::Empty));
+        assert_eq!(PersonName::parse("Ив\u{7}анова", "Мария", None), Err(NameError::ControlCharacters));
+        assert_eq!(
+            PersonName::parse(&"я".repeat(101), "Мария", None),
+            Err(NameError::TooLong { max: 100 })
+        );
+    }
+
+    #[test]
+    fn search_keys_ignore_case_and_yo() {
+        let name = PersonName::parse("Королёва", "Алёна", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(name.search_key(Some("koroleva.a")), "королева алена koroleva.a");
+        assert_eq!(search_text(" КОРОЛЁВА "), "королева");
+    }
+
+    #[test]
+    fn logins_are_case_insensitive_and_limited() {
+        assert_eq!(Login::parse(" Ivanova.M ").map(|l| l.as_str().to_string()), Ok("ivanova.m".into()));
+        assert_eq!(Login::parse("ab"), Err(NameError::BadLogin));
+        assert_eq!(Login::parse("a b c"), Err(NameError::BadLogin));
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_class_name_parses_back_to_itself(grade in 1u8..=11, label in "[а-яА-Яa-z]{1,15}") {
+            let first = ClassName::parse(&format!("{grade}{label}")).unwrap_or_else(|e| panic!("{e}"));
+            prop_assert_eq!(ClassName::parse(&first.to_string()), Ok(first));
+        }
+    }
+}

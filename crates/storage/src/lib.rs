@@ -1,0 +1,300 @@
+//! Parta's storage adapter: SQLite (embedded, the default) and PostgreSQL behind
+//! one `Store`.
+//!
+//! Architecture invariant: the SQL is written once. `queries.rs` is compiled twice,
+//! once per backend, with `Db` bound to `sqlx::Sqlite` or `sqlx::Postgres`; both
+//! dialects accept `$1` placeholders, `RETURNING`, `ON CONFLICT` and boolean
+//! literals, so no query branches on the backend. `Store` only dispatches.
+//! The rules of an import (what to insert, update or deactivate) live in `sync`,
+//! free of SQL.
+
+mod sync;
+mod views;
+
+pub use views::*;
+
+use roster::import::{Batch, Origin, Summary};
+use roster::{ClassName, PersonName, Role};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(Conflict),
+}
+
+/// Edits refused because of what is already stored. Stable: the server maps each
+/// to an error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("this login is already taken")]
+    LoginTaken,
+    #[error("the person is not a student of this organisation")]
+    NotAStudent,
+    #[error("the person is not a guardian in this organisation")]
+    NotAGuardian,
+    #[error("the person is not a teacher of this organisation")]
+    NotATeacher,
+    #[error("the person must keep at least one role")]
+    LastRole,
+}
+
+/// Why an import was refused: either the package contradicts the database (each
+/// problem names the file and line), or the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the package was refused; nothing was imported")]
+    Rejected(Vec<(Origin, String)>),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Storage(e.into())
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Calls the same-named function of the backend module for this store's pool.
+macro_rules! dispatch {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match &$self.pool {
+            Pool::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
+            Pool::Postgres(p) => postgres::$f(p, $($arg),*).await,
+        }
+    };
+}
+
+mod sqlite {
+    type Db = sqlx::Sqlite;
+    const STRING_AGG: &str = "GROUP_CONCAT";
+    include!("queries.rs");
+}
+
+mod postgres {
+    type Db = sqlx::Postgres;
+    const STRING_AGG: &str = "STRING_AGG";
+    include!("queries.rs");
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up
+    /// to date.
+    pub async fn open(url: &str) -> Result<Store, StorageError> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL + NORMAL loses no committed transaction on a process crash,
+                // only possibly the last ones on power loss; FULL closes that too.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(StorageError::UnsupportedUrl(url.to_string()));
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgresql",
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// True when no organisation exists yet (a fresh database to seed).
+    pub async fn is_empty(&self) -> Result<bool, StorageError> {
+        dispatch!(self.is_empty())
+    }
+
+    /// Applies a roster package in one transaction. With `dry_run` the work is
+    /// done and counted, then rolled back. `hash_password` turns a package's
+    /// initial password into its stored hash.
+    pub async fn apply_import(
+        &self,
+        batch: &Batch,
+        dry_run: bool,
+        hash_password: &(dyn Fn(&str) -> String + Sync),
+    ) -> Result<Summary, ImportError> {
+        dispatch!(self.apply_import(batch, dry_run, hash_password))
+    }
+
+    // ---- school accounts and portal sessions ----
+
+    pub async fn credentials(&self, login: &str) -> Result<Option<Credentials>, StorageError> {
+        dispatch!(self.credentials(login))
+    }
+
+    pub async fn set_password(&self, person: i64, hash: &str, must_change: bool) -> Result<(), StorageError> {
+        dispatch!(self.set_password(person, hash, must_change))
+    }
+
+    pub async fn create_session(&self, token_hash: &str, person: i64, now: i64, expires: i64) -> Result<(), StorageError> {
+        dispatch!(self.create_session(token_hash, person, now, expires))
+    }
+
+    /// The person a live session belongs to.
+    pub async fn session_person(&self, token_hash: &str, now: i64) -> Result<Option<i64>, StorageError> {
+        dispatch!(self.session_person(token_hash, now))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StorageError> {
+        dispatch!(self.delete_session(token_hash))
+    }
+
+    // ---- reads ----
+
+    pub async fn person(&self, id: i64) -> Result<PersonView, StorageError> {
+        dispatch!(self.person(id))
+    }
+
+    pub async fn person_roles(&self, id: i64) -> Result<Vec<RoleView>, StorageError> {
+        dispatch!(self.person_roles(id))
+    }
+
+    pub async fn orgs(&self) -> Result<Vec<OrgView>, StorageError> {
+        dispatch!(self.orgs())
+    }
+
+    pub async fn org(&self, id: i64) -> Result<OrgView, StorageError> {
+        dispatch!(self.org(id))
+    }
+
+    pub async fn classes(&self, org: i64) -> Result<Vec<ClassView>, StorageError> {
+        dispatch!(self.classes(org))
+    }
+
+    pub async fn class(&self, org: i64, class: i64) -> Result<ClassView, StorageError> {
+        dispatch!(self.class(org, class))
+    }
+
+    /// The students of a class with their guardians.
+    pub async fn class_students(&self, org: i64, class: i64) -> Result<Vec<StudentView>, StorageError> {
+        dispatch!(self.class_students(org, class))
+    }
+
+    /// What is taught in a class: subjects, groups and their teachers.
+    pub async fn class_sections(&self, org: i64, class: i64) -> Result<Vec<SectionView>, StorageError> {
+        dispatch!(self.class_sections(org, class))
+    }
+
+    pub async fn people(&self, org: i64, filter: &PeopleFilter) -> Result<Vec<PersonBrief>, StorageError> {
+        dispatch!(self.people(org, filter))
+    }
+
+    /// A person as an administrator of `org` sees them: roles, classes, family.
+    pub async fn person_card(&self, org: i64, person: i64) -> Result<PersonCard, StorageError> {
+        dispatch!(self.person_card(org, person))
+    }
+
+    pub async fn subjects(&self, org: i64) -> Result<Vec<SubjectView>, StorageError> {
+        dispatch!(self.subjects(org))
+    }
+
+    // ---- edits by administrators (every one scoped to the organisation) ----
+
+    pub async fn set_chats_enabled(&self, org: i64, enabled: bool) -> Result<(), StorageError> {
+        dispatch!(self.set_chats_enabled(org, enabled))
+    }
+
+    pub async fn rename_person(&self, org: i64, person: i64, name: &PersonName) -> Result<(), StorageError> {
+        dispatch!(self.rename_person(org, person, name))
+    }
+
+    pub async fn create_person(&self, org: i64, new: &NewPerson) -> Result<i64, StorageError> {
+        dispatch!(self.create_person(org, new))
+    }
+
+    pub async fn set_roles(&self, org: i64, person: i64, roles: &[Role]) -> Result<(), StorageError> {
+        dispatch!(self.set_roles(org, person, roles))
+    }
+
+    pub async fn create_class(&self, org: i64, name: &ClassName) -> Result<i64, StorageError> {
+        dispatch!(self.create_class(org, name))
+    }
+
+    pub async fn rename_class(&self, org: i64, class: i64, name: &ClassName) -> Result<(), StorageError> {
+        dispatch!(self.rename_class(org, class, name))
+    }
+
+    pub async fn set_class_teacher(&self, org: i64, class: i64, teacher: Option<i64>) -> Result<(), StorageError> {
+        dispatch!(self.set_class_teacher(org, class, teacher))
+    }
+
+    /// Moves a student into `class` from wherever they were in this organisation,
+    /// closing the old enrollment on `today` so the history stays.
+    pub async fn move_student(&self, org: i64, student: i64, class: i64, today: &str) -> Result<(), StorageError> {
+        dispatch!(self.move_student(org, student, class, today))
+    }
+
+    pub async fn set_guardianship(
+        &self,
+        org: i64,
+        guardian: i64,
+        student: i64,
+        present: bool,
+    ) -> Result<(), StorageError> {
+        dispatch!(self.set_guardianship(org, guardian, student, present))
+    }
+
+    /// The students of a class and their guardians who have a login but no
+    /// password yet: the lines of the class's password slip, to be filled in.
+    pub async fn password_candidates(&self, org: i64, class: i64) -> Result<Vec<PasswordSlip>, StorageError> {
+        dispatch!(self.password_candidates(org, class))
+    }
+}
+
+/// Filters for the people list of an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    pub role: Option<Role>,
+    /// Matched against last, first and middle names and the login, case-insensitively.
+    pub query: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub struct NewPerson {
+    pub name: PersonName,
+    pub login: roster::Login,
+    pub roles: Vec<Role>,
+}

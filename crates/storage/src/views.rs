@@ -1,0 +1,120 @@
+//! Read models: what the portal shows, shaped by the queries that fill them.
+//! They serialise as the HTTP API's JSON and document themselves in its OpenAPI
+//! description.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Credentials {
+    pub person_id: i64,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PersonView {
+    pub id: i64,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub login: Option<String>,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct RoleView {
+    pub org_id: i64,
+    pub org_name: String,
+    /// `general_education` or `other`.
+    pub org_kind: String,
+    pub chats_enabled: bool,
+    /// `administrator`, `teacher`, `other_staff`, `student` or `guardian`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub chats_enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ClassView {
+    pub id: i64,
+    pub name: String,
+    pub grade: i64,
+    pub year: Option<String>,
+    pub class_teacher_id: Option<i64>,
+    pub class_teacher_name: Option<String>,
+    pub students: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PersonBrief {
+    pub id: i64,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub login: Option<String>,
+    /// The person's roles in the organisation, comma-separated.
+    pub roles: String,
+    pub has_password: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StudentView {
+    #[serde(flatten)]
+    pub student: PersonBrief,
+    pub guardians: Vec<PersonBrief>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SectionView {
+    pub id: i64,
+    pub subject: String,
+    pub group_name: Option<String>,
+    pub teachers: Vec<PersonBrief>,
+    /// Students of this group; empty when the subject is taught to the whole class.
+    pub group_students: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SubjectView {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ClassLink {
+    pub class_id: i64,
+    pub class_name: String,
+    /// `student`, `class_teacher` or `teacher` (then `subject` says what).
+    pub relation: String,
+    pub subject: Option<String>,
+    pub group_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonCard {
+    #[serde(flatten)]
+    pub person: PersonBrief,
+    pub classes: Vec<ClassLink>,
+    pub guardians: Vec<PersonBrief>,
+    pub children: Vec<PersonBrief>,
+}
+
+/// One line of a class's password slip. `password` is filled in by the caller
+/// that issues it; storage only ever sees the hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PasswordSlip {
+    pub person_id: i64,
+    pub name: String,
+    pub login: String,
+    pub password: String,
+    /// `student` or `guardian`.
+    pub role: String,
+}

@@ -1,0 +1,79 @@
+//! A fresh, migrated database for each test. SQLite in a temporary folder by
+//! default; PostgreSQL when `PARTA_TEST_POSTGRES` holds a server URL (for
+//! example `postgres://postgres@127.0.0.1/test`), in a new database that the
+//! test drops when it is done. The same tests then prove both backends.
+
+use rand::Rng;
+use sqlx::Connection;
+use storage::Store;
+
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+#[allow(clippy::expect_used)]
+pub async fn fresh_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    match std::env::var("PARTA_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) {
+        None => {
+            let url = format!("sqlite://{}/parta.db", dir.path().display());
+            let store = Store::open(&url).await.expect("a fresh SQLite database");
+            TestDb { store, url, postgres: None, _dir: dir }
+        }
+        Some(admin_url) => {
+            let name = format!("parta_test_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>());
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL from PARTA_TEST_POSTGRES");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .expect("CREATE DATABASE");
+            let url = with_database(&admin_url, &name);
+            let store = Store::open(&url).await.expect("a fresh PostgreSQL database");
+            TestDb { store, url, postgres: Some((admin_url, name)), _dir: dir }
+        }
+    }
+}
+
+/// Replaces the database name of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl TestDb {
+    /// Closes the pool and, on PostgreSQL, drops the test's database.
+    #[allow(clippy::expect_used)]
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.postgres {
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL admin connection");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .expect("DROP DATABASE");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_name_is_replaced_and_options_kept() {
+        assert_eq!(with_database("postgres://postgres@127.0.0.1/test", "x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(with_database("postgres://h:5432/test?sslmode=disable", "x"), "postgres://h:5432/x?sslmode=disable");
+        assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
+    }
+}
