@@ -112,10 +112,15 @@ impl ClassName {
         }
         let label = raw[digits.len()..].trim_start_matches([' ', '-']).trim();
         let count = label.chars().count();
-        if count == 0 || count > CLASS_LABEL_MAX || !label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-') {
+        if count == 0 || count > CLASS_LABEL_MAX || !label.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-')
+        {
             return Err(NameError::BadClassName);
         }
-        let label = if count == 1 { label.to_uppercase() } else { label.to_string() };
+        let label = if count == 1 {
+            label.to_uppercase()
+        } else {
+            label.to_string()
+        };
         Ok(ClassName { grade, label })
     }
 
@@ -177,15 +182,25 @@ mod tests {
 
     #[test]
     fn class_names_are_normalised_the_way_teachers_write_them() {
-        for (raw, shown) in [("5А", "5А"), ("5а", "5А"), ("5 а", "5А"), ("11-Б", "11Б"), ("10 Физмат", "10 Физмат")] {
-            assert_eq!(ClassName::parse(raw).map(|c| c.to_string()), Ok(shown.to_string()), "{raw}");
+        for (raw, shown) in [
+            ("5А", "5А"),
+            ("5а", "5А"),
+            ("5 а", "5А"),
+            ("11-Б", "11Б"),
+            ("10 Физмат", "10 Физмат"),
+        ] {
+            assert_eq!(
+                ClassName::parse(raw).map(|c| c.to_string()),
+                Ok(shown.to_string()),
+                "{raw}"
+            );
         }
         assert_eq!(ClassName::parse("10 Физмат").map(|c| c.grade()), Ok(10));
     }
 
     #[test]
     fn class_names_outside_grades_1_to_11_or_without_label_are_refused() {
-        for raw in ["", "А", "0А", "12А", "5", "5 " , "5 очень-длинное-название", "5А!"] {
+        for raw in ["", "А", "0А", "12А", "5", "5 ", "5 очень-длинное-название", "5А!"] {
             assert!(ClassName::parse(raw).is_err(), "{raw:?} must be refused");
         }
     }
@@ -196,7 +211,10 @@ mod tests {
         assert_eq!(name.to_string(), "Иванова Мария");
         assert_eq!(name.middle(), None);
         assert_eq!(PersonName::parse("", "Мария", None), Err(NameError::Empty));
-        assert_eq!(PersonName::parse("Ив\u{7}анова", "Мария", None), Err(NameError::ControlCharacters));
+        assert_eq!(
+            PersonName::parse("Ив\u{7}анова", "Мария", None),
+            Err(NameError::ControlCharacters)
+        );
         assert_eq!(
             PersonName::parse(&"я".repeat(101), "Мария", None),
             Err(NameError::TooLong { max: 100 })
@@ -212,7 +230,10 @@ mod tests {
 
     #[test]
     fn logins_are_case_insensitive_and_limited() {
-        assert_eq!(Login::parse(" Ivanova.M ").map(|l| l.as_str().to_string()), Ok("ivanova.m".into()));
+        assert_eq!(
+            Login::parse(" Ivanova.M ").map(|l| l.as_str().to_string()),
+            Ok("ivanova.m".into())
+        );
         assert_eq!(Login::parse("ab"), Err(NameError::BadLogin));
         assert_eq!(Login::parse("a b c"), Err(NameError::BadLogin));
     }

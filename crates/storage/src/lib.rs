@@ -113,7 +113,10 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -168,7 +171,13 @@ impl Store {
         dispatch!(self.set_password(person, hash, must_change))
     }
 
-    pub async fn create_session(&self, token_hash: &str, person: i64, now: i64, expires: i64) -> Result<(), StorageError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        person: i64,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), StorageError> {
         dispatch!(self.create_session(token_hash, person, now, expires))
     }
 

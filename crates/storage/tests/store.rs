@@ -3,95 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use roster::import::*;
-use roster::{ClassName, Login, OrgKind, PersonName, Role};
+use roster::{ClassName, Login, PersonName, Role};
 use storage::{Conflict, ImportError, PeopleFilter, StorageError, Store};
+use testkit::fixture::{enrollment, origin, person, school};
 use testkit::fresh_db;
-
-fn origin(file: &'static str, line: u64) -> Origin {
-    Origin { file, line }
-}
-
-fn row<T>(id: &str, file: &'static str, line: u64, data: T) -> Row<T> {
-    Row { source_id: id.into(), origin: origin(file, line), deleted: false, data }
-}
-
-fn person(id: &str, last: &str, first: &str, login: &str, roles: &[Role]) -> Row<Person> {
-    row(
-        id,
-        "users.csv",
-        2,
-        Person {
-            name: PersonName::parse(last, first, None).unwrap(),
-            login: Some(Login::parse(login).unwrap()),
-            password: None,
-            roles: roles.iter().map(|r| (*r, "s1".to_string())).collect(),
-        },
-    )
-}
-
-fn enrollment(id: &str, person: &str, target: &str, role: EnrollmentRole, primary: bool) -> Row<Enrollment> {
-    row(id, "enrollments.csv", 2, Enrollment { person: person.into(), target: target.into(), role, primary, begin: None, end: None })
-}
-
-fn bulk<T>(rows: Vec<T>) -> Part<T> {
-    Part { mode: Mode::Bulk, rows }
-}
-
-/// A small school: an administrator, two teachers (one of them also a parent),
-/// two students in 5А, one in 5Б, and a mother of two.
-fn school() -> Batch {
-    use EnrollmentRole::*;
-    Batch {
-        orgs: bulk(vec![row(
-            "s1",
-            "orgs.csv",
-            2,
-            Org { name: "Школа № 1".into(), kind: OrgKind::GeneralEducation, chats_enabled: true },
-        )]),
-        years: bulk(vec![row(
-            "y1",
-            "academicSessions.csv",
-            2,
-            AcademicYear {
-                title: "2026/2027".into(),
-                start: "2026-09-01".parse().unwrap(),
-                end: "2027-08-31".parse().unwrap(),
-            },
-        )]),
-        people: bulk(vec![
-            person("a1", "Директорова", "Анна", "director", &[Role::Administrator]),
-            person("t1", "Учителева", "Ольга", "teacher1", &[Role::Teacher, Role::Guardian]),
-            person("t2", "Математиков", "Пётр", "teacher2", &[Role::Teacher]),
-            person("st1", "Королёва", "Алёна", "student1", &[Role::Student]),
-            person("st2", "Королёв", "Иван", "student2", &[Role::Student]),
-            person("st3", "Учителев", "Миша", "student3", &[Role::Student]),
-            person("g1", "Королёва", "Мария", "parent1", &[Role::Guardian]),
-        ]),
-        classes: bulk(vec![
-            row("c5a", "classes.csv", 2, Class { org: "s1".into(), year: Some("y1".into()), name: ClassName::parse("5А").unwrap() }),
-            row("c5b", "classes.csv", 3, Class { org: "s1".into(), year: Some("y1".into()), name: ClassName::parse("5Б").unwrap() }),
-        ]),
-        subjects: bulk(vec![row("math", "courses.csv", 2, Subject { org: "s1".into(), name: "Математика".into() })]),
-        sections: bulk(vec![row(
-            "m5a",
-            "classes.csv",
-            4,
-            Section { org: "s1".into(), subject: "math".into(), class: Some("c5a".into()), group: None, year: Some("y1".into()) },
-        )]),
-        enrollments: bulk(vec![
-            enrollment("e1", "st1", "c5a", Student, false),
-            enrollment("e2", "st2", "c5a", Student, false),
-            enrollment("e3", "st3", "c5b", Student, false),
-            enrollment("e4", "t1", "c5a", Teacher, true),
-            enrollment("e5", "t2", "m5a", Teacher, false),
-        ]),
-        guardianships: vec![
-            (origin("users.csv", 8), Guardianship { guardian: "g1".into(), student: "st1".into() }),
-            (origin("users.csv", 8), Guardianship { guardian: "g1".into(), student: "st2".into() }),
-            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st3".into() }),
-        ],
-    }
-}
 
 fn plain(p: &str) -> String {
     format!("hash:{p}")
@@ -102,7 +17,12 @@ async fn import(store: &Store, batch: &Batch) -> Summary {
 }
 
 fn counts(summary: &Summary, entity: &str) -> Counts {
-    summary.entities.iter().find(|(e, _)| *e == entity).map(|(_, c)| *c).unwrap()
+    summary
+        .entities
+        .iter()
+        .find(|(e, _)| *e == entity)
+        .map(|(_, c)| *c)
+        .unwrap()
 }
 
 async fn org_id(store: &Store) -> i64 {
@@ -110,11 +30,22 @@ async fn org_id(store: &Store) -> i64 {
 }
 
 async fn class_id(store: &Store, org: i64, name: &str) -> i64 {
-    store.classes(org).await.unwrap().into_iter().find(|c| c.name == name).unwrap().id
+    store
+        .classes(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap()
+        .id
 }
 
 async fn person_id(store: &Store, org: i64, q: &str) -> i64 {
-    let filter = PeopleFilter { query: Some(q.into()), limit: 10, ..PeopleFilter::default() };
+    let filter = PeopleFilter {
+        query: Some(q.into()),
+        limit: 10,
+        ..PeopleFilter::default()
+    };
     let found = store.people(org, &filter).await.unwrap();
     assert_eq!(found.len(), 1, "{q}: {found:?}");
     found[0].id
@@ -130,14 +61,24 @@ async fn a_package_builds_the_roster_and_importing_it_again_changes_nothing() {
 
     let org = org_id(&db.store).await;
     let classes = db.store.classes(org).await.unwrap();
-    assert_eq!(classes.iter().map(|c| (c.name.as_str(), c.students)).collect::<Vec<_>>(), [("5А", 2), ("5Б", 1)]);
+    assert_eq!(
+        classes
+            .iter()
+            .map(|c| (c.name.as_str(), c.students))
+            .collect::<Vec<_>>(),
+        [("5А", 2), ("5Б", 1)]
+    );
     assert_eq!(classes[0].class_teacher_name.as_deref(), Some("Учителева Ольга"));
     assert_eq!(classes[0].year.as_deref(), Some("2026/2027"));
 
     let c5a = classes[0].id;
     let students = db.store.class_students(org, c5a).await.unwrap();
     assert_eq!(students.len(), 2);
-    assert!(students.iter().all(|s| s.guardians.iter().any(|g| g.first_name == "Мария")));
+    assert!(
+        students
+            .iter()
+            .all(|s| s.guardians.iter().any(|g| g.first_name == "Мария"))
+    );
     let sections = db.store.class_sections(org, c5a).await.unwrap();
     assert_eq!(sections[0].subject, "Математика");
     assert_eq!(sections[0].teachers[0].last_name, "Математиков");
@@ -176,20 +117,47 @@ async fn a_delta_package_changes_only_the_rows_it_names() {
     let mut gone = enrollment("e3", "st3", "c5b", EnrollmentRole::Student, false);
     gone.deleted = true;
     let delta = Batch {
-        people: Part { mode: Mode::Delta, rows: vec![renamed] },
-        enrollments: Part { mode: Mode::Delta, rows: vec![gone, enrollment("e6", "st3", "c5a", EnrollmentRole::Student, false)] },
+        people: Part {
+            mode: Mode::Delta,
+            rows: vec![renamed],
+        },
+        enrollments: Part {
+            mode: Mode::Delta,
+            rows: vec![gone, enrollment("e6", "st3", "c5a", EnrollmentRole::Student, false)],
+        },
         ..Batch::default()
     };
     let summary = import(&db.store, &delta).await;
-    assert_eq!(counts(&summary, "people"), Counts { added: 0, changed: 1, deactivated: 0 });
-    assert_eq!(counts(&summary, "enrollments"), Counts { added: 1, changed: 0, deactivated: 1 });
+    assert_eq!(
+        counts(&summary, "people"),
+        Counts {
+            added: 0,
+            changed: 1,
+            deactivated: 0
+        }
+    );
+    assert_eq!(
+        counts(&summary, "enrollments"),
+        Counts {
+            added: 1,
+            changed: 0,
+            deactivated: 1
+        }
+    );
     let org = org_id(&db.store).await;
     let classes = db.store.classes(org).await.unwrap();
     assert_eq!(classes.iter().map(|c| c.students).collect::<Vec<_>>(), [3, 0]);
     person_id(&db.store, org, "иванова").await;
     // The delta named no guardianships, so the existing ones stay.
     let c5a = class_id(&db.store, org, "5А").await;
-    let with_guardians = db.store.class_students(org, c5a).await.unwrap().iter().filter(|s| !s.guardians.is_empty()).count();
+    let with_guardians = db
+        .store
+        .class_students(org, c5a)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|s| !s.guardians.is_empty())
+        .count();
     assert_eq!(with_guardians, 3);
     db.finish().await;
 }
@@ -205,7 +173,13 @@ async fn a_dangling_reference_refuses_the_whole_package_and_names_its_line() {
     let Err(ImportError::Rejected(problems)) = db.store.apply_import(&batch, false, &plain).await else {
         panic!("the package must be refused");
     };
-    assert_eq!(problems, [(origin("enrollments.csv", 41), "unknown class \"no-such-class\"".to_string())]);
+    assert_eq!(
+        problems,
+        [(
+            origin("enrollments.csv", 41),
+            "unknown class \"no-such-class\"".to_string()
+        )]
+    );
     assert!(db.store.is_empty().await.unwrap(), "nothing may be written");
     db.finish().await;
 }
@@ -253,7 +227,10 @@ async fn package_passwords_are_hashed_and_set_only_on_first_import() {
     import(&db.store, &batch).await;
     let creds = db.store.credentials("director").await.unwrap().unwrap();
     assert_eq!(creds.password_hash.as_deref(), Some("hash:first"));
-    db.store.set_password(creds.person_id, "hash:changed", false).await.unwrap();
+    db.store
+        .set_password(creds.person_id, "hash:changed", false)
+        .await
+        .unwrap();
     import(&db.store, &batch).await;
     let creds = db.store.credentials("director").await.unwrap().unwrap();
     assert_eq!(creds.password_hash.as_deref(), Some("hash:changed"));
@@ -265,10 +242,19 @@ async fn people_search_ignores_case_and_yo() {
     let db = fresh_db().await;
     import(&db.store, &school()).await;
     let org = org_id(&db.store).await;
-    let search = |q: &str, role: Option<Role>| PeopleFilter { query: Some(q.into()), role, limit: 50, offset: 0 };
+    let search = |q: &str, role: Option<Role>| PeopleFilter {
+        query: Some(q.into()),
+        role,
+        limit: 50,
+        offset: 0,
+    };
     let found = db.store.people(org, &search("КОРОЛЕВ", None)).await.unwrap();
     assert_eq!(found.len(), 3);
-    let found = db.store.people(org, &search("королев", Some(Role::Student))).await.unwrap();
+    let found = db
+        .store
+        .people(org, &search("королев", Some(Role::Student)))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 2);
     let teacher_parent = db.store.people(org, &search("учителева", None)).await.unwrap();
     assert_eq!(teacher_parent[0].roles.split(',').count(), 2);
@@ -284,7 +270,10 @@ async fn moving_a_student_closes_the_old_class_and_keeps_its_history() {
     let alena = person_id(&db.store, org, "алёна").await;
     db.store.move_student(org, alena, c5b, "2026-11-29").await.unwrap();
     let card = db.store.person_card(org, alena).await.unwrap();
-    assert_eq!(card.classes.iter().map(|c| c.class_name.as_str()).collect::<Vec<_>>(), ["5Б"]);
+    assert_eq!(
+        card.classes.iter().map(|c| c.class_name.as_str()).collect::<Vec<_>>(),
+        ["5Б"]
+    );
     let classes = db.store.classes(org).await.unwrap();
     assert_eq!(classes.iter().map(|c| c.students).collect::<Vec<_>>(), [1, 2]);
     db.finish().await;
@@ -301,16 +290,30 @@ async fn edits_are_refused_for_the_wrong_role_or_another_organisation() {
     let teacher = person_id(&db.store, org, "математиков").await;
 
     let not_teacher = db.store.set_class_teacher(org, c5a, Some(student)).await;
-    assert!(matches!(not_teacher, Err(StorageError::Conflict(Conflict::NotATeacher))));
+    assert!(matches!(
+        not_teacher,
+        Err(StorageError::Conflict(Conflict::NotATeacher))
+    ));
     let reversed = db.store.set_guardianship(org, student, parent, true).await;
     assert!(matches!(reversed, Err(StorageError::Conflict(Conflict::NotAGuardian))));
     let no_roles = db.store.set_roles(org, teacher, &[]).await;
     assert!(matches!(no_roles, Err(StorageError::Conflict(Conflict::LastRole))));
 
     let other_org = org + 1000;
-    assert!(matches!(db.store.class_students(other_org, c5a).await, Err(StorageError::NotFound)));
-    assert!(matches!(db.store.rename_class(other_org, c5a, &ClassName::parse("6А").unwrap()).await, Err(StorageError::NotFound)));
-    assert!(matches!(db.store.person_card(other_org, student).await, Err(StorageError::NotFound)));
+    assert!(matches!(
+        db.store.class_students(other_org, c5a).await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(matches!(
+        db.store
+            .rename_class(other_org, c5a, &ClassName::parse("6А").unwrap())
+            .await,
+        Err(StorageError::NotFound)
+    ));
+    assert!(matches!(
+        db.store.person_card(other_org, student).await,
+        Err(StorageError::NotFound)
+    ));
 
     db.store.set_class_teacher(org, c5a, Some(teacher)).await.unwrap();
     let class = db.store.class(org, c5a).await.unwrap();
@@ -328,8 +331,14 @@ async fn a_new_person_needs_a_free_login() {
         login: Login::parse("Student1").unwrap(),
         roles: vec![Role::Guardian],
     };
-    assert!(matches!(db.store.create_person(org, &new).await, Err(StorageError::Conflict(Conflict::LoginTaken))));
-    let new = storage::NewPerson { login: Login::parse("novikova.v").unwrap(), ..new };
+    assert!(matches!(
+        db.store.create_person(org, &new).await,
+        Err(StorageError::Conflict(Conflict::LoginTaken))
+    ));
+    let new = storage::NewPerson {
+        login: Login::parse("novikova.v").unwrap(),
+        ..new
+    };
     let id = db.store.create_person(org, &new).await.unwrap();
     let card = db.store.person_card(org, id).await.unwrap();
     assert_eq!(card.person.roles, "guardian");
@@ -359,6 +368,13 @@ async fn the_password_slip_lists_students_and_parents_without_passwords() {
     let slips = db.store.password_candidates(org, c5a).await.unwrap();
     let mut logins: Vec<_> = slips.iter().map(|s| (s.role.as_str(), s.login.as_str())).collect();
     logins.sort();
-    assert_eq!(logins, [("guardian", "parent1"), ("student", "student1"), ("student", "student2")]);
+    assert_eq!(
+        logins,
+        [
+            ("guardian", "parent1"),
+            ("student", "student1"),
+            ("student", "student2")
+        ]
+    );
     db.finish().await;
 }

@@ -1,0 +1,171 @@
+//! Configuration: built-in defaults, then a TOML file, then `PARTA_*`
+//! environment variables, then command-line flags — each layer overriding the
+//! one before. The defaults run a single school on SQLite out of the box.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// What a config file may set. Every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on, e.g. "0.0.0.0:8080".
+    pub listen: Option<SocketAddr>,
+    /// `sqlite://path/to/parta.db` or `postgres://user@host/db`.
+    pub database_url: Option<String>,
+    /// Where Parta keeps its files (the SQLite database by default).
+    pub data_dir: Option<PathBuf>,
+    /// Mark cookies `Secure`: set when Parta is behind HTTPS.
+    pub secure_cookies: Option<bool>,
+    /// A tracing filter, e.g. "info" or "info,parta=debug".
+    pub log: Option<String>,
+}
+
+/// The configuration in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub secure_cookies: bool,
+    pub log: String,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// `default_data_dir` differs per command: `demo` keeps its own database.
+    pub fn load(overrides: Overrides, default_data_dir: &str) -> Result<Config> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let config_file = overrides.config_file.or_else(|| env("PARTA_CONFIG").map(PathBuf::from));
+        let file = match &config_file {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = overrides
+            .data_dir
+            .or_else(|| env("PARTA_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(default_data_dir));
+        let listen = match (overrides.listen, env("PARTA_LISTEN")) {
+            (Some(addr), _) => addr,
+            (None, Some(v)) => v
+                .parse()
+                .with_context(|| format!("PARTA_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?,
+            (None, None) => match file.listen {
+                Some(addr) => addr,
+                None => DEFAULT_LISTEN.parse()?,
+            },
+        };
+        let database_url = env("PARTA_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir.join("parta.db")));
+        let secure_cookies = match env("PARTA_SECURE_COOKIES") {
+            Some(v) => parse_bool(&v).with_context(|| format!("PARTA_SECURE_COOKIES={v:?} is not true or false"))?,
+            None => file.secure_cookies.unwrap_or(false),
+        };
+        let log = env("PARTA_LOG").or(file.log).unwrap_or_else(|| "info".to_string());
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            secure_cookies,
+            log,
+        })
+    }
+
+    /// Creates the data directory when the database lives in it.
+    pub fn prepare_data_dir(&self) -> Result<()> {
+        if self.database_url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("cannot create the data directory {}", self.data_dir.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_put_an_sqlite_database_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(
+            Overrides {
+                data_dir: Some(dir.path().into()),
+                ..Overrides::default()
+            },
+            "unused",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.database_url, format!("sqlite://{}/parta.db", dir.path().display()));
+        assert!(!cfg.secure_cookies);
+    }
+
+    #[test]
+    fn a_config_file_sets_values_and_flags_override_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://db/parta\"\nsecure_cookies = true\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(
+            Overrides {
+                config_file: Some(path.clone()),
+                listen: Some(([127, 0, 0, 1], 1).into()),
+                data_dir: None,
+            },
+            "d",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.database_url, "postgres://db/parta");
+        assert_eq!(cfg.listen.port(), 1);
+        assert!(cfg.secure_cookies);
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_config_file_is_an_error_not_silence() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        std::fs::write(&path, "databse_url = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(
+            Overrides {
+                config_file: Some(path),
+                ..Overrides::default()
+            },
+            "d",
+        );
+        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("databse_url"));
+    }
+}

@@ -1,0 +1,410 @@
+//! `parta`: the one binary. Parses the command line and configuration, wires the
+//! adapters together, and reports failures to a human. The only place that uses
+//! `anyhow`.
+
+mod config;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use storage::{ImportError, Store};
+
+/// Parta — school chats and calls for general-education schools.
+///
+/// Configuration comes from built-in defaults, then a TOML file (--config or
+/// PARTA_CONFIG), then environment variables (PARTA_LISTEN, PARTA_DATABASE_URL,
+/// PARTA_DATA_DIR, PARTA_SECURE_COOKIES, PARTA_LOG), then flags.
+#[derive(Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a demo school you can sign in to, on an embedded SQLite database.
+    ///
+    /// The demo data is made on the first start (when the data directory holds
+    /// none) and kept afterwards. The address and the demo logins are printed.
+    Demo(DemoCommand),
+    /// Run Parta in production.
+    Serve {
+        #[command(flatten)]
+        place: Place,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Import a school roster.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// Where the data lives: every command that touches data takes these.
+#[derive(Args)]
+struct Place {
+    /// The data directory (holds the SQLite database unless database_url says otherwise).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// A TOML configuration file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct DemoCommand {
+    #[command(subcommand)]
+    action: Option<DemoAction>,
+    /// Data directory of the demo [default: ./parta-demo].
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free one.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Subcommand)]
+enum DemoAction {
+    /// Write a synthetic region (N schools) as a OneRoster 1.2 CSV package, for load tests.
+    GenerateOneroster {
+        /// Number of schools (each ~1,000 students, ~2,000 guardians, ~80 staff).
+        #[arg(long, default_value_t = 10)]
+        schools: u32,
+        /// Output folder (created; must be empty or absent).
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a OneRoster 1.1 or 1.2 CSV package (a folder or a .zip).
+    ///
+    /// All or nothing: a package with any error changes nothing. See docs/oneroster.md.
+    Oneroster {
+        path: PathBuf,
+        /// Check the package and print what would change, without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(DemoCommand {
+            action: Some(DemoAction::GenerateOneroster { schools, out }),
+            ..
+        }) => generate(schools, &out),
+        Command::Demo(DemoCommand {
+            action: None,
+            data,
+            config,
+            listen,
+        }) => {
+            let cfg = Config::load(
+                Overrides {
+                    config_file: config,
+                    data_dir: data,
+                    listen,
+                },
+                "./parta-demo",
+            )?;
+            demo(cfg).await
+        }
+        Command::Serve { place, listen } => {
+            let cfg = Config::load(
+                Overrides {
+                    config_file: place.config,
+                    data_dir: place.data,
+                    listen,
+                },
+                "./parta-data",
+            )?;
+            init_logging(&cfg);
+            let store = open_store(&cfg).await?;
+            serve(cfg, server::AppState::new(store, false, None)).await
+        }
+        Command::Import(ImportCommand::Oneroster { path, dry_run, place }) => {
+            let cfg = Config::load(
+                Overrides {
+                    config_file: place.config,
+                    data_dir: place.data,
+                    listen: None,
+                },
+                "./parta-data",
+            )?;
+            init_logging(&cfg);
+            import(&cfg, &path, dry_run).await
+        }
+    }
+}
+
+fn init_logging(cfg: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn open_store(cfg: &Config) -> Result<Store> {
+    cfg.prepare_data_dir()?;
+    Store::open(&cfg.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&cfg.database_url)))
+}
+
+/// Hides a password in a database URL before it reaches a terminal or a log.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(cfg: Config, mut state: server::AppState) -> Result<()> {
+    state.secure_cookies = cfg.secure_cookies;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    // Browser tests and scripts wait for exactly this line.
+    println!("Parta is running at http://{addr}");
+    tracing::info!(%addr, backend = state.store.backend(), "listening");
+    server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}
+
+async fn demo(cfg: Config) -> Result<()> {
+    init_logging(&cfg);
+    let store = open_store(&cfg).await?;
+    if store.is_empty().await? {
+        let seed = tempfile::tempdir().context("cannot create a temporary folder for the demo package")?;
+        demo::write_demo_package(seed.path()).context("cannot write the demo package")?;
+        let package = oneroster::read_package(seed.path(), &mut |_, _| {})
+            .map_err(|e| anyhow::anyhow!("the demo package is invalid: {e}"))?;
+        let summary = store
+            .apply_import(&package.batch, false, &server::auth::hash_password)
+            .await
+            .map_err(import_error)?;
+        tracing::info!("demo school created:\n{summary}");
+    }
+    let accounts: Vec<server::DemoAccount> = demo::demo_accounts()
+        .into_iter()
+        .map(|a| server::DemoAccount {
+            role: a.role.to_string(),
+            name: a.name,
+            login: a.login,
+            password: a.password,
+            org: a.org,
+        })
+        .collect();
+    println!("Parta demo — data in {}", cfg.data_dir.display());
+    println!("{}", accounts_table(&accounts));
+    let state = server::AppState::new(store, cfg.secure_cookies, Some(accounts));
+    serve(cfg, state).await
+}
+
+fn accounts_table(accounts: &[server::DemoAccount]) -> String {
+    let header = ["role", "name", "login", "password", "organisation"];
+    let rows: Vec<[&str; 5]> =
+        accounts.iter().map(|a| [a.role.as_str(), &a.name, &a.login, &a.password, &a.org]).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    std::iter::once(header)
+        .chain(rows)
+        .map(|cells| {
+            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            padded.join("  ").trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn import_error(e: ImportError) -> anyhow::Error {
+    match e {
+        ImportError::Rejected(problems) => {
+            let mut text = format!(
+                "the package was refused, nothing was imported ({} problems):",
+                problems.len()
+            );
+            for (origin, message) in problems.iter().take(50) {
+                text.push_str(&format!("\n  {origin}: {message}"));
+            }
+            if problems.len() > 50 {
+                text.push_str(&format!("\n  … and {} more", problems.len() - 50));
+            }
+            anyhow::anyhow!(text)
+        }
+        ImportError::Storage(e) => anyhow::Error::new(e).context("the import failed, nothing was imported"),
+    }
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let bar = if console_is_interactive() {
+        ProgressBar::new(len)
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn console_is_interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
+    let started = Instant::now();
+    let store = open_store(cfg).await?;
+    let reading = bar(0, "reading  [{bar:40}] {bytes}/{total_bytes} ({eta})");
+    let package = oneroster::read_package(path, &mut |done, total| {
+        reading.set_length(total);
+        reading.set_position(done);
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    reading.finish_and_clear();
+    for warning in &package.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+    let applying = bar(0, "{spinner} applying to the database… {elapsed}");
+    applying.enable_steady_tick(std::time::Duration::from_millis(200));
+    let summary = store
+        .apply_import(&package.batch, dry_run, &server::auth::hash_password)
+        .await
+        .map_err(import_error)?;
+    applying.finish_and_clear();
+    store.close().await;
+    let secs = started.elapsed().as_secs_f64();
+    let rows: u64 = summary
+        .entities
+        .iter()
+        .map(|(_, c)| c.added + c.changed + c.deactivated)
+        .sum();
+    println!("{summary}");
+    if dry_run {
+        println!("dry run: nothing was changed");
+    }
+    println!(
+        "{rows} rows in {secs:.1} s (reading {read_secs:.1} s) — {:.0} rows/s, peak memory {}",
+        rows as f64 / secs.max(1e-9),
+        peak_rss().unwrap_or_else(|| "unknown".into())
+    );
+    Ok(())
+}
+
+/// The process's peak resident memory, from Linux's /proc.
+fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("{:.0} MiB", kib as f64 / 1024.0))
+}
+
+fn generate(schools: u32, out: &Path) -> Result<()> {
+    if out.exists() && out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not an empty folder", out.display());
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let started = Instant::now();
+    let progress = bar(u64::from(schools), "writing  [{bar:40}] {pos}/{len} schools ({eta})");
+    let stats = demo::write_region_package(out, schools, &mut |n| progress.set_position(u64::from(n)))
+        .with_context(|| format!("cannot write the package to {}", out.display()))?;
+    progress.finish_and_clear();
+    println!("{stats:?}");
+    println!(
+        "written to {} in {:.1} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_never_reach_the_terminal() {
+        assert_eq!(
+            redact("postgres://parta:s3cret@db:5432/parta"),
+            "postgres://parta:***@db:5432/parta"
+        );
+        assert_eq!(redact("postgres://parta@db/parta"), "postgres://parta@db/parta");
+        assert_eq!(redact("sqlite://./parta.db"), "sqlite://./parta.db");
+    }
+
+    #[test]
+    fn the_help_text_explains_every_command() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let help = Cli::command().render_long_help().to_string();
+        for word in ["demo", "serve", "import", "PARTA_DATABASE_URL"] {
+            assert!(help.contains(word), "--help must mention {word}");
+        }
+    }
+}

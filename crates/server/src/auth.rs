@@ -1,0 +1,296 @@
+//! School-portal sign-in: Argon2id passwords, session cookies whose tokens are
+//! stored only as SHA-256 hashes, and a sign-in attempt limit.
+
+use crate::AppState;
+use crate::error::{
+    ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, TOO_MANY_ATTEMPTS, UNAUTHENTICATED, WEAK_PASSWORD,
+    WRONG_PASSWORD, extract::Json,
+};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use storage::{PersonView, RoleView};
+use utoipa::ToSchema;
+
+pub const SESSION_COOKIE: &str = "parta_session";
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
+/// Hashes a password with Argon2id and a fresh salt (PHC string format).
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    match Argon2::default().hash_password(password.as_bytes(), &salt) {
+        Ok(hash) => hash.to_string(),
+        // Only an absurd parameter set fails; the defaults never do.
+        Err(e) => unreachable!("argon2 with default parameters failed: {e}"),
+    }
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+/// Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+async fn verify_blocking(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .unwrap_or(false)
+}
+
+pub async fn hash_blocking(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| crate::error::INTERNAL)
+}
+
+/// A new random one-time password for a printed slip: easy to type for a
+/// child, drawn from letters and digits that cannot be confused (no 0/O, 1/l).
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Failed sign-ins per login within a window. Per process: a cluster multiplies
+/// the allowance by its node count, which still stops online guessing.
+#[derive(Default)]
+pub struct AttemptLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+const MAX_FAILURES: u32 = 10;
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+impl AttemptLimiter {
+    fn blocked(&self, login: &str, now: Instant) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures
+            .get(login)
+            .is_some_and(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < FAILURE_WINDOW)
+    }
+
+    fn failed(&self, login: &str, now: Instant) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
+        failures.entry(login.to_string()).or_insert((0, now)).0 += 1;
+    }
+
+    fn succeeded(&self, login: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(login);
+    }
+}
+
+/// The signed-in person, resolved from the session cookie on every request.
+pub struct CurrentUser {
+    pub person_id: i64,
+    pub token_hash: String,
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar.get(SESSION_COOKIE).ok_or(UNAUTHENTICATED)?.value();
+        let token_hash = token_hash(token);
+        let person_id = state
+            .store
+            .session_person(&token_hash, now_secs())
+            .await?
+            .ok_or(UNAUTHENTICATED)?;
+        Ok(CurrentUser { person_id, token_hash })
+    }
+}
+
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+/// Who is signed in and what they may see.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub person: PersonView,
+    pub roles: Vec<RoleView>,
+}
+
+pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
+    Ok(Me {
+        person: state.store.person(person_id).await?,
+        roles: state.store.person_roles(person_id).await?,
+    })
+}
+
+fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
+    let mut cookie = Cookie::new(SESSION_COOKIE, value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(state.secure_cookies);
+    cookie.set_max_age(time_duration(max_age));
+    cookie
+}
+
+fn time_duration(d: Duration) -> time::Duration {
+    time::Duration::seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Sign in to the school portal.
+#[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "session",
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+pub async fn login(State(state): State<AppState>, jar: CookieJar, Json(req): Json<LoginRequest>) -> Response {
+    match try_login(&state, req).await {
+        Ok((token, me)) => (jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn try_login(state: &AppState, req: LoginRequest) -> ApiResult<(String, Me)> {
+    let login = req.login.trim().to_lowercase();
+    let now = Instant::now();
+    if state.attempts.blocked(&login, now) {
+        return Err(TOO_MANY_ATTEMPTS);
+    }
+    let credentials = state.store.credentials(&login).await?.filter(|c| c.active);
+    let Some(credentials) = credentials else {
+        state.attempts.failed(&login, now);
+        return Err(INVALID_CREDENTIALS);
+    };
+    let Some(hash) = credentials.password_hash else {
+        return Err(NO_PASSWORD_YET);
+    };
+    if !verify_blocking(req.password, hash).await {
+        state.attempts.failed(&login, now);
+        return Err(INVALID_CREDENTIALS);
+    }
+    state.attempts.succeeded(&login);
+    let token = new_token();
+    let issued = now_secs();
+    let expires = issued + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
+    state
+        .store
+        .create_session(&token_hash(&token), credentials.person_id, issued, expires)
+        .await?;
+    tracing::info!(person = credentials.person_id, "signed in to the portal");
+    Ok((token, me_of(state, credentials.person_id).await?))
+}
+
+/// Sign out: the session is deleted on the server, not only forgotten by the browser.
+#[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 204)))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let jar = CookieJar::from_headers(&headers);
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        state.store.delete_session(&token_hash(cookie.value())).await?;
+    }
+    let expired = session_cookie(&state, String::new(), Duration::ZERO);
+    Ok((StatusCode::NO_CONTENT, jar.add(expired)).into_response())
+}
+
+/// The signed-in person with their roles in every organisation.
+#[utoipa::path(get, path = "/api/me", tag = "session",
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<axum::Json<Me>> {
+    Ok(axum::Json(me_of(&state, user.person_id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePassword {
+    pub current: String,
+    pub new: String,
+}
+
+/// Change one's own password (required after signing in with a one-time password).
+#[utoipa::path(post, path = "/api/me/password", request_body = ChangePassword, tag = "session",
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(req): Json<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    if req.new.chars().count() < 8 {
+        return Err(WEAK_PASSWORD);
+    }
+    let person = state.store.person(user.person_id).await?;
+    let login = person.login.ok_or(WRONG_PASSWORD)?;
+    let hash = state
+        .store
+        .credentials(&login)
+        .await?
+        .and_then(|c| c.password_hash)
+        .ok_or(WRONG_PASSWORD)?;
+    if !verify_blocking(req.current, hash).await {
+        return Err(WRONG_PASSWORD);
+    }
+    state
+        .store
+        .set_password(user.person_id, &hash_blocking(req.new).await?, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct horse!", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn one_time_passwords_avoid_confusable_characters() {
+        let p = one_time_password();
+        assert_eq!(p.len(), 10);
+        assert!(!p.contains(['0', 'o', '1', 'l']), "{p}");
+    }
+
+    #[test]
+    fn the_limiter_blocks_a_login_after_ten_failures_until_the_window_passes() {
+        let limiter = AttemptLimiter::default();
+        let start = Instant::now();
+        for _ in 0..MAX_FAILURES {
+            assert!(!limiter.blocked("ivanov", start));
+            limiter.failed("ivanov", start);
+        }
+        assert!(limiter.blocked("ivanov", start));
+        assert!(!limiter.blocked("petrov", start));
+        assert!(!limiter.blocked("ivanov", start + FAILURE_WINDOW));
+    }
+}

@@ -1,0 +1,142 @@
+//! Parta's HTTP surface. The only crate that knows HTTP and JSON: handlers parse
+//! requests into domain types, call the store, and map results and errors to
+//! responses. The server takes its listener and a shutdown future as arguments,
+//! so tests bind port 0 and stop it when they are done.
+
+pub mod auth;
+pub mod error;
+mod openapi;
+mod roster_api;
+mod web;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post, put};
+use serde::Serialize;
+use std::future::Future;
+use std::sync::Arc;
+use storage::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::ToSchema;
+
+/// Everything a request handler may reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Set the `Secure` flag on cookies: on whenever Parta is served over HTTPS.
+    pub secure_cookies: bool,
+    /// Present only in `parta demo`: the demo accounts, served at `/api/dev/demo-accounts`.
+    pub demo: Option<Arc<Vec<DemoAccount>>>,
+    attempts: Arc<auth::AttemptLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool, demo: Option<Vec<DemoAccount>>) -> Self {
+        AppState {
+            store,
+            secure_cookies,
+            demo: demo.map(Arc::new),
+            attempts: Arc::default(),
+        }
+    }
+}
+
+/// A demo login, as printed by `parta demo`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DemoAccount {
+    pub role: String,
+    pub name: String,
+    pub login: String,
+    pub password: String,
+    pub org: String,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/session", post(auth::login).delete(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/me/password", post(auth::change_password))
+        .route("/orgs/{org}", get(roster_api::org))
+        .route("/orgs/{org}/modules/chats", put(roster_api::set_chats_module))
+        .route(
+            "/orgs/{org}/classes",
+            get(roster_api::classes).post(roster_api::create_class),
+        )
+        .route(
+            "/orgs/{org}/classes/{class}",
+            get(roster_api::class).patch(roster_api::edit_class),
+        )
+        .route(
+            "/orgs/{org}/classes/{class}/password-slip",
+            post(roster_api::password_slip),
+        )
+        .route(
+            "/orgs/{org}/people",
+            get(roster_api::people).post(roster_api::create_person),
+        )
+        .route(
+            "/orgs/{org}/people/{person}",
+            get(roster_api::person).patch(roster_api::edit_person),
+        )
+        .route("/orgs/{org}/people/{person}/class", post(roster_api::move_student))
+        .route(
+            "/orgs/{org}/guardianships",
+            put(roster_api::add_guardianship).delete(roster_api::remove_guardianship),
+        )
+        .route("/orgs/{org}/subjects", get(roster_api::subjects))
+        .route("/openapi.json", get(openapi::document));
+    let api = if state.demo.is_some() {
+        api.route("/dev/demo-accounts", get(demo_accounts))
+    } else {
+        api
+    };
+    let api = api.fallback(|| async { error::NOT_FOUND });
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api", api)
+        .merge(web::routes())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Liveness and database reachability, for load balancers and the IT person.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.is_empty().await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// Demo mode only: the accounts `parta demo` printed.
+async fn demo_accounts(State(state): State<AppState>) -> axum::Json<Vec<DemoAccount>> {
+    axum::Json(state.demo.as_deref().cloned().unwrap_or_default())
+}

@@ -1,0 +1,26 @@
+//! The OpenAPI document, generated from the handlers' annotations at start-up;
+//! nothing is downloaded at build time.
+
+use crate::{auth, error, roster_api};
+use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Parta", description = "School roster, learning profiles and chats. Errors are `ErrorBody` JSON with a stable `code`."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::change_password,
+        roster_api::org, roster_api::set_chats_module, roster_api::classes, roster_api::class,
+        roster_api::create_class, roster_api::edit_class, roster_api::password_slip, roster_api::people,
+        roster_api::person, roster_api::create_person, roster_api::edit_person, roster_api::move_student,
+        roster_api::add_guardianship, roster_api::remove_guardianship, roster_api::subjects,
+    ),
+    components(schemas(error::ErrorBody, crate::DemoAccount)),
+    tags((name = "session", description = "Signing in to the school portal"),
+         (name = "roster", description = "The school roster, for administrators")),
+)]
+struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

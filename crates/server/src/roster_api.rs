@@ -1,0 +1,350 @@
+//! The roster as school administrators read and edit it. Every handler checks
+//! that the signed-in person administers the organisation in the path, and the
+//! storage queries are scoped to that organisation, so nobody reaches another
+//! school's data by changing an id.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, hash_blocking, one_time_password};
+use crate::error::extract::{Json, Path, Query};
+use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT};
+use axum::extract::State;
+use axum::http::StatusCode;
+use roster::{ClassName, Login, PersonName, Role};
+use serde::{Deserialize, Serialize};
+use storage::{
+    ClassView, OrgView, PasswordSlip, PeopleFilter, PersonBrief, PersonCard, SectionView, StudentView, SubjectView,
+};
+use utoipa::{IntoParams, ToSchema};
+
+type Resp<T> = ApiResult<axum::Json<T>>;
+
+async fn require_admin(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<()> {
+    let roles = state.store.person_roles(user.person_id).await?;
+    if roles
+        .iter()
+        .any(|r| r.org_id == org && r.role == Role::Administrator.as_str())
+    {
+        Ok(())
+    } else {
+        Err(FORBIDDEN)
+    }
+}
+
+/// An organisation with its kind and modules.
+#[utoipa::path(get, path = "/api/orgs/{org}", tag = "roster", params(("org" = i64, Path)),
+    responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn org(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<OrgView> {
+    require_admin(&state, &user, org).await?;
+    Ok(axum::Json(state.store.org(org).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ModuleSwitch {
+    pub enabled: bool,
+}
+
+/// Switch the chats module of an organisation on or off.
+#[utoipa::path(put, path = "/api/orgs/{org}/modules/chats", tag = "roster", params(("org" = i64, Path)),
+    request_body = ModuleSwitch, responses((status = 200, body = OrgView)))]
+pub async fn set_chats_module(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(req): Json<ModuleSwitch>,
+) -> Resp<OrgView> {
+    require_admin(&state, &user, org).await?;
+    state.store.set_chats_enabled(org, req.enabled).await?;
+    tracing::info!(org, enabled = req.enabled, by = user.person_id, "chats module switched");
+    Ok(axum::Json(state.store.org(org).await?))
+}
+
+/// The classes of an organisation, by grade.
+#[utoipa::path(get, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
+    responses((status = 200, body = Vec<ClassView>)))]
+pub async fn classes(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
+    require_admin(&state, &user, org).await?;
+    Ok(axum::Json(state.store.classes(org).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassDetail {
+    pub class: ClassView,
+    pub students: Vec<StudentView>,
+    pub sections: Vec<SectionView>,
+}
+
+/// One class: its students with their parents, and what is taught there by whom.
+#[utoipa::path(get, path = "/api/orgs/{org}/classes/{class}", tag = "roster",
+    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = ClassDetail)))]
+pub async fn class(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, class)): Path<(i64, i64)>,
+) -> Resp<ClassDetail> {
+    require_admin(&state, &user, org).await?;
+    Ok(axum::Json(ClassDetail {
+        class: state.store.class(org, class).await?,
+        students: state.store.class_students(org, class).await?,
+        sections: state.store.class_sections(org, class).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewClass {
+    /// "5А", "10 Физмат".
+    pub name: String,
+}
+
+/// Create a class in the current academic year.
+#[utoipa::path(post, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
+    request_body = NewClass, responses((status = 201, body = ClassView)))]
+pub async fn create_class(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(req): Json<NewClass>,
+) -> ApiResult<(StatusCode, axum::Json<ClassView>)> {
+    require_admin(&state, &user, org).await?;
+    let name = ClassName::parse(&req.name)?;
+    let id = state.store.create_class(org, &name).await?;
+    Ok((StatusCode::CREATED, axum::Json(state.store.class(org, id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClassEdit {
+    pub name: Option<String>,
+    /// Set the class teacher; `null` removes them. Omit to leave unchanged.
+    #[serde(default, deserialize_with = "present")]
+    pub class_teacher_id: Option<Option<i64>>,
+}
+
+/// Distinguishes a field sent as `null` (Some(None)) from one not sent (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// Rename a class or change its class teacher.
+#[utoipa::path(patch, path = "/api/orgs/{org}/classes/{class}", tag = "roster",
+    params(("org" = i64, Path), ("class" = i64, Path)), request_body = ClassEdit,
+    responses((status = 200, body = ClassView)))]
+pub async fn edit_class(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, class)): Path<(i64, i64)>,
+    Json(req): Json<ClassEdit>,
+) -> Resp<ClassView> {
+    require_admin(&state, &user, org).await?;
+    // Validate everything before changing anything.
+    let name = req.name.as_deref().map(ClassName::parse).transpose()?;
+    state.store.class(org, class).await?;
+    if let Some(name) = name {
+        state.store.rename_class(org, class, &name).await?;
+    }
+    if let Some(teacher) = req.class_teacher_id {
+        state.store.set_class_teacher(org, class, teacher).await?;
+    }
+    Ok(axum::Json(state.store.class(org, class).await?))
+}
+
+/// Issue one-time passwords to the students of a class and their parents who
+/// have none yet, and return the printable slip. They must change it at first sign-in.
+#[utoipa::path(post, path = "/api/orgs/{org}/classes/{class}/password-slip", tag = "roster",
+    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = Vec<PasswordSlip>)))]
+pub async fn password_slip(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, class)): Path<(i64, i64)>,
+) -> Resp<Vec<PasswordSlip>> {
+    require_admin(&state, &user, org).await?;
+    let mut slips = state.store.password_candidates(org, class).await?;
+    for slip in &mut slips {
+        slip.password = one_time_password();
+        let hash = hash_blocking(slip.password.clone()).await?;
+        state.store.set_password(slip.person_id, &hash, true).await?;
+    }
+    tracing::info!(
+        org,
+        class,
+        issued = slips.len(),
+        by = user.person_id,
+        "one-time passwords issued"
+    );
+    Ok(axum::Json(slips))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PeopleQuery {
+    /// `administrator`, `teacher`, `other_staff`, `student` or `guardian`.
+    pub role: Option<String>,
+    /// Part of a name or login.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// People of an organisation, filtered by role and name.
+#[utoipa::path(get, path = "/api/orgs/{org}/people", tag = "roster", params(("org" = i64, Path), PeopleQuery),
+    responses((status = 200, body = Vec<PersonBrief>)))]
+pub async fn people(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Query(q): Query<PeopleQuery>,
+) -> Resp<Vec<PersonBrief>> {
+    require_admin(&state, &user, org).await?;
+    let role = q
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| Role::parse(r).ok_or(INVALID_INPUT))
+        .transpose()?;
+    let filter = PeopleFilter {
+        role,
+        query: q
+            .q
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.chars().take(100).collect()),
+        limit: q.limit.unwrap_or(50).clamp(1, 500),
+        offset: q.offset.unwrap_or(0).max(0),
+    };
+    Ok(axum::Json(state.store.people(org, &filter).await?))
+}
+
+/// A person's card: roles, classes, parents or children.
+#[utoipa::path(get, path = "/api/orgs/{org}/people/{person}", tag = "roster",
+    params(("org" = i64, Path), ("person" = i64, Path)), responses((status = 200, body = PersonCard)))]
+pub async fn person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, person)): Path<(i64, i64)>,
+) -> Resp<PersonCard> {
+    require_admin(&state, &user, org).await?;
+    Ok(axum::Json(state.store.person_card(org, person).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PersonForm {
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    /// Required when creating a person; ignored when editing.
+    pub login: Option<String>,
+    /// Roles in this organisation; when editing, omit to leave unchanged.
+    pub roles: Option<Vec<String>>,
+}
+
+fn parse_roles(roles: &[String]) -> ApiResult<Vec<Role>> {
+    roles.iter().map(|r| Role::parse(r).ok_or(INVALID_INPUT)).collect()
+}
+
+/// Add a person to the organisation. They get no password until one is issued.
+#[utoipa::path(post, path = "/api/orgs/{org}/people", tag = "roster", params(("org" = i64, Path)),
+    request_body = PersonForm, responses((status = 201, body = PersonCard), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn create_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(form): Json<PersonForm>,
+) -> ApiResult<(StatusCode, axum::Json<PersonCard>)> {
+    require_admin(&state, &user, org).await?;
+    let new = storage::NewPerson {
+        name: PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?,
+        login: Login::parse(form.login.as_deref().unwrap_or_default())?,
+        roles: parse_roles(form.roles.as_deref().unwrap_or_default())?,
+    };
+    let id = state.store.create_person(org, &new).await?;
+    Ok((StatusCode::CREATED, axum::Json(state.store.person_card(org, id).await?)))
+}
+
+/// Correct a person's name or roles.
+#[utoipa::path(patch, path = "/api/orgs/{org}/people/{person}", tag = "roster",
+    params(("org" = i64, Path), ("person" = i64, Path)), request_body = PersonForm,
+    responses((status = 200, body = PersonCard)))]
+pub async fn edit_person(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, person)): Path<(i64, i64)>,
+    Json(form): Json<PersonForm>,
+) -> Resp<PersonCard> {
+    require_admin(&state, &user, org).await?;
+    let name = PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?;
+    let roles = form.roles.as_deref().map(parse_roles).transpose()?;
+    state.store.rename_person(org, person, &name).await?;
+    if let Some(roles) = roles {
+        state.store.set_roles(org, person, &roles).await?;
+    }
+    Ok(axum::Json(state.store.person_card(org, person).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveStudent {
+    pub class_id: i64,
+}
+
+/// Move a student to another class from today; the old enrollment is kept as history.
+#[utoipa::path(post, path = "/api/orgs/{org}/people/{person}/class", tag = "roster",
+    params(("org" = i64, Path), ("person" = i64, Path)), request_body = MoveStudent,
+    responses((status = 200, body = PersonCard)))]
+pub async fn move_student(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, person)): Path<(i64, i64)>,
+    Json(req): Json<MoveStudent>,
+) -> Resp<PersonCard> {
+    require_admin(&state, &user, org).await?;
+    let today = chrono::Local::now().date_naive().to_string();
+    state.store.move_student(org, person, req.class_id, &today).await?;
+    Ok(axum::Json(state.store.person_card(org, person).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GuardianshipForm {
+    pub guardian_id: i64,
+    pub student_id: i64,
+}
+
+/// Record that a parent is the guardian of a student.
+#[utoipa::path(put, path = "/api/orgs/{org}/guardianships", tag = "roster", params(("org" = i64, Path)),
+    request_body = GuardianshipForm, responses((status = 204)))]
+pub async fn add_guardianship(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(req): Json<GuardianshipForm>,
+) -> ApiResult<StatusCode> {
+    require_admin(&state, &user, org).await?;
+    state
+        .store
+        .set_guardianship(org, req.guardian_id, req.student_id, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a guardianship.
+#[utoipa::path(delete, path = "/api/orgs/{org}/guardianships", tag = "roster", params(("org" = i64, Path)),
+    request_body = GuardianshipForm, responses((status = 204)))]
+pub async fn remove_guardianship(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(req): Json<GuardianshipForm>,
+) -> ApiResult<StatusCode> {
+    require_admin(&state, &user, org).await?;
+    state
+        .store
+        .set_guardianship(org, req.guardian_id, req.student_id, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Subjects taught in the organisation.
+#[utoipa::path(get, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
+    responses((status = 200, body = Vec<SubjectView>)))]
+pub async fn subjects(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> Resp<Vec<SubjectView>> {
+    require_admin(&state, &user, org).await?;
+    Ok(axum::Json(state.store.subjects(org).await?))
+}

@@ -1,0 +1,536 @@
+//! The HTTP API, end to end: the real server on a random port against a fresh
+//! database (SQLite, or PostgreSQL with `PARTA_TEST_POSTGRES`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::StatusCode;
+use roster::import::{Batch, Org, Part};
+use roster::{OrgKind, Role};
+use serde_json::{Value, json};
+use server::AppState;
+use server::auth::hash_password;
+use testkit::fixture::{person, row, school};
+use testkit::{TestDb, fresh_db};
+
+struct TestApp {
+    base: String,
+    db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The fixture school with passwords for the director and a parent, plus a
+/// second school with its own administrator.
+async fn spawn_app(demo: bool) -> TestApp {
+    let db = fresh_db().await;
+    let mut batch = school();
+    for p in &mut batch.people.rows {
+        if ["director", "parent1"].contains(&p.data.login.as_ref().unwrap().as_str()) {
+            p.data.password = Some("secret-pass".into());
+        }
+    }
+    db.store.apply_import(&batch, false, &hash_password).await.unwrap();
+    let mut other_admin = person("b1", "Чужой", "Админ", "other.admin", &[Role::Administrator]);
+    other_admin.data.roles = vec![(Role::Administrator, "s2".into())];
+    other_admin.data.password = Some("secret-pass".into());
+    let other = Batch {
+        orgs: Part {
+            mode: roster::import::Mode::Delta,
+            rows: vec![row(
+                "s2",
+                "orgs.csv",
+                3,
+                Org {
+                    name: "Школа № 2".into(),
+                    kind: OrgKind::GeneralEducation,
+                    chats_enabled: true,
+                },
+            )],
+        },
+        people: Part {
+            mode: roster::import::Mode::Delta,
+            rows: vec![other_admin],
+        },
+        ..Batch::default()
+    };
+    db.store.apply_import(&other, false, &hash_password).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accounts = demo.then(|| {
+        vec![server::DemoAccount {
+            role: "administrator".into(),
+            name: "Директорова Анна".into(),
+            login: "director".into(),
+            password: "secret-pass".into(),
+            org: "Школа № 1".into(),
+        }]
+    });
+    let state = AppState::new(db.store.clone(), false, accounts);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        db,
+        shutdown: Some(tx),
+    }
+}
+
+impl TestApp {
+    fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn signed_in(&self, login: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = client
+            .post(self.url("/api/session"))
+            .json(&json!({"login": login, "password": "secret-pass"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{login} must be able to sign in");
+        client
+    }
+
+    async fn org_of(&self, client: &reqwest::Client) -> i64 {
+        let me: Value = client
+            .get(self.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        me["roles"][0]["org_id"].as_i64().unwrap()
+    }
+
+    async fn finish(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.db.finish().await;
+    }
+}
+
+async fn error_code(res: reqwest::Response) -> (StatusCode, String) {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "a Russian message: {body}"
+    );
+    assert!(
+        body["message_en"].as_str().is_some_and(|m| !m.is_empty()),
+        "an English message: {body}"
+    );
+    (status, body["code"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn health_and_the_openapi_document_are_served() {
+    let app = spawn_app(false).await;
+    let res = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/session",
+        "/api/orgs/{org}/classes/{class}",
+        "/api/orgs/{org}/people",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_session_and_signing_out_ends_it() {
+    let app = spawn_app(false).await;
+    let client = app.signed_in("DIRECTOR").await;
+    let me: Value = client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["person"]["last_name"], "Директорова");
+    assert_eq!(me["roles"][0]["role"], "administrator");
+    let res = client.delete(app.url("/api/session")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (status, code) = error_code(client.get(app.url("/api/me")).send().await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let app = spawn_app(false).await;
+    let res = app
+        .client()
+        .post(app.url("/api/session"))
+        .json(&json!({"login": "director", "password": "secret-pass"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_accounts_without_one_get_clear_errors() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    let attempt = |login: &'static str, password: &'static str| {
+        client
+            .post(app.url("/api/session"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+    };
+    let (status, code) = error_code(attempt("director", "nope").await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_credentials")
+    );
+    let (_, code) = error_code(attempt("nobody", "nope").await.unwrap()).await;
+    assert_eq!(code, "invalid_credentials");
+    let (_, code) = error_code(attempt("student1", "anything").await.unwrap()).await;
+    assert_eq!(code, "no_password_yet");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_login_for_a_while() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    for _ in 0..10 {
+        let res = client
+            .post(app.url("/api/session"))
+            .json(&json!({"login": "director", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = client
+        .post(app.url("/api/session"))
+        .json(&json!({"login": "director", "password": "secret-pass"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, code) = error_code(res).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn only_an_administrator_of_the_organisation_reads_its_roster() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let classes: Value = admin
+        .get(app.url(&format!("/api/orgs/{org}/classes")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(classes.as_array().unwrap().len(), 2);
+
+    let parent = app.signed_in("parent1").await;
+    let (status, code) = error_code(
+        parent
+            .get(app.url(&format!("/api/orgs/{org}/classes")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+
+    let stranger = app.signed_in("other.admin").await;
+    let res = stranger
+        .get(app.url(&format!("/api/orgs/{org}/people")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let class_id = classes[0]["id"].as_i64().unwrap();
+    let other_org = app.org_of(&stranger).await;
+    let res = stranger
+        .get(app.url(&format!("/api/orgs/{other_org}/classes/{class_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "another school's class is invisible, not forbidden-but-present"
+    );
+
+    let anonymous = app.client();
+    let res = anonymous
+        .get(app.url(&format!("/api/orgs/{org}/classes")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_class_page_shows_students_parents_and_teachers() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let classes: Value = admin
+        .get(app.url(&format!("/api/orgs/{org}/classes")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = classes[0]["id"].as_i64().unwrap();
+    let detail: Value = admin
+        .get(app.url(&format!("/api/orgs/{org}/classes/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["class"]["name"], "5А");
+    assert_eq!(detail["class"]["class_teacher_name"], "Учителева Ольга");
+    assert_eq!(detail["students"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["students"][0]["guardians"][0]["first_name"], "Мария");
+    assert_eq!(detail["sections"][0]["subject"], "Математика");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_code_and_changes_nothing() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let classes: Value = admin
+        .get(app.url(&format!("/api/orgs/{org}/classes")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = classes[0]["id"].as_i64().unwrap();
+    let teacher = classes[0]["class_teacher_id"].as_i64().unwrap();
+    let class_url = app.url(&format!("/api/orgs/{org}/classes/{id}"));
+
+    // A bad name together with a valid teacher change: neither happens.
+    let res = admin
+        .patch(&class_url)
+        .json(&json!({"name": "15Я", "class_teacher_id": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "bad_class_name".to_string())
+    );
+    let after: Value = admin.get(&class_url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["class"]["name"], "5А");
+    assert_eq!(after["class"]["class_teacher_id"], teacher);
+
+    let res = admin
+        .patch(&class_url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "invalid_input".to_string())
+    );
+    let res = admin
+        .get(app.url(&format!("/api/orgs/{org}/people?role=wizard")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "invalid_input".to_string())
+    );
+    let res = admin
+        .get(app.url("/api/orgs/not-a-number/classes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "invalid_input".to_string())
+    );
+    let res = admin
+        .post(app.url(&format!("/api/orgs/{org}/people")))
+        .json(&json!({"last_name": " ", "first_name": "Вера", "login": "vera.n", "roles": ["guardian"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "empty_name".to_string())
+    );
+    let res = admin.get(app.url("/api/no-such-thing")).send().await.unwrap();
+    assert_eq!(error_code(res).await, (StatusCode::NOT_FOUND, "not_found".to_string()));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_one_time_password_from_the_slip_must_be_changed_at_first_sign_in() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let classes: Value = admin
+        .get(app.url(&format!("/api/orgs/{org}/classes")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = classes[0]["id"].as_i64().unwrap();
+    let slip: Value = admin
+        .post(app.url(&format!("/api/orgs/{org}/classes/{id}/password-slip")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let student = slip
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["login"] == "student1")
+        .unwrap();
+    let one_time = student["password"].as_str().unwrap().to_string();
+    // Issued once: the next slip has nobody left without a password.
+    let again: Value = admin
+        .post(app.url(&format!("/api/orgs/{org}/classes/{id}/password-slip")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again.as_array().unwrap().len(), 0);
+
+    let kid = app.client();
+    let me: Value = kid
+        .post(app.url("/api/session"))
+        .json(&json!({"login": "student1", "password": one_time}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["person"]["must_change_password"], true);
+    let res = kid
+        .post(app.url("/api/me/password"))
+        .json(&json!({"current": one_time, "new": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(res).await.1, "weak_password");
+    let res = kid
+        .post(app.url("/api/me/password"))
+        .json(&json!({"current": one_time, "new": "my own secret"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let me: Value = kid.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["person"]["must_change_password"], false);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_chats_module_switch_is_stored() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let res = admin
+        .put(app.url(&format!("/api/orgs/{org}/modules/chats")))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["chats_enabled"], false);
+    let me: Value = admin
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"][0]["chats_enabled"], false);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn demo_accounts_are_served_only_in_demo_mode() {
+    let app = spawn_app(false).await;
+    let res = reqwest::get(app.url("/api/dev/demo-accounts")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    app.finish().await;
+
+    let app = spawn_app(true).await;
+    let accounts: Value = reqwest::get(app.url("/api/dev/demo-accounts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accounts[0]["login"], "director");
+    for key in ["role", "name", "login", "password", "org"] {
+        assert!(accounts[0][key].is_string(), "{key}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_portal_page_is_served_with_a_strict_content_policy() {
+    let app = spawn_app(false).await;
+    let res = reqwest::get(app.url("/")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert!(res.text().await.unwrap().contains("<html"));
+    app.finish().await;
+}

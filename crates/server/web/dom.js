@@ -1,0 +1,98 @@
+// A tiny element builder. Text always goes in as text nodes, never as HTML, so
+// names from the roster cannot inject markup.
+
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function setAttrs(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'for') el.htmlFor = v;
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked' || k === 'selected' || k === 'disabled') el[k] = Boolean(v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+let idCounter = 0;
+export function uid(prefix = 'id') {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+// 24×24 stroke icons (drawn for Parta, in the spirit of common open icon sets).
+const ICONS = {
+  home: ['M3 10.5 12 3l9 7.5', 'M5 9.5V20h5v-6h4v6h5V9.5'],
+  users: ['M16 20v-1.5a3.5 3.5 0 0 0-3.5-3.5h-5A3.5 3.5 0 0 0 4 18.5V20', 'M10 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7', 'M20 20v-1.5a3.5 3.5 0 0 0-2.5-3.35', 'M15.5 4.15a3.5 3.5 0 0 1 0 6.7'],
+  school: ['M3 9l9-5 9 5-9 5-9-5Z', 'M7 11.2V16c0 1.2 2.2 3 5 3s5-1.8 5-3v-4.8', 'M21 9v6'],
+  chat: ['M4 5h16v11H9l-5 4V5Z'],
+  check: ['M5 12.5l4.5 4.5L19 7.5'],
+  x: ['M6 6l12 12', 'M18 6 6 18'],
+  info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z', 'M12 11v5', 'M12 7.5v.5'],
+  plus: ['M12 5v14', 'M5 12h14'],
+  search: ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14Z', 'M20 20l-4-4'],
+  chevron: ['M9 6l6 6-6 6'],
+  back: ['M15 6l-6 6 6 6'],
+  logout: ['M10 5H5v14h5', 'M14 8l4 4-4 4', 'M18 12H9'],
+  key: ['M8.5 15.5a4 4 0 1 1 3.2-6.4L20 9v3h-2.5v2.5H15V12h-3.3a4 4 0 0 1-3.2 3.5Z'],
+  print: ['M7 9V4h10v5', 'M7 17H5a1 1 0 0 1-1-1v-6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v6a1 1 0 0 1-1 1h-2', 'M7 14h10v6H7v-6Z'],
+  edit: ['M4 20h4L19 9l-4-4L4 16v4Z', 'M13.5 6.5l4 4'],
+  move: ['M4 12h15', 'M14 7l5 5-5 5'],
+  eye: ['M2.5 12S6 5.5 12 5.5 21.5 12 21.5 12 18 18.5 12 18.5 2.5 12 2.5 12Z', 'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6Z'],
+  teacher: ['M12 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8Z', 'M4 21v-1a6 6 0 0 1 6-6h4a6 6 0 0 1 6 6v1'],
+  book: ['M4 5.5A2.5 2.5 0 0 1 6.5 3H20v15H6.5A2.5 2.5 0 0 0 4 20.5v-15Z', 'M4 20.5A2.5 2.5 0 0 0 6.5 23H20v-5'],
+};
+
+export function icon(name, cls = '') {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', `icon ${cls}`.trim());
+  for (const d of ICONS[name] ?? []) {
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** "Иванова Мария Петровна". */
+export function fullName(p) {
+  if (!p) return '';
+  return [p.last_name, p.first_name, p.middle_name].filter(Boolean).join(' ');
+}
+
+/** Two-letter initials for an avatar: "ИМ". */
+export function initials(p) {
+  const a = (p.last_name || '').trim()[0] || '';
+  const b = (p.first_name || '').trim()[0] || '';
+  return (a + b).toUpperCase();
+}
+
+export function rolesOf(brief) {
+  return (brief.roles || '').split(',').map((r) => r.trim()).filter(Boolean);
+}

@@ -1,0 +1,128 @@
+// Home: a greeting, the person's roles in each organisation, whether chats are
+// available there, and for administrators the roster and the chats switch.
+
+import { api } from '../api.js';
+import { h, icon } from '../dom.js';
+import { t, lang, kindName, ROLES } from '../i18n.js';
+import { roleChips, confirmDialog, announce, notice, formError } from '../ui.js';
+
+export const name = 'home';
+
+function greeting(me) {
+  const p = me.person;
+  const onlyStudent = me.roles.length > 0 && me.roles.every((r) => r.role === 'student');
+  if (onlyStudent) return t('home.helloChild', { name: p.first_name });
+  const name = lang() === 'ru' ? [p.first_name, p.middle_name].filter(Boolean).join(' ') : p.first_name;
+  return t('home.hello', { name });
+}
+
+/** Roles grouped by organisation, in the order the server sent them. */
+function byOrg(roles) {
+  const orgs = new Map();
+  for (const r of roles) {
+    if (!orgs.has(r.org_id)) {
+      orgs.set(r.org_id, { id: r.org_id, name: r.org_name, kind: r.org_kind, chats: r.chats_enabled, roles: [] });
+    }
+    orgs.get(r.org_id).roles.push(r.role);
+  }
+  for (const o of orgs.values()) o.roles.sort((a, b) => ROLES.indexOf(a) - ROLES.indexOf(b));
+  return [...orgs.values()];
+}
+
+function chatStatus(org) {
+  let state;
+  let title;
+  let hint;
+  if (org.kind === 'general_education' && org.chats) {
+    state = 'on';
+    title = t('home.chatsOn');
+    hint = t('home.chatsOnHint');
+  } else if (org.kind === 'general_education') {
+    state = 'off';
+    title = t('home.chatsOff');
+    hint = t('home.chatsOffHint');
+  } else {
+    state = 'na';
+    title = t('home.chatsNotHere');
+    hint = t('home.chatsNotHereHint');
+  }
+  return h('div', { class: ['chat-status', `chat-${state}`], 'data-testid': 'chat-status' },
+    h('span', { class: 'chat-status-icon' }, icon(state === 'on' ? 'chat' : 'info')),
+    h('div', null, h('p', { class: 'chat-status-title' }, title), h('p', { class: 'chat-status-hint' }, hint)));
+}
+
+function chatsSwitch(org, ctx) {
+  const labelId = `chats-label-${org.id}`;
+  const stateEl = h('span', { class: 'switch-state', 'aria-hidden': 'true' },
+    org.chats ? t('home.chatsModuleOn') : t('home.chatsModuleOff'));
+  const err = formError();
+  const sw = h('button', {
+    type: 'button', class: 'switch', role: 'switch', 'aria-checked': String(org.chats),
+    'aria-labelledby': labelId, 'data-testid': 'chats-switch',
+  }, h('span', { class: 'switch-thumb' }));
+  sw.addEventListener('click', async () => {
+    err.show('');
+    const enable = !org.chats;
+    const ok = await confirmDialog({
+      title: enable ? t('home.chatsEnableTitle') : t('home.chatsDisableTitle'),
+      text: enable ? t('home.chatsEnableText', { org: org.name }) : t('home.chatsDisableText', { org: org.name }),
+      confirmLabel: enable ? t('home.chatsEnable') : t('home.chatsDisable'),
+      danger: !enable,
+    });
+    if (!ok) return;
+    try {
+      sw.disabled = true;
+      const view = await api.setChats(org.id, enable);
+      for (const r of ctx.session.me.roles) if (r.org_id === org.id) r.chats_enabled = view.chats_enabled;
+      await ctx.rerender();
+      announce(t('home.chatsSaved', { state: view.chats_enabled ? t('home.chatsModuleOn') : t('home.chatsModuleOff') }));
+      document.querySelector(`[data-org="${org.id}"] .switch`)?.focus();
+    } catch (ex) {
+      sw.disabled = false;
+      err.show(ex.text ? ex.text() : t('error.unknown'));
+    }
+  });
+  return h('div', { class: 'switch-row' },
+    h('div', { class: 'switch-text' },
+      h('span', { id: labelId, class: 'switch-label' }, t('home.chatsModule')),
+      stateEl),
+    sw, err.el);
+}
+
+function orgCard(org, ctx) {
+  const isAdmin = org.roles.includes('administrator');
+  const card = h('article', { class: 'card org-card', 'data-org': String(org.id), 'aria-labelledby': `org-${org.id}` },
+    h('div', { class: 'org-head' },
+      h('span', { class: 'org-icon', 'aria-hidden': 'true' }, icon('school')),
+      h('div', null,
+        h('h2', { id: `org-${org.id}`, class: 'org-name' }, org.name),
+        h('p', { class: 'org-kind' }, kindName(org.kind)))),
+    h('div', { class: 'org-roles' },
+      h('span', { class: 'muted small' }, org.roles.length > 1 ? t('home.yourRolesMany') : t('home.yourRoles')),
+      roleChips(org.roles)),
+    chatStatus(org));
+  if (isAdmin) {
+    const tools = h('div', { class: 'admin-tools', role: 'group', 'aria-label': t('home.admin') },
+      h('a', { class: 'tile', href: `#/roster/${org.id}`, 'data-testid': 'roster-link' },
+        h('span', { class: 'tile-icon', 'aria-hidden': 'true' }, icon('users')),
+        h('span', { class: 'tile-text' },
+          h('span', { class: 'tile-title' }, t('home.roster')),
+          h('span', { class: 'tile-hint' }, t('home.rosterHint'))),
+        icon('chevron', 'tile-chevron')));
+    if (org.kind === 'general_education') tools.append(chatsSwitch(org, ctx));
+    card.append(tools);
+  }
+  return card;
+}
+
+export async function render(ctx) {
+  const me = ctx.session.me;
+  const orgs = byOrg(me.roles);
+  return h('div', { class: 'container' },
+    h('div', { class: 'page-title home-title' },
+      h('h1', { tabindex: '-1', id: 'page-h1' }, greeting(me)),
+      h('p', { class: 'page-sub' }, t('home.lead'))),
+    orgs.length
+      ? h('section', { class: 'org-grid', 'aria-label': t('home.orgs') }, orgs.map((o) => orgCard(o, ctx)))
+      : notice('info', t('home.noRoles')));
+}

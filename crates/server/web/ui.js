@@ -1,0 +1,195 @@
+// Shared pieces of the interface: fields, buttons, dialogs, notices.
+
+import { h, icon, uid, clear } from './dom.js';
+import { t, roleName } from './i18n.js';
+
+/** A labelled input with an optional hint and an inline error, wired for screen readers. */
+export function field({ label, input, control, hint, optional = false }) {
+  const id = input.id || uid('f');
+  input.id = id;
+  const hintEl = hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null;
+  const errEl = h('p', { class: 'field-error', id: `${id}-err`, hidden: true });
+  const described = [hintEl && hintEl.id, errEl.id].filter(Boolean).join(' ');
+  input.setAttribute('aria-describedby', described);
+  const labelEl = h('label', { class: 'field-label', for: id }, label,
+    optional ? h('span', { class: 'field-optional' }, ` (${t('common.optional')})`) : null);
+  const wrap = h('div', { class: 'field' }, labelEl, control || input, hintEl, errEl);
+  return {
+    wrap,
+    input,
+    setError(msg) {
+      if (msg) {
+        errEl.textContent = msg;
+        errEl.hidden = false;
+        input.setAttribute('aria-invalid', 'true');
+      } else {
+        errEl.textContent = '';
+        errEl.hidden = true;
+        input.removeAttribute('aria-invalid');
+      }
+    },
+  };
+}
+
+export function textInput(attrs = {}) {
+  return h('input', { type: 'text', class: 'input', autocomplete: 'off', ...attrs });
+}
+
+export function button(label, { kind = 'secondary', iconName, type = 'button', onClick, attrs = {} } = {}) {
+  return h('button', { type, class: ['btn', `btn-${kind}`], onclick: onClick, ...attrs },
+    iconName ? icon(iconName) : null, h('span', { class: 'btn-label' }, label));
+}
+
+export function linkButton(label, href, { kind = 'secondary', iconName, attrs = {} } = {}) {
+  return h('a', { href, class: ['btn', `btn-${kind}`], ...attrs },
+    iconName ? icon(iconName) : null, h('span', { class: 'btn-label' }, label));
+}
+
+/** Puts a button in a busy state while `work` runs; returns work's result. */
+export async function busy(btn, busyLabel, work) {
+  const label = btn.querySelector('.btn-label');
+  const before = label ? label.textContent : '';
+  btn.disabled = true;
+  btn.setAttribute('aria-busy', 'true');
+  if (label && busyLabel) label.textContent = busyLabel;
+  try {
+    return await work();
+  } finally {
+    btn.disabled = false;
+    btn.removeAttribute('aria-busy');
+    if (label) label.textContent = before;
+  }
+}
+
+/** A form-level error line, announced as soon as text is put in it. */
+export function formError() {
+  const el = h('div', { class: 'form-error', role: 'alert', 'aria-live': 'assertive' });
+  return {
+    el,
+    show(msg) {
+      clear(el);
+      if (msg) el.append(icon('info'), h('span', null, msg));
+      el.classList.toggle('is-visible', Boolean(msg));
+    },
+  };
+}
+
+/** A callout box for a whole page: info, error, or success. */
+export function notice(kind, text, ...extra) {
+  const iconName = kind === 'success' ? 'check' : 'info';
+  return h('div', { class: ['notice', `notice-${kind}`], role: kind === 'error' ? 'alert' : null },
+    icon(iconName, 'notice-icon'), h('div', { class: 'notice-body' }, h('p', null, text), ...extra));
+}
+
+export function roleChips(roles) {
+  return h('ul', { class: 'chips', 'aria-label': t('person.roles') },
+    roles.map((r) => h('li', { class: ['chip', `chip-${r}`] }, roleName(r))));
+}
+
+export function breadcrumbs(items) {
+  const list = h('ol', null, items.map((it, i) => h('li', null,
+    it.href && i < items.length - 1
+      ? h('a', { href: it.href }, it.label)
+      : h('span', { 'aria-current': 'page' }, it.label))));
+  return h('nav', { class: 'breadcrumbs', 'aria-label': t('common.back') }, list);
+}
+
+/** The page's main heading; focused after navigation so screen readers start there. */
+export function pageTitle(text, sub) {
+  return h('div', { class: 'page-title' },
+    h('h1', { tabindex: '-1', id: 'page-h1' }, text),
+    sub ? h('p', { class: 'page-sub' }, sub) : null);
+}
+
+export function section(title, ...children) {
+  const id = uid('sec');
+  return h('section', { class: 'section', 'aria-labelledby': id },
+    h('h2', { id, class: 'section-title' }, title), ...children);
+}
+
+export function spinner() {
+  return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('span', null, t('common.loading')));
+}
+
+// ---------------------------------------------------------------- dialogs
+
+/**
+ * A modal dialog built on <dialog>. `build(body, close)` fills it; `onSubmit`
+ * (if given) runs on submit and closes the dialog when it resolves truthy.
+ */
+export function openDialog({ title, build, submitLabel, submitKind = 'primary', onSubmit, cancelLabel }) {
+  const opener = document.activeElement;
+  const titleId = uid('dlg');
+  const err = formError();
+  const body = h('div', { class: 'dialog-body' });
+  const submit = submitLabel ? button(submitLabel, { kind: submitKind, type: 'submit' }) : null;
+  const cancel = button(cancelLabel || (submit ? t('common.cancel') : t('common.close')), {
+    kind: 'ghost',
+    onClick: () => close(false),
+  });
+  const form = h('form', { class: 'dialog-form', method: 'dialog', novalidate: true },
+    h('h2', { id: titleId, class: 'dialog-title' }, title),
+    body, err.el,
+    h('div', { class: 'dialog-actions' }, cancel, submit));
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId }, form);
+  let resolve;
+  const done = new Promise((r) => { resolve = r; });
+  function close(result) {
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+    else document.getElementById('page-h1')?.focus();
+    resolve(result);
+  }
+  dialog.addEventListener('cancel', (e) => {
+    e.preventDefault();
+    close(false);
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!onSubmit) return close(true);
+    err.show('');
+    try {
+      const ok = await busy(submit, t('common.saving'), () => onSubmit({ showError: err.show }));
+      if (ok !== false) close(ok ?? true);
+    } catch (ex) {
+      err.show(ex.text ? ex.text() : t('error.unknown'));
+    }
+  });
+  build?.(body, close);
+  document.body.append(dialog);
+  dialog.showModal();
+  const first = body.querySelector('input, select, textarea') || submit || cancel;
+  first.focus();
+  return done;
+}
+
+/** Asks before doing something; resolves true when confirmed. */
+export function confirmDialog({ title, text, confirmLabel, danger = false }) {
+  return openDialog({
+    title,
+    build: (body) => body.append(h('p', { class: 'dialog-text' }, text)),
+    submitLabel: confirmLabel || t('common.confirm'),
+    submitKind: danger ? 'danger' : 'primary',
+  });
+}
+
+// ---------------------------------------------------------------- status
+
+let statusEl = null;
+let statusTimer = null;
+
+export function setStatusRegion(el) {
+  statusEl = el;
+}
+
+/** A short polite message ("Сохранено.") that also shows as a toast. */
+export function announce(text) {
+  if (!statusEl) return;
+  clear(statusEl);
+  statusEl.append(icon('check'), h('span', null, text));
+  statusEl.classList.add('is-visible');
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => statusEl.classList.remove('is-visible'), 4000);
+}

@@ -1,0 +1,162 @@
+//! A small school as an import batch, shared by the storage and server suites.
+#![allow(clippy::unwrap_used)]
+
+use roster::import::*;
+use roster::{ClassName, Login, OrgKind, PersonName, Role};
+
+pub fn origin(file: &'static str, line: u64) -> Origin {
+    Origin { file, line }
+}
+
+pub fn row<T>(id: &str, file: &'static str, line: u64, data: T) -> Row<T> {
+    Row {
+        source_id: id.into(),
+        origin: origin(file, line),
+        deleted: false,
+        data,
+    }
+}
+
+pub fn person(id: &str, last: &str, first: &str, login: &str, roles: &[Role]) -> Row<Person> {
+    row(
+        id,
+        "users.csv",
+        2,
+        Person {
+            name: PersonName::parse(last, first, None).unwrap(),
+            login: Some(Login::parse(login).unwrap()),
+            password: None,
+            roles: roles.iter().map(|r| (*r, "s1".to_string())).collect(),
+        },
+    )
+}
+
+pub fn enrollment(id: &str, person: &str, target: &str, role: EnrollmentRole, primary: bool) -> Row<Enrollment> {
+    row(
+        id,
+        "enrollments.csv",
+        2,
+        Enrollment {
+            person: person.into(),
+            target: target.into(),
+            role,
+            primary,
+            begin: None,
+            end: None,
+        },
+    )
+}
+
+pub fn bulk<T>(rows: Vec<T>) -> Part<T> {
+    Part { mode: Mode::Bulk, rows }
+}
+
+/// A small school: an administrator, two teachers (one of them also a parent),
+/// two students in 5А, one in 5Б, and a mother of two.
+pub fn school() -> Batch {
+    use EnrollmentRole::*;
+    Batch {
+        orgs: bulk(vec![row(
+            "s1",
+            "orgs.csv",
+            2,
+            Org {
+                name: "Школа № 1".into(),
+                kind: OrgKind::GeneralEducation,
+                chats_enabled: true,
+            },
+        )]),
+        years: bulk(vec![row(
+            "y1",
+            "academicSessions.csv",
+            2,
+            AcademicYear {
+                title: "2026/2027".into(),
+                start: "2026-09-01".parse().unwrap(),
+                end: "2027-08-31".parse().unwrap(),
+            },
+        )]),
+        people: bulk(vec![
+            person("a1", "Директорова", "Анна", "director", &[Role::Administrator]),
+            person("t1", "Учителева", "Ольга", "teacher1", &[Role::Teacher, Role::Guardian]),
+            person("t2", "Математиков", "Пётр", "teacher2", &[Role::Teacher]),
+            person("st1", "Королёва", "Алёна", "student1", &[Role::Student]),
+            person("st2", "Королёв", "Иван", "student2", &[Role::Student]),
+            person("st3", "Учителев", "Миша", "student3", &[Role::Student]),
+            person("g1", "Королёва", "Мария", "parent1", &[Role::Guardian]),
+        ]),
+        classes: bulk(vec![
+            row(
+                "c5a",
+                "classes.csv",
+                2,
+                Class {
+                    org: "s1".into(),
+                    year: Some("y1".into()),
+                    name: ClassName::parse("5А").unwrap(),
+                },
+            ),
+            row(
+                "c5b",
+                "classes.csv",
+                3,
+                Class {
+                    org: "s1".into(),
+                    year: Some("y1".into()),
+                    name: ClassName::parse("5Б").unwrap(),
+                },
+            ),
+        ]),
+        subjects: bulk(vec![row(
+            "math",
+            "courses.csv",
+            2,
+            Subject {
+                org: "s1".into(),
+                name: "Математика".into(),
+            },
+        )]),
+        sections: bulk(vec![row(
+            "m5a",
+            "classes.csv",
+            4,
+            Section {
+                org: "s1".into(),
+                subject: "math".into(),
+                class: Some("c5a".into()),
+                group: None,
+                year: Some("y1".into()),
+            },
+        )]),
+        enrollments: bulk(vec![
+            enrollment("e1", "st1", "c5a", Student, false),
+            enrollment("e2", "st2", "c5a", Student, false),
+            enrollment("e3", "st3", "c5b", Student, false),
+            enrollment("e4", "t1", "c5a", Teacher, true),
+            enrollment("e5", "t2", "m5a", Teacher, false),
+        ]),
+        guardianships: vec![
+            (
+                origin("users.csv", 8),
+                Guardianship {
+                    guardian: "g1".into(),
+                    student: "st1".into(),
+                },
+            ),
+            (
+                origin("users.csv", 8),
+                Guardianship {
+                    guardian: "g1".into(),
+                    student: "st2".into(),
+                },
+            ),
+            (
+                origin("users.csv", 3),
+                Guardianship {
+                    guardian: "t1".into(),
+                    student: "st3".into(),
+                },
+            ),
+        ],
+    }
+}
