@@ -260,10 +260,18 @@ async fn demo(cfg: Config) -> Result<()> {
 
 fn accounts_table(accounts: &[server::DemoAccount]) -> String {
     let header = ["role", "name", "login", "password", "organisation"];
-    let rows: Vec<[&str; 5]> =
-        accounts.iter().map(|a| [a.role.as_str(), &a.name, &a.login, &a.password, &a.org]).collect();
+    let rows: Vec<[&str; 5]> = accounts
+        .iter()
+        .map(|a| [a.role.as_str(), &a.name, &a.login, &a.password, &a.org])
+        .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     std::iter::once(header)
         .chain(rows)
