@@ -143,6 +143,12 @@ fn conflict(c: Conflict) -> ApiError {
             "Этот человек не учитель этой школы.",
             "This person is not a teacher of this school.",
         ),
+        Conflict::WholeClassSection => err(
+            s,
+            "whole_class_section",
+            "Этот предмет изучает весь класс: в нём нет групп.",
+            "The whole class takes this subject: it has no groups.",
+        ),
         Conflict::LastRole => err(
             s,
             "no_roles",

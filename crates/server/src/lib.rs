@@ -12,7 +12,7 @@ mod web;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -85,7 +85,17 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/guardianships",
             put(roster_api::add_guardianship).delete(roster_api::remove_guardianship),
         )
-        .route("/orgs/{org}/subjects", get(roster_api::subjects))
+        .route(
+            "/orgs/{org}/subjects",
+            get(roster_api::subjects).post(roster_api::create_subject),
+        )
+        .route("/orgs/{org}/subjects/{subject}", patch(roster_api::rename_subject))
+        .route("/orgs/{org}/classes/{class}/sections", post(roster_api::create_section))
+        .route("/orgs/{org}/sections/{section}", delete(roster_api::close_section))
+        .route(
+            "/orgs/{org}/sections/{section}/{kind}/{person}",
+            put(roster_api::add_section_member).delete(roster_api::remove_section_member),
+        )
         .route("/openapi.json", get(openapi::document));
     let api = if state.demo.is_some() {
         api.route("/dev/demo-accounts", get(demo_accounts))

@@ -14,6 +14,8 @@ use utoipa::OpenApi;
         roster_api::create_class, roster_api::edit_class, roster_api::password_slip, roster_api::people,
         roster_api::person, roster_api::create_person, roster_api::edit_person, roster_api::move_student,
         roster_api::add_guardianship, roster_api::remove_guardianship, roster_api::subjects,
+        roster_api::create_subject, roster_api::rename_subject, roster_api::create_section, roster_api::close_section,
+        roster_api::add_section_member, roster_api::remove_section_member,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     tags((name = "session", description = "Signing in to the school portal"),

@@ -9,6 +9,7 @@ use crate::error::extract::{Json, Path, Query};
 use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT};
 use axum::extract::State;
 use axum::http::StatusCode;
+use roster::import::EnrollmentRole;
 use roster::{ClassName, Login, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use storage::{
@@ -347,4 +348,152 @@ pub async fn subjects(
 ) -> Resp<Vec<SubjectView>> {
     require_admin(&state, &user, org).await?;
     Ok(axum::Json(state.store.subjects(org).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubjectForm {
+    /// "Математика", "Английский язык".
+    pub name: String,
+}
+
+/// Add a subject to the organisation's curriculum.
+#[utoipa::path(post, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
+    request_body = SubjectForm, responses((status = 201, body = SubjectView)))]
+pub async fn create_subject(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(form): Json<SubjectForm>,
+) -> ApiResult<(StatusCode, axum::Json<SubjectView>)> {
+    require_admin(&state, &user, org).await?;
+    let name = roster::parse_title(&form.name)?;
+    let id = state.store.create_subject(org, &name).await?;
+    Ok((StatusCode::CREATED, axum::Json(SubjectView { id, name })))
+}
+
+/// Rename a subject.
+#[utoipa::path(patch, path = "/api/orgs/{org}/subjects/{subject}", tag = "roster",
+    params(("org" = i64, Path), ("subject" = i64, Path)), request_body = SubjectForm,
+    responses((status = 200, body = SubjectView)))]
+pub async fn rename_subject(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, subject)): Path<(i64, i64)>,
+    Json(form): Json<SubjectForm>,
+) -> Resp<SubjectView> {
+    require_admin(&state, &user, org).await?;
+    let name = roster::parse_title(&form.name)?;
+    state.store.rename_subject(org, subject, &name).await?;
+    Ok(axum::Json(SubjectView { id: subject, name }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewSection {
+    pub subject_id: i64,
+    /// A group of the class ("1"); omit when the whole class takes the subject.
+    pub group_name: Option<String>,
+    pub teacher_ids: Vec<i64>,
+}
+
+/// Teach a subject in a class (or a group of it) by the given teachers.
+/// Returns what is taught in the class afterwards.
+#[utoipa::path(post, path = "/api/orgs/{org}/classes/{class}/sections", tag = "roster",
+    params(("org" = i64, Path), ("class" = i64, Path)), request_body = NewSection,
+    responses((status = 201, body = Vec<SectionView>)))]
+pub async fn create_section(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, class)): Path<(i64, i64)>,
+    Json(form): Json<NewSection>,
+) -> ApiResult<(StatusCode, axum::Json<Vec<SectionView>>)> {
+    require_admin(&state, &user, org).await?;
+    let group = form
+        .group_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(roster::parse_title)
+        .transpose()?;
+    let section = state
+        .store
+        .create_section(org, class, form.subject_id, group.as_deref())
+        .await?;
+    for teacher in form.teacher_ids {
+        let added = state
+            .store
+            .set_section_member(org, section, teacher, EnrollmentRole::Teacher, true)
+            .await;
+        if let Err(e) = added {
+            // Not half-made: a section whose teacher was refused is closed again.
+            state.store.close_section(org, section).await?;
+            return Err(e.into());
+        }
+    }
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(state.store.class_sections(org, class).await?),
+    ))
+}
+
+/// Stop teaching a section: its teachers and group members leave it.
+#[utoipa::path(delete, path = "/api/orgs/{org}/sections/{section}", tag = "roster",
+    params(("org" = i64, Path), ("section" = i64, Path)), responses((status = 204)))]
+pub async fn close_section(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, section)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    require_admin(&state, &user, org).await?;
+    state.store.close_section(org, section).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SectionMemberPath {
+    pub org: i64,
+    pub section: i64,
+    /// `teachers` or `students` (students only in group sections).
+    pub kind: String,
+    pub person: i64,
+}
+
+async fn set_section_member(
+    state: &AppState,
+    user: &CurrentUser,
+    p: SectionMemberPath,
+    present: bool,
+) -> ApiResult<StatusCode> {
+    require_admin(state, user, p.org).await?;
+    let role = match p.kind.as_str() {
+        "teachers" => EnrollmentRole::Teacher,
+        "students" => EnrollmentRole::Student,
+        _ => return Err(crate::error::NOT_FOUND),
+    };
+    state
+        .store
+        .set_section_member(p.org, p.section, p.person, role, present)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Add a teacher to a section, or a student to a group.
+#[utoipa::path(put, path = "/api/orgs/{org}/sections/{section}/{kind}/{person}", tag = "roster",
+    params(SectionMemberPath), responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn add_section_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<SectionMemberPath>,
+) -> ApiResult<StatusCode> {
+    set_section_member(&state, &user, p, true).await
+}
+
+/// Remove a teacher from a section, or a student from a group.
+#[utoipa::path(delete, path = "/api/orgs/{org}/sections/{section}/{kind}/{person}", tag = "roster",
+    params(SectionMemberPath), responses((status = 204)))]
+pub async fn remove_section_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<SectionMemberPath>,
+) -> ApiResult<StatusCode> {
+    set_section_member(&state, &user, p, false).await
 }

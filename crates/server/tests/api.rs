@@ -534,3 +534,166 @@ async fn the_portal_page_is_served_with_a_strict_content_policy() {
     assert!(res.text().await.unwrap().contains("<html"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_administrator_sets_up_a_subject_taught_to_a_group() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let org = app.org_of(&admin).await;
+    let api = |path: String| app.url(&format!("/api/orgs/{org}{path}"));
+    let people: Value = admin
+        .get(api("/people?role=teacher".into()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let teacher = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["last_name"] == "Математиков")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let students: Value = admin
+        .get(api("/people?role=student&q=алёна".into()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alena = students[0]["id"].as_i64().unwrap();
+    let classes: Value = admin
+        .get(api("/classes".into()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c5a = classes[0]["id"].as_i64().unwrap();
+
+    let res = admin
+        .post(api("/subjects".into()))
+        .json(&json!({"name": "  Английский   язык "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let subject: Value = res.json().await.unwrap();
+    assert_eq!(subject["name"], "Английский язык");
+
+    let res = admin
+        .post(api(format!("/classes/{c5a}/sections")))
+        .json(&json!({"subject_id": subject["id"], "group_name": "1", "teacher_ids": [teacher]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let sections: Value = res.json().await.unwrap();
+    let group = sections
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["group_name"] == "1")
+        .unwrap();
+    assert_eq!(group["teachers"][0]["last_name"], "Математиков");
+    let group_id = group["id"].as_i64().unwrap();
+
+    let res = admin
+        .put(api(format!("/sections/{group_id}/students/{alena}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let detail: Value = admin
+        .get(api(format!("/classes/{c5a}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group = detail["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == group_id)
+        .unwrap()
+        .clone();
+    assert_eq!(group["group_students"], 1);
+
+    // The whole class takes mathematics: nobody joins it as a group.
+    let math = detail["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["subject"] == "Математика")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let res = admin
+        .put(api(format!("/sections/{math}/students/{alena}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::CONFLICT, "whole_class_section".to_string())
+    );
+    // A student cannot be made a teacher of a section.
+    let res = admin
+        .put(api(format!("/sections/{math}/teachers/{alena}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::CONFLICT, "not_a_teacher".to_string())
+    );
+    // A section with a refused teacher is not left half-made.
+    let res = admin
+        .post(api(format!("/classes/{c5a}/sections")))
+        .json(&json!({"subject_id": subject["id"], "group_name": "2", "teacher_ids": [alena]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let detail: Value = admin
+        .get(api(format!("/classes/{c5a}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        detail["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["group_name"] != "2")
+    );
+
+    let res = admin.delete(api(format!("/sections/{group_id}"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let detail: Value = admin
+        .get(api(format!("/classes/{c5a}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        detail["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["id"] != group_id)
+    );
+    app.finish().await;
+}

@@ -48,6 +48,8 @@ pub enum Conflict {
     NotATeacher,
     #[error("the person must keep at least one role")]
     LastRole,
+    #[error("the subject is taught to the whole class: it has no group to join")]
+    WholeClassSection,
 }
 
 /// Why an import was refused: either the package contradicts the database (each
@@ -289,6 +291,44 @@ impl Store {
     /// password yet: the lines of the class's password slip, to be filled in.
     pub async fn password_candidates(&self, org: i64, class: i64) -> Result<Vec<PasswordSlip>, StorageError> {
         dispatch!(self.password_candidates(org, class))
+    }
+}
+
+impl Store {
+    pub async fn create_subject(&self, org: i64, name: &str) -> Result<i64, StorageError> {
+        dispatch!(self.create_subject(org, name))
+    }
+
+    pub async fn rename_subject(&self, org: i64, subject: i64, name: &str) -> Result<(), StorageError> {
+        dispatch!(self.rename_subject(org, subject, name))
+    }
+
+    /// Starts teaching a subject in a class, or in a group of it.
+    pub async fn create_section(
+        &self,
+        org: i64,
+        class: i64,
+        subject: i64,
+        group: Option<&str>,
+    ) -> Result<i64, StorageError> {
+        dispatch!(self.create_section(org, class, subject, group))
+    }
+
+    /// Stops teaching a section; its teachers and group members leave it.
+    pub async fn close_section(&self, org: i64, section: i64) -> Result<(), StorageError> {
+        dispatch!(self.close_section(org, section))
+    }
+
+    /// Adds (`present`) or removes a teacher of a section, or a student of a group.
+    pub async fn set_section_member(
+        &self,
+        org: i64,
+        section: i64,
+        person: i64,
+        role: roster::import::EnrollmentRole,
+        present: bool,
+    ) -> Result<(), StorageError> {
+        dispatch!(self.set_section_member(org, section, person, role, present))
     }
 }
 
