@@ -12,11 +12,7 @@ const LETTERS: &[&str] = &["А", "Б", "В"];
 const ONE_LETTER: &[&str] = &["А"];
 
 static S17_ADMINS: [Post; 2] = [
-    Post {
-        title: "директор",
-        role: "principal",
-        female_percent: 70,
-    },
+    Post { title: "директор", role: "principal", female_percent: 70 },
     Post {
         title: "заместитель директора по учебно-воспитательной работе",
         role: "siteAdministrator",
@@ -24,27 +20,11 @@ static S17_ADMINS: [Post; 2] = [
     },
 ];
 static S17_STAFF: [Post; 3] = [
-    Post {
-        title: "педагог-психолог",
-        role: "counselor",
-        female_percent: 90,
-    },
-    Post {
-        title: "библиотекарь",
-        role: "aide",
-        female_percent: 95,
-    },
-    Post {
-        title: "социальный педагог",
-        role: "counselor",
-        female_percent: 90,
-    },
+    Post { title: "педагог-психолог", role: "counselor", female_percent: 90 },
+    Post { title: "библиотекарь", role: "aide", female_percent: 95 },
+    Post { title: "социальный педагог", role: "counselor", female_percent: 90 },
 ];
-static G5_ADMINS: [Post; 1] = [Post {
-    title: "директор",
-    role: "principal",
-    female_percent: 60,
-}];
+static G5_ADMINS: [Post; 1] = [Post { title: "директор", role: "principal", female_percent: 60 }];
 
 /// Someone a visitor can log in as, and why they are worth logging in as.
 pub struct Account {
@@ -60,22 +40,10 @@ pub struct Demo {
 }
 
 /// Where the parent of two lives: a student of 5А whose family gets an older child in 7Б.
-const SIBLING_YOUNGER: Slot = Slot {
-    grade: 5,
-    letter: 0,
-    index: 3,
-};
-const SIBLING_OLDER: Slot = Slot {
-    grade: 7,
-    letter: 1,
-    index: 0,
-};
+const SIBLING_YOUNGER: Slot = Slot { grade: 5, letter: 0, index: 3 };
+const SIBLING_OLDER: Slot = Slot { grade: 7, letter: 1, index: 0 };
 /// The teacher who is also a parent has a child in 3Б.
-const TEACHER_CHILD: Slot = Slot {
-    grade: 3,
-    letter: 1,
-    index: 5,
-};
+const TEACHER_CHILD: Slot = Slot { grade: 3, letter: 1, index: 5 };
 
 pub fn build() -> Demo {
     let mut roster = Roster::new("");
@@ -141,124 +109,60 @@ pub fn build() -> Demo {
     let org17 = s17.org;
     if let Some(&director) = s17.admins.first() {
         accounts.push(Account {
-            person: director,
-            role: "administrator",
-            org: org17,
-            note: "директор школы".into(),
+            person: director, role: "administrator", org: org17, note: "директор школы".into()
         });
     }
     if let Some(c) = c5a {
         let t = &s17.teachers[s17.class_teachers[c]];
         let note = format!("классный руководитель 5А, учитель {}", subjects_phrase(&t.depts));
-        accounts.push(Account {
-            person: t.person,
-            role: "teacher",
-            org: org17,
-            note,
-        });
-        if let Some((ti, t)) = s17
-            .teachers
-            .iter()
-            .enumerate()
-            .find(|(_, t)| t.depts.contains(&Dept::Math) && t.classes.contains(&c))
+        accounts.push(Account { person: t.person, role: "teacher", org: org17, note });
+        if let Some((ti, t)) =
+            s17.teachers.iter().enumerate().find(|(_, t)| t.depts.contains(&Dept::Math) && t.classes.contains(&c))
         {
-            let classes: Vec<&str> = t
-                .classes
-                .iter()
-                .map(|&k| roster.classes[s17.classes[k]].title.as_str())
-                .collect();
+            let classes: Vec<&str> = t.classes.iter().map(|&k| roster.classes[s17.classes[k]].title.as_str()).collect();
             let mut note = format!("учитель {} {}", subjects_phrase(&t.depts), classes.join(", "));
             if let Some(k) = s17.class_teachers.iter().position(|&x| x == ti) {
-                note.push_str(&format!(
-                    "; классный руководитель {}",
-                    roster.classes[s17.classes[k]].title
-                ));
+                note.push_str(&format!("; классный руководитель {}", roster.classes[s17.classes[k]].title));
             }
-            accounts.push(Account {
-                person: t.person,
-                role: "teacher",
-                org: org17,
-                note,
-            });
+            accounts.push(Account { person: t.person, role: "teacher", org: org17, note });
         }
     }
     if let Some((student, family)) = star {
         let p = &roster.people[student];
         let mut note = format!("{} 5А", if p.female { "ученица" } else { "ученик" });
         if let Some(mc) = music_class {
-            note.push_str(&format!(
-                ", занимается в музыкальной школе ({})",
-                roster.classes[mc].title
-            ));
+            note.push_str(&format!(", занимается в музыкальной школе ({})", roster.classes[mc].title));
         }
-        accounts.push(Account {
-            person: student,
-            role: "student",
-            org: org17,
-            note,
-        });
+        accounts.push(Account { person: student, role: "student", org: org17, note });
         if let Some(mother) = s17.families[family].mother {
             let note = format!("мама {}", child_phrase(&roster, &s17, student));
-            accounts.push(Account {
-                person: mother,
-                role: "guardian",
-                org: org17,
-                note,
-            });
+            accounts.push(Account { person: mother, role: "guardian", org: org17, note });
         }
     }
     if let Some(tp) = s17.teacher_parent {
-        let teaches = s17
-            .teachers
-            .iter()
-            .find(|t| t.person == tp)
-            .map_or(String::new(), |t| subjects_phrase(&t.depts));
+        let teaches = s17.teachers.iter().find(|t| t.person == tp).map_or(String::new(), |t| subjects_phrase(&t.depts));
         let children = s17
             .families
             .iter()
             .find(|f| f.mother == Some(tp) || f.father == Some(tp))
             .map_or(String::new(), |f| children_phrase(&roster, &s17, &f.children));
-        let parent = if roster.people[tp].female {
-            "мама"
-        } else {
-            "папа"
-        };
+        let parent = if roster.people[tp].female { "мама" } else { "папа" };
         let note = format!("учитель и родитель: учитель {teaches}, {parent} {children}");
-        accounts.push(Account {
-            person: tp,
-            role: "teacher",
-            org: org17,
-            note,
-        });
+        accounts.push(Account { person: tp, role: "teacher", org: org17, note });
     }
     if let Some((_, f)) = s17.student_at(&roster, SIBLING_YOUNGER) {
         let family = &s17.families[f];
         if let Some(father) = family.father {
             let note = format!("папа {}", children_phrase(&roster, &s17, &family.children));
-            accounts.push(Account {
-                person: father,
-                role: "guardian",
-                org: org17,
-                note,
-            });
+            accounts.push(Account { person: father, role: "guardian", org: org17, note });
         }
     }
     if let Some(&staff) = s17.other_staff.first() {
-        accounts.push(Account {
-            person: staff,
-            role: "other_staff",
-            org: org17,
-            note: S17_STAFF[0].title.into(),
-        });
+        accounts.push(Account { person: staff, role: "other_staff", org: org17, note: S17_STAFF[0].title.into() });
     }
     if let Some(&director) = g5.admins.first() {
         let note = "директор гимназии; в гимназии чаты выключены".into();
-        accounts.push(Account {
-            person: director,
-            role: "administrator",
-            org: g5.org,
-            note,
-        });
+        accounts.push(Account { person: director, role: "administrator", org: g5.org, note });
     }
     accounts.push(Account {
         person: music_director,
@@ -285,11 +189,7 @@ fn child_phrase(roster: &Roster, s: &School, student: usize) -> String {
         .iter()
         .position(|l| l.iter().any(|&(x, _)| x == student))
         .map_or("", |c| roster.classes[s.classes[c]].title.as_str());
-    let word = if roster.people[student].female {
-        "ученицы"
-    } else {
-        "ученика"
-    };
+    let word = if roster.people[student].female { "ученицы" } else { "ученика" };
     format!("{word} {class}")
 }
 

@@ -80,68 +80,26 @@ pub struct RegionStats {
 const REGION_SEED: u64 = 0x5245_4749_4f4e_0001;
 
 static REGION_ADMINS: [Post; 4] = [
+    Post { title: "директор", role: "principal", female_percent: 70 },
     Post {
-        title: "директор",
-        role: "principal",
-        female_percent: 70,
+        title: "заместитель директора по УВР", role: "siteAdministrator", female_percent: 85
     },
     Post {
-        title: "заместитель директора по УВР",
-        role: "siteAdministrator",
-        female_percent: 85,
+        title: "заместитель директора по ВР", role: "siteAdministrator", female_percent: 85
     },
     Post {
-        title: "заместитель директора по ВР",
-        role: "siteAdministrator",
-        female_percent: 85,
-    },
-    Post {
-        title: "заместитель директора по АХЧ",
-        role: "siteAdministrator",
-        female_percent: 40,
+        title: "заместитель директора по АХЧ", role: "siteAdministrator", female_percent: 40
     },
 ];
 static REGION_STAFF: [Post; 8] = [
-    Post {
-        title: "педагог-психолог",
-        role: "counselor",
-        female_percent: 90,
-    },
-    Post {
-        title: "социальный педагог",
-        role: "counselor",
-        female_percent: 90,
-    },
-    Post {
-        title: "учитель-логопед",
-        role: "aide",
-        female_percent: 95,
-    },
-    Post {
-        title: "библиотекарь",
-        role: "aide",
-        female_percent: 95,
-    },
-    Post {
-        title: "педагог-организатор",
-        role: "aide",
-        female_percent: 80,
-    },
-    Post {
-        title: "советник директора по воспитанию",
-        role: "aide",
-        female_percent: 75,
-    },
-    Post {
-        title: "тьютор",
-        role: "aide",
-        female_percent: 85,
-    },
-    Post {
-        title: "тьютор",
-        role: "aide",
-        female_percent: 85,
-    },
+    Post { title: "педагог-психолог", role: "counselor", female_percent: 90 },
+    Post { title: "социальный педагог", role: "counselor", female_percent: 90 },
+    Post { title: "учитель-логопед", role: "aide", female_percent: 95 },
+    Post { title: "библиотекарь", role: "aide", female_percent: 95 },
+    Post { title: "педагог-организатор", role: "aide", female_percent: 80 },
+    Post { title: "советник директора по воспитанию", role: "aide", female_percent: 75 },
+    Post { title: "тьютор", role: "aide", female_percent: 85 },
+    Post { title: "тьютор", role: "aide", female_percent: 85 },
 ];
 const LETTERS: &[&str] = &["А", "Б", "В"];
 
@@ -151,10 +109,7 @@ const LETTERS: &[&str] = &["А", "Б", "В"];
 /// school; `progress` is told after each.
 pub fn write_region_package(dir: &Path, schools: u32, progress: &mut dyn FnMut(u32)) -> io::Result<RegionStats> {
     let mut w = PackageWriter::create(dir, "Parta region generator")?;
-    let mut stats = RegionStats {
-        schools,
-        ..RegionStats::default()
-    };
+    let mut stats = RegionStats { schools, ..RegionStats::default() };
     for n in 1..=schools {
         let id = format!("s{n}");
         let mut roster = Roster::new(&format!("{id}."));

@@ -398,13 +398,8 @@ pub fn surname_form(base: &str, female: bool) -> String {
     if !female {
         return base.to_string();
     }
-    for (ending, feminine) in [
-        ("ский", "ская"),
-        ("цкий", "цкая"),
-        ("ской", "ская"),
-        ("цкой", "цкая"),
-        ("ый", "ая"),
-    ] {
+    for (ending, feminine) in [("ский", "ская"), ("цкий", "цкая"), ("ской", "ская"), ("цкой", "цкая"), ("ый", "ая")]
+    {
         if let Some(stem) = base.strip_suffix(ending) {
             return format!("{stem}{feminine}");
         }
@@ -565,10 +560,7 @@ mod tests {
             let son = patronymic(name, false);
             let daughter = patronymic(name, true);
             assert!(son.ends_with("вич") || son.ends_with("ич"), "{name} → {son}");
-            assert!(
-                daughter.ends_with("вна") || daughter.ends_with("ична"),
-                "{name} → {daughter}"
-            );
+            assert!(daughter.ends_with("вна") || daughter.ends_with("ична"), "{name} → {daughter}");
         }
     }
 

@@ -15,15 +15,7 @@ type Csv = csv::Writer<BufWriter<File>>;
 const GRADE_CODES: [&str; 12] = ["", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"];
 
 /// The files this package holds; the rest of OneRoster 1.2 is declared absent.
-const PRESENT: [&str; 7] = [
-    "academicSessions",
-    "classes",
-    "courses",
-    "enrollments",
-    "orgs",
-    "roles",
-    "users",
-];
+const PRESENT: [&str; 7] = ["academicSessions", "classes", "courses", "enrollments", "orgs", "roles", "users"];
 const ABSENT: [&str; 14] = [
     "categories",
     "classResources",
@@ -169,11 +161,8 @@ impl PackageWriter {
         let mut manifest = open(dir, "manifest.csv", &["propertyName", "value"])?;
         manifest.write_record(["manifest.version", "1.0"])?;
         manifest.write_record(["oneroster.version", "1.2"])?;
-        let mut files: Vec<(&str, &str)> = PRESENT
-            .iter()
-            .map(|f| (*f, "bulk"))
-            .chain(ABSENT.iter().map(|f| (*f, "absent")))
-            .collect();
+        let mut files: Vec<(&str, &str)> =
+            PRESENT.iter().map(|f| (*f, "bulk")).chain(ABSENT.iter().map(|f| (*f, "absent"))).collect();
         files.sort_by_key(|(f, _)| f.to_lowercase());
         for (file, mode) in files {
             manifest.write_record([format!("file.{file}").as_str(), mode])?;
@@ -183,17 +172,7 @@ impl PackageWriter {
         manifest.flush()?;
 
         let mut sessions = open(dir, "academicSessions.csv", &SESSIONS)?;
-        sessions.write_record([
-            YEAR_ID,
-            "",
-            "",
-            YEAR_TITLE,
-            "schoolYear",
-            YEAR_START,
-            YEAR_END,
-            "",
-            YEAR_ONEROSTER,
-        ])?;
+        sessions.write_record([YEAR_ID, "", "", YEAR_TITLE, "schoolYear", YEAR_START, YEAR_END, "", YEAR_ONEROSTER])?;
         sessions.flush()?;
 
         Ok(PackageWriter {
@@ -215,13 +194,11 @@ impl PackageWriter {
                 Some(false) => "off",
                 None => "",
             };
-            self.orgs
-                .write_record([o.id.as_str(), "", "", &o.name, "school", "", "", kind, chats])?;
+            self.orgs.write_record([o.id.as_str(), "", "", &o.name, "school", "", "", kind, chats])?;
         }
         for c in &r.courses {
             let org = &r.orgs[c.org].id;
-            self.courses
-                .write_record([c.id.as_str(), "", "", YEAR_ID, c.title, c.code, "", org, "", ""])?;
+            self.courses.write_record([c.id.as_str(), "", "", YEAR_ID, c.title, c.code, "", org, "", ""])?;
         }
         for c in &r.classes {
             let grade = GRADE_CODES.get(usize::from(c.grade)).copied().unwrap_or("");
@@ -275,10 +252,7 @@ impl PackageWriter {
                 }
                 self.agents.push_str(&r.people[g].id);
             }
-            let grade = p
-                .grade
-                .and_then(|g| GRADE_CODES.get(usize::from(g)).copied())
-                .unwrap_or("");
+            let grade = p.grade.and_then(|g| GRADE_CODES.get(usize::from(g)).copied()).unwrap_or("");
             self.users.write_record([
                 p.id.as_str(),
                 "",

@@ -172,22 +172,13 @@ impl Roster {
             people: Vec::new(),
             roles: Vec::new(),
             enrollments: Vec::new(),
-            logins: Logins {
-                prefix: login_prefix.to_string(),
-                taken: HashMap::new(),
-            },
+            logins: Logins { prefix: login_prefix.to_string(), taken: HashMap::new() },
             staff_names: HashSet::new(),
         }
     }
 
     pub fn add_org(&mut self, id: &str, name: &str, other: bool, chats: Option<bool>) -> usize {
-        self.orgs.push(Org {
-            id: id.to_string(),
-            name: name.to_string(),
-            other,
-            chats,
-            next_person: 0,
-        });
+        self.orgs.push(Org { id: id.to_string(), name: name.to_string(), other, chats, next_person: 0 });
         self.orgs.len() - 1
     }
 
@@ -200,38 +191,19 @@ impl Roster {
     pub fn add_class(&mut self, org: usize, grade: u8, letter: &str) -> usize {
         let mut id = format!("{}-c{grade}", self.orgs[org].id);
         names::transliterate_into(letter, &mut id);
-        self.classes.push(Class {
-            id,
-            org,
-            grade,
-            title: format!("{grade}{letter}"),
-        });
+        self.classes.push(Class { id, org, grade, title: format!("{grade}{letter}") });
         self.classes.len() - 1
     }
 
     pub fn add_section(&mut self, course: usize, class: usize, group: Option<&'static str>) -> usize {
-        let (org, code, subject) = (
-            self.courses[course].org,
-            self.courses[course].code,
-            self.courses[course].title,
-        );
+        let (org, code, subject) = (self.courses[course].org, self.courses[course].code, self.courses[course].title);
         let class_id = &self.classes[class].id;
         let class_title = &self.classes[class].title;
         let (id, title) = match group {
-            Some(g) => (
-                format!("{class_id}-{code}{g}"),
-                format!("{subject} {class_title}, группа {g}"),
-            ),
+            Some(g) => (format!("{class_id}-{code}{g}"), format!("{subject} {class_title}, группа {g}")),
             None => (format!("{class_id}-{code}"), format!("{subject} {class_title}")),
         };
-        self.sections.push(Section {
-            id,
-            org,
-            course,
-            class,
-            group,
-            title,
-        });
+        self.sections.push(Section { id, org, course, class, group, title });
         self.sections.len() - 1
     }
 
@@ -285,27 +257,15 @@ impl Roster {
     pub fn grant(&mut self, person: usize, org: usize, role: &'static str) {
         let p = &mut self.people[person];
         p.roles += 1;
-        self.roles.push(RoleGrant {
-            person,
-            org,
-            role,
-            primary: p.roles == 1,
-        });
+        self.roles.push(RoleGrant { person, org, role, primary: p.roles == 1 });
     }
 
     pub fn has_role(&self, person: usize, org: usize, role: &str) -> bool {
-        self.roles
-            .iter()
-            .any(|r| r.person == person && r.org == org && r.role == role)
+        self.roles.iter().any(|r| r.person == person && r.org == org && r.role == role)
     }
 
     pub fn enroll(&mut self, person: usize, target: Target, teacher: bool, primary: bool) {
-        self.enrollments.push(Enrollment {
-            person,
-            target,
-            teacher,
-            primary,
-        });
+        self.enrollments.push(Enrollment { person, target, teacher, primary });
     }
 
     pub fn full_name(&self, person: usize) -> String {
@@ -417,21 +377,12 @@ pub struct Subject {
 
 impl Subject {
     pub fn dept_in(&self, grade: u8) -> Dept {
-        if grade <= 4 && self.elementary_by_class_teacher {
-            Dept::Primary
-        } else {
-            self.dept
-        }
+        if grade <= 4 && self.elementary_by_class_teacher { Dept::Primary } else { self.dept }
     }
 }
 
 const fn subject(code: &'static str, title: &'static str, dept: Dept, elementary: bool) -> Subject {
-    Subject {
-        code,
-        title,
-        dept,
-        elementary_by_class_teacher: elementary,
-    }
+    Subject { code, title, dept, elementary_by_class_teacher: elementary }
 }
 
 pub static RUS: Subject = subject("rus", "Русский язык", Dept::RusLit, true);
@@ -457,49 +408,18 @@ pub static OBZR: Subject = subject("obzr", "ОБЗР", Dept::Obzr, false);
 
 /// English is taught in two groups per class, every other subject to the whole class.
 pub fn groups_of(subject: &Subject) -> &'static [Option<&'static str>] {
-    if subject.code == ENG.code {
-        &[Some("1"), Some("2")]
-    } else {
-        &[None]
-    }
+    if subject.code == ENG.code { &[Some("1"), Some("2")] } else { &[None] }
 }
 
 type Plan = &'static [(&'static Subject, u32)];
 
 /// Subjects and weekly hours per grade, after the federal basic curriculum (ФОП).
 pub fn curriculum(grade: u8) -> Plan {
-    const G1: Plan = &[
-        (&RUS, 5),
-        (&READING, 4),
-        (&MATH, 4),
-        (&WORLD, 2),
-        (&MUS, 1),
-        (&ART, 1),
-        (&TECH, 1),
-        (&PE, 2),
-    ];
-    const G2: Plan = &[
-        (&RUS, 5),
-        (&READING, 4),
-        (&ENG, 2),
-        (&MATH, 4),
-        (&WORLD, 2),
-        (&MUS, 1),
-        (&ART, 1),
-        (&TECH, 1),
-        (&PE, 2),
-    ];
-    const G4: Plan = &[
-        (&RUS, 5),
-        (&READING, 3),
-        (&ENG, 2),
-        (&MATH, 4),
-        (&WORLD, 2),
-        (&MUS, 1),
-        (&ART, 1),
-        (&TECH, 1),
-        (&PE, 2),
-    ];
+    const G1: Plan = &[(&RUS, 5), (&READING, 4), (&MATH, 4), (&WORLD, 2), (&MUS, 1), (&ART, 1), (&TECH, 1), (&PE, 2)];
+    const G2: Plan =
+        &[(&RUS, 5), (&READING, 4), (&ENG, 2), (&MATH, 4), (&WORLD, 2), (&MUS, 1), (&ART, 1), (&TECH, 1), (&PE, 2)];
+    const G4: Plan =
+        &[(&RUS, 5), (&READING, 3), (&ENG, 2), (&MATH, 4), (&WORLD, 2), (&MUS, 1), (&ART, 1), (&TECH, 1), (&PE, 2)];
     const G5: Plan = &[
         (&RUS, 5),
         (&LIT, 3),
@@ -609,12 +529,8 @@ pub fn curriculum(grade: u8) -> Plan {
 
 /// Departments too small to fill a teacher's week are taught by one person: a
 /// geography teacher who also teaches biology, as in a small school.
-const MERGES: [(Dept, Dept); 4] = [
-    (Dept::Geo, Dept::Bio),
-    (Dept::Music, Dept::Art),
-    (Dept::Chem, Dept::Bio),
-    (Dept::Inf, Dept::Phys),
-];
+const MERGES: [(Dept, Dept); 4] =
+    [(Dept::Geo, Dept::Bio), (Dept::Music, Dept::Art), (Dept::Chem, Dept::Bio), (Dept::Inf, Dept::Phys)];
 
 /// Whom a class teacher (классный руководитель) is usually chosen from, in order.
 const CLASS_TEACHER_PREFERENCE: [Dept; 14] = [
@@ -769,23 +685,13 @@ pub fn build_school(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng) -> Sc
             for &group in groups_of(s) {
                 let section = roster.add_section(course_of(s.code), class, group);
                 // Units are pushed class by class: only this class's tail can match.
-                match units
-                    .iter_mut()
-                    .rev()
-                    .take_while(|u| u.class == ci)
-                    .find(|u| u.dept == dept && u.group == group)
+                match units.iter_mut().rev().take_while(|u| u.class == ci).find(|u| u.dept == dept && u.group == group)
                 {
                     Some(u) => {
                         u.hours += hours;
                         u.sections.push(section);
                     }
-                    None => units.push(Unit {
-                        class: ci,
-                        dept,
-                        group,
-                        hours: *hours,
-                        sections: vec![section],
-                    }),
+                    None => units.push(Unit { class: ci, dept, group, hours: *hours, sections: vec![section] }),
                 }
             }
         }
@@ -813,12 +719,9 @@ pub fn build_school(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng) -> Sc
         other_staff.push(p);
     }
 
-    let teacher_parent = spec.teacher_parent.and_then(|(dept, _)| {
-        teachers
-            .iter()
-            .find(|t| t.teacher.depts.contains(&dept))
-            .map(|t| t.teacher.person)
-    });
+    let teacher_parent = spec
+        .teacher_parent
+        .and_then(|(dept, _)| teachers.iter().find(|t| t.teacher.depts.contains(&dept)).map(|t| t.teacher.person));
 
     let mut families: Vec<Family> = Vec::new();
     let mut students: Vec<Vec<(usize, usize)>> = Vec::with_capacity(classes.len());
@@ -829,11 +732,7 @@ pub fn build_school(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng) -> Sc
         let mut list = Vec::with_capacity(size);
         for index in 0..size {
             let slot = Slot { grade, letter, index };
-            let forced = spec
-                .forced_siblings
-                .iter()
-                .find(|(_, later)| *later == slot)
-                .map(|(first, _)| *first);
+            let forced = spec.forced_siblings.iter().find(|(_, later)| *later == slot).map(|(first, _)| *first);
             let family = if let Some(first) = forced {
                 slot_in(&students, spec.grades.start(), spec.letters.len(), first).map(|(_, f)| f)
             } else if let Some(parent) = teacher_parent.filter(|_| spec.teacher_parent.is_some_and(|(_, s)| s == slot))
@@ -874,11 +773,7 @@ pub fn build_school(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng) -> Sc
         });
         let half = sorted.len().div_ceil(2);
         for group_sections in units.iter().filter(|u| u.class == ci && u.group.is_some()) {
-            let members = if group_sections.group == Some("1") {
-                &sorted[..half]
-            } else {
-                &sorted[half..]
-            };
+            let members = if group_sections.group == Some("1") { &sorted[..half] } else { &sorted[half..] };
             for &section in &group_sections.sections {
                 for &s in members {
                     roster.enroll(s, Target::Section(section), false, false);
@@ -935,9 +830,7 @@ fn assign_teachers(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng, org: u
         if group_of[g] != g || hours[g] == 0 {
             continue;
         }
-        let mut members: Vec<usize> = (0..units.len())
-            .filter(|&i| group_of[units[i].dept as usize] == g)
-            .collect();
+        let mut members: Vec<usize> = (0..units.len()).filter(|&i| group_of[units[i].dept as usize] == g).collect();
         // Two different teachers per class for English: all first groups, then all second.
         members.sort_by_key(|&i| units[i].group);
         let n = if lead == Dept::Primary {
@@ -952,11 +845,7 @@ fn assign_teachers(roster: &mut Roster, spec: &SchoolSpec, rng: &mut Rng, org: u
             let person = roster.add_staff(rng, org, female);
             roster.grant(person, org, "teacher");
             assigned.push(Assigned {
-                teacher: Teacher {
-                    person,
-                    depts: Vec::new(),
-                    classes: Vec::new(),
-                },
+                teacher: Teacher { person, depts: Vec::new(), classes: Vec::new() },
                 units: Vec::new(),
             });
         }
@@ -1027,12 +916,7 @@ fn choose_class_teachers(roster: &Roster, classes: &[usize], teaching: &[Vec<(De
         }
         let pick = order
             .iter()
-            .find_map(|&d| {
-                teaching[ci]
-                    .iter()
-                    .find(|&&(td, t)| td == d && !taken[t])
-                    .map(|&(_, t)| t)
-            })
+            .find_map(|&d| teaching[ci].iter().find(|&&(td, t)| td == d && !taken[t]).map(|&(_, t)| t))
             .or_else(|| teaching[ci].iter().find(|&&(_, t)| !taken[t]).map(|&(_, t)| t))
             .or_else(|| (0..n).find(|&t| !taken[t]))
             .unwrap_or(0);
@@ -1088,15 +972,7 @@ pub fn new_family(
         roster.grant(f, org, "parent");
         f
     });
-    families.push(Family {
-        surname,
-        father_first,
-        mother,
-        father,
-        children: Vec::new(),
-        grade,
-        reserved: false,
-    });
+    families.push(Family { surname, father_first, mother, father, children: Vec::new(), grade, reserved: false });
     families.len() - 1
 }
 
@@ -1119,11 +995,8 @@ fn family_of_teacher(
     let middle = names::patronymic(adult_male(rng), !female);
     let spouse = roster.add_person(org, surname, spouse_first, middle, !female, None);
     roster.grant(spouse, org, "parent");
-    let (mother, father, father_first) = if female {
-        (teacher, spouse, spouse_first)
-    } else {
-        (spouse, teacher, first)
-    };
+    let (mother, father, father_first) =
+        if female { (teacher, spouse, spouse_first) } else { (spouse, teacher, first) };
     families.push(Family {
         surname,
         father_first,

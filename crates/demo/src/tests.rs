@@ -15,11 +15,7 @@ fn read(dir: &Path, file: &str) -> Rows {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            headers
-                .iter()
-                .zip(rec.iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
         })
         .collect()
 }
@@ -67,11 +63,7 @@ fn the_demo_package_is_byte_identical_across_runs() {
     files.sort();
     assert_eq!(files.len(), 8);
     for f in files {
-        assert_eq!(
-            fs::read(a.dir.join(&f)).unwrap(),
-            fs::read(b.dir.join(&f)).unwrap(),
-            "{f:?} differs"
-        );
+        assert_eq!(fs::read(a.dir.join(&f)).unwrap(), fs::read(b.dir.join(&f)).unwrap(), "{f:?} differs");
     }
     assert_eq!(demo_accounts(), demo_accounts());
 }
@@ -85,10 +77,7 @@ fn every_demo_account_logs_in_with_its_password_and_nobody_else_has_one() {
         let login = &u["username"];
         assert!(logins.insert(login.clone()), "login {login} is used twice");
         assert!(
-            login.len() >= 3
-                && login
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.'),
+            login.len() >= 3 && login.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.'),
             "{login}"
         );
     }
@@ -100,10 +89,7 @@ fn every_demo_account_logs_in_with_its_password_and_nobody_else_has_one() {
         let u = users.iter().find(|u| u["username"] == a.login).unwrap();
         assert_eq!(u["password"], a.password);
         assert_eq!(a.password, DEMO_PASSWORD);
-        assert_eq!(
-            format!("{} {} {}", u["familyName"], u["givenName"], u["middleName"]),
-            a.name
-        );
+        assert_eq!(format!("{} {} {}", u["familyName"], u["givenName"], u["middleName"]), a.name);
         assert!(!a.note.is_empty());
     }
     let with_password = users.iter().filter(|u| !u["password"].is_empty()).count();
@@ -113,11 +99,8 @@ fn every_demo_account_logs_in_with_its_password_and_nobody_else_has_one() {
 #[test]
 fn every_student_of_5a_has_one_or_two_guardians_who_exist() {
     let w = demo_package();
-    let (users, classes, enrollments) = (
-        read(&w.dir, "users.csv"),
-        read(&w.dir, "classes.csv"),
-        read(&w.dir, "enrollments.csv"),
-    );
+    let (users, classes, enrollments) =
+        (read(&w.dir, "users.csv"), read(&w.dir, "classes.csv"), read(&w.dir, "enrollments.csv"));
     let users = by_id(&users);
     let students = students_of(&enrollments, homeroom(&classes, "s17", "5А"));
     assert!((22..=28).contains(&students.len()), "{}", students.len());
@@ -133,11 +116,8 @@ fn children_carry_the_family_surname_and_the_fathers_patronymic() {
     let w = demo_package();
     let (users, roles) = (read(&w.dir, "users.csv"), read(&w.dir, "roles.csv"));
     let by = by_id(&users);
-    let students: HashSet<&str> = roles
-        .iter()
-        .filter(|r| r["role"] == "student")
-        .map(|r| r["userSourcedId"].as_str())
-        .collect();
+    let students: HashSet<&str> =
+        roles.iter().filter(|r| r["role"] == "student").map(|r| r["userSourcedId"].as_str()).collect();
     let mut fathers = 0;
     for s in students.iter().map(|s| by[s]) {
         let female = s["middleName"].ends_with("на");
@@ -155,16 +135,10 @@ fn children_carry_the_family_surname_and_the_fathers_patronymic() {
 #[test]
 fn a_guardian_has_children_in_two_different_classes() {
     let w = demo_package();
-    let (users, classes, enrollments) = (
-        read(&w.dir, "users.csv"),
-        read(&w.dir, "classes.csv"),
-        read(&w.dir, "enrollments.csv"),
-    );
-    let homerooms: HashSet<&str> = classes
-        .iter()
-        .filter(|c| c["classType"] == "homeroom")
-        .map(|c| c["sourcedId"].as_str())
-        .collect();
+    let (users, classes, enrollments) =
+        (read(&w.dir, "users.csv"), read(&w.dir, "classes.csv"), read(&w.dir, "enrollments.csv"));
+    let homerooms: HashSet<&str> =
+        classes.iter().filter(|c| c["classType"] == "homeroom").map(|c| c["sourcedId"].as_str()).collect();
     let class_of: HashMap<&str, &str> = enrollments
         .iter()
         .filter(|e| e["role"] == "student" && homerooms.contains(e["classSourcedId"].as_str()))
@@ -194,10 +168,7 @@ fn a_guardian_has_children_in_two_different_classes() {
 fn the_teacher_who_is_a_parent_holds_both_roles() {
     let w = demo_package();
     let (users, roles) = (read(&w.dir, "users.csv"), read(&w.dir, "roles.csv"));
-    let account = demo_accounts()
-        .into_iter()
-        .find(|a| a.note.starts_with("учитель и родитель"))
-        .unwrap();
+    let account = demo_accounts().into_iter().find(|a| a.note.starts_with("учитель и родитель")).unwrap();
     let id = &users.iter().find(|u| u["username"] == account.login).unwrap()["sourcedId"];
     let mut held: Vec<(&str, &str, &str)> = roles
         .iter()
@@ -215,9 +186,7 @@ fn some_people_hold_roles_in_two_organisations() {
     let roles = read(&w.dir, "roles.csv");
     let mut orgs: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
     for r in &roles {
-        orgs.entry((r["userSourcedId"].as_str(), r["role"].as_str()))
-            .or_default()
-            .insert(&r["orgSourcedId"]);
+        orgs.entry((r["userSourcedId"].as_str(), r["role"].as_str())).or_default().insert(&r["orgSourcedId"]);
     }
     let two = |role: &str| orgs.iter().filter(|((_, r), o)| *r == role && o.len() == 2).count();
     assert!(two("student") >= 10, "students in s17 and m3: {}", two("student"));
@@ -229,19 +198,13 @@ fn each_homeroom_class_has_exactly_one_primary_teacher() {
     let w = demo_package();
     let (classes, enrollments) = (read(&w.dir, "classes.csv"), read(&w.dir, "enrollments.csv"));
     let mut teachers = HashSet::new();
-    for c in classes
-        .iter()
-        .filter(|c| c["classType"] == "homeroom" && c["schoolSourcedId"] != "m3")
-    {
+    for c in classes.iter().filter(|c| c["classType"] == "homeroom" && c["schoolSourcedId"] != "m3") {
         let primary: Vec<_> = enrollments
             .iter()
             .filter(|e| e["classSourcedId"] == c["sourcedId"] && e["role"] == "teacher" && e["primary"] == "true")
             .collect();
         assert_eq!(primary.len(), 1, "{}", c["title"]);
-        assert!(
-            teachers.insert(primary[0]["userSourcedId"].clone()),
-            "one teacher leads two classes"
-        );
+        assert!(teachers.insert(primary[0]["userSourcedId"].clone()), "one teacher leads two classes");
     }
     assert_eq!(teachers.len(), 33 + 2);
 }
@@ -252,17 +215,13 @@ fn english_is_taught_in_groups_and_every_other_subject_to_the_whole_class() {
     let (classes, enrollments) = (read(&w.dir, "classes.csv"), read(&w.dir, "enrollments.csv"));
     let c5a = homeroom(&classes, "s17", "5А");
     let class_size = students_of(&enrollments, c5a).len();
-    let sections: Vec<_> = classes
-        .iter()
-        .filter(|c| c["classType"] == "scheduled" && c["metadata.parta.class"] == c5a)
-        .collect();
+    let sections: Vec<_> =
+        classes.iter().filter(|c| c["classType"] == "scheduled" && c["metadata.parta.class"] == c5a).collect();
     let mut grouped = 0;
     for s in &sections {
         let students = students_of(&enrollments, &s["sourcedId"]).len();
-        let teachers = enrollments
-            .iter()
-            .filter(|e| e["classSourcedId"] == s["sourcedId"] && e["role"] == "teacher")
-            .count();
+        let teachers =
+            enrollments.iter().filter(|e| e["classSourcedId"] == s["sourcedId"] && e["role"] == "teacher").count();
         assert_eq!(teachers, 1, "{}", s["title"]);
         if s["title"].starts_with("Английский язык") {
             grouped += students;
@@ -299,11 +258,7 @@ fn region_logins_are_unique_across_schools_and_the_stats_match_the_files() {
     let again = tempfile::tempdir().unwrap();
     write_region_package(again.path(), 3, &mut |_| {}).unwrap();
     for f in ["users.csv", "enrollments.csv", "classes.csv", "roles.csv"] {
-        assert_eq!(
-            fs::read(tmp.path().join(f)).unwrap(),
-            fs::read(again.path().join(f)).unwrap(),
-            "{f}"
-        );
+        assert_eq!(fs::read(tmp.path().join(f)).unwrap(), fs::read(again.path().join(f)).unwrap(), "{f}");
     }
 }
 
@@ -324,34 +279,18 @@ fn the_oneroster_reader_accepts_the_demo_and_a_region_with_every_row() {
     assert_eq!(b.classes.rows.len(), homerooms);
     assert_eq!(b.sections.rows.len(), classes.len() - homerooms);
     assert_eq!(b.enrollments.rows.len(), read(&w.dir, "enrollments.csv").len());
-    assert_eq!(
-        b.guardianships.len(),
-        users.iter().map(|u| agents(u).len()).sum::<usize>()
-    );
-    assert_eq!(
-        b.people.rows.iter().map(|p| p.data.roles.len()).sum::<usize>(),
-        read(&w.dir, "roles.csv").len()
-    );
+    assert_eq!(b.guardianships.len(), users.iter().map(|u| agents(u).len()).sum::<usize>());
+    assert_eq!(b.people.rows.iter().map(|p| p.data.roles.len()).sum::<usize>(), read(&w.dir, "roles.csv").len());
 
     let music = b.orgs.rows.iter().find(|o| o.source_id == "m3").unwrap();
     assert_eq!(music.data.kind, roster::OrgKind::Other);
     let gymnasium = b.orgs.rows.iter().find(|o| o.source_id == "g5").unwrap();
     assert!(!gymnasium.data.chats_enabled);
     for a in demo_accounts() {
-        let p = b
-            .people
-            .rows
-            .iter()
-            .find(|p| p.data.login.as_ref().map(|l| l.as_str()) == Some(&a.login))
-            .unwrap();
+        let p = b.people.rows.iter().find(|p| p.data.login.as_ref().map(|l| l.as_str()) == Some(&a.login)).unwrap();
         assert_eq!(p.data.password.as_deref(), Some(DEMO_PASSWORD));
         assert_eq!(p.data.name.to_string(), a.name);
-        assert!(
-            p.data.roles.iter().any(|(r, _)| r.as_str() == a.role),
-            "{}: {:?}",
-            a.login,
-            p.data.roles
-        );
+        assert!(p.data.roles.iter().any(|(r, _)| r.as_str() == a.role), "{}: {:?}", a.login, p.data.roles);
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -360,10 +299,7 @@ fn the_oneroster_reader_accepts_the_demo_and_a_region_with_every_row() {
     assert!(package.warnings.is_empty(), "{:?}", package.warnings);
     let b = &package.batch;
     assert_eq!(b.orgs.rows.len(), 2);
-    assert_eq!(
-        b.people.rows.len() as u64,
-        stats.students + stats.guardians + stats.staff
-    );
+    assert_eq!(b.people.rows.len() as u64, stats.students + stats.guardians + stats.staff);
     assert_eq!(b.classes.rows.len() as u64, stats.classes);
     assert_eq!(b.sections.rows.len() as u64, stats.sections);
     assert_eq!(b.enrollments.rows.len() as u64, stats.enrollments);

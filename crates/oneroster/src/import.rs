@@ -201,10 +201,7 @@ pub(crate) struct Importer<'s, 'p> {
 }
 
 fn origin(f: &Fields) -> Origin {
-    Origin {
-        file: f.file,
-        line: f.line,
-    }
+    Origin { file: f.file, line: f.line }
 }
 
 /// Records a row's `sourcedId`; a second row with it is an error naming both lines.
@@ -232,12 +229,7 @@ fn accept<T>(
         Ok((deleted, data)) => {
             let index = rows.len();
             register(ids, report, f, col, id, Some((Kind::Plain, index))).then(|| {
-                rows.push(Row {
-                    source_id: id.to_owned(),
-                    origin: origin(f),
-                    deleted,
-                    data,
-                });
+                rows.push(Row { source_id: id.to_owned(), origin: origin(f), deleted, data });
                 index
             })
         }
@@ -265,10 +257,7 @@ fn year_of(sessions: &Ids, terms: &[Term], f: &Fields, col: Col, session: &str) 
     match reference(sessions, SESSIONS, f, col, session)? {
         None => Ok(Some(session.to_owned())),
         Some(Entry { row: None, .. }) => Ok(None),
-        Some(Entry {
-            row: Some((Kind::Term, j)),
-            ..
-        }) => Ok(terms.get(j as usize).and_then(|t| t.year.clone())),
+        Some(Entry { row: Some((Kind::Term, j)), .. }) => Ok(terms.get(j as usize).and_then(|t| t.year.clone())),
         Some(Entry { .. }) => Ok(Some(session.to_owned())),
     }
 }
@@ -283,9 +272,7 @@ fn title(f: &Fields, col: Col) -> Result<String, Problem> {
 }
 
 fn date(f: &Fields, col: Col) -> Result<Option<NaiveDate>, Problem> {
-    f.optional(col)?
-        .map(|raw| values::date(raw).map_err(|m| f.problem(col, m)))
-        .transpose()
+    f.optional(col)?.map(|raw| values::date(raw).map_err(|m| f.problem(col, m))).transpose()
 }
 
 fn required_date(f: &Fields, col: Col) -> Result<NaiveDate, Problem> {
@@ -323,15 +310,8 @@ impl<'s, 'p> Importer<'s, 'p> {
     }
 
     pub fn run(mut self) -> Result<(Batch, Report), ReadError> {
-        let steps: [Step<'s, 'p>; 7] = [
-            Self::orgs,
-            Self::sessions,
-            Self::courses,
-            Self::classes,
-            Self::users,
-            Self::roles,
-            Self::enrollments,
-        ];
+        let steps: [Step<'s, 'p>; 7] =
+            [Self::orgs, Self::sessions, Self::courses, Self::classes, Self::users, Self::roles, Self::enrollments];
         for step in steps {
             if self.report.is_full() {
                 break;
@@ -407,24 +387,9 @@ impl<'s, 'p> Importer<'s, 'p> {
                     raw => values::switch(raw)
                         .ok_or_else(|| f.problem(chats, format!("\"{raw}\" is neither on nor off")))?,
                 };
-                Ok((
-                    deleted,
-                    Org {
-                        name,
-                        kind,
-                        chats_enabled,
-                    },
-                ))
+                Ok((deleted, Org { name, kind, chats_enabled }))
             })();
-            accept(
-                &mut self.orgs,
-                &mut self.report,
-                &mut self.batch.orgs.rows,
-                &f,
-                id,
-                source_id,
-                parsed,
-            );
+            accept(&mut self.orgs, &mut self.report, &mut self.batch.orgs.rows, &f, id, source_id, parsed);
         }
         Ok(())
     }
@@ -472,15 +437,9 @@ impl<'s, 'p> Importer<'s, 'p> {
                     if end_date < start {
                         return Err(f.problem(end, format!("ends on {end_date}, before it starts on {start}")));
                     }
-                    let year = AcademicYear {
-                        title,
-                        start,
-                        end: end_date,
-                    };
+                    let year = AcademicYear { title, start, end: end_date };
                     Ok((deleted, Session::Year(year)))
-                } else if ["term", "semester", "gradingPeriod"]
-                    .iter()
-                    .any(|t| session_type.eq_ignore_ascii_case(t))
+                } else if ["term", "semester", "gradingPeriod"].iter().any(|t| session_type.eq_ignore_ascii_case(t))
                     || session_type.starts_with("ext:")
                 {
                     Ok((deleted, Session::Term(f.optional(parent)?.map(str::to_owned))))
@@ -509,12 +468,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 Ok((deleted, Session::Term(parent))) => {
                     let row = Some((Kind::Term, self.terms.len()));
                     if register(&mut self.sessions, &mut self.report, &f, id, source_id, row) {
-                        self.terms.push(Term {
-                            line: f.line,
-                            deleted,
-                            parent,
-                            year: None,
-                        });
+                        self.terms.push(Term { line: f.line, deleted, parent, year: None });
                     }
                 }
                 Err(p) => {
@@ -553,10 +507,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     }
                     None => break Ok(Some(parent.to_owned())),
                     Some(Entry { row: None, .. }) => break Ok(None),
-                    Some(Entry {
-                        row: Some((Kind::Term, j)),
-                        ..
-                    }) => {
+                    Some(Entry { row: Some((Kind::Term, j)), .. }) => {
                         current = j as usize;
                         steps += 1;
                         if steps > self.terms.len() {
@@ -608,23 +559,9 @@ impl<'s, 'p> Importer<'s, 'p> {
                 let name = title(&f, title_col)?;
                 let org_id = f.required(org)?;
                 reference(&self.orgs, ORGS, &f, org, org_id)?;
-                Ok((
-                    deleted,
-                    Subject {
-                        org: org_id.to_owned(),
-                        name,
-                    },
-                ))
+                Ok((deleted, Subject { org: org_id.to_owned(), name }))
             })();
-            accept(
-                &mut self.courses,
-                &mut self.report,
-                &mut self.batch.subjects.rows,
-                &f,
-                id,
-                source_id,
-                parsed,
-            );
+            accept(&mut self.courses, &mut self.report, &mut self.batch.subjects.rows, &f, id, source_id, parsed);
         }
         Ok(())
     }
@@ -708,10 +645,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                         }),
                     ))
                 } else {
-                    Err(f.problem(
-                        class_type,
-                        format!("unknown classType \"{kind}\"; expected homeroom or scheduled"),
-                    ))
+                    Err(f.problem(class_type, format!("unknown classType \"{kind}\"; expected homeroom or scheduled")))
                 }
             })();
             let ids = &mut self.classes;
@@ -720,23 +654,13 @@ impl<'s, 'p> Importer<'s, 'p> {
                 Ok((deleted, Parsed::Homeroom(class))) => {
                     let rows = &mut self.batch.classes.rows;
                     if register(ids, report, &f, id, source_id, Some((Kind::Homeroom, rows.len()))) {
-                        rows.push(Row {
-                            source_id: source_id.to_owned(),
-                            origin: origin(&f),
-                            deleted,
-                            data: class,
-                        });
+                        rows.push(Row { source_id: source_id.to_owned(), origin: origin(&f), deleted, data: class });
                     }
                 }
                 Ok((deleted, Parsed::Scheduled(section))) => {
                     let rows = &mut self.batch.sections.rows;
                     if register(ids, report, &f, id, source_id, Some((Kind::Scheduled, rows.len()))) {
-                        rows.push(Row {
-                            source_id: source_id.to_owned(),
-                            origin: origin(&f),
-                            deleted,
-                            data: section,
-                        });
+                        rows.push(Row { source_id: source_id.to_owned(), origin: origin(&f), deleted, data: section });
                     }
                 }
                 Err(p) => {
@@ -752,21 +676,13 @@ impl<'s, 'p> Importer<'s, 'p> {
                 continue;
             };
             let message = match self.classes.get(class) {
-                Some(Entry {
-                    row: Some((Kind::Scheduled, _)),
-                    ..
-                }) => {
+                Some(Entry { row: Some((Kind::Scheduled, _)), .. }) => {
                     format!("\"{class}\" is a scheduled class; metadata.parta.class names a homeroom class")
                 }
                 None if self.classes.authoritative => format!("no row with sourcedId \"{class}\" in {CLASSES}"),
                 _ => continue,
             };
-            self.report.error(Problem::new(
-                CLASSES,
-                Some(section.origin.line),
-                Some("metadata.parta.class"),
-                message,
-            ));
+            self.report.error(Problem::new(CLASSES, Some(section.origin.line), Some("metadata.parta.class"), message));
         }
         Ok(())
     }
@@ -827,9 +743,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     })
                     .transpose()?;
                 // Passwords are taken exactly as written: a space may be part of one.
-                let password = Some(f.raw(password)?)
-                    .filter(|p| !p.trim().is_empty())
-                    .map(str::to_owned);
+                let password = Some(f.raw(password)?).filter(|p| !p.trim().is_empty()).map(str::to_owned);
                 let mut roles = Vec::new();
                 if version == Version::V1_1 {
                     let raw = f.required(role)?;
@@ -845,26 +759,11 @@ impl<'s, 'p> Importer<'s, 'p> {
                         return Err(f.problem(orgs, "a value is required"));
                     }
                 }
-                Ok((
-                    deleted,
-                    Person {
-                        name,
-                        login,
-                        password,
-                        roles,
-                    },
-                ))
+                Ok((deleted, Person { name, login, password, roles }))
             })();
             let agent_ids = f.text(agents);
-            let index = accept(
-                &mut self.people,
-                &mut self.report,
-                &mut self.batch.people.rows,
-                &f,
-                id,
-                source_id,
-                parsed,
-            );
+            let index =
+                accept(&mut self.people, &mut self.report, &mut self.batch.people.rows, &f, id, source_id, parsed);
             let Some(index) = index else { continue };
             if self.batch.people.rows[index].deleted {
                 continue;
@@ -934,9 +833,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 reference(&self.orgs, ORGS, &f, org, org_id)?;
                 // A person's roles travel inside the person's row of the batch.
                 let index = match self.people.get(person) {
-                    Some(Entry {
-                        row: Some((_, index)), ..
-                    }) => Some(index as usize),
+                    Some(Entry { row: Some((_, index)), .. }) => Some(index as usize),
                     Some(Entry { row: None, .. }) => None,
                     None => {
                         return Err(f.problem(
@@ -968,12 +865,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 }
             }
         }
-        let mut without = self
-            .batch
-            .people
-            .rows
-            .iter()
-            .filter(|r| !r.deleted && r.data.roles.is_empty());
+        let mut without = self.batch.people.rows.iter().filter(|r| !r.deleted && r.data.roles.is_empty());
         if let Some(first) = without.next() {
             let count = 1 + without.count();
             self.report.warn(Problem::new(
@@ -1055,15 +947,7 @@ impl<'s, 'p> Importer<'s, 'p> {
             })();
             match parsed {
                 Ok(Some(row)) => {
-                    accept(
-                        &mut ids,
-                        &mut self.report,
-                        &mut self.batch.enrollments.rows,
-                        &f,
-                        id,
-                        source_id,
-                        Ok(row),
-                    );
+                    accept(&mut ids, &mut self.report, &mut self.batch.enrollments.rows, &f, id, source_id, Ok(row));
                 }
                 Ok(None) => {
                     register(&mut ids, &mut self.report, &f, id, source_id, None);
@@ -1101,16 +985,12 @@ impl<'s, 'p> Importer<'s, 'p> {
         for Agent { person, line, agent } in std::mem::take(&mut self.agents) {
             let Some(row) = rows.get(person) else { continue };
             let problem = |message: String| Problem::new(USERS, Some(line), Some("agentSourcedIds"), message);
-            let (student, guardian) = (
-                has(&row.data.roles, Role::Student),
-                has(&row.data.roles, Role::Guardian),
-            );
+            let (student, guardian) = (has(&row.data.roles, Role::Student), has(&row.data.roles, Role::Guardian));
             let other = match self.people.get(&agent) {
                 Some(Entry { row: Some((_, j)), .. }) => rows.get(j as usize).map(|r| &r.data.roles),
                 Some(Entry { row: None, .. }) => continue,
                 None if self.people.authoritative => {
-                    self.report
-                        .error(problem(format!("no row with sourcedId \"{agent}\" in {USERS}")));
+                    self.report.error(problem(format!("no row with sourcedId \"{agent}\" in {USERS}")));
                     continue;
                 }
                 None => None,
@@ -1139,11 +1019,6 @@ impl<'s, 'p> Importer<'s, 'p> {
                 keep[w[1]] = false;
             }
         }
-        self.batch.guardianships = pairs
-            .into_iter()
-            .zip(keep)
-            .filter(|(_, k)| *k)
-            .map(|(p, _)| p)
-            .collect();
+        self.batch.guardianships = pairs.into_iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| p).collect();
     }
 }

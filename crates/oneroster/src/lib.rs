@@ -84,9 +84,5 @@ pub fn read_package(path: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<P
     if report.has_errors() {
         return Err(ReadError::Invalid(report.errors));
     }
-    Ok(Package {
-        batch,
-        version: plan.version,
-        warnings: report.into_warnings(),
-    })
+    Ok(Package { batch, version: plan.version, warnings: report.into_warnings() })
 }

@@ -33,10 +33,7 @@ impl Modes {
 
     /// The files to read, with their modes.
     pub fn present(&self) -> impl Iterator<Item = (&'static str, Mode)> + '_ {
-        READ.iter()
-            .zip(self.0)
-            .filter(|(_, m)| *m != Mode::Absent)
-            .map(|(f, m)| (*f, m))
+        READ.iter().zip(self.0).filter(|(_, m)| *m != Mode::Absent).map(|(f, m)| (*f, m))
     }
 }
 
@@ -45,10 +42,7 @@ pub(crate) struct Plan {
     pub modes: Modes,
 }
 
-const SPEC: Spec = Spec {
-    known: &["propertyName", "value"],
-    required: &["propertyName", "value"],
-};
+const SPEC: Spec = Spec { known: &["propertyName", "value"], required: &["propertyName", "value"] };
 
 fn mode(raw: &str) -> Option<Mode> {
     [("bulk", Mode::Bulk), ("delta", Mode::Delta), ("absent", Mode::Absent)]
@@ -68,11 +62,7 @@ fn version(raw: &str) -> Option<Version> {
 /// Reads the manifest if there is one; without it every present file counts as bulk
 /// and `roles.csv` marks a 1.2 package.
 pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, ReadError> {
-    let fallback_version = if source.contains(ROLES) {
-        Version::V1_2
-    } else {
-        Version::V1_1
-    };
+    let fallback_version = if source.contains(ROLES) { Version::V1_2 } else { Version::V1_1 };
     if !source.contains(MANIFEST) {
         let mut modes = Modes::default();
         for file in READ {
@@ -83,16 +73,10 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
         if modes.present().next().is_none() {
             report.error(Problem::in_file(
                 MANIFEST,
-                format!(
-                    "the package has none of the OneRoster files {MANIFEST}, {}",
-                    READ.join(", ")
-                ),
+                format!("the package has none of the OneRoster files {MANIFEST}, {}", READ.join(", ")),
             ));
         }
-        let mut plan = Plan {
-            version: fallback_version,
-            modes,
-        };
+        let mut plan = Plan { version: fallback_version, modes };
         drop_roles_from_1_1(&mut plan, report);
         return Ok(plan);
     }
@@ -105,16 +89,10 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
     let mut wanted: Vec<(String, u64)> = Vec::new();
     {
         let Some(mut table) = Table::open(source, &mut progress, MANIFEST, report)? else {
-            return Ok(Plan {
-                version: fallback_version,
-                modes,
-            });
+            return Ok(Plan { version: fallback_version, modes });
         };
         let Some(cols) = table.columns(&SPEC, report) else {
-            return Ok(Plan {
-                version: fallback_version,
-                modes,
-            });
+            return Ok(Plan { version: fallback_version, modes });
         };
         let (property, value) = (cols.col("propertyName"), cols.col("value"));
         while let Some(f) = table.next(report)? {
@@ -128,18 +106,13 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
             if name.eq_ignore_ascii_case("oneroster.version") {
                 match version(raw) {
                     Some(v) => declared_version = Some(v),
-                    None => report.error(f.problem(
-                        value,
-                        format!("unknown OneRoster version \"{raw}\"; Parta reads 1.1 and 1.2"),
-                    )),
+                    None => report.error(
+                        f.problem(value, format!("unknown OneRoster version \"{raw}\"; Parta reads 1.1 and 1.2")),
+                    ),
                 }
                 continue;
             }
-            let Some(entity) = name
-                .get(..5)
-                .filter(|p| p.eq_ignore_ascii_case("file."))
-                .map(|_| &name[5..])
-            else {
+            let Some(entity) = name.get(..5).filter(|p| p.eq_ignore_ascii_case("file.")).map(|_| &name[5..]) else {
                 continue;
             };
             let Some(m) = mode(raw) else {
@@ -171,11 +144,8 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
     }
     for file in READ {
         if source.contains(file) && modes.of(file) == Mode::Absent {
-            let why = if listed.contains(&file) {
-                "manifest.csv marks it absent"
-            } else {
-                "manifest.csv does not list it"
-            };
+            let why =
+                if listed.contains(&file) { "manifest.csv marks it absent" } else { "manifest.csv does not list it" };
             report.warn(Problem::in_file(file, format!("the file is not read: {why}")));
         }
     }
@@ -184,11 +154,7 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
             MANIFEST,
             format!(
                 "no oneroster.version; reading the package as OneRoster {}",
-                if fallback_version == Version::V1_2 {
-                    "1.2"
-                } else {
-                    "1.1"
-                }
+                if fallback_version == Version::V1_2 { "1.2" } else { "1.1" }
             ),
         ));
         fallback_version
@@ -200,10 +166,7 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
 
 fn drop_roles_from_1_1(plan: &mut Plan, report: &mut Report) {
     if plan.version == Version::V1_1 && plan.modes.of(ROLES) != Mode::Absent {
-        report.warn(Problem::in_file(
-            ROLES,
-            "roles.csv belongs to OneRoster 1.2 and is not read in a 1.1 package",
-        ));
+        report.warn(Problem::in_file(ROLES, "roles.csv belongs to OneRoster 1.2 and is not read in a 1.1 package"));
         plan.modes.set(ROLES, Mode::Absent);
     }
 }

@@ -30,12 +30,7 @@ impl fmt::Display for Place<'_> {
 
 impl Problem {
     pub fn new(file: impl Into<String>, line: Option<u64>, column: Option<&str>, message: impl Into<String>) -> Self {
-        Problem {
-            file: file.into(),
-            line,
-            column: column.map(str::to_owned),
-            message: message.into(),
-        }
+        Problem { file: file.into(), line, column: column.map(str::to_owned), message: message.into() }
     }
 
     pub(crate) fn in_file(file: impl Into<String>, message: impl Into<String>) -> Self {
@@ -88,10 +83,7 @@ impl Report {
     pub fn into_warnings(mut self) -> Vec<Problem> {
         if self.hidden_warnings > 0 {
             let file = self.warnings.last().map(|w| w.file.clone()).unwrap_or_default();
-            self.warnings.push(Problem::in_file(
-                file,
-                format!("{} more warnings not shown", self.hidden_warnings),
-            ));
+            self.warnings.push(Problem::in_file(file, format!("{} more warnings not shown", self.hidden_warnings)));
         }
         self.warnings
     }
@@ -104,16 +96,10 @@ mod tests {
     #[test]
     fn a_problem_names_only_the_parts_it_knows() {
         let full = Problem::new("users.csv", Some(12), Some("givenName"), "the value is empty");
-        assert_eq!(
-            full.to_string(),
-            "users.csv, line 12, column givenName: the value is empty"
-        );
+        assert_eq!(full.to_string(), "users.csv, line 12, column givenName: the value is empty");
         let no_column = Problem::new("users.csv", Some(3), None, "x");
         assert_eq!(no_column.to_string(), "users.csv, line 3: x");
-        assert_eq!(
-            Problem::in_file("roles.csv", "missing").to_string(),
-            "roles.csv: missing"
-        );
+        assert_eq!(Problem::in_file("roles.csv", "missing").to_string(), "roles.csv: missing");
     }
 
     #[test]

@@ -22,10 +22,7 @@ pub(crate) struct ZipEntry {
 
 pub(crate) enum Source {
     Folder(BTreeMap<String, (PathBuf, u64)>),
-    Zip {
-        archive: zip::ZipArchive<File>,
-        entries: BTreeMap<String, ZipEntry>,
-    },
+    Zip { archive: zip::ZipArchive<File>, entries: BTreeMap<String, ZipEntry> },
 }
 
 /// Files are looked up without regard to case: a package made on Windows may say
@@ -41,11 +38,7 @@ fn with_path(err: io::Error, path: &Path) -> io::Error {
 impl Source {
     pub fn open(path: &Path) -> Result<Source, ReadError> {
         let meta = fs::metadata(path).map_err(|e| with_path(e, path))?;
-        if meta.is_dir() {
-            Self::folder(path)
-        } else {
-            Self::zip(path)
-        }
+        if meta.is_dir() { Self::folder(path) } else { Self::zip(path) }
     }
 
     fn folder(path: &Path) -> Result<Source, ReadError> {
@@ -62,17 +55,10 @@ impl Source {
                 continue;
             }
             if files.insert(key(&name), (file_path, meta.len())).is_some() {
-                problems.push(Problem::in_file(
-                    name,
-                    "two files differ only in the case of their names",
-                ));
+                problems.push(Problem::in_file(name, "two files differ only in the case of their names"));
             }
         }
-        if problems.is_empty() {
-            Ok(Source::Folder(files))
-        } else {
-            Err(ReadError::Invalid(problems))
-        }
+        if problems.is_empty() { Ok(Source::Folder(files)) } else { Err(ReadError::Invalid(problems)) }
     }
 
     fn zip(path: &Path) -> Result<Source, ReadError> {
@@ -95,23 +81,12 @@ impl Source {
             if entry.is_dir() || name.contains(['/', '\\']) {
                 continue;
             }
-            let zip_entry = ZipEntry {
-                index,
-                size: entry.size(),
-                compressed: entry.compressed_size(),
-            };
+            let zip_entry = ZipEntry { index, size: entry.size(), compressed: entry.compressed_size() };
             if entries.insert(key(&name), zip_entry).is_some() {
-                problems.push(Problem::in_file(
-                    name,
-                    "two zip entries differ only in the case of their names",
-                ));
+                problems.push(Problem::in_file(name, "two zip entries differ only in the case of their names"));
             }
         }
-        if problems.is_empty() {
-            Ok(Source::Zip { archive, entries })
-        } else {
-            Err(ReadError::Invalid(problems))
-        }
+        if problems.is_empty() { Ok(Source::Zip { archive, entries }) } else { Err(ReadError::Invalid(problems)) }
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -242,12 +217,7 @@ const REPORT_EVERY: u64 = 256 * 1024;
 impl<'p> Progress<'p> {
     pub fn new(callback: &'p mut dyn FnMut(u64, u64), total: u64) -> Self {
         callback(0, total);
-        Progress {
-            callback,
-            done: 0,
-            total,
-            reported: 0,
-        }
+        Progress { callback, done: 0, total, reported: 0 }
     }
 
     fn advance(&mut self, n: u64) {
@@ -296,10 +266,7 @@ mod tests {
 
     #[test]
     fn an_entry_larger_than_declared_is_an_error() {
-        let mut reader = Declared {
-            inner: &b"abcdef"[..],
-            remaining: 3,
-        };
+        let mut reader = Declared { inner: &b"abcdef"[..], remaining: 3 };
         let mut out = Vec::new();
         assert!(reader.read_to_end(&mut out).is_err());
         assert_eq!(out, b"abc");

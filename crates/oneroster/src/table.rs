@@ -46,12 +46,9 @@ fn io_in(file: &str, err: io::Error) -> ReadError {
 fn csv_error(file: &'static str, err: csv::Error, line: Option<u64>) -> Result<Problem, ReadError> {
     match err.into_kind() {
         csv::ErrorKind::Io(io) => Err(io_in(file, io)),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Ok(Problem::new(
-            file,
-            line,
-            None,
-            format!("the row has {len} fields but the header has {expected_len}"),
-        )),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Ok(Problem::new(file, line, None, format!("the row has {len} fields but the header has {expected_len}")))
+        }
         other => Ok(Problem::new(file, line, None, format!("{other:?}"))),
     }
 }
@@ -78,20 +75,13 @@ impl<R: Read> Read for Lines<R> {
 
 impl<R> Lines<R> {
     fn new(inner: R) -> Self {
-        Lines {
-            inner,
-            window: VecDeque::with_capacity(128 * 1024),
-            base: 0,
-            newlines_before_base: 0,
-        }
+        Lines { inner, window: VecDeque::with_capacity(128 * 1024), base: 0, newlines_before_base: 0 }
     }
 
     /// The line of the record the parser reports at byte offset `byte`; offsets
     /// must not decrease from call to call.
     fn line_at(&mut self, byte: u64) -> u64 {
-        let skip = usize::try_from(byte.saturating_sub(self.base))
-            .unwrap_or(usize::MAX)
-            .min(self.window.len());
+        let skip = usize::try_from(byte.saturating_sub(self.base)).unwrap_or(usize::MAX).min(self.window.len());
         let passed = self.window.drain(..skip).filter(|&b| b == b'\n').count();
         self.newlines_before_base += passed as u64;
         self.base += skip as u64;
@@ -150,12 +140,7 @@ impl<'a> Table<'a> {
         let prefix = read_header_line(&mut counting).map_err(|e| io_in(file, e))?;
         // Excel's "Unicode text" is UTF-16: every header would look unknown.
         if prefix.starts_with(&[0xff, 0xfe]) || prefix.starts_with(&[0xfe, 0xff]) {
-            report.error(Problem::new(
-                file,
-                Some(1),
-                None,
-                "the file is UTF-16 text; save it as UTF-8",
-            ));
+            report.error(Problem::new(file, Some(1), None, "the file is UTF-16 text; save it as UTF-8"));
             return Ok(None);
         }
         let delimiter = delimiter(&prefix);
@@ -182,10 +167,7 @@ impl<'a> Table<'a> {
                         file,
                         Some(1),
                         None,
-                        format!(
-                            "column {} of the header is not UTF-8 text; save the file as UTF-8",
-                            i + 1
-                        ),
+                        format!("column {} of the header is not UTF-8 text; save the file as UTF-8", i + 1),
                     ));
                     return Ok(None);
                 }
@@ -195,12 +177,7 @@ impl<'a> Table<'a> {
             report.error(Problem::new(file, Some(1), None, "the file has no header line"));
             return Ok(None);
         }
-        Ok(Some(Table {
-            file,
-            reader,
-            headers,
-            record: csv::ByteRecord::new(),
-        }))
+        Ok(Some(Table { file, reader, headers, record: csv::ByteRecord::new() }))
     }
 
     /// Matches the header against `spec`. Missing required columns are errors
@@ -247,11 +224,7 @@ impl<'a> Table<'a> {
             let message = if header.is_empty() {
                 "a column without a name is ignored".to_owned()
             } else {
-                let absent = spec
-                    .known
-                    .iter()
-                    .copied()
-                    .filter(|k| !found.iter().any(|(n, _)| n == k));
+                let absent = spec.known.iter().copied().filter(|k| !found.iter().any(|(n, _)| n == k));
                 match closest(header, absent) {
                     Some(near) => format!("unknown column \"{header}\" is ignored; did you mean {near}?"),
                     None => format!("unknown column \"{header}\" is ignored"),
@@ -278,11 +251,7 @@ impl<'a> Table<'a> {
                     }
                     let byte = self.record.position().map_or(0, csv::Position::byte);
                     let line = self.reader.get_mut().line_at(byte);
-                    return Ok(Some(Fields {
-                        record: &self.record,
-                        line,
-                        file: self.file,
-                    }));
+                    return Ok(Some(Fields { record: &self.record, line, file: self.file }));
                 }
                 Err(e) => {
                     let line = e.position().map(|p| self.reader.get_mut().line_at(p.byte()));

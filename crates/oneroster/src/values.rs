@@ -95,17 +95,11 @@ const PERSON_ROLES: [(&str, Role); 13] = [
 
 /// A person's role in an organisation (users.csv 1.1, roles.csv 1.2).
 pub(crate) fn person_role(raw: &str) -> Option<Role> {
-    PERSON_ROLES
-        .iter()
-        .find(|(name, _)| raw.eq_ignore_ascii_case(name))
-        .map(|&(_, role)| role)
+    PERSON_ROLES.iter().find(|(name, _)| raw.eq_ignore_ascii_case(name)).map(|&(_, role)| role)
 }
 
 pub(crate) fn unknown_role(raw: &str) -> String {
-    format!(
-        "unknown role \"{raw}\"; expected one of: {}",
-        PERSON_ROLES.map(|(name, _)| name).join(", ")
-    )
+    format!("unknown role \"{raw}\"; expected one of: {}", PERSON_ROLES.map(|(name, _)| name).join(", "))
 }
 
 /// What an enrollment's role means to Parta: a student or a teacher is imported;
@@ -190,15 +184,7 @@ mod tests {
 
     #[test]
     fn impossible_or_malformed_dates_are_refused() {
-        for raw in [
-            "2023-02-30",
-            "31.04.2023",
-            "2023",
-            "09-01-23",
-            "2023-9-1x",
-            "01.09.23",
-            "next monday",
-        ] {
+        for raw in ["2023-02-30", "31.04.2023", "2023", "09-01-23", "2023-9-1x", "01.09.23", "next monday"] {
             assert!(date(raw).is_err(), "{raw}");
         }
     }
@@ -220,10 +206,7 @@ mod tests {
         assert_eq!(person_role("relative"), Some(Role::Guardian));
         assert_eq!(person_role("janitor"), None);
         assert!(matches!(enrollment_role("aide"), Some(EnrollmentKind::Skip)));
-        assert!(matches!(
-            enrollment_role("Teacher"),
-            Some(EnrollmentKind::Import(EnrollmentRole::Teacher))
-        ));
+        assert!(matches!(enrollment_role("Teacher"), Some(EnrollmentKind::Import(EnrollmentRole::Teacher))));
         assert!(enrollment_role("janitor").is_none());
     }
 

@@ -58,10 +58,7 @@ fn problem(file: &str, line: u64, column: &str) -> (String, Option<u64>, Option<
 }
 
 fn places(problems: &[Problem]) -> Vec<(String, Option<u64>, Option<String>)> {
-    problems
-        .iter()
-        .map(|p| (p.file.clone(), p.line, p.column.clone()))
-        .collect()
+    problems.iter().map(|p| (p.file.clone(), p.line, p.column.clone())).collect()
 }
 
 /// Zips the files of `dir` (and `extra` entries) with deflate, as a package export would.
@@ -73,9 +70,7 @@ fn zip(dir: &Path, extra: &[(&str, &[u8])]) -> (TempDir, PathBuf) {
     let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for file in entries {
-        writer
-            .start_file(file.file_name().unwrap().to_str().unwrap(), options)
-            .unwrap();
+        writer.start_file(file.file_name().unwrap().to_str().unwrap(), options).unwrap();
         writer.write_all(&fs::read(&file).unwrap()).unwrap();
     }
     for (name, content) in extra {
@@ -100,12 +95,8 @@ fn a_valid_1_1_folder_package_maps_every_entity() {
     let batch = &package.batch;
     assert_eq!(package.version, Version::V1_1);
 
-    let orgs: Vec<_> = batch
-        .orgs
-        .rows
-        .iter()
-        .map(|r| (r.source_id.as_str(), r.data.kind, r.data.chats_enabled))
-        .collect();
+    let orgs: Vec<_> =
+        batch.orgs.rows.iter().map(|r| (r.source_id.as_str(), r.data.kind, r.data.chats_enabled)).collect();
     assert_eq!(
         orgs,
         [
@@ -118,72 +109,34 @@ fn a_valid_1_1_folder_package_maps_every_entity() {
 
     assert_eq!(batch.years.rows.len(), 1, "terms are not years");
     assert_eq!(batch.years.rows[0].data.title, "2023/2024 учебный год");
-    assert_eq!(
-        (batch.years.rows[0].data.start, batch.years.rows[0].data.end),
-        (day(2023, 9, 1), day(2024, 5, 31))
-    );
+    assert_eq!((batch.years.rows[0].data.start, batch.years.rows[0].data.end), (day(2023, 9, 1), day(2024, 5, 31)));
 
-    let subjects: Vec<_> = batch
-        .subjects
-        .rows
-        .iter()
-        .map(|r| (r.data.org.as_str(), r.data.name.as_str()))
-        .collect();
+    let subjects: Vec<_> = batch.subjects.rows.iter().map(|r| (r.data.org.as_str(), r.data.name.as_str())).collect();
     assert_eq!(subjects, [("org-s1", "Математика"), ("org-s1", "Английский язык")]);
 
     assert_eq!(batch.classes.rows.len(), 1);
     let class = &batch.classes.rows[0];
     assert_eq!(class.data.name.to_string(), "5А");
     assert_eq!(class.data.year.as_deref(), Some("y2023"));
-    assert_eq!(
-        class.origin,
-        Origin {
-            file: "classes.csv",
-            line: 2
-        }
-    );
+    assert_eq!(class.origin, Origin { file: "classes.csv", line: 2 });
     assert_eq!(batch.sections.rows.len(), 2);
 
     let teacher = person(batch, "u-teacher");
     assert_eq!(teacher.data.name.to_string(), "Петрова Анна Сергеевна");
     assert_eq!(teacher.data.login.as_ref().map(|l| l.as_str()), Some("petrova.a"));
     assert_eq!(teacher.data.password.as_deref(), Some("Start-123"));
-    assert_eq!(
-        teacher.data.roles,
-        [
-            (Role::Teacher, "org-s1".to_string()),
-            (Role::Teacher, "org-music".to_string())
-        ]
-    );
+    assert_eq!(teacher.data.roles, [(Role::Teacher, "org-s1".to_string()), (Role::Teacher, "org-music".to_string())]);
     let head = person(batch, "u-head");
     assert_eq!(head.data.roles, [(Role::Administrator, "org-s1".to_string())]);
-    assert_eq!(
-        head.data.login.as_ref().map(|l| l.as_str()),
-        Some("smirnova.o"),
-        "logins are lower-cased"
-    );
-    assert_eq!(
-        person(batch, "u-aide").data.roles,
-        [(Role::OtherStaff, "org-s1".to_string())]
-    );
-    assert_eq!(
-        person(batch, "u-parent").data.roles,
-        [(Role::Guardian, "org-s1".to_string())]
-    );
+    assert_eq!(head.data.login.as_ref().map(|l| l.as_str()), Some("smirnova.o"), "logins are lower-cased");
+    assert_eq!(person(batch, "u-aide").data.roles, [(Role::OtherStaff, "org-s1".to_string())]);
+    assert_eq!(person(batch, "u-parent").data.roles, [(Role::Guardian, "org-s1".to_string())]);
 
     let enrollments: Vec<_> = batch
         .enrollments
         .rows
         .iter()
-        .map(|r| {
-            (
-                r.source_id.as_str(),
-                r.data.person.as_str(),
-                r.data.target.as_str(),
-                r.data.role,
-                r.data.primary,
-            )
-        })
+        .map(|r| (r.source_id.as_str(), r.data.person.as_str(), r.data.target.as_str(), r.data.role, r.data.primary))
         .collect();
     assert_eq!(
         enrollments,
@@ -232,15 +185,9 @@ fn a_valid_1_2_package_takes_roles_from_roles_csv() {
         ],
         "a teacher who is also a parent holds both roles"
     );
-    assert_eq!(
-        person(batch, "u-student").data.roles,
-        [(Role::Student, "org-s1".to_string())]
-    );
-    let links: Vec<_> = batch
-        .guardianships
-        .iter()
-        .map(|(o, g)| (o.line, g.guardian.as_str(), g.student.as_str()))
-        .collect();
+    assert_eq!(person(batch, "u-student").data.roles, [(Role::Student, "org-s1".to_string())]);
+    let links: Vec<_> =
+        batch.guardianships.iter().map(|(o, g)| (o.line, g.guardian.as_str(), g.student.as_str())).collect();
     assert_eq!(links, [(3, "u-teacher", "u-student")]);
     assert!(package.warnings.is_empty(), "{:?}", package.warnings);
 }
@@ -249,9 +196,7 @@ fn a_valid_1_2_package_takes_roles_from_roles_csv() {
 fn a_1_2_package_with_users_but_no_roles_csv_is_refused() {
     let dir = copy("v1_2");
     fs::remove_file(dir.path().join("roles.csv")).unwrap();
-    edit(&dir, "manifest.csv", |m| {
-        m.replace("file.roles,bulk", "file.roles,absent")
-    });
+    edit(&dir, "manifest.csv", |m| m.replace("file.roles,bulk", "file.roles,absent"));
     let found = problems(dir.path());
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].file.as_str(), found[0].line), ("roles.csv", None));
@@ -261,8 +206,7 @@ fn a_1_2_package_with_users_but_no_roles_csv_is_refused() {
 fn manifest_modes_bulk_delta_and_absent_are_applied() {
     let dir = copy("v1_1");
     edit(&dir, "manifest.csv", |m| {
-        m.replace("file.users,bulk", "file.users,delta")
-            .replace("file.courses,bulk", "file.courses,absent")
+        m.replace("file.users,bulk", "file.users,delta").replace("file.courses,bulk", "file.courses,absent")
     });
     edit(&dir, "users.csv", |u| {
         u.replace(",,,true,", ",active,,true,")
@@ -337,9 +281,7 @@ fn semicolon_separated_files_are_detected_from_the_header() {
     // A spreadsheet with Russian regional settings: `;` between fields, while the
     // multi-valued orgSourcedIds keeps its comma inside quotes.
     edit(&dir, "users.csv", |t| {
-        t.replace("\"org-s1,org-music\"", "ORGS")
-            .replace(',', ";")
-            .replace("ORGS", "\"org-s1,org-music\"")
+        t.replace("\"org-s1,org-music\"", "ORGS").replace(',', ";").replace("ORGS", "\"org-s1,org-music\"")
     });
     edit(&dir, "enrollments.csv", |t| t.replace(',', ";"));
     assert_eq!(ok(dir.path()).batch, ok(&fixture("v1_1")).batch);
@@ -354,10 +296,7 @@ fn booleans_accept_true_in_any_case_and_1() {
 
     let dir = copy("v1_1");
     edit(&dir, "enrollments.csv", |t| {
-        t.replace(
-            "k-5a,org-s1,u-student,student,false",
-            "k-5a,org-s1,u-student,student,maybe",
-        )
+        t.replace("k-5a,org-s1,u-student,student,false", "k-5a,org-s1,u-student,student,maybe")
     });
     let found = problems(dir.path());
     assert_eq!(places(&found), [problem("enrollments.csv", 2, "primary")]);
@@ -389,20 +328,13 @@ fn metadata_and_ext_columns_are_allowed_without_warning() {
         lines.join("\n") + "\n"
     });
     let package = ok(dir.path());
-    assert_eq!(
-        package.warnings.len(),
-        1,
-        "only the aide enrollment: {:?}",
-        package.warnings
-    );
+    assert_eq!(package.warnings.len(), 1, "only the aide enrollment: {:?}", package.warnings);
 }
 
 #[test]
 fn a_misspelled_parta_metadata_column_is_a_warning() {
     let dir = copy("v1_1");
-    edit(&dir, "classes.csv", |t| {
-        t.replacen("metadata.parta.group", "metadata.parta.grup", 1)
-    });
+    edit(&dir, "classes.csv", |t| t.replacen("metadata.parta.group", "metadata.parta.grup", 1));
     let package = ok(dir.path());
     let w = package.warnings.iter().find(|w| w.file == "classes.csv").unwrap();
     assert_eq!((w.line, w.column.as_deref()), (Some(1), Some("metadata.parta.grup")));
@@ -414,18 +346,13 @@ fn a_misspelled_required_header_is_an_error_with_a_suggestion() {
     edit(&dir, "users.csv", |t| t.replacen("givenName", "givnName", 1));
     let found = problems(dir.path());
     assert_eq!(places(&found)[0], problem("users.csv", 1, "givenName"));
-    assert_eq!(
-        found[0].message,
-        "the required column givenName is missing; did you mean \"givnName\"?"
-    );
+    assert_eq!(found[0].message, "the required column givenName is missing; did you mean \"givnName\"?");
 }
 
 #[test]
 fn headers_match_without_regard_to_case() {
     let dir = copy("v1_1");
-    edit(&dir, "users.csv", |t| {
-        t.replacen("givenName,familyName", "GIVENNAME,familyname", 1)
-    });
+    edit(&dir, "users.csv", |t| t.replacen("givenName,familyName", "GIVENNAME,familyname", 1));
     assert_eq!(ok(dir.path()).batch, ok(&fixture("v1_1")).batch);
 }
 
@@ -436,15 +363,8 @@ fn a_misspelled_optional_header_is_a_warning() {
     let package = ok(dir.path());
     let w = package.warnings.iter().find(|w| w.file == "users.csv").unwrap();
     assert_eq!((w.line, w.column.as_deref()), (Some(1), Some("midleName")));
-    assert_eq!(
-        w.message,
-        "unknown column \"midleName\" is ignored; did you mean middleName?"
-    );
-    assert_eq!(
-        person(&package.batch, "u-teacher").data.name.middle(),
-        None,
-        "the column is not read"
-    );
+    assert_eq!(w.message, "unknown column \"midleName\" is ignored; did you mean middleName?");
+    assert_eq!(person(&package.batch, "u-teacher").data.name.middle(), None, "the column is not read");
 }
 
 #[test]
@@ -453,11 +373,7 @@ fn an_unknown_role_is_an_error() {
     edit(&dir, "users.csv", |t| t.replace(",aide,", ",janitor,"));
     let found = problems(dir.path());
     assert_eq!(places(&found), [problem("users.csv", 6, "role")]);
-    assert!(
-        found[0].message.starts_with("unknown role \"janitor\""),
-        "{}",
-        found[0].message
-    );
+    assert!(found[0].message.starts_with("unknown role \"janitor\""), "{}", found[0].message);
 }
 
 #[test]
@@ -500,9 +416,7 @@ fn an_enrollment_to_an_unknown_class_in_a_bulk_package_is_an_error() {
 #[test]
 fn an_enrollment_to_a_class_outside_a_delta_package_is_passed_to_storage() {
     let dir = copy("v1_1");
-    edit(&dir, "manifest.csv", |m| {
-        m.replace("file.classes,bulk", "file.classes,delta")
-    });
+    edit(&dir, "manifest.csv", |m| m.replace("file.classes,bulk", "file.classes,delta"));
     edit(&dir, "classes.csv", |t| t.replace(",,,", ",active,,"));
     edit(&dir, "enrollments.csv", |t| t.replace("e4,,,k-5a-eng1", "e4,,,k-9z"));
     let package = ok(dir.path());
@@ -521,13 +435,8 @@ fn a_duplicate_sourced_id_names_both_lines() {
 #[test]
 fn a_date_with_slashes_is_refused_and_a_dotted_date_accepted() {
     let dir = copy("v1_1");
-    edit(&dir, "enrollments.csv", |t| {
-        t.replace("student,false,2023-09-01,", "student,false,01.09.2023,")
-    });
-    assert_eq!(
-        ok(dir.path()).batch.enrollments.rows[0].data.begin,
-        Some(day(2023, 9, 1))
-    );
+    edit(&dir, "enrollments.csv", |t| t.replace("student,false,2023-09-01,", "student,false,01.09.2023,"));
+    assert_eq!(ok(dir.path()).batch.enrollments.rows[0].data.begin, Some(day(2023, 9, 1)));
 
     edit(&dir, "enrollments.csv", |t| t.replace("01.09.2023", "1/05/2023"));
     let found = problems(dir.path());
@@ -558,21 +467,10 @@ fn a_delta_package_marks_tobedeleted_rows_deleted() {
          e10,active,k-5a,u-new,student\n",
     );
     let package = ok(dir.path());
-    let people: Vec<_> = package
-        .batch
-        .people
-        .rows
-        .iter()
-        .map(|r| (r.source_id.as_str(), r.deleted))
-        .collect();
+    let people: Vec<_> = package.batch.people.rows.iter().map(|r| (r.source_id.as_str(), r.deleted)).collect();
     assert_eq!(people, [("u-new", false), ("u-left", true)]);
-    let enrollments: Vec<_> = package
-        .batch
-        .enrollments
-        .rows
-        .iter()
-        .map(|r| (r.source_id.as_str(), r.deleted))
-        .collect();
+    let enrollments: Vec<_> =
+        package.batch.enrollments.rows.iter().map(|r| (r.source_id.as_str(), r.deleted)).collect();
     assert_eq!(enrollments, [("e9", true), ("e10", false)]);
     assert_eq!(package.batch.people.mode, Mode::Delta);
     assert_eq!(package.batch.orgs.mode, Mode::Absent);
@@ -582,11 +480,7 @@ fn a_delta_package_marks_tobedeleted_rows_deleted() {
         "org-s1 is stored already"
     );
 
-    write(
-        &dir,
-        "enrollments.csv",
-        "sourcedId,status,classSourcedId,userSourcedId,role\ne9,,k-5a,u-left,student\n",
-    );
+    write(&dir, "enrollments.csv", "sourcedId,status,classSourcedId,userSourcedId,role\ne9,,k-5a,u-left,student\n");
     assert_eq!(places(&problems(dir.path())), [problem("enrollments.csv", 2, "status")]);
 }
 
@@ -598,21 +492,11 @@ fn a_scheduled_class_names_its_homeroom_class_and_group() {
         .sections
         .rows
         .iter()
-        .map(|r| {
-            (
-                r.source_id.as_str(),
-                r.data.subject.as_str(),
-                r.data.class.as_deref(),
-                r.data.group.as_deref(),
-            )
-        })
+        .map(|r| (r.source_id.as_str(), r.data.subject.as_str(), r.data.class.as_deref(), r.data.group.as_deref()))
         .collect();
     assert_eq!(
         sections,
-        [
-            ("k-5a-math", "c-math", Some("k-5a"), None),
-            ("k-5a-eng1", "c-eng", Some("k-5a"), Some("1"))
-        ]
+        [("k-5a-math", "c-math", Some("k-5a"), None), ("k-5a-eng1", "c-eng", Some("k-5a"), Some("1"))]
     );
 
     let dir = copy("v1_1");
@@ -625,13 +509,7 @@ fn a_scheduled_class_names_its_homeroom_class_and_group() {
 fn terms_map_to_their_school_year() {
     let package = ok(&fixture("v1_1"));
     // k-5a-math is taught in a semester, k-5a-eng1 in a grading period of that semester.
-    let years: Vec<_> = package
-        .batch
-        .sections
-        .rows
-        .iter()
-        .map(|r| r.data.year.as_deref())
-        .collect();
+    let years: Vec<_> = package.batch.sections.rows.iter().map(|r| r.data.year.as_deref()).collect();
     assert_eq!(years, [Some("y2023"), Some("y2023")]);
 
     let dir = copy("v1_1");
@@ -647,17 +525,10 @@ fn demographics_csv_is_never_read() {
     let mut last = (0, 0);
     let package = read_package(&fixture("v1_1"), &mut |done, total| last = (done, total)).unwrap();
     assert!(package.warnings.iter().all(|w| w.file != "demographics.csv"));
-    let read: u64 = [
-        "orgs.csv",
-        "academicSessions.csv",
-        "courses.csv",
-        "classes.csv",
-        "users.csv",
-        "enrollments.csv",
-    ]
-    .iter()
-    .map(|f| fs::metadata(fixture("v1_1").join(f)).unwrap().len())
-    .sum();
+    let read: u64 = ["orgs.csv", "academicSessions.csv", "courses.csv", "classes.csv", "users.csv", "enrollments.csv"]
+        .iter()
+        .map(|f| fs::metadata(fixture("v1_1").join(f)).unwrap().len())
+        .sum();
     assert_eq!(last, (read, read), "progress counts exactly the files read");
 }
 
@@ -685,40 +556,20 @@ fn guardianships_are_oriented_and_deduplicated() {
     let package = ok(&fixture("v1_1"));
     // The student lists the parent and the parent lists the student: one link,
     // from the first row that gave it.
-    let links: Vec<_> = package
-        .batch
-        .guardianships
-        .iter()
-        .map(|(o, g)| (o.clone(), g.guardian.as_str(), g.student.as_str()))
-        .collect();
-    assert_eq!(
-        links,
-        [(
-            Origin {
-                file: "users.csv",
-                line: 4
-            },
-            "u-parent",
-            "u-student"
-        )]
-    );
+    let links: Vec<_> =
+        package.batch.guardianships.iter().map(|(o, g)| (o.clone(), g.guardian.as_str(), g.student.as_str())).collect();
+    assert_eq!(links, [(Origin { file: "users.csv", line: 4 }, "u-parent", "u-student")]);
 
     let dir = copy("v1_1");
     edit(&dir, "users.csv", |t| t.replace(",u-student,,", ",u-nobody,,"));
-    assert_eq!(
-        places(&problems(dir.path())),
-        [problem("users.csv", 5, "agentSourcedIds")]
-    );
+    assert_eq!(places(&problems(dir.path())), [problem("users.csv", 5, "agentSourcedIds")]);
 }
 
 #[test]
 fn a_row_with_a_wrong_number_of_fields_names_its_line() {
     let dir = copy("v1_1");
     edit(&dir, "courses.csv", |t| {
-        t.replace(
-            "Английский язык,ENG,05,org-s1,,",
-            "Английский язык,ENG,05,org-s1,,,extra",
-        )
+        t.replace("Английский язык,ENG,05,org-s1,,", "Английский язык,ENG,05,org-s1,,,extra")
     });
     let found = problems(dir.path());
     // The course is missing now, so the section teaching it dangles too.
@@ -732,10 +583,7 @@ fn a_zip_with_an_entry_leaving_the_folder_is_refused() {
     let (_dir, path) = zip(&fixture("v1_1"), &[("../evil.csv", b"sourcedId\nx\n")]);
     let found = problems(&path);
     assert_eq!(found.len(), 1);
-    assert_eq!(
-        (found[0].file.as_str(), found[0].line, found[0].column.as_deref()),
-        ("../evil.csv", None, None)
-    );
+    assert_eq!((found[0].file.as_str(), found[0].line, found[0].column.as_deref()), ("../evil.csv", None, None));
 }
 
 #[test]
@@ -758,9 +606,6 @@ fn a_utf16_file_is_refused_with_a_hint() {
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     write(&dir, "courses.csv", utf16);
     let found = problems(dir.path());
-    assert_eq!(
-        (found[0].file.as_str(), found[0].line, found[0].column.as_deref()),
-        ("courses.csv", Some(1), None)
-    );
+    assert_eq!((found[0].file.as_str(), found[0].line, found[0].column.as_deref()), ("courses.csv", Some(1), None));
     assert_eq!(found[0].message, "the file is UTF-16 text; save it as UTF-8");
 }

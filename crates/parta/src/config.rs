@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     /// A tracing filter, e.g. "info" or "info,parta=debug".
     pub log: Option<String>,
+    /// How SMS codes are delivered (`[sms]`, see docs/configuration.md).
+    pub sms: Option<sms::SmsConfig>,
 }
 
 /// The configuration in force.
@@ -31,6 +33,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub secure_cookies: bool,
     pub log: String,
+    pub sms: sms::SmsConfig,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -59,29 +62,22 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from(default_data_dir));
         let listen = match (overrides.listen, env("PARTA_LISTEN")) {
             (Some(addr), _) => addr,
-            (None, Some(v)) => v
-                .parse()
-                .with_context(|| format!("PARTA_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?,
+            (None, Some(v)) => {
+                v.parse().with_context(|| format!("PARTA_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?
+            }
             (None, None) => match file.listen {
                 Some(addr) => addr,
                 None => DEFAULT_LISTEN.parse()?,
             },
         };
-        let database_url = env("PARTA_DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| sqlite_url(&data_dir.join("parta.db")));
+        let database_url =
+            env("PARTA_DATABASE_URL").or(file.database_url).unwrap_or_else(|| sqlite_url(&data_dir.join("parta.db")));
         let secure_cookies = match env("PARTA_SECURE_COOKIES") {
             Some(v) => parse_bool(&v).with_context(|| format!("PARTA_SECURE_COOKIES={v:?} is not true or false"))?,
             None => file.secure_cookies.unwrap_or(false),
         };
         let log = env("PARTA_LOG").or(file.log).unwrap_or_else(|| "info".to_string());
-        Ok(Config {
-            listen,
-            database_url,
-            data_dir,
-            secure_cookies,
-            log,
-        })
+        Ok(Config { listen, database_url, data_dir, secure_cookies, log, sms: file.sms.unwrap_or_default() })
     }
 
     /// Creates the data directory when the database lives in it.
@@ -119,14 +115,8 @@ mod tests {
     #[test]
     fn defaults_put_an_sqlite_database_in_the_data_dir() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(
-            Overrides {
-                data_dir: Some(dir.path().into()),
-                ..Overrides::default()
-            },
-            "unused",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { data_dir: Some(dir.path().into()), ..Overrides::default() }, "unused")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cfg.database_url, format!("sqlite://{}/parta.db", dir.path().display()));
         assert!(!cfg.secure_cookies);
     }
@@ -141,11 +131,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let cfg = Config::load(
-            Overrides {
-                config_file: Some(path.clone()),
-                listen: Some(([127, 0, 0, 1], 1).into()),
-                data_dir: None,
-            },
+            Overrides { config_file: Some(path.clone()), listen: Some(([127, 0, 0, 1], 1).into()), data_dir: None },
             "d",
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -155,17 +141,25 @@ mod tests {
     }
 
     #[test]
+    fn an_sms_provider_is_configured_in_its_own_section() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        let text =
+            "[sms]\nprovider = \"http\"\nurl = \"https://sms.example.ru/send\"\nbody_template = \"{phone} {text}\"\n";
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(cfg.sms, sms::SmsConfig::Http(_)));
+        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.sms, sms::SmsConfig::Log);
+    }
+
+    #[test]
     fn an_unknown_key_in_the_config_file_is_an_error_not_silence() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("parta.toml");
         std::fs::write(&path, "databse_url = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
-        let err = Config::load(
-            Overrides {
-                config_file: Some(path),
-                ..Overrides::default()
-            },
-            "d",
-        );
+        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
         assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("databse_url"));
     }
 }

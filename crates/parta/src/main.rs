@@ -118,46 +118,24 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo(DemoCommand {
-            action: Some(DemoAction::GenerateOneroster { schools, out }),
-            ..
-        }) => generate(schools, &out),
-        Command::Demo(DemoCommand {
-            action: None,
-            data,
-            config,
-            listen,
-        }) => {
-            let cfg = Config::load(
-                Overrides {
-                    config_file: config,
-                    data_dir: data,
-                    listen,
-                },
-                "./parta-demo",
-            )?;
+        Command::Demo(DemoCommand { action: Some(DemoAction::GenerateOneroster { schools, out }), .. }) => {
+            generate(schools, &out)
+        }
+        Command::Demo(DemoCommand { action: None, data, config, listen }) => {
+            let cfg = Config::load(Overrides { config_file: config, data_dir: data, listen }, "./parta-demo")?;
             demo(cfg).await
         }
         Command::Serve { place, listen } => {
-            let cfg = Config::load(
-                Overrides {
-                    config_file: place.config,
-                    data_dir: place.data,
-                    listen,
-                },
-                "./parta-data",
-            )?;
+            let cfg =
+                Config::load(Overrides { config_file: place.config, data_dir: place.data, listen }, "./parta-data")?;
             init_logging(&cfg);
+            let sms = cfg.sms.build(false).context("the [sms] configuration is not valid")?;
             let store = open_store(&cfg).await?;
-            serve(cfg, server::AppState::new(store, false, None)).await
+            serve(cfg, server::AppState::new(store, sms)).await
         }
         Command::Import(ImportCommand::Oneroster { path, dry_run, place }) => {
             let cfg = Config::load(
-                Overrides {
-                    config_file: place.config,
-                    data_dir: place.data,
-                    listen: None,
-                },
+                Overrides { config_file: place.config, data_dir: place.data, listen: None },
                 "./parta-data",
             )?;
             init_logging(&cfg);
@@ -169,10 +147,7 @@ async fn run(cli: Cli) -> Result<()> {
 fn init_logging(cfg: &Config) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 async fn open_store(cfg: &Config) -> Result<Store> {
@@ -198,9 +173,8 @@ fn redact(url: &str) -> String {
 
 async fn serve(cfg: Config, mut state: server::AppState) -> Result<()> {
     state.secure_cookies = cfg.secure_cookies;
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     // Browser tests and scripts wait for exactly this line.
     println!("Parta is running at http://{addr}");
@@ -236,10 +210,8 @@ async fn demo(cfg: Config) -> Result<()> {
         demo::write_demo_package(seed.path()).context("cannot write the demo package")?;
         let package = oneroster::read_package(seed.path(), &mut |_, _| {})
             .map_err(|e| anyhow::anyhow!("the demo package is invalid: {e}"))?;
-        let summary = store
-            .apply_import(&package.batch, false, &server::auth::hash_password)
-            .await
-            .map_err(import_error)?;
+        let summary =
+            store.apply_import(&package.batch, false, &server::auth::hash_password).await.map_err(import_error)?;
         tracing::info!("demo school created:\n{summary}");
     }
     let accounts: Vec<server::DemoAccount> = demo::demo_accounts()
@@ -254,24 +226,17 @@ async fn demo(cfg: Config) -> Result<()> {
         .collect();
     println!("Parta demo — data in {}", cfg.data_dir.display());
     println!("{}", accounts_table(&accounts));
-    let state = server::AppState::new(store, cfg.secure_cookies, Some(accounts));
-    serve(cfg, state).await
+    // With the development sender, codes appear on the page instead of a phone.
+    let sms = cfg.sms.build(true).context("the [sms] configuration is not valid")?;
+    serve(cfg, server::AppState::demo(store, accounts, sms)).await
 }
 
 fn accounts_table(accounts: &[server::DemoAccount]) -> String {
     let header = ["role", "name", "login", "password", "organisation"];
-    let rows: Vec<[&str; 5]> = accounts
-        .iter()
-        .map(|a| [a.role.as_str(), &a.name, &a.login, &a.password, &a.org])
-        .collect();
+    let rows: Vec<[&str; 5]> =
+        accounts.iter().map(|a| [a.role.as_str(), &a.name, &a.login, &a.password, &a.org]).collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
     std::iter::once(header)
         .chain(rows)
@@ -286,10 +251,7 @@ fn accounts_table(accounts: &[server::DemoAccount]) -> String {
 fn import_error(e: ImportError) -> anyhow::Error {
     match e {
         ImportError::Rejected(problems) => {
-            let mut text = format!(
-                "the package was refused, nothing was imported ({} problems):",
-                problems.len()
-            );
+            let mut text = format!("the package was refused, nothing was imported ({} problems):", problems.len());
             for (origin, message) in problems.iter().take(50) {
                 text.push_str(&format!("\n  {origin}: {message}"));
             }
@@ -303,11 +265,7 @@ fn import_error(e: ImportError) -> anyhow::Error {
 }
 
 fn bar(len: u64, template: &str) -> ProgressBar {
-    let bar = if console_is_interactive() {
-        ProgressBar::new(len)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if console_is_interactive() { ProgressBar::new(len) } else { ProgressBar::hidden() };
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
@@ -335,18 +293,12 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
     let read_secs = started.elapsed().as_secs_f64();
     let applying = bar(0, "{spinner} applying to the database… {elapsed}");
     applying.enable_steady_tick(std::time::Duration::from_millis(200));
-    let summary = store
-        .apply_import(&package.batch, dry_run, &server::auth::hash_password)
-        .await
-        .map_err(import_error)?;
+    let summary =
+        store.apply_import(&package.batch, dry_run, &server::auth::hash_password).await.map_err(import_error)?;
     applying.finish_and_clear();
     store.close().await;
     let secs = started.elapsed().as_secs_f64();
-    let rows: u64 = summary
-        .entities
-        .iter()
-        .map(|(_, c)| c.added + c.changed + c.deactivated)
-        .sum();
+    let rows: u64 = summary.entities.iter().map(|(_, c)| c.added + c.changed + c.deactivated).sum();
     println!("{summary}");
     if dry_run {
         println!("dry run: nothing was changed");
@@ -362,14 +314,8 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
 /// The process's peak resident memory, from Linux's /proc.
 fn peak_rss() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
+    let kib: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(format!("{:.0} MiB", kib as f64 / 1024.0))
 }
 
@@ -384,11 +330,7 @@ fn generate(schools: u32, out: &Path) -> Result<()> {
         .with_context(|| format!("cannot write the package to {}", out.display()))?;
     progress.finish_and_clear();
     println!("{stats:?}");
-    println!(
-        "written to {} in {:.1} s",
-        out.display(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("written to {} in {:.1} s", out.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -398,10 +340,7 @@ mod tests {
 
     #[test]
     fn database_passwords_never_reach_the_terminal() {
-        assert_eq!(
-            redact("postgres://parta:s3cret@db:5432/parta"),
-            "postgres://parta:***@db:5432/parta"
-        );
+        assert_eq!(redact("postgres://parta:s3cret@db:5432/parta"), "postgres://parta:***@db:5432/parta");
         assert_eq!(redact("postgres://parta@db/parta"), "postgres://parta@db/parta");
         assert_eq!(redact("sqlite://./parta.db"), "sqlite://./parta.db");
     }

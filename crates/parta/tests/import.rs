@@ -7,9 +7,7 @@ use std::process::Output;
 use testkit::{TestDb, fresh_db};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../oneroster/tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../oneroster/tests/fixtures").join(name)
 }
 
 fn parta(db: &TestDb, args: &[&str]) -> Output {
@@ -25,24 +23,14 @@ fn import(db: &TestDb, path: &Path, extra: &[&str]) -> (bool, String) {
     let mut args = vec!["import", "oneroster", path.to_str().unwrap()];
     args.extend(extra);
     let out = parta(db, &args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
 /// The row of the summary table for one entity: (added, changed, deactivated).
 fn counts(summary: &str, entity: &str) -> (u64, u64, u64) {
-    let line = summary
-        .lines()
-        .find(|l| l.starts_with(entity))
-        .unwrap_or_else(|| panic!("no {entity} in\n{summary}"));
-    let n: Vec<u64> = line[entity.len()..]
-        .split_whitespace()
-        .map(|v| v.parse().unwrap())
-        .collect();
+    let line = summary.lines().find(|l| l.starts_with(entity)).unwrap_or_else(|| panic!("no {entity} in\n{summary}"));
+    let n: Vec<u64> = line[entity.len()..].split_whitespace().map(|v| v.parse().unwrap()).collect();
     (n[0], n[1], n[2])
 }
 
@@ -82,11 +70,7 @@ async fn a_bulk_package_then_a_delta_package_apply_and_a_repeat_changes_nothing(
     let enrollments = format!("{ENROLLMENTS_HEADER}e9,active,2026-11-01,k-5a,org-s1,u-new,student,false,2026-11-02,\n");
     write_package(
         delta.path(),
-        &[
-            ("manifest.csv", DELTA_MANIFEST),
-            ("users.csv", &users),
-            ("enrollments.csv", &enrollments),
-        ],
+        &[("manifest.csv", DELTA_MANIFEST), ("users.csv", &users), ("enrollments.csv", &enrollments)],
     );
     let (ok, out) = import(&db, delta.path(), &[]);
     assert!(ok, "{out}");
@@ -94,14 +78,7 @@ async fn a_bulk_package_then_a_delta_package_apply_and_a_repeat_changes_nothing(
     assert_eq!(counts(&out, "enrollments"), (1, 0, 0));
     assert_eq!(counts(&out, "classes"), (0, 0, 0));
 
-    let org = db
-        .store
-        .orgs()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.name == "Школа № 5")
-        .unwrap();
+    let org = db.store.orgs().await.unwrap().into_iter().find(|o| o.name == "Школа № 5").unwrap();
     let class = &db.store.classes(org.id).await.unwrap()[0];
     assert_eq!((class.name.as_str(), class.students), ("5А", 2));
     db.finish().await;
@@ -117,39 +94,15 @@ async fn a_refused_package_names_the_line_and_changes_nothing() {
     let enrollments = format!("{ENROLLMENTS_HEADER}e9,active,2026-11-01,k-9z,org-s1,u-new,student,false,,\n");
     write_package(
         delta.path(),
-        &[
-            ("manifest.csv", DELTA_MANIFEST),
-            ("users.csv", &users),
-            ("enrollments.csv", &enrollments),
-        ],
+        &[("manifest.csv", DELTA_MANIFEST), ("users.csv", &users), ("enrollments.csv", &enrollments)],
     );
     let (ok, out) = import(&db, delta.path(), &[]);
     assert!(!ok);
     assert!(out.contains("enrollments.csv, line 2: unknown class \"k-9z\""), "{out}");
     assert!(out.contains("nothing was imported"), "{out}");
-    let org = db
-        .store
-        .orgs()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.name == "Школа № 5")
-        .unwrap();
-    let people = db
-        .store
-        .people(
-            org.id,
-            &storage::PeopleFilter {
-                limit: 100,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert!(
-        people.iter().all(|p| p.last_name != "Сидорова"),
-        "the new person must not have been stored"
-    );
+    let org = db.store.orgs().await.unwrap().into_iter().find(|o| o.name == "Школа № 5").unwrap();
+    let people = db.store.people(org.id, &storage::PeopleFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(people.iter().all(|p| p.last_name != "Сидорова"), "the new person must not have been stored");
     db.finish().await;
 }
 
@@ -182,21 +135,8 @@ async fn a_generated_region_imports_cleanly() {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("region");
-    let generated = parta(
-        &db,
-        &[
-            "demo",
-            "generate-oneroster",
-            "--schools",
-            "2",
-            out_dir.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    let generated = parta(&db, &["demo", "generate-oneroster", "--schools", "2", out_dir.to_str().unwrap()]);
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
     let (ok, out) = import(&db, &out_dir, &[]);
     assert!(ok, "{out}");
     assert_eq!(counts(&out, "organisations").0, 2);

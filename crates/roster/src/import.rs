@@ -42,10 +42,7 @@ pub struct Part<T> {
 
 impl<T> Default for Part<T> {
     fn default() -> Self {
-        Part {
-            mode: Mode::Absent,
-            rows: Vec::new(),
-        }
+        Part { mode: Mode::Absent, rows: Vec::new() }
     }
 }
 
@@ -166,17 +163,9 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<14} {:>10} {:>10} {:>12}",
-            "entity", "added", "changed", "deactivated"
-        )?;
+        writeln!(f, "{:<14} {:>10} {:>10} {:>12}", "entity", "added", "changed", "deactivated")?;
         for (name, c) in &self.entities {
-            writeln!(
-                f,
-                "{:<14} {:>10} {:>10} {:>12}",
-                name, c.added, c.changed, c.deactivated
-            )?;
+            writeln!(f, "{:<14} {:>10} {:>10} {:>12}", name, c.added, c.changed, c.deactivated)?;
         }
         Ok(())
     }

@@ -47,6 +47,15 @@ pub enum ChatsUnavailable {
     ModuleOff,
 }
 
+impl ChatsUnavailable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatsUnavailable::NotGeneralEducation => "not_general_education",
+            ChatsUnavailable::ModuleOff => "module_off",
+        }
+    }
+}
+
 /// DESIGN §2: chats exist only for a general-education organisation whose `chats`
 /// module is switched on.
 pub fn chats_availability(kind: OrgKind, chats_module_on: bool) -> Result<(), ChatsUnavailable> {
@@ -70,13 +79,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Administrator,
-        Role::Teacher,
-        Role::OtherStaff,
-        Role::Student,
-        Role::Guardian,
-    ];
+    pub const ALL: [Role; 5] = [Role::Administrator, Role::Teacher, Role::OtherStaff, Role::Student, Role::Guardian];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,14 +108,8 @@ mod tests {
     #[test]
     fn only_general_education_with_module_on_has_chats() {
         assert_eq!(chats_availability(OrgKind::GeneralEducation, true), Ok(()));
-        assert_eq!(
-            chats_availability(OrgKind::GeneralEducation, false),
-            Err(ChatsUnavailable::ModuleOff)
-        );
-        assert_eq!(
-            chats_availability(OrgKind::Other, true),
-            Err(ChatsUnavailable::NotGeneralEducation)
-        );
+        assert_eq!(chats_availability(OrgKind::GeneralEducation, false), Err(ChatsUnavailable::ModuleOff));
+        assert_eq!(chats_availability(OrgKind::Other, true), Err(ChatsUnavailable::NotGeneralEducation));
     }
 
     #[test]

@@ -51,11 +51,7 @@ impl PersonName {
             None | Some("") => None,
             Some(m) => Some(clean(m, NAME_MAX)?),
         };
-        Ok(PersonName {
-            last: clean(last, NAME_MAX)?,
-            first: clean(first, NAME_MAX)?,
-            middle,
-        })
+        Ok(PersonName { last: clean(last, NAME_MAX)?, first: clean(first, NAME_MAX)?, middle })
     }
 
     pub fn last(&self) -> &str {
@@ -116,11 +112,7 @@ impl ClassName {
         {
             return Err(NameError::BadClassName);
         }
-        let label = if count == 1 {
-            label.to_uppercase()
-        } else {
-            label.to_string()
-        };
+        let label = if count == 1 { label.to_uppercase() } else { label.to_string() };
         Ok(ClassName { grade, label })
     }
 
@@ -182,18 +174,9 @@ mod tests {
 
     #[test]
     fn class_names_are_normalised_the_way_teachers_write_them() {
-        for (raw, shown) in [
-            ("5А", "5А"),
-            ("5а", "5А"),
-            ("5 а", "5А"),
-            ("11-Б", "11Б"),
-            ("10 Физмат", "10 Физмат"),
-        ] {
-            assert_eq!(
-                ClassName::parse(raw).map(|c| c.to_string()),
-                Ok(shown.to_string()),
-                "{raw}"
-            );
+        for (raw, shown) in [("5А", "5А"), ("5а", "5А"), ("5 а", "5А"), ("11-Б", "11Б"), ("10 Физмат", "10 Физмат")]
+        {
+            assert_eq!(ClassName::parse(raw).map(|c| c.to_string()), Ok(shown.to_string()), "{raw}");
         }
         assert_eq!(ClassName::parse("10 Физмат").map(|c| c.grade()), Ok(10));
     }
@@ -211,14 +194,8 @@ mod tests {
         assert_eq!(name.to_string(), "Иванова Мария");
         assert_eq!(name.middle(), None);
         assert_eq!(PersonName::parse("", "Мария", None), Err(NameError::Empty));
-        assert_eq!(
-            PersonName::parse("Ив\u{7}анова", "Мария", None),
-            Err(NameError::ControlCharacters)
-        );
-        assert_eq!(
-            PersonName::parse(&"я".repeat(101), "Мария", None),
-            Err(NameError::TooLong { max: 100 })
-        );
+        assert_eq!(PersonName::parse("Ив\u{7}анова", "Мария", None), Err(NameError::ControlCharacters));
+        assert_eq!(PersonName::parse(&"я".repeat(101), "Мария", None), Err(NameError::TooLong { max: 100 }));
     }
 
     #[test]
@@ -230,10 +207,7 @@ mod tests {
 
     #[test]
     fn logins_are_case_insensitive_and_limited() {
-        assert_eq!(
-            Login::parse(" Ivanova.M ").map(|l| l.as_str().to_string()),
-            Ok("ivanova.m".into())
-        );
+        assert_eq!(Login::parse(" Ivanova.M ").map(|l| l.as_str().to_string()), Ok("ivanova.m".into()));
         assert_eq!(Login::parse("ab"), Err(NameError::BadLogin));
         assert_eq!(Login::parse("a b c"), Err(NameError::BadLogin));
     }

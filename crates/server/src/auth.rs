@@ -6,8 +6,6 @@ use crate::error::{
     ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, TOO_MANY_ATTEMPTS, UNAUTHENTICATED, WEAK_PASSWORD,
     WRONG_PASSWORD, extract::Json,
 };
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -15,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -27,29 +24,16 @@ const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// Hashes a password with Argon2id and a fresh salt (PHC string format).
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    match Argon2::default().hash_password(password.as_bytes(), &salt) {
-        Ok(hash) => hash.to_string(),
-        // Only an absurd parameter set fails; the defaults never do.
-        Err(e) => unreachable!("argon2 with default parameters failed: {e}"),
-    }
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    identity::password::hash(password, &mut rand::thread_rng())
 }
 
 /// Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-async fn verify_blocking(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .unwrap_or(false)
+pub(crate) async fn verify_blocking(password: String, phc: String) -> bool {
+    tokio::task::spawn_blocking(move || identity::password::verify(&password, &phc)).await.unwrap_or(false)
 }
 
 pub async fn hash_blocking(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| crate::error::INTERNAL)
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|_| crate::error::INTERNAL)
 }
 
 /// A new random one-time password for a printed slip: easy to type for a
@@ -58,20 +42,7 @@ pub fn one_time_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut bytes = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
 }
 
 /// Failed sign-ins per login within a window. Per process: a cluster multiplies
@@ -87,9 +58,7 @@ const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 impl AttemptLimiter {
     fn blocked(&self, login: &str, now: Instant) -> bool {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures
-            .get(login)
-            .is_some_and(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < FAILURE_WINDOW)
+        failures.get(login).is_some_and(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < FAILURE_WINDOW)
     }
 
     fn failed(&self, login: &str, now: Instant) {
@@ -120,18 +89,10 @@ where
         let state = AppState::from_ref(state);
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar.get(SESSION_COOKIE).ok_or(UNAUTHENTICATED)?.value();
-        let token_hash = token_hash(token);
-        let person_id = state
-            .store
-            .session_person(&token_hash, now_secs())
-            .await?
-            .ok_or(UNAUTHENTICATED)?;
+        let token_hash = identity::token::hash(token);
+        let person_id = state.store.session_person(&token_hash, state.now()).await?.ok_or(UNAUTHENTICATED)?;
         Ok(CurrentUser { person_id, token_hash })
     }
-}
-
-pub fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -148,10 +109,7 @@ pub struct Me {
 }
 
 pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
-    Ok(Me {
-        person: state.store.person(person_id).await?,
-        roles: state.store.person_roles(person_id).await?,
-    })
+    Ok(Me { person: state.store.person(person_id).await?, roles: state.store.person_roles(person_id).await? })
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
@@ -197,13 +155,10 @@ async fn try_login(state: &AppState, req: LoginRequest) -> ApiResult<(String, Me
         return Err(INVALID_CREDENTIALS);
     }
     state.attempts.succeeded(&login);
-    let token = new_token();
-    let issued = now_secs();
+    let token = identity::token::new_token(&mut rand::thread_rng());
+    let issued = state.now();
     let expires = issued + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
-    state
-        .store
-        .create_session(&token_hash(&token), credentials.person_id, issued, expires)
-        .await?;
+    state.store.create_session(&identity::token::hash(&token), credentials.person_id, issued, expires).await?;
     tracing::info!(person = credentials.person_id, "signed in to the portal");
     Ok((token, me_of(state, credentials.person_id).await?))
 }
@@ -213,7 +168,7 @@ async fn try_login(state: &AppState, req: LoginRequest) -> ApiResult<(String, Me
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let jar = CookieJar::from_headers(&headers);
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        state.store.delete_session(&token_hash(cookie.value())).await?;
+        state.store.delete_session(&identity::token::hash(cookie.value())).await?;
     }
     let expired = session_cookie(&state, String::new(), Duration::ZERO);
     Ok((StatusCode::NO_CONTENT, jar.add(expired)).into_response())
@@ -245,34 +200,17 @@ pub async fn change_password(
     }
     let person = state.store.person(user.person_id).await?;
     let login = person.login.ok_or(WRONG_PASSWORD)?;
-    let hash = state
-        .store
-        .credentials(&login)
-        .await?
-        .and_then(|c| c.password_hash)
-        .ok_or(WRONG_PASSWORD)?;
+    let hash = state.store.credentials(&login).await?.and_then(|c| c.password_hash).ok_or(WRONG_PASSWORD)?;
     if !verify_blocking(req.current, hash).await {
         return Err(WRONG_PASSWORD);
     }
-    state
-        .store
-        .set_password(user.person_id, &hash_blocking(req.new).await?, false)
-        .await?;
+    state.store.set_password(user.person_id, &hash_blocking(req.new).await?, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_password_verifies_against_its_own_hash_only() {
-        let hash = hash_password("correct horse");
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse", &hash));
-        assert!(!verify_password("correct horse!", &hash));
-        assert!(!verify_password("anything", "not a hash"));
-    }
 
     #[test]
     fn one_time_passwords_avoid_confusable_characters() {

@@ -16,6 +16,19 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: &'static str,
     pub message_en: &'static str,
+    pub retry_after: Option<u64>,
+    pub remaining_attempts: Option<u32>,
+}
+
+impl ApiError {
+    /// Seconds to wait before trying again (also sent as `Retry-After`).
+    pub fn retry_after(self, secs: u64) -> Self {
+        ApiError { retry_after: Some(secs), ..self }
+    }
+
+    pub fn remaining(self, attempts: u32) -> Self {
+        ApiError { remaining_attempts: Some(attempts), ..self }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -25,29 +38,20 @@ pub struct ErrorBody {
     /// Russian.
     pub message: &'static str,
     pub message_en: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_attempts: Option<u32>,
 }
 
 const fn err(status: StatusCode, code: &'static str, message: &'static str, message_en: &'static str) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message,
-        message_en,
-    }
+    ApiError { status, code, message, message_en, retry_after: None, remaining_attempts: None }
 }
 
-pub const UNAUTHENTICATED: ApiError = err(
-    StatusCode::UNAUTHORIZED,
-    "unauthenticated",
-    "Войдите в систему.",
-    "Please sign in.",
-);
-pub const INVALID_CREDENTIALS: ApiError = err(
-    StatusCode::UNAUTHORIZED,
-    "invalid_credentials",
-    "Неверный логин или пароль.",
-    "Wrong login or password.",
-);
+pub const UNAUTHENTICATED: ApiError =
+    err(StatusCode::UNAUTHORIZED, "unauthenticated", "Войдите в систему.", "Please sign in.");
+pub const INVALID_CREDENTIALS: ApiError =
+    err(StatusCode::UNAUTHORIZED, "invalid_credentials", "Неверный логин или пароль.", "Wrong login or password.");
 pub const NO_PASSWORD_YET: ApiError = err(
     StatusCode::UNAUTHORIZED,
     "no_password_yet",
@@ -85,6 +89,91 @@ pub const INVALID_INPUT: ApiError = err(
     "Запрос не распознан: проверьте поля формы.",
     "The request could not be understood: check the form fields.",
 );
+pub const PHONE_EMPTY: ApiError =
+    err(StatusCode::BAD_REQUEST, "phone_empty", "Введите номер телефона.", "Enter a phone number.");
+pub const PHONE_MALFORMED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "phone_malformed",
+    "Номер телефона введён неверно. Пример: +7 912 345-67-89.",
+    "The phone number is not valid. Example: +7 912 345-67-89.",
+);
+pub const PHONE_NOT_MOBILE: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "phone_not_mobile",
+    "Нужен номер мобильного телефона: на него придёт SMS с кодом.",
+    "A mobile number is needed: the code comes by SMS.",
+);
+pub const CODE_COOLDOWN: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "code_cooldown",
+    "Код уже отправлен. Новый можно запросить чуть позже.",
+    "A code was just sent. You can ask for a new one a little later.",
+);
+pub const PHONE_HOURLY_LIMIT: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "phone_hourly_limit",
+    "На этот номер отправлено слишком много кодов. Попробуйте через час.",
+    "Too many codes were sent to this number. Try again in an hour.",
+);
+pub const IP_HOURLY_LIMIT: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "ip_hourly_limit",
+    "Слишком много запросов кода из вашей сети. Попробуйте через час.",
+    "Too many code requests from your network. Try again in an hour.",
+);
+pub const SMS_UNAVAILABLE: ApiError = err(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "sms_unavailable",
+    "Не удалось отправить SMS. Попробуйте позже.",
+    "Could not send the SMS. Try again later.",
+);
+pub const SMS_REJECTED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "sms_rejected",
+    "SMS на этот номер отправить нельзя. Проверьте номер.",
+    "An SMS cannot be sent to this number. Check the number.",
+);
+pub const NO_CODE: ApiError =
+    err(StatusCode::BAD_REQUEST, "no_code", "Сначала запросите код.", "Ask for a code first.");
+pub const WRONG_CODE: ApiError = err(StatusCode::BAD_REQUEST, "wrong_code", "Неверный код.", "Wrong code.");
+pub const CODE_MALFORMED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "code_malformed",
+    "Код — это 6 цифр из SMS.",
+    "The code is the 6 digits from the SMS.",
+);
+pub const CODE_BURNED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "code_burned",
+    "Слишком много неверных попыток. Запросите новый код.",
+    "Too many wrong attempts. Ask for a new code.",
+);
+pub const CODE_EXPIRED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "code_expired",
+    "Срок действия кода истёк. Запросите новый код.",
+    "The code has expired. Ask for a new one.",
+);
+pub const CODE_USED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "code_used",
+    "Этот код уже использован. Запросите новый код.",
+    "This code was already used. Ask for a new one.",
+);
+pub const NO_PASSWORD_SET: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "no_password_set",
+    "У этого профиля нет пароля. Войдите по коду из SMS.",
+    "This profile has no password. Sign in with an SMS code.",
+);
+pub const CHATS_UNAVAILABLE: ApiError = err(
+    StatusCode::CONFLICT,
+    "chats_unavailable",
+    "В этой организации чаты недоступны.",
+    "Chats are not available in this organisation.",
+);
+pub const NOT_LINKED: ApiError =
+    err(StatusCode::NOT_FOUND, "not_linked", "Учебный профиль не привязан.", "No learning profile is linked.");
 pub const INTERNAL: ApiError = err(
     StatusCode::INTERNAL_SERVER_ERROR,
     "internal",
@@ -98,8 +187,14 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: self.message,
             message_en: self.message_en,
+            retry_after: self.retry_after,
+            remaining_attempts: self.remaining_attempts,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -119,12 +214,7 @@ impl From<StorageError> for ApiError {
 fn conflict(c: Conflict) -> ApiError {
     let s = StatusCode::CONFLICT;
     match c {
-        Conflict::LoginTaken => err(
-            s,
-            "login_taken",
-            "Этот логин уже занят.",
-            "This login is already taken.",
-        ),
+        Conflict::LoginTaken => err(s, "login_taken", "Этот логин уже занят.", "This login is already taken."),
         Conflict::NotAStudent => err(
             s,
             "not_a_student",
@@ -149,12 +239,39 @@ fn conflict(c: Conflict) -> ApiError {
             "Этот предмет изучает весь класс: в нём нет групп.",
             "The whole class takes this subject: it has no groups.",
         ),
-        Conflict::LastRole => err(
-            s,
-            "no_roles",
-            "У человека должна остаться хотя бы одна роль.",
-            "A person must keep at least one role.",
+        Conflict::ProofInvalid => err(
+            StatusCode::BAD_REQUEST,
+            "proof_invalid",
+            "Подтверждение номера устарело. Начните заново.",
+            "The phone confirmation has expired. Start again.",
         ),
+        Conflict::AlreadyLinked => err(
+            s,
+            "already_linked",
+            "Учётная запись уже связана с учебным профилем.",
+            "This school account is already linked to a learning profile.",
+        ),
+        Conflict::LinkedToAnotherProfile => err(
+            s,
+            "linked_to_another_profile",
+            "Эта учётная запись уже связана с другим учебным профилем в другой школе.",
+            "This school account is linked to another learning profile in another school.",
+        ),
+        Conflict::NoAccount => err(
+            StatusCode::NOT_FOUND,
+            "no_account",
+            "Профиля с этим номером нет. Зарегистрируйтесь.",
+            "No profile has this number. Register first.",
+        ),
+        Conflict::PhoneTaken => err(
+            s,
+            "phone_taken",
+            "Этот номер уже используется другим профилем.",
+            "Another profile already uses this number.",
+        ),
+        Conflict::LastRole => {
+            err(s, "no_roles", "У человека должна остаться хотя бы одна роль.", "A person must keep at least one role.")
+        }
     }
 }
 
@@ -162,18 +279,8 @@ impl From<NameError> for ApiError {
     fn from(e: NameError) -> Self {
         let s = StatusCode::BAD_REQUEST;
         match e {
-            NameError::Empty => err(
-                s,
-                "empty_name",
-                "Заполните обязательные поля.",
-                "Fill in the required fields.",
-            ),
-            NameError::TooLong { .. } => err(
-                s,
-                "name_too_long",
-                "Слишком длинное значение.",
-                "The value is too long.",
-            ),
+            NameError::Empty => err(s, "empty_name", "Заполните обязательные поля.", "Fill in the required fields."),
+            NameError::TooLong { .. } => err(s, "name_too_long", "Слишком длинное значение.", "The value is too long."),
             NameError::ControlCharacters => err(
                 s,
                 "control_characters",

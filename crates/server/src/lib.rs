@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+mod identity_api;
 mod openapi;
 mod roster_api;
 mod web;
@@ -29,17 +30,35 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Present only in `parta demo`: the demo accounts, served at `/api/dev/demo-accounts`.
     pub demo: Option<Arc<Vec<DemoAccount>>>,
+    /// Delivers SMS codes. In demo mode its outbox is shown on the code page.
+    pub sms: Arc<dyn sms::SmsSender>,
+    /// Unix seconds. Handlers ask the state, never the system, so tests can move
+    /// time forward (code expiry, hourly limits).
+    pub clock: Clock,
     attempts: Arc<auth::AttemptLimiter>,
 }
 
+/// The current time in unix seconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Utc::now().timestamp())
+}
+
 impl AppState {
-    pub fn new(store: Store, secure_cookies: bool, demo: Option<Vec<DemoAccount>>) -> Self {
-        AppState {
-            store,
-            secure_cookies,
-            demo: demo.map(Arc::new),
-            attempts: Arc::default(),
-        }
+    /// A production state: codes go through `sms`, no demo endpoints.
+    pub fn new(store: Store, sms: Arc<dyn sms::SmsSender>) -> Self {
+        AppState { store, secure_cookies: false, demo: None, sms, clock: system_clock(), attempts: Arc::default() }
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Demo mode: the accounts are listed at `/api/dev/demo-accounts`, and the
+    /// sender's outbox (the development sender keeps one) at `/api/dev/sms-outbox`.
+    pub fn demo(store: Store, accounts: Vec<DemoAccount>, sms: Arc<dyn sms::SmsSender>) -> Self {
+        AppState { demo: Some(Arc::new(accounts)), ..AppState::new(store, sms) }
     }
 }
 
@@ -60,35 +79,14 @@ pub fn router(state: AppState) -> Router {
         .route("/me/password", post(auth::change_password))
         .route("/orgs/{org}", get(roster_api::org))
         .route("/orgs/{org}/modules/chats", put(roster_api::set_chats_module))
-        .route(
-            "/orgs/{org}/classes",
-            get(roster_api::classes).post(roster_api::create_class),
-        )
-        .route(
-            "/orgs/{org}/classes/{class}",
-            get(roster_api::class).patch(roster_api::edit_class),
-        )
-        .route(
-            "/orgs/{org}/classes/{class}/password-slip",
-            post(roster_api::password_slip),
-        )
-        .route(
-            "/orgs/{org}/people",
-            get(roster_api::people).post(roster_api::create_person),
-        )
-        .route(
-            "/orgs/{org}/people/{person}",
-            get(roster_api::person).patch(roster_api::edit_person),
-        )
+        .route("/orgs/{org}/classes", get(roster_api::classes).post(roster_api::create_class))
+        .route("/orgs/{org}/classes/{class}", get(roster_api::class).patch(roster_api::edit_class))
+        .route("/orgs/{org}/classes/{class}/password-slip", post(roster_api::password_slip))
+        .route("/orgs/{org}/people", get(roster_api::people).post(roster_api::create_person))
+        .route("/orgs/{org}/people/{person}", get(roster_api::person).patch(roster_api::edit_person))
         .route("/orgs/{org}/people/{person}/class", post(roster_api::move_student))
-        .route(
-            "/orgs/{org}/guardianships",
-            put(roster_api::add_guardianship).delete(roster_api::remove_guardianship),
-        )
-        .route(
-            "/orgs/{org}/subjects",
-            get(roster_api::subjects).post(roster_api::create_subject),
-        )
+        .route("/orgs/{org}/guardianships", put(roster_api::add_guardianship).delete(roster_api::remove_guardianship))
+        .route("/orgs/{org}/subjects", get(roster_api::subjects).post(roster_api::create_subject))
         .route("/orgs/{org}/subjects/{subject}", patch(roster_api::rename_subject))
         .route("/orgs/{org}/classes/{class}/sections", post(roster_api::create_section))
         .route("/orgs/{org}/sections/{section}", delete(roster_api::close_section))
@@ -96,9 +94,22 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/sections/{section}/{kind}/{person}",
             put(roster_api::add_section_member).delete(roster_api::remove_section_member),
         )
+        .route("/identity/phone", post(identity_api::phone_status))
+        .route("/identity/codes", post(identity_api::send_code))
+        .route("/identity/proofs", post(identity_api::prove_phone))
+        .route("/chats/{org}", get(identity_api::chats_window))
+        .route("/chats/{org}/link", post(identity_api::link).delete(identity_api::unlink))
+        .route("/chats/{org}/messenger-token", post(identity_api::messenger_token))
+        .route("/messenger/session", post(identity_api::messenger_sign_in).delete(identity_api::messenger_sign_out))
+        .route("/messenger/register", post(identity_api::register))
+        .route("/messenger/me", get(identity_api::messenger_me).delete(identity_api::delete_account))
+        .route("/messenger/me/password", put(identity_api::set_password))
+        .route("/messenger/me/phone", put(identity_api::change_phone))
+        .route("/messenger/sessions", get(identity_api::sessions))
+        .route("/messenger/sessions/{session}", delete(identity_api::revoke_session))
         .route("/openapi.json", get(openapi::document));
     let api = if state.demo.is_some() {
-        api.route("/dev/demo-accounts", get(demo_accounts))
+        api.route("/dev/demo-accounts", get(demo_accounts)).route("/dev/sms-outbox", get(identity_api::sms_outbox))
     } else {
         api
     };
@@ -108,18 +119,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api", api)
         .merge(web::routes())
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -130,9 +132,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the per-network SMS limit.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Liveness and database reachability, for load balancers and the IT person.

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations at start-up;
 //! nothing is downloaded at build time.
 
-use crate::{auth, error, roster_api};
+use crate::{auth, error, identity_api, roster_api};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -16,10 +16,18 @@ use utoipa::OpenApi;
         roster_api::add_guardianship, roster_api::remove_guardianship, roster_api::subjects,
         roster_api::create_subject, roster_api::rename_subject, roster_api::create_section, roster_api::close_section,
         roster_api::add_section_member, roster_api::remove_section_member,
+        identity_api::phone_status, identity_api::send_code, identity_api::prove_phone,
+        identity_api::chats_window, identity_api::link, identity_api::unlink, identity_api::messenger_token,
+        identity_api::messenger_sign_in, identity_api::register, identity_api::messenger_sign_out,
+        identity_api::messenger_me, identity_api::sessions, identity_api::revoke_session,
+        identity_api::set_password, identity_api::change_phone, identity_api::delete_account,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     tags((name = "session", description = "Signing in to the school portal"),
-         (name = "roster", description = "The school roster, for administrators")),
+         (name = "roster", description = "The school roster, for administrators"),
+         (name = "identity", description = "Proving a phone: SMS codes and passwords"),
+         (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
+         (name = "messenger", description = "Messenger sign-in and Parta ID settings")),
 )]
 struct ApiDoc;
 

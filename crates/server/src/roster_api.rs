@@ -21,10 +21,7 @@ type Resp<T> = ApiResult<axum::Json<T>>;
 
 async fn require_admin(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<()> {
     let roles = state.store.person_roles(user.person_id).await?;
-    if roles
-        .iter()
-        .any(|r| r.org_id == org && r.role == Role::Administrator.as_str())
-    {
+    if roles.iter().any(|r| r.org_id == org && r.role == Role::Administrator.as_str()) {
         Ok(())
     } else {
         Err(FORBIDDEN)
@@ -163,13 +160,7 @@ pub async fn password_slip(
         let hash = hash_blocking(slip.password.clone()).await?;
         state.store.set_password(slip.person_id, &hash, true).await?;
     }
-    tracing::info!(
-        org,
-        class,
-        issued = slips.len(),
-        by = user.person_id,
-        "one-time passwords issued"
-    );
+    tracing::info!(org, class, issued = slips.len(), by = user.person_id, "one-time passwords issued");
     Ok(axum::Json(slips))
 }
 
@@ -193,18 +184,10 @@ pub async fn people(
     Query(q): Query<PeopleQuery>,
 ) -> Resp<Vec<PersonBrief>> {
     require_admin(&state, &user, org).await?;
-    let role = q
-        .role
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(|r| Role::parse(r).ok_or(INVALID_INPUT))
-        .transpose()?;
+    let role = q.role.as_deref().filter(|r| !r.is_empty()).map(|r| Role::parse(r).ok_or(INVALID_INPUT)).transpose()?;
     let filter = PeopleFilter {
         role,
-        query: q
-            .q
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.chars().take(100).collect()),
+        query: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(100).collect()),
         limit: q.limit.unwrap_or(50).clamp(1, 500),
         offset: q.offset.unwrap_or(0).max(0),
     };
@@ -314,10 +297,7 @@ pub async fn add_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<StatusCode> {
     require_admin(&state, &user, org).await?;
-    state
-        .store
-        .set_guardianship(org, req.guardian_id, req.student_id, true)
-        .await?;
+    state.store.set_guardianship(org, req.guardian_id, req.student_id, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -331,10 +311,7 @@ pub async fn remove_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<StatusCode> {
     require_admin(&state, &user, org).await?;
-    state
-        .store
-        .set_guardianship(org, req.guardian_id, req.student_id, false)
-        .await?;
+    state.store.set_guardianship(org, req.guardian_id, req.student_id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -407,32 +384,18 @@ pub async fn create_section(
     Json(form): Json<NewSection>,
 ) -> ApiResult<(StatusCode, axum::Json<Vec<SectionView>>)> {
     require_admin(&state, &user, org).await?;
-    let group = form
-        .group_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-        .map(roster::parse_title)
-        .transpose()?;
-    let section = state
-        .store
-        .create_section(org, class, form.subject_id, group.as_deref())
-        .await?;
+    let group =
+        form.group_name.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(roster::parse_title).transpose()?;
+    let section = state.store.create_section(org, class, form.subject_id, group.as_deref()).await?;
     for teacher in form.teacher_ids {
-        let added = state
-            .store
-            .set_section_member(org, section, teacher, EnrollmentRole::Teacher, true)
-            .await;
+        let added = state.store.set_section_member(org, section, teacher, EnrollmentRole::Teacher, true).await;
         if let Err(e) = added {
             // Not half-made: a section whose teacher was refused is closed again.
             state.store.close_section(org, section).await?;
             return Err(e.into());
         }
     }
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(state.store.class_sections(org, class).await?),
-    ))
+    Ok((StatusCode::CREATED, axum::Json(state.store.class_sections(org, class).await?)))
 }
 
 /// Stop teaching a section: its teachers and group members leave it.
@@ -469,10 +432,7 @@ async fn set_section_member(
         "students" => EnrollmentRole::Student,
         _ => return Err(crate::error::NOT_FOUND),
     };
-    state
-        .store
-        .set_section_member(p.org, p.section, p.person, role, present)
-        .await?;
+    state.store.set_section_member(p.org, p.section, p.person, role, present).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

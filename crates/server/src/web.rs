@@ -11,10 +11,9 @@ use include_dir::{Dir, include_dir};
 static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
 
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/", get(|| async { file("index.html") })).route(
-        "/assets/{*path}",
-        get(|Path(path): Path<String>| async move { file(&path) }),
-    )
+    Router::new()
+        .route("/", get(|| async { file("index.html") }))
+        .route("/assets/{*path}", get(|Path(path): Path<String>| async move { file(&path) }))
 }
 
 fn content_type(path: &str) -> &'static str {

@@ -8,8 +8,11 @@
 //! The rules of an import (what to insert, update or deactivate) live in `sync`,
 //! free of SQL.
 
+mod identity_store;
 mod sync;
 mod views;
+
+pub use identity_store::*;
 
 pub use views::*;
 
@@ -32,6 +35,8 @@ pub enum StorageError {
     NotFound,
     #[error("{0}")]
     Conflict(Conflict),
+    #[error("cannot encode a stored value: {0}")]
+    Encoding(String),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -50,6 +55,16 @@ pub enum Conflict {
     LastRole,
     #[error("the subject is taught to the whole class: it has no group to join")]
     WholeClassSection,
+    #[error("the phone confirmation is missing, used or expired")]
+    ProofInvalid,
+    #[error("this school account is already linked to a learning profile")]
+    AlreadyLinked,
+    #[error("this school account is linked to another learning profile in another organisation")]
+    LinkedToAnotherProfile,
+    #[error("no Parta ID has this phone number")]
+    NoAccount,
+    #[error("another Parta ID has this phone number")]
+    PhoneTaken,
 }
 
 /// Why an import was refused: either the package contradicts the database (each
@@ -88,18 +103,27 @@ macro_rules! dispatch {
             Pool::Postgres(p) => postgres::$f(p, $($arg),*).await,
         }
     };
+
 }
 
 mod sqlite {
     type Db = sqlx::Sqlite;
     const STRING_AGG: &str = "GROUP_CONCAT";
     include!("queries.rs");
+    pub(crate) mod identity {
+        use super::*;
+        include!("identity_queries.rs");
+    }
 }
 
 mod postgres {
     type Db = sqlx::Postgres;
     const STRING_AGG: &str = "STRING_AGG";
     include!("queries.rs");
+    pub(crate) mod identity {
+        use super::*;
+        include!("identity_queries.rs");
+    }
 }
 
 impl Store {
@@ -115,10 +139,7 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {

@@ -43,11 +43,7 @@ pub const ORGS: Table = Table {
 pub const YEARS: Table = Table {
     name: "academic_years",
     entity: "academic years",
-    synced: &[
-        ("title", Kind::Text),
-        ("start_date", Kind::Text),
-        ("end_date", Kind::Text),
-    ],
+    synced: &[("title", Kind::Text), ("start_date", Kind::Text), ("end_date", Kind::Text)],
     insert_only: &[],
 };
 pub const PEOPLE: Table = Table {
@@ -71,12 +67,7 @@ pub const SUBJECTS: Table = Table {
 pub const CLASSES: Table = Table {
     name: "classes",
     entity: "classes",
-    synced: &[
-        ("org_id", Kind::Int),
-        ("year_id", Kind::Int),
-        ("name", Kind::Text),
-        ("grade", Kind::Int),
-    ],
+    synced: &[("org_id", Kind::Int), ("year_id", Kind::Int), ("name", Kind::Text), ("grade", Kind::Int)],
     insert_only: &[],
 };
 pub const SECTIONS: Table = Table {
@@ -191,26 +182,14 @@ mod tests {
     use super::*;
 
     fn row(id: &str, name: &str, deleted: bool) -> Incoming {
-        Incoming {
-            source_id: id.into(),
-            deleted,
-            synced: vec![Val::Text(Some(name.into()))],
-            insert_only: vec![],
-        }
+        Incoming { source_id: id.into(), deleted, synced: vec![Val::Text(Some(name.into()))], insert_only: vec![] }
     }
 
     fn existing(rows: &[(&str, i64, bool, &str)]) -> HashMap<String, Existing> {
         rows.iter()
             .map(|(sid, id, active, name)| {
                 let fp = fingerprint(&[Val::Text(Some((*name).into()))]);
-                (
-                    (*sid).to_string(),
-                    Existing {
-                        id: *id,
-                        active: *active,
-                        fingerprint: fp,
-                    },
-                )
+                ((*sid).to_string(), Existing { id: *id, active: *active, fingerprint: fp })
             })
             .collect()
     }
@@ -218,25 +197,11 @@ mod tests {
     #[test]
     fn a_bulk_file_adds_new_rows_updates_changed_ones_and_deactivates_missing_ones() {
         let db = existing(&[("a", 1, true, "A"), ("b", 2, true, "B"), ("c", 3, true, "C")]);
-        let p = plan(
-            &db,
-            vec![row("a", "A", false), row("b", "B2", false), row("d", "D", false)],
-            Mode::Bulk,
-        );
-        assert_eq!(
-            p.inserts.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(),
-            ["d"]
-        );
+        let p = plan(&db, vec![row("a", "A", false), row("b", "B2", false), row("d", "D", false)], Mode::Bulk);
+        assert_eq!(p.inserts.iter().map(|r| r.source_id.as_str()).collect::<Vec<_>>(), ["d"]);
         assert_eq!(p.updates.iter().map(|u| u.0).collect::<Vec<_>>(), [2]);
         assert_eq!(p.deactivations, [3]);
-        assert_eq!(
-            p.counts,
-            Counts {
-                added: 1,
-                changed: 1,
-                deactivated: 1
-            }
-        );
+        assert_eq!(p.counts, Counts { added: 1, changed: 1, deactivated: 1 });
     }
 
     #[test]
@@ -244,14 +209,7 @@ mod tests {
         let db = existing(&[("a", 1, true, "A"), ("b", 2, true, "B")]);
         let p = plan(&db, vec![row("a", "A", true)], Mode::Delta);
         assert_eq!(p.deactivations, [1]);
-        assert_eq!(
-            p.counts,
-            Counts {
-                added: 0,
-                changed: 0,
-                deactivated: 1
-            }
-        );
+        assert_eq!(p.counts, Counts { added: 0, changed: 0, deactivated: 1 });
     }
 
     #[test]

@@ -9,12 +9,7 @@ pub fn origin(file: &'static str, line: u64) -> Origin {
 }
 
 pub fn row<T>(id: &str, file: &'static str, line: u64, data: T) -> Row<T> {
-    Row {
-        source_id: id.into(),
-        origin: origin(file, line),
-        deleted: false,
-        data,
-    }
+    Row { source_id: id.into(), origin: origin(file, line), deleted: false, data }
 }
 
 pub fn person(id: &str, last: &str, first: &str, login: &str, roles: &[Role]) -> Row<Person> {
@@ -36,14 +31,7 @@ pub fn enrollment(id: &str, person: &str, target: &str, role: EnrollmentRole, pr
         id,
         "enrollments.csv",
         2,
-        Enrollment {
-            person: person.into(),
-            target: target.into(),
-            role,
-            primary,
-            begin: None,
-            end: None,
-        },
+        Enrollment { person: person.into(), target: target.into(), role, primary, begin: None, end: None },
     )
 }
 
@@ -60,11 +48,7 @@ pub fn school() -> Batch {
             "s1",
             "orgs.csv",
             2,
-            Org {
-                name: "Школа № 1".into(),
-                kind: OrgKind::GeneralEducation,
-                chats_enabled: true,
-            },
+            Org { name: "Школа № 1".into(), kind: OrgKind::GeneralEducation, chats_enabled: true },
         )]),
         years: bulk(vec![row(
             "y1",
@@ -90,32 +74,16 @@ pub fn school() -> Batch {
                 "c5a",
                 "classes.csv",
                 2,
-                Class {
-                    org: "s1".into(),
-                    year: Some("y1".into()),
-                    name: ClassName::parse("5А").unwrap(),
-                },
+                Class { org: "s1".into(), year: Some("y1".into()), name: ClassName::parse("5А").unwrap() },
             ),
             row(
                 "c5b",
                 "classes.csv",
                 3,
-                Class {
-                    org: "s1".into(),
-                    year: Some("y1".into()),
-                    name: ClassName::parse("5Б").unwrap(),
-                },
+                Class { org: "s1".into(), year: Some("y1".into()), name: ClassName::parse("5Б").unwrap() },
             ),
         ]),
-        subjects: bulk(vec![row(
-            "math",
-            "courses.csv",
-            2,
-            Subject {
-                org: "s1".into(),
-                name: "Математика".into(),
-            },
-        )]),
+        subjects: bulk(vec![row("math", "courses.csv", 2, Subject { org: "s1".into(), name: "Математика".into() })]),
         sections: bulk(vec![row(
             "m5a",
             "classes.csv",
@@ -136,27 +104,9 @@ pub fn school() -> Batch {
             enrollment("e5", "t2", "m5a", Teacher, false),
         ]),
         guardianships: vec![
-            (
-                origin("users.csv", 8),
-                Guardianship {
-                    guardian: "g1".into(),
-                    student: "st1".into(),
-                },
-            ),
-            (
-                origin("users.csv", 8),
-                Guardianship {
-                    guardian: "g1".into(),
-                    student: "st2".into(),
-                },
-            ),
-            (
-                origin("users.csv", 3),
-                Guardianship {
-                    guardian: "t1".into(),
-                    student: "st3".into(),
-                },
-            ),
+            (origin("users.csv", 8), Guardianship { guardian: "g1".into(), student: "st1".into() }),
+            (origin("users.csv", 8), Guardianship { guardian: "g1".into(), student: "st2".into() }),
+            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st3".into() }),
         ],
     }
 }

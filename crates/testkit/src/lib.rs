@@ -23,34 +23,15 @@ pub async fn fresh_db() -> TestDb {
         None => {
             let url = format!("sqlite://{}/parta.db", dir.path().display());
             let store = Store::open(&url).await.expect("a fresh SQLite database");
-            TestDb {
-                store,
-                url,
-                postgres: None,
-                _dir: dir,
-            }
+            TestDb { store, url, postgres: None, _dir: dir }
         }
         Some(admin_url) => {
-            let name = format!(
-                "parta_test_{}_{:08x}",
-                std::process::id(),
-                rand::thread_rng().r#gen::<u32>()
-            );
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("PostgreSQL from PARTA_TEST_POSTGRES");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .expect("CREATE DATABASE");
+            let name = format!("parta_test_{}_{:08x}", std::process::id(), rand::thread_rng().r#gen::<u32>());
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL from PARTA_TEST_POSTGRES");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("CREATE DATABASE");
             let url = with_database(&admin_url, &name);
             let store = Store::open(&url).await.expect("a fresh PostgreSQL database");
-            TestDb {
-                store,
-                url,
-                postgres: Some((admin_url, name)),
-                _dir: dir,
-            }
+            TestDb { store, url, postgres: Some((admin_url, name)), _dir: dir }
         }
     }
 }
@@ -75,9 +56,7 @@ impl TestDb {
     pub async fn finish(self) {
         self.store.close().await;
         if let Some((admin_url, name)) = self.postgres {
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("PostgreSQL admin connection");
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL admin connection");
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut admin)
                 .await
@@ -92,14 +71,8 @@ mod tests {
 
     #[test]
     fn the_database_name_is_replaced_and_options_kept() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1/test", "x"),
-            "postgres://postgres@127.0.0.1/x"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432/test?sslmode=disable", "x"),
-            "postgres://h:5432/x?sslmode=disable"
-        );
+        assert_eq!(with_database("postgres://postgres@127.0.0.1/test", "x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(with_database("postgres://h:5432/test?sslmode=disable", "x"), "postgres://h:5432/x?sslmode=disable");
         assert_eq!(with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

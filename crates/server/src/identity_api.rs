@@ -1,0 +1,616 @@
+//! Parta ID over HTTP: proving a phone (SMS code or password), the "Чаты"
+//! window of the school portal (link, unlink, "Перейти в мессенджер"), and
+//! messenger sessions with their account settings.
+//!
+//! A proven phone is a short-lived, single-use *proof* token; linking,
+//! registering, signing in by phone and changing the phone each consume one,
+//! so a code is checked in exactly one place.
+
+use crate::AppState;
+use crate::auth::{CurrentUser, hash_blocking, verify_blocking};
+use crate::error::extract::{Json, Path};
+use crate::error::{self as e, ApiError, ApiResult};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use identity::code::{self, Verdict};
+use identity::limits::{self, SendHistory, SendRefusal};
+use identity::{Phone, PhoneError, password, token};
+use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+use storage::{MessengerLink, MessengerSessionView, NewLink, StorageError};
+use utoipa::ToSchema;
+
+pub const MESSENGER_COOKIE: &str = "parta_messenger";
+const MESSENGER_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+const PROOF_LIFETIME: Duration = Duration::from_secs(15 * 60);
+const SIGN_IN_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn phone(raw: &str) -> ApiResult<Phone> {
+    Phone::parse(raw).map_err(|err| match err {
+        PhoneError::Empty => e::PHONE_EMPTY,
+        PhoneError::Malformed => e::PHONE_MALFORMED,
+        PhoneError::NotMobile => e::PHONE_NOT_MOBILE,
+    })
+}
+
+// ---------------------------------------------------------------- proving a phone
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneForm {
+    /// As the person typed it: "8 (912) 345-67-89", "+7 912 345-67-89", "89123456789".
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhoneStatus {
+    /// E.164, to send back in the next steps.
+    pub phone: String,
+    /// "+7 912 345-67-89".
+    pub display: String,
+    /// A Parta ID with this phone exists: the person may use its password instead of a code.
+    pub account_exists: bool,
+    pub has_password: bool,
+}
+
+/// Normalise a phone number and say whether a Parta ID uses it.
+#[utoipa::path(post, path = "/api/identity/phone", tag = "identity", request_body = PhoneForm,
+    responses((status = 200, body = PhoneStatus), (status = 400, body = e::ErrorBody)))]
+pub async fn phone_status(
+    State(state): State<AppState>,
+    Json(form): Json<PhoneForm>,
+) -> ApiResult<axum::Json<PhoneStatus>> {
+    let phone = phone(&form.phone)?;
+    let account = state.store.account_by_phone(phone.as_e164()).await?;
+    Ok(axum::Json(PhoneStatus {
+        phone: phone.as_e164().to_string(),
+        display: phone.display(),
+        account_exists: account.is_some(),
+        has_password: account.is_some_and(|a| a.password_hash.is_some()),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    pub display: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+    /// Seconds before another code may be requested.
+    pub resend_after: u64,
+}
+
+/// Send a 6-digit code by SMS. Limited: one per minute and a few per hour per
+/// phone, and per network address.
+#[utoipa::path(post, path = "/api/identity/codes", tag = "identity", request_body = PhoneForm,
+    responses((status = 200, body = CodeSent), (status = 429, body = e::ErrorBody), (status = 503, body = e::ErrorBody)))]
+pub async fn send_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(form): Json<PhoneForm>,
+) -> ApiResult<axum::Json<CodeSent>> {
+    let phone = phone(&form.phone)?;
+    let ip = peer.ip().to_string();
+    let now = state.now();
+    let history = state.store.send_history(phone.as_e164(), &ip, now).await?;
+    let history = SendHistory {
+        last_sent_to_phone: history.last_sent_to_phone,
+        sends_to_phone_last_hour: u32::try_from(history.sends_to_phone_last_hour).unwrap_or(u32::MAX),
+        sends_from_ip_last_hour: u32::try_from(history.sends_from_ip_last_hour).unwrap_or(u32::MAX),
+    };
+    limits::may_send(&history, now).map_err(|refusal| match refusal {
+        SendRefusal::CoolDown { retry_after_secs } => e::CODE_COOLDOWN.retry_after(retry_after_secs),
+        SendRefusal::PhoneHourly => e::PHONE_HOURLY_LIMIT,
+        SendRefusal::IpHourly => e::IP_HOURLY_LIMIT,
+    })?;
+    let (plain, issued) = {
+        let mut rng = rand::thread_rng();
+        let plain = code::generate(&mut rng);
+        let issued = code::issue(&plain, &phone, now, &mut rng);
+        (plain, issued)
+    };
+    let text = format!("Parta: код {plain}. Никому его не сообщайте.");
+    if let Err(err) = state.sms.send(phone.as_e164(), &text).await {
+        tracing::warn!(error = %err, "SMS provider failed");
+        return Err(match err {
+            sms::SmsError::Rejected(_) => e::SMS_REJECTED,
+            sms::SmsError::Unavailable(_) => e::SMS_UNAVAILABLE,
+        });
+    }
+    // Recorded only once sent: a provider failure does not eat the person's allowance.
+    state.store.record_code(phone.as_e164(), &ip, &issued.salt, &issued.hash, now, issued.expires_at).await?;
+    Ok(axum::Json(CodeSent {
+        display: phone.display(),
+        expires_in: code::CODE_TTL.as_secs(),
+        resend_after: code::RESEND_COOLDOWN.as_secs(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProofForm {
+    pub phone: String,
+    /// The code from the SMS…
+    pub code: Option<String>,
+    /// …or the password of the existing Parta ID.
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Proof {
+    /// Single-use, valid 15 minutes: pass it to the step that needs a proven phone.
+    pub proof: String,
+    pub account_exists: bool,
+    pub has_profile: bool,
+    /// The names of the existing Parta ID, to pre-fill "about me".
+    pub about: Option<AboutMe>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AboutMe {
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+}
+
+impl AboutMe {
+    fn parse(&self) -> ApiResult<PersonName> {
+        Ok(PersonName::parse(&self.last_name, &self.first_name, self.middle_name.as_deref())?)
+    }
+}
+
+/// Prove a phone with the SMS code or the account password.
+#[utoipa::path(post, path = "/api/identity/proofs", tag = "identity", request_body = ProofForm,
+    responses((status = 200, body = Proof), (status = 400, body = e::ErrorBody)))]
+pub async fn prove_phone(State(state): State<AppState>, Json(form): Json<ProofForm>) -> ApiResult<axum::Json<Proof>> {
+    let phone = phone(&form.phone)?;
+    let now = state.now();
+    let account = state.store.account_by_phone(phone.as_e164()).await?;
+    match (&form.code, &form.password) {
+        (Some(input), _) => check_code(&state, &phone, input, now).await?,
+        (None, Some(pw)) => {
+            let hash = account.as_ref().and_then(|a| a.password_hash.clone()).ok_or(e::NO_PASSWORD_SET)?;
+            if !verify_blocking(pw.clone(), hash).await {
+                return Err(e::WRONG_PASSWORD);
+            }
+        }
+        (None, None) => return Err(e::INVALID_INPUT),
+    }
+    let proof = token::new_token(&mut rand::thread_rng());
+    state.store.create_proof(&token::hash(&proof), phone.as_e164(), now + secs(PROOF_LIFETIME)).await?;
+    let has_profile = match &account {
+        Some(a) => state.store.profile_of(a.id).await?.is_some(),
+        None => false,
+    };
+    let about =
+        account.map(|a| AboutMe { last_name: a.last_name, first_name: a.first_name, middle_name: a.middle_name });
+    Ok(axum::Json(Proof { proof, account_exists: about.is_some(), has_profile, about }))
+}
+
+async fn check_code(state: &AppState, phone: &Phone, input: &str, now: i64) -> ApiResult<()> {
+    let stored = state.store.latest_code(phone.as_e164()).await?.ok_or(e::NO_CODE)?;
+    let view = code::StoredCode {
+        hash: stored.hash.clone(),
+        salt: stored.salt.clone(),
+        expires_at: stored.expires_at,
+        wrong_attempts: u32::try_from(stored.wrong_attempts).unwrap_or(u32::MAX),
+        used: stored.used,
+    };
+    match code::check(&view, phone, input, now) {
+        Verdict::Valid => {
+            if state.store.use_code(stored.id).await? {
+                Ok(())
+            } else {
+                Err(e::CODE_USED)
+            }
+        }
+        Verdict::Wrong { remaining } => {
+            state.store.code_wrong_attempt(stored.id).await?;
+            Err(e::WRONG_CODE.remaining(remaining))
+        }
+        // Counted too: the guess that burns the code must leave it burned.
+        Verdict::Burned => {
+            state.store.code_wrong_attempt(stored.id).await?;
+            Err(e::CODE_BURNED)
+        }
+        Verdict::Expired => Err(e::CODE_EXPIRED),
+        Verdict::AlreadyUsed => Err(e::CODE_USED),
+        Verdict::Malformed => Err(e::CODE_MALFORMED),
+    }
+}
+
+// ---------------------------------------------------------------- the "Чаты" window
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkedProfile {
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    /// "+7 912 ***-**-89": the owner's own number, partly hidden.
+    pub phone_masked: Option<String>,
+    pub linked_at: i64,
+}
+
+/// What the "Чаты" window shows the signed-in person for one organisation.
+#[derive(Serialize, ToSchema)]
+pub struct ChatsWindow {
+    pub org_id: i64,
+    pub org_name: String,
+    pub available: bool,
+    /// `not_general_education` or `module_off` when chats are not available.
+    pub unavailable_reason: Option<&'static str>,
+    pub linked: Option<LinkedProfile>,
+    /// Employees see "Управление чатами".
+    pub can_manage: bool,
+    /// "About me" pre-filled from the school roster.
+    pub suggested: AboutMe,
+}
+
+async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<ChatsWindow> {
+    let roles: Vec<_> =
+        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == org).collect();
+    let first = roles.first().ok_or(e::NOT_FOUND)?;
+    let kind = OrgKind::parse(&first.org_kind).unwrap_or(OrgKind::Other);
+    let availability = chats_availability(kind, first.chats_enabled);
+    let person = state.store.person(user.person_id).await?;
+    let linked = state.store.link_of(org, user.person_id).await?.map(|l| LinkedProfile {
+        phone_masked: l.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
+        last_name: l.last_name,
+        first_name: l.first_name,
+        middle_name: l.middle_name,
+        linked_at: l.linked_at,
+    });
+    Ok(ChatsWindow {
+        org_id: org,
+        org_name: first.org_name.clone(),
+        available: availability.is_ok(),
+        unavailable_reason: availability.err().map(ChatsUnavailable::as_str),
+        linked,
+        can_manage: roles.iter().any(|r| Role::parse(&r.role).is_some_and(Role::is_employee)),
+        suggested: AboutMe {
+            last_name: person.last_name,
+            first_name: person.first_name,
+            middle_name: person.middle_name,
+        },
+    })
+}
+
+/// The "Чаты" window of an organisation the signed-in person belongs to.
+#[utoipa::path(get, path = "/api/chats/{org}", tag = "chats", params(("org" = i64, Path)),
+    responses((status = 200, body = ChatsWindow), (status = 404, body = e::ErrorBody)))]
+pub async fn chats_window(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> ApiResult<axum::Json<ChatsWindow>> {
+    Ok(axum::Json(window(&state, &user, org).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkForm {
+    pub proof: String,
+    #[serde(flatten)]
+    pub about: AboutMe,
+}
+
+/// Link the school account to the learning profile of the proven phone
+/// (creating the Parta ID and the profile on first use).
+#[utoipa::path(post, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)), request_body = LinkForm,
+    responses((status = 200, body = ChatsWindow), (status = 409, body = e::ErrorBody)))]
+pub async fn link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(form): Json<LinkForm>,
+) -> ApiResult<axum::Json<ChatsWindow>> {
+    let about = form.about.parse()?;
+    let before = window(&state, &user, org).await?;
+    if !before.available {
+        return Err(e::CHATS_UNAVAILABLE);
+    }
+    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), about };
+    let profile = state.store.link_profile(&link, state.now()).await?;
+    tracing::info!(org, person = user.person_id, profile, "learning profile linked");
+    Ok(axum::Json(window(&state, &user, org).await?))
+}
+
+/// Unlink: the person leaves every chat of the organisation and the messenger
+/// sessions that came from this link end.
+#[utoipa::path(delete, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)),
+    responses((status = 200, body = ChatsWindow)))]
+pub async fn unlink(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> ApiResult<axum::Json<ChatsWindow>> {
+    window(&state, &user, org).await?;
+    state.store.unlink_profile(org, user.person_id, state.now()).await.map_err(|err| match err {
+        StorageError::NotFound => e::NOT_LINKED,
+        other => other.into(),
+    })?;
+    tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    Ok(axum::Json(window(&state, &user, org).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessengerEntry {
+    /// Open this address to land in the messenger signed in. Valid once, for a minute.
+    pub url: String,
+}
+
+/// "Перейти в мессенджер": a one-time, short-lived sign-in link.
+#[utoipa::path(post, path = "/api/chats/{org}/messenger-token", tag = "chats", params(("org" = i64, Path)),
+    responses((status = 200, body = MessengerEntry), (status = 404, body = e::ErrorBody)))]
+pub async fn messenger_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> ApiResult<axum::Json<MessengerEntry>> {
+    let window = window(&state, &user, org).await?;
+    if !window.available {
+        return Err(e::CHATS_UNAVAILABLE);
+    }
+    let link = state.store.link_of(org, user.person_id).await?.ok_or(e::NOT_LINKED)?;
+    let one_time = token::new_token(&mut rand::thread_rng());
+    let expires = state.now() + secs(SIGN_IN_TOKEN_LIFETIME);
+    state.store.create_sign_in_token(&token::hash(&one_time), link.account_id, link.link_id, expires).await?;
+    Ok(axum::Json(MessengerEntry { url: format!("/messenger#token={one_time}") }))
+}
+
+// ---------------------------------------------------------------- messenger sessions
+
+/// The Parta ID signed in to the messenger.
+pub struct MessengerUser {
+    pub session_id: i64,
+    pub account_id: i64,
+}
+
+impl<S> FromRequestParts<S> for MessengerUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let jar = CookieJar::from_headers(&parts.headers);
+        let value = jar.get(MESSENGER_COOKIE).ok_or(e::UNAUTHENTICATED)?.value();
+        let (session_id, account_id) =
+            state.store.messenger_session(&token::hash(value), state.now()).await?.ok_or(e::UNAUTHENTICATED)?;
+        Ok(MessengerUser { session_id, account_id })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Account {
+    pub id: i64,
+    /// The owner's own number, in full: only they see this.
+    pub phone: Option<String>,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub has_password: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessengerMe {
+    pub account: Account,
+    /// None: no learning profile yet — link one from the school portal.
+    pub profile: Option<AboutMe>,
+    pub links: Vec<MessengerLink>,
+}
+
+async fn messenger_me_of(state: &AppState, account_id: i64) -> ApiResult<MessengerMe> {
+    let a = state.store.account(account_id).await?;
+    let profile = state.store.profile_of(account_id).await?.map(|(last_name, first_name, middle_name)| AboutMe {
+        last_name,
+        first_name,
+        middle_name,
+    });
+    Ok(MessengerMe {
+        account: Account {
+            id: a.id,
+            phone: a.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.display()),
+            last_name: a.last_name,
+            first_name: a.first_name,
+            middle_name: a.middle_name,
+            has_password: a.password_hash.is_some(),
+        },
+        profile,
+        links: state.store.messenger_links(account_id).await?,
+    })
+}
+
+fn messenger_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
+    let mut cookie = Cookie::new(MESSENGER_COOKIE, value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_path("/");
+    cookie.set_secure(state.secure_cookies);
+    cookie.set_max_age(time::Duration::seconds(secs(max_age)));
+    cookie
+}
+
+/// A fresh session token (for the cookie) and what storage keeps of it.
+fn new_session(state: &AppState, headers: &HeaderMap) -> (String, storage::NewSession) {
+    let token = token::new_token(&mut rand::thread_rng());
+    let now = state.now();
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let new = storage::NewSession {
+        token_hash: token::hash(&token),
+        now,
+        expires_at: now + secs(MESSENGER_SESSION_LIFETIME),
+        user_agent,
+    };
+    (token, new)
+}
+
+async fn signed_in(state: &AppState, jar: CookieJar, session: String, account: i64) -> ApiResult<Response> {
+    let me = messenger_me_of(state, account).await?;
+    Ok((jar.add(messenger_cookie(state, session, MESSENGER_SESSION_LIFETIME)), axum::Json(me)).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MessengerSignIn {
+    /// The one-time token from "Перейти в мессенджер"…
+    pub token: Option<String>,
+    /// …or a phone proof ("Войти" with a code or password).
+    pub proof: Option<String>,
+}
+
+/// Sign in to the messenger.
+#[utoipa::path(post, path = "/api/messenger/session", tag = "messenger", request_body = MessengerSignIn,
+    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody)))]
+pub async fn messenger_sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Json(form): Json<MessengerSignIn>,
+) -> ApiResult<Response> {
+    let (session, new) = new_session(&state, &headers);
+    let account = match (form.token, form.proof) {
+        (Some(t), _) => state.store.session_from_sign_in_token(&token::hash(&t), &new).await,
+        (None, Some(p)) => state.store.session_from_proof(&token::hash(&p), &new).await,
+        (None, None) => return Err(e::INVALID_INPUT),
+    }?;
+    signed_in(&state, jar, session, account).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Registration {
+    pub proof: String,
+    #[serde(flatten)]
+    pub about: AboutMe,
+    pub password: Option<String>,
+}
+
+/// "Зарегистрироваться": create a Parta ID for a proven phone.
+#[utoipa::path(post, path = "/api/messenger/register", tag = "messenger", request_body = Registration,
+    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Json(form): Json<Registration>,
+) -> ApiResult<Response> {
+    let about = form.about.parse()?;
+    let password_hash = match form.password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            password::check_strength(&p).map_err(|_| e::WEAK_PASSWORD)?;
+            Some(hash_blocking(p).await?)
+        }
+        None => None,
+    };
+    let (session, new) = new_session(&state, &headers);
+    let account =
+        state.store.register_account(&token::hash(&form.proof), &about, password_hash.as_deref(), &new).await?;
+    signed_in(&state, jar, session, account).await
+}
+
+/// Sign out of the messenger on this device.
+#[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", responses((status = 204)))]
+pub async fn messenger_sign_out(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    jar: CookieJar,
+) -> ApiResult<Response> {
+    state.store.revoke_messenger_session(user.account_id, user.session_id).await?;
+    Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
+}
+
+/// The signed-in Parta ID, its learning profile and the schools it is linked to.
+#[utoipa::path(get, path = "/api/messenger/me", tag = "messenger",
+    responses((status = 200, body = MessengerMe), (status = 401, body = e::ErrorBody)))]
+pub async fn messenger_me(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<MessengerMe>> {
+    Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionItem {
+    #[serde(flatten)]
+    pub session: MessengerSessionView,
+    pub current: bool,
+}
+
+/// Devices signed in to this Parta ID.
+#[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)))]
+pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<SessionItem>>> {
+    let list = state.store.messenger_sessions(user.account_id, state.now()).await?;
+    Ok(axum::Json(list.into_iter().map(|s| SessionItem { current: s.id == user.session_id, session: s }).collect()))
+}
+
+/// End a session on another device (or this one).
+#[utoipa::path(delete, path = "/api/messenger/sessions/{session}", tag = "messenger",
+    params(("session" = i64, Path)), responses((status = 204)))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(session): Path<i64>,
+) -> ApiResult<StatusCode> {
+    state.store.revoke_messenger_session(user.account_id, session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewPassword {
+    /// Required when the account already has a password.
+    pub current: Option<String>,
+    pub new: String,
+}
+
+/// Set or change the Parta ID password.
+#[utoipa::path(put, path = "/api/messenger/me/password", tag = "messenger", request_body = NewPassword,
+    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Json(form): Json<NewPassword>,
+) -> ApiResult<StatusCode> {
+    password::check_strength(&form.new).map_err(|_| e::WEAK_PASSWORD)?;
+    if let Some(hash) = state.store.account(user.account_id).await?.password_hash
+        && !verify_blocking(form.current.unwrap_or_default(), hash).await
+    {
+        return Err(e::WRONG_PASSWORD);
+    }
+    state.store.set_account_password(user.account_id, &hash_blocking(form.new).await?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneChange {
+    /// A proof for the new phone (a code sent to it).
+    pub proof: String,
+}
+
+/// Change the phone number; the new one is verified by its own code.
+#[utoipa::path(put, path = "/api/messenger/me/phone", tag = "messenger", request_body = PhoneChange,
+    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)))]
+pub async fn change_phone(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Json(form): Json<PhoneChange>,
+) -> ApiResult<axum::Json<MessengerMe>> {
+    state.store.change_account_phone(user.account_id, &token::hash(&form.proof), state.now()).await?;
+    Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
+}
+
+/// Delete the Parta ID: unlinked everywhere, every session ended, personal data
+/// erased. Messages stay, signed "Удалённый пользователь".
+#[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)))]
+pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, jar: CookieJar) -> ApiResult<Response> {
+    state.store.delete_account(user.account_id, state.now()).await?;
+    tracing::info!(account = user.account_id, "Parta ID deleted");
+    Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
+}
+
+/// Demo mode only: the SMS messages the development sender "sent".
+pub async fn sms_outbox(State(state): State<AppState>) -> ApiResult<axum::Json<Vec<sms::SentSms>>> {
+    Ok(axum::Json(state.sms.dev_outbox().ok_or(e::NOT_FOUND)?))
+}

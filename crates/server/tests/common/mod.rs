@@ -1,0 +1,150 @@
+//! The server test harness: the real server on a random port, a fresh database
+//! (SQLite, or PostgreSQL with `PARTA_TEST_POSTGRES`), and a clock the test moves.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use reqwest::StatusCode;
+use roster::import::{Batch, Mode, Org, Part};
+use roster::{OrgKind, Role};
+use serde_json::{Value, json};
+use server::AppState;
+use server::auth::hash_password;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use testkit::fixture::{person, row, school};
+use testkit::{TestDb, fresh_db};
+
+pub const PASSWORD: &str = "secret-pass";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub state: AppState,
+    time: Arc<AtomicI64>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub struct Options {
+    pub demo: bool,
+    pub sms: Option<Arc<dyn sms::SmsSender>>,
+}
+
+/// The fixture school (passwords for the director and a parent) plus a second
+/// school with its own administrator, where the same parent also has a child.
+pub async fn spawn_app(demo: bool) -> TestApp {
+    spawn_with(Options { demo, sms: None }).await
+}
+
+pub async fn spawn_with(options: Options) -> TestApp {
+    let db = fresh_db().await;
+    let mut batch = school();
+    for p in &mut batch.people.rows {
+        if ["director", "parent1"].contains(&p.data.login.as_ref().unwrap().as_str()) {
+            p.data.password = Some(PASSWORD.into());
+        }
+    }
+    db.store.apply_import(&batch, false, &hash_password).await.unwrap();
+    let mut other_admin = person("b1", "Чужой", "Админ", "other.admin", &[Role::Administrator]);
+    other_admin.data.roles = vec![(Role::Administrator, "s2".into())];
+    other_admin.data.password = Some(PASSWORD.into());
+    let mut parent_in_both = batch.people.rows.iter().find(|p| p.source_id == "g1").unwrap().clone();
+    parent_in_both.data.roles.push((Role::Guardian, "s2".into()));
+    parent_in_both.data.password = None;
+    let other = Batch {
+        orgs: Part {
+            mode: Mode::Delta,
+            rows: vec![row(
+                "s2",
+                "orgs.csv",
+                3,
+                Org { name: "Школа № 2".into(), kind: OrgKind::GeneralEducation, chats_enabled: true },
+            )],
+        },
+        people: Part { mode: Mode::Delta, rows: vec![other_admin, parent_in_both] },
+        ..Batch::default()
+    };
+    db.store.apply_import(&other, false, &hash_password).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sms = options.sms.unwrap_or_else(|| Arc::new(sms::LogSender::with_outbox(100)));
+    let mut state = if options.demo {
+        let account = server::DemoAccount {
+            role: "administrator".into(),
+            name: "Директорова Анна".into(),
+            login: "director".into(),
+            password: PASSWORD.into(),
+            org: "Школа № 1".into(),
+        };
+        AppState::demo(db.store.clone(), vec![account], sms)
+    } else {
+        AppState::new(db.store.clone(), sms)
+    };
+    let time = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp()));
+    let clock_time = time.clone();
+    state.clock = Arc::new(move || clock_time.load(Ordering::SeqCst));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(listener, state.clone(), async {
+        let _ = rx.await;
+    }));
+    TestApp { base, db, state, time, shutdown: Some(tx) }
+}
+
+impl TestApp {
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, secs: i64) {
+        self.time.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    pub async fn signed_in(&self, login: &str) -> reqwest::Client {
+        let client = self.client();
+        let res = client
+            .post(self.url("/api/session"))
+            .json(&json!({"login": login, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{login} must be able to sign in");
+        client
+    }
+
+    pub async fn org_of(&self, client: &reqwest::Client) -> i64 {
+        let me: Value = client.get(self.url("/api/me")).send().await.unwrap().json().await.unwrap();
+        me["roles"][0]["org_id"].as_i64().unwrap()
+    }
+
+    pub async fn post(&self, client: &reqwest::Client, path: &str, body: Value) -> reqwest::Response {
+        client.post(self.url(path)).json(&body).send().await.unwrap()
+    }
+
+    /// The newest code the development sender "sent" to a phone.
+    pub fn last_code(&self, phone: &str) -> String {
+        let phone = identity::Phone::parse(phone).unwrap();
+        let outbox = self.state.sms.dev_outbox().unwrap();
+        let text = &outbox.iter().find(|m| m.phone == phone.as_e164()).unwrap().text;
+        text.chars().filter(char::is_ascii_digit).collect()
+    }
+
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.db.finish().await;
+    }
+}
+
+/// The status and stable code of an error response; checks it carries both messages.
+pub async fn error_code(res: reqwest::Response) -> (StatusCode, String) {
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "a Russian message: {body}");
+    assert!(body["message_en"].as_str().is_some_and(|m| !m.is_empty()), "an English message: {body}");
+    (status, body["code"].as_str().unwrap().to_string())
+}
