@@ -222,6 +222,7 @@ async fn demo(cfg: Config) -> Result<()> {
             login: a.login,
             password: a.password,
             org: a.org,
+            note: a.note,
         })
         .collect();
     println!("Parta demo — data in {}", cfg.data_dir.display());

@@ -70,6 +70,8 @@ pub struct DemoAccount {
     pub login: String,
     pub password: String,
     pub org: String,
+    /// Who this is, e.g. «классный руководитель 5А».
+    pub note: String,
 }
 
 pub fn router(state: AppState) -> Router {

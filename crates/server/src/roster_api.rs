@@ -253,10 +253,7 @@ pub async fn edit_person(
     require_admin(&state, &user, org).await?;
     let name = PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?;
     let roles = form.roles.as_deref().map(parse_roles).transpose()?;
-    state.store.rename_person(org, person, &name).await?;
-    if let Some(roles) = roles {
-        state.store.set_roles(org, person, &roles).await?;
-    }
+    state.store.update_person(org, person, &name, roles.as_deref()).await?;
     Ok(axum::Json(state.store.person_card(org, person).await?))
 }
 

@@ -102,7 +102,9 @@ function setHeaderOrg(name) {
 
 function defaultOrgLabel() {
   if (!session.me) return '';
-  const names = [...new Set(session.me.roles.map((r) => r.org_name))];
+  const schoolsFirst = [...session.me.roles].sort((a, b) =>
+    Number(a.org_kind !== 'general_education') - Number(b.org_kind !== 'general_education'));
+  const names = [...new Set(schoolsFirst.map((r) => r.org_name))];
   return names.join(' · ');
 }
 

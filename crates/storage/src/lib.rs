@@ -268,16 +268,19 @@ impl Store {
         dispatch!(self.set_chats_enabled(org, enabled))
     }
 
-    pub async fn rename_person(&self, org: i64, person: i64, name: &PersonName) -> Result<(), StorageError> {
-        dispatch!(self.rename_person(org, person, name))
+    /// Corrects a person's name and, when given, their roles: both or neither.
+    pub async fn update_person(
+        &self,
+        org: i64,
+        person: i64,
+        name: &PersonName,
+        roles: Option<&[Role]>,
+    ) -> Result<(), StorageError> {
+        dispatch!(self.update_person(org, person, name, roles))
     }
 
     pub async fn create_person(&self, org: i64, new: &NewPerson) -> Result<i64, StorageError> {
         dispatch!(self.create_person(org, new))
-    }
-
-    pub async fn set_roles(&self, org: i64, person: i64, roles: &[Role]) -> Result<(), StorageError> {
-        dispatch!(self.set_roles(org, person, roles))
     }
 
     pub async fn create_class(&self, org: i64, name: &ClassName) -> Result<i64, StorageError> {

@@ -825,19 +825,21 @@ pub(crate) async fn set_chats_enabled(pool: &Pool<Db>, org: i64, enabled: bool) 
     found(done.rows_affected())
 }
 
-pub(crate) async fn rename_person(
+pub(crate) async fn update_person(
     pool: &Pool<Db>,
     org: i64,
     person: i64,
     name: &PersonName,
+    roles: Option<&[Role]>,
 ) -> Result<(), StorageError> {
+    let mut tx: Tx = pool.begin().await?;
     let login: Option<Option<String>> = sqlx::query_scalar(
         "SELECT p.login FROM people p WHERE p.id = $1 AND p.active \
          AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.org_id = $2)",
     )
     .bind(person)
     .bind(org)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     let login = login.ok_or(StorageError::NotFound)?;
     sqlx::query("UPDATE people SET last_name = $1, first_name = $2, middle_name = $3, search_key = $4 WHERE id = $5")
@@ -846,8 +848,12 @@ pub(crate) async fn rename_person(
         .bind(name.middle())
         .bind(name.search_key(login.as_deref()))
         .bind(person)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    if let Some(roles) = roles {
+        set_roles(&mut tx, org, person, roles).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -884,29 +890,24 @@ async fn insert_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Res
     Ok(())
 }
 
-pub(crate) async fn set_roles(pool: &Pool<Db>, org: i64, person: i64, roles: &[Role]) -> Result<(), StorageError> {
+async fn set_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Result<(), StorageError> {
     if roles.is_empty() {
         return Err(StorageError::Conflict(Conflict::LastRole));
     }
-    let mut tx: Tx = pool.begin().await?;
     let current: Vec<String> = sqlx::query_scalar("SELECT role FROM person_roles WHERE person_id = $1 AND org_id = $2")
         .bind(person)
         .bind(org)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
-    if current.is_empty() {
-        return Err(StorageError::NotFound);
-    }
     for role in current.iter().filter(|r| !roles.iter().any(|w| w.as_str() == r.as_str())) {
         sqlx::query("DELETE FROM person_roles WHERE person_id = $1 AND org_id = $2 AND role = $3")
             .bind(person)
             .bind(org)
             .bind(role.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    insert_roles(&mut tx, org, person, roles).await?;
-    tx.commit().await?;
+    insert_roles(tx, org, person, roles).await?;
     Ok(())
 }
 

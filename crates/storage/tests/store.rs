@@ -223,8 +223,11 @@ async fn edits_are_refused_for_the_wrong_role_or_another_organisation() {
     assert!(matches!(not_teacher, Err(StorageError::Conflict(Conflict::NotATeacher))));
     let reversed = db.store.set_guardianship(org, student, parent, true).await;
     assert!(matches!(reversed, Err(StorageError::Conflict(Conflict::NotAGuardian))));
-    let no_roles = db.store.set_roles(org, teacher, &[]).await;
+    let renamed = PersonName::parse("Другой", "Человек", None).unwrap();
+    let no_roles = db.store.update_person(org, teacher, &renamed, Some(&[])).await;
     assert!(matches!(no_roles, Err(StorageError::Conflict(Conflict::LastRole))));
+    let card = db.store.person_card(org, teacher).await.unwrap();
+    assert_eq!(card.person.last_name, "Математиков", "a refused edit changes nothing");
 
     let other_org = org + 1000;
     assert!(matches!(db.store.class_students(other_org, c5a).await, Err(StorageError::NotFound)));

@@ -74,6 +74,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
             login: "director".into(),
             password: PASSWORD.into(),
             org: "Школа № 1".into(),
+            note: "директор".into(),
         };
         AppState::demo(db.store.clone(), vec![account], sms)
     } else {

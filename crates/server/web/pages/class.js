@@ -42,6 +42,11 @@ export async function render(ctx) {
         subjectsSection(orgId, detail.sections))));
 }
 
+/** "Группа 1" for a bare number, the group's own name otherwise. */
+export function groupLabel(name) {
+  return /^\d+$/.test(name) ? t('class.groupN', { n: name }) : name;
+}
+
 function personLink(orgId, p, cls = '') {
   return h('a', { class: ['person-link', cls], href: `#/roster/${orgId}/person/${p.id}` }, fullName(p));
 }
@@ -54,11 +59,12 @@ function studentsSection(ctx, detail) {
       h('span', { class: 'student-no', 'aria-hidden': 'true' }, String(i + 1)),
       h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(s)),
       h('div', { class: 'student-main' },
-        h('div', { class: 'student-line' }, personLink(orgId, s, 'student-name'), passwordBadge(s)),
-        h('div', { class: 'parents' },
-          h('span', { class: 'parents-label' }, `${t('class.parents')}:`),
+        h('div', { class: 'student-line' }, personLink(orgId, s, 'student-name'),
+          s.has_password ? passwordBadge(s) : null),
+        h('p', { class: 'parents' },
+          h('span', { class: 'parents-label' }, `${t('class.parents')}: `),
           s.guardians.length
-            ? h('ul', { class: 'parent-list' }, s.guardians.map((g) => h('li', null, personLink(orgId, g))))
+            ? s.guardians.flatMap((g, k) => [k ? ', ' : null, personLink(orgId, g)])
             : h('span', { class: 'muted' }, t('class.noParents')))),
       h('button', {
         type: 'button', class: 'btn btn-ghost btn-sm student-move',
@@ -81,10 +87,10 @@ function classTeacherCard(ctx, c, teachers) {
   if (c.class_teacher_id && !teachers.some((p) => p.id === c.class_teacher_id)) {
     select.append(h('option', { value: String(c.class_teacher_id), selected: true }, c.class_teacher_name));
   }
-  const f = field({ label: t('class.teacherSelect'), input: select });
+  const f = field({ label: t('class.teacherChange'), input: select });
   const err = formError();
   const save = button(t('common.save'), { kind: 'secondary', type: 'submit' });
-  const form = h('form', { class: 'inline-form', novalidate: true }, f.wrap, save, err.el);
+  const form = h('form', { class: 'stacked-form', novalidate: true }, f.wrap, save, err.el);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     err.show('');
@@ -97,7 +103,7 @@ function classTeacherCard(ctx, c, teachers) {
       err.show(ex.text ? ex.text() : t('error.unknown'));
     }
   });
-  return h('section', { class: 'card section-card', 'aria-labelledby': id },
+  return h('section', { class: 'card section-card card-teacher', 'aria-labelledby': id },
     h('h2', { id, class: 'section-title' }, t('roster.classTeacher')),
     h('p', { class: 'class-teacher', 'data-testid': 'class-teacher' },
       c.class_teacher_id
@@ -114,7 +120,7 @@ function subjectsSection(orgId, sections) {
       h('div', { class: 'subject-head' },
         h('span', { class: 'subject-name' }, s.subject),
         h('span', { class: 'subject-group' }, s.group_name
-          ? t('class.groupOf', { group: s.group_name, students: plural('students', s.group_students) })
+          ? t('class.groupOf', { group: groupLabel(s.group_name), students: plural('students', s.group_students) })
           : t('class.wholeClass'))),
       s.teachers.length
         ? h('ul', { class: 'subject-teachers' }, s.teachers.map((p) => h('li', null, personLink(orgId, p))))

@@ -26,7 +26,9 @@ function byOrg(roles) {
     orgs.get(r.org_id).roles.push(r.role);
   }
   for (const o of orgs.values()) o.roles.sort((a, b) => ROLES.indexOf(a) - ROLES.indexOf(b));
-  return [...orgs.values()];
+  // Schools first: that is where most of the portal happens.
+  const rank = (o) => (o.kind === 'general_education' ? 0 : 1);
+  return [...orgs.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 function chatStatus(org) {
@@ -91,7 +93,7 @@ function chatsSwitch(org, ctx) {
 
 function orgCard(org, ctx) {
   const isAdmin = org.roles.includes('administrator');
-  const card = h('article', { class: 'card org-card', 'data-org': String(org.id), 'aria-labelledby': `org-${org.id}` },
+  const info = h('div', { class: 'org-info' },
     h('div', { class: 'org-head' },
       h('span', { class: 'org-icon', 'aria-hidden': 'true' }, icon('school')),
       h('div', null,
@@ -101,6 +103,8 @@ function orgCard(org, ctx) {
       h('span', { class: 'muted small' }, org.roles.length > 1 ? t('home.yourRolesMany') : t('home.yourRoles')),
       roleChips(org.roles)),
     chatStatus(org));
+  const body = h('div', { class: 'org-body' }, info);
+  const card = h('article', { class: ['card', 'org-card', isAdmin ? 'is-admin' : null], 'data-org': String(org.id), 'aria-labelledby': `org-${org.id}` }, body);
   if (isAdmin) {
     const tools = h('div', { class: 'admin-tools', role: 'group', 'aria-label': t('home.admin') },
       h('a', { class: 'tile', href: `#/roster/${org.id}`, 'data-testid': 'roster-link' },
@@ -110,7 +114,7 @@ function orgCard(org, ctx) {
           h('span', { class: 'tile-hint' }, t('home.rosterHint'))),
         icon('chevron', 'tile-chevron')));
     if (org.kind === 'general_education') tools.append(chatsSwitch(org, ctx));
-    card.append(tools);
+    body.append(tools);
   }
   return card;
 }

@@ -3,11 +3,12 @@
 
 import { api } from '../api.js';
 import { h, icon, clear, fullName, initials, rolesOf, uid } from '../dom.js';
-import { t, roleName, ROLES } from '../i18n.js';
+import { t, ROLES } from '../i18n.js';
 import {
-  pageTitle, breadcrumbs, button, field, openDialog, confirmDialog, announce, roleChips, formError, busy,
+  breadcrumbs, button, field, openDialog, confirmDialog, announce, roleChips, formError, busy,
 } from '../ui.js';
 import { personForm, passwordBadge } from './roster.js';
+import { groupLabel } from './class.js';
 
 export const name = 'person';
 
@@ -31,10 +32,12 @@ export async function render(ctx) {
     h('div', { class: 'person-card-actions' },
       button(t('person.edit'), { kind: 'secondary', iconName: 'edit', onClick: () => edit(ctx, card), attrs: { class: 'btn btn-secondary', 'data-testid': 'edit-person' } })));
 
-  const sections = [classesSection(orgId, card)];
-  if (isStudent || card.guardians.length) sections.push(relatives(ctx, card, 'parents'));
-  if (isGuardian || card.children.length) sections.push(relatives(ctx, card, 'children'));
-  if (isStudent) sections.push(await moveSection(ctx, card));
+  const left = [classesSection(orgId, card)];
+  if (isStudent) left.push(await moveSection(ctx, card));
+  const right = [];
+  if (isStudent || card.guardians.length) right.push(relatives(ctx, card, 'parents'));
+  if (isGuardian || card.children.length) right.push(relatives(ctx, card, 'children'));
+  const sections = [h('div', { class: 'stack' }, left), right.length ? h('div', { class: 'stack' }, right) : null];
 
   return h('div', { class: 'container' },
     breadcrumbs([
@@ -43,7 +46,7 @@ export async function render(ctx) {
       { label: fullName(card) },
     ]),
     head,
-    h('div', { class: 'stack' }, sections));
+    h('div', { class: 'person-sections' }, sections));
 }
 
 function sectionCard(title, ...children) {
@@ -56,7 +59,7 @@ function classesSection(orgId, card) {
   const rel = (c) => {
     if (c.relation === 'student') return t('person.relStudent');
     if (c.relation === 'class_teacher') return t('person.relClassTeacher');
-    return [t('person.relTeacher'), c.subject, c.group_name].filter(Boolean).join(' · ');
+    return [t('person.relTeacher'), c.subject, c.group_name ? groupLabel(c.group_name) : null].filter(Boolean).join(' · ');
   };
   return sectionCard(t('person.classes'),
     card.classes.length
@@ -192,7 +195,9 @@ async function moveSection(ctx, card) {
       err.show(ex.text ? ex.text() : t('error.unknown'));
     }
   });
-  return sectionCard(t('person.move'), form);
+  const card2 = sectionCard(t('person.move'), form);
+  card2.classList.add('section-move');
+  return card2;
 }
 
 async function edit(ctx, card) {
