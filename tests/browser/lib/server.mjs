@@ -1,0 +1,118 @@
+// Starts the real Parta binary in demo mode on a free port with a fresh data
+// directory, and a headless Debian Chromium to drive it.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+export const resultsDir = path.resolve(here, '..', 'test-results');
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs `parta demo --listen 127.0.0.1:0 --data <tmp>` and resolves once it
+ * prints "Parta is running at http://…". Returns {url, accounts, stop}.
+ */
+export async function startServer() {
+  const bin = process.env.PARTA_BIN || path.join(repoRoot, 'target', 'debug', 'parta');
+  if (!existsSync(bin)) throw new Error(`Parta binary not found at ${bin}: run \`cargo build -p parta\` or set PARTA_BIN`);
+  const data = mkdtempSync(path.join(tmpdir(), 'parta-browser-'));
+  const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data', data], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`parta demo did not print its URL within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`));
+    }, STARTUP_TIMEOUT_MS);
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const m = output.match(/Parta is running at (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace(/\/$/, ''));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => { output += chunk.toString(); });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`parta demo exited early (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+  // Keep draining the pipes so the server never blocks on a full buffer.
+  child.stdout.resume();
+  child.stderr.resume();
+
+  const res = await fetch(`${url}/api/dev/demo-accounts`);
+  if (!res.ok) throw new Error(`/api/dev/demo-accounts answered ${res.status}`);
+  const accounts = await res.json();
+
+  async function stop() {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(data, { recursive: true, force: true });
+  }
+  return { url, accounts, stop };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** The first demo account with this role (in the first organisation listed for it). */
+export function account(accounts, role, org) {
+  const a = accounts.find((x) => x.role === role && (!org || x.org === org));
+  if (!a) throw new Error(`no demo account with role ${role}${org ? ` in ${org}` : ''}`);
+  return a;
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(resultsDir, { recursive: true });
+  await page.screenshot({ path: path.join(resultsDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A fresh browser context (own cookies and localStorage) with a page, plus
+ * any console errors or failed requests, which fail the test.
+ */
+export async function newPage(browser, url, { width = 1280, height = 860, lang } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, baseURL: url, locale: 'ru-RU' });
+  if (lang) {
+    await context.addInitScript((l) => localStorage.setItem('parta.lang', l), lang);
+  }
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.setDefaultTimeout(15_000);
+  return { context, page, problems };
+}
+
+/** Signs in through the login form. */
+export async function signIn(page, login, password) {
+  await page.goto('/');
+  await page.getByTestId('login').fill(login);
+  await page.getByTestId('password').fill(password);
+  await page.getByRole('button', { name: /^(Войти|Sign in)$/ }).click();
+}
