@@ -43,6 +43,22 @@ enum Command {
     /// Import a school roster.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Bring the automatic chats in line with the roster and the linked profiles.
+    ///
+    /// Prints the plan (chats to create, rename, hide or archive; people to add
+    /// or remove, with reasons) and applies it unless --dry-run. Parta does this
+    /// by itself after every change and at start; this command shows it or
+    /// forces it.
+    Provision {
+        /// Only this organisation (its id, as the portal shows it).
+        #[arg(long)]
+        org: Option<i64>,
+        /// Print the plan without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        place: Place,
+    },
 }
 
 /// Where the data lives: every command that touches data takes these.
@@ -131,7 +147,37 @@ async fn run(cli: Cli) -> Result<()> {
             init_logging(&cfg);
             let sms = cfg.sms.build(false).context("the [sms] configuration is not valid")?;
             let store = open_store(&cfg).await?;
-            serve(cfg, server::AppState::new(store, sms)).await
+            let state = server::AppState::new(store, sms);
+            // Catch up with changes made while Parta was stopped (an import, a
+            // crash between a change and its reconciliation) without delaying start.
+            let background = state.clone();
+            tokio::spawn(async move {
+                if let Ok(orgs) = background.store.orgs().await {
+                    for org in orgs {
+                        background.reconcile(org.id).await;
+                    }
+                }
+            });
+            serve(cfg, state).await
+        }
+        Command::Provision { org, dry_run, place } => {
+            let cfg = Config::load(
+                Overrides { config_file: place.config, data_dir: place.data, listen: None },
+                "./parta-data",
+            )?;
+            init_logging(&cfg);
+            let store = open_store(&cfg).await?;
+            let orgs = match org {
+                Some(id) => vec![id],
+                None => store.orgs().await?.into_iter().map(|o| o.id).collect(),
+            };
+            let changes = provision(&store, &orgs, dry_run, true).await?;
+            if changes == 0 {
+                println!("nothing to do: the chats match the roster");
+            } else if dry_run {
+                println!("dry run: {changes} changes planned, nothing was changed");
+            }
+            Ok(())
         }
         Command::Import(ImportCommand::Oneroster { path, dry_run, place }) => {
             let cfg = Config::load(
@@ -225,6 +271,8 @@ async fn demo(cfg: Config) -> Result<()> {
             note: a.note,
         })
         .collect();
+    let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+    provision(&store, &orgs, false, false).await?;
     println!("Parta demo — data in {}", cfg.data_dir.display());
     println!("{}", accounts_table(&accounts));
     // With the development sender, codes appear on the page instead of a phone.
@@ -265,6 +313,24 @@ fn import_error(e: ImportError) -> anyhow::Error {
     }
 }
 
+/// Reconciles the organisations' chats; prints each non-empty plan when `print`.
+/// Returns the number of changes.
+async fn provision(store: &Store, orgs: &[i64], dry_run: bool, print: bool) -> Result<usize> {
+    let progress = bar(orgs.len() as u64, "chats    [{bar:40}] {pos}/{len} organisations ({eta})");
+    let now = chrono::Utc::now().timestamp();
+    let mut changes = 0;
+    for org in orgs {
+        let plan = store.reconcile(*org, dry_run, now).await.with_context(|| format!("organisation {org}"))?;
+        changes += plan.change_count();
+        if print && !plan.is_empty() {
+            progress.suspend(|| println!("{plan}"));
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(changes)
+}
+
 fn bar(len: u64, template: &str) -> ProgressBar {
     let bar = if console_is_interactive() { ProgressBar::new(len) } else { ProgressBar::hidden() };
     if let Ok(style) = ProgressStyle::with_template(template) {
@@ -297,12 +363,20 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
     let summary =
         store.apply_import(&package.batch, dry_run, &server::auth::hash_password).await.map_err(import_error)?;
     applying.finish_and_clear();
+    let chat_changes = if dry_run {
+        0
+    } else {
+        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+        provision(&store, &orgs, false, false).await?
+    };
     store.close().await;
     let secs = started.elapsed().as_secs_f64();
     let rows: u64 = summary.entities.iter().map(|(_, c)| c.added + c.changed + c.deactivated).sum();
     println!("{summary}");
     if dry_run {
         println!("dry run: nothing was changed");
+    } else {
+        println!("chats: {chat_changes} changes");
     }
     println!(
         "{rows} rows in {secs:.1} s (reading {read_secs:.1} s) — {:.0} rows/s, peak memory {}",

@@ -275,7 +275,7 @@ pub(crate) async fn session_from_sign_in_token(
     .bind(session.now)
     .fetch_optional(&mut *tx)
     .await?;
-    let (account, link) = taken.ok_or(StorageError::Conflict(Conflict::ProofInvalid))?;
+    let (account, link) = taken.ok_or(StorageError::Conflict(Conflict::SignInLinkInvalid))?;
     insert_session(&mut tx, session, account, Some(link)).await?;
     tx.commit().await?;
     Ok(account)

@@ -83,28 +83,19 @@ pub struct MessengerLink {
     pub linked_at: i64,
 }
 
-macro_rules! identity_dispatch {
-    ($self:ident . $f:ident ( $($arg:expr),* )) => {
-        match &$self.pool {
-            Pool::Sqlite(p) => crate::sqlite::identity::$f(p, $($arg),*).await,
-            Pool::Postgres(p) => crate::postgres::identity::$f(p, $($arg),*).await,
-        }
-    };
-}
-
 impl Store {
     pub async fn account_by_phone(&self, phone: &str) -> Result<Option<AccountRow>, StorageError> {
-        identity_dispatch!(self.account_by_phone(phone))
+        dispatch!(self.identity::account_by_phone(phone))
     }
 
     pub async fn account(&self, id: i64) -> Result<AccountRow, StorageError> {
-        identity_dispatch!(self.account(id))
+        dispatch!(self.identity::account(id))
     }
 
     /// What the send limits are decided on; counted from the codes table, so the
     /// limits hold across restarts and nodes.
     pub async fn send_history(&self, phone: &str, ip: &str, now: i64) -> Result<SendHistoryRow, StorageError> {
-        identity_dispatch!(self.send_history(phone, ip, now))
+        dispatch!(self.identity::send_history(phone, ip, now))
     }
 
     pub async fn record_code(
@@ -116,38 +107,38 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StorageError> {
-        identity_dispatch!(self.record_code(phone, ip, salt, hash, now, expires_at))
+        dispatch!(self.identity::record_code(phone, ip, salt, hash, now, expires_at))
     }
 
     pub async fn latest_code(&self, phone: &str) -> Result<Option<StoredCodeRow>, StorageError> {
-        identity_dispatch!(self.latest_code(phone))
+        dispatch!(self.identity::latest_code(phone))
     }
 
     pub async fn code_wrong_attempt(&self, code: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.code_wrong_attempt(code))
+        dispatch!(self.identity::code_wrong_attempt(code))
     }
 
     /// False when a concurrent request used the code first.
     pub async fn use_code(&self, code: i64) -> Result<bool, StorageError> {
-        identity_dispatch!(self.use_code(code))
+        dispatch!(self.identity::use_code(code))
     }
 
     pub async fn create_proof(&self, token_hash: &str, phone: &str, expires_at: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.create_proof(token_hash, phone, expires_at))
+        dispatch!(self.identity::create_proof(token_hash, phone, expires_at))
     }
 
     /// Links and returns the profile id; emits `ProfileLinked` in the same transaction.
     pub async fn link_profile(&self, link: &NewLink, now: i64) -> Result<i64, StorageError> {
-        identity_dispatch!(self.link_profile(link, now))
+        dispatch!(self.identity::link_profile(link, now))
     }
 
     /// Unlinks, ends the sessions that came from the link, emits `ProfileUnlinked`.
     pub async fn unlink_profile(&self, org: i64, person: i64, now: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.unlink_profile(org, person, now))
+        dispatch!(self.identity::unlink_profile(org, person, now))
     }
 
     pub async fn link_of(&self, org: i64, person: i64) -> Result<Option<LinkView>, StorageError> {
-        identity_dispatch!(self.link_of(org, person))
+        dispatch!(self.identity::link_of(org, person))
     }
 
     pub async fn create_sign_in_token(
@@ -157,7 +148,7 @@ impl Store {
         link: i64,
         expires_at: i64,
     ) -> Result<(), StorageError> {
-        identity_dispatch!(self.create_sign_in_token(token_hash, account, link, expires_at))
+        dispatch!(self.identity::create_sign_in_token(token_hash, account, link, expires_at))
     }
 
     /// Exchanges a one-time sign-in token; returns the account signed in.
@@ -166,12 +157,12 @@ impl Store {
         token_hash: &str,
         session: &NewSession,
     ) -> Result<i64, StorageError> {
-        identity_dispatch!(self.session_from_sign_in_token(token_hash, session))
+        dispatch!(self.identity::session_from_sign_in_token(token_hash, session))
     }
 
     /// Signs in the account of a proven phone.
     pub async fn session_from_proof(&self, proof_hash: &str, session: &NewSession) -> Result<i64, StorageError> {
-        identity_dispatch!(self.session_from_proof(proof_hash, session))
+        dispatch!(self.identity::session_from_proof(proof_hash, session))
     }
 
     /// Creates a Parta ID for a proven phone and signs it in.
@@ -182,45 +173,45 @@ impl Store {
         password_hash: Option<&str>,
         session: &NewSession,
     ) -> Result<i64, StorageError> {
-        identity_dispatch!(self.register_account(proof_hash, about, password_hash, session))
+        dispatch!(self.identity::register_account(proof_hash, about, password_hash, session))
     }
 
     /// (session id, account id) of a live messenger session.
     pub async fn messenger_session(&self, session_hash: &str, now: i64) -> Result<Option<(i64, i64)>, StorageError> {
-        identity_dispatch!(self.messenger_session(session_hash, now))
+        dispatch!(self.identity::messenger_session(session_hash, now))
     }
 
     pub async fn messenger_sessions(&self, account: i64, now: i64) -> Result<Vec<MessengerSessionView>, StorageError> {
-        identity_dispatch!(self.messenger_sessions(account, now))
+        dispatch!(self.identity::messenger_sessions(account, now))
     }
 
     pub async fn revoke_messenger_session(&self, account: i64, session: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.revoke_messenger_session(account, session))
+        dispatch!(self.identity::revoke_messenger_session(account, session))
     }
 
     pub async fn messenger_links(&self, account: i64) -> Result<Vec<MessengerLink>, StorageError> {
-        identity_dispatch!(self.messenger_links(account))
+        dispatch!(self.identity::messenger_links(account))
     }
 
     /// The learning profile's (last, first, middle) names, if the account has one.
     pub async fn profile_of(&self, account: i64) -> Result<Option<(String, String, Option<String>)>, StorageError> {
-        identity_dispatch!(self.profile_of(account))
+        dispatch!(self.identity::profile_of(account))
     }
 
     pub async fn set_account_password(&self, account: i64, hash: &str) -> Result<(), StorageError> {
-        identity_dispatch!(self.set_account_password(account, hash))
+        dispatch!(self.identity::set_account_password(account, hash))
     }
 
     pub async fn change_account_phone(&self, account: i64, proof_hash: &str, now: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.change_account_phone(account, proof_hash, now))
+        dispatch!(self.identity::change_account_phone(account, proof_hash, now))
     }
 
     pub async fn delete_account(&self, account: i64, now: i64) -> Result<(), StorageError> {
-        identity_dispatch!(self.delete_account(account, now))
+        dispatch!(self.identity::delete_account(account, now))
     }
 
     /// Domain events after `after` (their ids), oldest first, as JSON.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<(i64, String)>, StorageError> {
-        identity_dispatch!(self.events_after(after, limit))
+        dispatch!(self.identity::events_after(after, limit))
     }
 }

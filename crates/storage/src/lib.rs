@@ -8,10 +8,23 @@
 //! The rules of an import (what to insert, update or deactivate) live in `sync`,
 //! free of SQL.
 
+/// Calls the same-named function of the backend module (or of one of its
+/// submodules) for this store's pool.
+macro_rules! dispatch {
+    ($self:ident . $($f:ident)::+ ( $($arg:expr),* )) => {
+        match &$self.pool {
+            Pool::Sqlite(p) => crate::sqlite::$($f)::+(p, $($arg),*).await,
+            Pool::Postgres(p) => crate::postgres::$($f)::+(p, $($arg),*).await,
+        }
+    };
+}
+
+mod chats_store;
 mod identity_store;
 mod sync;
 mod views;
 
+pub use chats_store::*;
 pub use identity_store::*;
 
 pub use views::*;
@@ -57,6 +70,8 @@ pub enum Conflict {
     WholeClassSection,
     #[error("the phone confirmation is missing, used or expired")]
     ProofInvalid,
+    #[error("the sign-in link is used, expired or unknown")]
+    SignInLinkInvalid,
     #[error("this school account is already linked to a learning profile")]
     AlreadyLinked,
     #[error("this school account is linked to another learning profile in another organisation")]
@@ -95,21 +110,18 @@ pub struct Store {
     pool: Pool,
 }
 
-/// Calls the same-named function of the backend module for this store's pool.
-macro_rules! dispatch {
-    ($self:ident . $f:ident ( $($arg:expr),* )) => {
-        match &$self.pool {
-            Pool::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
-            Pool::Postgres(p) => postgres::$f(p, $($arg),*).await,
-        }
-    };
-
-}
-
 mod sqlite {
     type Db = sqlx::Sqlite;
     const STRING_AGG: &str = "GROUP_CONCAT";
+    /// Takes the write lock at once: a read-then-write transaction that starts
+    /// deferred can fail with SQLITE_BUSY when another writer commits between.
+    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    const LOCK_ORG: Option<&str> = None;
     include!("queries.rs");
+    pub(crate) mod chats {
+        use super::*;
+        include!("chat_queries.rs");
+    }
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
@@ -119,7 +131,14 @@ mod sqlite {
 mod postgres {
     type Db = sqlx::Postgres;
     const STRING_AGG: &str = "STRING_AGG";
+    const BEGIN_WRITE: &str = "BEGIN";
+    /// Reconciliations of one organisation queue instead of racing.
+    const LOCK_ORG: Option<&str> = Some("SELECT pg_advisory_xact_lock($1)");
     include!("queries.rs");
+    pub(crate) mod chats {
+        use super::*;
+        include!("chat_queries.rs");
+    }
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
