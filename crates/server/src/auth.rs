@@ -56,18 +56,18 @@ const MAX_FAILURES: u32 = 10;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl AttemptLimiter {
-    fn blocked(&self, login: &str, now: Instant) -> bool {
+    pub(crate) fn blocked(&self, login: &str, now: Instant) -> bool {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures.get(login).is_some_and(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < FAILURE_WINDOW)
     }
 
-    fn failed(&self, login: &str, now: Instant) {
+    pub(crate) fn failed(&self, login: &str, now: Instant) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         failures.retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
         failures.entry(login.to_string()).or_insert((0, now)).0 += 1;
     }
 
-    fn succeeded(&self, login: &str) {
+    pub(crate) fn succeeded(&self, login: &str) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(login);
     }
 }

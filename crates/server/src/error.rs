@@ -160,6 +160,8 @@ pub const CODE_USED: ApiError = err(
     "Этот код уже использован. Запросите новый код.",
     "This code was already used. Ask for a new one.",
 );
+pub const WRONG_SIGN_IN_PASSWORD: ApiError =
+    err(StatusCode::BAD_REQUEST, "wrong_password", "Неверный пароль.", "Wrong password.");
 pub const NO_PASSWORD_SET: ApiError = err(
     StatusCode::BAD_REQUEST,
     "no_password_set",
@@ -244,6 +246,12 @@ fn conflict(c: Conflict) -> ApiError {
             "proof_invalid",
             "Подтверждение номера устарело. Начните заново.",
             "The phone confirmation has expired. Start again.",
+        ),
+        Conflict::SignInLinkInvalid => err(
+            StatusCode::BAD_REQUEST,
+            "sign_in_link_invalid",
+            "Ссылка для входа устарела или уже использована. Откройте мессенджер из школьного портала ещё раз.",
+            "The sign-in link has expired or was already used. Open the messenger from the school portal again.",
         ),
         Conflict::AlreadyLinked => err(
             s,

@@ -176,9 +176,16 @@ pub async fn prove_phone(State(state): State<AppState>, Json(form): Json<ProofFo
         (Some(input), _) => check_code(&state, &phone, input, now).await?,
         (None, Some(pw)) => {
             let hash = account.as_ref().and_then(|a| a.password_hash.clone()).ok_or(e::NO_PASSWORD_SET)?;
-            if !verify_blocking(pw.clone(), hash).await {
-                return Err(e::WRONG_PASSWORD);
+            // The same guard as portal sign-in: a phone number is no secret.
+            let key = format!("phone:{}", phone.as_e164());
+            if state.attempts.blocked(&key, std::time::Instant::now()) {
+                return Err(e::TOO_MANY_ATTEMPTS);
             }
+            if !verify_blocking(pw.clone(), hash).await {
+                state.attempts.failed(&key, std::time::Instant::now());
+                return Err(e::WRONG_SIGN_IN_PASSWORD);
+            }
+            state.attempts.succeeded(&key);
         }
         (None, None) => return Err(e::INVALID_INPUT),
     }
@@ -248,6 +255,8 @@ pub struct ChatsWindow {
     pub linked: Option<LinkedProfile>,
     /// Employees see "Управление чатами".
     pub can_manage: bool,
+    /// The person's chats here (when linked and chats are available).
+    pub chats: Vec<storage::ChatListItem>,
     /// "About me" pre-filled from the school roster.
     pub suggested: AboutMe,
 }
@@ -266,6 +275,11 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
         middle_name: l.middle_name,
         linked_at: l.linked_at,
     });
+    let chats = if linked.is_some() && availability.is_ok() {
+        state.store.person_chats(org, user.person_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(ChatsWindow {
         org_id: org,
         org_name: first.org_name.clone(),
@@ -273,6 +287,7 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
         unavailable_reason: availability.err().map(ChatsUnavailable::as_str),
         linked,
         can_manage: roles.iter().any(|r| Role::parse(&r.role).is_some_and(Role::is_employee)),
+        chats,
         suggested: AboutMe {
             last_name: person.last_name,
             first_name: person.first_name,
@@ -317,6 +332,7 @@ pub async fn link(
     let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), about };
     let profile = state.store.link_profile(&link, state.now()).await?;
     tracing::info!(org, person = user.person_id, profile, "learning profile linked");
+    state.reconcile(org).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 
@@ -335,6 +351,7 @@ pub async fn unlink(
         other => other.into(),
     })?;
     tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    state.reconcile(org).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 
@@ -605,7 +622,11 @@ pub async fn change_phone(
 /// erased. Messages stay, signed "Удалённый пользователь".
 #[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)))]
 pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, jar: CookieJar) -> ApiResult<Response> {
+    let links = state.store.messenger_links(user.account_id).await?;
     state.store.delete_account(user.account_id, state.now()).await?;
+    for link in links {
+        state.reconcile(link.org_id).await;
+    }
     tracing::info!(account = user.account_id, "Parta ID deleted");
     Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
 }

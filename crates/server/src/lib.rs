@@ -115,7 +115,9 @@ pub fn router(state: AppState) -> Router {
     } else {
         api
     };
-    let api = api.fallback(|| async { error::NOT_FOUND });
+    let api = api
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), reconcile_after_change))
+        .fallback(|| async { error::NOT_FOUND });
 
     Router::new()
         .route("/healthz", get(healthz))
@@ -139,6 +141,45 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
+impl AppState {
+    /// Reconciles an organisation's automatic chats. A failure is logged, not
+    /// returned: the change that triggered it is committed, and the next
+    /// reconciliation (the next change, or the one at start) catches up.
+    pub async fn reconcile(&self, org: i64) {
+        match self.store.reconcile(org, false, self.now()).await {
+            Ok(plan) if !plan.is_empty() => tracing::info!(org, changes = plan.change_count(), "chats reconciled"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(org, error = %e, "chats reconciliation failed"),
+        }
+    }
+}
+
+/// Roster changes move people between chats. After any successful change under
+/// `/api/orgs/{org}`, that organisation is reconciled before the response goes
+/// out, so the next page already shows it. (Linking and unlinking reconcile in
+/// their handlers: their responses show the chats.)
+async fn reconcile_after_change(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let org = (request.method() != axum::http::Method::GET).then(|| org_in_path(request.uri().path())).flatten();
+    let response = next.run(request).await;
+    if let Some(org) = org
+        && response.status().is_success()
+    {
+        state.reconcile(org).await;
+    }
+    response
+}
+
+/// The organisation id of `/orgs/{org}/…`.
+fn org_in_path(path: &str) -> Option<i64> {
+    let mut segments = path.split('/').skip_while(|s| *s != "orgs");
+    segments.next()?;
+    segments.next()?.parse().ok()
+}
+
 /// Liveness and database reachability, for load balancers and the IT person.
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.store.is_empty().await {
@@ -147,6 +188,20 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
             tracing::error!(error = %e, "health check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::org_in_path;
+
+    #[test]
+    fn the_organisation_is_found_in_roster_paths() {
+        assert_eq!(org_in_path("/api/orgs/12/classes/3"), Some(12));
+        assert_eq!(org_in_path("/orgs/7/people"), Some(7));
+        assert_eq!(org_in_path("/api/chats/5/link"), None);
+        assert_eq!(org_in_path("/api/messenger/me"), None);
+        assert_eq!(org_in_path("/api/orgs/x/classes"), None);
     }
 }
 

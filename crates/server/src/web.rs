@@ -13,6 +13,7 @@ static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web");
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { file("index.html") }))
+        .route("/messenger", get(|| async { file("messenger.html") }))
         .route("/assets/{*path}", get(|Path(path): Path<String>| async move { file(&path) }))
 }
 

@@ -71,6 +71,8 @@ async fn a_parent_links_a_new_profile_and_the_chats_window_shows_it() {
     let window: Value = res.json().await.unwrap();
     assert_eq!(window["linked"]["first_name"], "Мария");
     assert_eq!(window["linked"]["phone_masked"], "+7 912 ***-**-89");
+    let chats: Vec<&str> = window["chats"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(chats, ["Родители 5А"], "the chats are there on the very next response");
     assert_eq!(
         events(&app).await[0],
         json!({"type": "profile_linked", "org_id": org, "person_id": window_person(&app, &parent).await, "profile_id": 1})
@@ -261,11 +263,11 @@ async fn the_messenger_link_signs_in_once_and_unlinking_ends_that_session() {
     let res = app.post(&from_school, "/api/messenger/session", json!({ "token": token })).await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.post(&app.client(), "/api/messenger/session", json!({ "token": token })).await;
-    assert_eq!(error_code(res).await.1, "proof_invalid", "a sign-in link works once");
+    assert_eq!(error_code(res).await.1, "sign_in_link_invalid", "a sign-in link works once");
     let stale = url(&parent).await;
     app.advance(61);
     let res = app.post(&app.client(), "/api/messenger/session", json!({ "token": stale })).await;
-    assert_eq!(error_code(res).await.1, "proof_invalid", "and only for a minute");
+    assert_eq!(error_code(res).await.1, "sign_in_link_invalid", "and only for a minute");
 
     // A sign-in by phone is not tied to the link.
     let by_phone = app.client();
@@ -276,6 +278,7 @@ async fn the_messenger_link_signs_in_once_and_unlinking_ends_that_session() {
     let res = parent.delete(app.url(&format!("/api/chats/{org}/link"))).send().await.unwrap();
     let window: Value = res.json().await.unwrap();
     assert_eq!(window["linked"], Value::Null);
+    assert_eq!(window["chats"], json!([]), "unlinking leaves every chat at once");
     let res = from_school.get(app.url("/api/messenger/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "the session that came from the link ended");
     let me: Value = by_phone.get(app.url("/api/messenger/me")).send().await.unwrap().json().await.unwrap();
@@ -342,11 +345,29 @@ async fn a_password_proves_the_phone_once_set() {
     assert_eq!(error_code(res).await.1, "wrong_current_password");
 
     let res = app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "password": "wrong password" })).await;
-    assert_eq!(error_code(res).await.1, "wrong_current_password");
+    assert_eq!(error_code(res).await.1, "wrong_password");
     let res = app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
     let proof: Value = res.json().await.unwrap();
     assert_eq!((proof["account_exists"].clone(), proof["has_profile"].clone()), (json!(true), json!(false)));
     assert_eq!(proof["about"]["last_name"], "Новикова");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn guessing_a_parta_id_password_is_stopped_after_ten_tries() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    let proof = prove(&app, &client, PHONE).await;
+    let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера", "password": "a good password" });
+    app.post(&client, "/api/messenger/register", about).await;
+    let guesser = app.client();
+    for _ in 0..10 {
+        let res = app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "guess" })).await;
+        assert_eq!(error_code(res).await.1, "wrong_password");
+    }
+    let res =
+        app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
+    assert_eq!(error_code(res).await, (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
     app.finish().await;
 }
 

@@ -91,4 +91,30 @@ export const api = {
   removeGuardianship: (o, guardianId, studentId) =>
     request('DELETE', `${org(o)}/guardianships`, { guardian_id: guardianId, student_id: studentId }),
   subjects: (o) => request('GET', `${org(o)}/subjects`),
+
+  // Parta ID: proving a phone with an SMS code or the account password.
+  phoneStatus: (phone) => request('POST', '/identity/phone', { phone }, { quiet401: true }),
+  sendCode: (phone) => request('POST', '/identity/codes', { phone }, { quiet401: true }),
+  proveByCode: (phone, code) => request('POST', '/identity/proofs', { phone, code }, { quiet401: true }),
+  proveByPassword: (phone, password) => request('POST', '/identity/proofs', { phone, password }, { quiet401: true }),
+  /** Demo mode only: the SMS the development sender "sent", newest first. */
+  smsOutbox: () => request('GET', '/dev/sms-outbox', undefined, { quiet401: true }),
+
+  // The "Чаты" window of the school portal.
+  chats: (o) => request('GET', `/chats/${encodeURIComponent(o)}`),
+  link: (o, proof, about) => request('POST', `/chats/${encodeURIComponent(o)}/link`, { proof, ...about }),
+  unlink: (o) => request('DELETE', `/chats/${encodeURIComponent(o)}/link`),
+  messengerToken: (o) => request('POST', `/chats/${encodeURIComponent(o)}/messenger-token`),
+
+  // Parta Мессенджер: its own session (cookie) and the account settings.
+  messengerSignIn: (form) => request('POST', '/messenger/session', form, { quiet401: true }),
+  messengerRegister: (form) => request('POST', '/messenger/register', form, { quiet401: true }),
+  messengerMe: () => request('GET', '/messenger/me', undefined, { quiet401: true }),
+  messengerSignOut: () => request('DELETE', '/messenger/session', undefined, { quiet401: true }),
+  messengerSessions: () => request('GET', '/messenger/sessions'),
+  endMessengerSession: (id) => request('DELETE', `/messenger/sessions/${encodeURIComponent(id)}`),
+  setMessengerPassword: (current, next) =>
+    request('PUT', '/messenger/me/password', { current: current || null, new: next }),
+  changeMessengerPhone: (proof) => request('PUT', '/messenger/me/phone', { proof }),
+  deleteMessengerAccount: () => request('DELETE', '/messenger/me'),
 };

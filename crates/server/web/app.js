@@ -2,9 +2,9 @@
 // session, and a hash router that renders one page module at a time.
 
 import { api, ApiError, setUnauthenticatedHandler } from './api.js';
-import { h, clear, fullName, initials } from './dom.js';
-import { t, lang, setLang, onLangChange, LANGS } from './i18n.js';
-import { setStatusRegion, notice, linkButton, pageTitle, spinner, button } from './ui.js';
+import { h, clear, fullName, initials, icon } from './dom.js';
+import { t, onLangChange } from './i18n.js';
+import { setStatusRegion, notice, linkButton, pageTitle, spinner, button, langSwitch } from './ui.js';
 import * as loginPage from './pages/login.js';
 import * as passwordPage from './pages/password.js';
 import * as homePage from './pages/home.js';
@@ -12,6 +12,7 @@ import * as rosterPage from './pages/roster.js';
 import * as classPage from './pages/class.js';
 import * as personPage from './pages/person.js';
 import * as slipPage from './pages/slip.js';
+import * as chatsPage from './pages/chats.js';
 
 const root = document.getElementById('app');
 
@@ -32,6 +33,9 @@ const routes = [
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/?$/, page: classPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/slip\/?$/, page: slipPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/person\/(\d+)\/?$/, page: personPage, params: (m) => ({ org: m[1], id: m[2] }) },
+  { path: /^\/chats\/?$/, page: chatsPage },
+  { path: /^\/chats\/(\d+)\/?$/, page: chatsPage, params: (m) => ({ org: m[1] }) },
+  { path: /^\/chats\/(\d+)\/manage\/?$/, page: chatsPage, params: (m) => ({ org: m[1], manage: true }) },
 ];
 
 function parseHash() {
@@ -72,23 +76,6 @@ function buildShell() {
   renderHeader();
 }
 
-function langSwitch() {
-  const group = h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.switch') });
-  LANGS.forEach((code, i) => {
-    if (i > 0) group.append(h('span', { class: 'lang-sep', 'aria-hidden': 'true' }, '/'));
-    group.append(h('button', {
-      type: 'button',
-      class: 'lang-btn',
-      lang: code,
-      'aria-pressed': String(lang() === code),
-      'aria-label': t(`lang.${code}`),
-      'data-lang': code,
-      onclick: () => setLang(code),
-    }, code.toUpperCase()));
-  });
-  return group;
-}
-
 let headerOrg = null;
 
 /** The organisation the current page is about, named in the header. */
@@ -118,8 +105,15 @@ function renderHeader() {
   if (me) {
     inner.append(h('span', { class: 'topbar-org' }, headerOrg || defaultOrgLabel()));
   }
-  // Reserved for the Chats button of a later milestone.
-  inner.append(h('div', { class: 'topbar-slot', id: 'topbar-slot' }));
+  const slot = h('div', { class: 'topbar-slot', id: 'topbar-slot' });
+  if (me && !me.person.must_change_password) {
+    const onChats = parseHash().path.startsWith('/chats');
+    slot.append(h('a', {
+      class: 'btn btn-ghost topbar-chats', href: '#/chats', title: t('header.chats'),
+      'aria-current': onChats ? 'page' : null, 'data-testid': 'chats-button',
+    }, icon('chat'), h('span', { class: 'btn-label' }, t('header.chats'))));
+  }
+  inner.append(slot);
   inner.append(langSwitch());
   if (me) {
     const name = [me.person.first_name, me.person.last_name].filter(Boolean).join(' ');

@@ -1,7 +1,7 @@
 // Shared pieces of the interface: fields, buttons, dialogs, notices.
 
 import { h, icon, uid, clear } from './dom.js';
-import { t, roleName } from './i18n.js';
+import { t, roleName, lang, setLang, LANGS } from './i18n.js';
 
 /** A labelled input with an optional hint and an inline error, wired for screen readers. */
 export function field({ label, input, control, hint, optional = false }) {
@@ -29,6 +29,58 @@ export function field({ label, input, control, hint, optional = false }) {
       }
     },
   };
+}
+
+/**
+ * A password input with a «Показать» button, in a labelled field. Returns what
+ * field() returns.
+ */
+export function passwordField({ label, autocomplete = 'current-password', hint, optional = false, attrs = {} }) {
+  const input = h('input', { type: 'password', class: 'input', autocomplete, ...attrs });
+  const reveal = h('button', {
+    type: 'button', class: 'reveal', 'aria-pressed': 'false', 'aria-label': t('login.showPassword'),
+  }, icon('eye'), h('span', null, t('login.show')));
+  reveal.addEventListener('click', () => {
+    const shown = input.type === 'text';
+    input.type = shown ? 'password' : 'text';
+    reveal.setAttribute('aria-pressed', String(!shown));
+    reveal.setAttribute('aria-label', shown ? t('login.showPassword') : t('login.hidePassword'));
+    reveal.querySelector('span').textContent = shown ? t('login.show') : t('login.hide');
+  });
+  return field({ label, input, hint, optional, control: h('div', { class: 'input-with-action' }, input, reveal) });
+}
+
+/** The «RU / EN» switch of the header. */
+export function langSwitch() {
+  const group = h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.switch') });
+  LANGS.forEach((code, i) => {
+    if (i > 0) group.append(h('span', { class: 'lang-sep', 'aria-hidden': 'true' }, '/'));
+    group.append(h('button', {
+      type: 'button',
+      class: 'lang-btn',
+      lang: code,
+      'aria-pressed': String(lang() === code),
+      'aria-label': t(`lang.${code}`),
+      'data-lang': code,
+      onclick: () => setLang(code),
+    }, code.toUpperCase()));
+  });
+  return group;
+}
+
+/**
+ * t(key) with one placeholder filled by a node instead of text (a phone
+ * number that must not break across lines, a link).
+ */
+export function tWith(key, name, node) {
+  const marker = '\u0000';
+  const [before, after = ''] = t(key, { [name]: marker }).split(marker);
+  return [before, node, after].filter((x) => x !== '');
+}
+
+/** A phone number kept on one line. */
+export function phoneText(display) {
+  return h('span', { class: 'nowrap' }, display);
 }
 
 export function textInput(attrs = {}) {
@@ -105,6 +157,14 @@ export function section(title, ...children) {
   const id = uid('sec');
   return h('section', { class: 'section', 'aria-labelledby': id },
     h('h2', { id, class: 'section-title' }, title), ...children);
+}
+
+/** "Nothing here yet": an icon, a title and a hint. */
+export function emptyState(title, hint, iconName = 'chat') {
+  return h('div', { class: 'empty-state', 'data-testid': 'empty-state' },
+    h('span', { class: 'empty-state-icon', 'aria-hidden': 'true' }, icon(iconName)),
+    h('p', { class: 'empty-state-title' }, title),
+    hint ? h('p', { class: 'empty-state-hint' }, hint) : null);
 }
 
 export function spinner() {

@@ -92,9 +92,11 @@ export async function screenshot(page, name) {
 
 /**
  * A fresh browser context (own cookies and localStorage) with a page, plus
- * any console errors or failed requests, which fail the test.
+ * any console errors or failed requests, which fail the test. Chromium logs
+ * every 4xx answer as a console error: `expectStatuses` lists the ones a test
+ * provokes on purpose (401 and 403 always pass).
  */
-export async function newPage(browser, url, { width = 1280, height = 860, lang } = {}) {
+export async function newPage(browser, url, { width = 1280, height = 860, lang, expectStatuses = [] } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, baseURL: url, locale: 'ru-RU' });
   if (lang) {
     await context.addInitScript((l) => localStorage.setItem('parta.lang', l), lang);
@@ -103,7 +105,8 @@ export async function newPage(browser, url, { width = 1280, height = 860, lang }
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[13]/.test(m.text())) problems.push(`console: ${m.text()}`);
+    const allowed = new RegExp(`status of (${[401, 403, ...expectStatuses].join('|')})\\b`);
+    if (m.type() === 'error' && !allowed.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.setDefaultTimeout(15_000);
   return { context, page, problems };

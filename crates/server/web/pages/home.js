@@ -16,8 +16,8 @@ function greeting(me) {
   return t('home.hello', { name });
 }
 
-/** Roles grouped by organisation, in the order the server sent them. */
-function byOrg(roles) {
+/** Roles grouped by organisation, schools first. */
+export function byOrg(roles) {
   const orgs = new Map();
   for (const r of roles) {
     if (!orgs.has(r.org_id)) {

@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, icon } from '../dom.js';
 import { t, roleName } from '../i18n.js';
-import { field, textInput, button, busy, formError } from '../ui.js';
+import { field, textInput, button, busy, formError, passwordField as pwField } from '../ui.js';
 
 export const name = 'login';
 
@@ -24,27 +24,15 @@ export async function render({ afterSignIn }) {
     name: 'login', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false',
     inputmode: 'email', value: draft.login, 'data-autofocus': true, 'data-testid': 'login',
   });
-  const passwordInput = h('input', {
-    type: 'password', class: 'input', name: 'password', autocomplete: 'current-password',
-    value: draft.password, 'data-testid': 'password',
-  });
   loginInput.addEventListener('input', () => { draft.login = loginInput.value; });
-  passwordInput.addEventListener('input', () => { draft.password = passwordInput.value; });
 
   const loginField = field({ label: t('login.login'), input: loginInput });
-  const reveal = h('button', {
-    type: 'button', class: 'reveal', 'aria-pressed': 'false', 'aria-label': t('login.showPassword'),
-  }, icon('eye'), h('span', null, t('login.show')));
-  reveal.addEventListener('click', () => {
-    const shown = passwordInput.type === 'text';
-    passwordInput.type = shown ? 'password' : 'text';
-    reveal.setAttribute('aria-pressed', String(!shown));
-    reveal.setAttribute('aria-label', shown ? t('login.showPassword') : t('login.hidePassword'));
-    reveal.querySelector('span').textContent = shown ? t('login.show') : t('login.hide');
+  const passwordField = pwField({
+    label: t('login.password'),
+    attrs: { name: 'password', value: draft.password, 'data-testid': 'password' },
   });
-  const passwordField = field({
-    label: t('login.password'), input: passwordInput, control: h('div', { class: 'input-with-action' }, passwordInput, reveal),
-  });
+  const passwordInput = passwordField.input;
+  passwordInput.addEventListener('input', () => { draft.password = passwordInput.value; });
 
   const err = formError();
   err.el.dataset.testid = 'login-error';

@@ -1,0 +1,524 @@
+// Parta Мессенджер: signing in with Parta ID (or with the one-time link from
+// the school portal's «Перейти в Parta Мессенджер»), registering, the learning
+// profile and its schools, and the account settings. Chats themselves come in
+// a later version.
+
+import { api, ApiError, setUnauthenticatedHandler } from './api.js';
+import { h, clear, icon, fullName, initials } from './dom.js';
+import { t, lang, onLangChange, formatDate, formatDateTime } from './i18n.js';
+import {
+  setStatusRegion, announce, notice, button, linkButton, busy, formError, confirmDialog, openDialog,
+  passwordField, langSwitch, spinner, emptyState, pageTitle,
+} from './ui.js';
+import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
+
+const root = document.getElementById('app');
+
+const state = {
+  /** MessengerMe, or null when signed out. */
+  me: null,
+  /** Shown on the welcome screen once: why the sign-in link did not work. */
+  welcomeError: null,
+  signin: newFlow(),
+  register: { flow: newFlow(), proof: null },
+  /** A flow while the number is being changed in the settings. */
+  phoneChange: null,
+};
+
+function path() {
+  return location.hash.replace(/^#/, '') || '/';
+}
+
+function navigate(to) {
+  const target = `#${to}`;
+  if (location.hash === target || (to === '/' && !location.hash)) render();
+  else location.hash = target;
+}
+
+// ---------------------------------------------------------------- shell
+
+const els = {};
+
+function buildShell() {
+  clear(root);
+  els.skip = h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
+  els.skip.addEventListener('click', (e) => {
+    e.preventDefault();
+    els.main.focus();
+  });
+  els.header = h('header', { class: 'topbar' });
+  els.main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  els.status = h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' });
+  els.footer = h('footer', { class: 'footer' }, h('p', null, `Parta · ${t('msg.name')}`));
+  setStatusRegion(els.status);
+  root.append(els.skip, els.header, els.main, els.status, els.footer);
+}
+
+function renderHeader() {
+  const me = state.me;
+  clear(els.header);
+  const inner = h('div', { class: 'topbar-inner' },
+    h('a', { class: 'brand', href: '#/', 'aria-label': t('msg.name') },
+      h('img', { class: 'brand-logo', src: '/assets/logo.svg', alt: '', width: '32', height: '32' }),
+      h('span', { class: 'brand-name' }, 'Parta')),
+    h('span', { class: 'topbar-org' }, t('msg.short')),
+    h('div', { class: 'topbar-slot' }),
+    langSwitch());
+  if (me) {
+    const a = me.account;
+    inner.append(
+      h('div', { class: 'topbar-user', title: t('header.user', { name: fullName(a) }) },
+        h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(a)),
+        h('span', { class: 'user-name' }, h('span', { class: 'sr-only' }, t('header.user', { name: '' })),
+          [a.first_name, a.last_name].filter(Boolean).join(' '))),
+      button(t('msg.signOut'), { kind: 'ghost', iconName: 'logout', onClick: signOut, attrs: { class: 'btn btn-ghost signout', 'data-testid': 'signout' } }),
+    );
+  }
+  els.header.append(inner);
+}
+
+async function signOut() {
+  try {
+    await api.messengerSignOut();
+  } catch {
+    // Signed out here either way.
+  }
+  state.me = null;
+  state.phoneChange = null;
+  navigate('/');
+  announce(t('msg.signedOut'));
+}
+
+setUnauthenticatedHandler(() => {
+  if (!state.me) return;
+  state.me = null;
+  state.phoneChange = null;
+  render();
+});
+
+// ---------------------------------------------------------------- pages
+
+let lastPath = null;
+let initialised = false;
+let generation = 0;
+
+async function render() {
+  const gen = ++generation;
+  let p = path();
+  if (!state.me && (p === '/settings')) p = '/';
+  if (state.me && (p === '/signin' || p === '/register')) p = '/';
+  const pathChanged = p !== lastPath;
+  lastPath = p;
+  renderHeader();
+
+  let content;
+  try {
+    if (!state.me) {
+      content = p === '/signin' ? signInPage() : p === '/register' ? registerPage() : welcomePage();
+    } else {
+      content = p === '/settings' ? await settingsPage() : homePage();
+    }
+  } catch (e) {
+    if (!(e instanceof ApiError)) console.error(e);
+    content = h('div', { class: 'container narrow' }, pageTitle(t('error.unknown')),
+      notice('error', e instanceof ApiError ? e.text() : t('error.unknown')));
+  }
+  if (gen !== generation) return;
+  clear(els.main).append(content);
+  const h1 = els.main.querySelector('h1');
+  document.title = h1 && p !== '/' ? `${h1.textContent} — ${t('msg.name')}` : t('msg.name');
+  document.body.dataset.page = `messenger-${state.me ? 'in' : 'out'}${p.replace(/\//g, '-')}`;
+  if (pathChanged) {
+    const target = els.main.querySelector('[data-autofocus]') || (initialised ? h1 : null);
+    if (target) target.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+  initialised = true;
+}
+
+/** Moves the focus to the new content after an in-page step. */
+function focusMain() {
+  (els.main.querySelector('[data-autofocus]') || els.main.querySelector('h1'))?.focus();
+}
+
+function welcomePage() {
+  const err = state.welcomeError;
+  state.welcomeError = null;
+  return h('div', { class: 'container narrow welcome' },
+    h('div', { class: 'card welcome-card' },
+      h('img', { class: 'welcome-logo', src: '/assets/logo.svg', alt: '', width: '64', height: '64' }),
+      h('h1', { tabindex: '-1', id: 'page-h1' }, t('msg.name')),
+      h('p', { class: 'lead' }, t('msg.lead')),
+      err ? h('div', { class: 'welcome-error', 'data-testid': 'welcome-error' }, notice('error', err)) : null,
+      h('div', { class: 'welcome-actions' },
+        linkButton(t('msg.signIn'), '#/signin', { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg btn-block' } }),
+        linkButton(t('msg.register'), '#/register', { kind: 'secondary', attrs: { class: 'btn btn-secondary btn-lg btn-block' } })),
+      h('p', { class: 'welcome-hint' }, t('msg.schoolHint'))));
+}
+
+function signInPage() {
+  return h('div', { class: 'container narrow' }, h('div', { class: 'card flow-card' }, phoneFlow(state.signin, {
+    mode: 'signin',
+    headingLevel: 'h1',
+    title: t('msg.signInTitle'),
+    lead: t('msg.signInLead'),
+    onCancel: () => {
+      state.signin = newFlow();
+      navigate('/');
+    },
+    onRegister: (flow) => {
+      state.register = { flow: newFlow(flow.display), proof: flow.pendingProof || null };
+      state.signin = newFlow();
+      navigate('/register');
+    },
+    onProof: async (proof, ctl) => {
+      let me;
+      try {
+        me = await api.messengerSignIn({ proof: proof.proof });
+      } catch (ex) {
+        if (ex.code !== 'no_account') throw ex;
+        // The proof is still good: registering goes straight to "about me".
+        state.signin.pendingProof = proof;
+        ctl.go('no-account');
+        return;
+      }
+      state.me = me;
+      state.signin = newFlow();
+      navigate('/');
+      announce(t('msg.signedIn'));
+    },
+  })));
+}
+
+function registerPage() {
+  const reg = state.register;
+  const startOver = () => {
+    state.register = { flow: newFlow(), proof: null };
+    render().then(focusMain);
+  };
+  if (reg.proof) {
+    return h('div', { class: 'container narrow' }, h('div', { class: 'card flow-card' }, aboutForm({
+      headingLevel: 'h1',
+      lead: t('msg.registerAbout'),
+      initial: reg.proof.about,
+      withPassword: true,
+      submitLabel: t('msg.registerSubmit'),
+      onStartOver: startOver,
+      onSubmit: async (about) => {
+        const me = await api.messengerRegister({ proof: reg.proof.proof, ...about });
+        state.me = me;
+        state.register = { flow: newFlow(), proof: null };
+        navigate('/');
+        announce(t('msg.registered'));
+      },
+    })));
+  }
+  return h('div', { class: 'container narrow' }, h('div', { class: 'card flow-card' }, phoneFlow(reg.flow, {
+    mode: 'register',
+    headingLevel: 'h1',
+    title: t('msg.registerTitle'),
+    lead: t('msg.registerLead'),
+    onCancel: () => {
+      state.register = { flow: newFlow(), proof: null };
+      navigate('/');
+    },
+    onSignIn: (flow) => {
+      state.signin = newFlow(flow.display);
+      state.register = { flow: newFlow(), proof: null };
+      navigate('/signin');
+    },
+    onProof: async (proof) => {
+      reg.proof = proof;
+      await render();
+      focusMain();
+    },
+  })));
+}
+
+function greeting(a) {
+  const name = lang() === 'ru' ? [a.first_name, a.middle_name].filter(Boolean).join(' ') : a.first_name;
+  return t('msg.hello', { name });
+}
+
+function tabs(current) {
+  const tab = (id, href, label, iconName) => h('a', {
+    class: 'tab', href, 'aria-current': current === id ? 'page' : null,
+  }, icon(iconName), h('span', null, label));
+  return h('nav', { class: 'tabs', 'aria-label': t('msg.sections') },
+    tab('chats', '#/', t('msg.tabChats'), 'chat'),
+    tab('settings', '#/settings', t('msg.tabSettings'), 'key'));
+}
+
+function homePage() {
+  const me = state.me;
+  let profile;
+  if (!me.profile) {
+    profile = h('section', { class: 'card section-card', 'aria-labelledby': 'no-profile', 'data-testid': 'no-profile' },
+      h('h2', { id: 'no-profile', class: 'section-title' }, icon('info'), h('span', null, t('msg.noProfileTitle'))),
+      h('p', null, t('msg.noProfileText')),
+      h('p', { class: 'section-actions' }, linkButton(t('msg.toPortal'), '/', { kind: 'secondary', iconName: 'school' })));
+  } else {
+    profile = h('section', { class: 'card section-card', 'aria-labelledby': 'profile-name', 'data-testid': 'profile' },
+      h('div', { class: 'profile-head' },
+        h('span', { class: 'avatar avatar-lg', 'aria-hidden': 'true' }, initials(me.profile)),
+        h('div', { class: 'profile-text' },
+          h('p', { class: 'profile-label' }, t('msg.profile')),
+          h('h2', { id: 'profile-name', class: 'profile-name' }, fullName(me.profile)))),
+      me.links.length
+        ? h('ul', { class: 'school-list', 'data-testid': 'schools' }, me.links.map((l) => h('li', { class: 'school-row' },
+          h('span', { class: 'school-icon', 'aria-hidden': 'true' }, icon('school')),
+          h('span', { class: 'school-text' },
+            h('span', { class: 'school-name' }, l.org_name),
+            h('span', { class: 'muted small' }, t('msg.linkedAt', { date: formatDate(l.linked_at) }))))))
+        : h('p', { class: 'muted' }, t('msg.noSchools')));
+  }
+  return h('div', { class: 'container narrow messenger-home' },
+    h('div', { class: 'page-title' }, h('h1', { tabindex: '-1', id: 'page-h1' }, greeting(me.account))),
+    tabs('chats'),
+    h('div', { class: 'stack' },
+      profile,
+      h('section', { class: 'card section-card', 'aria-labelledby': 'chats-title' },
+        h('h2', { id: 'chats-title', class: 'section-title' }, t('msg.chats')),
+        emptyState(t('msg.chatsEmpty'), t('msg.chatsEmptyHint')))));
+}
+
+// ---------------------------------------------------------------- settings
+
+/** "Chrome на Linux" from a user agent. */
+function deviceName(ua) {
+  if (!ua) return t('set.unknownDevice');
+  const browser = /YaBrowser\//.test(ua) ? 'Яндекс Браузер'
+    : /Edg\//.test(ua) ? 'Edge'
+      : /OPR\//.test(ua) ? 'Opera'
+        : /Firefox\/|FxiOS\//.test(ua) ? 'Firefox'
+          : /Chrome\/|CriOS\//.test(ua) ? 'Chrome'
+            : /Safari\//.test(ua) ? 'Safari' : null;
+  const os = /Android/.test(ua) ? 'Android'
+    : /iPhone|iPad|iPod/.test(ua) ? 'iOS'
+      : /Windows/.test(ua) ? 'Windows'
+        : /Mac OS X|Macintosh/.test(ua) ? 'macOS'
+          : /CrOS/.test(ua) ? 'ChromeOS'
+            : /Linux/.test(ua) ? 'Linux' : null;
+  if (browser && os) return t('set.on', { browser, os });
+  return browser || os || ua.slice(0, 60);
+}
+
+function card(id, title, ...children) {
+  return h('section', { class: 'card section-card', 'aria-labelledby': id, 'data-testid': id },
+    h('h2', { id, class: 'section-title' }, title), ...children);
+}
+
+async function settingsPage() {
+  const a = state.me.account;
+  const sessions = h('div', { class: 'sessions' }, spinner());
+  loadSessions(sessions);
+  return h('div', { class: 'container narrow settings' },
+    pageTitle(t('set.title')),
+    tabs('settings'),
+    h('div', { class: 'stack' },
+      card('set-account', t('set.account'),
+        h('dl', { class: 'facts facts-stack' },
+          h('div', null, h('dt', null, t('set.name')), h('dd', { 'data-testid': 'account-name' }, fullName(a))),
+          h('div', null, h('dt', null, t('set.phone')), h('dd', { 'data-testid': 'account-phone' }, a.phone || t('common.none')))),
+        phoneChangeBlock(a)),
+      card('set-password', t('set.password'),
+        h('p', { 'data-testid': 'password-state' }, a.has_password ? t('set.passwordSet') : t('set.passwordNone')),
+        h('p', { class: 'section-actions' },
+          button(a.has_password ? t('set.changePassword') : t('set.setPassword'), { kind: 'secondary', iconName: 'key', onClick: passwordDialog }))),
+      card('set-sessions', t('set.sessions'), h('p', { class: 'muted' }, t('set.sessionsLead')), sessions),
+      card('set-exit', t('set.exit'),
+        h('p', null, t('set.exitText')),
+        h('p', { class: 'section-actions' }, button(t('msg.signOut'), { kind: 'secondary', iconName: 'logout', onClick: signOut }))),
+      card('set-delete', t('set.delete'),
+        h('p', null, t('set.deleteText')),
+        h('p', { class: 'section-actions' }, button(t('set.delete'), { kind: 'danger', onClick: deleteAccount })))));
+}
+
+function phoneChangeBlock(a) {
+  if (!state.phoneChange) {
+    return h('p', { class: 'section-actions' }, button(t('set.changePhone'), {
+      kind: 'secondary', iconName: 'edit',
+      onClick: async () => {
+        state.phoneChange = newFlow();
+        await render();
+        els.main.querySelector('[data-testid="set-account"] [data-autofocus]')?.focus();
+      },
+    }));
+  }
+  const close = async () => {
+    state.phoneChange = null;
+    await render();
+    els.main.querySelector('[data-testid="set-account"] button')?.focus();
+  };
+  return h('div', { class: 'inset' }, phoneFlow(state.phoneChange, {
+    mode: 'newphone',
+    headingLevel: 'h3',
+    title: t('set.newPhoneTitle'),
+    lead: t('set.newPhoneLead'),
+    currentPhone: a.phone,
+    onCancel: close,
+    onProof: async (proof) => {
+      state.me = await api.changeMessengerPhone(proof.proof);
+      await close();
+      announce(t('set.phoneSaved'));
+    },
+  }));
+}
+
+async function loadSessions(el) {
+  let list;
+  try {
+    list = await api.messengerSessions();
+  } catch (ex) {
+    clear(el).append(notice('error', ex.text ? ex.text() : t('error.unknown')));
+    return;
+  }
+  const err = formError();
+  const ul = h('ul', { class: 'session-list', 'data-testid': 'session-list' }, list.map((s) => {
+    const device = deviceName(s.user_agent);
+    const li = h('li', { class: 'session-row', 'data-current': String(s.current) },
+      h('div', { class: 'session-main' },
+        h('p', { class: 'session-line' },
+          h('span', { class: 'session-device', title: s.user_agent || null }, device),
+          s.current ? h('span', { class: 'badge badge-ok' }, t('set.thisSession')) : null,
+          s.from_school ? h('span', { class: 'badge' }, icon('school'), t('set.fromSchool')) : null),
+        h('p', { class: 'muted small' }, t('set.lastSeen', { date: formatDateTime(s.last_seen_at) })),
+        h('p', { class: 'muted small' }, t('set.signedInAt', { date: formatDateTime(s.created_at) }))));
+    if (!s.current) {
+      const end = button(t('set.end'), { kind: 'secondary', attrs: { class: 'btn btn-secondary btn-sm', 'aria-label': t('set.endFor', { device }) } });
+      end.addEventListener('click', async () => {
+        err.show('');
+        try {
+          await busy(end, null, () => api.endMessengerSession(s.id));
+        } catch (ex) {
+          err.show(ex.text ? ex.text() : t('error.unknown'));
+          return;
+        }
+        const next = li.nextElementSibling || li.previousElementSibling;
+        li.remove();
+        (next?.querySelector('button') || el.closest('section')?.querySelector('h2'))?.focus();
+        announce(t('set.ended'));
+      });
+      li.append(end);
+    }
+    return li;
+  }));
+  clear(el).append(ul, err.el);
+}
+
+function passwordDialog() {
+  const has = state.me.account.has_password;
+  let current;
+  let next;
+  let repeat;
+  return openDialog({
+    title: has ? t('set.changePassword') : t('set.setPassword'),
+    submitLabel: t('common.save'),
+    build: (body) => {
+      if (has) {
+        current = passwordField({ label: t('set.current'), attrs: { name: 'current-password' } });
+        body.append(current.wrap);
+      }
+      next = passwordField({ label: t('set.new'), autocomplete: 'new-password', hint: t('password.newHint'), attrs: { name: 'new-password' } });
+      repeat = passwordField({ label: t('set.repeat'), autocomplete: 'new-password', attrs: { name: 'repeat-password' } });
+      body.append(next.wrap, repeat.wrap);
+    },
+    onSubmit: async ({ showError }) => {
+      if (has && !current.input.value) {
+        showError(t('login.needPassword'));
+        current.input.focus();
+        return false;
+      }
+      if (next.input.value.length < 8) {
+        showError(t('password.tooShort'));
+        next.input.focus();
+        return false;
+      }
+      if (next.input.value !== repeat.input.value) {
+        showError(t('password.mismatch'));
+        repeat.input.focus();
+        return false;
+      }
+      await api.setMessengerPassword(has ? current.input.value : null, next.input.value);
+      state.me.account.has_password = true;
+      await render();
+      announce(t('set.passwordSaved'));
+      return true;
+    },
+  });
+}
+
+async function deleteAccount() {
+  const ok = await confirmDialog({
+    title: t('set.deleteTitle'),
+    text: t('set.deleteDialog'),
+    confirmLabel: t('set.deleteConfirm'),
+    danger: true,
+  });
+  if (!ok) return;
+  try {
+    await api.deleteMessengerAccount();
+  } catch (ex) {
+    announce(ex.text ? ex.text() : t('error.unknown'));
+    return;
+  }
+  state.me = null;
+  state.phoneChange = null;
+  navigate('/');
+  announce(t('set.deleted'));
+}
+
+// ---------------------------------------------------------------- start
+
+/**
+ * «Перейти в Parta Мессенджер» lands here with a one-time token in the
+ * address: exchange it for a session and take it out of the address at once.
+ * Returns whether there was one.
+ */
+async function takeToken() {
+  const m = /^#token=([^&]+)/.exec(location.hash);
+  if (!m) return false;
+  history.replaceState(null, '', location.pathname + location.search);
+  try {
+    state.me = await api.messengerSignIn({ token: decodeURIComponent(m[1]) });
+  } catch (ex) {
+    state.welcomeError = ex.code === 'sign_in_link_invalid' ? t('msg.tokenStale') : ex.text();
+  }
+  return true;
+}
+
+async function start() {
+  buildShell();
+  onLangChange(async (code) => {
+    buildShell();
+    await render();
+    els.header.querySelector(`.lang-btn[data-lang="${code}"]`)?.focus();
+  });
+  els.main.append(h('div', { class: 'container' }, spinner()));
+
+  await takeToken();
+  if (!state.me) {
+    try {
+      state.me = await api.messengerMe();
+      // Signed in already on this device: a stale link changes nothing.
+      state.welcomeError = null;
+    } catch {
+      state.me = null;
+    }
+  }
+  window.addEventListener('hashchange', async () => {
+    const wasSignedIn = Boolean(state.me);
+    if (await takeToken()) {
+      state.phoneChange = null;
+      if (wasSignedIn && state.welcomeError) {
+        announce(state.welcomeError);
+        state.welcomeError = null;
+      }
+    }
+    render();
+  });
+  await render();
+  document.body.classList.add('is-ready');
+}
+
+start();

@@ -1,0 +1,42 @@
+// The Parta ID steps walked as a person would: the phone number, the code read
+// from the demo-mode hint on the page, "Информация о себе".
+
+/** Types the number and presses «Продолжить». */
+export async function enterPhone(page, phone) {
+  await page.getByLabel('Номер телефона').fill(phone);
+  await page.getByRole('button', { name: 'Продолжить' }).click();
+}
+
+/** The code the demo hint shows («Демо-режим: код 123456»). */
+export async function demoCode(page) {
+  const hint = page.getByTestId('demo-code');
+  await hint.waitFor();
+  const text = await hint.textContent();
+  const m = /^Демо-режим: код (\d{6})$/.exec(text.trim());
+  if (!m) throw new Error(`unexpected demo hint: ${text}`);
+  return m[1];
+}
+
+/** On the code step: types `code` (by default the one from the demo hint) and continues. */
+export async function enterCode(page, code) {
+  await page.getByRole('heading', { name: 'Введите код из SMS' }).waitFor();
+  const value = code ?? await demoCode(page);
+  await page.getByLabel('Код из SMS').fill(value);
+  await page.getByRole('button', { name: 'Продолжить' }).click();
+}
+
+/** Registers a Parta ID on /messenger; ends on the messenger's home screen. */
+export async function registerInMessenger(page, { phone, lastName, firstName, middleName = '', password = '' }) {
+  await page.goto('/messenger');
+  await page.getByRole('link', { name: 'Зарегистрироваться' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Регистрация в Parta ID' }).waitFor();
+  await enterPhone(page, phone);
+  await enterCode(page);
+  await page.getByRole('heading', { level: 1, name: 'Информация о себе' }).waitFor();
+  await page.getByLabel('Фамилия').fill(lastName);
+  await page.getByLabel('Имя', { exact: true }).fill(firstName);
+  await page.getByLabel(/^Отчество/).fill(middleName);
+  if (password) await page.getByTestId('new-password').fill(password);
+  await page.getByRole('button', { name: 'Зарегистрироваться' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+}
