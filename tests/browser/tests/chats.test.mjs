@@ -3,7 +3,7 @@
 // unlinking, and schools where chats are not available.
 //
 // Codes are limited per phone (1 a minute, 5 an hour) and per address (20 an
-// hour): every test uses its own number, and this file asks for 4 codes.
+// hour): every test uses its own number, and this file asks for 5 codes.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +24,12 @@ after(async () => {
 });
 
 const PASSWORD = 'parta2026';
+
+/** The names in the «Ваши чаты» list, in the order shown. */
+async function chatNames(page) {
+  await page.getByTestId('chat-list').waitFor();
+  return page.getByTestId('chat-list').locator('.chat-name').allTextContents();
+}
 
 async function openChats(page, login) {
   await signIn(page, login, PASSWORD);
@@ -67,7 +73,8 @@ test('a parent links a new learning profile: phone → code → about me → lin
     await linked.waitFor();
     assert.equal(await page.getByTestId('profile-name').textContent(), 'Малышева Карина Дмитриевна');
     assert.equal(await page.getByTestId('profile-phone').textContent(), 'Телефон: +7 912 ***-**-01');
-    await linked.getByText('Школьные чаты появятся здесь').waitFor();
+    // Exactly her chats: the parents' chat of her daughter's class.
+    assert.deepEqual(await chatNames(page), ['Родители 5А']);
     await linked.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).waitFor();
     await linked.getByRole('button', { name: 'Отменить привязку учебного профиля' }).waitFor();
     // A parent does not manage chats.
@@ -119,6 +126,11 @@ test('a person with a Parta ID from the messenger links it by password: «Соз
     await page.getByTestId('chats-linked').waitFor();
     assert.equal(await page.getByTestId('profile-name').textContent(), 'Донская Эльмира Филимоновна');
     assert.equal(await page.getByTestId('profile-phone').textContent(), 'Телефон: +7 912 ***-**-02');
+    // The class teacher of 5А who teaches Russian and literature in 5А and 5Б.
+    assert.deepEqual(await chatNames(page), [
+      'Учительская', '5А класс', 'Родители 5А',
+      'Литература 5А', 'Литература 5Б', 'Русский язык 5А', 'Русский язык 5Б',
+    ]);
 
     // A teacher sees «Управление чатами»: an honest "not yet" page.
     await page.getByRole('link', { name: 'Управление чатами' }).click();
@@ -237,6 +249,27 @@ test('a wrong code shows the error with the remaining attempts', async () => {
     await enterCode(page, right);
     await page.getByRole('heading', { name: 'Информация о себе' }).waitFor();
     assert.equal(await page.getByLabel('Имя', { exact: true }).inputValue(), 'Ева');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a student who links finds exactly her class and subject chats, and no parents chat', async () => {
+  const { page, context, problems } = await newPage(browser, server.url);
+  try {
+    await openChats(page, 'malysheva.ev');
+    await page.getByRole('button', { name: 'Привязать учебный профиль' }).click();
+    await enterPhone(page, '+7 912 000-00-15');
+    await enterCode(page);
+    await page.getByRole('heading', { name: 'Информация о себе' }).waitFor();
+    await page.getByRole('button', { name: 'Продолжить' }).click();
+    await page.getByTestId('chats-linked').waitFor();
+    assert.deepEqual(await chatNames(page), [
+      '5А класс', 'Английский язык 5А, группа 1', 'Биология 5А', 'География 5А', 'Изобразительное искусство 5А',
+      'История 5А', 'Литература 5А', 'Математика 5А', 'Музыка 5А', 'Русский язык 5А', 'Труд (технология) 5А',
+      'Физическая культура 5А',
+    ]);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
