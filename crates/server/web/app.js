@@ -4,7 +4,7 @@
 import { api, ApiError, setUnauthenticatedHandler } from './api.js';
 import { h, clear, fullName, initials, icon } from './dom.js';
 import { t, onLangChange } from './i18n.js';
-import { setStatusRegion, notice, linkButton, pageTitle, spinner, button, langSwitch } from './ui.js';
+import { pageShell, notice, linkButton, pageTitle, spinner, button, langSwitch } from './ui.js';
 import * as loginPage from './pages/login.js';
 import * as passwordPage from './pages/password.js';
 import * as homePage from './pages/home.js';
@@ -61,18 +61,7 @@ function navigate(hash, { replace = false } = {}) {
 const els = {};
 
 function buildShell() {
-  clear(root);
-  els.skip = h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
-  els.skip.addEventListener('click', (e) => {
-    e.preventDefault();
-    els.main.focus();
-  });
-  els.header = h('header', { class: 'topbar' });
-  els.main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
-  els.status = h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' });
-  els.footer = h('footer', { class: 'footer' }, h('p', null, `Parta · ${t('app.tagline')}`));
-  setStatusRegion(els.status);
-  root.append(els.skip, els.header, els.main, els.status, els.footer);
+  Object.assign(els, pageShell(root, t('app.tagline')));
   renderHeader();
 }
 

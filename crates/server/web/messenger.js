@@ -7,7 +7,7 @@ import { api, ApiError, setUnauthenticatedHandler } from './api.js';
 import { h, clear, icon, fullName, initials } from './dom.js';
 import { t, lang, onLangChange, formatDate, formatDateTime } from './i18n.js';
 import {
-  setStatusRegion, announce, notice, button, linkButton, busy, formError, confirmDialog, openDialog,
+  pageShell, announce, notice, button, linkButton, busy, formError, confirmDialog, openDialog,
   passwordField, langSwitch, spinner, emptyState, pageTitle,
 } from './ui.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
@@ -40,18 +40,7 @@ function navigate(to) {
 const els = {};
 
 function buildShell() {
-  clear(root);
-  els.skip = h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
-  els.skip.addEventListener('click', (e) => {
-    e.preventDefault();
-    els.main.focus();
-  });
-  els.header = h('header', { class: 'topbar' });
-  els.main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
-  els.status = h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' });
-  els.footer = h('footer', { class: 'footer' }, h('p', null, `Parta · ${t('msg.name')}`));
-  setStatusRegion(els.status);
-  root.append(els.skip, els.header, els.main, els.status, els.footer);
+  Object.assign(els, pageShell(root, t('msg.name')));
 }
 
 function renderHeader() {

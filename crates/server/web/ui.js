@@ -240,6 +240,27 @@ export function confirmDialog({ title, text, confirmLabel, danger = false }) {
 let statusEl = null;
 let statusTimer = null;
 
+/**
+ * The frame every page of the portal and the messenger shares: a skip link, the
+ * header (filled by the caller), the main region, the status line and the footer.
+ */
+export function pageShell(root, tagline) {
+  clear(root);
+  const els = {};
+  els.skip = h('a', { class: 'skip-link', href: '#main' }, t('app.skip'));
+  els.skip.addEventListener('click', (e) => {
+    e.preventDefault();
+    els.main.focus();
+  });
+  els.header = h('header', { class: 'topbar' });
+  els.main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  els.status = h('div', { id: 'status', class: 'toast', role: 'status', 'aria-live': 'polite' });
+  els.footer = h('footer', { class: 'footer' }, h('p', null, `Parta · ${tagline}`));
+  setStatusRegion(els.status);
+  root.append(els.skip, els.header, els.main, els.status, els.footer);
+  return els;
+}
+
 export function setStatusRegion(el) {
   statusEl = el;
 }
