@@ -109,6 +109,10 @@ enum ImportCommand {
         /// Check the package and print what would change, without changing anything.
         #[arg(long)]
         dry_run: bool,
+        /// Do not update the automatic chats afterwards (for a first bulk load
+        /// of a region: run `parta provision` when it is done).
+        #[arg(long)]
+        skip_chats: bool,
         #[command(flatten)]
         place: Place,
     },
@@ -179,13 +183,13 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Import(ImportCommand::Oneroster { path, dry_run, place }) => {
+        Command::Import(ImportCommand::Oneroster { path, dry_run, skip_chats, place }) => {
             let cfg = Config::load(
                 Overrides { config_file: place.config, data_dir: place.data, listen: None },
                 "./parta-data",
             )?;
             init_logging(&cfg);
-            import(&cfg, &path, dry_run).await
+            import(&cfg, &path, dry_run, skip_chats).await
         }
     }
 }
@@ -344,7 +348,7 @@ fn console_is_interactive() -> bool {
     std::io::stderr().is_terminal()
 }
 
-async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
+async fn import(cfg: &Config, path: &Path, dry_run: bool, skip_chats: bool) -> Result<()> {
     let started = Instant::now();
     let store = open_store(cfg).await?;
     let reading = bar(0, "reading  [{bar:40}] {bytes}/{total_bytes} ({eta})");
@@ -363,26 +367,26 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool) -> Result<()> {
     let summary =
         store.apply_import(&package.batch, dry_run, &server::auth::hash_password).await.map_err(import_error)?;
     applying.finish_and_clear();
-    let chat_changes = if dry_run {
-        0
-    } else {
-        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
-        provision(&store, &orgs, false, false).await?
-    };
-    store.close().await;
+    drop(package);
     let secs = started.elapsed().as_secs_f64();
     let rows: u64 = summary.entities.iter().map(|(_, c)| c.added + c.changed + c.deactivated).sum();
     println!("{summary}");
-    if dry_run {
-        println!("dry run: nothing was changed");
-    } else {
-        println!("chats: {chat_changes} changes");
-    }
     println!(
         "{rows} rows in {secs:.1} s (reading {read_secs:.1} s) — {:.0} rows/s, peak memory {}",
         rows as f64 / secs.max(1e-9),
         peak_rss().unwrap_or_else(|| "unknown".into())
     );
+    if dry_run {
+        println!("dry run: nothing was changed");
+    } else if skip_chats {
+        println!("chats not updated: run `parta provision` to bring them in line with the roster");
+    } else {
+        let chats_started = Instant::now();
+        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+        let changes = provision(&store, &orgs, false, false).await?;
+        println!("chats: {changes} changes in {:.1} s", chats_started.elapsed().as_secs_f64());
+    }
+    store.close().await;
     Ok(())
 }
 

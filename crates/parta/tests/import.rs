@@ -143,3 +143,42 @@ async fn a_generated_region_imports_cleanly() {
     assert!(counts(&out, "people").0 > 5_000, "{out}");
     db.finish().await;
 }
+
+#[tokio::test]
+async fn an_import_provisions_the_chats_and_a_dry_run_afterwards_has_nothing_to_do() {
+    let db = fresh_db().await;
+    let package = tempfile::tempdir().unwrap();
+    demo::write_demo_package(package.path()).unwrap();
+    let (ok, out) = import(&db, package.path(), &[]);
+    assert!(ok, "{out}");
+    let changes: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("chats: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no chats line in\n{out}"));
+    assert!(changes > 400, "{out}");
+
+    let out = parta(&db, &["provision", "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert_eq!(text.trim(), "nothing to do: the chats match the roster");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_bulk_load_can_leave_the_chats_for_later_and_provision_shows_the_plan() {
+    let db = fresh_db().await;
+    let (ok, out) = import(&db, &fixture("v1_1"), &["--skip-chats"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("run `parta provision`"), "{out}");
+    let out = parta(&db, &["provision", "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Учительская"), "the plan names the chats it would create:\n{text}");
+    assert!(text.contains("dry run:"), "{text}");
+    let out = parta(&db, &["provision"]);
+    assert!(out.status.success());
+    let out = parta(&db, &["provision", "--dry-run"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "nothing to do: the chats match the roster");
+    db.finish().await;
+}
