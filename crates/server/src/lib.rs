@@ -191,6 +191,11 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
+/// Demo mode only: the accounts `parta demo` printed.
+async fn demo_accounts(State(state): State<AppState>) -> axum::Json<Vec<DemoAccount>> {
+    axum::Json(state.demo.as_deref().cloned().unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::org_in_path;
@@ -203,9 +208,4 @@ mod tests {
         assert_eq!(org_in_path("/api/messenger/me"), None);
         assert_eq!(org_in_path("/api/orgs/x/classes"), None);
     }
-}
-
-/// Demo mode only: the accounts `parta demo` printed.
-async fn demo_accounts(State(state): State<AppState>) -> axum::Json<Vec<DemoAccount>> {
-    axum::Json(state.demo.as_deref().cloned().unwrap_or_default())
 }
