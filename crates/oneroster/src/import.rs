@@ -9,7 +9,7 @@ use crate::values::{self, EnrollmentKind};
 use crate::{Problem, ReadError, Report, Version};
 use chrono::NaiveDate;
 use roster::import::{
-    AcademicYear, Batch, Class, Enrollment, Guardianship, Mode, Org, Origin, Person, Row, Section, Subject,
+    AcademicYear, Batch, Class, Enrollment, Guardianship, Mode, Org, Origin, Person, Row, Section, SourceId, Subject,
 };
 use roster::{ClassName, Login, OrgKind, PersonName, Role};
 
@@ -170,8 +170,8 @@ const ENROLLMENT_SPEC: Spec = Spec {
 struct Term {
     line: u64,
     deleted: bool,
-    parent: Option<String>,
-    year: Option<String>,
+    parent: Option<SourceId>,
+    year: Option<SourceId>,
 }
 
 /// One `agentSourcedIds` value, kept until every person's roles are known, which in
@@ -179,7 +179,7 @@ struct Term {
 struct Agent {
     person: usize,
     line: u64,
-    agent: String,
+    agent: SourceId,
 }
 
 type Step<'s, 'p> = fn(&mut Importer<'s, 'p>) -> Result<(), ReadError>;
@@ -229,7 +229,7 @@ fn accept<T>(
         Ok((deleted, data)) => {
             let index = rows.len();
             register(ids, report, f, col, id, Some((Kind::Plain, index))).then(|| {
-                rows.push(Row { source_id: id.to_owned(), origin: origin(f), deleted, data });
+                rows.push(Row { source_id: id.into(), origin: origin(f), deleted, data });
                 index
             })
         }
@@ -253,13 +253,20 @@ fn reference(ids: &Ids, file: &str, f: &Fields, col: Col, id: &str) -> Result<Op
 }
 
 /// The school year of a session a class names: a year is itself, a term its year.
-fn year_of(sessions: &Ids, terms: &[Term], f: &Fields, col: Col, session: &str) -> Result<Option<String>, Problem> {
+fn year_of(sessions: &Ids, terms: &[Term], f: &Fields, col: Col, session: &str) -> Result<Option<SourceId>, Problem> {
     match reference(sessions, SESSIONS, f, col, session)? {
-        None => Ok(Some(session.to_owned())),
+        None => Ok(Some(session.into())),
         Some(Entry { row: None, .. }) => Ok(None),
         Some(Entry { row: Some((Kind::Term, j)), .. }) => Ok(terms.get(j as usize).and_then(|t| t.year.clone())),
-        Some(Entry { .. }) => Ok(Some(session.to_owned())),
+        Some(Entry { .. }) => Ok(Some(session.into())),
     }
+}
+
+/// Adds a role to a person's list, which holds one or two: a `Vec`'s first push
+/// makes room for four, and a region has millions of people.
+fn push_role(roles: &mut Vec<(Role, SourceId)>, role: Role, org: &str) {
+    roles.reserve_exact(1);
+    roles.push((role, org.into()));
 }
 
 fn status(f: &Fields, col: Col, mode: Mode) -> Result<bool, Problem> {
@@ -416,7 +423,7 @@ impl<'s, 'p> Importer<'s, 'p> {
         let parent = cols.col("parentSourcedId");
         enum Session {
             Year(AcademicYear),
-            Term(Option<String>),
+            Term(Option<SourceId>),
         }
         while let Some(f) = table.next(&mut self.report)? {
             let source_id = match f.required(id) {
@@ -442,7 +449,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 } else if ["term", "semester", "gradingPeriod"].iter().any(|t| session_type.eq_ignore_ascii_case(t))
                     || session_type.starts_with("ext:")
                 {
-                    Ok((deleted, Session::Term(f.optional(parent)?.map(str::to_owned))))
+                    Ok((deleted, Session::Term(f.optional(parent)?.map(SourceId::from))))
                 } else {
                     Err(f.problem(
                         kind,
@@ -458,7 +465,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     let row = Some((Kind::Year, index));
                     if register(&mut self.sessions, &mut self.report, &f, id, source_id, row) {
                         self.batch.years.rows.push(Row {
-                            source_id: source_id.to_owned(),
+                            source_id: source_id.into(),
                             origin: origin(&f),
                             deleted,
                             data: year,
@@ -505,7 +512,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     None if self.sessions.authoritative => {
                         break Err(format!("no row with sourcedId \"{parent}\" in {SESSIONS}"));
                     }
-                    None => break Ok(Some(parent.to_owned())),
+                    None => break Ok(Some(parent.into())),
                     Some(Entry { row: None, .. }) => break Ok(None),
                     Some(Entry { row: Some((Kind::Term, j)), .. }) => {
                         current = j as usize;
@@ -514,7 +521,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                             break Err("the parentSourcedId chain goes round in a circle".to_owned());
                         }
                     }
-                    Some(Entry { .. }) => break Ok(Some(parent.to_owned())),
+                    Some(Entry { .. }) => break Ok(Some(parent.into())),
                 }
             };
             match resolved {
@@ -559,7 +566,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 let name = title(&f, title_col)?;
                 let org_id = f.required(org)?;
                 reference(&self.orgs, ORGS, &f, org, org_id)?;
-                Ok((deleted, Subject { org: org_id.to_owned(), name }))
+                Ok((deleted, Subject { org: org_id.into(), name }))
             })();
             accept(&mut self.courses, &mut self.report, &mut self.batch.subjects.rows, &f, id, source_id, parsed);
         }
@@ -607,7 +614,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 let kind = f.required(class_type)?;
                 let org = f.required(school)?;
                 reference(&self.orgs, ORGS, &f, school, org)?;
-                let mut year: Option<String> = None;
+                let mut year: Option<SourceId> = None;
                 for term in values::list(f.text(terms)?) {
                     let Some(this) = year_of(&self.sessions, &self.terms, &f, terms, term)? else {
                         continue;
@@ -623,7 +630,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                         }
                     }
                 }
-                let org = org.to_owned();
+                let org = SourceId::from(org);
                 if kind.eq_ignore_ascii_case("homeroom") {
                     let name = ClassName::parse(raw_title)
                         .map_err(|e| f.problem(title_col, format!("\"{raw_title}\" is not a class name: {e}")))?;
@@ -638,8 +645,8 @@ impl<'s, 'p> Importer<'s, 'p> {
                         deleted,
                         Parsed::Scheduled(Section {
                             org,
-                            subject: subject.to_owned(),
-                            class: f.optional(homeroom)?.map(str::to_owned),
+                            subject: subject.into(),
+                            class: f.optional(homeroom)?.map(SourceId::from),
                             group: f.optional(group)?.map(str::to_owned),
                             year,
                         }),
@@ -654,13 +661,13 @@ impl<'s, 'p> Importer<'s, 'p> {
                 Ok((deleted, Parsed::Homeroom(class))) => {
                     let rows = &mut self.batch.classes.rows;
                     if register(ids, report, &f, id, source_id, Some((Kind::Homeroom, rows.len()))) {
-                        rows.push(Row { source_id: source_id.to_owned(), origin: origin(&f), deleted, data: class });
+                        rows.push(Row { source_id: source_id.into(), origin: origin(&f), deleted, data: class });
                     }
                 }
                 Ok((deleted, Parsed::Scheduled(section))) => {
                     let rows = &mut self.batch.sections.rows;
                     if register(ids, report, &f, id, source_id, Some((Kind::Scheduled, rows.len()))) {
-                        rows.push(Row { source_id: source_id.to_owned(), origin: origin(&f), deleted, data: section });
+                        rows.push(Row { source_id: source_id.into(), origin: origin(&f), deleted, data: section });
                     }
                 }
                 Err(p) => {
@@ -752,7 +759,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     for org in values::list(f.required(orgs)?) {
                         reference(&self.orgs, ORGS, &f, orgs, org)?;
                         if !roles.iter().any(|(_, o)| o == org) {
-                            roles.push((person_role, org.to_owned()));
+                            push_role(&mut roles, person_role, org);
                         }
                     }
                     if roles.is_empty() {
@@ -772,7 +779,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                 Ok(agent_ids) => self.agents.extend(values::list(agent_ids).map(|agent| Agent {
                     person: index,
                     line: f.line,
-                    agent: agent.to_owned(),
+                    agent: agent.into(),
                 })),
                 Err(p) => self.report.error(p),
             }
@@ -856,7 +863,7 @@ impl<'s, 'p> Importer<'s, 'p> {
                     };
                     let roles = &mut person.data.roles;
                     if !roles.iter().any(|(r, o)| *r == person_role && o == org_id) {
-                        roles.push((person_role, org_id.to_owned()));
+                        push_role(roles, person_role, org_id);
                     }
                 }
                 Err(p) => {
@@ -936,8 +943,8 @@ impl<'s, 'p> Importer<'s, 'p> {
                 Ok(Some((
                     deleted,
                     Enrollment {
-                        person: person.to_owned(),
-                        target: target.to_owned(),
+                        person: person.into(),
+                        target: target.into(),
                         role: enrollment_role,
                         primary: is_primary,
                         begin,
@@ -980,7 +987,7 @@ impl<'s, 'p> Importer<'s, 'p> {
     /// student, and each pair once even when both people list each other.
     fn guardianships(&mut self) {
         let rows = &self.batch.people.rows;
-        let has = |roles: &[(Role, String)], role: Role| roles.iter().any(|(r, _)| *r == role);
+        let has = |roles: &[(Role, SourceId)], role: Role| roles.iter().any(|(r, _)| *r == role);
         let mut pairs: Vec<(Origin, Guardianship)> = Vec::with_capacity(self.agents.len());
         for Agent { person, line, agent } in std::mem::take(&mut self.agents) {
             let Some(row) = rows.get(person) else { continue };
@@ -1019,6 +1026,8 @@ impl<'s, 'p> Importer<'s, 'p> {
                 keep[w[1]] = false;
             }
         }
-        self.batch.guardianships = pairs.into_iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| p).collect();
+        let mut keep = keep.into_iter();
+        pairs.retain(|_| keep.next().unwrap_or(true));
+        self.batch.guardianships = pairs;
     }
 }

@@ -125,12 +125,12 @@ fn a_valid_1_1_folder_package_maps_every_entity() {
     assert_eq!(teacher.data.name.to_string(), "Петрова Анна Сергеевна");
     assert_eq!(teacher.data.login.as_ref().map(|l| l.as_str()), Some("petrova.a"));
     assert_eq!(teacher.data.password.as_deref(), Some("Start-123"));
-    assert_eq!(teacher.data.roles, [(Role::Teacher, "org-s1".to_string()), (Role::Teacher, "org-music".to_string())]);
+    assert_eq!(teacher.data.roles, [(Role::Teacher, "org-s1".into()), (Role::Teacher, "org-music".into())]);
     let head = person(batch, "u-head");
-    assert_eq!(head.data.roles, [(Role::Administrator, "org-s1".to_string())]);
+    assert_eq!(head.data.roles, [(Role::Administrator, "org-s1".into())]);
     assert_eq!(head.data.login.as_ref().map(|l| l.as_str()), Some("smirnova.o"), "logins are lower-cased");
-    assert_eq!(person(batch, "u-aide").data.roles, [(Role::OtherStaff, "org-s1".to_string())]);
-    assert_eq!(person(batch, "u-parent").data.roles, [(Role::Guardian, "org-s1".to_string())]);
+    assert_eq!(person(batch, "u-aide").data.roles, [(Role::OtherStaff, "org-s1".into())]);
+    assert_eq!(person(batch, "u-parent").data.roles, [(Role::Guardian, "org-s1".into())]);
 
     let enrollments: Vec<_> = batch
         .enrollments
@@ -178,14 +178,10 @@ fn a_valid_1_2_package_takes_roles_from_roles_csv() {
     let batch = &package.batch;
     assert_eq!(
         person(batch, "u-teacher").data.roles,
-        [
-            (Role::Teacher, "org-s1".to_string()),
-            (Role::Guardian, "org-s1".to_string()),
-            (Role::Teacher, "org-music".to_string()),
-        ],
+        [(Role::Teacher, "org-s1".into()), (Role::Guardian, "org-s1".into()), (Role::Teacher, "org-music".into()),],
         "a teacher who is also a parent holds both roles"
     );
-    assert_eq!(person(batch, "u-student").data.roles, [(Role::Student, "org-s1".to_string())]);
+    assert_eq!(person(batch, "u-student").data.roles, [(Role::Student, "org-s1".into())]);
     let links: Vec<_> =
         batch.guardianships.iter().map(|(o, g)| (o.line, g.guardian.as_str(), g.student.as_str())).collect();
     assert_eq!(links, [(3, "u-teacher", "u-student")]);
@@ -474,11 +470,7 @@ fn a_delta_package_marks_tobedeleted_rows_deleted() {
     assert_eq!(enrollments, [("e9", true), ("e10", false)]);
     assert_eq!(package.batch.people.mode, Mode::Delta);
     assert_eq!(package.batch.orgs.mode, Mode::Absent);
-    assert_eq!(
-        package.batch.people.rows[0].data.roles,
-        [(Role::Student, "org-s1".to_string())],
-        "org-s1 is stored already"
-    );
+    assert_eq!(package.batch.people.rows[0].data.roles, [(Role::Student, "org-s1".into())], "org-s1 is stored already");
 
     write(&dir, "enrollments.csv", "sourcedId,status,classSourcedId,userSourcedId,role\ne9,,k-5a,u-left,student\n");
     assert_eq!(places(&problems(dir.path())), [problem("enrollments.csv", 2, "status")]);

@@ -101,9 +101,9 @@ async fn snapshot(tx: &mut Tx, org: i64) -> Result<OrgSnapshot, StorageError> {
         .collect();
 
     let guardianships: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT g.guardian_id, g.student_id FROM guardianships g \
-         WHERE EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = g.student_id AND r.org_id = $1 AND r.role = 'student') \
-         ORDER BY 1, 2",
+        // Driven from the organisation's students (indexed), not from every guardianship.
+        "SELECT g.guardian_id, g.student_id FROM person_roles r JOIN guardianships g ON g.student_id = r.person_id \
+         WHERE r.org_id = $1 AND r.role = 'student' ORDER BY 1, 2",
     )
     .bind(org)
     .fetch_all(&mut **tx)

@@ -1,19 +1,22 @@
 // Compiled twice, inside `mod sqlite` and `mod postgres`, with `Db` naming the
 // backend. Every statement here must mean the same thing on both.
 
-use crate::sync::{self, Existing, Incoming, Kind, Table, Val};
+use crate::sync::{self, Existing, Incoming, Key, Keys, Kind, Plan, Planner, Table, Val};
 use crate::{
     ClassLink, ClassView, Conflict, Credentials, ImportError, NewPerson, OrgView, PasswordSlip, PeopleFilter,
     PersonBrief, PersonCard, PersonView, RoleView, SectionView, StorageError, StudentView, SubjectView,
 };
 use futures_util::TryStreamExt;
-use roster::import::{Batch, Counts, EnrollmentRole, Mode, Origin, Summary};
+use futures_util::future::join;
+use roster::import::{Batch, Counts, EnrollmentRole, Mode, Origin, Part, Person, Row as BatchRow, Summary};
 use roster::{ClassName, PersonName, Role};
 use sqlx::query_builder::Separated;
 use sqlx::{Pool, QueryBuilder, Row};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 type Tx = sqlx::Transaction<'static, Db>;
+type Conn = <Db as sqlx::Database>::Connection;
 
 /// SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
 const MAX_BINDS: usize = 30_000;
@@ -25,7 +28,12 @@ pub(crate) async fn is_empty(pool: &Pool<Db>) -> Result<bool, StorageError> {
 
 // ---------------------------------------------------------------- import
 
-fn bind_val<'a>(b: &mut Separated<'_, 'a, Db, &'static str>, v: &'a Val) {
+/// Batch rows planned and written at a time (and the most rows one INSERT
+/// writes). Besides the batch itself, an import holds the column values of one
+/// chunk, and a key and an id for each row of the tables later tables refer to.
+const CHUNK: usize = 2_000;
+
+fn bind_val<'q>(b: &mut Separated<'_, 'q, Db, &'static str>, v: &'q Val<'_>) {
     match v {
         Val::Int(i) => b.push_bind(*i),
         Val::Text(t) => b.push_bind(t.as_deref()),
@@ -33,57 +41,128 @@ fn bind_val<'a>(b: &mut Separated<'_, 'a, Db, &'static str>, v: &'a Val) {
     };
 }
 
-async fn load_existing(tx: &mut Tx, table: &Table) -> Result<HashMap<String, Existing>, sqlx::Error> {
+fn text(s: &str) -> Val<'_> {
+    Val::Text(Some(Cow::Borrowed(s)))
+}
+
+fn owned(s: String) -> Val<'static> {
+    Val::Text(Some(Cow::Owned(s)))
+}
+
+fn date(d: Option<chrono::NaiveDate>) -> Val<'static> {
+    Val::Text(d.map(|d| Cow::Owned(d.to_string())))
+}
+
+/// Reads every stored row of `table` that came from a package into `planner`.
+async fn load_existing(conn: &mut Conn, table: &Table, keys: &Keys, planner: &mut Planner) -> Result<(), sqlx::Error> {
     let columns: Vec<&str> = table.synced.iter().map(|(c, _)| *c).collect();
-    let sql = format!(
-        "SELECT id, source_id, active, {} FROM {} WHERE source_id IS NOT NULL",
-        columns.join(", "),
-        table.name
-    );
-    let mut out = HashMap::new();
-    let mut rows = sqlx::query(&sql).fetch(&mut **tx);
+    let sql =
+        format!("SELECT id, source_id, active, {} FROM {} WHERE source_id IS NOT NULL", columns.join(", "), table.name);
+    let mut rows = sqlx::query(&sql).fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
         let mut values = Vec::with_capacity(table.synced.len());
         for (i, (_, kind)) in table.synced.iter().enumerate() {
             values.push(match kind {
                 Kind::Int => Val::Int(row.try_get(i + 3)?),
-                Kind::Text => Val::Text(row.try_get(i + 3)?),
+                Kind::Text => Val::Text(row.try_get::<Option<&str>, _>(i + 3)?.map(Cow::Borrowed)),
                 Kind::Bool => Val::Bool(row.try_get(i + 3)?),
             });
         }
-        let existing = Existing { id: row.try_get(0)?, active: row.try_get(2)?, fingerprint: sync::fingerprint(&values) };
-        out.insert(row.try_get(1)?, existing);
+        let existing =
+            Existing { id: row.try_get(0)?, active: row.try_get(2)?, fingerprint: sync::fingerprint(&values) };
+        planner.existing(keys.of(row.try_get(1)?), existing);
     }
-    Ok(out)
+    drop(rows);
+    planner.loaded();
+    Ok(())
 }
 
-/// Executes the plan for one table and returns every known source id (old and
-/// new) with its row id, for the tables that refer to this one.
-async fn sync_table(
-    tx: &mut Tx,
-    table: &Table,
-    mut existing: HashMap<String, Existing>,
-    incoming: Vec<Incoming>,
-    mode: Mode,
-    summary: &mut Summary,
-) -> Result<HashMap<String, Existing>, sqlx::Error> {
-    let plan = sync::plan(&existing, incoming, mode);
+/// The synced and the insert-only values of one batch row, or `None` when a
+/// reference in it is unknown (the problem is recorded).
+type Values<'b> = Option<(Vec<Val<'b>>, Vec<Val<'b>>)>;
+
+/// Turns one chunk of batch rows into what the planner reads. `values` is told
+/// whether the row is already stored.
+fn incoming<'b, T>(
+    keys: &Keys,
+    planner: &Planner,
+    chunk: &'b [BatchRow<T>],
+    values: &mut impl FnMut(&'b BatchRow<T>, bool) -> Values<'b>,
+) -> Vec<Incoming<'b>> {
+    let mut out = Vec::with_capacity(chunk.len());
+    for row in chunk {
+        let key = keys.of(&row.source_id);
+        if let Some((synced, insert_only)) = values(row, planner.contains(key)) {
+            out.push(Incoming { key, source_id: &row.source_id, deleted: row.deleted, synced, insert_only });
+        }
+    }
+    out
+}
+
+/// On SQLite the import numbers the rows it inserts itself, one past the largest
+/// id as SQLite would: its transaction holds the write lock from its first
+/// statement (`BEGIN IMMEDIATE`), so it is the only writer, and reading inserted
+/// rows back would cross the driver's thread one row at a time. PostgreSQL hands
+/// out ids from a sequence that other sessions share, so there rows come back
+/// with `RETURNING`, which streams.
+fn numbers_rows() -> bool {
+    <Db as sqlx::Database>::NAME == "SQLite"
+}
+
+/// Where a table's ids go on: the first id the import may give, when it gives them.
+async fn first_free_id(conn: &mut Conn, table: &Table) -> Result<Option<i64>, sqlx::Error> {
+    if !(table.referenced && numbers_rows()) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {}", table.name);
+    Ok(Some(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?))
+}
+
+/// Plans the next chunk; numbers its inserts when the import gives ids.
+fn plan_chunk<'b>(planner: &mut Planner, rows: Vec<Incoming<'b>>, next_id: &mut Option<i64>) -> Plan<'b> {
+    let mut plan = planner.plan(rows);
+    if let Some(next) = next_id {
+        planner.number(&mut plan, next);
+    }
+    plan
+}
+
+/// Executes one chunk's plan. Returns the keys and ids of inserted rows that
+/// came back with `RETURNING` (a table others refer to, on PostgreSQL).
+async fn write(conn: &mut Conn, table: &Table, keys: &Keys, plan: &Plan<'_>) -> Result<Vec<(Key, i64)>, sqlx::Error> {
+    let numbered = !plan.ids.is_empty();
     let columns: Vec<&str> = table.synced.iter().chain(table.insert_only).map(|(c, _)| *c).collect();
-    let per_statement = (MAX_BINDS / (columns.len() + 2)).min(2_000);
-    for chunk in plan.inserts.chunks(per_statement) {
-        let mut qb: QueryBuilder<Db> =
-            QueryBuilder::new(format!("INSERT INTO {} (source_id, active, {}) ", table.name, columns.join(", ")));
-        qb.push_values(chunk, |mut b, row| {
-            b.push_bind(row.source_id.as_str());
+    let per_statement = (MAX_BINDS / (columns.len() + 3)).min(CHUNK);
+    let mut returned = Vec::new();
+    for (n, rows) in plan.inserts.chunks(per_statement).enumerate() {
+        let id_column = if numbered { "id, " } else { "" };
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+            "INSERT INTO {} ({id_column}source_id, active, {}) ",
+            table.name,
+            columns.join(", ")
+        ));
+        let ids = if numbered { plan.ids.chunks(per_statement).nth(n).unwrap_or_default() } else { &[] };
+        qb.push_values(rows.iter().enumerate(), |mut b, (i, row)| {
+            if let Some(id) = ids.get(i) {
+                b.push_bind(*id);
+            }
+            b.push_bind(row.source_id);
             b.push_bind(true);
             for v in row.synced.iter().chain(&row.insert_only) {
                 bind_val(&mut b, v);
             }
         });
-        qb.push(" RETURNING id, source_id");
-        let mut rows = qb.build().fetch(&mut **tx);
-        while let Some(row) = rows.try_next().await? {
-            existing.insert(row.try_get(1)?, Existing { id: row.try_get(0)?, active: true, fingerprint: 0 });
+        // A full statement recurs chunk after chunk; one of any other length is
+        // prepared once and would only crowd the statement cache.
+        let recurs = rows.len() == per_statement;
+        if table.referenced && !numbered {
+            qb.push(" RETURNING id, source_id");
+            let mut rows = qb.build().persistent(recurs).fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await? {
+                returned.push((keys.of(row.try_get(1)?), row.try_get(0)?));
+            }
+        } else {
+            qb.build().persistent(recurs).execute(&mut *conn).await?;
         }
     }
     for (id, values) in &plan.updates {
@@ -97,14 +176,70 @@ async fn sync_table(
             };
         }
         qb.push(" WHERE id = ").push_bind(*id);
-        qb.build().execute(&mut **tx).await?;
+        qb.build().execute(&mut *conn).await?;
     }
-    set_inactive(tx, table.name, &plan.deactivations).await?;
-    summary.entities.push((table.entity, plan.counts));
-    Ok(existing)
+    set_inactive(conn, table.name, &plan.deactivations).await?;
+    Ok(returned)
 }
 
-async fn set_inactive(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<(), sqlx::Error> {
+/// After the last chunk: deactivates what a bulk file left out, and counts.
+async fn finish(
+    conn: &mut Conn,
+    table: &Table,
+    planner: &mut Planner,
+    summary: &mut Summary,
+) -> Result<(), sqlx::Error> {
+    let unnamed = planner.finish();
+    set_inactive(conn, table.name, &unnamed).await?;
+    summary.entities.push((table.entity, planner.counts()));
+    Ok(())
+}
+
+/// Plans and writes one table chunk by chunk. Returns its planner, which knows
+/// the id of every row (stored before or inserted now) for the tables that refer
+/// to this one.
+///
+/// The two halves overlap: while the database writes one chunk, this thread
+/// turns the next one into a plan (references resolved, values made). Planning
+/// a chunk never needs the ids of the chunk before it: rows refer only to rows
+/// of earlier tables.
+async fn sync_table<'b, T>(
+    conn: &mut Conn,
+    keys: &Keys,
+    table: &Table,
+    part: &'b Part<BatchRow<T>>,
+    mut values: impl FnMut(&'b BatchRow<T>, bool) -> Values<'b>,
+    summary: &mut Summary,
+) -> Result<Planner, sqlx::Error> {
+    let mut planner = Planner::new(part.mode, part.rows.len());
+    // Nothing refers to enrollments: when the package has none, no need to read them.
+    if table.referenced || part.mode != Mode::Absent {
+        load_existing(conn, table, keys, &mut planner).await?;
+    }
+    let mut next_id = first_free_id(conn, table).await?;
+    let mut chunks = part.rows.chunks(CHUNK);
+    let mut next = chunks.next().map(|c| {
+        let rows = incoming(keys, &planner, c, &mut values);
+        plan_chunk(&mut planner, rows, &mut next_id)
+    });
+    while let Some(plan) = next {
+        let prepare = async {
+            chunks.next().map(|c| {
+                let rows = incoming(keys, &planner, c, &mut values);
+                plan_chunk(&mut planner, rows, &mut next_id)
+            })
+        };
+        let (written, prepared) = join(write(conn, table, keys, &plan), prepare).await;
+        for (key, id) in written? {
+            planner.inserted(key, id);
+        }
+        next = prepared;
+    }
+    finish(conn, table, &mut planner, summary).await?;
+    Ok(planner)
+}
+
+async fn set_inactive(conn: &mut Conn, table: &str, ids: &[i64]) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(MAX_BINDS) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!("UPDATE {table} SET active = FALSE WHERE id IN ("));
         let mut list = qb.separated(", ");
@@ -112,21 +247,22 @@ async fn set_inactive(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<(), sqlx:
             list.push_bind(*id);
         }
         qb.push(")");
-        qb.build().execute(&mut **tx).await?;
+        qb.build().persistent(false).execute(&mut *conn).await?;
     }
     Ok(())
 }
 
 /// Looks up what a row refers to: first among the package's and the database's
 /// rows of that table, else records a problem at the row's origin.
-struct Resolver {
+struct Resolver<'k> {
+    keys: &'k Keys,
     problems: Vec<(Origin, String)>,
 }
 
-impl Resolver {
-    fn id(&mut self, map: &HashMap<String, Existing>, key: &str, what: &str, origin: &Origin) -> Option<i64> {
-        match map.get(key) {
-            Some(e) => Some(e.id),
+impl Resolver<'_> {
+    fn id(&mut self, table: &Planner, key: &str, what: &str, origin: &Origin) -> Option<i64> {
+        match table.id(self.keys.of(key)) {
+            Some(id) => Some(id),
             None => {
                 self.problems.push((origin.clone(), format!("unknown {what} {key:?}")));
                 None
@@ -134,26 +270,12 @@ impl Resolver {
         }
     }
 
-    fn optional(
-        &mut self,
-        map: &HashMap<String, Existing>,
-        key: Option<&String>,
-        what: &str,
-        origin: &Origin,
-    ) -> Option<Option<i64>> {
+    fn optional(&mut self, table: &Planner, key: Option<&str>, what: &str, origin: &Origin) -> Option<Option<i64>> {
         match key {
             None => Some(None),
-            Some(k) => self.id(map, k, what, origin).map(Some),
+            Some(k) => self.id(table, k, what, origin).map(Some),
         }
     }
-}
-
-fn text(s: impl Into<String>) -> Val {
-    Val::Text(Some(s.into()))
-}
-
-fn date(d: Option<chrono::NaiveDate>) -> Val {
-    Val::Text(d.map(|d| d.to_string()))
 }
 
 pub(crate) async fn apply_import(
@@ -162,162 +284,134 @@ pub(crate) async fn apply_import(
     dry_run: bool,
     hash_password: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<Summary, ImportError> {
-    let mut tx: Tx = pool.begin().await?;
-    let mut summary = Summary::default();
-    let mut resolve = Resolver { problems: Vec::new() };
-
-    let incoming = batch
-        .orgs
-        .rows
-        .iter()
-        .map(|r| Incoming {
-            source_id: r.source_id.clone(),
-            deleted: r.deleted,
-            synced: vec![text(r.data.name.as_str()), text(r.data.kind.as_str())],
-            insert_only: vec![Val::Bool(r.data.chats_enabled)],
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::ORGS).await?;
-    let orgs = sync_table(&mut tx, &sync::ORGS, existing, incoming, batch.orgs.mode, &mut summary).await?;
-
-    let incoming = batch
-        .years
-        .rows
-        .iter()
-        .map(|r| Incoming {
-            source_id: r.source_id.clone(),
-            deleted: r.deleted,
-            synced: vec![text(r.data.title.as_str()), date(Some(r.data.start)), date(Some(r.data.end))],
-            insert_only: vec![],
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::YEARS).await?;
-    let years = sync_table(&mut tx, &sync::YEARS, existing, incoming, batch.years.mode, &mut summary).await?;
-
-    let existing = load_existing(&mut tx, &sync::PEOPLE).await?;
-    let mut logins: HashMap<&str, &Origin> = HashMap::new();
-    for r in batch.people.rows.iter().filter(|r| !r.deleted) {
-        if let Some(login) = &r.data.login
-            && let Some(first) = logins.insert(login.as_str(), &r.origin)
-        {
-            resolve.problems.push((r.origin.clone(), format!("login {:?} is also used at {first}", login.as_str())));
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    match apply(&mut tx, batch, hash_password).await? {
+        Err(problems) => {
+            tx.rollback().await?;
+            Err(ImportError::Rejected(problems))
+        }
+        Ok(summary) => {
+            if dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok(summary)
         }
     }
-    let incoming = batch
-        .people
-        .rows
-        .iter()
-        .map(|r| {
-            let p = &r.data;
-            let login = p.login.as_ref().map(|l| l.as_str());
-            let is_new = !existing.contains_key(&r.source_id);
-            Incoming {
-                source_id: r.source_id.clone(),
-                deleted: r.deleted,
-                synced: vec![
-                    text(p.name.last()),
-                    text(p.name.first()),
-                    Val::Text(p.name.middle().map(String::from)),
-                    Val::Text(login.map(String::from)),
-                    text(p.name.search_key(login)),
-                ],
-                insert_only: vec![Val::Text(p.password.as_deref().filter(|_| is_new).map(hash_password))],
-            }
-        })
-        .collect();
-    let taken = logins_taken_by_others(&mut tx, batch, &existing).await?;
-    resolve.problems.extend(taken);
-    // The unique index would abort the insert with a message naming no row.
+}
+
+/// Applies the batch inside the caller's transaction. The inner `Err` holds the
+/// problems that refuse the package; the caller then rolls back.
+async fn apply(
+    conn: &mut Conn,
+    batch: &Batch,
+    hash_password: &(dyn Fn(&str) -> String + Sync),
+) -> Result<Result<Summary, Vec<(Origin, String)>>, sqlx::Error> {
+    let keys = Keys::new();
+    let mut summary = Summary::default();
+    let mut resolve = Resolver { keys: &keys, problems: Vec::new() };
+
+    let orgs = sync_table(
+        conn,
+        &keys,
+        &sync::ORGS,
+        &batch.orgs,
+        |r, _| Some((vec![text(&r.data.name), text(r.data.kind.as_str())], vec![Val::Bool(r.data.chats_enabled)])),
+        &mut summary,
+    )
+    .await?;
+    let years = sync_table(
+        conn,
+        &keys,
+        &sync::YEARS,
+        &batch.years,
+        |r, _| Some((vec![text(&r.data.title), date(Some(r.data.start)), date(Some(r.data.end))], vec![])),
+        &mut summary,
+    )
+    .await?;
+
+    let people = sync_people(conn, &keys, &batch.people, hash_password, &mut resolve, &mut summary).await?;
+    // The unique index would abort the import with a message naming no row.
     if !resolve.problems.is_empty() {
-        tx.rollback().await?;
-        return Err(ImportError::Rejected(resolve.problems));
+        return Ok(Err(resolve.problems));
     }
-    let people = sync_table(&mut tx, &sync::PEOPLE, existing, incoming, batch.people.mode, &mut summary).await?;
 
     if batch.people.mode != Mode::Absent {
-        sync_roles(&mut tx, batch, &people, &orgs, &mut resolve, &mut summary).await?;
+        sync_roles(conn, batch, &people, &orgs, &mut resolve, &mut summary).await?;
     }
 
-    let incoming = batch
-        .subjects
-        .rows
-        .iter()
-        .filter_map(|r| {
+    let subjects = sync_table(
+        conn,
+        &keys,
+        &sync::SUBJECTS,
+        &batch.subjects,
+        |r, _| {
             let org = resolve.id(&orgs, &r.data.org, "organisation", &r.origin)?;
-            Some(Incoming {
-                source_id: r.source_id.clone(),
-                deleted: r.deleted,
-                synced: vec![Val::Int(Some(org)), text(r.data.name.as_str())],
-                insert_only: vec![],
-            })
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::SUBJECTS).await?;
-    let subjects =
-        sync_table(&mut tx, &sync::SUBJECTS, existing, incoming, batch.subjects.mode, &mut summary).await?;
+            Some((vec![Val::Int(Some(org)), text(&r.data.name)], vec![]))
+        },
+        &mut summary,
+    )
+    .await?;
 
-    let incoming = batch
-        .classes
-        .rows
-        .iter()
-        .filter_map(|r| {
+    let classes = sync_table(
+        conn,
+        &keys,
+        &sync::CLASSES,
+        &batch.classes,
+        |r, _| {
             let c = &r.data;
             let org = resolve.id(&orgs, &c.org, "organisation", &r.origin)?;
-            let year = resolve.optional(&years, c.year.as_ref(), "academic year", &r.origin)?;
-            Some(Incoming {
-                source_id: r.source_id.clone(),
-                deleted: r.deleted,
-                synced: vec![
-                    Val::Int(Some(org)),
-                    Val::Int(year),
-                    text(c.name.to_string()),
-                    Val::Int(Some(i64::from(c.name.grade()))),
-                ],
-                insert_only: vec![],
-            })
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::CLASSES).await?;
-    let classes = sync_table(&mut tx, &sync::CLASSES, existing, incoming, batch.classes.mode, &mut summary).await?;
+            let year = resolve.optional(&years, c.year.as_deref(), "academic year", &r.origin)?;
+            let synced = vec![
+                Val::Int(Some(org)),
+                Val::Int(year),
+                owned(c.name.to_string()),
+                Val::Int(Some(i64::from(c.name.grade()))),
+            ];
+            Some((synced, vec![]))
+        },
+        &mut summary,
+    )
+    .await?;
 
-    let incoming = batch
-        .sections
-        .rows
-        .iter()
-        .filter_map(|r| {
+    let sections = sync_table(
+        conn,
+        &keys,
+        &sync::SECTIONS,
+        &batch.sections,
+        |r, _| {
             let s = &r.data;
             let org = resolve.id(&orgs, &s.org, "organisation", &r.origin)?;
             let subject = resolve.id(&subjects, &s.subject, "course", &r.origin)?;
-            let class = resolve.optional(&classes, s.class.as_ref(), "class", &r.origin)?;
-            let year = resolve.optional(&years, s.year.as_ref(), "academic year", &r.origin)?;
-            Some(Incoming {
-                source_id: r.source_id.clone(),
-                deleted: r.deleted,
-                synced: vec![
-                    Val::Int(Some(org)),
-                    Val::Int(Some(subject)),
-                    Val::Int(class),
-                    Val::Text(s.group.clone()),
-                    Val::Int(year),
-                ],
-                insert_only: vec![],
-            })
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::SECTIONS).await?;
-    let sections =
-        sync_table(&mut tx, &sync::SECTIONS, existing, incoming, batch.sections.mode, &mut summary).await?;
+            let class = resolve.optional(&classes, s.class.as_deref(), "class", &r.origin)?;
+            let year = resolve.optional(&years, s.year.as_deref(), "academic year", &r.origin)?;
+            let synced = vec![
+                Val::Int(Some(org)),
+                Val::Int(Some(subject)),
+                Val::Int(class),
+                Val::Text(s.group.as_deref().map(Cow::Borrowed)),
+                Val::Int(year),
+            ];
+            Some((synced, vec![]))
+        },
+        &mut summary,
+    )
+    .await?;
+    drop(subjects);
 
-    let incoming = batch
-        .enrollments
-        .rows
-        .iter()
-        .filter_map(|r| {
+    sync_table(
+        conn,
+        &keys,
+        &sync::ENROLLMENTS,
+        &batch.enrollments,
+        |r, _| {
             let e = &r.data;
             let person = resolve.id(&people, &e.person, "person", &r.origin)?;
-            let (class, section) = match (classes.get(&e.target), sections.get(&e.target)) {
-                (Some(c), _) => (Some(c.id), None),
-                (None, Some(s)) => (None, Some(s.id)),
+            let target = keys.of(&e.target);
+            let (class, section) = match (classes.id(target), sections.id(target)) {
+                (Some(c), _) => (Some(c), None),
+                (None, Some(s)) => (None, Some(s)),
                 (None, None) => {
                     resolve.problems.push((r.origin.clone(), format!("unknown class {:?}", e.target)));
                     return None;
@@ -327,56 +421,140 @@ pub(crate) async fn apply_import(
                 EnrollmentRole::Student => "student",
                 EnrollmentRole::Teacher => "teacher",
             };
-            Some(Incoming {
-                source_id: r.source_id.clone(),
-                deleted: r.deleted,
-                synced: vec![
-                    Val::Int(Some(person)),
-                    Val::Int(class),
-                    Val::Int(section),
-                    text(role),
-                    Val::Bool(e.primary),
-                    date(e.begin),
-                    date(e.end),
-                ],
-                insert_only: vec![],
-            })
-        })
-        .collect();
-    let existing = load_existing(&mut tx, &sync::ENROLLMENTS).await?;
-    sync_table(&mut tx, &sync::ENROLLMENTS, existing, incoming, batch.enrollments.mode, &mut summary).await?;
+            let synced = vec![
+                Val::Int(Some(person)),
+                Val::Int(class),
+                Val::Int(section),
+                text(role),
+                Val::Bool(e.primary),
+                date(e.begin),
+                date(e.end),
+            ];
+            Some((synced, vec![]))
+        },
+        &mut summary,
+    )
+    .await?;
+    drop((classes, sections));
 
     if batch.people.mode != Mode::Absent {
-        sync_guardianships(&mut tx, batch, &people, &mut resolve, &mut summary).await?;
+        sync_guardianships(conn, batch, &people, &mut resolve, &mut summary).await?;
     }
 
     if !resolve.problems.is_empty() {
-        tx.rollback().await?;
-        return Err(ImportError::Rejected(resolve.problems));
+        return Ok(Err(resolve.problems));
     }
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
-    }
-    Ok(summary)
+    Ok(Ok(summary))
 }
 
-/// Logins in the package that the database gives to a different person: the
-/// unique index would refuse them anyway, but without saying which row.
+/// People are planned like any table, with two checks first: a login given twice
+/// in the package, and a login the database gives to somebody else (the unique
+/// index would refuse both, naming no row). On either problem nothing more is
+/// written; the caller refuses the package.
+async fn sync_people<'b>(
+    conn: &mut Conn,
+    keys: &Keys,
+    part: &'b Part<BatchRow<Person>>,
+    hash_password: &(dyn Fn(&str) -> String + Sync),
+    resolve: &mut Resolver<'_>,
+    summary: &mut Summary,
+) -> Result<Planner, sqlx::Error> {
+    let table = &sync::PEOPLE;
+    {
+        let mut logins: HashMap<&str, &Origin> = HashMap::with_capacity(part.rows.len());
+        for r in part.rows.iter().filter(|r| !r.deleted) {
+            if let Some(login) = &r.data.login
+                && let Some(first) = logins.insert(login.as_str(), &r.origin)
+            {
+                resolve
+                    .problems
+                    .push((r.origin.clone(), format!("login {:?} is also used at {first}", login.as_str())));
+            }
+        }
+    }
+    // Nobody else can hold a login in a database that had none (a first import).
+    let logins_stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT 1 FROM people WHERE login IS NOT NULL LIMIT 1) AS any_login")
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut planner = Planner::new(part.mode, part.rows.len());
+    load_existing(conn, table, keys, &mut planner).await?;
+    let mut next_id = first_free_id(conn, table).await?;
+    let mut values = |r: &'b BatchRow<Person>, stored: bool| {
+        let p = &r.data;
+        let login = p.login.as_ref().map(|l| l.as_str());
+        let synced = vec![
+            text(p.name.last()),
+            text(p.name.first()),
+            Val::Text(p.name.middle().map(Cow::Borrowed)),
+            Val::Text(login.map(Cow::Borrowed)),
+            owned(p.name.search_key(login)),
+        ];
+        let password = p.password.as_deref().filter(|_| !stored).map(|pw| Cow::Owned(hash_password(pw)));
+        Some((synced, vec![Val::Text(password)]))
+    };
+    // Only a new or changed row can take a login it does not hold already. (Every
+    // person row becomes an incoming row: `values` never refuses one.)
+    let logins_to_check = |planner: &Planner, rows: &[Incoming<'b>], chunk: &'b [BatchRow<Person>]| {
+        let mut wanted: Vec<(&'b str, Option<i64>, &'b Origin)> = Vec::new();
+        if logins_stored > 0 {
+            for (row, r) in rows.iter().zip(chunk) {
+                if let Some(login) = &r.data.login
+                    && !row.deleted
+                    && !planner.is_unchanged(row.key, &row.synced)
+                {
+                    wanted.push((login.as_str(), planner.id(row.key), &r.origin));
+                }
+            }
+        }
+        wanted
+    };
+    // Logins that people of this package gave up in chunks already written: the
+    // database no longer shows their owner, but they were taken when the import began.
+    let mut released: HashSet<String> = HashSet::new();
+    let mut chunks = part.rows.chunks(CHUNK);
+    let mut next = chunks.next().map(|c| {
+        let rows = incoming(keys, &planner, c, &mut values);
+        let wanted = logins_to_check(&planner, &rows, c);
+        (plan_chunk(&mut planner, rows, &mut next_id), wanted)
+    });
+    while let Some((plan, wanted)) = next {
+        logins_taken_by_others(conn, &wanted, &released, resolve).await?;
+        let prepare = async {
+            chunks.next().map(|c| {
+                let rows = incoming(keys, &planner, c, &mut values);
+                let wanted = logins_to_check(&planner, &rows, c);
+                (plan_chunk(&mut planner, rows, &mut next_id), wanted)
+            })
+        };
+        if !resolve.problems.is_empty() {
+            // Keep checking the rest, but write nothing more.
+            next = prepare.await;
+            continue;
+        }
+        if !plan.updates.is_empty() && logins_stored > 0 {
+            released.extend(logins_given_up(conn, &plan).await?);
+        }
+        let (written, prepared) = join(write(conn, table, keys, &plan), prepare).await;
+        for (key, id) in written? {
+            planner.inserted(key, id);
+        }
+        next = prepared;
+    }
+    if resolve.problems.is_empty() {
+        finish(conn, table, &mut planner, summary).await?;
+    }
+    Ok(planner)
+}
+
+/// Logins in the package that the database gives to a different person (or gave,
+/// when the import began).
 async fn logins_taken_by_others(
-    tx: &mut Tx,
-    batch: &Batch,
-    existing: &HashMap<String, Existing>,
-) -> Result<Vec<(Origin, String)>, sqlx::Error> {
-    let wanted: Vec<(&str, Option<i64>, &Origin)> = batch
-        .people
-        .rows
-        .iter()
-        .filter(|r| !r.deleted)
-        .filter_map(|r| Some((r.data.login.as_ref()?.as_str(), existing.get(&r.source_id).map(|e| e.id), &r.origin)))
-        .collect();
-    let mut problems = Vec::new();
+    conn: &mut Conn,
+    wanted: &[(&str, Option<i64>, &Origin)],
+    released: &HashSet<String>,
+    resolve: &mut Resolver<'_>,
+) -> Result<(), sqlx::Error> {
     for chunk in wanted.chunks(MAX_BINDS) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT login, id FROM people WHERE login IN (");
         let mut list = qb.separated(", ");
@@ -384,121 +562,198 @@ async fn logins_taken_by_others(
             list.push_bind(*login);
         }
         qb.push(")");
-        let owners: HashMap<String, i64> =
-            qb.build().fetch_all(&mut **tx).await?.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
+        let owners: HashMap<String, i64> = qb
+            .build()
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
         for (login, own_id, origin) in chunk {
-            if let Some(owner) = owners.get(*login)
-                && Some(*owner) != *own_id
-            {
-                problems.push(((*origin).clone(), format!("login {login:?} already belongs to another person")));
+            let taken = match owners.get(*login) {
+                Some(owner) => Some(*owner) != *own_id,
+                None => released.contains(*login),
+            };
+            if taken {
+                resolve
+                    .problems
+                    .push(((*origin).clone(), format!("login {login:?} already belongs to another person")));
             }
         }
     }
-    Ok(problems)
+    Ok(())
+}
+
+/// The logins that the plan's updates take away from the people who hold them.
+async fn logins_given_up(conn: &mut Conn, plan: &Plan<'_>) -> Result<Vec<String>, sqlx::Error> {
+    let login_column = sync::PEOPLE.synced.iter().position(|(c, _)| *c == "login").unwrap_or_default();
+    let mut given_up = Vec::new();
+    for chunk in plan.updates.chunks(MAX_BINDS) {
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT id, login FROM people WHERE login IS NOT NULL AND id IN (");
+        let mut list = qb.separated(", ");
+        for (id, _) in chunk {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        let old: HashMap<i64, String> = qb
+            .build()
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        for (id, values) in chunk {
+            let new = match values.get(login_column) {
+                Some(Val::Text(login)) => login.as_deref(),
+                _ => None,
+            };
+            if let Some(old) = old.get(id)
+                && new != Some(old.as_str())
+            {
+                given_up.push(old.clone());
+            }
+        }
+    }
+    Ok(given_up)
 }
 
 /// A person's roles are exactly what the package says, for every person it names.
 async fn sync_roles(
-    tx: &mut Tx,
+    conn: &mut Conn,
     batch: &Batch,
-    people: &HashMap<String, Existing>,
-    orgs: &HashMap<String, Existing>,
-    resolve: &mut Resolver,
+    people: &Planner,
+    orgs: &Planner,
+    resolve: &mut Resolver<'_>,
     summary: &mut Summary,
 ) -> Result<(), sqlx::Error> {
-    let mut current: HashMap<i64, HashSet<(i64, String)>> = HashMap::new();
-    let mut rows = sqlx::query("SELECT person_id, org_id, role FROM person_roles").fetch(&mut **tx);
+    let mut current: Vec<(i64, i64, Role)> = Vec::new();
+    let mut rows = sqlx::query("SELECT person_id, org_id, role FROM person_roles").fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
-        current.entry(row.try_get(0)?).or_default().insert((row.try_get(1)?, row.try_get(2)?));
+        let role: &str = row.try_get(2)?;
+        let role = Role::parse(role).ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role:?}").into()))?;
+        current.push((row.try_get(0)?, row.try_get(1)?, role));
     }
     drop(rows);
-    let mut add: Vec<(i64, i64, &'static str)> = Vec::new();
-    let mut remove: Vec<(i64, i64, String)> = Vec::new();
-    for r in batch.people.rows.iter().filter(|r| !r.deleted) {
-        let Some(person) = people.get(&r.source_id).map(|e| e.id) else { continue };
-        let mut wanted: HashSet<(i64, String)> = HashSet::new();
-        for (role, org) in &r.data.roles {
-            if let Some(org) = resolve.id(orgs, org, "organisation", &r.origin) {
-                if !current.get(&person).is_some_and(|c| c.contains(&(org, role.as_str().to_string()))) {
-                    add.push((person, org, role.as_str()));
+    current.sort_unstable();
+    let mut counts = Counts::default();
+    let mut remove: Vec<(i64, i64, Role)> = Vec::new();
+    // The roles to add for a chunk of people: worked out while the database
+    // inserts those of the chunk before.
+    let mut roles_to_add = |chunk: &[BatchRow<Person>]| {
+        let mut add: Vec<(i64, i64, Role)> = Vec::new();
+        let mut wanted: Vec<(i64, Role)> = Vec::new();
+        for r in chunk.iter().filter(|r| !r.deleted) {
+            let Some(person) = people.id(resolve.keys.of(&r.source_id)) else { continue };
+            let from = current.partition_point(|c| c.0 < person);
+            let to = from + current[from..].partition_point(|c| c.0 == person);
+            let held = &current[from..to];
+            wanted.clear();
+            for (role, org) in &r.data.roles {
+                if let Some(org) = resolve.id(orgs, org, "organisation", &r.origin) {
+                    // The same role twice in a row is added once.
+                    if !held.iter().any(|&(_, o, h)| (o, h) == (org, *role)) && !wanted.contains(&(org, *role)) {
+                        add.push((person, org, *role));
+                        counts.added += 1;
+                    }
+                    wanted.push((org, *role));
                 }
-                wanted.insert((org, role.as_str().to_string()));
+            }
+            for &(_, org, role) in held {
+                if !wanted.contains(&(org, role)) {
+                    remove.push((person, org, role));
+                }
             }
         }
-        for (org, role) in current.remove(&person).unwrap_or_default() {
-            if !wanted.contains(&(org, role.clone())) {
-                remove.push((person, org, role));
-            }
-        }
-    }
-    add.sort_unstable();
-    add.dedup();
-    for chunk in add.chunks(MAX_BINDS / 3) {
-        let mut qb: QueryBuilder<Db> = QueryBuilder::new("INSERT INTO person_roles (person_id, org_id, role) ");
-        qb.push_values(chunk, |mut b, (person, org, role)| {
-            b.push_bind(*person).push_bind(*org).push_bind(*role);
-        });
-        qb.build().execute(&mut **tx).await?;
+        add
+    };
+    let mut chunks = batch.people.rows.chunks(MAX_BINDS / 3);
+    let mut next = chunks.next().map(&mut roles_to_add);
+    while let Some(add) = next {
+        let (inserted, prepared) =
+            join(insert_roles_of_people(conn, &add), async { chunks.next().map(&mut roles_to_add) }).await;
+        inserted?;
+        next = prepared;
     }
     for (person, org, role) in &remove {
         sqlx::query("DELETE FROM person_roles WHERE person_id = $1 AND org_id = $2 AND role = $3")
             .bind(person)
             .bind(org)
             .bind(role.as_str())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
-    let counts = Counts { added: add.len() as u64, changed: 0, deactivated: remove.len() as u64 };
+    counts.deactivated = remove.len() as u64;
     summary.entities.push(("roles", counts));
+    Ok(())
+}
+
+async fn insert_roles_of_people(conn: &mut Conn, add: &[(i64, i64, Role)]) -> Result<(), sqlx::Error> {
+    let per_statement = MAX_BINDS / 3;
+    for chunk in add.chunks(per_statement) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("INSERT INTO person_roles (person_id, org_id, role) ");
+        qb.push_values(chunk, |mut b, (person, org, role)| {
+            b.push_bind(*person).push_bind(*org).push_bind(role.as_str());
+        });
+        qb.build().persistent(chunk.len() == per_statement).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
 /// Guardianships follow the people file: a bulk file states them all (among
 /// people that came from a package), a delta file adds the ones it names.
 async fn sync_guardianships(
-    tx: &mut Tx,
+    conn: &mut Conn,
     batch: &Batch,
-    people: &HashMap<String, Existing>,
-    resolve: &mut Resolver,
+    people: &Planner,
+    resolve: &mut Resolver<'_>,
     summary: &mut Summary,
 ) -> Result<(), sqlx::Error> {
-    let mut current: HashSet<(i64, i64)> = HashSet::new();
-    let mut rows = sqlx::query("SELECT guardian_id, student_id FROM guardianships").fetch(&mut **tx);
+    let mut current: Vec<(i64, i64)> = Vec::new();
+    let mut rows = sqlx::query("SELECT guardian_id, student_id FROM guardianships").fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
-        current.insert((row.try_get(0)?, row.try_get(1)?));
+        current.push((row.try_get(0)?, row.try_get(1)?));
     }
     drop(rows);
-    let mut wanted: HashSet<(i64, i64)> = HashSet::new();
+    current.sort_unstable();
+    let mut wanted: Vec<(i64, i64)> = Vec::with_capacity(batch.guardianships.len());
     for (origin, g) in &batch.guardianships {
         let guardian = resolve.id(people, &g.guardian, "person", origin);
         let student = resolve.id(people, &g.student, "person", origin);
         if let (Some(guardian), Some(student)) = (guardian, student) {
-            wanted.insert((guardian, student));
+            wanted.push((guardian, student));
         }
     }
-    let mut add: Vec<(i64, i64)> = wanted.difference(&current).copied().collect();
-    add.sort_unstable();
+    wanted.sort_unstable();
+    wanted.dedup();
     let mut remove: Vec<(i64, i64)> = Vec::new();
     if batch.people.mode == Mode::Bulk {
-        let imported: HashSet<i64> = people.values().map(|e| e.id).collect();
-        remove = current
-            .difference(&wanted)
-            .filter(|(g, s)| imported.contains(g) && imported.contains(s))
-            .copied()
-            .collect();
+        let unwanted: Vec<(i64, i64)> = current.iter().filter(|p| wanted.binary_search(p).is_err()).copied().collect();
+        if !unwanted.is_empty() {
+            let mut imported: Vec<i64> = people.ids().collect();
+            imported.sort_unstable();
+            let known = |id: &i64| imported.binary_search(id).is_ok();
+            remove = unwanted.into_iter().filter(|(g, s)| known(g) && known(s)).collect();
+        }
     }
-    for chunk in add.chunks(MAX_BINDS / 2) {
+    let mut add = wanted;
+    add.retain(|p| current.binary_search(p).is_err());
+    drop(current);
+    let per_statement = MAX_BINDS / 2;
+    for chunk in add.chunks(per_statement) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new("INSERT INTO guardianships (guardian_id, student_id) ");
         qb.push_values(chunk, |mut b, (g, s)| {
             b.push_bind(*g).push_bind(*s);
         });
-        qb.build().execute(&mut **tx).await?;
+        qb.build().persistent(chunk.len() == per_statement).execute(&mut *conn).await?;
     }
     for (g, s) in &remove {
         sqlx::query("DELETE FROM guardianships WHERE guardian_id = $1 AND student_id = $2")
             .bind(g)
             .bind(s)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     let counts = Counts { added: add.len() as u64, changed: 0, deactivated: remove.len() as u64 };

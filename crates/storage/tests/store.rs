@@ -144,6 +144,46 @@ async fn a_login_used_twice_is_refused_with_both_places() {
     db.finish().await;
 }
 
+/// A region's people are planned and written a chunk of rows at a time; a login
+/// that another person holds when the import begins is refused wherever in the
+/// file either of them is, even when the holder gives it up in the same package.
+#[tokio::test]
+async fn a_login_moving_to_another_person_is_refused_anywhere_in_a_large_file() {
+    let db = fresh_db().await;
+    let mut batch = school();
+    let first = batch.people.rows.len();
+    for i in 0..5_000 {
+        let mut p = person(&format!("many{i}"), "Многоликов", "Иван", &format!("many{i}"), &[Role::Student]);
+        p.origin = origin("users.csv", 100 + i);
+        batch.people.rows.push(p);
+    }
+    assert_eq!(counts(&import(&db.store, &batch).await, "people").added, 5_007);
+    let again = import(&db.store, &batch).await;
+    assert!(again.entities.iter().all(|(_, c)| *c == Counts::default()), "{again:?}");
+
+    let login = |l: &str| Some(Login::parse(l).unwrap());
+    let taken = |login: &str| format!("login \"{login}\" already belongs to another person");
+    // Given up near the top, taken far below.
+    let mut next = batch.clone();
+    next.people.rows[first + 1].data.login = login("renamed1");
+    next.people.rows[first + 4_500].data.login = login("many1");
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, false, &plain).await else {
+        panic!("the package must be refused");
+    };
+    assert_eq!(problems, [(origin("users.csv", 4_600), taken("many1"))]);
+    // Taken near the top, given up far below.
+    let mut next = batch.clone();
+    next.people.rows[first + 2].data.login = login("many4600");
+    next.people.rows[first + 4_600].data.login = login("renamed2");
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, false, &plain).await else {
+        panic!("the package must be refused");
+    };
+    assert_eq!(problems, [(origin("users.csv", 102), taken("many4600"))]);
+    assert!(db.store.credentials("renamed1").await.unwrap().is_none(), "nothing may be written");
+    assert!(db.store.credentials("renamed2").await.unwrap().is_none(), "nothing may be written");
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn a_dry_run_counts_the_changes_and_writes_nothing() {
     let db = fresh_db().await;

@@ -21,7 +21,7 @@ pub fn person(id: &str, last: &str, first: &str, login: &str, roles: &[Role]) ->
             name: PersonName::parse(last, first, None).unwrap(),
             login: Some(Login::parse(login).unwrap()),
             password: None,
-            roles: roles.iter().map(|r| (*r, "s1".to_string())).collect(),
+            roles: roles.iter().map(|r| (*r, "s1".into())).collect(),
         },
     )
 }
