@@ -66,10 +66,8 @@ async fn snapshot(tx: &mut Tx, org: i64) -> Result<OrgSnapshot, StorageError> {
              WHERE c.org_id = $1 AND c.active AND e.active AND p.active AND {role_filter} ORDER BY 1, 2"
         )
     };
-    let class_teachers: Vec<(i64, i64)> = sqlx::query_as(&in_classes("e.role = 'teacher' AND e.is_primary"))
-        .bind(org)
-        .fetch_all(&mut **tx)
-        .await?;
+    let class_teachers: Vec<(i64, i64)> =
+        sqlx::query_as(&in_classes("e.role = 'teacher' AND e.is_primary")).bind(org).fetch_all(&mut **tx).await?;
     let students: Vec<(i64, i64)> =
         sqlx::query_as(&in_classes("e.role = 'student'")).bind(org).fetch_all(&mut **tx).await?;
 
@@ -254,7 +252,11 @@ async fn apply(tx: &mut Tx, plan: &Plan, now: i64) -> Result<(), StorageError> {
         log(tx, org, change.chat_id, None, &format!("state:{}", change.to.as_str()), &change.reason, now).await?;
     }
     for rename in &plan.rename {
-        sqlx::query("UPDATE chats SET name = $1 WHERE id = $2").bind(&rename.to).bind(rename.chat_id).execute(&mut **tx).await?;
+        sqlx::query("UPDATE chats SET name = $1 WHERE id = $2")
+            .bind(&rename.to)
+            .bind(rename.chat_id)
+            .execute(&mut **tx)
+            .await?;
         log(tx, org, rename.chat_id, None, "rename", &rename.reason, now).await?;
     }
     for new in &plan.create {

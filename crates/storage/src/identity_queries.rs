@@ -2,8 +2,8 @@
 // and `mod postgres` (see lib.rs).
 
 use crate::{
-    AccountRow, Conflict, LinkView, MessengerLink, MessengerSessionView, NewLink, NewSession, SendHistoryRow, StorageError,
-    StoredCodeRow,
+    AccountRow, Conflict, LinkView, MessengerLink, MessengerSessionView, NewLink, NewSession, SendHistoryRow,
+    StorageError, StoredCodeRow,
 };
 use ::identity::event::{IdentityEvent, UnlinkReason};
 
@@ -89,17 +89,26 @@ pub(crate) async fn latest_code(pool: &Pool<Db>, phone: &str) -> Result<Option<S
 }
 
 pub(crate) async fn code_wrong_attempt(pool: &Pool<Db>, code: i64) -> Result<(), StorageError> {
-    sqlx::query("UPDATE sms_codes SET wrong_attempts = wrong_attempts + 1 WHERE id = $1").bind(code).execute(pool).await?;
+    sqlx::query("UPDATE sms_codes SET wrong_attempts = wrong_attempts + 1 WHERE id = $1")
+        .bind(code)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// Marks a code used; false when a concurrent request used it first.
 pub(crate) async fn use_code(pool: &Pool<Db>, code: i64) -> Result<bool, StorageError> {
-    let done = sqlx::query("UPDATE sms_codes SET used = TRUE WHERE id = $1 AND NOT used").bind(code).execute(pool).await?;
+    let done =
+        sqlx::query("UPDATE sms_codes SET used = TRUE WHERE id = $1 AND NOT used").bind(code).execute(pool).await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub(crate) async fn create_proof(pool: &Pool<Db>, token_hash: &str, phone: &str, expires_at: i64) -> Result<(), StorageError> {
+pub(crate) async fn create_proof(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    phone: &str,
+    expires_at: i64,
+) -> Result<(), StorageError> {
     sqlx::query("INSERT INTO phone_proofs (token_hash, phone, expires_at) VALUES ($1, $2, $3)")
         .bind(token_hash)
         .bind(phone)
@@ -225,7 +234,8 @@ pub(crate) async fn unlink_profile(pool: &Pool<Db>, org: i64, person: i64, now: 
             .fetch_optional(&mut *tx)
             .await?;
     let (link_id, profile_id) = link.ok_or(StorageError::NotFound)?;
-    let event = IdentityEvent::ProfileUnlinked { org_id: org, person_id: person, profile_id, reason: UnlinkReason::ByUser };
+    let event =
+        IdentityEvent::ProfileUnlinked { org_id: org, person_id: person, profile_id, reason: UnlinkReason::ByUser };
     remove_link(&mut tx, link_id, event, now).await?;
     tx.commit().await?;
     Ok(())
@@ -281,7 +291,12 @@ pub(crate) async fn session_from_sign_in_token(
     Ok(account)
 }
 
-async fn insert_session(tx: &mut Tx, session: &NewSession, account: i64, link: Option<i64>) -> Result<(), StorageError> {
+async fn insert_session(
+    tx: &mut Tx,
+    session: &NewSession,
+    account: i64,
+    link: Option<i64>,
+) -> Result<(), StorageError> {
     let agent: String = session.user_agent.chars().take(300).collect();
     sqlx::query(
         "INSERT INTO messenger_sessions (token_hash, account_id, link_id, created_at, last_seen_at, expires_at, user_agent) \
@@ -299,7 +314,11 @@ async fn insert_session(tx: &mut Tx, session: &NewSession, account: i64, link: O
 }
 
 /// Signs in by a proven phone: the account must exist.
-pub(crate) async fn session_from_proof(pool: &Pool<Db>, proof_hash: &str, session: &NewSession) -> Result<i64, StorageError> {
+pub(crate) async fn session_from_proof(
+    pool: &Pool<Db>,
+    proof_hash: &str,
+    session: &NewSession,
+) -> Result<i64, StorageError> {
     let mut tx: Tx = pool.begin().await?;
     let phone = take_proof(&mut tx, proof_hash, session.now).await?;
     let account: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE phone = $1 AND deleted_at IS NULL")
@@ -360,12 +379,20 @@ pub(crate) async fn messenger_session(
     .await?;
     let Some((id, account, last_seen)) = found else { return Ok(None) };
     if now - last_seen >= 60 {
-        sqlx::query("UPDATE messenger_sessions SET last_seen_at = $1 WHERE id = $2").bind(now).bind(id).execute(pool).await?;
+        sqlx::query("UPDATE messenger_sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?;
     }
     Ok(Some((id, account)))
 }
 
-pub(crate) async fn messenger_sessions(pool: &Pool<Db>, account: i64, now: i64) -> Result<Vec<MessengerSessionView>, StorageError> {
+pub(crate) async fn messenger_sessions(
+    pool: &Pool<Db>,
+    account: i64,
+    now: i64,
+) -> Result<Vec<MessengerSessionView>, StorageError> {
     Ok(sqlx::query_as(
         "SELECT id, created_at, last_seen_at, user_agent, (link_id IS NOT NULL) AS from_school FROM messenger_sessions \
          WHERE account_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, id DESC",
@@ -396,7 +423,10 @@ pub(crate) async fn messenger_links(pool: &Pool<Db>, account: i64) -> Result<Vec
     .await?)
 }
 
-pub(crate) async fn profile_of(pool: &Pool<Db>, account: i64) -> Result<Option<(String, String, Option<String>)>, StorageError> {
+pub(crate) async fn profile_of(
+    pool: &Pool<Db>,
+    account: i64,
+) -> Result<Option<(String, String, Option<String>)>, StorageError> {
     Ok(sqlx::query_as("SELECT last_name, first_name, middle_name FROM learning_profiles WHERE account_id = $1")
         .bind(account)
         .fetch_optional(pool)
@@ -412,7 +442,12 @@ pub(crate) async fn set_account_password(pool: &Pool<Db>, account: i64, hash: &s
     found(done.rows_affected())
 }
 
-pub(crate) async fn change_account_phone(pool: &Pool<Db>, account: i64, proof_hash: &str, now: i64) -> Result<(), StorageError> {
+pub(crate) async fn change_account_phone(
+    pool: &Pool<Db>,
+    account: i64,
+    proof_hash: &str,
+    now: i64,
+) -> Result<(), StorageError> {
     let mut tx: Tx = pool.begin().await?;
     let phone = take_proof(&mut tx, proof_hash, now).await?;
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2 AND deleted_at IS NULL")
@@ -441,7 +476,8 @@ pub(crate) async fn delete_account(pool: &Pool<Db>, account: i64, now: i64) -> R
     .fetch_all(&mut *tx)
     .await?;
     for (link_id, org_id, person_id, profile_id) in links {
-        let event = IdentityEvent::ProfileUnlinked { org_id, person_id, profile_id, reason: UnlinkReason::AccountDeleted };
+        let event =
+            IdentityEvent::ProfileUnlinked { org_id, person_id, profile_id, reason: UnlinkReason::AccountDeleted };
         remove_link(&mut tx, link_id, event, now).await?;
     }
     sqlx::query("DELETE FROM messenger_sessions WHERE account_id = $1").bind(account).execute(&mut *tx).await?;

@@ -1200,10 +1200,12 @@ pub(crate) async fn set_class_teacher(
     if let Some(teacher) = teacher {
         require_role(&mut tx, org, teacher, Role::Teacher, Conflict::NotATeacher).await?;
     }
-    sqlx::query("UPDATE enrollments SET active = FALSE WHERE class_id = $1 AND role = 'teacher' AND is_primary AND active")
-        .bind(class)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE enrollments SET active = FALSE WHERE class_id = $1 AND role = 'teacher' AND is_primary AND active",
+    )
+    .bind(class)
+    .execute(&mut *tx)
+    .await?;
     if let Some(teacher) = teacher {
         sqlx::query("INSERT INTO enrollments (person_id, class_id, role, is_primary) VALUES ($1, $2, 'teacher', TRUE)")
             .bind(teacher)
@@ -1312,7 +1314,8 @@ pub(crate) async fn create_subject(pool: &Pool<Db>, org: i64, name: &str) -> Res
 }
 
 async fn org_exists(pool: &Pool<Db>, org: i64) -> Result<(), StorageError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orgs WHERE id = $1 AND active").bind(org).fetch_one(pool).await?;
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM orgs WHERE id = $1 AND active").bind(org).fetch_one(pool).await?;
     if n > 0 { Ok(()) } else { Err(StorageError::NotFound) }
 }
 
@@ -1403,12 +1406,14 @@ pub(crate) async fn set_section_member(
             "student"
         }
     };
-    sqlx::query("UPDATE enrollments SET active = FALSE WHERE section_id = $1 AND person_id = $2 AND role = $3 AND active")
-        .bind(section)
-        .bind(person)
-        .bind(role)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE enrollments SET active = FALSE WHERE section_id = $1 AND person_id = $2 AND role = $3 AND active",
+    )
+    .bind(section)
+    .bind(person)
+    .bind(role)
+    .execute(&mut *tx)
+    .await?;
     if present {
         sqlx::query("INSERT INTO enrollments (person_id, section_id, role) VALUES ($1, $2, $3)")
             .bind(person)
