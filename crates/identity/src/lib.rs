@@ -1,5 +1,5 @@
 //! Parta ID: verified learning profiles (DESIGN §1, §3). Phone numbers, SMS
-//! codes and their send limits, session tokens, passwords, the "about me" form
+//! codes and their send limits, session tokens, passwords,
 //! and the events a link between a school account and a profile produces.
 //!
 //! Architecture invariant: this crate is pure. It never reads the clock, opens a
@@ -13,7 +13,6 @@ pub mod event;
 pub mod limits;
 pub mod password;
 mod phone;
-pub mod profile;
 pub mod token;
 
 pub use phone::{Phone, PhoneError};
