@@ -1,0 +1,26 @@
+//! The messenger's rules (DESIGN §6–7): what a message is ([`text`]: its text,
+//! the client id that makes a retried send idempotent, reactions, mentions), who
+//! may do what in a chat ([`permissions`]: post, react, edit, delete, pin) and who
+//! may start a direct message with whom ([`direct`]: the safeguarding policy an
+//! organisation's administrators can edit).
+//!
+//! Architecture invariant: this crate is pure. It never touches the clock, the
+//! network, files or a database. Callers load the facts (the chat's state, the
+//! member's admin flag, the people's roles, classes and families) and pass them
+//! in; the answers here are plain values to act on. A value of a newtype here is
+//! valid by construction: a `MessageText` is never empty, a `Reaction` is always
+//! on the allow-list.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod direct;
+pub mod permissions;
+pub mod text;
+
+pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};
+pub use permissions::{
+    ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_delete, may_edit, may_pin, may_post, may_react,
+};
+pub use text::{
+    ClientId, ClientIdError, MAX_MENTIONS, MessageText, Reaction, ReactionError, TextError, mentions, preview,
+};
