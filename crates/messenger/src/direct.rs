@@ -172,9 +172,11 @@ pub struct PersonDmFacts {
     pub person_id: i64,
     /// Their active roles there, as parties.
     pub parties: Vec<Party>,
-    /// Ids of the classes they study in, teach in (any section, or as class
-    /// teacher), or whose student they are a guardian of.
-    pub classes: Vec<i64>,
+    /// The classes they are in, each with the party that puts them there: a
+    /// student studies in it, a teacher teaches it (any section, or as class
+    /// teacher), a guardian has a child in it. Per party, so that a teacher who
+    /// is also a parent does not reach their child's classmates as a teacher.
+    pub classes: Vec<(Party, i64)>,
     /// Person ids: their children if they are a guardian, their guardians if
     /// they are a student.
     pub family: Vec<i64>,
@@ -196,18 +198,23 @@ pub enum DmRefusal {
     NoParty,
 }
 
-fn share_a_class(a: &PersonDmFacts, b: &PersonDmFacts) -> bool {
-    a.classes.iter().any(|class| b.classes.contains(class))
+fn share_a_class(a: &PersonDmFacts, a_party: Party, b: &PersonDmFacts, b_party: Party) -> bool {
+    let classes_as = |p: &PersonDmFacts, party: Party| {
+        p.classes.iter().filter(move |(through, _)| *through == party).map(|(_, class)| *class).collect::<Vec<_>>()
+    };
+    let b_classes = classes_as(b, b_party);
+    classes_as(a, a_party).iter().any(|class| b_classes.contains(class))
 }
 
 fn family_of(a: &PersonDmFacts, b: &PersonDmFacts) -> bool {
     a.family.contains(&b.person_id) || b.family.contains(&a.person_id)
 }
 
-fn satisfied(rule: DmRule, from: &PersonDmFacts, to: &PersonDmFacts) -> bool {
+fn satisfied(rule: DmRule, from: (&PersonDmFacts, Party), to: (&PersonDmFacts, Party)) -> bool {
+    let ((from, from_party), (to, to_party)) = (from, to);
     match rule {
         DmRule::Allowed => true,
-        DmRule::SharedClass => share_a_class(from, to),
+        DmRule::SharedClass => share_a_class(from, from_party, to, to_party),
         DmRule::Family => family_of(from, to),
         DmRule::Never => false,
     }
@@ -231,7 +238,7 @@ pub fn may_start_direct(policy: &DmPolicy, from: &PersonDmFacts, to: &PersonDmFa
     for &from_party in &from_parties {
         for &to_party in &to_parties {
             let rule = policy.rule(from_party, to_party);
-            if satisfied(rule, from, to) {
+            if satisfied(rule, (from, from_party), (to, to_party)) {
                 return Ok(());
             }
             first_refusal.get_or_insert(DmRefusal::Forbidden { from: from_party, to: to_party, rule });
@@ -248,8 +255,10 @@ mod tests {
     const CLASS_5A: i64 = 501;
     const CLASS_5B: i64 = 502;
 
+    /// A person whose every party is in each of `classes`.
     fn person(person_id: i64, parties: &[Party], classes: &[i64], family: &[i64]) -> PersonDmFacts {
-        PersonDmFacts { person_id, parties: parties.to_vec(), classes: classes.to_vec(), family: family.to_vec() }
+        let classes = parties.iter().flat_map(|p| classes.iter().map(move |c| (*p, *c))).collect();
+        PersonDmFacts { person_id, parties: parties.to_vec(), classes, family: family.to_vec() }
     }
 
     // 5А: Маша (1) and Петя (2), Маша's mother (11), Петя's father (12), the class teacher (21).
@@ -379,10 +388,24 @@ mod tests {
     fn a_teacher_who_is_also_a_parent_gets_the_union() {
         // Teaches 5Б, and is Маша's father: may write to 5Б's students as their
         // teacher and to Маша as her parent.
-        let teacher_father = person(23, &[Teacher, Guardian], &[CLASS_5B, CLASS_5A], &[1]);
+        let teacher_father = PersonDmFacts {
+            classes: vec![(Teacher, CLASS_5B), (Guardian, CLASS_5A)],
+            ..person(23, &[Teacher, Guardian], &[], &[1])
+        };
         assert_eq!(start(&teacher_father, &kolya()), Ok(()));
         assert_eq!(start(&teacher_father, &masha()), Ok(()));
         assert_eq!(start(&teacher_father, &petyas_father()), Ok(()));
+    }
+
+    #[test]
+    fn a_teacher_who_is_a_parent_does_not_reach_their_childs_classmates_as_a_teacher() {
+        // Teaches 5Б, father of Маша in 5А: Петя (5А) is his child's classmate,
+        // not his student.
+        let teacher_father = PersonDmFacts {
+            classes: vec![(Teacher, CLASS_5B), (Guardian, CLASS_5A)],
+            ..person(23, &[Teacher, Guardian], &[], &[1])
+        };
+        assert!(start(&teacher_father, &petya()).is_err());
     }
 
     #[test]

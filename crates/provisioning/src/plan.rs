@@ -124,6 +124,25 @@ impl Plan {
         self.change_count() == 0
     }
 
+    /// Everyone whose chats the plan changes (joins, leaves, admin rights),
+    /// sorted and without repeats. Renames and state changes touch every
+    /// member of a chat and are not counted here.
+    pub fn people_affected(&self) -> Vec<i64> {
+        let mut people: Vec<i64> = self
+            .create
+            .iter()
+            .flat_map(|c| c.members.iter().map(|m| m.person_id))
+            .chain(self.remove.iter().map(|r| r.person_id))
+            .chain(self.add.iter().map(|a| a.person_id))
+            .chain(self.set_admin.iter().map(|a| a.person_id))
+            .chain(self.activate.iter().map(|a| a.person_id))
+            .chain(self.deactivate.iter().map(|d| d.person_id))
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        people
+    }
+
     /// Every chat and member change, counting a new chat as one change.
     pub fn change_count(&self) -> usize {
         self.create.len()

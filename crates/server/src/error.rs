@@ -205,6 +205,8 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound => NOT_FOUND,
             StorageError::Conflict(c) => conflict(c),
+            StorageError::Refused(r) => r.into(),
+            StorageError::DirectRefused(r) => r.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -277,6 +279,18 @@ fn conflict(c: Conflict) -> ApiError {
             "Этот номер уже используется другим профилем.",
             "Another profile already uses this number.",
         ),
+        Conflict::ReplyOutsideChat => err(
+            StatusCode::BAD_REQUEST,
+            "reply_outside_chat",
+            "Сообщение, на которое вы отвечаете, не из этого чата.",
+            "The message you are replying to is not in this chat.",
+        ),
+        Conflict::NotLinkedYet => err(
+            s,
+            "not_linked_yet",
+            "Этот человек ещё не подключил учебный профиль. Напишите ему, когда он подключится.",
+            "This person has not linked a learning profile yet. Write once they have.",
+        ),
         Conflict::LastRole => {
             err(s, "no_roles", "У человека должна остаться хотя бы одна роль.", "A person must keep at least one role.")
         }
@@ -310,6 +324,99 @@ impl From<NameError> for ApiError {
         }
     }
 }
+
+impl From<messenger::Refusal> for ApiError {
+    fn from(r: messenger::Refusal) -> Self {
+        use messenger::Refusal;
+        let s = StatusCode::FORBIDDEN;
+        match r {
+            Refusal::ChatReadOnly => err(
+                s,
+                "chat_read_only",
+                "Это архив чата: его можно читать, но не писать в него.",
+                "This chat is an archive: it can be read but not written to.",
+            ),
+            // Hidden chats are out of reach altogether: they do not exist for the member.
+            Refusal::ChatHidden => NOT_FOUND,
+            Refusal::AnnouncementOnly => err(
+                s,
+                "announcement_only",
+                "Писать в этот чат могут только администраторы чата.",
+                "Only the chat's admins can post in this chat.",
+            ),
+            Refusal::NotAuthor => err(
+                s,
+                "not_author",
+                "Изменить сообщение может только его автор.",
+                "Only the author can change this message.",
+            ),
+            Refusal::NotAdmin => {
+                err(s, "not_chat_admin", "Это могут только администраторы чата.", "Only the chat's admins can do this.")
+            }
+            Refusal::AlreadyDeleted => err(
+                StatusCode::CONFLICT,
+                "already_deleted",
+                "Сообщение уже удалено.",
+                "The message is already deleted.",
+            ),
+        }
+    }
+}
+
+impl From<messenger::DmRefusal> for ApiError {
+    fn from(r: messenger::DmRefusal) -> Self {
+        match r {
+            messenger::DmRefusal::SamePerson => err(
+                StatusCode::BAD_REQUEST,
+                "direct_self",
+                "Нельзя написать личное сообщение самому себе.",
+                "You cannot send a direct message to yourself.",
+            ),
+            messenger::DmRefusal::Forbidden { .. } | messenger::DmRefusal::NoParty => err(
+                StatusCode::FORBIDDEN,
+                "direct_forbidden",
+                "Правила школы не разрешают начать личную переписку с этим человеком. Напишите в общем чате класса.",
+                "The school's rules do not allow a direct conversation with this person. Write in the class chat.",
+            ),
+        }
+    }
+}
+
+impl From<messenger::TextError> for ApiError {
+    fn from(e: messenger::TextError) -> Self {
+        let s = StatusCode::BAD_REQUEST;
+        match e {
+            messenger::TextError::Empty => err(s, "message_empty", "Сообщение пустое.", "The message is empty."),
+            messenger::TextError::TooLong { .. } => err(
+                s,
+                "message_too_long",
+                "Сообщение длиннее 10 000 символов. Разделите его на несколько.",
+                "The message is longer than 10,000 characters. Split it into several.",
+            ),
+            messenger::TextError::ControlCharacter => err(
+                s,
+                "message_control_character",
+                "Сообщение содержит недопустимые символы.",
+                "The message contains characters that are not allowed.",
+            ),
+        }
+    }
+}
+
+pub const INVALID_CLIENT_ID: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "invalid_client_id",
+    "Неверный идентификатор сообщения клиента.",
+    "The client's message id is not valid.",
+);
+pub const UNKNOWN_REACTION: ApiError =
+    err(StatusCode::BAD_REQUEST, "unknown_reaction", "Такой реакции нет.", "There is no such reaction.");
+pub const UNAVAILABLE: ApiError = err(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "unavailable",
+    "Сервер перегружен или перезапускается. Повторите попытку.",
+    "The server is overloaded or restarting. Try again.",
+);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -346,11 +346,15 @@ pub async fn unlink(
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
     window(&state, &user, org).await?;
+    let account = state.store.link_of(org, user.person_id).await?.map(|l| l.account_id);
     state.store.unlink_profile(org, user.person_id, state.now()).await.map_err(|err| match err {
         StorageError::NotFound => e::NOT_LINKED,
         other => other.into(),
     })?;
     tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    // Their open messengers lose the school's chats (and close, if their
+    // session came from this link) before the reconciler even runs.
+    state.messenger.accounts_changed(account.into_iter().collect());
     state.reconcile(org).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
@@ -539,6 +543,7 @@ pub async fn messenger_sign_out(
     jar: CookieJar,
 ) -> ApiResult<Response> {
     state.store.revoke_messenger_session(user.account_id, user.session_id).await?;
+    state.messenger.accounts_changed(vec![user.account_id]);
     Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
 }
 
@@ -572,6 +577,8 @@ pub async fn revoke_session(
     Path(session): Path<i64>,
 ) -> ApiResult<StatusCode> {
     state.store.revoke_messenger_session(user.account_id, session).await?;
+    // The revoked device's open socket closes now, not at its next request.
+    state.messenger.accounts_changed(vec![user.account_id]);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -624,6 +631,7 @@ pub async fn change_phone(
 pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, jar: CookieJar) -> ApiResult<Response> {
     let links = state.store.messenger_links(user.account_id).await?;
     state.store.delete_account(user.account_id, state.now()).await?;
+    state.messenger.accounts_changed(vec![user.account_id]);
     for link in links {
         state.reconcile(link.org_id).await;
     }

@@ -3,9 +3,12 @@
 //! responses. The server takes its listener and a shutdown future as arguments,
 //! so tests bind port 0 and stop it when they are done.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod error;
-mod identity_api;
+pub mod identity_api;
+pub mod messenger;
 mod openapi;
 mod roster_api;
 mod web;
@@ -36,6 +39,8 @@ pub struct AppState {
     /// time forward (code expiry, hourly limits).
     pub clock: Clock,
     attempts: Arc<auth::AttemptLimiter>,
+    /// The live messenger: connections, fan-out and the message writer.
+    pub messenger: Arc<messenger::Messenger>,
 }
 
 /// The current time in unix seconds.
@@ -48,7 +53,16 @@ pub fn system_clock() -> Clock {
 impl AppState {
     /// A production state: codes go through `sms`, no demo endpoints.
     pub fn new(store: Store, sms: Arc<dyn sms::SmsSender>) -> Self {
-        AppState { store, secure_cookies: false, demo: None, sms, clock: system_clock(), attempts: Arc::default() }
+        let messenger = messenger::Messenger::local(store.clone());
+        AppState {
+            store,
+            secure_cookies: false,
+            demo: None,
+            sms,
+            clock: system_clock(),
+            attempts: Arc::default(),
+            messenger,
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -109,6 +123,21 @@ pub fn router(state: AppState) -> Router {
         .route("/messenger/me/phone", put(identity_api::change_phone))
         .route("/messenger/sessions", get(identity_api::sessions))
         .route("/messenger/sessions/{session}", delete(identity_api::revoke_session))
+        .route("/messenger/chats", get(messenger::api::chats))
+        .route("/messenger/chats/{chat}", get(messenger::api::chat).patch(messenger::api::update_chat))
+        .route("/messenger/chats/{chat}/messages", get(messenger::api::history).post(messenger::api::send))
+        .route("/messenger/chats/{chat}/messages/{message}", patch(messenger::api::edit).delete(messenger::api::delete))
+        .route(
+            "/messenger/chats/{chat}/messages/{message}/reactions/{emoji}",
+            put(messenger::api::react).delete(messenger::api::unreact),
+        )
+        .route("/messenger/chats/{chat}/messages/{message}/pin", put(messenger::api::pin).delete(messenger::api::unpin))
+        .route("/messenger/chats/{chat}/members", get(messenger::api::members))
+        .route("/messenger/chats/{chat}/pins", get(messenger::api::pins))
+        .route("/messenger/chats/{chat}/read", post(messenger::api::read))
+        .route("/messenger/direct", post(messenger::api::direct))
+        .route("/orgs/{org}/dm-policy", get(messenger::api::dm_policy).put(messenger::api::set_dm_policy))
+        .route("/ws", get(messenger::ws::upgrade))
         .route("/openapi.json", get(openapi::document));
     let api = if state.demo.is_some() {
         api.route("/dev/demo-accounts", get(demo_accounts)).route("/dev/sms-outbox", get(identity_api::sms_outbox))
@@ -137,7 +166,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // The peer address feeds the per-network SMS limit.
+    let messenger = Arc::clone(&state.messenger);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Open sockets are told to reconnect (elsewhere, or here after the restart).
+    let shutdown = async move {
+        shutdown.await;
+        messenger.stop();
+    };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
@@ -147,9 +182,27 @@ impl AppState {
     /// reconciliation (the next change, or the one at start) catches up.
     pub async fn reconcile(&self, org: i64) {
         match self.store.reconcile(org, false, self.now()).await {
-            Ok(plan) if !plan.is_empty() => tracing::info!(org, changes = plan.change_count(), "chats reconciled"),
+            Ok(plan) if !plan.is_empty() => {
+                tracing::info!(org, changes = plan.change_count(), "chats reconciled");
+                self.notify_plan(&plan).await;
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(org, error = %e, "chats reconciliation failed"),
+        }
+    }
+
+    /// Open messengers of everyone a plan moved reload their chats.
+    async fn notify_plan(&self, plan: &provisioning::Plan) {
+        let people = plan.people_affected();
+        let accounts = if plan.set_state.is_empty() && plan.rename.is_empty() {
+            self.store.accounts_of_people(plan.org_id, &people).await
+        } else {
+            // A chat was renamed, hidden, shown or archived: all its members see it.
+            self.store.accounts_in_org(plan.org_id).await
+        };
+        match accounts {
+            Ok(accounts) => self.messenger.accounts_changed(accounts),
+            Err(e) => tracing::error!(org = plan.org_id, error = %e, "cannot tell messengers about new chats"),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations at start-up;
 //! nothing is downloaded at build time.
 
-use crate::{auth, error, identity_api, roster_api};
+use crate::{auth, error, identity_api, messenger::api as messenger_api, roster_api};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -21,13 +21,17 @@ use utoipa::OpenApi;
         identity_api::messenger_sign_in, identity_api::register, identity_api::messenger_sign_out,
         identity_api::messenger_me, identity_api::sessions, identity_api::revoke_session,
         identity_api::set_password, identity_api::change_phone, identity_api::delete_account,
+        messenger_api::chats, messenger_api::chat, messenger_api::update_chat, messenger_api::history, messenger_api::pins,
+        messenger_api::members, messenger_api::send, messenger_api::edit, messenger_api::delete,
+        messenger_api::react, messenger_api::unreact, messenger_api::pin, messenger_api::unpin,
+        messenger_api::read, messenger_api::direct, messenger_api::dm_policy, messenger_api::set_dm_policy,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     tags((name = "session", description = "Signing in to the school portal"),
          (name = "roster", description = "The school roster, for administrators"),
          (name = "identity", description = "Proving a phone: SMS codes and passwords"),
          (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
-         (name = "messenger", description = "Messenger sign-in and Parta ID settings")),
+         (name = "messenger", description = "Messenger sign-in, Parta ID settings, chats and messages. Live events: the WebSocket /api/ws, see docs/protocol.md")),
 )]
 struct ApiDoc;
 

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
-async fn require_admin(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<()> {
+pub(crate) async fn require_admin(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<()> {
     let roles = state.store.person_roles(user.person_id).await?;
     if roles.iter().any(|r| r.org_id == org && r.role == Role::Administrator.as_str()) {
         Ok(())

@@ -218,6 +218,19 @@ pub(crate) async fn link_profile(pool: &Pool<Db>, link: &NewLink, now: i64) -> R
 }
 
 async fn remove_link(tx: &mut Tx, link_id: i64, event: IdentityEvent, now: i64) -> Result<(), StorageError> {
+    // The person leaves every chat of the organisation at once. Automatic
+    // chats are the reconciler's (it keeps their place for a re-link); chats
+    // made by hand and direct chats are left for good.
+    if let IdentityEvent::ProfileUnlinked { org_id, person_id, .. } = &event {
+        sqlx::query(
+            "DELETE FROM chat_members WHERE person_id = $1 \
+             AND chat_id IN (SELECT id FROM chats WHERE org_id = $2 AND kind IN ('custom', 'direct'))",
+        )
+        .bind(person_id)
+        .bind(org_id)
+        .execute(&mut **tx)
+        .await?;
+    }
     // Sessions and tokens that came from the link go with it.
     sqlx::query("DELETE FROM messenger_sessions WHERE link_id = $1").bind(link_id).execute(&mut **tx).await?;
     sqlx::query("DELETE FROM sign_in_tokens WHERE link_id = $1").bind(link_id).execute(&mut **tx).await?;

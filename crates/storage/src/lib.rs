@@ -21,11 +21,13 @@ macro_rules! dispatch {
 
 mod chats_store;
 mod identity_store;
+mod messages_store;
 mod sync;
 mod views;
 
 pub use chats_store::*;
 pub use identity_store::*;
+pub use messages_store::*;
 
 pub use views::*;
 
@@ -50,6 +52,12 @@ pub enum StorageError {
     Conflict(Conflict),
     #[error("cannot encode a stored value: {0}")]
     Encoding(String),
+    /// The messenger's rules refuse the action (`messenger::permissions`).
+    #[error("{0}")]
+    Refused(messenger::Refusal),
+    /// The organisation's direct-message policy refuses the chat.
+    #[error("{0}")]
+    DirectRefused(messenger::DmRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -80,6 +88,10 @@ pub enum Conflict {
     NoAccount,
     #[error("another Parta ID has this phone number")]
     PhoneTaken,
+    #[error("the message replied to is not in this chat")]
+    ReplyOutsideChat,
+    #[error("the person has not linked a learning profile yet")]
+    NotLinkedYet,
 }
 
 /// Why an import was refused: either the package contradicts the database (each
@@ -126,6 +138,10 @@ mod sqlite {
         use super::*;
         include!("identity_queries.rs");
     }
+    pub(crate) mod messages {
+        use super::*;
+        include!("message_queries.rs");
+    }
 }
 
 mod postgres {
@@ -142,6 +158,10 @@ mod postgres {
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
+    }
+    pub(crate) mod messages {
+        use super::*;
+        include!("message_queries.rs");
     }
 }
 

@@ -2,6 +2,8 @@
 //! (SQLite, or PostgreSQL with `PARTA_TEST_POSTGRES`), and a clock the test moves.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod chat;
+
 use reqwest::StatusCode;
 use roster::import::{Batch, Mode, Org, Part};
 use roster::{OrgKind, Role};

@@ -1,0 +1,361 @@
+//! The messenger's HTTP endpoints (`/api/messenger/chats…`, `/api/messenger/direct`)
+//! and the administrators' direct-message policy. Every change is published
+//! on the bus after its commit, so open sockets see it at once.
+
+use super::ws::parse_send;
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::extract::{Json, Path, Query};
+use crate::error::{self as e, ApiResult, UNKNOWN_REACTION};
+use crate::identity_api::MessengerUser;
+use axum::extract::State;
+use axum::http::StatusCode;
+use messenger::{DmPolicy, DmRule, MessageText, Party, Reaction};
+use serde::{Deserialize, Serialize};
+use storage::{ChatSummary, HistoryPage, HistoryRange, MemberView, MessageAction, MessageView};
+use utoipa::{IntoParams, ToSchema};
+
+#[utoipa::path(get, path = "/api/messenger/chats", tag = "messenger",
+    responses((status = 200, body = Vec<ChatSummary>), (status = 401, body = e::ErrorBody)))]
+pub async fn chats(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<ChatSummary>>> {
+    Ok(axum::Json(state.store.messenger_chats(user.account_id).await?))
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
+    responses((status = 200, body = ChatSummary), (status = 404, body = e::ErrorBody)))]
+pub async fn chat(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<axum::Json<ChatSummary>> {
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChatSettingsForm {
+    /// Only chat admins post.
+    pub announcement_only: Option<bool>,
+    /// Up to 500 characters.
+    pub description: Option<String>,
+}
+
+const MAX_DESCRIPTION: usize = 500;
+
+/// A chat admin changes the chat's settings.
+#[utoipa::path(patch, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
+    request_body = ChatSettingsForm,
+    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody)))]
+pub async fn update_chat(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Json(form): Json<ChatSettingsForm>,
+) -> ApiResult<axum::Json<ChatSummary>> {
+    let description = form.description.map(|d| d.trim().to_string());
+    if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control)) {
+        return Err(e::INVALID_INPUT);
+    }
+    let settings = storage::ChatSettings { announcement_only: form.announcement_only, description };
+    let accounts = state.store.update_chat_settings(user.account_id, chat, &settings).await?;
+    state.messenger.accounts_changed(accounts);
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct HistoryQuery {
+    /// Messages before this sequence number (the newest page without it).
+    pub before: Option<i64>,
+    /// Messages after this sequence number instead.
+    pub after: Option<i64>,
+    /// At most 100; 50 by default.
+    pub limit: Option<i64>,
+}
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 100;
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
+    params(("chat" = i64, Path), HistoryQuery),
+    responses((status = 200, body = HistoryPage), (status = 404, body = e::ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<axum::Json<HistoryPage>> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) || q.before.is_some() && q.after.is_some() {
+        return Err(e::INVALID_INPUT);
+    }
+    let range = match q.after {
+        Some(seq) => HistoryRange::After { seq, limit },
+        None => HistoryRange::Before { seq: q.before, limit },
+    };
+    Ok(axum::Json(state.store.history(user.account_id, chat, range).await?))
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/pins", tag = "messenger", params(("chat" = i64, Path)),
+    responses((status = 200, body = Vec<MessageView>), (status = 404, body = e::ErrorBody)))]
+pub async fn pins(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<axum::Json<Vec<MessageView>>> {
+    Ok(axum::Json(state.store.pinned_messages(user.account_id, chat).await?))
+}
+
+/// A chat member; never their phone number.
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    #[serde(flatten)]
+    pub member: MemberView,
+    /// Has the messenger open now.
+    pub online: bool,
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/members", tag = "messenger", params(("chat" = i64, Path)),
+    responses((status = 200, body = Vec<Member>), (status = 404, body = e::ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<axum::Json<Vec<Member>>> {
+    let members = state.store.chat_members(user.account_id, chat).await?;
+    let people: Vec<i64> = members.iter().map(|m| m.person).collect();
+    let online = state.messenger.hub.online(&people);
+    Ok(axum::Json(
+        members.into_iter().map(|member| Member { online: online.contains(&member.person), member }).collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendForm {
+    /// The client's idempotency key (a UUID): a retry with the same key
+    /// returns the first message.
+    pub client_id: String,
+    pub text: String,
+    pub reply_to: Option<i64>,
+    #[serde(default)]
+    pub mentions: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ack {
+    pub client_id: String,
+    pub chat: i64,
+    pub seq: i64,
+    pub message_id: i64,
+    pub duplicate: bool,
+}
+
+#[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
+    params(("chat" = i64, Path)), request_body = SendForm,
+    responses((status = 200, body = Ack), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody),
+        (status = 404, body = e::ErrorBody)))]
+pub async fn send(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Json(form): Json<SendForm>,
+) -> ApiResult<axum::Json<Ack>> {
+    let message = parse_send(user.account_id, chat, &form.client_id, &form.text, form.reply_to, form.mentions, &state)?;
+    let committed = state.messenger.writer.send(message).await?;
+    Ok(axum::Json(Ack {
+        client_id: form.client_id,
+        chat,
+        seq: committed.seq,
+        message_id: committed.message_id,
+        duplicate: committed.duplicate,
+    }))
+}
+
+async fn act(state: &AppState, user: &MessengerUser, chat: i64, message: i64, action: MessageAction) -> ApiResult<()> {
+    if let Some(event) = state.store.act_on_message(user.account_id, chat, message, &action, state.now()).await? {
+        state.messenger.publish_event(event);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditForm {
+    pub text: String,
+}
+
+#[utoipa::path(patch, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)), request_body = EditForm,
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody)))]
+pub async fn edit(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+    Json(form): Json<EditForm>,
+) -> ApiResult<StatusCode> {
+    let text = MessageText::parse(&form.text)?;
+    act(&state, &user, chat, message, MessageAction::Edit(text)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)),
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    act(&state, &user, chat, message, MessageAction::Delete).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn reaction(raw: &str) -> ApiResult<Reaction> {
+    Reaction::parse(raw).map_err(|_| UNKNOWN_REACTION)
+}
+
+#[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path), ("emoji" = String, Path)),
+    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+pub async fn react(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message, emoji)): Path<(i64, i64, String)>,
+) -> ApiResult<StatusCode> {
+    act(&state, &user, chat, message, MessageAction::React(reaction(&emoji)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path), ("emoji" = String, Path)),
+    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+pub async fn unreact(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message, emoji)): Path<(i64, i64, String)>,
+) -> ApiResult<StatusCode> {
+    act(&state, &user, chat, message, MessageAction::Unreact(reaction(&emoji)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)),
+    responses((status = 204), (status = 403, body = e::ErrorBody)))]
+pub async fn pin(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    act(&state, &user, chat, message, MessageAction::Pin).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)),
+    responses((status = 204), (status = 403, body = e::ErrorBody)))]
+pub async fn unpin(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    act(&state, &user, chat, message, MessageAction::Unpin).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadForm {
+    pub seq: i64,
+}
+
+#[utoipa::path(post, path = "/api/messenger/chats/{chat}/read", tag = "messenger",
+    params(("chat" = i64, Path)), request_body = ReadForm, responses((status = 204)))]
+pub async fn read(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Json(form): Json<ReadForm>,
+) -> ApiResult<StatusCode> {
+    if let Some(mark) = state.store.mark_read(user.account_id, chat, form.seq).await? {
+        let frame = super::protocol::ServerFrame::Read { chat, person: mark.person_id, seq: mark.seq };
+        state.messenger.publish_ephemeral(chat, &frame);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DirectForm {
+    pub org: i64,
+    pub person: i64,
+}
+
+/// Opens (making on first use) the direct chat with a person of the same
+/// school, if the school's direct-message rules allow it.
+#[utoipa::path(post, path = "/api/messenger/direct", tag = "messenger", request_body = DirectForm,
+    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody),
+        (status = 409, body = e::ErrorBody)))]
+pub async fn direct(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Json(form): Json<DirectForm>,
+) -> ApiResult<axum::Json<ChatSummary>> {
+    let chat = state.store.direct_chat(user.account_id, form.org, form.person, state.now()).await?;
+    // The other person's open messengers learn of the new chat.
+    let accounts = state.store.accounts_of_people(form.org, &[form.person]).await?;
+    state.messenger.accounts_changed(accounts);
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+}
+
+/// One rule of an organisation's direct-message policy.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DmPolicyEntry {
+    /// Who starts the conversation: `student`, `guardian`, `teacher`,
+    /// `administrator`, `other_staff`.
+    pub from: String,
+    pub to: String,
+    /// `allowed`, `shared_class` (they share a class), `family` (a parent and
+    /// their child) or `never`.
+    pub rule: String,
+}
+
+fn entries(policy: &DmPolicy) -> Vec<DmPolicyEntry> {
+    policy
+        .entries()
+        .map(|(from, to, rule)| DmPolicyEntry {
+            from: from.as_str().into(),
+            to: to.as_str().into(),
+            rule: rule.as_str().into(),
+        })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/orgs/{org}/dm-policy", tag = "roster", params(("org" = i64, Path)),
+    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 403, body = e::ErrorBody)))]
+pub async fn dm_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> ApiResult<axum::Json<Vec<DmPolicyEntry>>> {
+    crate::roster_api::require_admin(&state, &user, org).await?;
+    Ok(axum::Json(entries(&state.store.dm_policy(org).await?)))
+}
+
+/// Replaces the rules named in the body; pairs not named keep theirs.
+#[utoipa::path(put, path = "/api/orgs/{org}/dm-policy", tag = "roster", params(("org" = i64, Path)),
+    request_body = Vec<DmPolicyEntry>,
+    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 400, body = e::ErrorBody)))]
+pub async fn set_dm_policy(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+    Json(changes): Json<Vec<DmPolicyEntry>>,
+) -> ApiResult<axum::Json<Vec<DmPolicyEntry>>> {
+    crate::roster_api::require_admin(&state, &user, org).await?;
+    let mut policy = state.store.dm_policy(org).await?;
+    for change in &changes {
+        let (Some(from), Some(to), Some(rule)) =
+            (Party::parse(&change.from), Party::parse(&change.to), DmRule::parse(&change.rule))
+        else {
+            return Err(e::INVALID_INPUT);
+        };
+        policy.set(from, to, rule);
+    }
+    state.store.set_dm_policy(org, &policy).await?;
+    Ok(axum::Json(entries(&policy)))
+}

@@ -1,0 +1,238 @@
+//! The live connections of this node and the chats each listens to. Delivery
+//! never waits: each connection has a bounded queue, and one that is full is
+//! dropped from the hub (its socket then says `bye slow_consumer` and the
+//! client resumes from its positions), so one slow phone never slows a class.
+
+use super::bus::BusMessage;
+use axum::extract::ws::Utf8Bytes;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::mpsc;
+
+/// Frames queued per connection before it counts as a slow consumer.
+pub const QUEUE: usize = 1024;
+
+/// What the hub hands a connection.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    Chat {
+        chat: i64,
+        seq: Option<i64>,
+        frame: Utf8Bytes,
+    },
+    /// Reload memberships and the session: something about this account changed.
+    Reload,
+}
+
+struct Conn {
+    tx: mpsc::Sender<Outbound>,
+    account: i64,
+    chats: Vec<i64>,
+    people: Vec<i64>,
+}
+
+#[derive(Default)]
+struct Inner {
+    conns: HashMap<u64, Conn>,
+    by_chat: HashMap<i64, Vec<u64>>,
+    by_account: HashMap<i64, Vec<u64>>,
+    /// Connections per person, for the members list's "online".
+    by_person: HashMap<i64, usize>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    inner: RwLock<Inner>,
+    next_id: AtomicU64,
+}
+
+/// A connection's place in the hub; dropping it leaves.
+pub struct Registration {
+    id: u64,
+    hub: Arc<Hub>,
+}
+
+fn remove_id(map: &mut HashMap<i64, Vec<u64>>, key: i64, id: u64) {
+    if let Some(ids) = map.get_mut(&key) {
+        ids.retain(|x| *x != id);
+        if ids.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
+impl Inner {
+    fn unsubscribe(&mut self, id: u64) -> Option<Conn> {
+        let conn = self.conns.remove(&id)?;
+        for chat in &conn.chats {
+            remove_id(&mut self.by_chat, *chat, id);
+        }
+        remove_id(&mut self.by_account, conn.account, id);
+        for person in &conn.people {
+            if let Some(n) = self.by_person.get_mut(person) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_person.remove(person);
+                }
+            }
+        }
+        Some(conn)
+    }
+
+    fn subscribe(&mut self, id: u64, conn: Conn) {
+        for chat in &conn.chats {
+            self.by_chat.entry(*chat).or_default().push(id);
+        }
+        self.by_account.entry(conn.account).or_default().push(id);
+        for person in &conn.people {
+            *self.by_person.entry(*person).or_default() += 1;
+        }
+        self.conns.insert(id, conn);
+    }
+}
+
+impl Hub {
+    /// Adds a connection listening to `chats` as `people` (its persons in them).
+    pub fn register(
+        self: &Arc<Self>,
+        account: i64,
+        chats: Vec<i64>,
+        people: Vec<i64>,
+        tx: mpsc::Sender<Outbound>,
+    ) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.subscribe(id, Conn { tx, account, chats, people });
+        Registration { id, hub: Arc::clone(self) }
+    }
+
+    /// Replaces what a connection listens to (after a reload). False when the
+    /// hub already dropped it as a slow consumer.
+    pub fn resubscribe(&self, registration: &Registration, chats: Vec<i64>, people: Vec<i64>) -> bool {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let Some(old) = inner.unsubscribe(registration.id) else { return false };
+        inner.subscribe(registration.id, Conn { tx: old.tx, account: old.account, chats, people });
+        true
+    }
+
+    pub fn deliver(&self, message: &BusMessage) {
+        let mut slow = Vec::new();
+        {
+            let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+            let (ids, outbound) = match message {
+                BusMessage::Chat { chat, seq, frame } => (
+                    inner.by_chat.get(chat).map(Vec::as_slice).unwrap_or_default().to_vec(),
+                    Outbound::Chat { chat: *chat, seq: *seq, frame: frame.clone() },
+                ),
+                BusMessage::Accounts { accounts } => {
+                    let ids = accounts.iter().filter_map(|a| inner.by_account.get(a)).flatten().copied().collect();
+                    (ids, Outbound::Reload)
+                }
+            };
+            for id in ids {
+                let Some(conn) = inner.conns.get(&id) else { continue };
+                match conn.tx.try_send(outbound.clone()) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => slow.push(id),
+                    // The connection is closing; its registration removes it.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+        }
+        if !slow.is_empty() {
+            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            for id in slow {
+                tracing::info!(connection = id, "slow consumer dropped");
+                inner.unsubscribe(id);
+            }
+        }
+    }
+
+    /// Which of `people` have the messenger open on this node.
+    pub fn online(&self, people: &[i64]) -> HashSet<i64> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        people.iter().copied().filter(|p| inner.by_person.contains_key(p)).collect()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).conns.len()
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut inner = self.hub.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.unsubscribe(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(chat: i64, seq: i64) -> BusMessage {
+        BusMessage::Chat { chat, seq: Some(seq), frame: Utf8Bytes::from(format!("{chat}:{seq}")) }
+    }
+
+    #[tokio::test]
+    async fn a_frame_reaches_exactly_the_connections_of_its_chat() {
+        let hub = Arc::new(Hub::default());
+        let (tx_a, mut rx_a) = mpsc::channel(8);
+        let (tx_b, mut rx_b) = mpsc::channel(8);
+        let _a = hub.register(1, vec![10, 11], vec![100], tx_a);
+        let _b = hub.register(2, vec![11], vec![200], tx_b);
+        hub.deliver(&frame(10, 1));
+        hub.deliver(&frame(11, 1));
+        assert!(matches!(rx_a.try_recv(), Ok(Outbound::Chat { chat: 10, .. })));
+        assert!(matches!(rx_a.try_recv(), Ok(Outbound::Chat { chat: 11, .. })));
+        assert!(matches!(rx_b.try_recv(), Ok(Outbound::Chat { chat: 11, .. })));
+        assert!(rx_b.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_the_connection_and_spares_the_others() {
+        let hub = Arc::new(Hub::default());
+        let (slow_tx, mut slow_rx) = mpsc::channel(2);
+        let (fast_tx, mut fast_rx) = mpsc::channel(16);
+        let _slow = hub.register(1, vec![7], vec![1], slow_tx);
+        let _fast = hub.register(2, vec![7], vec![2], fast_tx);
+        for seq in 1..=5 {
+            hub.deliver(&frame(7, seq));
+        }
+        assert_eq!(hub.connections(), 1);
+        // The slow one keeps what was queued, then its queue closes.
+        assert!(slow_rx.recv().await.is_some());
+        assert!(slow_rx.recv().await.is_some());
+        assert!(slow_rx.recv().await.is_none());
+        for _ in 1..=5 {
+            assert!(fast_rx.try_recv().is_ok());
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_a_registration_leaves_the_hub_and_presence() {
+        let hub = Arc::new(Hub::default());
+        let (tx, _rx) = mpsc::channel(2);
+        let registration = hub.register(1, vec![7], vec![42], tx);
+        assert_eq!(hub.online(&[42, 43]), HashSet::from([42]));
+        drop(registration);
+        assert!(hub.online(&[42]).is_empty());
+        assert_eq!(hub.connections(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_account_change_reaches_every_connection_of_that_account() {
+        let hub = Arc::new(Hub::default());
+        let (tx1, mut rx1) = mpsc::channel(2);
+        let (tx2, mut rx2) = mpsc::channel(2);
+        let (tx3, mut rx3) = mpsc::channel(2);
+        let _one = hub.register(5, vec![], vec![], tx1);
+        let _two = hub.register(5, vec![1], vec![9], tx2);
+        let _other = hub.register(6, vec![1], vec![8], tx3);
+        hub.deliver(&BusMessage::Accounts { accounts: vec![5] });
+        assert!(matches!(rx1.try_recv(), Ok(Outbound::Reload)));
+        assert!(matches!(rx2.try_recv(), Ok(Outbound::Reload)));
+        assert!(rx3.try_recv().is_err());
+    }
+}

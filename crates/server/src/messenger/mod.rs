@@ -1,0 +1,64 @@
+//! The messenger's live half: the WebSocket (`ws`), the HTTP endpoints
+//! (`api`), the group-commit writer, and fan-out through a [`bus::Bus`] to
+//! this node's [`hub::Hub`] of connections. Wire types live in [`protocol`].
+
+pub(crate) mod api;
+pub mod bus;
+pub mod hub;
+pub mod protocol;
+mod writer;
+pub(crate) mod ws;
+
+use bus::{Bus, BusMessage, LocalBus};
+use hub::Hub;
+use protocol::ServerFrame;
+use std::sync::Arc;
+use storage::{EventView, Store};
+use tokio::sync::watch;
+pub use writer::Writer;
+
+/// Everything the messenger's handlers share.
+pub struct Messenger {
+    pub hub: Arc<Hub>,
+    pub bus: Arc<dyn Bus>,
+    pub writer: Writer,
+    /// Turns true when the server stops: sockets say `bye shutdown`.
+    stopping: watch::Sender<bool>,
+}
+
+impl Messenger {
+    /// A single process: the bus delivers straight to this node's hub.
+    pub fn local(store: Store) -> Arc<Messenger> {
+        let hub = Arc::new(Hub::default());
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(Arc::clone(&hub)));
+        let writer = Writer::spawn(store, Arc::clone(&bus));
+        Arc::new(Messenger { hub, bus, writer, stopping: watch::Sender::new(false) })
+    }
+
+    /// Publishes a committed chat event to every member's connections.
+    pub fn publish_event(&self, event: EventView) {
+        let (chat, seq) = (event.chat_id, event.seq);
+        let frame = ServerFrame::event(event).to_json();
+        self.bus.publish(BusMessage::Chat { chat, seq: Some(seq), frame: frame.into() });
+    }
+
+    /// Publishes a frame that is not part of the chat's log (typing, read marks).
+    pub fn publish_ephemeral(&self, chat: i64, frame: &ServerFrame) {
+        self.bus.publish(BusMessage::Chat { chat, seq: None, frame: frame.to_json().into() });
+    }
+
+    /// These Parta IDs' chats or sessions changed.
+    pub fn accounts_changed(&self, accounts: Vec<i64>) {
+        if !accounts.is_empty() {
+            self.bus.publish(BusMessage::Accounts { accounts });
+        }
+    }
+
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+}

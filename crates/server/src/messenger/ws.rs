@@ -1,0 +1,347 @@
+//! `/api/ws`: one WebSocket per client tab. The connection replays what the
+//! client missed (from the positions in its `hello`), then forwards live
+//! events in sequence order, exactly once each: an event at or below the
+//! position it already sent is skipped, and a gap is filled from the database
+//! before the event that revealed it.
+
+use super::hub::{Outbound, QUEUE, Registration};
+use super::protocol::{ByeReason, ClientFrame, Position, ServerFrame, VERSION};
+use crate::AppState;
+use crate::error::{ApiError, FORBIDDEN, INVALID_CLIENT_ID, INVALID_INPUT};
+use crate::identity_api::MessengerUser;
+use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use storage::NewMessage;
+use tokio::sync::mpsc;
+
+/// Events replayed per chat on resume; further behind, the client reloads.
+const REPLAY_LIMIT: i64 = 1000;
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_EVERY: Duration = Duration::from_secs(30);
+const SILENCE_LIMIT: Duration = Duration::from_secs(90);
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Sends of one connection awaiting their commit at once.
+const IN_FLIGHT: usize = 256;
+const MAX_FRAME: usize = 64 * 1024;
+
+/// The WebSocket handshake: a messenger session (cookie) from this site.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Cookies ride along on cross-site WebSocket handshakes too: only pages
+    // served by this host may open one.
+    if !same_origin(&headers) {
+        return FORBIDDEN.into_response();
+    }
+    // A 4 KiB read buffer instead of tungstenite's 128 KiB: idle connections
+    // are most of a school's connections.
+    ws.read_buffer_size(4096).write_buffer_size(4096).max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(
+        move |socket| async move {
+            let mut connection = Connection::new(state, user);
+            if let Err(e) = connection.run(socket).await {
+                tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
+            }
+        },
+    )
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        // Not a browser (a test client or a native app): cookies are its own.
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    origin.split_once("://").is_some_and(|(_, rest)| rest == host)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ConnectionError {
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] storage::StorageError),
+}
+
+/// What happened on the socket or the queues, one at a time.
+enum Step {
+    Client(Option<Result<Message, axum::Error>>),
+    Hub(Option<Outbound>),
+    Reply(ServerFrame),
+    Ping,
+    Stop,
+}
+
+struct Connection {
+    state: AppState,
+    account: i64,
+    session: i64,
+    /// The person the account is in each chat it may open.
+    people: HashMap<i64, i64>,
+    /// The highest event sent per chat; absent until the first one.
+    positions: HashMap<i64, i64>,
+    names: HashMap<i64, String>,
+    last_typing: HashMap<i64, Instant>,
+}
+
+impl Connection {
+    fn new(state: AppState, user: MessengerUser) -> Self {
+        Connection {
+            state,
+            account: user.account_id,
+            session: user.session_id,
+            people: HashMap::new(),
+            positions: HashMap::new(),
+            names: HashMap::new(),
+            last_typing: HashMap::new(),
+        }
+    }
+
+    async fn run(&mut self, mut socket: WebSocket) -> Result<(), ConnectionError> {
+        let Some(positions) = self.hello(&mut socket).await? else {
+            return bye(&mut socket, ByeReason::Protocol).await;
+        };
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        // Subscribe first, replay second: whatever commits in between arrives
+        // on the queue and is de-duplicated by sequence number.
+        let registration = self.subscribe(tx).await?;
+        for Position { chat, seq } in positions {
+            if self.people.contains_key(&chat) {
+                self.replay(&mut socket, chat, seq).await?;
+            }
+        }
+        let chats = self.people.keys().copied().collect();
+        send(&mut socket, &ServerFrame::Ready { v: VERSION, chats }).await?;
+
+        let (reply_tx, mut reply_rx) = mpsc::channel(IN_FLIGHT);
+        let mut stopping = self.state.messenger.stopping();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.tick().await;
+        let mut heard = Instant::now();
+        loop {
+            let step = tokio::select! {
+                message = socket.recv() => Step::Client(message),
+                out = rx.recv() => Step::Hub(out),
+                Some(frame) = reply_rx.recv() => Step::Reply(frame),
+                _ = ping.tick() => Step::Ping,
+                _ = stopping.changed() => Step::Stop,
+            };
+            match step {
+                Step::Client(None) | Step::Client(Some(Ok(Message::Close(_)))) => return Ok(()),
+                Step::Client(Some(Err(e))) => return Err(e.into()),
+                Step::Client(Some(Ok(message))) => {
+                    heard = Instant::now();
+                    if let Message::Text(text) = message {
+                        self.on_client_frame(&mut socket, &text, &reply_tx).await?;
+                    }
+                }
+                Step::Hub(Some(Outbound::Chat { chat, seq, frame })) => {
+                    self.forward(&mut socket, chat, seq, frame).await?;
+                }
+                Step::Hub(Some(Outbound::Reload)) => {
+                    if !self.reload(&registration).await? {
+                        return bye(&mut socket, self.why_reload_failed().await?).await;
+                    }
+                    send(&mut socket, &ServerFrame::ChatsChanged).await?;
+                }
+                // The hub dropped us: we fell too far behind.
+                Step::Hub(None) => return bye(&mut socket, ByeReason::SlowConsumer).await,
+                Step::Reply(frame) => send(&mut socket, &frame).await?,
+                Step::Ping => {
+                    if heard.elapsed() > SILENCE_LIMIT {
+                        return Ok(());
+                    }
+                    socket.send(Message::Ping(Default::default())).await?;
+                }
+                Step::Stop => return bye(&mut socket, ByeReason::Shutdown).await,
+            }
+        }
+    }
+
+    /// The first frame must be a `hello` of this protocol version.
+    async fn hello(&self, socket: &mut WebSocket) -> Result<Option<Vec<Position>>, ConnectionError> {
+        let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+            Ok(Some(Ok(Message::Text(text)))) => text,
+            Ok(Some(Err(e))) => return Err(e.into()),
+            _ => return Ok(None),
+        };
+        match serde_json::from_str::<ClientFrame>(&first) {
+            Ok(ClientFrame::Hello { v: VERSION, positions }) => Ok(Some(positions)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn load_memberships(&mut self) -> Result<(Vec<i64>, Vec<i64>), ConnectionError> {
+        let memberships = self.state.store.memberships(self.account).await?;
+        self.people = memberships.iter().map(|m| (m.chat_id, m.person_id)).collect();
+        self.positions.retain(|chat, _| self.people.contains_key(chat));
+        let chats: Vec<i64> = self.people.keys().copied().collect();
+        let mut people: Vec<i64> = self.people.values().copied().collect();
+        people.sort_unstable();
+        people.dedup();
+        Ok((chats, people))
+    }
+
+    async fn subscribe(&mut self, tx: mpsc::Sender<Outbound>) -> Result<Registration, ConnectionError> {
+        let (chats, people) = self.load_memberships().await?;
+        Ok(self.state.messenger.hub.register(self.account, chats, people, tx))
+    }
+
+    /// False when the connection must close: its session ended, or the hub
+    /// had already dropped it.
+    async fn reload(&mut self, registration: &Registration) -> Result<bool, ConnectionError> {
+        if !self.state.store.messenger_session_alive(self.session, self.state.now()).await? {
+            return Ok(false);
+        }
+        let (chats, people) = self.load_memberships().await?;
+        Ok(self.state.messenger.hub.resubscribe(registration, chats, people))
+    }
+
+    async fn why_reload_failed(&self) -> Result<ByeReason, ConnectionError> {
+        Ok(if self.state.store.messenger_session_alive(self.session, self.state.now()).await? {
+            ByeReason::SlowConsumer
+        } else {
+            ByeReason::SessionEnded
+        })
+    }
+
+    /// Sends the chat's events after `after`, or `resync` when there are too many.
+    async fn replay(&mut self, socket: &mut WebSocket, chat: i64, after: i64) -> Result<(), ConnectionError> {
+        let events = self.state.store.chat_events_after(chat, after, REPLAY_LIMIT + 1).await?;
+        if events.len() as i64 > REPLAY_LIMIT {
+            // The client reloads the chat over HTTP; live events from now on
+            // go through, and it skips those its reload already covers.
+            self.positions.remove(&chat);
+            return send(socket, &ServerFrame::Resync { chat }).await;
+        }
+        let mut position = after;
+        for event in events {
+            position = event.seq;
+            send(socket, &ServerFrame::event(event)).await?;
+        }
+        self.positions.insert(chat, position);
+        Ok(())
+    }
+
+    async fn forward(
+        &mut self,
+        socket: &mut WebSocket,
+        chat: i64,
+        seq: Option<i64>,
+        frame: Utf8Bytes,
+    ) -> Result<(), ConnectionError> {
+        let Some(seq) = seq else {
+            socket.send(Message::Text(frame)).await?;
+            return Ok(());
+        };
+        match self.positions.get(&chat).copied() {
+            Some(position) if seq <= position => Ok(()),
+            Some(position) if seq > position + 1 => self.replay(socket, chat, position).await,
+            _ => {
+                self.positions.insert(chat, seq);
+                socket.send(Message::Text(frame)).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_client_frame(
+        &mut self,
+        socket: &mut WebSocket,
+        text: &str,
+        replies: &mpsc::Sender<ServerFrame>,
+    ) -> Result<(), ConnectionError> {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(_) => return send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
+        };
+        match frame {
+            ClientFrame::Send { chat, client_id, text, reply_to, mentions } => {
+                let message = match parse_send(self.account, chat, &client_id, &text, reply_to, mentions, &self.state) {
+                    Ok(message) => message,
+                    Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
+                };
+                let (writer, replies) = (self.state.messenger.writer.clone(), replies.clone());
+                // Committing takes a disk flush: the socket keeps flowing meanwhile.
+                tokio::spawn(async move {
+                    let frame = match writer.send(message).await {
+                        Ok(c) => ServerFrame::Ack {
+                            client_id,
+                            chat: c.chat_id,
+                            seq: c.seq,
+                            message_id: c.message_id,
+                            duplicate: c.duplicate,
+                        },
+                        Err(e) => ServerFrame::error(Some(client_id), &e),
+                    };
+                    let _ = replies.send(frame).await;
+                });
+                Ok(())
+            }
+            ClientFrame::Typing { chat } => self.typing(chat).await,
+            ClientFrame::Read { chat, seq } => {
+                if self.people.contains_key(&chat)
+                    && let Some(mark) = self.state.store.mark_read(self.account, chat, seq).await?
+                {
+                    let frame = ServerFrame::Read { chat, person: mark.person_id, seq: mark.seq };
+                    self.state.messenger.publish_ephemeral(chat, &frame);
+                }
+                Ok(())
+            }
+            ClientFrame::Ping => send(socket, &ServerFrame::Pong).await,
+            ClientFrame::Hello { .. } => send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
+        }
+    }
+
+    async fn typing(&mut self, chat: i64) -> Result<(), ConnectionError> {
+        let Some(&person) = self.people.get(&chat) else { return Ok(()) };
+        let now = Instant::now();
+        if self.last_typing.get(&chat).is_some_and(|t| now.duration_since(*t) < TYPING_EVERY) {
+            return Ok(());
+        }
+        self.last_typing.insert(chat, now);
+        let name = match self.names.get(&person) {
+            Some(name) => name.clone(),
+            None => {
+                let p = self.state.store.person(person).await?;
+                let name = format!("{} {}", p.first_name, p.last_name);
+                self.names.insert(person, name.clone());
+                name
+            }
+        };
+        self.state.messenger.publish_ephemeral(chat, &ServerFrame::Typing { chat, person, name });
+        Ok(())
+    }
+}
+
+/// Parses a send (over the socket or HTTP) into what the writer appends.
+pub(crate) fn parse_send(
+    account: i64,
+    chat: i64,
+    client_id: &str,
+    text: &str,
+    reply_to: Option<i64>,
+    mentions: Vec<i64>,
+    state: &AppState,
+) -> Result<NewMessage, ApiError> {
+    let client_id = messenger::ClientId::parse(client_id).map_err(|_| INVALID_CLIENT_ID)?;
+    let text = messenger::MessageText::parse(text)?;
+    Ok(NewMessage { chat_id: chat, account_id: account, client_id, text, reply_to, mentions, now: state.now() })
+}
+
+async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), ConnectionError> {
+    socket.send(Message::Text(frame.to_json().into())).await?;
+    Ok(())
+}
+
+async fn bye(socket: &mut WebSocket, reason: ByeReason) -> Result<(), ConnectionError> {
+    send(socket, &ServerFrame::bye(reason)).await?;
+    socket.send(Message::Close(None)).await?;
+    Ok(())
+}

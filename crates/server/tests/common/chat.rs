@@ -1,0 +1,150 @@
+//! Messenger test clients: a school account linked to a learning profile with
+//! a messenger session, and a WebSocket speaking the protocol.
+
+use super::{PASSWORD, TestApp};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::auth::hash_password;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A linked person signed in to the messenger through "Перейти в мессенджер".
+pub struct Linked {
+    pub portal: reqwest::Client,
+    /// `parta_messenger=…`, for HTTP and the WebSocket handshake.
+    pub cookie: String,
+    pub org: i64,
+    pub person: i64,
+}
+
+/// Gives `login` a password, signs in to the portal, links a profile with
+/// `phone` and opens the messenger.
+pub async fn linked(app: &TestApp, login: &str, phone: &str) -> Linked {
+    let credentials = app.db.store.credentials(login).await.unwrap().unwrap();
+    app.db.store.set_password(credentials.person_id, &hash_password(PASSWORD), false).await.unwrap();
+    let portal = app.signed_in(login).await;
+    let org = app.org_of(&portal).await;
+    let res = app.post(&portal, "/api/identity/codes", json!({ "phone": phone })).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let code = app.last_code(phone);
+    let proof: Value =
+        app.post(&portal, "/api/identity/proofs", json!({ "phone": phone, "code": code })).await.json().await.unwrap();
+    let person = app.db.store.person(credentials.person_id).await.unwrap();
+    let about = json!({ "proof": proof["proof"], "last_name": person.last_name, "first_name": person.first_name });
+    let res = app.post(&portal, &format!("/api/chats/{org}/link"), about).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let entry: Value =
+        app.post(&portal, &format!("/api/chats/{org}/messenger-token"), json!({})).await.json().await.unwrap();
+    let token = entry["url"].as_str().unwrap().split("token=").nth(1).unwrap();
+    let res = app.post(&reqwest::Client::new(), "/api/messenger/session", json!({ "token": token })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("parta_messenger="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    Linked { portal, cookie, org, person: credentials.person_id }
+}
+
+impl Linked {
+    pub async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+        reqwest::Client::new().get(app.url(path)).header("cookie", &self.cookie).send().await.unwrap()
+    }
+
+    pub async fn json(&self, app: &TestApp, path: &str) -> Value {
+        let res = self.get(app, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+
+    pub async fn request(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = reqwest::Client::new().request(method, app.url(path)).header("cookie", &self.cookie);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+        self.request(app, reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// The id of the chat with this name in the person's list.
+    pub async fn chat_named(&self, app: &TestApp, name: &str) -> i64 {
+        let chats = self.json(app, "/api/messenger/chats").await;
+        chats
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no chat {name}: {chats}"))["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Sends over HTTP; the answer's JSON.
+    pub async fn send(&self, app: &TestApp, chat: i64, client_id: &str, text: &str) -> reqwest::Response {
+        self.post(
+            app,
+            &format!("/api/messenger/chats/{chat}/messages"),
+            json!({ "client_id": client_id, "text": text }),
+        )
+        .await
+    }
+
+    pub async fn socket(&self, app: &TestApp, positions: Value) -> Socket {
+        let url = app.url("/api/ws").replacen("http", "ws", 1);
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("cookie", self.cookie.parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut socket = Socket { stream };
+        socket.send(json!({ "type": "hello", "v": 1, "positions": positions })).await;
+        socket
+    }
+}
+
+pub struct Socket {
+    stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Socket {
+    pub async fn send(&mut self, frame: Value) {
+        self.stream.send(Message::Text(frame.to_string().into())).await.unwrap();
+    }
+
+    /// The next JSON frame, or `None` when nothing comes within a second (or
+    /// the socket closed).
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(2), self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).unwrap()),
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// Skips frames until one of type `kind` arrives.
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await.unwrap_or_else(|| panic!("no {kind} frame came"));
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+}

@@ -1,0 +1,944 @@
+// The messenger: messages, the chat event log, reactions, pins, read
+// positions and direct chats. Compiled per backend inside `mod messages` of
+// `mod sqlite` and `mod postgres` (see lib.rs).
+
+use crate::Change;
+use crate::{
+    Author, ChatSettings, ChatSummary, Committed, Conflict, EventView, HistoryPage, HistoryRange, LastMessage,
+    MemberView, Membership, MessageAction, MessageView, NewMessage, ReactionView, ReadMark, ReplyPreview, StorageError,
+};
+use ::messenger::{
+    ChatFacts, ChatState, DmPolicy, DmRule, MemberFacts, MessageFacts, Party, PersonDmFacts, may_delete, may_edit,
+    may_pin, may_post, may_react, may_start_direct,
+};
+use roster::Role;
+use std::collections::HashMap;
+
+/// How long a chat list preview is.
+const PREVIEW_CHARS: usize = 120;
+
+/// The viewer's standing in one chat.
+struct Access {
+    person_id: i64,
+    admin: bool,
+    chat: ChatFacts,
+}
+
+/// An active member, linked to the account, in an organisation whose chats
+/// are on; hidden chats are out of reach like missing ones.
+const ACCESS: &str = "SELECT m.person_id, m.admin, c.state, c.announcement_only FROM chats c \
+     JOIN orgs o ON o.id = c.org_id \
+     JOIN chat_members m ON m.chat_id = c.id \
+     JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
+     JOIN learning_profiles p ON p.id = l.profile_id \
+     WHERE c.id = $1 AND p.account_id = $2 AND m.status = 'active' AND c.state <> 'read_only_hidden' \
+       AND o.chats_enabled AND o.kind = 'general_education'";
+
+async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
+    conn: E,
+    chat: i64,
+    account: i64,
+) -> Result<Access, StorageError> {
+    let row: Option<(i64, bool, String, bool)> =
+        sqlx::query_as(ACCESS).bind(chat).bind(account).fetch_optional(conn).await?;
+    let (person_id, admin, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
+    let state = ChatState::parse(&state).ok_or(StorageError::NotFound)?;
+    Ok(Access { person_id, admin, chat: ChatFacts { state, announcement_only } })
+}
+
+impl Access {
+    fn member(&self) -> MemberFacts {
+        MemberFacts { admin: self.admin }
+    }
+}
+
+/// The next sequence number of a chat. The row lock it takes orders
+/// concurrent writers of one chat (PostgreSQL; SQLite has one writer).
+async fn next_seq(tx: &mut Tx, chat: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("UPDATE chats SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+        .bind(chat)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log_event(
+    tx: &mut Tx,
+    chat: i64,
+    seq: i64,
+    kind: &str,
+    message: i64,
+    actor: i64,
+    body: Option<&str>,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO chat_events (chat_id, seq, kind, message_id, actor_id, body, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(chat)
+    .bind(seq)
+    .bind(kind)
+    .bind(message)
+    .bind(actor)
+    .bind(body)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn append_messages(
+    pool: &Pool<Db>,
+    batch: &[NewMessage],
+) -> Result<Vec<Result<Committed, StorageError>>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let mut verdicts = Vec::with_capacity(batch.len());
+    for new in batch {
+        verdicts.push(append_one(&mut tx, new).await);
+    }
+    // A database failure inside one append poisons the transaction: report
+    // it for the whole batch rather than commit half of it.
+    if let Some(Err(StorageError::Database(_))) = verdicts.iter().find(|v| matches!(v, Err(StorageError::Database(_))))
+    {
+        tx.rollback().await?;
+        let Some(Err(e)) = verdicts.into_iter().find(|v| matches!(v, Err(StorageError::Database(_)))) else {
+            return Err(StorageError::NotFound);
+        };
+        return Err(e);
+    }
+    tx.commit().await?;
+    Ok(verdicts)
+}
+
+async fn append_one(tx: &mut Tx, new: &NewMessage) -> Result<Committed, StorageError> {
+    let me = access(&mut **tx, new.chat_id, new.account_id).await?;
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1 AND author_id = $2 AND client_id = $3")
+            .bind(new.chat_id)
+            .bind(me.person_id)
+            .bind(new.client_id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(id) = existing {
+        let message = message_by_id(tx, id, Some(me.person_id)).await?;
+        return Ok(Committed { chat_id: new.chat_id, seq: message.seq, message_id: id, duplicate: true, message });
+    }
+    may_post(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    if let Some(reply) = new.reply_to {
+        let chat: Option<i64> = sqlx::query_scalar("SELECT chat_id FROM messages WHERE id = $1")
+            .bind(reply)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if chat != Some(new.chat_id) {
+            return Err(StorageError::Conflict(Conflict::ReplyOutsideChat));
+        }
+    }
+    let mentions = if new.mentions.is_empty() {
+        Vec::new()
+    } else {
+        let members: Vec<i64> =
+            sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND status = 'active'")
+                .bind(new.chat_id)
+                .fetch_all(&mut **tx)
+                .await?;
+        ::messenger::mentions(&new.mentions, |id| members.contains(&id))
+    };
+    let seq = next_seq(tx, new.chat_id).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (chat_id, seq, author_id, client_id, body, reply_to, mentions, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(new.chat_id)
+    .bind(seq)
+    .bind(me.person_id)
+    .bind(new.client_id.as_str())
+    .bind(new.text.as_str())
+    .bind(new.reply_to)
+    .bind(join_ids(&mentions))
+    .bind(new.now)
+    .fetch_one(&mut **tx)
+    .await?;
+    log_event(tx, new.chat_id, seq, "message", id, me.person_id, None, new.now).await?;
+    let message = message_by_id(tx, id, Some(me.person_id)).await?;
+    Ok(Committed { chat_id: new.chat_id, seq, message_id: id, duplicate: false, message })
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn split_ids(s: &str) -> Vec<i64> {
+    s.split(',').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// The columns of a message view; `m` is the message, `a` its author, `r` and
+/// `ra` the message it replies to and that one's author.
+const MESSAGE_COLUMNS: &str = "SELECT m.id, m.chat_id, m.seq, m.author_id, \
+       a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') AS author_name, \
+       m.client_id, m.body, m.mentions, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted, \
+       m.pinned_at IS NOT NULL AS pinned, r.id AS reply_id, \
+       ra.last_name || ' ' || ra.first_name AS reply_author, r.body AS reply_body, \
+       r.deleted_at IS NOT NULL AS reply_deleted \
+     FROM messages m JOIN people a ON a.id = m.author_id \
+     LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN people ra ON ra.id = r.author_id ";
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    chat_id: i64,
+    seq: i64,
+    author_id: i64,
+    author_name: String,
+    client_id: String,
+    body: String,
+    mentions: String,
+    created_at: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
+    pinned: bool,
+    reply_id: Option<i64>,
+    reply_author: Option<String>,
+    reply_body: Option<String>,
+    reply_deleted: Option<bool>,
+}
+
+impl MessageRow {
+    fn into_view(self, viewer: Option<i64>, reactions: Vec<ReactionView>) -> MessageView {
+        let reply_to = self.reply_id.map(|id| ReplyPreview {
+            id,
+            author_name: self.reply_author.unwrap_or_default(),
+            preview: ::messenger::preview(self.reply_body.as_deref().unwrap_or(""), PREVIEW_CHARS),
+            deleted: self.reply_deleted.unwrap_or(false),
+        });
+        MessageView {
+            id: self.id,
+            chat: self.chat_id,
+            seq: self.seq,
+            client_id: (viewer == Some(self.author_id)).then_some(self.client_id),
+            author: Author { person: self.author_id, name: self.author_name },
+            text: self.body,
+            reply_to,
+            mentions: split_ids(&self.mentions),
+            created_at: self.created_at,
+            edited_at: self.edited_at,
+            deleted: self.deleted,
+            pinned: self.pinned,
+            reactions,
+        }
+    }
+}
+
+/// Groups `(message_id, emoji, person_id)` rows, in reaction order.
+fn group_reactions(rows: Vec<(i64, String, i64)>) -> HashMap<i64, Vec<ReactionView>> {
+    let mut by_message: HashMap<i64, Vec<ReactionView>> = HashMap::new();
+    for (message, emoji, person) in rows {
+        let reactions = by_message.entry(message).or_default();
+        match reactions.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => r.people.push(person),
+            None => reactions.push(ReactionView { emoji, people: vec![person] }),
+        }
+    }
+    by_message
+}
+
+async fn message_by_id(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    id: i64,
+    viewer: Option<i64>,
+) -> Result<MessageView, StorageError> {
+    let row: MessageRow = sqlx::query_as(&format!("{MESSAGE_COLUMNS} WHERE m.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let reactions: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT message_id, emoji, person_id FROM message_reactions WHERE message_id = $1 ORDER BY at, person_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let reactions = group_reactions(reactions).remove(&id).unwrap_or_default();
+    Ok(row.into_view(viewer, reactions))
+}
+
+/// Message views of one chat whose `seq` lies in `[from, to]`, oldest first.
+async fn messages_in_range(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    chat: i64,
+    from: i64,
+    to: i64,
+    viewer: Option<i64>,
+) -> Result<Vec<MessageView>, StorageError> {
+    let rows: Vec<MessageRow> =
+        sqlx::query_as(&format!("{MESSAGE_COLUMNS} WHERE m.chat_id = $1 AND m.seq BETWEEN $2 AND $3 ORDER BY m.seq"))
+            .bind(chat)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *conn)
+            .await?;
+    let reactions: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT x.message_id, x.emoji, x.person_id FROM message_reactions x JOIN messages m ON m.id = x.message_id \
+         WHERE m.chat_id = $1 AND m.seq BETWEEN $2 AND $3 ORDER BY x.at, x.person_id",
+    )
+    .bind(chat)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut reactions = group_reactions(reactions);
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let r = reactions.remove(&row.id).unwrap_or_default();
+            row.into_view(viewer, r)
+        })
+        .collect())
+}
+
+pub(crate) async fn history(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    range: HistoryRange,
+) -> Result<HistoryPage, StorageError> {
+    // One transaction: the page and `last_seq` describe the same moment.
+    let mut tx: Tx = pool.begin().await?;
+    let me = access(&mut *tx, chat, account).await?;
+    let last_seq: i64 =
+        sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *tx).await?;
+    let (from, to, has_more) = match range {
+        HistoryRange::Before { seq, limit } => {
+            let before = seq.unwrap_or(i64::MAX);
+            let seqs: Vec<i64> = sqlx::query_scalar(
+                "SELECT seq FROM messages WHERE chat_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+            )
+            .bind(chat)
+            .bind(before)
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+            let has_more = seqs.len() as i64 > limit;
+            let page = &seqs[..seqs.len().min(usize::try_from(limit).unwrap_or(0))];
+            match (page.last(), page.first()) {
+                (Some(&oldest), Some(&newest)) => (oldest, newest, has_more),
+                _ => (1, 0, false),
+            }
+        }
+        HistoryRange::After { seq, limit } => {
+            let seqs: Vec<i64> =
+                sqlx::query_scalar("SELECT seq FROM messages WHERE chat_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                    .bind(chat)
+                    .bind(seq)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            match (seqs.first(), seqs.last()) {
+                (Some(&first), Some(&last)) => (first, last, false),
+                _ => (1, 0, false),
+            }
+        }
+    };
+    let messages =
+        if from <= to { messages_in_range(&mut tx, chat, from, to, Some(me.person_id)).await? } else { Vec::new() };
+    tx.commit().await?;
+    Ok(HistoryPage { messages, last_seq, has_more })
+}
+
+pub(crate) async fn pinned_messages(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+) -> Result<Vec<MessageView>, StorageError> {
+    let mut conn = pool.acquire().await?;
+    let me = access(&mut *conn, chat, account).await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE chat_id = $1 AND pinned_at IS NOT NULL ORDER BY pinned_at DESC",
+    )
+    .bind(chat)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut pinned = Vec::with_capacity(ids.len());
+    for id in ids {
+        pinned.push(message_by_id(&mut conn, id, Some(me.person_id)).await?);
+    }
+    Ok(pinned)
+}
+
+pub(crate) async fn events_after(
+    pool: &Pool<Db>,
+    chat: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventView>, StorageError> {
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<(i64, String, i64, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT seq, kind, message_id, actor_id, body, at FROM chat_events WHERE chat_id = $1 AND seq > $2 \
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(chat)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let created: Vec<i64> = rows.iter().filter(|r| r.1 == "message").map(|r| r.0).collect();
+    let mut messages: HashMap<i64, MessageView> = match (created.first(), created.last()) {
+        (Some(&from), Some(&to)) => {
+            messages_in_range(&mut conn, chat, from, to, None).await?.into_iter().map(|m| (m.seq, m)).collect()
+        }
+        _ => HashMap::new(),
+    };
+    let mut events = Vec::with_capacity(rows.len());
+    for (seq, kind, message_id, actor, body, at) in rows {
+        let change = match kind.as_str() {
+            "message" => match messages.remove(&seq) {
+                Some(m) => Change::Message(Box::new(m)),
+                None => continue,
+            },
+            "edited" => Change::Edited { message_id, text: body.unwrap_or_default(), edited_at: at },
+            "deleted" => Change::Deleted { message_id },
+            "reaction_added" => Change::ReactionAdded { message_id, person: actor, emoji: body.unwrap_or_default() },
+            "reaction_removed" => {
+                Change::ReactionRemoved { message_id, person: actor, emoji: body.unwrap_or_default() }
+            }
+            "pinned" => Change::Pinned { message_id },
+            _ => Change::Unpinned { message_id },
+        };
+        events.push(EventView { chat_id: chat, seq, at, change });
+    }
+    Ok(events)
+}
+
+pub(crate) async fn act_on_message(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    message: i64,
+    action: &MessageAction,
+    now: i64,
+) -> Result<Option<EventView>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let me = access(&mut *tx, chat, account).await?;
+    let row: Option<(i64, String, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT author_id, body, deleted_at, pinned_at FROM messages WHERE id = $1 AND chat_id = $2")
+            .bind(message)
+            .bind(chat)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (author, body, deleted_at, pinned_at) = row.ok_or(StorageError::NotFound)?;
+    let facts = MessageFacts { author_is_me: author == me.person_id, deleted: deleted_at.is_some() };
+    let refused = StorageError::Refused;
+    let change = match action {
+        MessageAction::Edit(text) => {
+            may_edit(&me.chat, &me.member(), &facts).map_err(refused)?;
+            if text.as_str() == body {
+                return Ok(None);
+            }
+            sqlx::query("INSERT INTO message_edits (message_id, previous_body, edited_at) VALUES ($1, $2, $3)")
+                .bind(message)
+                .bind(&body)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE messages SET body = $1, edited_at = $2 WHERE id = $3")
+                .bind(text.as_str())
+                .bind(now)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+            Change::Edited { message_id: message, text: text.as_str().to_string(), edited_at: now }
+        }
+        MessageAction::Delete => {
+            may_delete(&me.chat, &me.member(), &facts).map_err(refused)?;
+            // A deleted message's words leave every table: the message, its
+            // earlier versions and the events that carried edits.
+            sqlx::query("UPDATE messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2")
+                .bind(now)
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM message_edits WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM message_reactions WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
+            sqlx::query("UPDATE chat_events SET body = NULL WHERE message_id = $1 AND kind = 'edited'")
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+            Change::Deleted { message_id: message }
+        }
+        MessageAction::React(reaction) | MessageAction::Unreact(reaction) => {
+            may_react(&me.chat, &me.member()).map_err(refused)?;
+            if facts.deleted {
+                return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
+            }
+            let adding = matches!(action, MessageAction::React(_));
+            let changed = if adding {
+                sqlx::query(
+                    "INSERT INTO message_reactions (message_id, person_id, emoji, at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(message)
+                .bind(me.person_id)
+                .bind(reaction.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+            } else {
+                sqlx::query("DELETE FROM message_reactions WHERE message_id = $1 AND person_id = $2 AND emoji = $3")
+                    .bind(message)
+                    .bind(me.person_id)
+                    .bind(reaction.as_str())
+                    .execute(&mut *tx)
+                    .await?
+            };
+            if changed.rows_affected() == 0 {
+                return Ok(None);
+            }
+            let (message_id, person, emoji) = (message, me.person_id, reaction.as_str().to_string());
+            if adding {
+                Change::ReactionAdded { message_id, person, emoji }
+            } else {
+                Change::ReactionRemoved { message_id, person, emoji }
+            }
+        }
+        MessageAction::Pin | MessageAction::Unpin => {
+            may_pin(&me.chat, &me.member()).map_err(refused)?;
+            let pin = matches!(action, MessageAction::Pin);
+            if facts.deleted {
+                return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
+            }
+            if pin == pinned_at.is_some() {
+                return Ok(None);
+            }
+            sqlx::query("UPDATE messages SET pinned_at = $1 WHERE id = $2")
+                .bind(pin.then_some(now))
+                .bind(message)
+                .execute(&mut *tx)
+                .await?;
+            if pin { Change::Pinned { message_id: message } } else { Change::Unpinned { message_id: message } }
+        }
+    };
+    let seq = next_seq(&mut tx, chat).await?;
+    let (kind, body) = match &change {
+        Change::Edited { text, .. } => ("edited", Some(text.as_str())),
+        Change::Deleted { .. } => ("deleted", None),
+        Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
+        Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
+        Change::Pinned { .. } => ("pinned", None),
+        Change::Unpinned { .. } | Change::Message(_) => ("unpinned", None),
+    };
+    log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
+    tx.commit().await?;
+    Ok(Some(EventView { chat_id: chat, seq, at: now, change }))
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    org: i64,
+    org_name: String,
+    kind: String,
+    name: String,
+    direct_name: Option<String>,
+    description: String,
+    me: i64,
+    admin: bool,
+    announcement_only: bool,
+    state: String,
+    members: i64,
+    last_seq: i64,
+    last_read_seq: i64,
+    others_read_seq: Option<i64>,
+    unread: i64,
+    last_message_id: Option<i64>,
+}
+
+/// The viewer's chats (or one of them), with their counters.
+pub(crate) async fn messenger_chats(
+    pool: &Pool<Db>,
+    account: i64,
+    only: Option<i64>,
+) -> Result<Vec<ChatSummary>, StorageError> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT c.id, c.org_id AS org, o.name AS org_name, c.kind, c.name, \
+           (SELECT q.last_name || ' ' || q.first_name FROM chat_members x JOIN people q ON q.id = x.person_id \
+             WHERE c.kind = 'direct' AND x.chat_id = c.id AND x.person_id <> m.person_id LIMIT 1) AS direct_name, \
+           c.description, m.person_id AS me, m.admin, c.announcement_only, c.state, \
+           (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id = c.id AND x.status = 'active') AS members, \
+           c.last_seq, m.last_read_seq, \
+           (SELECT MAX(x.last_read_seq) FROM chat_members x WHERE x.chat_id = c.id AND x.person_id <> m.person_id) \
+             AS others_read_seq, \
+           (SELECT COUNT(*) FROM messages g WHERE g.chat_id = c.id AND g.seq > m.last_read_seq \
+             AND g.author_id <> m.person_id AND g.deleted_at IS NULL) AS unread, \
+           (SELECT g.id FROM messages g WHERE g.chat_id = c.id ORDER BY g.seq DESC LIMIT 1) AS last_message_id \
+         FROM chats c JOIN orgs o ON o.id = c.org_id \
+         JOIN chat_members m ON m.chat_id = c.id \
+         JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
+         JOIN learning_profiles p ON p.id = l.profile_id \
+         WHERE p.account_id = $1 AND m.status = 'active' AND c.state <> 'read_only_hidden' \
+           AND o.chats_enabled AND o.kind = 'general_education' AND ($2 IS NULL OR c.id = $2) \
+         ORDER BY c.last_seq DESC, c.id",
+    )
+    .bind(account)
+    .bind(only)
+    .fetch_all(pool)
+    .await?;
+    let mut last: HashMap<i64, LastMessage> = HashMap::new();
+    for id in rows.iter().filter_map(|r| r.last_message_id) {
+        let row: Option<(i64, String, String, i64, bool)> = sqlx::query_as(
+            "SELECT m.id, a.last_name || ' ' || a.first_name, m.body, m.created_at, m.deleted_at IS NOT NULL \
+             FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+        if let Some((id, author_name, body, at, deleted)) = row {
+            let preview = ::messenger::preview(&body, PREVIEW_CHARS);
+            last.insert(id, LastMessage { id, author_name, preview, at, deleted });
+        }
+    }
+    let mut chats: Vec<ChatSummary> = rows
+        .into_iter()
+        .map(|r| ChatSummary {
+            id: r.id,
+            org: r.org,
+            org_name: r.org_name,
+            name: r.direct_name.filter(|_| r.kind == "direct").unwrap_or(r.name),
+            kind: r.kind,
+            description: r.description,
+            me: r.me,
+            admin: r.admin,
+            announcement_only: r.announcement_only,
+            read_only: r.state == "archived",
+            members: r.members,
+            last_seq: r.last_seq,
+            last_read_seq: r.last_read_seq,
+            others_read_seq: r.others_read_seq.unwrap_or(0),
+            unread: r.unread,
+            last_message: r.last_message_id.and_then(|id| last.remove(&id)),
+        })
+        .collect();
+    // Most recent activity first; chats without messages after, by name.
+    chats.sort_by(|a, b| {
+        let at = |c: &ChatSummary| c.last_message.as_ref().map(|m| m.at);
+        at(b).cmp(&at(a)).then_with(|| a.name.cmp(&b.name)).then(a.id.cmp(&b.id))
+    });
+    Ok(chats)
+}
+
+pub(crate) async fn chat_members(pool: &Pool<Db>, account: i64, chat: i64) -> Result<Vec<MemberView>, StorageError> {
+    let mut conn = pool.acquire().await?;
+    access(&mut *conn, chat, account).await?;
+    let rows: Vec<(i64, String, Option<String>, bool)> = sqlx::query_as(
+        "SELECT m.person_id, p.last_name || ' ' || p.first_name || COALESCE(' ' || p.middle_name, ''), \
+           (SELECT STRING_AGG(r.role, ',') FROM person_roles r WHERE r.person_id = p.id AND r.org_id = c.org_id), \
+           m.admin \
+         FROM chat_members m JOIN people p ON p.id = m.person_id JOIN chats c ON c.id = m.chat_id \
+         WHERE m.chat_id = $1 AND m.status = 'active' ORDER BY m.admin DESC, p.last_name, p.first_name, p.id"
+            .replace("STRING_AGG", super::STRING_AGG)
+            .as_str(),
+    )
+    .bind(chat)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(person, name, roles, admin)| {
+            let role = roles
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(Role::parse)
+                .min_by_key(|r| role_rank(*r))
+                .map_or("", Role::as_str)
+                .to_string();
+            MemberView { person, name, role, admin }
+        })
+        .collect())
+}
+
+/// Which role names a person first: what they are to the others in a chat.
+fn role_rank(role: Role) -> u8 {
+    match role {
+        Role::Administrator => 0,
+        Role::Teacher => 1,
+        Role::OtherStaff => 2,
+        Role::Student => 3,
+        Role::Guardian => 4,
+    }
+}
+
+pub(crate) async fn memberships(pool: &Pool<Db>, account: i64) -> Result<Vec<Membership>, StorageError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id AS chat_id, m.person_id FROM chats c JOIN orgs o ON o.id = c.org_id \
+         JOIN chat_members m ON m.chat_id = c.id \
+         JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
+         JOIN learning_profiles p ON p.id = l.profile_id \
+         WHERE p.account_id = $1 AND m.status = 'active' AND c.state <> 'read_only_hidden' \
+           AND o.chats_enabled AND o.kind = 'general_education' ORDER BY c.id",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub(crate) async fn mark_read(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    seq: i64,
+) -> Result<Option<ReadMark>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let me = access(&mut *tx, chat, account).await?;
+    let last_seq: i64 =
+        sqlx::query_scalar("SELECT last_seq FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *tx).await?;
+    let seq = seq.clamp(0, last_seq);
+    let moved = sqlx::query(
+        "UPDATE chat_members SET last_read_seq = $1 WHERE chat_id = $2 AND person_id = $3 AND last_read_seq < $1",
+    )
+    .bind(seq)
+    .bind(chat)
+    .bind(me.person_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((moved.rows_affected() > 0).then_some(ReadMark { chat_id: chat, person_id: me.person_id, seq }))
+}
+
+/// Who a person is for the direct-message rules: their parties, the classes
+/// they are in (as a student, a teacher of the class or one of its sections,
+/// or a guardian of one of its students) and their family.
+async fn dm_facts(tx: &mut Tx, org: i64, person: i64) -> Result<PersonDmFacts, StorageError> {
+    let roles: Vec<String> = sqlx::query_scalar("SELECT role FROM person_roles WHERE person_id = $1 AND org_id = $2")
+        .bind(person)
+        .bind(org)
+        .fetch_all(&mut **tx)
+        .await?;
+    let parties = roles.iter().filter_map(|r| Role::parse(r)).map(Party::of).collect();
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT e.role, e.class_id FROM enrollments e JOIN classes c ON c.id = e.class_id \
+           WHERE e.person_id = $1 AND e.active AND c.org_id = $2 AND c.active \
+         UNION SELECT e.role, s.class_id FROM enrollments e JOIN sections s ON s.id = e.section_id \
+           WHERE e.person_id = $1 AND e.active AND s.org_id = $2 AND s.active AND s.class_id IS NOT NULL \
+         UNION SELECT 'guardian', e.class_id FROM guardianships g JOIN enrollments e ON e.person_id = g.student_id \
+           JOIN classes c ON c.id = e.class_id \
+           WHERE g.guardian_id = $1 AND e.active AND e.role = 'student' AND c.org_id = $2 AND c.active",
+    )
+    .bind(person)
+    .bind(org)
+    .fetch_all(&mut **tx)
+    .await?;
+    let classes = rows
+        .into_iter()
+        .filter_map(|(role, class)| {
+            let party = match role.as_str() {
+                "student" => Party::Student,
+                "teacher" => Party::Teacher,
+                "guardian" => Party::Guardian,
+                _ => return None,
+            };
+            Some((party, class))
+        })
+        .collect();
+    let family: Vec<i64> = sqlx::query_scalar(
+        "SELECT student_id FROM guardianships WHERE guardian_id = $1 \
+         UNION SELECT guardian_id FROM guardianships WHERE student_id = $1",
+    )
+    .bind(person)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(PersonDmFacts { person_id: person, parties, classes, family })
+}
+
+async fn policy_in(tx: &mut Tx, org: i64) -> Result<DmPolicy, StorageError> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT from_party, to_party, rule FROM dm_policy WHERE org_id = $1")
+            .bind(org)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut policy = DmPolicy::default();
+    for (from, to, rule) in rows {
+        if let (Some(from), Some(to), Some(rule)) = (Party::parse(&from), Party::parse(&to), DmRule::parse(&rule)) {
+            policy.set(from, to, rule);
+        }
+    }
+    Ok(policy)
+}
+
+pub(crate) async fn dm_policy(pool: &Pool<Db>, org: i64) -> Result<DmPolicy, StorageError> {
+    let mut tx: Tx = pool.begin().await?;
+    let policy = policy_in(&mut tx, org).await?;
+    tx.commit().await?;
+    Ok(policy)
+}
+
+pub(crate) async fn set_dm_policy(pool: &Pool<Db>, org: i64, policy: &DmPolicy) -> Result<(), StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    sqlx::query("DELETE FROM dm_policy WHERE org_id = $1").bind(org).execute(&mut *tx).await?;
+    let defaults = DmPolicy::default();
+    for (from, to, rule) in policy.entries() {
+        if defaults.rule(from, to) == rule {
+            continue;
+        }
+        sqlx::query("INSERT INTO dm_policy (org_id, from_party, to_party, rule) VALUES ($1, $2, $3, $4)")
+            .bind(org)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(rule.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn direct_chat(
+    pool: &Pool<Db>,
+    account: i64,
+    org: i64,
+    person: i64,
+    now: i64,
+) -> Result<i64, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let chats_on: Option<bool> =
+        sqlx::query_scalar("SELECT chats_enabled AND kind = 'general_education' FROM orgs WHERE id = $1 AND active")
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if chats_on != Some(true) {
+        return Err(StorageError::NotFound);
+    }
+    let me: Option<i64> = sqlx::query_scalar(
+        "SELECT l.person_id FROM profile_links l JOIN learning_profiles p ON p.id = l.profile_id \
+         WHERE p.account_id = $1 AND l.org_id = $2",
+    )
+    .bind(account)
+    .bind(org)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let me = me.ok_or(StorageError::NotFound)?;
+    let target_here: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM person_roles r JOIN people p ON p.id = r.person_id \
+         WHERE r.person_id = $1 AND r.org_id = $2 AND p.active",
+    )
+    .bind(person)
+    .bind(org)
+    .fetch_one(&mut *tx)
+    .await?;
+    if target_here == 0 {
+        return Err(StorageError::NotFound);
+    }
+    let policy = policy_in(&mut tx, org).await?;
+    let from = dm_facts(&mut tx, org, me).await?;
+    let to = dm_facts(&mut tx, org, person).await?;
+    may_start_direct(&policy, &from, &to).map_err(StorageError::DirectRefused)?;
+    let linked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profile_links WHERE person_id = $1 AND org_id = $2")
+        .bind(person)
+        .bind(org)
+        .fetch_one(&mut *tx)
+        .await?;
+    if linked == 0 {
+        return Err(StorageError::Conflict(Conflict::NotLinkedYet));
+    }
+    let key = format!("{}:{}", me.min(person), me.max(person));
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM chats WHERE org_id = $1 AND kind = 'direct' AND direct_key = $2")
+            .bind(org)
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let chat = match existing {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO chats (org_id, kind, name, created_at, direct_key) VALUES ($1, 'direct', '', $2, $3) \
+                 RETURNING id",
+            )
+            .bind(org)
+            .bind(now)
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    for member in [me, person] {
+        sqlx::query(
+            "INSERT INTO chat_members (chat_id, person_id, admin, source, status, reasons) \
+             VALUES ($1, $2, FALSE, 'manual', 'active', '') \
+             ON CONFLICT (chat_id, person_id) DO UPDATE SET status = 'active'",
+        )
+        .bind(chat)
+        .bind(member)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(chat)
+}
+
+pub(crate) async fn session_alive(pool: &Pool<Db>, session: i64, now: i64) -> Result<bool, StorageError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messenger_sessions WHERE id = $1 AND expires_at > $2")
+        .bind(session)
+        .bind(now)
+        .fetch_one(pool)
+        .await?;
+    Ok(n > 0)
+}
+
+pub(crate) async fn accounts_of_people(pool: &Pool<Db>, org: i64, people: &[i64]) -> Result<Vec<i64>, StorageError> {
+    let mut accounts = Vec::new();
+    for chunk in people.chunks(500) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT DISTINCT p.account_id FROM profile_links l JOIN learning_profiles p ON p.id = l.profile_id \
+             WHERE l.org_id = ",
+        );
+        q.push_bind(org).push(" AND l.person_id IN (");
+        let mut list = q.separated(", ");
+        for person in chunk {
+            list.push_bind(*person);
+        }
+        q.push(")");
+        accounts.extend(q.build_query_scalar::<i64>().fetch_all(pool).await?);
+    }
+    accounts.sort_unstable();
+    accounts.dedup();
+    Ok(accounts)
+}
+
+pub(crate) async fn accounts_in_org(pool: &Pool<Db>, org: i64) -> Result<Vec<i64>, StorageError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT p.account_id FROM profile_links l JOIN learning_profiles p ON p.id = l.profile_id \
+         WHERE l.org_id = $1",
+    )
+    .bind(org)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub(crate) async fn update_chat_settings(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    settings: &ChatSettings,
+) -> Result<Vec<i64>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let me = access(&mut *tx, chat, account).await?;
+    may_pin(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    sqlx::query(
+        "UPDATE chats SET announcement_only = COALESCE($1, announcement_only), \
+         description = COALESCE($2, description) WHERE id = $3",
+    )
+    .bind(settings.announcement_only)
+    .bind(settings.description.as_deref())
+    .bind(chat)
+    .execute(&mut *tx)
+    .await?;
+    let accounts: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT p.account_id FROM chat_members m JOIN chats c ON c.id = m.chat_id \
+         JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
+         JOIN learning_profiles p ON p.id = l.profile_id WHERE m.chat_id = $1 AND m.status = 'active'",
+    )
+    .bind(chat)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(accounts)
+}
