@@ -56,6 +56,7 @@ async function request(method, path, body, { quiet401 = false } = {}) {
 }
 
 const org = (id) => `/orgs/${encodeURIComponent(id)}`;
+const chat = (id) => `/messenger/chats/${encodeURIComponent(id)}`;
 
 function query(params) {
   const q = new URLSearchParams();
@@ -91,6 +92,8 @@ export const api = {
   removeGuardianship: (o, guardianId, studentId) =>
     request('DELETE', `${org(o)}/guardianships`, { guardian_id: guardianId, student_id: studentId }),
   subjects: (o) => request('GET', `${org(o)}/subjects`),
+  dmPolicy: (o) => request('GET', `${org(o)}/dm-policy`),
+  setDmPolicy: (o, changes) => request('PUT', `${org(o)}/dm-policy`, changes),
 
   // Parta ID: proving a phone with an SMS code or the account password.
   phoneStatus: (phone) => request('POST', '/identity/phone', { phone }, { quiet401: true }),
@@ -117,4 +120,21 @@ export const api = {
     request('PUT', '/messenger/me/password', { current: current || null, new: next }),
   changeMessengerPhone: (proof) => request('PUT', '/messenger/me/phone', { proof }),
   deleteMessengerAccount: () => request('DELETE', '/messenger/me'),
+
+  // Parta Мессенджер: chats and messages (docs/protocol.md). Live events come
+  // over the WebSocket (chat/socket.js); these are the HTTP half.
+  messengerChats: () => request('GET', '/messenger/chats'),
+  messengerChat: (c) => request('GET', `${chat(c)}`),
+  messages: (c, params = {}) => request('GET', `${chat(c)}/messages${query(params)}`),
+  members: (c) => request('GET', `${chat(c)}/members`),
+  pins: (c) => request('GET', `${chat(c)}/pins`),
+  postMessage: (c, body) => request('POST', `${chat(c)}/messages`, body),
+  editMessage: (c, id, text) => request('PATCH', `${chat(c)}/messages/${encodeURIComponent(id)}`, { text }),
+  deleteMessage: (c, id) => request('DELETE', `${chat(c)}/messages/${encodeURIComponent(id)}`),
+  react: (c, id, emoji) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/reactions/${encodeURIComponent(emoji)}`),
+  unreact: (c, id, emoji) => request('DELETE', `${chat(c)}/messages/${encodeURIComponent(id)}/reactions/${encodeURIComponent(emoji)}`),
+  pin: (c, id) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/pin`),
+  unpin: (c, id) => request('DELETE', `${chat(c)}/messages/${encodeURIComponent(id)}/pin`),
+  markRead: (c, seq) => request('POST', `${chat(c)}/read`, { seq }),
+  direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
 };

@@ -13,6 +13,7 @@ import * as classPage from './pages/class.js';
 import * as personPage from './pages/person.js';
 import * as slipPage from './pages/slip.js';
 import * as chatsPage from './pages/chats.js';
+import * as messagingPage from './pages/messaging.js';
 
 const root = document.getElementById('app');
 
@@ -30,6 +31,7 @@ const routes = [
   { path: /^\/roster\/?$/, page: rosterPage, params: () => ({ tab: 'pick' }) },
   { path: /^\/roster\/(\d+)\/?$/, page: rosterPage, params: (m) => ({ org: m[1], tab: 'classes' }) },
   { path: /^\/roster\/(\d+)\/people\/?$/, page: rosterPage, params: (m) => ({ org: m[1], tab: 'people' }) },
+  { path: /^\/roster\/(\d+)\/messaging\/?$/, page: messagingPage, params: (m) => ({ org: m[1] }) },
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/?$/, page: classPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/slip\/?$/, page: slipPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/person\/(\d+)\/?$/, page: personPage, params: (m) => ({ org: m[1], id: m[2] }) },

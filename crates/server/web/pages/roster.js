@@ -56,13 +56,14 @@ function pickOrg(orgs) {
       : notice('info', t('roster.notAdmin')));
 }
 
-function tabs(orgId, current) {
+export function tabs(orgId, current) {
   const tab = (id, href, label, iconName) => h('a', {
     class: 'tab', href, 'aria-current': current === id ? 'page' : null,
   }, icon(iconName), h('span', null, label));
   return h('nav', { class: 'tabs', 'aria-label': t('roster.sections') },
     tab('classes', `#/roster/${orgId}`, t('roster.tabClasses'), 'school'),
-    tab('people', `#/roster/${orgId}/people`, t('roster.tabPeople'), 'users'));
+    tab('people', `#/roster/${orgId}/people`, t('roster.tabPeople'), 'users'),
+    tab('messaging', `#/roster/${orgId}/messaging`, t('dm.tab'), 'chat'));
 }
 
 // ---------------------------------------------------------------- classes
