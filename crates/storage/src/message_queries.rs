@@ -88,80 +88,242 @@ async fn log_event(
     Ok(())
 }
 
+/// The sender's standing in a chat, with what a new message's view needs.
+struct Sender {
+    access: Access,
+    name: String,
+}
+
+/// A message that passed every check and waits for the batch's inserts.
+struct Accepted {
+    index: usize,
+    chat_id: i64,
+    seq: i64,
+    author: i64,
+    mentions: Vec<i64>,
+    view: MessageView,
+}
+
+/// What became of one send of a batch.
+enum Verdict {
+    Done(Result<Committed, StorageError>),
+    /// A retry of the batch's send at this index.
+    SameAs(usize),
+    /// Written with the batch; its answer comes after the commit.
+    Accepted,
+}
+
+/// Appends a batch in one transaction with a handful of statements: access,
+/// the sequence counter and the member list are read once per chat (or
+/// sender), the messages and their events are inserted many rows at a time,
+/// and each chat's counter is written once.
 pub(crate) async fn append_messages(
     pool: &Pool<Db>,
     batch: &[NewMessage],
 ) -> Result<Vec<Result<Committed, StorageError>>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
-    let mut verdicts = Vec::with_capacity(batch.len());
-    for new in batch {
-        verdicts.push(append_one(&mut tx, new).await);
-    }
-    // A database failure inside one append poisons the transaction: report
-    // it for the whole batch rather than commit half of it.
-    if let Some(Err(StorageError::Database(_))) = verdicts.iter().find(|v| matches!(v, Err(StorageError::Database(_))))
-    {
-        tx.rollback().await?;
-        let Some(Err(e)) = verdicts.into_iter().find(|v| matches!(v, Err(StorageError::Database(_)))) else {
-            return Err(StorageError::NotFound);
+    let mut verdicts: Vec<Verdict> = Vec::with_capacity(batch.len());
+    let mut senders: HashMap<(i64, i64), Option<Sender>> = HashMap::new();
+    let mut counters: HashMap<i64, i64> = HashMap::new();
+    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+    // A retry can land in the same batch as the send it repeats.
+    let mut in_batch: HashMap<(i64, i64, &str), usize> = HashMap::new();
+    let mut accepted: Vec<Accepted> = Vec::new();
+    for (index, new) in batch.iter().enumerate() {
+        let key = (new.chat_id, new.account_id);
+        if !senders.contains_key(&key) {
+            let sender = sender(&mut tx, new.chat_id, new.account_id).await?;
+            senders.insert(key, sender);
+        }
+        let Some(Some(me)) = senders.get(&key) else {
+            verdicts.push(Verdict::Done(Err(StorageError::NotFound)));
+            continue;
         };
-        return Err(e);
+        let person = me.access.person_id;
+        if let Some(&first) = in_batch.get(&(new.chat_id, person, new.client_id.as_str())) {
+            verdicts.push(Verdict::SameAs(first));
+            continue;
+        }
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1 AND author_id = $2 AND client_id = $3")
+                .bind(new.chat_id)
+                .bind(person)
+                .bind(new.client_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(id) = existing {
+            let message = message_by_id(&mut tx, id, Some(person)).await?;
+            let committed =
+                Committed { chat_id: new.chat_id, seq: message.seq, message_id: id, duplicate: true, message };
+            verdicts.push(Verdict::Done(Ok(committed)));
+            continue;
+        }
+        if let Err(refusal) = may_post(&me.access.chat, &me.access.member()) {
+            verdicts.push(Verdict::Done(Err(StorageError::Refused(refusal))));
+            continue;
+        }
+        let reply_to = match new.reply_to {
+            None => None,
+            Some(reply) => match reply_preview(&mut tx, new.chat_id, reply).await? {
+                Some(preview) => Some(preview),
+                None => {
+                    verdicts.push(Verdict::Done(Err(StorageError::Conflict(Conflict::ReplyOutsideChat))));
+                    continue;
+                }
+            },
+        };
+        let mentions = if new.mentions.is_empty() {
+            Vec::new()
+        } else {
+            if !members.contains_key(&new.chat_id) {
+                let ids: Vec<i64> =
+                    sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND status = 'active'")
+                        .bind(new.chat_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                members.insert(new.chat_id, ids);
+            }
+            let ids = members.get(&new.chat_id).map(Vec::as_slice).unwrap_or_default();
+            ::messenger::mentions(&new.mentions, |id| ids.contains(&id))
+        };
+        let seq = match counters.get_mut(&new.chat_id) {
+            Some(last) => {
+                *last += 1;
+                *last
+            }
+            None => {
+                // Reading the counter through an UPDATE takes the chat's row
+                // lock (PostgreSQL) until commit: concurrent nodes queue here.
+                let last: i64 =
+                    sqlx::query_scalar("UPDATE chats SET last_seq = last_seq WHERE id = $1 RETURNING last_seq")
+                        .bind(new.chat_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                counters.insert(new.chat_id, last + 1);
+                last + 1
+            }
+        };
+        in_batch.insert((new.chat_id, person, new.client_id.as_str()), index);
+        let view = MessageView {
+            id: 0,
+            chat: new.chat_id,
+            seq,
+            author: Author { person, name: me.name.clone() },
+            text: new.text.as_str().to_string(),
+            reply_to,
+            mentions: mentions.clone(),
+            created_at: new.now,
+            edited_at: None,
+            deleted: false,
+            pinned: false,
+            reactions: Vec::new(),
+            client_id: Some(new.client_id.as_str().to_string()),
+        };
+        accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
+        verdicts.push(Verdict::Accepted);
+    }
+    insert_accepted(&mut tx, batch, &mut accepted).await?;
+    for (chat, last) in &counters {
+        sqlx::query("UPDATE chats SET last_seq = $1 WHERE id = $2").bind(last).bind(chat).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(verdicts)
+    let committed: HashMap<usize, Committed> = accepted
+        .into_iter()
+        .map(|a| {
+            let c =
+                Committed { chat_id: a.chat_id, seq: a.seq, message_id: a.view.id, duplicate: false, message: a.view };
+            (a.index, c)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(verdicts.len());
+    for (index, verdict) in verdicts.into_iter().enumerate() {
+        out.push(match verdict {
+            Verdict::Done(result) => result,
+            Verdict::SameAs(first) => {
+                committed.get(&first).map(|c| Committed { duplicate: true, ..c.clone() }).ok_or(StorageError::NotFound)
+            }
+            Verdict::Accepted => committed.get(&index).cloned().ok_or(StorageError::NotFound),
+        });
+    }
+    Ok(out)
 }
 
-async fn append_one(tx: &mut Tx, new: &NewMessage) -> Result<Committed, StorageError> {
-    let me = access(&mut **tx, new.chat_id, new.account_id).await?;
-    let existing: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1 AND author_id = $2 AND client_id = $3")
-            .bind(new.chat_id)
-            .bind(me.person_id)
-            .bind(new.client_id.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some(id) = existing {
-        let message = message_by_id(tx, id, Some(me.person_id)).await?;
-        return Ok(Committed { chat_id: new.chat_id, seq: message.seq, message_id: id, duplicate: true, message });
-    }
-    may_post(&me.chat, &me.member()).map_err(StorageError::Refused)?;
-    if let Some(reply) = new.reply_to {
-        let chat: Option<i64> = sqlx::query_scalar("SELECT chat_id FROM messages WHERE id = $1")
-            .bind(reply)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if chat != Some(new.chat_id) {
-            return Err(StorageError::Conflict(Conflict::ReplyOutsideChat));
-        }
-    }
-    let mentions = if new.mentions.is_empty() {
-        Vec::new()
-    } else {
-        let members: Vec<i64> =
-            sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND status = 'active'")
-                .bind(new.chat_id)
-                .fetch_all(&mut **tx)
-                .await?;
-        ::messenger::mentions(&new.mentions, |id| members.contains(&id))
+/// The sender's access to a chat and their name, or `None` without access.
+async fn sender(tx: &mut Tx, chat: i64, account: i64) -> Result<Option<Sender>, StorageError> {
+    let access = match access(&mut **tx, chat, account).await {
+        Ok(access) => access,
+        Err(StorageError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    let seq = next_seq(tx, new.chat_id).await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (chat_id, seq, author_id, client_id, body, reply_to, mentions, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    let name: String = sqlx::query_scalar(
+        "SELECT last_name || ' ' || first_name || COALESCE(' ' || middle_name, '') FROM people WHERE id = $1",
     )
-    .bind(new.chat_id)
-    .bind(seq)
-    .bind(me.person_id)
-    .bind(new.client_id.as_str())
-    .bind(new.text.as_str())
-    .bind(new.reply_to)
-    .bind(join_ids(&mentions))
-    .bind(new.now)
+    .bind(access.person_id)
     .fetch_one(&mut **tx)
     .await?;
-    log_event(tx, new.chat_id, seq, "message", id, me.person_id, None, new.now).await?;
-    let message = message_by_id(tx, id, Some(me.person_id)).await?;
-    Ok(Committed { chat_id: new.chat_id, seq, message_id: id, duplicate: false, message })
+    Ok(Some(Sender { access, name }))
+}
+
+/// The preview of the message replied to, if it is in this chat.
+async fn reply_preview(tx: &mut Tx, chat: i64, reply: i64) -> Result<Option<ReplyPreview>, StorageError> {
+    let row: Option<(i64, String, String, bool)> = sqlx::query_as(
+        "SELECT m.chat_id, a.last_name || ' ' || a.first_name, m.body, m.deleted_at IS NOT NULL \
+         FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id = $1",
+    )
+    .bind(reply)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.filter(|r| r.0 == chat).map(|(_, author_name, body, deleted)| ReplyPreview {
+        id: reply,
+        author_name,
+        preview: ::messenger::preview(&body, PREVIEW_CHARS),
+        deleted,
+    }))
+}
+
+/// Rows per multi-row INSERT: 8 parameters a message, well under both
+/// backends' limits.
+const INSERT_CHUNK: usize = 500;
+
+/// Inserts the accepted messages and their `message` events, and fills in
+/// the new ids.
+async fn insert_accepted(tx: &mut Tx, batch: &[NewMessage], accepted: &mut [Accepted]) -> Result<(), StorageError> {
+    for chunk in accepted.chunks_mut(INSERT_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO messages (chat_id, seq, author_id, client_id, body, reply_to, mentions, created_at) ",
+        );
+        q.push_values(chunk.iter(), |mut row, a| {
+            let new = &batch[a.index];
+            row.push_bind(a.chat_id)
+                .push_bind(a.seq)
+                .push_bind(a.author)
+                .push_bind(new.client_id.as_str().to_string())
+                .push_bind(new.text.as_str().to_string())
+                .push_bind(new.reply_to)
+                .push_bind(join_ids(&a.mentions))
+                .push_bind(new.now);
+        });
+        q.push(" RETURNING id, chat_id, seq");
+        let ids: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+        let ids: HashMap<(i64, i64), i64> = ids.into_iter().map(|(id, chat, seq)| ((chat, seq), id)).collect();
+        for a in chunk.iter_mut() {
+            a.view.id = ids.get(&(a.chat_id, a.seq)).copied().ok_or(StorageError::NotFound)?;
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO chat_events (chat_id, seq, kind, message_id, actor_id, body, at) ",
+        );
+        q.push_values(chunk.iter(), |mut row, a| {
+            row.push_bind(a.chat_id)
+                .push_bind(a.seq)
+                .push_bind("message")
+                .push_bind(a.view.id)
+                .push_bind(a.author)
+                .push_bind(None::<String>)
+                .push_bind(batch[a.index].now);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 fn join_ids(ids: &[i64]) -> String {
