@@ -13,6 +13,7 @@ use ::messenger::{
 };
 use roster::Role;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// How long a chat list preview is.
 const PREVIEW_CHARS: usize = 120;
@@ -106,7 +107,7 @@ struct Accepted {
 
 /// What became of one send of a batch.
 enum Verdict {
-    Done(Result<Committed, StorageError>),
+    Done(Box<Result<Committed, StorageError>>),
     /// A retry of the batch's send at this index.
     SameAs(usize),
     /// Written with the batch; its answer comes after the commit.
@@ -131,12 +132,11 @@ pub(crate) async fn append_messages(
     let mut accepted: Vec<Accepted> = Vec::new();
     for (index, new) in batch.iter().enumerate() {
         let key = (new.chat_id, new.account_id);
-        if !senders.contains_key(&key) {
-            let sender = sender(&mut tx, new.chat_id, new.account_id).await?;
-            senders.insert(key, sender);
+        if let Entry::Vacant(slot) = senders.entry(key) {
+            slot.insert(sender(&mut tx, new.chat_id, new.account_id).await?);
         }
         let Some(Some(me)) = senders.get(&key) else {
-            verdicts.push(Verdict::Done(Err(StorageError::NotFound)));
+            verdicts.push(Verdict::Done(Box::new(Err(StorageError::NotFound))));
             continue;
         };
         let person = me.access.person_id;
@@ -155,11 +155,11 @@ pub(crate) async fn append_messages(
             let message = message_by_id(&mut tx, id, Some(person)).await?;
             let committed =
                 Committed { chat_id: new.chat_id, seq: message.seq, message_id: id, duplicate: true, message };
-            verdicts.push(Verdict::Done(Ok(committed)));
+            verdicts.push(Verdict::Done(Box::new(Ok(committed))));
             continue;
         }
         if let Err(refusal) = may_post(&me.access.chat, &me.access.member()) {
-            verdicts.push(Verdict::Done(Err(StorageError::Refused(refusal))));
+            verdicts.push(Verdict::Done(Box::new(Err(StorageError::Refused(refusal)))));
             continue;
         }
         let reply_to = match new.reply_to {
@@ -167,7 +167,7 @@ pub(crate) async fn append_messages(
             Some(reply) => match reply_preview(&mut tx, new.chat_id, reply).await? {
                 Some(preview) => Some(preview),
                 None => {
-                    verdicts.push(Verdict::Done(Err(StorageError::Conflict(Conflict::ReplyOutsideChat))));
+                    verdicts.push(Verdict::Done(Box::new(Err(StorageError::Conflict(Conflict::ReplyOutsideChat)))));
                     continue;
                 }
             },
@@ -175,13 +175,13 @@ pub(crate) async fn append_messages(
         let mentions = if new.mentions.is_empty() {
             Vec::new()
         } else {
-            if !members.contains_key(&new.chat_id) {
-                let ids: Vec<i64> =
+            if let Entry::Vacant(slot) = members.entry(new.chat_id) {
+                slot.insert(
                     sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND status = 'active'")
                         .bind(new.chat_id)
                         .fetch_all(&mut *tx)
-                        .await?;
-                members.insert(new.chat_id, ids);
+                        .await?,
+                );
             }
             let ids = members.get(&new.chat_id).map(Vec::as_slice).unwrap_or_default();
             ::messenger::mentions(&new.mentions, |id| ids.contains(&id))
@@ -238,7 +238,7 @@ pub(crate) async fn append_messages(
     let mut out = Vec::with_capacity(verdicts.len());
     for (index, verdict) in verdicts.into_iter().enumerate() {
         out.push(match verdict {
-            Verdict::Done(result) => result,
+            Verdict::Done(result) => *result,
             Verdict::SameAs(first) => {
                 committed.get(&first).map(|c| Committed { duplicate: true, ..c.clone() }).ok_or(StorageError::NotFound)
             }
