@@ -2,7 +2,8 @@
 //! the client id that makes a retried send idempotent, reactions, mentions), who
 //! may do what in a chat ([`permissions`]: post, react, edit, delete, pin) and who
 //! may start a direct message with whom ([`direct`]: the safeguarding policy an
-//! organisation's administrators can edit).
+//! organisation's administrators can edit), and who manages which chat from the
+//! school portal ([`manage`]: creating, editing, members and admins).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -14,10 +15,12 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod direct;
+pub mod manage;
 pub mod permissions;
 pub mod text;
 
 pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};
+pub use manage::{ChatDescription, ChatName, ChatTextError, ManageRefusal};
 pub use permissions::{
     ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_delete, may_edit, may_pin, may_post, may_react,
 };
