@@ -125,6 +125,8 @@ export const api = {
   // over the WebSocket (chat/socket.js); these are the HTTP half.
   messengerChats: () => request('GET', '/messenger/chats'),
   messengerChat: (c) => request('GET', `${chat(c)}`),
+  /** A chat admin's settings: {announcement_only?, description?}. */
+  updateChat: (c, patch) => request('PATCH', `${chat(c)}`, patch),
   messages: (c, params = {}) => request('GET', `${chat(c)}/messages${query(params)}`),
   members: (c) => request('GET', `${chat(c)}/members`),
   pins: (c) => request('GET', `${chat(c)}/pins`),

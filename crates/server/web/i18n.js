@@ -413,7 +413,6 @@ const ru = {
   'chat.you': 'Вы',
   'chat.draft': 'Черновик',
   'chat.noMessagesPreview': 'Сообщений пока нет',
-  'chat.unreadLabel': 'непрочитанных: {n}',
   'chat.today': 'Сегодня',
   'chat.yesterday': 'Вчера',
   'chat.welcome': 'Выберите чат слева, чтобы начать переписку.',
@@ -487,11 +486,12 @@ const ru = {
   'chat.newFrom': '{name}: {text}',
   'chat.notFoundMessage': 'Исходное сообщение не найдено: возможно, оно слишком старое.',
   'chat.directOpened': 'Личный чат: {name}.',
-  'chat.you.reacted': 'вы',
   'chat.loadError': 'Не удалось загрузить сообщения.',
-  'chat.attachHint': '',
-  'chat.greeting': 'Здравствуйте, {name}!',
-  'chat.schools': 'Ваши школы',
+  'chat.settingsTitle': 'Настройки чата',
+  'chat.announcementToggle': 'Писать могут только администраторы',
+  'chat.announcementToggleHint': 'Остальные участники читают и ставят реакции.',
+  'chat.announcementOn': 'Теперь писать в чат могут только администраторы.',
+  'chat.announcementOff': 'Теперь писать в чат могут все участники.',
 };
 
 const en = {
@@ -903,7 +903,6 @@ const en = {
   'chat.you': 'You',
   'chat.draft': 'Draft',
   'chat.noMessagesPreview': 'No messages yet',
-  'chat.unreadLabel': 'unread: {n}',
   'chat.today': 'Today',
   'chat.yesterday': 'Yesterday',
   'chat.welcome': 'Pick a chat on the left to start talking.',
@@ -977,11 +976,12 @@ const en = {
   'chat.newFrom': '{name}: {text}',
   'chat.notFoundMessage': 'The original message was not found: it may be too old.',
   'chat.directOpened': 'Direct chat: {name}.',
-  'chat.you.reacted': 'you',
   'chat.loadError': 'The messages could not be loaded.',
-  'chat.attachHint': '',
-  'chat.greeting': 'Hello, {name}!',
-  'chat.schools': 'Your schools',
+  'chat.settingsTitle': 'Chat settings',
+  'chat.announcementToggle': 'Only admins post',
+  'chat.announcementToggleHint': 'Everyone else reads and reacts.',
+  'chat.announcementOn': 'Now only the admins can post in this chat.',
+  'chat.announcementOff': 'Now everyone in the chat can post.',
 };
 
 // Plural forms: Russian has one/few/many, English one/other.

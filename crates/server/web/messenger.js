@@ -1,16 +1,17 @@
 // Parta Мессенджер: signing in with Parta ID (or with the one-time link from
-// the school portal's «Перейти в Parta Мессенджер»), registering, the learning
-// profile and its schools, and the account settings. Chats themselves come in
-// a later version.
+// the school portal's «Перейти в Parta Мессенджер»), registering, the chats
+// (chat/app.js: the list, the open chat, the socket) with the learning profile
+// and its schools beside them, and the account settings.
 
 import { api, ApiError, setUnauthenticatedHandler } from './api.js';
 import { h, clear, icon, fullName, initials } from './dom.js';
 import { t, lang, onLangChange, formatDate, formatDateTime } from './i18n.js';
 import {
   pageShell, announce, notice, button, linkButton, busy, formError, confirmDialog, openDialog,
-  passwordField, langSwitch, spinner, emptyState, pageTitle,
+  passwordField, langSwitch, spinner, pageTitle,
 } from './ui.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
+import { ChatApp } from './chat/app.js';
 
 const root = document.getElementById('app');
 
@@ -23,7 +24,40 @@ const state = {
   register: { flow: newFlow(), proof: null },
   /** A flow while the number is being changed in the settings. */
   phoneChange: null,
+  /** The chats (a ChatApp) while signed in: it keeps its socket across pages. */
+  chatApp: null,
 };
+
+/** Ends the chats of the signed-out user: socket closed, nothing left in memory. */
+function endChats() {
+  state.chatApp?.destroy();
+  state.chatApp = null;
+  document.body.classList.remove('pm-mode', 'pm-chat-open');
+}
+
+function chatApp() {
+  if (!state.chatApp) {
+    state.chatApp = new ChatApp({
+      me: state.me,
+      welcome: welcomePane,
+      navigate,
+      onSessionEnded: () => {
+        state.me = null;
+        state.phoneChange = null;
+        endChats();
+        render();
+      },
+    });
+  }
+  return state.chatApp;
+}
+
+/** `/chat/12` → 12; `/` → null; anything else → undefined. */
+function chatRoute(p) {
+  if (p === '/') return null;
+  const m = /^\/chat\/(\d+)$/.exec(p);
+  return m ? Number(m[1]) : undefined;
+}
 
 function path() {
   return location.hash.replace(/^#/, '') || '/';
@@ -74,6 +108,7 @@ async function signOut() {
   }
   state.me = null;
   state.phoneChange = null;
+  endChats();
   navigate('/');
   announce(t('msg.signedOut'));
 }
@@ -82,6 +117,7 @@ setUnauthenticatedHandler(() => {
   if (!state.me) return;
   state.me = null;
   state.phoneChange = null;
+  endChats();
   render();
 });
 
@@ -100,12 +136,27 @@ async function render() {
   lastPath = p;
   renderHeader();
 
+  const chatId = state.me ? chatRoute(p) : undefined;
+  if (chatId !== undefined) {
+    // The chats stay mounted between chats: the feed, the socket and the
+    // scroll positions live on; the app moves the focus itself.
+    const app = chatApp();
+    if (app.el.parentNode !== els.main) clear(els.main).append(app.el);
+    document.body.classList.add('pm-mode');
+    document.body.dataset.page = 'messenger-in-chats';
+    app.route(chatId);
+    initialised = true;
+    return;
+  }
+  state.chatApp?.detached();
+  document.body.classList.remove('pm-mode', 'pm-chat-open');
+
   let content;
   try {
     if (!state.me) {
       content = p === '/signin' ? signInPage() : p === '/register' ? registerPage() : welcomePage();
     } else {
-      content = p === '/settings' ? await settingsPage() : homePage();
+      content = p === '/settings' ? await settingsPage() : notFoundPage();
     }
   } catch (e) {
     if (!(e instanceof ApiError)) console.error(e);
@@ -238,12 +289,13 @@ function tabs(current) {
     tab('settings', '#/settings', t('msg.tabSettings'), 'key'));
 }
 
-function homePage() {
+/** Beside the chat list while no chat is open: who you are and your schools. */
+function welcomePane() {
   const me = state.me;
   let profile;
   if (!me.profile) {
     profile = h('section', { class: 'card section-card', 'aria-labelledby': 'no-profile', 'data-testid': 'no-profile' },
-      h('h2', { id: 'no-profile', class: 'section-title' }, icon('info'), h('span', null, t('msg.noProfileTitle'))),
+      h('h3', { id: 'no-profile', class: 'section-title' }, icon('info'), h('span', null, t('msg.noProfileTitle'))),
       h('p', null, t('msg.noProfileText')),
       h('p', { class: 'section-actions' }, linkButton(t('msg.toPortal'), '/', { kind: 'secondary', iconName: 'school' })));
   } else {
@@ -252,7 +304,7 @@ function homePage() {
         h('span', { class: 'avatar avatar-lg', 'aria-hidden': 'true' }, initials(me.profile)),
         h('div', { class: 'profile-text' },
           h('p', { class: 'profile-label' }, t('msg.profile')),
-          h('h2', { id: 'profile-name', class: 'profile-name' }, fullName(me.profile)))),
+          h('h3', { id: 'profile-name', class: 'profile-name' }, fullName(me.profile)))),
       me.links.length
         ? h('ul', { class: 'school-list', 'data-testid': 'schools' }, me.links.map((l) => h('li', { class: 'school-row' },
           h('span', { class: 'school-icon', 'aria-hidden': 'true' }, icon('school')),
@@ -261,14 +313,17 @@ function homePage() {
             h('span', { class: 'muted small' }, t('msg.linkedAt', { date: formatDate(l.linked_at) }))))))
         : h('p', { class: 'muted' }, t('msg.noSchools')));
   }
-  return h('div', { class: 'container narrow messenger-home' },
-    h('div', { class: 'page-title' }, h('h1', { tabindex: '-1', id: 'page-h1' }, greeting(me.account))),
-    tabs('chats'),
-    h('div', { class: 'stack' },
-      profile,
-      h('section', { class: 'card section-card', 'aria-labelledby': 'chats-title' },
-        h('h2', { id: 'chats-title', class: 'section-title' }, t('msg.chats')),
-        emptyState(t('msg.chatsEmpty'), t('msg.chatsEmptyHint')))));
+  return h('div', { class: 'pm-welcome-inner' },
+    h('div', { class: 'pm-welcome-head' },
+      h('img', { class: 'pm-welcome-logo', src: '/assets/logo.svg', alt: '', width: '56', height: '56' }),
+      h('h2', { class: 'pm-greeting', 'data-testid': 'greeting' }, greeting(me.account)),
+      me.profile && me.links.length ? h('p', { class: 'pm-welcome-lead' }, t('chat.welcome')) : null),
+    profile);
+}
+
+function notFoundPage() {
+  return h('div', { class: 'container narrow' }, pageTitle(t('error.notFound')),
+    notice('info', t('error.notFoundHint'), h('p', null, linkButton(t('error.toHome'), '#/', { kind: 'secondary' }))));
 }
 
 // ---------------------------------------------------------------- settings
@@ -480,6 +535,7 @@ async function start() {
   buildShell();
   onLangChange(async (code) => {
     buildShell();
+    state.chatApp?.relang();
     await render();
     els.header.querySelector(`.lang-btn[data-lang="${code}"]`)?.focus();
   });

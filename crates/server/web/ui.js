@@ -265,11 +265,12 @@ export function setStatusRegion(el) {
   statusEl = el;
 }
 
-/** A short polite message ("Сохранено.") that also shows as a toast. */
-export function announce(text) {
+/** A short polite message ("Сохранено.") that also shows as a toast; `error` gives it a warning sign. */
+export function announce(text, { error = false } = {}) {
   if (!statusEl) return;
   clear(statusEl);
-  statusEl.append(icon('check'), h('span', null, text));
+  statusEl.append(icon(error ? 'alert' : 'check'), h('span', null, text));
+  statusEl.classList.toggle('is-error', error);
   statusEl.classList.add('is-visible');
   clearTimeout(statusTimer);
   statusTimer = setTimeout(() => statusEl.classList.remove('is-visible'), 4000);

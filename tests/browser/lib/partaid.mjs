@@ -25,7 +25,7 @@ export async function enterCode(page, code) {
   await page.getByRole('button', { name: 'Продолжить' }).click();
 }
 
-/** Registers a Parta ID on /messenger; ends on the messenger's home screen. */
+/** Registers a Parta ID on /messenger; ends on the messenger's home screen (the chat list and the greeting). */
 export async function registerInMessenger(page, { phone, lastName, firstName, middleName = '', password = '' }) {
   await page.goto('/messenger');
   await page.getByRole('link', { name: 'Зарегистрироваться' }).click();
@@ -38,5 +38,28 @@ export async function registerInMessenger(page, { phone, lastName, firstName, mi
   await page.getByLabel(/^Отчество/).fill(middleName);
   if (password) await page.getByTestId('new-password').fill(password);
   await page.getByRole('button', { name: 'Зарегистрироваться' }).click();
-  await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+  await page.getByRole('heading', { level: 2, name: /^Здравствуйте, / }).waitFor();
+}
+
+/**
+ * Signs in to the school portal as `login`, links a new learning profile with
+ * `phone` in «Чаты» (one SMS code), and goes to the messenger with
+ * «Перейти в Parta Мессенджер»; ends on the messenger's chat list.
+ */
+export async function linkAndOpenMessenger(page, { login, phone, password = 'parta2026' }) {
+  await page.goto('/');
+  await page.getByTestId('login').fill(login);
+  await page.getByTestId('password').fill(password);
+  await page.getByRole('button', { name: /^(Войти|Sign in)$/ }).click();
+  await page.getByRole('heading', { level: 1, name: /^(Здравствуйте|Привет), / }).waitFor();
+  await page.getByRole('banner').getByRole('link', { name: 'Чаты' }).click();
+  await page.getByRole('button', { name: 'Привязать учебный профиль' }).click();
+  await enterPhone(page, phone);
+  await enterCode(page);
+  await page.getByRole('heading', { name: 'Информация о себе' }).waitFor();
+  await page.getByRole('button', { name: 'Продолжить' }).click();
+  await page.getByTestId('chats-linked').waitFor();
+  await page.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).click();
+  await page.waitForURL(/\/messenger/);
+  await page.getByTestId('chat-row').first().waitFor();
 }

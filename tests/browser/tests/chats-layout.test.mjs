@@ -70,7 +70,9 @@ for (const size of SIZES) {
       await page.getByRole('button', { name: 'Русский' }).click();
 
       await page.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).click();
-      await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+      // The messenger opens on the chat list; the profile and its schools are beside (on a phone: under) it.
+      await page.getByRole('heading', { level: 1, name: 'Чаты' }).waitFor();
+      await page.getByTestId('chat-row').first().waitFor();
       await page.getByTestId('schools').waitFor();
       await shot('messenger-home');
 

@@ -166,13 +166,14 @@ test('«Перейти в Parta Мессенджер» signs in to the messenger
 
     await page.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).click();
     await page.waitForURL(/\/messenger/);
-    await page.getByRole('heading', { level: 1, name: 'Здравствуйте, Владимир Русланович!' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Здравствуйте, Владимир Русланович!' }).waitFor();
     // The one-time token does not stay in the address bar.
     assert.equal(new URL(page.url()).hash, '');
     assert.equal(new URL(page.url()).pathname, '/messenger');
     await page.getByTestId('profile').getByText('Сергеев Владимир Русланович').waitFor();
     await page.getByTestId('schools').getByText('Школа № 17').waitFor();
-    await page.getByText('Чатов пока нет').waitFor();
+    // The director's chat: the staff room.
+    assert.deepEqual(await page.getByTestId('chats').locator('.pm-row-name').allTextContents(), ['Учительская']);
 
     // The session is listed as one from the school portal.
     await page.getByRole('link', { name: 'Настройки' }).click();

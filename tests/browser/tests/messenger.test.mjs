@@ -31,7 +31,7 @@ test('register, sign out, and sign in again with a code once the resend countdow
     await page.getByText('Используйте Parta ID, чтобы начать общение').waitFor();
 
     await registerInMessenger(page, { phone: '+7 912 000-00-05', lastName: 'Петрова', firstName: 'Анна', middleName: 'Сергеевна' });
-    await page.getByRole('heading', { level: 1, name: 'Здравствуйте, Анна Сергеевна!' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Здравствуйте, Анна Сергеевна!' }).waitFor();
     await page.getByTestId('no-profile').getByText('Учебного профиля пока нет').waitFor();
     await page.getByText('Чатов пока нет').waitFor();
 
@@ -55,7 +55,7 @@ test('register, sign out, and sign in again with a code once the resend countdow
     await resend.click();
     await page.getByText('Новый код отправлен на номер +7 912 000-00-05.').waitFor();
     await enterCode(page);
-    await page.getByRole('heading', { level: 1, name: 'Здравствуйте, Анна Сергеевна!' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Здравствуйте, Анна Сергеевна!' }).waitFor();
     assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
   } finally {
     await context.close();
@@ -94,7 +94,7 @@ test('settings: set a password, sign in with it from a second browser, see two s
     await p2.getByRole('button', { name: 'Войти с паролем' }).click();
     await p2.getByLabel('Пароль Parta ID').fill('olegs-password');
     await p2.getByRole('button', { name: 'Продолжить' }).click();
-    await p2.getByRole('heading', { level: 1, name: 'Здравствуйте, Олег!' }).waitFor();
+    await p2.getByRole('heading', { level: 2, name: 'Здравствуйте, Олег!' }).waitFor();
 
     await page.reload();
     const rows = page.getByTestId('session-list').getByRole('listitem');
