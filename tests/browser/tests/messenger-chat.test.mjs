@@ -129,6 +129,9 @@ test('the student replies and reacts; the teacher sees the reply with its quote,
 
   const theirReply = message(t, 'Во сколько вернёмся');
   await theirReply.getByText('Малышева Ева').waitFor();
+  // Screen readers hear it: the open chat's new messages go to a live region.
+  await t.getByTestId('live').getByText('Малышева Ева: Спасибо! Во сколько вернёмся?').waitFor();
+  assert.equal(await t.getByTestId('live').getAttribute('aria-live'), 'polite');
   await theirReply.getByTestId('quote').getByText('Донская Эльмира').waitFor();
   const chip = message(t, 'Завтра экскурсия').getByRole('button', { name: '👍: 1' });
   assert.equal(await chip.getAttribute('aria-pressed'), 'false');
@@ -347,6 +350,30 @@ test('direct messages: refused with the school\'s reason when its rules forbid t
     await openChat(t, STUDENT_DIRECT);
     await message(t, 'задам вопрос лично').waitFor();
     assert.deepEqual(director.problems, []);
+
+    // With the tab in the background, a new message is a browser notification.
+    // (Notifications are allowed and recorded; headless Chromium shows none.)
+    await t.evaluate(() => {
+      window.shown = [];
+      window.Notification = class {
+        static get permission() { return 'granted'; }
+        constructor(title, options) { window.shown.push({ title, body: options.body }); }
+        close() {}
+      };
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.hasFocus = () => false;
+    });
+    await send(s, 'Спасибо, что ответили!');
+    await t.waitForFunction(() => window.shown.length === 1);
+    assert.deepEqual(await t.evaluate(() => window.shown), [{ title: STUDENT_DIRECT, body: 'Спасибо, что ответили!' }]);
+    // Unread while in the background; read once the tab is back.
+    await t.waitForFunction(() => document.title === '(1) Малышева Ева — Parta Мессенджер');
+    await t.evaluate(() => {
+      delete document.visibilityState;
+      delete document.hasFocus;
+      window.dispatchEvent(new Event('focus'));
+    });
+    await t.waitForFunction(() => document.title === 'Малышева Ева — Parta Мессенджер');
   } finally {
     await director.context.close();
   }
@@ -413,8 +440,25 @@ test('at phone width the list and the chat are two screens, with a back button; 
     await (await menuOf(p, message(p, 'Не забудьте сменную обувь'))).getByRole('menuitem', { name: 'Ответить' }).waitFor();
     await screenshot(p, 'messenger-chat-phone-menu');
     await p.keyboard.press('Escape');
+
+    // Shift+Enter is a new line, not a send; what is typed stays as a draft.
+    const composer = p.getByTestId('composer');
+    await composer.fill('Первая строка');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('вторая');
+    assert.equal(await composer.inputValue(), 'Первая строка\nвторая');
+    const before = await composer.boundingBox();
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('и третья');
+    assert.ok((await composer.boundingBox()).height > before.height, 'the composer grows with its text');
+    await p.getByRole('link', { name: 'Назад к чатам' }).click();
+    await row(p, '5А класс').getByText('Черновик: Первая строка вторая и третья').waitFor();
+    await openChat(p, '5А класс');
+    assert.equal(await p.getByTestId('composer').inputValue(), 'Первая строка\nвторая\nи третья');
+    await p.getByTestId('composer').fill('');
     await p.getByRole('link', { name: 'Назад к чатам' }).click();
     await row(p, '5А класс').waitFor();
+    assert.equal(await row(p, '5А класс').getByText('Черновик').count(), 0);
 
     await p.getByRole('button', { name: 'English' }).click();
     await p.getByRole('heading', { level: 1, name: 'Chats' }).waitFor();
@@ -427,5 +471,20 @@ test('at phone width the list and the chat are two screens, with a back button; 
   } finally {
     await phone.context.close();
   }
+  noProblems();
+});
+
+test('unlinking in the portal ends the messenger session: the open messenger goes back to the welcome screen at once', async () => {
+  const s = student.page;
+  const portal = await student.context.newPage();
+  await portal.goto('/#/chats');
+  await portal.getByRole('button', { name: 'Отменить привязку учебного профиля' }).click();
+  await portal.getByRole('dialog').getByRole('button', { name: 'Отменить привязку' }).click();
+  await portal.getByRole('button', { name: 'Привязать учебный профиль' }).waitFor();
+  // The socket said «bye: session_ended»: no reload needed.
+  await s.getByRole('heading', { level: 1, name: 'Parta Мессенджер' }).waitFor();
+  await s.getByRole('link', { name: 'Войти' }).waitFor();
+  assert.equal(await s.getByTestId('messenger').count(), 0);
+  await portal.close();
   noProblems();
 });
