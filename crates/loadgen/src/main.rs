@@ -1,0 +1,328 @@
+//! `parta-load`: the messenger's load generator. Talks only to loopback.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use loadgen::{bare, seed, w1, w2};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "parta-load", about = "Load generator for Parta's messenger (loopback only)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Seeds a chat of linked members with messenger sessions into a running
+    /// server's data directory, and prints one member's cookie.
+    Seed {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 30)]
+        members: usize,
+        /// Members per chat (default: all in one chat).
+        #[arg(long)]
+        chat_size: Option<usize>,
+    },
+    /// W1: one chat of M members, all connected, some sending.
+    W1(W1Args),
+    /// W2: N authenticated idle connections; the server's memory per connection.
+    W2 {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        connections: usize,
+        /// Members per chat of the seeded organisation.
+        #[arg(long, default_value_t = 30)]
+        chat_size: usize,
+        /// Handshakes at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The first source address; the next ones count up from it.
+        #[arg(long, default_value = "127.0.0.2")]
+        first_source: Ipv4Addr,
+        /// Connections per source address (one has ~28,000 ephemeral ports).
+        #[arg(long, default_value_t = 20_000)]
+        per_source: usize,
+        /// Seconds the connections stay idle before the "after" reading.
+        #[arg(long, default_value_t = 5)]
+        settle: u64,
+        /// Give up connecting after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        connect_deadline: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+    /// The bare reference: a minimal WebSocket broadcast server (no storage,
+    /// no auth) for `w1 --bare` or `w1 --bare-url`.
+    BareServer {
+        #[arg(long, default_value = "127.0.0.1:18099")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(clap::Args)]
+struct W1Args {
+    /// The server (`http://127.0.0.1:PORT`): Parta, or the bare server with `--bare`.
+    #[arg(long)]
+    url: String,
+    /// Parta's data directory (the chat is seeded there). Not for `--bare`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[arg(long, default_value_t = 30)]
+    members: usize,
+    #[arg(long, default_value_t = 10)]
+    senders: usize,
+    /// Closed loop: unacknowledged sends per sender.
+    #[arg(long, default_value_t = 4)]
+    window: usize,
+    /// Open loop instead: messages per second, all senders together.
+    #[arg(long)]
+    rate: Option<f64>,
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Seconds after the senders stop for the last deliveries.
+    #[arg(long, default_value_t = 5)]
+    drain: u64,
+    #[arg(long, default_value_t = 100)]
+    text_bytes: usize,
+    #[arg(long, default_value_t = 32)]
+    connect_concurrency: usize,
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// `--url` is the bare reference server.
+    #[arg(long)]
+    bare: bool,
+    /// Also run the same workload against the bare server here, and print ratios.
+    #[arg(long)]
+    bare_url: Option<String>,
+    #[arg(long)]
+    bare_pid: Option<u32>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Seed { data, members, chat_size } => {
+            let s = seed::seed_chats(&data, members, chat_size.unwrap_or(members)).await?;
+            println!("org {}, chats {:?}, {} members", s.org, s.chats, s.members.len());
+            if let Some(m) = s.members.first() {
+                println!("first member: person {}, cookie {}", m.person, m.cookie());
+            }
+            Ok(())
+        }
+        Command::W1(args) => run_w1(args).await,
+        Command::W2 {
+            url,
+            data,
+            connections,
+            chat_size,
+            concurrency,
+            first_source,
+            per_source,
+            settle,
+            connect_deadline,
+            server_pid,
+        } => {
+            let started = std::time::Instant::now();
+            let s = seed::seed_chats(&data, connections, chat_size).await.context("seeding")?;
+            println!(
+                "seeded {} members in {} chats of {chat_size} in {:.1} s",
+                s.members.len(),
+                s.chats.len(),
+                started.elapsed().as_secs_f64()
+            );
+            let first = u32::from(first_source);
+            let sources =
+                (0..connections.div_ceil(per_source.max(1)) as u32).map(|k| Ipv4Addr::from(first + k)).collect();
+            let config = w2::Config {
+                url,
+                cookies: s.members.iter().map(seed::Member::cookie).collect(),
+                concurrency,
+                sources,
+                per_source,
+                settle: Duration::from_secs(settle),
+                pid: server_pid,
+                connect_deadline: Duration::from_secs(connect_deadline),
+            };
+            let r = w2::run(&config).await?;
+            print_w2(&r);
+            if r.failed > 0 {
+                bail!("{} connections failed", r.failed);
+            }
+            Ok(())
+        }
+        Command::BareServer { listen } => {
+            if !listen.ip().is_loopback() {
+                bail!("the bare server listens on loopback only, not {listen}");
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+            println!("bare server at http://{}", listener.local_addr()?);
+            bare::serve(listener).await?;
+            Ok(())
+        }
+    }
+}
+
+async fn run_w1(args: W1Args) -> Result<()> {
+    let config = w1::Config {
+        senders: args.senders,
+        window: args.window,
+        rate: args.rate,
+        warmup: Duration::from_secs(args.warmup),
+        seconds: Duration::from_secs(args.seconds),
+        drain: Duration::from_secs(args.drain),
+        text_bytes: args.text_bytes,
+        connect_concurrency: args.connect_concurrency,
+    };
+    let bare_target = |url: String, pid: Option<u32>| w1::Target {
+        label: "bare".into(),
+        url,
+        chat: 1,
+        cookies: vec![None; args.members],
+        base_seq: None,
+        pid,
+    };
+    let mut reports = Vec::new();
+    if args.bare {
+        reports.push(w1::run(&bare_target(args.url.clone(), args.server_pid), &config).await?);
+    } else {
+        let data = args.data.as_deref().context("--data (Parta's data directory) is needed, or --bare")?;
+        let s = seed::seed(data, args.members).await.context("seeding the chat")?;
+        let target = w1::Target {
+            label: "parta".into(),
+            url: args.url.clone(),
+            chat: s.chat(),
+            cookies: s.members.iter().map(|m| Some(m.cookie())).collect(),
+            base_seq: Some(0),
+            pid: args.server_pid,
+        };
+        reports.push(w1::run(&target, &config).await?);
+        if let Some(url) = args.bare_url.clone() {
+            reports.push(w1::run(&bare_target(url, args.bare_pid), &config).await?);
+        }
+    }
+    print_w1(&config, &reports);
+    if reports.iter().any(|r| r.lost_messages > 0 || r.duplicated > 0) {
+        bail!("messages were lost or duplicated");
+    }
+    Ok(())
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "—".into())
+}
+
+fn print_w1(config: &w1::Config, reports: &[w1::Report]) {
+    let Some(first) = reports.first() else { return };
+    let mode = match config.rate {
+        Some(r) => format!("open loop at {r} msgs/s"),
+        None => format!("closed loop, window {}", config.window),
+    };
+    println!(
+        "\nW1: {} members, {} senders, {mode}, {} B messages; {} s measured after {} s warm-up, {} s drain",
+        first.members,
+        first.senders,
+        config.text_bytes,
+        config.seconds.as_secs(),
+        config.warmup.as_secs(),
+        config.drain.as_secs()
+    );
+    type Row = (&'static str, fn(&w1::Report) -> String, Option<fn(&w1::Report) -> f64>);
+    let rows: [Row; 18] = [
+        ("accepted msgs/s", |r| format!("{:.0}", r.accepted_per_s), Some(|r| r.accepted_per_s)),
+        ("deliveries/s", |r| format!("{:.0}", r.deliveries_per_s), Some(|r| r.deliveries_per_s)),
+        ("latency p50 ms", |r| ms(r.latency.quantile(0.5)), Some(|r| r.latency.quantile(0.5) as f64)),
+        ("latency p99 ms", |r| ms(r.latency.quantile(0.99)), Some(|r| r.latency.quantile(0.99) as f64)),
+        ("latency max ms", |r| ms(r.latency.max()), None),
+        (
+            "ack p50 / p99 ms",
+            |r| format!("{} / {}", ms(r.ack_latency.quantile(0.5)), ms(r.ack_latency.quantile(0.99))),
+            None,
+        ),
+        ("acked (whole run)", |r| r.acked.to_string(), None),
+        ("lost messages", |r| r.lost_messages.to_string(), None),
+        ("lost deliveries", |r| r.lost_deliveries.to_string(), None),
+        ("duplicated", |r| r.duplicated.to_string(), None),
+        ("out of order", |r| r.out_of_order.to_string(), None),
+        ("unacked at end", |r| r.unacked_at_end.to_string(), None),
+        ("errors", |r| r.errors.to_string(), None),
+        ("reconnects / resyncs", |r| format!("{} / {}", r.reconnects, r.resyncs), None),
+        (
+            "server CPU % of a core",
+            |r| r.server_cpu_percent.map(|c| format!("{c:.0}")).unwrap_or_else(|| "—".into()),
+            None,
+        ),
+        ("server RSS / peak MiB", |r| format!("{} / {}", mib(r.server_rss_kib), mib(r.server_hwm_kib)), None),
+        ("generator CPU %", |r| r.generator_cpu_percent.map(|c| format!("{c:.0}")).unwrap_or_else(|| "—".into()), None),
+        ("connect all (s)", |r| format!("{:.1}", r.connect_seconds), None),
+    ];
+    let ratio = reports.len() == 2;
+    let mut header = String::from("| figure |");
+    for r in reports {
+        header.push_str(&format!(" {} |", r.label));
+    }
+    if ratio {
+        header.push_str(" parta / bare |");
+    }
+    println!("{header}");
+    println!("|---|{}", "---|".repeat(reports.len() + usize::from(ratio)));
+    for (name, show, value) in rows {
+        let mut line = format!("| {name} |");
+        for r in reports {
+            line.push_str(&format!(" {} |", show(r)));
+        }
+        if ratio {
+            match value {
+                Some(v) if v(&reports[1]) > 0.0 => line.push_str(&format!(" {:.2} |", v(&reports[0]) / v(&reports[1]))),
+                _ => line.push_str(" |"),
+            }
+        }
+        println!("{line}");
+    }
+    for r in reports {
+        if let Some(e) = &r.first_error {
+            println!("{}: first error: {e}", r.label);
+        }
+        if !r.byes.is_empty() {
+            println!("{}: bye frames: {:?}", r.label, r.byes);
+        }
+        if r.skipped > 0 {
+            println!("{}: {} sends skipped (too many in flight)", r.label, r.skipped);
+        }
+    }
+}
+
+fn print_w2(r: &w2::Report) {
+    println!("\nW2: {} idle connections", r.wanted);
+    println!("| figure | value |\n|---|---|");
+    println!("| connected / failed | {} / {} |", r.connected, r.failed);
+    println!(
+        "| connect time | {:.1} s ({:.0} connections/s) |",
+        r.connect_seconds,
+        r.connected as f64 / r.connect_seconds.max(0.001)
+    );
+    println!("| still open after the settle | {} |", r.alive);
+    println!("| server RSS before | {} MiB |", mib(r.rss_before_kib));
+    println!("| server RSS with all open | {} MiB (peak {} MiB) |", mib(r.rss_after_kib), mib(r.hwm_after_kib));
+    println!("| server RSS after closing | {} MiB |", mib(r.rss_closed_kib));
+    match r.bytes_per_connection() {
+        Some(b) => println!("| per connection | {:.1} KiB |", b / 1024.0),
+        None => println!("| per connection | — (give --server-pid) |"),
+    }
+    println!("| generator RSS | {} MiB |", mib(r.generator_rss_kib));
+    if let Some(f) = &r.first_failure {
+        println!("first failure: {f}");
+    }
+}

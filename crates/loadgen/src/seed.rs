@@ -1,0 +1,259 @@
+//! A benchmark organisation written straight into a Parta server's SQLite
+//! database while the server runs (WAL lets both in): people with roles,
+//! Parta IDs with learning profiles linked to them, `custom` chats (the
+//! reconciler leaves those alone) whose members are all active, and one
+//! messenger session per member with a token this module chose. Everyone is a
+//! student with no class, so the reconciler derives no chats for the
+//! organisation either: it stays as seeded across restarts.
+//!
+//! Rows are made in one transaction by `INSERT … SELECT` over a counter, so
+//! 50,000 members take seconds; only the session hashes are bound from Rust.
+//! Ids are given explicitly from the tables' current maximum: the first
+//! statement is a write, so the transaction holds SQLite's write lock and no
+//! one else can take those ids meanwhile.
+
+use crate::{Error, Result, unix_now};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Sessions last this long from the seed.
+const SESSION_DAYS: i64 = 30;
+/// Sessions per multi-row INSERT (five binds each, SQLite takes 32,766).
+const SESSIONS_PER_INSERT: usize = 2_000;
+
+/// What was made.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub org: i64,
+    /// The chats, in member order: member `i` is in `chats[i / chat_size]`.
+    pub chats: Vec<i64>,
+    pub members: Vec<Member>,
+}
+
+/// A linked member with a messenger session.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The school account (the author of what it sends).
+    pub person: i64,
+    /// The Parta ID.
+    pub account: i64,
+    pub chat: i64,
+    /// The session token: the value of the `parta_messenger` cookie.
+    pub token: String,
+}
+
+impl Member {
+    /// `parta_messenger=<token>`, for the WebSocket handshake and HTTP.
+    pub fn cookie(&self) -> String {
+        format!("parta_messenger={}", self.token)
+    }
+}
+
+impl Seeded {
+    /// The only chat, for a seed of one chat.
+    pub fn chat(&self) -> i64 {
+        self.chats.first().copied().unwrap_or_default()
+    }
+}
+
+/// `sqlite://DIR/parta.db`, the database `parta demo` and `parta serve` keep
+/// in their data directory.
+pub fn database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}/parta.db", data_dir.display())
+}
+
+/// One chat of `members` linked members in a new organisation.
+pub async fn seed(data_dir: &Path, members: usize) -> Result<Seeded> {
+    seed_chats(data_dir, members, members.max(1)).await
+}
+
+/// `members` linked members in one new organisation, in chats of
+/// `chat_size` (the last one may be smaller).
+pub async fn seed_chats(data_dir: &Path, members: usize, chat_size: usize) -> Result<Seeded> {
+    if !data_dir.join("parta.db").exists() {
+        return Err(Error::Protocol(format!(
+            "{} has no parta.db: start `parta demo --data {0}` or `parta serve --data {0}` first",
+            data_dir.display()
+        )));
+    }
+    seed_url(&database_url(data_dir), members, chat_size).await
+}
+
+/// As [`seed_chats`], for a database URL (`sqlite://…`).
+pub async fn seed_url(url: &str, members: usize, chat_size: usize) -> Result<Seeded> {
+    if members == 0 || chat_size == 0 {
+        return Err(Error::Protocol("members and chat size must be at least 1".into()));
+    }
+    let options = SqliteConnectOptions::from_str(url)?
+        // The server made the database and set WAL; asking again is harmless.
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let mut conn = pool.acquire().await?;
+    let seeded = write(&mut conn, members, chat_size).await;
+    drop(conn);
+    pool.close().await;
+    seeded
+}
+
+async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) -> Result<Seeded> {
+    let now = unix_now();
+    let n = i64::try_from(members).map_err(|_| Error::Protocol("too many members".into()))?;
+    let size = i64::try_from(chat_size).map_err(|_| Error::Protocol("chat size too large".into()))?;
+    let chat_count = (n + size - 1) / size;
+    let tokens: Vec<String> = (0..members).map(|_| identity::token::new_token(&mut rand::thread_rng())).collect();
+
+    let mut tx = conn.begin().await?;
+    // A write first: from here on this transaction holds the write lock.
+    let org: i64 = sqlx::query_scalar(
+        "INSERT INTO orgs (source_id, name, kind, chats_enabled) VALUES ($1, $2, 'general_education', TRUE) \
+         RETURNING id",
+    )
+    .bind(format!("loadgen-{now}-{}", &tokens[0][..12]))
+    .bind(format!("Нагрузочная школа {now}"))
+    .fetch_one(&mut *tx)
+    .await?;
+    let max = |table: &'static str| format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    let person0: i64 = sqlx::query_scalar(&max("people")).fetch_one(&mut *tx).await?;
+    let account0: i64 = sqlx::query_scalar(&max("accounts")).fetch_one(&mut *tx).await?;
+    let profile0: i64 = sqlx::query_scalar(&max("learning_profiles")).fetch_one(&mut *tx).await?;
+    let link0: i64 = sqlx::query_scalar(&max("profile_links")).fetch_one(&mut *tx).await?;
+    let chat0: i64 = sqlx::query_scalar(&max("chats")).fetch_one(&mut *tx).await?;
+
+    // `n` counts 1..=$1; every id below is the table's maximum plus n.
+    const COUNTER: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) ";
+    let statements: [(String, Vec<i64>); 7] = [
+        (
+            format!(
+                "INSERT INTO people (id, last_name, first_name, search_key) {COUNTER} \
+                 SELECT $2 + i, 'Нагрузкин', 'Участник ' || i, 'нагрузкин участник ' || i FROM n"
+            ),
+            vec![n, person0],
+        ),
+        (
+            format!(
+                "INSERT INTO person_roles (person_id, org_id, role) {COUNTER} \
+                 SELECT $2 + i, $3, 'student' FROM n"
+            ),
+            vec![n, person0, org],
+        ),
+        (
+            // Phones are unique; +7000… is no one's real number.
+            format!(
+                "INSERT INTO accounts (id, phone, last_name, first_name, created_at) {COUNTER} \
+                 SELECT $2 + i, printf('+7000%08d', $2 + i), 'Нагрузкин', 'Участник ' || i, $3 FROM n"
+            ),
+            vec![n, account0, now],
+        ),
+        (
+            format!(
+                "INSERT INTO learning_profiles (id, account_id, last_name, first_name, created_at) {COUNTER} \
+                 SELECT $2 + i, $3 + i, 'Нагрузкин', 'Участник ' || i, $4 FROM n"
+            ),
+            vec![n, profile0, account0, now],
+        ),
+        (
+            format!(
+                "INSERT INTO profile_links (id, profile_id, person_id, org_id, linked_at) {COUNTER} \
+                 SELECT $2 + i, $3 + i, $4 + i, $5, $6 FROM n"
+            ),
+            vec![n, link0, profile0, person0, org, now],
+        ),
+        (
+            format!(
+                "INSERT INTO chats (id, org_id, kind, name, created_at) {COUNTER} \
+                 SELECT $2 + i, $3, 'custom', 'Нагрузка ' || i, $4 FROM n"
+            ),
+            vec![chat_count, chat0, org, now],
+        ),
+        (
+            // The first member of each chat is its admin.
+            format!(
+                "INSERT INTO chat_members (chat_id, person_id, admin, source, status, reasons) {COUNTER} \
+                 SELECT $2 + 1 + (i - 1) / $4, $3 + i, (i - 1) % $4 = 0, 'manual', 'active', 'parta-load' FROM n"
+            ),
+            vec![n, chat0, person0, size],
+        ),
+    ];
+    for (sql, binds) in &statements {
+        let mut query = sqlx::query(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.execute(&mut *tx).await?;
+    }
+
+    let expires = now + SESSION_DAYS * 86_400;
+    for (chunk_index, chunk) in tokens.chunks(SESSIONS_PER_INSERT).enumerate() {
+        let first = chunk_index * SESSIONS_PER_INSERT;
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO messenger_sessions (token_hash, account_id, link_id, created_at, last_seen_at, expires_at, \
+             user_agent) ",
+        );
+        q.push_values(chunk.iter().enumerate(), |mut row, (k, token)| {
+            let i = (first + k + 1) as i64;
+            row.push_bind(identity::token::hash(token))
+                .push_bind(account0 + i)
+                .push_bind(link0 + i)
+                .push_bind(now)
+                .push_bind(now)
+                .push_unseparated(format!(", {expires}, 'parta-load'"));
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+
+    let chats: Vec<i64> = (1..=chat_count).map(|c| chat0 + c).collect();
+    let members = tokens
+        .into_iter()
+        .enumerate()
+        .map(|(k, token)| {
+            let i = k as i64 + 1;
+            Member { person: person0 + i, account: account0 + i, chat: chat0 + 1 + (i - 1) / size, token }
+        })
+        .collect();
+    Ok(Seeded { org, chats, members })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn members_are_linked_in_their_chats_with_sessions_that_hash_their_tokens() {
+        // The server's own migrations make the schema.
+        let dir = tempfile::tempdir().unwrap();
+        let url = database_url(dir.path());
+        storage::Store::open(&url).await.unwrap();
+        let first = seed_url(&url, 5, 2).await.unwrap();
+        let second = seed_url(&url, 3, 3).await.unwrap();
+        assert_eq!(first.chats.len(), 3);
+        assert_eq!(second.chats.len(), 1);
+        assert_eq!(first.members[4].chat, first.chats[2]);
+        assert!(second.members.iter().all(|m| m.person > first.members[4].person));
+
+        let mut conn = SqliteConnection::connect(&url).await.unwrap();
+        for m in first.members.iter().chain(&second.members) {
+            let (account, status): (i64, String) = sqlx::query_as(
+                "SELECT s.account_id, cm.status FROM messenger_sessions s \
+                 JOIN learning_profiles p ON p.account_id = s.account_id \
+                 JOIN profile_links l ON l.profile_id = p.id AND l.id = s.link_id \
+                 JOIN chat_members cm ON cm.person_id = l.person_id \
+                 WHERE s.token_hash = $1 AND cm.chat_id = $2",
+            )
+            .bind(identity::token::hash(&m.token))
+            .bind(m.chat)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!((account, status.as_str()), (m.account, "active"));
+        }
+        let admins: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM chat_members WHERE admin").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(admins, 4);
+    }
+}

@@ -1,0 +1,260 @@
+//! The messenger's durability promise end to end (DESIGN §7, docs/protocol.md
+//! "Acknowledged means committed", "Retries never duplicate"): the real
+//! `parta demo` is killed with SIGKILL while WebSocket senders are sending,
+//! then restarted on the same data directory.
+//!
+//! Always on SQLite in a temporary data directory (the chat is seeded into its
+//! `parta.db` by `loadgen::seed`), also when `PARTA_TEST_POSTGRES` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use loadgen::client::{Socket, send_frame};
+use loadgen::seed::{self, Member};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SENDERS: usize = 4;
+/// Unacknowledged sends per sender: some are always in flight at the kill.
+const WINDOW: usize = 8;
+const SENDING_BEFORE_KILL: Duration = Duration::from_millis(1500);
+const WAIT: Duration = Duration::from_secs(10);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running `parta demo`; killed (SIGKILL) when dropped, so a failing test
+/// leaves no server behind.
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) {
+        // std's kill is SIGKILL on Unix: no shutdown, no flush, no `bye`.
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `parta demo` on `dir`, listening on `port`; returns once `/healthz` answers.
+async fn start(dir: &Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_parta"))
+        .args(["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .env("PARTA_LOG", "warn")
+        .env_remove("PARTA_DATABASE_URL")
+        .env_remove("PARTA_CONFIG")
+        .env_remove("PARTA_DATA_DIR")
+        .env_remove("PARTA_LISTEN")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    loadgen::http::wait_healthy(&format!("http://127.0.0.1:{port}"), Duration::from_secs(20)).await.unwrap();
+    server
+}
+
+#[derive(Debug, Clone)]
+struct Sent {
+    sender: usize,
+    client_id: String,
+    text: String,
+}
+
+/// (seq, message_id) per acknowledged client id.
+type Acks = Arc<Mutex<HashMap<String, (i64, i64)>>>;
+
+/// Sends with up to `WINDOW` unacknowledged until the server goes away (or
+/// `stop`, or 10 s). Every send is recorded before it is written, every ack
+/// when it arrives.
+async fn send_until_the_server_dies(
+    url: String,
+    member: Member,
+    k: usize,
+    sent: Arc<Mutex<Vec<Sent>>>,
+    acks: Acks,
+    stop: Arc<AtomicBool>,
+) {
+    let mut socket = Socket::open(&url, &member.cookie(), &[(member.chat, 0)]).await.unwrap();
+    socket.until("ready", WAIT).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let (mut n, mut in_flight) = (0, 0);
+    while Instant::now() < deadline {
+        while in_flight < WINDOW && !stop.load(Ordering::Relaxed) {
+            let client_id = format!("crash-{k}-{n}");
+            let text = format!("сообщение {n} от отправителя {k}");
+            sent.lock().unwrap().push(Sent { sender: k, client_id: client_id.clone(), text: text.clone() });
+            if socket.send_text(send_frame(member.chat, &client_id, &text)).await.is_err() {
+                return;
+            }
+            n += 1;
+            in_flight += 1;
+        }
+        match socket.next_json(WAIT).await {
+            Ok(Some(frame)) if frame["type"] == "ack" => {
+                let (seq, id) = (frame["seq"].as_i64().unwrap(), frame["message_id"].as_i64().unwrap());
+                acks.lock().unwrap().insert(frame["client_id"].as_str().unwrap().to_string(), (seq, id));
+                in_flight -= 1;
+            }
+            Ok(Some(frame)) if frame["type"] == "error" => panic!("a send was refused: {frame}"),
+            Ok(Some(_)) => {}
+            // The server is gone.
+            Ok(None) | Err(_) => return,
+        }
+    }
+}
+
+/// The chat's whole history as `member` sees it, oldest first, read in pages
+/// of 100 backwards from the newest; and the page's `last_seq`.
+async fn history(url: &str, member: &Member) -> (Vec<Value>, i64) {
+    let mut messages: Vec<Value> = Vec::new();
+    let mut before: Option<i64> = None;
+    let mut last_seq = None;
+    for _ in 0..10_000 {
+        let path = match before {
+            Some(seq) => format!("/api/messenger/chats/{}/messages?before={seq}&limit=100", member.chat),
+            None => format!("/api/messenger/chats/{}/messages?limit=100", member.chat),
+        };
+        let page = loadgen::http::get_json(url, &path, &member.cookie()).await.unwrap();
+        last_seq.get_or_insert(page["last_seq"].as_i64().unwrap());
+        let mut older = page["messages"].as_array().unwrap().clone();
+        before = older.first().map(|m| m["seq"].as_i64().unwrap());
+        older.append(&mut messages);
+        messages = older;
+        if page["has_more"] != true || before.is_none() {
+            return (messages, last_seq.unwrap());
+        }
+    }
+    panic!("the history did not end");
+}
+
+/// Every message's `client_id`, read as its author (only the author sees it):
+/// client_id → how many times, and (seq, id) of one of them.
+async fn stored(url: &str, members: &[Member]) -> (HashMap<String, usize>, HashMap<String, (i64, i64)>, Vec<i64>, i64) {
+    let (mut counts, mut found) = (HashMap::new(), HashMap::new());
+    let mut seqs = Vec::new();
+    let mut last = 0;
+    for (k, member) in members.iter().enumerate() {
+        let (messages, last_seq) = history(url, member).await;
+        if k == 0 {
+            seqs = messages.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+            last = last_seq;
+        }
+        for m in &messages {
+            if m["author"]["person"].as_i64() == Some(member.person) {
+                let client_id = m["client_id"].as_str().expect("the author sees the client id").to_string();
+                *counts.entry(client_id.clone()).or_insert(0) += 1;
+                found.insert(client_id, (m["seq"].as_i64().unwrap(), m["id"].as_i64().unwrap()));
+            }
+        }
+    }
+    (counts, found, seqs, last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_kill_9_every_acknowledged_message_exists_exactly_once_and_retries_do_not_duplicate() {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = start(dir.path(), port).await;
+    let seeded = seed::seed(dir.path(), SENDERS + 1).await.unwrap();
+    let senders: Vec<Member> = seeded.members[..SENDERS].to_vec();
+
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let acks: Acks = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = senders
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let (url, m, sent, acks, stop) = (url.clone(), m.clone(), sent.clone(), acks.clone(), stop.clone());
+            tokio::spawn(send_until_the_server_dies(url, m, k, sent, acks, stop))
+        })
+        .collect();
+    tokio::time::sleep(SENDING_BEFORE_KILL).await;
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        tokio::time::timeout(WAIT, t).await.expect("a sender kept going after the kill").unwrap();
+    }
+    let sent = sent.lock().unwrap().clone();
+    let acked = acks.lock().unwrap().clone();
+    assert!(acked.len() >= 20, "too few acks before the kill to prove anything: {}", acked.len());
+    assert!(sent.len() > acked.len(), "some sends must have been in flight at the kill");
+
+    let mut server = start(dir.path(), port).await;
+
+    // (a) Every acknowledged message is there once, with the seq its ack
+    // gave; the chat's seqs are 1..=n without gaps.
+    let (counts, found, seqs, last_seq) = stored(&url, &senders).await;
+    assert_eq!(seqs, (1..=last_seq).collect::<Vec<_>>(), "seqs must run 1..=last_seq without gaps");
+    assert_eq!(found.len(), seqs.len(), "every message is one of the senders'");
+    assert!(counts.values().all(|&c| c == 1), "a client id stored twice: {counts:?}");
+    for (client_id, ack) in &acked {
+        assert_eq!(found.get(client_id), Some(ack), "acknowledged {client_id} must be stored as acknowledged");
+    }
+    let sent_ids: HashSet<&str> = sent.iter().map(|s| s.client_id.as_str()).collect();
+    assert!(found.keys().all(|c| sent_ids.contains(c.as_str())));
+    eprintln!(
+        "{} sent, {} acknowledged before the kill, {} stored ({} committed without their ack reaching the sender)",
+        sent.len(),
+        acked.len(),
+        found.len(),
+        found.len() - acked.len()
+    );
+
+    // (b) Re-sending everything (acknowledged or in flight at the kill) with
+    // the same client ids: acknowledged ones come back as duplicates of the
+    // same message; in-flight ones that had committed too; the rest are new.
+    for (k, member) in senders.iter().enumerate() {
+        let mine: Vec<&Sent> = sent.iter().filter(|s| s.sender == k).collect();
+        let mut socket = Socket::open(&url, &member.cookie(), &[(member.chat, last_seq)]).await.unwrap();
+        socket.until("ready", WAIT).await.unwrap();
+        for s in &mine {
+            socket.send_text(send_frame(member.chat, &s.client_id, &s.text)).await.unwrap();
+        }
+        let mut answered = HashMap::new();
+        while answered.len() < mine.len() {
+            let frame = socket.next_json(WAIT).await.unwrap().expect("the socket closed during the retries");
+            match frame["type"].as_str() {
+                Some("ack") => {
+                    let key = frame["client_id"].as_str().unwrap().to_string();
+                    answered.insert(key, frame);
+                }
+                Some("error") => panic!("a retry was refused: {frame}"),
+                _ => {}
+            }
+        }
+        for s in &mine {
+            let ack = &answered[&s.client_id];
+            let answer = (ack["seq"].as_i64().unwrap(), ack["message_id"].as_i64().unwrap());
+            match found.get(&s.client_id) {
+                Some(stored) => {
+                    assert_eq!(ack["duplicate"], true, "a stored message retried must be a duplicate: {ack}");
+                    assert_eq!(&answer, stored, "the retry must return the stored message");
+                }
+                None => assert_eq!(ack["duplicate"], false, "a message never stored is new: {ack}"),
+            }
+            if let Some(first) = acked.get(&s.client_id) {
+                assert_eq!(&answer, first, "an acknowledged message must keep its seq and id");
+            }
+        }
+    }
+    let (counts, found, seqs, last_seq) = stored(&url, &senders).await;
+    assert_eq!(seqs, (1..=last_seq).collect::<Vec<_>>());
+    assert_eq!(found.len(), sent_ids.len(), "every sent client id is stored, once");
+    assert!(counts.values().all(|&c| c == 1), "no message exists twice: {counts:?}");
+
+    server.kill();
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+}
