@@ -2,7 +2,7 @@
 // chat. One instance lives while the user is signed in; it owns the store
 // and the socket, and renders what changed once per animation frame.
 
-import { h, icon, clear } from '../dom.js';
+import { h, icon, clear, append } from '../dom.js';
 import { t, plural, errorText } from '../i18n.js';
 import { announce, notice, spinner, emptyState, button } from '../ui.js';
 import { ChatStore } from './store.js';
@@ -284,7 +284,7 @@ export class ChatApp {
     } else {
       content = h('ul', { class: 'pm-rows' }, shown.map((s) => this.row(s)));
     }
-    clear(this.listEl).append(content);
+    append(clear(this.listEl), [content]);
     if (focused) this.listEl.querySelector(`.pm-row[data-chat="${focused}"]`)?.focus({ preventScroll: true });
   }
 
