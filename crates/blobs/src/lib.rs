@@ -126,6 +126,12 @@ impl Blobs {
         Ok(Blobs { store, staging })
     }
 
+    /// Blobs in memory, staged in the system's temporary folder: a server
+    /// that was given no storage (tests, embedding).
+    pub fn in_memory() -> Blobs {
+        Blobs { store: Arc::new(object_store::memory::InMemory::new()), staging: std::env::temp_dir() }
+    }
+
     /// A local store in `dir` (tests).
     pub fn local_in(dir: &Path) -> Result<Blobs, BlobError> {
         Blobs::open(&BlobConfig::default(), dir)

@@ -43,6 +43,15 @@ impl MessageText {
         Ok(MessageText(text.to_string()))
     }
 
+    /// The text of a message that carries attachments: it may be empty
+    /// (a photo sent without a caption).
+    pub fn caption(raw: &str) -> Result<Self, TextError> {
+        if raw.trim().is_empty() {
+            return Ok(MessageText(String::new()));
+        }
+        Self::parse(raw)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

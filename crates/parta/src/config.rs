@@ -23,6 +23,11 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// How SMS codes are delivered (`[sms]`, see docs/configuration.md).
     pub sms: Option<sms::SmsConfig>,
+    /// The largest upload in megabytes, for schools that set no limit of their own.
+    pub max_upload_mb: Option<u64>,
+    /// Where attachments are stored (`[files]`: `backend = "local"` with an
+    /// optional `path`, or `backend = "s3"`, see docs/configuration.md).
+    pub files: Option<blobs::BlobConfig>,
 }
 
 /// The configuration in force.
@@ -34,6 +39,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub log: String,
     pub sms: sms::SmsConfig,
+    pub max_upload_bytes: u64,
+    pub files: blobs::BlobConfig,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -45,6 +52,7 @@ pub struct Overrides {
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 100;
 
 impl Config {
     /// `default_data_dir` differs per command: `demo` keeps its own database.
@@ -77,7 +85,24 @@ impl Config {
             None => file.secure_cookies.unwrap_or(false),
         };
         let log = env("PARTA_LOG").or(file.log).unwrap_or_else(|| "info".to_string());
-        Ok(Config { listen, database_url, data_dir, secure_cookies, log, sms: file.sms.unwrap_or_default() })
+        let max_upload_mb = match env("PARTA_MAX_UPLOAD_MB") {
+            Some(v) => v.parse().with_context(|| format!("PARTA_MAX_UPLOAD_MB={v:?} is not a number of megabytes"))?,
+            None => file.max_upload_mb.unwrap_or(DEFAULT_MAX_UPLOAD_MB),
+        };
+        let files = match env("PARTA_FILES_DIR") {
+            Some(dir) => blobs::BlobConfig::Local { path: Some(PathBuf::from(dir)) },
+            None => file.files.unwrap_or_default(),
+        };
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            secure_cookies,
+            log,
+            sms: file.sms.unwrap_or_default(),
+            max_upload_bytes: max_upload_mb.saturating_mul(1024 * 1024),
+            files,
+        })
     }
 
     /// Creates the data directory when the database lives in it.
@@ -152,6 +177,22 @@ mod tests {
         assert!(matches!(cfg.sms, sms::SmsConfig::Http(_)));
         let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(default.sms, sms::SmsConfig::Log);
+    }
+
+    #[test]
+    fn files_default_to_the_data_dir_and_s3_is_a_section() {
+        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.files, blobs::BlobConfig::Local { path: None });
+        assert_eq!(default.max_upload_bytes, 100 * 1024 * 1024);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        let text = "max_upload_mb = 20\n[files]\nbackend = \"s3\"\nbucket = \"parta\"\n\
+                    endpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n";
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.max_upload_bytes, 20 * 1024 * 1024);
+        assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
     }
 
     #[test]

@@ -291,6 +291,12 @@ fn conflict(c: Conflict) -> ApiError {
             "Этот человек ещё не подключил учебный профиль. Напишите ему, когда он подключится.",
             "This person has not linked a learning profile yet. Write once they have.",
         ),
+        Conflict::AttachmentUnavailable => err(
+            StatusCode::BAD_REQUEST,
+            "attachment_unavailable",
+            "Вложение не найдено: загрузите файл в этот чат ещё раз.",
+            "The attachment was not found: upload the file to this chat again.",
+        ),
         Conflict::LastRole => {
             err(s, "no_roles", "У человека должна остаться хотя бы одна роль.", "A person must keep at least one role.")
         }
@@ -416,6 +422,52 @@ pub const UNAVAILABLE: ApiError = err(
     "unavailable",
     "Сервер перегружен или перезапускается. Повторите попытку.",
     "The server is overloaded or restarting. Try again.",
+);
+
+pub const FILE_EMPTY: ApiError = err(StatusCode::BAD_REQUEST, "file_empty", "Файл пустой.", "The file is empty.");
+pub const FILE_TOO_LARGE: ApiError = err(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "file_too_large",
+    "Файл больше, чем разрешено в вашей школе (обычно 100 МБ).",
+    "The file is larger than your school allows (usually 100 MB).",
+);
+pub const IMAGE_TOO_LARGE: ApiError = err(
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "image_too_large",
+    "Изображение слишком большое: больше 64 мегапикселей. Уменьшите его или отправьте архивом.",
+    "The image is too large: over 64 megapixels. Shrink it or send it as an archive.",
+);
+pub const IMAGE_MALFORMED: ApiError = err(
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "image_malformed",
+    "Изображение повреждено, его нельзя отправить.",
+    "The image is damaged and cannot be sent.",
+);
+pub const UPLOAD_INTERRUPTED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "upload_interrupted",
+    "Загрузка прервалась. Попробуйте ещё раз.",
+    "The upload was interrupted. Try again.",
+);
+pub const FILE_FORBIDDEN: ApiError = err(
+    StatusCode::FORBIDDEN,
+    "file_forbidden",
+    "Этот файл доступен только участникам чата.",
+    "This file is only available to the chat's members.",
+);
+pub const TOO_MANY_ATTACHMENTS: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "too_many_attachments",
+    "К одному сообщению можно приложить не больше 10 файлов.",
+    "A message can carry at most 10 files.",
+);
+pub const SEARCH_NO_WORDS: ApiError =
+    err(StatusCode::BAD_REQUEST, "search_no_words", "Введите слово для поиска.", "Enter a word to search for.");
+pub const SEARCH_TOO_LONG: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "search_too_long",
+    "Запрос слишком длинный: не больше 500 символов.",
+    "The query is too long: 500 characters at most.",
 );
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -41,6 +41,9 @@ pub struct AppState {
     attempts: Arc<auth::AttemptLimiter>,
     /// The live messenger: connections, fan-out and the message writer.
     pub messenger: Arc<messenger::Messenger>,
+    /// Attachments' bytes and the upload limit. In memory unless the binary
+    /// configures a store (`[files]`).
+    pub files: Arc<messenger::files::Files>,
 }
 
 /// The current time in unix seconds.
@@ -62,6 +65,7 @@ impl AppState {
             clock: system_clock(),
             attempts: Arc::default(),
             messenger,
+            files: messenger::files::Files::in_memory(),
         }
     }
 
@@ -136,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .route("/messenger/chats/{chat}/pins", get(messenger::api::pins))
         .route("/messenger/chats/{chat}/read", post(messenger::api::read))
         .route("/messenger/direct", post(messenger::api::direct))
+        .route("/messenger/chats/{chat}/files", get(messenger::files::chat_files).post(messenger::files::upload))
+        .route("/messenger/files/{file}", get(messenger::files::download))
+        .route("/messenger/files/{file}/thumbnail", get(messenger::files::thumbnail))
+        .route("/messenger/search", get(messenger::search::search))
         .route("/orgs/{org}/dm-policy", get(messenger::api::dm_policy).put(messenger::api::set_dm_policy))
         .route("/ws", get(messenger::ws::upgrade))
         .route("/openapi.json", get(openapi::document));
@@ -167,6 +175,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // The peer address feeds the per-network SMS limit.
     let messenger = Arc::clone(&state.messenger);
+    state.files.spawn_collector(state.store.clone(), state.clock.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Open sockets are told to reconnect (elsewhere, or here after the restart).
     let shutdown = async move {

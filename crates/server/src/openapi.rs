@@ -25,6 +25,8 @@ use utoipa::OpenApi;
         messenger_api::members, messenger_api::send, messenger_api::edit, messenger_api::delete,
         messenger_api::react, messenger_api::unreact, messenger_api::pin, messenger_api::unpin,
         messenger_api::read, messenger_api::direct, messenger_api::dm_policy, messenger_api::set_dm_policy,
+        crate::messenger::files::upload, crate::messenger::files::download, crate::messenger::files::thumbnail,
+        crate::messenger::files::chat_files, crate::messenger::search::search,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     tags((name = "session", description = "Signing in to the school portal"),

@@ -20,12 +20,14 @@ macro_rules! dispatch {
 }
 
 mod chats_store;
+mod files_store;
 mod identity_store;
 mod messages_store;
 mod sync;
 mod views;
 
 pub use chats_store::*;
+pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
 
@@ -92,6 +94,8 @@ pub enum Conflict {
     ReplyOutsideChat,
     #[error("the person has not linked a learning profile yet")]
     NotLinkedYet,
+    #[error("an attachment is not the sender's pending upload in this chat")]
+    AttachmentUnavailable,
 }
 
 /// Why an import was refused: either the package contradicts the database (each
@@ -129,6 +133,8 @@ mod sqlite {
     /// deferred can fail with SQLITE_BUSY when another writer commits between.
     const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
     const LOCK_ORG: Option<&str> = None;
+    /// Search: FTS5 over terms stemmed in Rust (search_queries.rs).
+    const SEARCH_FTS5: bool = true;
     include!("queries.rs");
     pub(crate) mod chats {
         use super::*;
@@ -141,6 +147,14 @@ mod sqlite {
     pub(crate) mod messages {
         use super::*;
         include!("message_queries.rs");
+    }
+    pub(crate) mod files {
+        use super::*;
+        include!("file_queries.rs");
+    }
+    pub(crate) mod search {
+        use super::*;
+        include!("search_queries.rs");
     }
 }
 
@@ -150,6 +164,8 @@ mod postgres {
     const BEGIN_WRITE: &str = "BEGIN";
     /// Reconciliations of one organisation queue instead of racing.
     const LOCK_ORG: Option<&str> = Some("SELECT pg_advisory_xact_lock($1)");
+    /// Search: the `russian` text-search configuration (search_queries.rs).
+    const SEARCH_FTS5: bool = false;
     include!("queries.rs");
     pub(crate) mod chats {
         use super::*;
@@ -162,6 +178,14 @@ mod postgres {
     pub(crate) mod messages {
         use super::*;
         include!("message_queries.rs");
+    }
+    pub(crate) mod files {
+        use super::*;
+        include!("file_queries.rs");
+    }
+    pub(crate) mod search {
+        use super::*;
+        include!("search_queries.rs");
     }
 }
 
@@ -180,6 +204,8 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            // Messages from before the search index (SQLite cannot stem in SQL).
+            sqlite::search::backfill(&pool).await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;

@@ -19,10 +19,10 @@ use std::collections::hash_map::Entry;
 const PREVIEW_CHARS: usize = 120;
 
 /// The viewer's standing in one chat.
-struct Access {
-    person_id: i64,
-    admin: bool,
-    chat: ChatFacts,
+pub(super) struct Access {
+    pub(super) person_id: i64,
+    pub(super) admin: bool,
+    pub(super) chat: ChatFacts,
 }
 
 /// An active member, linked to the account, in an organisation whose chats
@@ -35,7 +35,7 @@ const ACCESS: &str = "SELECT m.person_id, m.admin, c.state, c.announcement_only 
      WHERE c.id = $1 AND p.account_id = $2 AND m.status = 'active' AND c.state <> 'read_only_hidden' \
        AND o.chats_enabled AND o.kind = 'general_education'";
 
-async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
+pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
     conn: E,
     chat: i64,
     account: i64,
@@ -48,7 +48,7 @@ async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
 }
 
 impl Access {
-    fn member(&self) -> MemberFacts {
+    pub(super) fn member(&self) -> MemberFacts {
         MemberFacts { admin: self.admin }
     }
 }
@@ -129,6 +129,8 @@ pub(crate) async fn append_messages(
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
     // A retry can land in the same batch as the send it repeats.
     let mut in_batch: HashMap<(i64, i64, &str), usize> = HashMap::new();
+    // Uploads a message of this batch took: no other message may.
+    let mut claimed: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut accepted: Vec<Accepted> = Vec::new();
     for (index, new) in batch.iter().enumerate() {
         let key = (new.chat_id, new.account_id);
@@ -186,6 +188,14 @@ pub(crate) async fn append_messages(
             let ids = members.get(&new.chat_id).map(Vec::as_slice).unwrap_or_default();
             ::messenger::mentions(&new.mentions, |id| ids.contains(&id))
         };
+        let attachments = match super::files::pending_of(&mut tx, new.chat_id, person, &new.attachments).await? {
+            Some(files) if files.iter().all(|f| claimed.insert(f.id)) => files,
+            _ => {
+                let refused = StorageError::Conflict(Conflict::AttachmentUnavailable);
+                verdicts.push(Verdict::Done(Box::new(Err(refused))));
+                continue;
+            }
+        };
         let seq = match counters.get_mut(&new.chat_id) {
             Some(last) => {
                 *last += 1;
@@ -218,11 +228,28 @@ pub(crate) async fn append_messages(
             pinned: false,
             reactions: Vec::new(),
             client_id: Some(new.client_id.as_str().to_string()),
+            attachments,
         };
         accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
     }
     insert_accepted(&mut tx, batch, &mut accepted).await?;
+    {
+        // Attachments and the search index, in the batch's transaction.
+        for a in &accepted {
+            super::files::link(&mut tx, a.view.id, &a.view.attachments).await?;
+        }
+        let indexed: Vec<super::search::Indexed<'_>> = accepted
+            .iter()
+            .map(|a| super::search::Indexed {
+                id: a.view.id,
+                chat: a.chat_id,
+                text: &a.view.text,
+                names: a.view.attachments.iter().map(|f| f.name.clone()).collect(),
+            })
+            .collect();
+        super::search::index(&mut tx, &indexed).await?;
+    }
     for (chat, last) in &counters {
         sqlx::query("UPDATE chats SET last_seq = $1 WHERE id = $2").bind(last).bind(chat).execute(&mut *tx).await?;
     }
@@ -387,6 +414,7 @@ impl MessageRow {
             deleted: self.deleted,
             pinned: self.pinned,
             reactions,
+            attachments: Vec::new(),
         }
     }
 }
@@ -421,7 +449,9 @@ async fn message_by_id(
     .fetch_all(&mut *conn)
     .await?;
     let reactions = group_reactions(reactions).remove(&id).unwrap_or_default();
-    Ok(row.into_view(viewer, reactions))
+    let mut view = row.into_view(viewer, reactions);
+    view.attachments = super::files::attachments_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    Ok(view)
 }
 
 /// Message views of one chat whose `seq` lies in `[from, to]`, oldest first.
@@ -449,11 +479,16 @@ async fn messages_in_range(
     .fetch_all(&mut *conn)
     .await?;
     let mut reactions = group_reactions(reactions);
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut files = super::files::attachments_of(conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let r = reactions.remove(&row.id).unwrap_or_default();
-            row.into_view(viewer, r)
+            let id = row.id;
+            let mut view = row.into_view(viewer, r);
+            view.attachments = files.remove(&id).unwrap_or_default();
+            view
         })
         .collect())
 }
@@ -608,6 +643,7 @@ pub(crate) async fn act_on_message(
                 .bind(message)
                 .execute(&mut *tx)
                 .await?;
+            super::search::reindex(&mut tx, message, chat, text.as_str()).await?;
             Change::Edited { message_id: message, text: text.as_str().to_string(), edited_at: now }
         }
         MessageAction::Delete => {
@@ -625,6 +661,9 @@ pub(crate) async fn act_on_message(
                 .bind(message)
                 .execute(&mut *tx)
                 .await?;
+            // Its files and its words in the index go too.
+            super::files::unlink_message(&mut tx, message).await?;
+            super::search::unindex(&mut tx, message).await?;
             Change::Deleted { message_id: message }
         }
         MessageAction::React(reaction) | MessageAction::Unreact(reaction) => {

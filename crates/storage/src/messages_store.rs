@@ -23,6 +23,8 @@ pub struct NewMessage {
     pub text: MessageText,
     pub reply_to: Option<i64>,
     pub mentions: Vec<i64>,
+    /// Pending uploads of the sender in this chat (at most 10), in order.
+    pub attachments: Vec<i64>,
     pub now: i64,
 }
 
@@ -56,6 +58,9 @@ pub struct MessageView {
     /// The sender's idempotency key; only shown to the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Files and photos, in the order sent.
+    #[serde(default)]
+    pub attachments: Vec<crate::Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -37,6 +37,7 @@ fn message(chat: i64, account: i64, client_id: &str, text: &str) -> NewMessage {
         text: MessageText::parse(text).unwrap(),
         reply_to: None,
         mentions: vec![],
+        attachments: vec![],
         now: NOW,
     }
 }

@@ -137,6 +137,9 @@ pub struct SendForm {
     pub reply_to: Option<i64>,
     #[serde(default)]
     pub mentions: Vec<i64>,
+    /// Ids of the sender's uploads into this chat (at most 10), in order.
+    #[serde(default)]
+    pub attachments: Vec<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -158,7 +161,15 @@ pub async fn send(
     Path(chat): Path<i64>,
     Json(form): Json<SendForm>,
 ) -> ApiResult<axum::Json<Ack>> {
-    let message = parse_send(user.account_id, chat, &form.client_id, &form.text, form.reply_to, form.mentions, &state)?;
+    let send = super::ws::SendRequest {
+        chat,
+        client_id: &form.client_id,
+        text: &form.text,
+        reply_to: form.reply_to,
+        mentions: form.mentions,
+        attachments: form.attachments,
+    };
+    let message = parse_send(user.account_id, send, &state)?;
     let committed = state.messenger.writer.send(message).await?;
     Ok(axum::Json(Ack {
         client_id: form.client_id,

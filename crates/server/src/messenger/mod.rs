@@ -4,8 +4,10 @@
 
 pub(crate) mod api;
 pub mod bus;
+pub mod files;
 pub mod hub;
 pub mod protocol;
+pub(crate) mod search;
 mod writer;
 pub(crate) mod ws;
 

@@ -31,6 +31,9 @@ pub enum ClientFrame {
         reply_to: Option<i64>,
         #[serde(default)]
         mentions: Vec<i64>,
+        /// Pending uploads of the sender in this chat (at most 10).
+        #[serde(default)]
+        attachments: Vec<i64>,
     },
     Typing {
         chat: i64,
@@ -188,7 +191,8 @@ mod tests {
                 client_id: "a-1".into(),
                 text: "Привет".into(),
                 reply_to: None,
-                mentions: vec![]
+                mentions: vec![],
+                attachments: vec![]
             }
         );
     }

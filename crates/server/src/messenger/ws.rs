@@ -262,8 +262,9 @@ impl Connection {
             Err(_) => return send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
         };
         match frame {
-            ClientFrame::Send { chat, client_id, text, reply_to, mentions } => {
-                let message = match parse_send(self.account, chat, &client_id, &text, reply_to, mentions, &self.state) {
+            ClientFrame::Send { chat, client_id, text, reply_to, mentions, attachments } => {
+                let request = SendRequest { chat, client_id: &client_id, text: &text, reply_to, mentions, attachments };
+                let message = match parse_send(self.account, request, &self.state) {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
                 };
@@ -320,19 +321,45 @@ impl Connection {
     }
 }
 
-/// Parses a send (over the socket or HTTP) into what the writer appends.
-pub(crate) fn parse_send(
-    account: i64,
-    chat: i64,
-    client_id: &str,
-    text: &str,
-    reply_to: Option<i64>,
-    mentions: Vec<i64>,
-    state: &AppState,
-) -> Result<NewMessage, ApiError> {
-    let client_id = messenger::ClientId::parse(client_id).map_err(|_| INVALID_CLIENT_ID)?;
-    let text = messenger::MessageText::parse(text)?;
-    Ok(NewMessage { chat_id: chat, account_id: account, client_id, text, reply_to, mentions, now: state.now() })
+/// A send as it came, over the socket or HTTP.
+pub(crate) struct SendRequest<'a> {
+    pub chat: i64,
+    pub client_id: &'a str,
+    pub text: &'a str,
+    pub reply_to: Option<i64>,
+    pub mentions: Vec<i64>,
+    pub attachments: Vec<i64>,
+}
+
+/// Parses a send into what the writer appends. With attachments the text
+/// may be empty (a photo without a caption).
+pub(crate) fn parse_send(account: i64, send: SendRequest<'_>, state: &AppState) -> Result<NewMessage, ApiError> {
+    let client_id = messenger::ClientId::parse(send.client_id).map_err(|_| INVALID_CLIENT_ID)?;
+    let attachments = send.attachments;
+    if attachments.len() > crate::messenger::files::MAX_ATTACHMENTS {
+        return Err(crate::error::TOO_MANY_ATTACHMENTS);
+    }
+    let mut distinct = attachments.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() != attachments.len() {
+        return Err(INVALID_INPUT);
+    }
+    let text = if attachments.is_empty() {
+        messenger::MessageText::parse(send.text)?
+    } else {
+        messenger::MessageText::caption(send.text)?
+    };
+    Ok(NewMessage {
+        chat_id: send.chat,
+        account_id: account,
+        client_id,
+        text,
+        reply_to: send.reply_to,
+        mentions: send.mentions,
+        attachments,
+        now: state.now(),
+    })
 }
 
 async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), ConnectionError> {
