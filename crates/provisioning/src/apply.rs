@@ -67,6 +67,7 @@ pub fn apply(actual: &mut Vec<ActualChat>, plan: &Plan, next_id: &mut i64) -> Re
                     source: Source::Roster,
                     status: change.status,
                     reasons: change.reasons.clone(),
+                    admin_overridden: false,
                 },
             );
         }
@@ -101,6 +102,7 @@ pub fn apply(actual: &mut Vec<ActualChat>, plan: &Plan, next_id: &mut i64) -> Re
             name: new.name.clone(),
             state: ChatState::Live,
             name_overridden: false,
+            archived_by_hand: false,
             members: new
                 .members
                 .iter()
@@ -110,6 +112,7 @@ pub fn apply(actual: &mut Vec<ActualChat>, plan: &Plan, next_id: &mut i64) -> Re
                         source: Source::Roster,
                         status: m.status,
                         reasons: m.reasons.clone(),
+                        admin_overridden: false,
                     };
                     (m.person_id, member)
                 })

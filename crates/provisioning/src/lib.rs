@@ -230,6 +230,9 @@ pub struct ActualChat {
     pub state: ChatState,
     /// Staff renamed it by hand: keep their name.
     pub name_overridden: bool,
+    /// Staff archived it by hand: it stays an archive while the roster still
+    /// wants it (members are still kept current, for a later restore).
+    pub archived_by_hand: bool,
     pub members: BTreeMap<i64, ActualMember>,
 }
 
@@ -241,4 +244,7 @@ pub struct ActualMember {
     /// The reasons last written (the `chat_members.reasons` column), kept current
     /// for roster members so the audit never shows a stale "why".
     pub reasons: Vec<String>,
+    /// Staff appointed or revoked this admin by hand: the roster no longer
+    /// decides the admin flag.
+    pub admin_overridden: bool,
 }

@@ -246,7 +246,8 @@ fn match_chats<'a>(
 }
 
 fn reconcile_chat(plan: &mut Plan, chat: &ActualChat, want: &DesiredChat, facts: &Facts<'_>) {
-    if chat.state != ChatState::Live {
+    let kept_archived = chat.state == ChatState::Archived && chat.archived_by_hand;
+    if chat.state != ChatState::Live && !kept_archived {
         let reason = match chat.state {
             ChatState::ReadOnlyHidden => REASON_MODULE_ON.to_owned(),
             _ => revive_reason(chat.key, facts),
@@ -316,7 +317,7 @@ fn reconcile_member(
         plan.remove.push(MemberRemove { chat_id, person_id, reason: leave_reason(chat, person_id, facts) });
         return;
     };
-    if member.admin != want.admin {
+    if member.admin != want.admin && !member.admin_overridden {
         let reason = if want.admin { want.reasons.join("; ") } else { admin_revoked_reason(chat, facts) };
         plan.set_admin.push(AdminChange { chat_id, person_id, admin: want.admin, reason });
     }

@@ -303,6 +303,45 @@ fn a_roster_member_removed_by_hand_is_not_readded() {
 }
 
 #[test]
+fn an_admin_appointed_or_revoked_by_hand_stays_so() {
+    let mut world = World::new(small_school());
+    let class = world.chat_mut("5А класс");
+    class.members.get_mut(&MARIA).unwrap().admin = true;
+    class.members.get_mut(&MARIA).unwrap().admin_overridden = true;
+    class.members.get_mut(&PETROV).unwrap().admin = false;
+    class.members.get_mut(&PETROV).unwrap().admin_overridden = true;
+    assert!(world.plan().is_empty(), "the roster does not take back a hand-made admin change");
+
+    // The roster still moves everything else: Maria leaves with her class.
+    move_student(&mut world.roster, MARIA, CLASS_5B);
+    world.reconcile();
+    assert!(!world.chat("5А класс").members.contains_key(&MARIA));
+    assert!(!world.chat("5А класс").members[&PETROV].admin);
+}
+
+#[test]
+fn a_chat_archived_by_hand_stays_archived_but_keeps_its_members_current() {
+    let mut world = World::new(small_school());
+    let class = world.chat_mut("5А класс");
+    class.state = ChatState::Archived;
+    class.archived_by_hand = true;
+    let id = class.chat_id;
+    assert!(world.plan().is_empty());
+
+    move_student(&mut world.roster, MARIA, CLASS_5B);
+    world.reconcile();
+    let archived = world.chats.iter().find(|c| c.chat_id == id).unwrap();
+    assert_eq!(archived.state, ChatState::Archived);
+    assert!(!archived.members.contains_key(&MARIA));
+
+    // Restored by hand (the flag cleared), the roster takes it back as live.
+    world.chats.iter_mut().find(|c| c.chat_id == id).unwrap().archived_by_hand = false;
+    let changes = world.reconcile();
+    assert_eq!(changes.set_state.len(), 1);
+    assert_eq!(world.chat("5А класс").chat_id, id);
+}
+
+#[test]
 fn renaming_a_class_renames_its_chats_unless_staff_renamed_them() {
     let mut world = World::new(small_school());
     let parents = world.chat_mut("Родители 5А");

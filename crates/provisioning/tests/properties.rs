@@ -291,6 +291,7 @@ impl Sim {
                         source: Source::Manual,
                         status,
                         reasons: vec!["добавлен вручную".to_owned()],
+                        admin_overridden: false,
                     });
                 }
             }

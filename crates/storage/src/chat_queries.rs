@@ -122,8 +122,8 @@ async fn snapshot(tx: &mut Tx, org: i64) -> Result<OrgSnapshot, StorageError> {
     })
 }
 
-type ChatRow = (i64, String, Option<i64>, Option<i64>, Option<i64>, String, bool, String);
-type MemberRow = (i64, i64, bool, String, String, String);
+type ChatRow = (i64, String, Option<i64>, Option<i64>, Option<i64>, String, bool, String, bool);
+type MemberRow = (i64, i64, bool, String, String, String, bool);
 
 fn chat_key(kind: &str, year: Option<i64>, class: Option<i64>, section: Option<i64>) -> Option<ChatKey> {
     match (kind, class, section) {
@@ -137,38 +137,40 @@ fn chat_key(kind: &str, year: Option<i64>, class: Option<i64>, section: Option<i
 
 async fn actual_chats(tx: &mut Tx, org: i64) -> Result<Vec<ActualChat>, StorageError> {
     let chats: Vec<ChatRow> = sqlx::query_as(
-        "SELECT id, kind, year_id, class_id, section_id, name, name_overridden, state FROM chats \
+        "SELECT id, kind, year_id, class_id, section_id, name, name_overridden, state, archived_by_hand FROM chats \
          WHERE org_id = $1 AND kind <> 'custom' ORDER BY id",
     )
     .bind(org)
     .fetch_all(&mut **tx)
     .await?;
     let members: Vec<MemberRow> = sqlx::query_as(
-        "SELECT m.chat_id, m.person_id, m.admin, m.source, m.status, m.reasons FROM chat_members m \
+        "SELECT m.chat_id, m.person_id, m.admin, m.source, m.status, m.reasons, m.admin_overridden FROM chat_members m \
          JOIN chats c ON c.id = m.chat_id WHERE c.org_id = $1 AND c.kind <> 'custom' ORDER BY 1, 2",
     )
     .bind(org)
     .fetch_all(&mut **tx)
     .await?;
     let mut by_chat: HashMap<i64, BTreeMap<i64, ActualMember>> = HashMap::new();
-    for (chat, person, admin, source, status, reasons) in members {
+    for (chat, person, admin, source, status, reasons, admin_overridden) in members {
         let member = ActualMember {
             admin,
             source: Source::parse(&source).unwrap_or(Source::Roster),
             status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Pending),
             reasons: reasons.split("; ").filter(|r| !r.is_empty()).map(String::from).collect(),
+            admin_overridden,
         };
         by_chat.entry(chat).or_default().insert(person, member);
     }
     Ok(chats
         .into_iter()
-        .filter_map(|(chat_id, kind, year, class, section, name, name_overridden, state)| {
+        .filter_map(|(chat_id, kind, year, class, section, name, name_overridden, state, archived_by_hand)| {
             Some(ActualChat {
                 chat_id,
                 key: chat_key(&kind, year, class, section)?,
                 name,
                 state: ChatState::parse(&state)?,
                 name_overridden,
+                archived_by_hand,
                 members: by_chat.remove(&chat_id).unwrap_or_default(),
             })
         })

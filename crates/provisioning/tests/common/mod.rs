@@ -238,7 +238,11 @@ impl World {
         self.chat_mut(chat).members.insert(
             person,
             ActualMember {
-                admin: false, source: Source::Manual, status, reasons: vec!["добавлен вручную".to_owned()]
+                admin: false,
+                source: Source::Manual,
+                status,
+                reasons: vec!["добавлен вручную".to_owned()],
+                admin_overridden: false,
             },
         );
     }
