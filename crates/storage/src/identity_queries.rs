@@ -211,6 +211,16 @@ pub(crate) async fn link_profile(pool: &Pool<Db>, link: &NewLink, now: i64) -> R
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    // Staff added them to chats of their own before they linked: they join
+    // now. (Automatic chats are the reconciler's, which runs after the link.)
+    sqlx::query(
+        "UPDATE chat_members SET status = 'active' WHERE person_id = $1 AND status = 'pending' \
+         AND chat_id IN (SELECT id FROM chats WHERE org_id = $2 AND kind = 'custom')",
+    )
+    .bind(link.person_id)
+    .bind(link.org_id)
+    .execute(&mut *tx)
+    .await?;
     let event = IdentityEvent::ProfileLinked { org_id: link.org_id, person_id: link.person_id, profile_id: profile };
     push_event(&mut tx, &event, now).await?;
     tx.commit().await?;

@@ -19,6 +19,7 @@ macro_rules! dispatch {
     };
 }
 
+mod chat_admin_store;
 mod chats_store;
 mod files_store;
 mod identity_store;
@@ -26,6 +27,7 @@ mod messages_store;
 mod sync;
 mod views;
 
+pub use chat_admin_store::*;
 pub use chats_store::*;
 pub use files_store::*;
 pub use identity_store::*;
@@ -60,6 +62,9 @@ pub enum StorageError {
     /// The organisation's direct-message policy refuses the chat.
     #[error("{0}")]
     DirectRefused(messenger::DmRefusal),
+    /// The chat-management rules refuse the change (`messenger::manage`).
+    #[error("{0}")]
+    ManageRefused(messenger::ManageRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -156,6 +161,10 @@ mod sqlite {
         use super::*;
         include!("search_queries.rs");
     }
+    pub(crate) mod chat_admin {
+        use super::*;
+        include!("chat_admin_queries.rs");
+    }
 }
 
 mod postgres {
@@ -186,6 +195,10 @@ mod postgres {
     pub(crate) mod search {
         use super::*;
         include!("search_queries.rs");
+    }
+    pub(crate) mod chat_admin {
+        use super::*;
+        include!("chat_admin_queries.rs");
     }
 }
 
