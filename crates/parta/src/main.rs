@@ -155,6 +155,7 @@ async fn run(cli: Cli) -> Result<()> {
             // Catch up with changes made while Parta was stopped (an import, a
             // crash between a change and its reconciliation) without delaying start.
             let background = state.clone();
+            server::chat_admin_api::spawn_purge_task(state.clone());
             tokio::spawn(async move {
                 if let Ok(orgs) = background.store.orgs().await {
                     for org in orgs {
@@ -176,6 +177,12 @@ async fn run(cli: Cli) -> Result<()> {
                 None => store.orgs().await?.into_iter().map(|o| o.id).collect(),
             };
             let changes = provision(&store, &orgs, dry_run, true).await?;
+            if !dry_run {
+                let purged = store.purge_deleted_chats(chrono::Utc::now().timestamp()).await?;
+                if !purged.is_empty() {
+                    println!("{} deleted chats purged (deleted more than 30 days ago)", purged.len());
+                }
+            }
             if changes == 0 {
                 println!("nothing to do: the chats match the roster");
             } else if dry_run {
@@ -283,7 +290,9 @@ async fn demo(cfg: Config) -> Result<()> {
     println!("{}", accounts_table(&accounts));
     // With the development sender, codes appear on the page instead of a phone.
     let sms = cfg.sms.build(true).context("the [sms] configuration is not valid")?;
-    serve(cfg, server::AppState::demo(store, accounts, sms)).await
+    let state = server::AppState::demo(store, accounts, sms);
+    server::chat_admin_api::spawn_purge_task(state.clone());
+    serve(cfg, state).await
 }
 
 fn accounts_table(accounts: &[server::DemoAccount]) -> String {

@@ -207,6 +207,7 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(c) => conflict(c),
             StorageError::Refused(r) => r.into(),
             StorageError::DirectRefused(r) => r.into(),
+            StorageError::ManageRefused(r) => r.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -423,6 +424,114 @@ pub const UNAVAILABLE: ApiError = err(
     "Сервер перегружен или перезапускается. Повторите попытку.",
     "The server is overloaded or restarting. Try again.",
 );
+
+pub const CHAT_NAME_EMPTY: ApiError =
+    err(StatusCode::BAD_REQUEST, "chat_name_empty", "Введите название чата.", "Enter a name for the chat.");
+pub const CHAT_NAME_TOO_LONG: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "chat_name_too_long",
+    "Название чата — не длиннее 100 символов.",
+    "A chat name is at most 100 characters long.",
+);
+pub const CHAT_NAME_INVALID: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "chat_name_invalid",
+    "Название чата — одна строка без служебных символов.",
+    "A chat name is one line without control characters.",
+);
+pub const CHAT_DESCRIPTION_TOO_LONG: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "chat_description_too_long",
+    "Описание чата — не длиннее 500 символов.",
+    "A chat description is at most 500 characters long.",
+);
+pub const CHAT_DESCRIPTION_INVALID: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "chat_description_invalid",
+    "Описание содержит недопустимые символы.",
+    "The description contains characters that are not allowed.",
+);
+pub const NO_PEOPLE: ApiError =
+    err(StatusCode::BAD_REQUEST, "no_people", "Выберите, кого добавить.", "Choose whom to add.");
+pub const TOO_MANY_PEOPLE: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "too_many_people",
+    "За один раз можно добавить не больше 2000 человек.",
+    "At most 2,000 people can be added at once.",
+);
+
+impl From<messenger::ManageRefusal> for ApiError {
+    fn from(r: messenger::ManageRefusal) -> Self {
+        use messenger::ManageRefusal::*;
+        let (f, c) = (StatusCode::FORBIDDEN, StatusCode::CONFLICT);
+        match r {
+            NotStaff => err(
+                f,
+                "manage_staff_only",
+                "Управлять чатами могут только сотрудники школы.",
+                "Only school staff can manage chats.",
+            ),
+            NotAdministrator => FORBIDDEN,
+            ChatsUnavailable => CHATS_UNAVAILABLE,
+            NotChatAdmin => err(
+                f,
+                "not_chat_manager",
+                "Этим чатом управляют администраторы школы и администраторы чата.",
+                "This chat is managed by the school's administrators and the chat's admins.",
+            ),
+            NotInOrganisation => err(
+                c,
+                "person_not_in_org",
+                "Этого человека нет в вашей школе: добавлять можно только своих учеников, родителей и сотрудников.",
+                "This person is not in your school: only your school's students, parents and staff can be added.",
+            ),
+            OutsideYourClasses => err(
+                f,
+                "person_out_of_reach",
+                "Вы можете добавлять сотрудников школы, а также учеников и родителей своих классов и предметов.",
+                "You can add school staff, and the students and parents of the classes and subjects you teach.",
+            ),
+            AlreadyMember => err(
+                c,
+                "already_member",
+                "Этот человек уже в чате. Ничего не добавлено.",
+                "This person is already in the chat. Nobody was added.",
+            ),
+            NotAMember => err(c, "not_a_member", "Этого человека нет в чате.", "This person is not in the chat."),
+            AutomaticChat => err(
+                c,
+                "automatic_chat",
+                "Автоматический чат удалить нельзя: его можно переименовать или архивировать.",
+                "An automatic chat cannot be deleted: it can be renamed or archived.",
+            ),
+            LastAdmin => err(
+                c,
+                "last_admin",
+                "В чате должен остаться хотя бы один администратор. Сначала назначьте другого.",
+                "A chat must keep at least one admin. Appoint another one first.",
+            ),
+            Deleted => err(
+                c,
+                "chat_deleted",
+                "Чат удалён. Чтобы изменить его, сначала восстановите.",
+                "The chat is deleted. Restore it to change it.",
+            ),
+            NotDeleted => err(c, "chat_not_deleted", "Чат не удалён.", "The chat is not deleted."),
+            Purged => err(
+                StatusCode::GONE,
+                "chat_purged",
+                "Чат удалён окончательно: его нельзя изменить или восстановить.",
+                "The chat was deleted for good: it cannot be changed or restored.",
+            ),
+            Changed => err(
+                c,
+                "chat_changed",
+                "Пока вы редактировали, чат изменил кто-то другой. Обновите страницу и повторите.",
+                "Someone else changed the chat while you were editing. Reload the page and try again.",
+            ),
+        }
+    }
+}
 
 pub const FILE_EMPTY: ApiError = err(StatusCode::BAD_REQUEST, "file_empty", "Файл пустой.", "The file is empty.");
 pub const FILE_TOO_LARGE: ApiError = err(

@@ -333,6 +333,11 @@ pub async fn link(
     let profile = state.store.link_profile(&link, state.now()).await?;
     tracing::info!(org, person = user.person_id, profile, "learning profile linked");
     state.reconcile(org).await;
+    // Pending memberships in chats staff made joined in the link itself: a
+    // messenger already open (linked in another school) shows them now.
+    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id]).await {
+        state.messenger.accounts_changed(accounts);
+    }
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 

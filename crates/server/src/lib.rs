@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod chat_admin_api;
 pub mod error;
 pub mod identity_api;
 pub mod messenger;
@@ -114,6 +115,23 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/sections/{section}/{kind}/{person}",
             put(roster_api::add_section_member).delete(roster_api::remove_section_member),
         )
+        .route("/orgs/{org}/chats", get(chat_admin_api::list).post(chat_admin_api::create))
+        .route("/orgs/{org}/chats/options", get(chat_admin_api::options))
+        .route("/orgs/{org}/chats/candidates", get(chat_admin_api::candidates))
+        .route(
+            "/orgs/{org}/chats/{chat}",
+            get(chat_admin_api::detail).patch(chat_admin_api::edit).delete(chat_admin_api::delete),
+        )
+        .route("/orgs/{org}/chats/{chat}/restore", post(chat_admin_api::restore))
+        .route("/orgs/{org}/chats/{chat}/archive", put(chat_admin_api::archive).delete(chat_admin_api::unarchive))
+        .route("/orgs/{org}/chats/{chat}/members", post(chat_admin_api::add_members))
+        .route("/orgs/{org}/chats/{chat}/members/{person}", delete(chat_admin_api::remove_member))
+        .route(
+            "/orgs/{org}/chats/{chat}/admins/{person}",
+            put(chat_admin_api::appoint_admin).delete(chat_admin_api::revoke_admin),
+        )
+        .route("/orgs/{org}/chat-audit", get(chat_admin_api::audit))
+        .route("/orgs/{org}/chat-audit.csv", get(chat_admin_api::audit_csv))
         .route("/identity/phone", post(identity_api::phone_status))
         .route("/identity/codes", post(identity_api::send_code))
         .route("/identity/proofs", post(identity_api::prove_phone))

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations at start-up;
 //! nothing is downloaded at build time.
 
-use crate::{auth, error, identity_api, messenger::api as messenger_api, roster_api};
+use crate::{auth, chat_admin_api, error, identity_api, messenger::api as messenger_api, roster_api};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -27,12 +27,18 @@ use utoipa::OpenApi;
         messenger_api::read, messenger_api::direct, messenger_api::dm_policy, messenger_api::set_dm_policy,
         crate::messenger::files::upload, crate::messenger::files::download, crate::messenger::files::thumbnail,
         crate::messenger::files::chat_files, crate::messenger::search::search,
+        chat_admin_api::options, chat_admin_api::list, chat_admin_api::detail, chat_admin_api::create,
+        chat_admin_api::edit, chat_admin_api::archive, chat_admin_api::unarchive, chat_admin_api::delete,
+        chat_admin_api::restore, chat_admin_api::add_members, chat_admin_api::remove_member,
+        chat_admin_api::appoint_admin, chat_admin_api::revoke_admin, chat_admin_api::candidates,
+        chat_admin_api::audit, chat_admin_api::audit_csv,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     tags((name = "session", description = "Signing in to the school portal"),
          (name = "roster", description = "The school roster, for administrators"),
          (name = "identity", description = "Proving a phone: SMS codes and passwords"),
          (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
+         (name = "chat management", description = "\"Управление чатами\": school staff manage chats, members and admins; the audit log"),
          (name = "messenger", description = "Messenger sign-in, Parta ID settings, chats and messages. Live events: the WebSocket /api/ws, see docs/protocol.md")),
 )]
 struct ApiDoc;
