@@ -151,7 +151,10 @@ export class Conversation {
 
   destroy() {
     closeMenu({ restoreFocus: false });
+    clearTimeout(this.draftTimer);
     this.saveDraft();
+    // A closed chat writes no draft any more: the next one of this chat owns it.
+    this.destroyed = true;
     this.resizer?.disconnect();
     this.el.remove();
   }
@@ -663,7 +666,7 @@ export class Conversation {
   }
 
   saveDraft() {
-    if (!this.textarea || this.mode?.kind === 'edit') return;
+    if (this.destroyed || !this.textarea || this.mode?.kind === 'edit') return;
     try {
       const v = this.textarea.value;
       if (v.trim()) localStorage.setItem(this.draftKey(), v);
@@ -723,6 +726,7 @@ export class Conversation {
       if (this.mode?.kind !== 'edit') {
         clearTimeout(this.draftTimer);
         this.draftTimer = setTimeout(() => {
+          if (this.destroyed) return;
           this.saveDraft();
           this.app.listChanged();
         }, 300);
