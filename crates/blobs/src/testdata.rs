@@ -172,3 +172,16 @@ pub fn zip_bomb() -> Vec<u8> {
 pub fn big_photo(width: u32, height: u32) -> Vec<u8> {
     jpeg_with_gps(width, height)
 }
+
+#[cfg(test)]
+mod tests {
+    /// `PARTA_FIXTURE_OUT=path cargo test -p blobs -- --ignored write_browser_fixture`
+    /// writes the browser tests' photo (tests/browser/fixtures/photo-gps.jpg).
+    #[test]
+    #[ignore]
+    fn write_browser_fixture() {
+        if let Ok(path) = std::env::var("PARTA_FIXTURE_OUT") {
+            std::fs::write(path, super::jpeg_with_gps(800, 600)).unwrap();
+        }
+    }
+}

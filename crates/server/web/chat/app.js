@@ -9,6 +9,7 @@ import { ChatStore } from './store.js';
 import { ChatSocket } from './socket.js';
 import * as fmt from './format.js';
 import { Conversation, chatAvatar, typingText } from './conversation.js';
+import { searchButton } from './search.js';
 
 export class ChatApp {
   /**
@@ -106,6 +107,7 @@ export class ChatApp {
       h('div', { class: 'pm-side-head' },
         h('h1', { class: 'pm-side-title', tabindex: '-1', id: 'page-h1' }, t('chat.title')),
         this.notifySlot,
+        searchButton(this),
         h('a', { class: 'pm-icon-btn', href: '#/settings', 'aria-label': t('chat.settings'), title: t('chat.settings') }, icon('sliders'))),
       this.connEl,
       h('div', { class: 'pm-search' }, icon('search', 'pm-search-icon'), this.searchInput),

@@ -10,6 +10,7 @@ import { REACTIONS } from './store.js';
 import * as fmt from './format.js';
 import { openMenu, closeMenu } from './menu.js';
 import { MembersPanel } from './members.js';
+import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLIP } from './attachments.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -94,6 +95,9 @@ export class Conversation {
     }, this.avatarSlot, h('span', { class: 'pm-conv-text' }, this.titleEl, this.subEl));
     this.infoBtn.addEventListener('click', () => this.members.toggle());
     this.head = h('header', { class: 'pm-conv-head' }, this.back, this.infoBtn);
+    this.filesBtn = h('button', { type: 'button', class: 'pm-icon-btn', 'aria-label': t('files.open'), title: t('files.open'), 'data-testid': 'chat-files' }, svg(PAPERCLIP));
+    this.filesBtn.addEventListener('click', () => openFilesPanel(this.id, this.filesBtn));
+    this.head.append(this.filesBtn);
 
     this.pinnedBtn = h('button', { type: 'button', class: 'pm-pinned', hidden: true, 'data-testid': 'pinned-bar' });
     this.pinnedBtn.addEventListener('click', () => this.jumpToPinned());
@@ -137,6 +141,7 @@ export class Conversation {
       h('div', { class: 'pm-scroll-wrap' }, this.scroller, this.downBtn), this.composer);
     this.el = h('section', { class: 'pm-conv', 'aria-labelledby': titleId, 'data-chat': this.id },
       this.head, this.body, this.members.el);
+    bindDrops(this.body, () => this.tray);
   }
 
   start() {
@@ -422,6 +427,7 @@ export class Conversation {
       textEl = h('p', { class: 'pm-text pm-tomb' }, icon('trash'), h('span', null, t('chat.deleted')));
     } else {
       if (m.reply_to) bubble.append(this.quoteEl(m.reply_to));
+      if (m.attachments?.length) bubble.append(attachmentsEl(m));
       textEl = h('p', { class: 'pm-text' }, richText(m.text));
     }
     bubble.append(textEl);
@@ -684,6 +690,7 @@ export class Conversation {
     if (!s) return;
     if (!this.postable) {
       const text = s.read_only ? t('chat.readOnly') : t('chat.announcementOnly');
+      this.tray = null;
       this.composer.append(h('p', { class: 'pm-locked', 'data-testid': 'composer-locked' },
         icon(s.read_only ? 'archive' : 'megaphone'), h('span', null, text)));
       return;
@@ -701,6 +708,13 @@ export class Conversation {
       this.bar, this.composerError,
       h('div', { class: 'pm-input-row' }, this.textarea, this.sendBtn),
       h('p', { id: hintId, class: 'sr-only' }, t('chat.composerHint')));
+    this.tray = new AttachmentTray(this.id, () => {
+      this.sendBtn.disabled = this.tray.busy();
+    });
+    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input);
+    form.insertBefore(this.tray.el, form.querySelector('.pm-input-row'));
+    form.insertBefore(this.tray.error, this.tray.el);
+    this.tray.listenPaste(this.textarea);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.submit();
@@ -814,7 +828,12 @@ export class Conversation {
     const ta = this.textarea;
     if (!ta) return;
     const text = ta.value;
-    if (!text.trim()) return;
+    const files = this.mode?.kind === 'edit' || !this.tray ? [] : this.tray.ready();
+    if (this.tray?.busy() && this.mode?.kind !== 'edit') {
+      this.composerError.textContent = t('files.wait');
+      return;
+    }
+    if (!text.trim() && !files.length) return;
     if (this.mode?.kind === 'edit') {
       const m = this.mode.message;
       if (text.trim() === m.text) {
@@ -833,7 +852,8 @@ export class Conversation {
       return;
     }
     const reply = this.mode?.kind === 'reply' ? this.mode.message : null;
-    this.store.send(this.id, text, reply);
+    this.store.send(this.id, text, reply, files);
+    this.tray?.clear();
     ta.value = '';
     try {
       localStorage.removeItem(this.draftKey());

@@ -525,11 +525,12 @@ export class ChatStore {
   }
 
   /** Posts a message: it shows at once, goes out now or as soon as the socket is back. */
-  send(id, text, reply) {
+  send(id, text, reply, attachments = []) {
     const item = {
       client_id: newClientId(),
       chat: id,
       text,
+      attachments,
       reply_to: reply ? reply.id : null,
       reply: reply ? { id: reply.id, author_name: reply.author.name, preview: preview(reply.text), deleted: false } : null,
       created_at: Math.floor(Date.now() / 1000),
@@ -549,6 +550,7 @@ export class ChatStore {
   trySend(item) {
     const frame = { type: 'send', chat: item.chat, client_id: item.client_id, text: item.text };
     if (item.reply_to) frame.reply_to = item.reply_to;
+    if (item.attachments?.length) frame.attachments = item.attachments;
     return this.socket?.send(frame) ?? false;
   }
 
