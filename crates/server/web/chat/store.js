@@ -134,7 +134,10 @@ export class ChatStore {
       return this.chats.get(s.id);
     }
     if (s.last_seq === pos) {
+      // The server's last message does not say whose it is; an event did.
+      const author = cur.last_message && s.last_message?.id === cur.last_message.id ? cur.last_message.author : undefined;
       Object.assign(cur, s);
+      if (author !== undefined && cur.last_message) cur.last_message = { ...cur.last_message, author };
     } else {
       for (const k of STATIC_FIELDS) cur[k] = s[k];
       cur.others_read_seq = Math.max(cur.others_read_seq || 0, s.others_read_seq || 0);
