@@ -13,6 +13,8 @@
 //! backends (SQLite FTS5 and PostgreSQL's `russian` configuration) receive
 //! folded text from here, so «ёлка» finds «елка» on either.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 use rust_stemmers::{Algorithm, Stemmer};
 use std::sync::OnceLock;
 
@@ -328,15 +330,7 @@ pub fn snippet(text: &str, query: &Query, max_chars: usize) -> Snippet {
     // Start a few words before the first match, so it has some context.
     let start_word = first.map_or(0, |i| i.saturating_sub(4));
     let start = if start_word == 0 { 0 } else { all.get(start_word).map_or(0, |w| w.start) };
-    let mut end = flat.len();
-    let mut count = 0;
-    for (i, _) in flat[start..].char_indices() {
-        if count == max_chars {
-            end = start + i;
-            break;
-        }
-        count += 1;
-    }
+    let end = flat[start..].char_indices().nth(max_chars).map_or(flat.len(), |(i, _)| start + i);
     let mut out = Snippet::default();
     if start > 0 {
         out.text.push('…');

@@ -152,8 +152,7 @@ pub(crate) async fn search(
         "SELECT m.id, m.chat_id, m.seq, m.author_id, a.last_name || ' ' || a.first_name AS author_name, m.body, \
            m.created_at, EXISTS (SELECT 1 FROM files x WHERE x.message_id = m.id) AS has_files ",
     );
-    let order;
-    if SEARCH_FTS5 {
+    let order = if SEARCH_FTS5 {
         // (c1_t1 OR c2_t1 …) AND (c1_t2 OR c2_t2 …): a message's terms all
         // carry its own chat, so each group reads only the viewer's chats.
         let expr = filter
@@ -168,15 +167,15 @@ pub(crate) async fn search(
             .join(" AND ");
         q.push("FROM message_fts JOIN messages m ON m.id = message_fts.rowid JOIN people a ON a.id = m.author_id ");
         q.push("WHERE message_fts MATCH ").push_bind(expr);
-        order = " ORDER BY message_fts.rowid DESC LIMIT ";
+        " ORDER BY message_fts.rowid DESC LIMIT "
     } else {
         q.push("FROM message_search s JOIN messages m ON m.id = s.message_id JOIN people a ON a.id = m.author_id ");
         q.push("WHERE s.tsv @@ plainto_tsquery('russian', ").push_bind(filter.query.folded()).push(")");
         if let Some(before) = filter.before {
             q.push(" AND s.message_id < ").push_bind(before);
         }
-        order = " ORDER BY s.message_id DESC LIMIT ";
-    }
+        " ORDER BY s.message_id DESC LIMIT "
+    };
     // Access again on the message itself: only the viewer's chats.
     q.push(" AND m.deleted_at IS NULL AND m.chat_id IN (");
     let mut list = q.separated(", ");
@@ -212,7 +211,7 @@ pub(crate) async fn search(
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut hits = Vec::with_capacity(rows.len());
     for r in rows {
-        if !names.contains_key(&r.chat_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(r.chat_id) {
             let person = me.get(&r.chat_id).copied().unwrap_or_default();
             let (kind, name, direct): (String, String, Option<String>) = sqlx::query_as(
                 "SELECT c.kind, c.name, (SELECT q.last_name || ' ' || q.first_name FROM chat_members x \
@@ -223,7 +222,7 @@ pub(crate) async fn search(
             .bind(person)
             .fetch_one(&mut *conn)
             .await?;
-            names.insert(r.chat_id, if kind == "direct" { direct.unwrap_or(name) } else { name });
+            slot.insert(if kind == "direct" { direct.unwrap_or(name) } else { name });
         }
         let snippet = ::search::snippet(&r.body, &filter.query, SNIPPET_CHARS);
         hits.push(SearchHit {
