@@ -989,6 +989,14 @@ pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(i64,
     .fetch_all(&mut *tx)
     .await?;
     for &(org, chat) in &due {
+        // The search index forgets each message the way a delete does.
+        let messages: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1").bind(chat).fetch_all(&mut *tx).await?;
+        for message in messages {
+            super::search::unindex(&mut tx, message).await?;
+        }
+        // Attachments go with their messages (ON DELETE CASCADE); the file
+        // collector deletes the bytes nothing refers to any more.
         for sql in [
             "DELETE FROM message_reactions WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
             "DELETE FROM message_edits WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
