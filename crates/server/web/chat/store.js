@@ -61,6 +61,8 @@ export class ChatStore {
     this.loads = new Map();
     this.typing = new Map();
     this.typingSentAt = new Map();
+    /** chat → a read position the socket could not send yet. */
+    this.unsentReads = new Map();
     this.outbox = this.readOutbox();
     this.listeners = new Set();
     this.socket = null;
@@ -190,6 +192,7 @@ export class ChatStore {
         if (!same || this.readyBefore) this.loadList().catch(() => {});
         this.readyBefore = true;
         this.flushOutbox();
+        this.flushReads();
         return;
       }
       case 'event':
@@ -644,15 +647,19 @@ export class ChatStore {
       }
       return;
     }
-    const before = { last_read_seq: s.last_read_seq, unread: s.unread };
     s.last_read_seq = pos;
     s.unread = 0;
-    if (!this.socket?.send({ type: 'read', chat: id, seq: pos })) {
-      api.markRead(id, pos).catch(() => {
-        if (s.last_read_seq === pos) Object.assign(s, before);
-      });
-    }
+    // Without a connection the mark waits for the next `ready` (no HTTP
+    // retries while the network is gone).
+    if (!this.socket?.send({ type: 'read', chat: id, seq: pos })) this.unsentReads.set(id, pos);
+    else this.unsentReads.delete(id);
     this.emit({ kind: 'list' });
+  }
+
+  flushReads() {
+    for (const [chat, seq] of this.unsentReads) {
+      if (this.chats.has(chat) && this.socket?.send({ type: 'read', chat, seq })) this.unsentReads.delete(chat);
+    }
   }
 
   onRead(f) {
