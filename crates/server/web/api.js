@@ -139,4 +139,25 @@ export const api = {
   unpin: (c, id) => request('DELETE', `${chat(c)}/messages/${encodeURIComponent(id)}/pin`),
   markRead: (c, seq) => request('POST', `${chat(c)}/read`, { seq }),
   direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
+
+  // «Управление чатами»: staff manage chats and members; administrators read the audit log.
+  manage: {
+    options: (o) => request('GET', `${org(o)}/chats/options`),
+    chats: (o, params = {}) => request('GET', `${org(o)}/chats${query(params)}`),
+    chat: (o, c) => request('GET', `${org(o)}/chats/${encodeURIComponent(c)}`),
+    create: (o, form) => request('POST', `${org(o)}/chats`, form),
+    edit: (o, c, form) => request('PATCH', `${org(o)}/chats/${encodeURIComponent(c)}`, form),
+    archive: (o, c, archived) => request(archived ? 'PUT' : 'DELETE', `${org(o)}/chats/${encodeURIComponent(c)}/archive`),
+    remove: (o, c) => request('DELETE', `${org(o)}/chats/${encodeURIComponent(c)}`),
+    restore: (o, c) => request('POST', `${org(o)}/chats/${encodeURIComponent(c)}/restore`),
+    addMembers: (o, c, people) => request('POST', `${org(o)}/chats/${encodeURIComponent(c)}/members`, { people }),
+    removeMember: (o, c, p) =>
+      request('DELETE', `${org(o)}/chats/${encodeURIComponent(c)}/members/${encodeURIComponent(p)}`),
+    setAdmin: (o, c, p, admin) =>
+      request(admin ? 'PUT' : 'DELETE', `${org(o)}/chats/${encodeURIComponent(c)}/admins/${encodeURIComponent(p)}`),
+    candidates: (o, params = {}) => request('GET', `${org(o)}/chats/candidates${query(params)}`),
+    audit: (o, params = {}) => request('GET', `${org(o)}/chat-audit${query(params)}`),
+    /** A link that downloads the audit log (same filters) as a CSV file. */
+    auditCsvUrl: (o, params = {}) => `/api${org(o)}/chat-audit.csv${query(params)}`,
+  },
 };

@@ -14,6 +14,9 @@ import * as personPage from './pages/person.js';
 import * as slipPage from './pages/slip.js';
 import * as chatsPage from './pages/chats.js';
 import * as messagingPage from './pages/messaging.js';
+import * as managePage from './pages/manage.js';
+import * as manageChatPage from './pages/manage-chat.js';
+import * as manageAuditPage from './pages/manage-audit.js';
 
 const root = document.getElementById('app');
 
@@ -37,7 +40,9 @@ const routes = [
   { path: /^\/roster\/(\d+)\/person\/(\d+)\/?$/, page: personPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/chats\/?$/, page: chatsPage },
   { path: /^\/chats\/(\d+)\/?$/, page: chatsPage, params: (m) => ({ org: m[1] }) },
-  { path: /^\/chats\/(\d+)\/manage\/?$/, page: chatsPage, params: (m) => ({ org: m[1], manage: true }) },
+  { path: /^\/chats\/(\d+)\/manage\/?$/, page: managePage, params: (m) => ({ org: m[1] }) },
+  { path: /^\/chats\/(\d+)\/manage\/audit\/?$/, page: manageAuditPage, params: (m) => ({ org: m[1] }) },
+  { path: /^\/chats\/(\d+)\/manage\/(\d+)\/?$/, page: manageChatPage, params: (m) => ({ org: m[1], chat: m[2] }) },
 ];
 
 function parseHash() {

@@ -276,10 +276,7 @@ const ru = {
   'chats.open': 'Перейти в Parta Мессенджер',
   'chats.opening': 'Открываем…',
   'chats.manage': 'Управление чатами',
-  'chats.manageText': 'Здесь сотрудники школы будут создавать чаты, менять их название и описание, добавлять и убирать участников и назначать администраторов чатов.',
-  'chats.manageSoon': 'Этого пока нет: управление чатами появится вместе с перепиской в Parta Мессенджере. Сейчас можно только привязать учебный профиль.',
   'chats.back': 'Вернуться к чатам',
-  'chats.manageStaffOnly': 'Управление чатами доступно только сотрудникам школы.',
   'chats.unlink': 'Отменить привязку учебного профиля',
   'chats.unlinkTitle': 'Отменить привязку учебного профиля?',
   'chats.unlinkText': 'Вы сразу выйдете из всех чатов организации «{org}», а сеансы Parta Мессенджера, открытые со школьного портала, завершатся. Ваши сообщения останутся. Привязать профиль снова можно в любой момент.',
@@ -766,10 +763,7 @@ const en = {
   'chats.open': 'Open Parta Messenger',
   'chats.opening': 'Opening…',
   'chats.manage': 'Chat management',
-  'chats.manageText': 'This is where school staff will create chats, change their name and description, add and remove participants and appoint chat administrators.',
-  'chats.manageSoon': 'This is not there yet: chat management comes together with messaging in Parta Messenger. For now you can only link a learning profile.',
   'chats.back': 'Back to chats',
-  'chats.manageStaffOnly': 'Only school staff can manage chats.',
   'chats.unlink': 'Unlink the learning profile',
   'chats.unlinkTitle': 'Unlink the learning profile?',
   'chats.unlinkText': 'You will leave every chat of “{org}” at once, and the Parta Messenger sessions opened from the school portal will end. Your messages stay. You can link the profile again at any time.',
@@ -1003,6 +997,15 @@ const plurals = {
 };
 
 const dictionaries = { ru, en };
+
+/**
+ * Lets a page module bring its own strings, `{ ru: {...}, en: {...} }`, so a
+ * large page keeps them next to its code (pages/manage-strings.js).
+ */
+export function addStrings(more) {
+  Object.assign(ru, more.ru);
+  Object.assign(en, more.en);
+}
 
 function initialLang() {
   try {

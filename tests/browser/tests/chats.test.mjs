@@ -132,11 +132,12 @@ test('a person with a Parta ID from the messenger links it by password: «Соз
       'Литература 5А', 'Литература 5Б', 'Русский язык 5А', 'Русский язык 5Б',
     ]);
 
-    // A teacher sees «Управление чатами»: an honest "not yet" page.
+    // A teacher manages the chats she is an admin of: her class's, not the staff room.
     await page.getByRole('link', { name: 'Управление чатами' }).click();
     await page.getByRole('heading', { level: 1, name: 'Управление чатами' }).waitFor();
-    await page.getByText('управление чатами появится вместе с перепиской', { exact: false }).waitFor();
-    await page.getByRole('link', { name: 'Вернуться к чатам' }).click();
+    await page.getByTestId('manage-list').locator('[data-chat="5А класс"]').waitFor();
+    assert.equal(await page.getByTestId('manage-list').locator('[data-chat="Учительская"]').count(), 0);
+    await page.getByRole('navigation', { name: 'Назад' }).getByRole('link', { name: 'Чаты' }).click();
     await page.getByTestId('chats-linked').waitFor();
 
     // The messenger now shows the profile and the school.

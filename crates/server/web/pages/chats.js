@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { h, icon, clear, fullName, initials } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import {
-  pageTitle, notice, button, linkButton, busy, formError, confirmDialog, announce, breadcrumbs, emptyState, tWith, phoneText,
+  pageTitle, notice, button, linkButton, busy, formError, confirmDialog, announce, emptyState, tWith, phoneText,
 } from '../ui.js';
 import { newFlow, phoneFlow, aboutForm } from '../phoneflow.js';
 import { byOrg } from './home.js';
@@ -29,7 +29,6 @@ export async function render(ctx) {
   }
   const win = await api.chats(params.org);
   ctx.setHeaderOrg(win.org_name);
-  if (params.manage) return managePage(win);
 
   const body = h('div', { class: 'chats-body' });
   draw(body, win, false);
@@ -122,7 +121,9 @@ function content(body, win) {
               state.flow = newFlow();
               move('flow');
             },
-          })));
+          }),
+          // Managing chats needs no profile of one's own.
+          win.can_manage ? linkButton(t('chats.manage'), `#/chats/${win.org_id}/manage`, { kind: 'secondary', iconName: 'users' }) : null));
   }
 }
 
@@ -186,16 +187,4 @@ function linkedView(body, win) {
       h('h2', { id: 'chats-yours', class: 'section-title' }, t('chats.yourChats')),
       win.chats.length === 0 ? emptyState(t('chats.empty'), t('chats.emptyHint')) : chatList(win.chats)),
     h('div', { class: 'chats-danger' }, unlink));
-}
-
-function managePage(win) {
-  const back = `#/chats/${win.org_id}`;
-  return h('div', { class: 'container narrow' },
-    breadcrumbs([{ label: t('chats.title'), href: back }, { label: t('chats.manage') }]),
-    pageTitle(t('chats.manage'), win.org_name),
-    h('div', { class: 'card chats-card' },
-      win.can_manage ? h('p', null, t('chats.manageText')) : null,
-      win.can_manage ? null : notice('info', t('chats.manageStaffOnly')),
-      win.can_manage ? notice('info', t('chats.manageSoon')) : null,
-      h('div', { class: 'flow-actions' }, linkButton(t('chats.back'), back, { kind: 'secondary', iconName: 'back' }))));
 }
