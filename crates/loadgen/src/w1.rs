@@ -454,10 +454,10 @@ async fn member(ws: Ws, sender: Option<usize>, cookie: Option<String>, plan: Arc
     while let Some(socket) = ws.as_mut() {
         let now = Instant::now();
         // Closed loop: fill the window once the run starts.
-        if !open_loop && !started && m.sending(now) {
+        if !started && m.sending(now) {
             started = true;
             let mut failed = false;
-            while m.in_flight.len() < plan.window {
+            while !open_loop && m.in_flight.len() < plan.window {
                 if m.send_new(socket, Instant::now()).await.is_err() {
                     failed = true;
                     break;
@@ -472,7 +472,7 @@ async fn member(ws: Ws, sender: Option<usize>, cookie: Option<String>, plan: Arc
         let mut lost_socket = false;
         tokio::select! {
             _ = &mut end => break,
-            _ = start_at, if !open_loop && !started && m.sender.is_some() => {}
+            _ = start_at, if !started && m.sender.is_some() => {}
             incoming = socket.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let now = Instant::now();
