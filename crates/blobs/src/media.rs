@@ -5,7 +5,8 @@
 //! under limits, so an image that announces 100 megapixels is refused
 //! before a byte of it is decompressed.
 
-use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+pub use image::ImageFormat;
+use image::{DynamicImage, ImageReader, Limits};
 use std::io::Cursor;
 
 /// An image with more pixels than this is refused (a 12 MP photo has 12;
