@@ -240,6 +240,30 @@ async fn load(conn: &mut Conn, org: i64, actor: i64, chat: i64) -> Result<(Actor
     Ok((facts, chat_row(conn, org, actor, chat).await?))
 }
 
+type Rule = fn(&ActorFacts, &ManagedChatFacts) -> Result<(), ManageRefusal>;
+
+/// Opens the write transaction of a change to one chat, with the actor's
+/// facts and the chat, once `rule` allows it.
+async fn change(
+    pool: &Pool<Db>,
+    org: i64,
+    actor: i64,
+    chat: i64,
+    rule: Rule,
+) -> Result<(Tx, ActorFacts, ChatRow), StorageError> {
+    let mut tx = begin(pool, org).await?;
+    let (facts, row) = load(&mut tx, org, actor, chat).await?;
+    rule(&facts, &row.facts()).map_err(refused)?;
+    Ok((tx, facts, row))
+}
+
+/// Commits a change every member sees (a rename, an archive, a delete).
+async fn commit_for_members(mut tx: Tx, chat: i64) -> Result<ManageOutcome, StorageError> {
+    let people = present_members(&mut tx, chat).await?;
+    tx.commit().await?;
+    Ok(ManageOutcome { chat_id: chat, people })
+}
+
 #[derive(sqlx::FromRow)]
 struct MemberRow {
     status: String,
@@ -539,9 +563,7 @@ pub(crate) async fn edit_chat(
     edit: &ChatEdit,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_manage(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     if row.version != edit.version {
         return Err(refused(ManageRefusal::Changed));
     }
@@ -579,9 +601,7 @@ pub(crate) async fn edit_chat(
     .execute(&mut *tx)
     .await?;
     audit(&mut tx, org, chat, Some(actor), "edit", None, Value::Object(before), Value::Object(after), now).await?;
-    let people = present_members(&mut tx, chat).await?;
-    tx.commit().await?;
-    Ok(ManageOutcome { chat_id: chat, people })
+    commit_for_members(tx, chat).await
 }
 
 pub(crate) async fn set_archived(
@@ -592,9 +612,7 @@ pub(crate) async fn set_archived(
     archived: bool,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_manage(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     if (row.state == "archived") == archived {
         tx.rollback().await?;
         return Ok(ManageOutcome { chat_id: chat, people: Vec::new() });
@@ -609,9 +627,7 @@ pub(crate) async fn set_archived(
     let action = if archived { "archive" } else { "unarchive" };
     audit(&mut tx, org, chat, Some(actor), action, None, json!({ "state": row.state }), json!({ "state": to }), now)
         .await?;
-    let people = present_members(&mut tx, chat).await?;
-    tx.commit().await?;
-    Ok(ManageOutcome { chat_id: chat, people })
+    commit_for_members(tx, chat).await
 }
 
 pub(crate) async fn delete_chat(
@@ -621,9 +637,7 @@ pub(crate) async fn delete_chat(
     chat: i64,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_delete(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_delete).await?;
     // Hidden like a chat of a school without chats: out of every member's
     // reach at once, nothing erased until the purge.
     sqlx::query(
@@ -636,9 +650,7 @@ pub(crate) async fn delete_chat(
     .await?;
     let after = json!({ "deleted_at": now, "purge_at": now + PURGE_AFTER_SECS });
     audit(&mut tx, org, chat, Some(actor), "delete", None, json!({ "state": row.state }), after, now).await?;
-    let people = present_members(&mut tx, chat).await?;
-    tx.commit().await?;
-    Ok(ManageOutcome { chat_id: chat, people })
+    commit_for_members(tx, chat).await
 }
 
 pub(crate) async fn restore_chat(
@@ -648,9 +660,7 @@ pub(crate) async fn restore_chat(
     chat: i64,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_restore(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_restore).await?;
     let to: String = sqlx::query_scalar(
         "UPDATE chats SET state = COALESCE(state_before_delete, 'live'), state_before_delete = NULL, \
          deleted_at = NULL, version = version + 1 WHERE id = $1 RETURNING state",
@@ -670,9 +680,7 @@ pub(crate) async fn restore_chat(
         now,
     )
     .await?;
-    let people = present_members(&mut tx, chat).await?;
-    tx.commit().await?;
-    Ok(ManageOutcome { chat_id: chat, people })
+    commit_for_members(tx, chat).await
 }
 
 pub(crate) async fn add_members(
@@ -683,9 +691,7 @@ pub(crate) async fn add_members(
     people: &[i64],
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_manage(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, facts, _) = change(pool, org, actor, chat, rules::may_manage).await?;
     let people = dedup(people);
     check_additions(&mut tx, org, &facts, &people).await?;
     let existing: Vec<(i64, String)> = rows_for(
@@ -730,9 +736,7 @@ pub(crate) async fn remove_member(
     person: i64,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_manage(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     let m = member(&mut tx, chat, person).await?.filter(|m| m.status != "removed_by_hand");
     let m = m.ok_or(refused(ManageRefusal::NotAMember))?;
     rules::keeps_an_admin(usize::try_from(row.admins).unwrap_or(0), m.admin).map_err(refused)?;
@@ -767,9 +771,7 @@ pub(crate) async fn set_admin(
     admin: bool,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
-    let mut tx = begin(pool, org).await?;
-    let (facts, row) = load(&mut tx, org, actor, chat).await?;
-    rules::may_manage(&facts, &row.facts()).map_err(refused)?;
+    let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     let m = member(&mut tx, chat, person).await?.filter(|m| m.status != "removed_by_hand");
     let m = m.ok_or(refused(ManageRefusal::NotAMember))?;
     if m.admin == admin {
