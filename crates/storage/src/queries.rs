@@ -1228,9 +1228,12 @@ pub(crate) async fn move_student(
     require_class(&mut tx, org, class).await?;
     require_role(&mut tx, org, student, Role::Student, Conflict::NotAStudent).await?;
     // Leaving a class also means leaving its groups: the new class has its own.
+    // Checked row by row (the student's few enrollments), not by listing the
+    // organisation's sections: sections are not indexed by organisation.
     sqlx::query(
         "UPDATE enrollments SET active = FALSE, end_date = $1 WHERE person_id = $2 AND role = 'student' AND active \
-         AND (class_id IN (SELECT id FROM classes WHERE org_id = $3) OR section_id IN (SELECT id FROM sections WHERE org_id = $3))",
+         AND (EXISTS (SELECT 1 FROM classes c WHERE c.id = enrollments.class_id AND c.org_id = $3) \
+           OR EXISTS (SELECT 1 FROM sections s WHERE s.id = enrollments.section_id AND s.org_id = $3))",
     )
     .bind(today)
     .bind(student)
