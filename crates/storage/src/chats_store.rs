@@ -19,12 +19,37 @@ pub struct ChatListItem {
     pub members: i64,
 }
 
+/// Which automatic chats of an organisation a reconciliation looks at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// All of them.
+    Org,
+    /// The chats these people are members of or belong in, each read in full.
+    People(&'a [i64]),
+}
+
 impl Store {
     /// Brings one organisation's automatic chats in line with its roster and
     /// links, in one transaction, and returns what it changed (or, with
     /// `dry_run`, would change).
     pub async fn reconcile(&self, org: i64, dry_run: bool, now: i64) -> Result<provisioning::Plan, StorageError> {
-        dispatch!(self.chats::reconcile(org, dry_run, now))
+        dispatch!(self.chats::reconcile(org, Scope::Org, dry_run, now))
+    }
+
+    /// Like [`Store::reconcile`], for the chats `people` are members of or
+    /// belong in: enough after a change that concerns only them (a student moved
+    /// to another class, a person linked or unlinked, a guardianship), and far
+    /// cheaper in a large school. The plan is the whole organisation's plan
+    /// restricted to those chats; a change to a class, a section or the
+    /// organisation needs [`Store::reconcile`].
+    pub async fn reconcile_people(
+        &self,
+        org: i64,
+        people: &[i64],
+        dry_run: bool,
+        now: i64,
+    ) -> Result<provisioning::Plan, StorageError> {
+        dispatch!(self.chats::reconcile(org, Scope::People(people), dry_run, now))
     }
 
     pub async fn person_chats(&self, org: i64, person: i64) -> Result<Vec<ChatListItem>, StorageError> {
