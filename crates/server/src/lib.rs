@@ -18,6 +18,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::{delete, get, patch, post, put};
+use axum::serve::ListenerExt;
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -200,6 +201,14 @@ pub async fn serve(
         shutdown.await;
         messenger.stop();
     };
+    // Without TCP_NODELAY an ack written right after a frame waits for the
+    // client's delayed ACK (~40 ms): Nagle's algorithm capped a chat at a few
+    // hundred messages a second.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

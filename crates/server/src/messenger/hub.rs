@@ -23,6 +23,9 @@ pub enum Outbound {
     },
     /// Reload memberships and the session: something about this account changed.
     Reload,
+    /// An answer to this connection's own request (an ack or an error),
+    /// serialised; it shares the queue so an idle connection has one channel.
+    Reply(Utf8Bytes),
 }
 
 struct Conn {
@@ -120,23 +123,25 @@ impl Hub {
         let mut slow = Vec::new();
         {
             let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-            let (ids, outbound) = match message {
-                BusMessage::Chat { chat, seq, frame } => (
-                    inner.by_chat.get(chat).map(Vec::as_slice).unwrap_or_default().to_vec(),
-                    Outbound::Chat { chat: *chat, seq: *seq, frame: frame.clone() },
-                ),
-                BusMessage::Accounts { accounts } => {
-                    let ids = accounts.iter().filter_map(|a| inner.by_account.get(a)).flatten().copied().collect();
-                    (ids, Outbound::Reload)
-                }
-            };
-            for id in ids {
-                let Some(conn) = inner.conns.get(&id) else { continue };
-                match conn.tx.try_send(outbound.clone()) {
+            let mut offer = |id: &u64, outbound: Outbound| {
+                let Some(conn) = inner.conns.get(id) else { return };
+                match conn.tx.try_send(outbound) {
                     Ok(()) => {}
-                    Err(mpsc::error::TrySendError::Full(_)) => slow.push(id),
+                    Err(mpsc::error::TrySendError::Full(_)) => slow.push(*id),
                     // The connection is closing; its registration removes it.
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            };
+            match message {
+                BusMessage::Chat { chat, seq, frame } => {
+                    for id in inner.by_chat.get(chat).into_iter().flatten() {
+                        offer(id, Outbound::Chat { chat: *chat, seq: *seq, frame: frame.clone() });
+                    }
+                }
+                BusMessage::Accounts { accounts } => {
+                    for id in accounts.iter().filter_map(|a| inner.by_account.get(a)).flatten() {
+                        offer(id, Outbound::Reload);
+                    }
                 }
             }
         }

@@ -7,16 +7,17 @@
 use super::hub::{Outbound, QUEUE, Registration};
 use super::protocol::{ByeReason, ClientFrame, Position, ServerFrame, VERSION};
 use crate::AppState;
-use crate::error::{ApiError, FORBIDDEN, INVALID_CLIENT_ID, INVALID_INPUT};
+use crate::error::{ApiError, FORBIDDEN, INVALID_CLIENT_ID, INVALID_INPUT, UNAVAILABLE};
 use crate::identity_api::MessengerUser;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use storage::NewMessage;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 /// Events replayed per chat on resume; further behind, the client reloads.
 const REPLAY_LIMIT: i64 = 1000;
@@ -26,6 +27,9 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(90);
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Sends of one connection awaiting their commit at once.
 const IN_FLIGHT: usize = 256;
+/// Client frames are small (a send is at most 10,000 characters); a small
+/// read buffer keeps an idle connection cheap.
+const READ_BUFFER: usize = 1024;
 const MAX_FRAME: usize = 64 * 1024;
 
 /// The WebSocket handshake: a messenger session (cookie) from this site.
@@ -40,16 +44,18 @@ pub async fn upgrade(
     if !same_origin(&headers) {
         return FORBIDDEN.into_response();
     }
-    // A 4 KiB read buffer instead of tungstenite's 128 KiB: idle connections
+    // A 1 KiB read buffer instead of tungstenite's 128 KiB: idle connections
     // are most of a school's connections.
-    ws.read_buffer_size(4096).write_buffer_size(4096).max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME).on_upgrade(
-        move |socket| async move {
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(4096)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
             let mut connection = Connection::new(state, user);
             if let Err(e) = connection.run(socket).await {
                 tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
             }
-        },
-    )
+        })
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
@@ -73,7 +79,6 @@ enum ConnectionError {
 enum Step {
     Client(Option<Result<Message, axum::Error>>),
     Hub(Option<Outbound>),
-    Reply(ServerFrame),
     Ping,
     Stop,
 }
@@ -88,6 +93,8 @@ struct Connection {
     positions: HashMap<i64, i64>,
     names: HashMap<i64, String>,
     last_typing: HashMap<i64, Instant>,
+    /// Sends awaiting their commit.
+    in_flight: Arc<Semaphore>,
 }
 
 impl Connection {
@@ -100,26 +107,25 @@ impl Connection {
             positions: HashMap::new(),
             names: HashMap::new(),
             last_typing: HashMap::new(),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
 
     async fn run(&mut self, mut socket: WebSocket) -> Result<(), ConnectionError> {
-        let Some(positions) = self.hello(&mut socket).await? else {
-            return bye(&mut socket, ByeReason::Protocol).await;
+        // Rare steps are boxed: the task of an idle connection then holds only
+        // the loop's state, not the largest future it might ever await.
+        let Some(positions) = Box::pin(self.hello(&mut socket)).await? else {
+            return Box::pin(bye(&mut socket, ByeReason::Protocol)).await;
         };
         let (tx, mut rx) = mpsc::channel(QUEUE);
+        // Replies join the same queue through a weak handle, so the queue
+        // still closes when the hub drops a slow consumer.
+        let replies = tx.downgrade();
         // Subscribe first, replay second: whatever commits in between arrives
         // on the queue and is de-duplicated by sequence number.
-        let registration = self.subscribe(tx).await?;
-        for Position { chat, seq } in positions {
-            if self.people.contains_key(&chat) {
-                self.replay(&mut socket, chat, seq).await?;
-            }
-        }
-        let chats = self.people.keys().copied().collect();
-        send(&mut socket, &ServerFrame::Ready { v: VERSION, chats }).await?;
+        let registration = Box::pin(self.subscribe(tx)).await?;
+        Box::pin(self.replay_positions(&mut socket, positions)).await?;
 
-        let (reply_tx, mut reply_rx) = mpsc::channel(IN_FLIGHT);
         let mut stopping = self.state.messenger.stopping();
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
@@ -128,7 +134,6 @@ impl Connection {
             let step = tokio::select! {
                 message = socket.recv() => Step::Client(message),
                 out = rx.recv() => Step::Hub(out),
-                Some(frame) = reply_rx.recv() => Step::Reply(frame),
                 _ = ping.tick() => Step::Ping,
                 _ = stopping.changed() => Step::Stop,
             };
@@ -138,28 +143,29 @@ impl Connection {
                 Step::Client(Some(Ok(message))) => {
                     heard = Instant::now();
                     if let Message::Text(text) = message {
-                        self.on_client_frame(&mut socket, &text, &reply_tx).await?;
+                        Box::pin(self.on_client_frame(&mut socket, &text, &replies)).await?;
                     }
                 }
                 Step::Hub(Some(Outbound::Chat { chat, seq, frame })) => {
                     self.forward(&mut socket, chat, seq, frame).await?;
                 }
+                Step::Hub(Some(Outbound::Reply(frame))) => socket.send(Message::Text(frame)).await?,
                 Step::Hub(Some(Outbound::Reload)) => {
-                    if !self.reload(&registration).await? {
-                        return bye(&mut socket, self.why_reload_failed().await?).await;
+                    if !Box::pin(self.reload(&registration)).await? {
+                        let reason = Box::pin(self.why_reload_failed()).await?;
+                        return Box::pin(bye(&mut socket, reason)).await;
                     }
                     send(&mut socket, &ServerFrame::ChatsChanged).await?;
                 }
                 // The hub dropped us: we fell too far behind.
-                Step::Hub(None) => return bye(&mut socket, ByeReason::SlowConsumer).await,
-                Step::Reply(frame) => send(&mut socket, &frame).await?,
+                Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
                 Step::Ping => {
                     if heard.elapsed() > SILENCE_LIMIT {
                         return Ok(());
                     }
                     socket.send(Message::Ping(Default::default())).await?;
                 }
-                Step::Stop => return bye(&mut socket, ByeReason::Shutdown).await,
+                Step::Stop => return Box::pin(bye(&mut socket, ByeReason::Shutdown)).await,
             }
         }
     }
@@ -211,6 +217,21 @@ impl Connection {
         })
     }
 
+    /// Replays each chat the client has a position in, then says `ready`.
+    async fn replay_positions(
+        &mut self,
+        socket: &mut WebSocket,
+        positions: Vec<Position>,
+    ) -> Result<(), ConnectionError> {
+        for Position { chat, seq } in positions {
+            if self.people.contains_key(&chat) {
+                self.replay(socket, chat, seq).await?;
+            }
+        }
+        let chats = self.people.keys().copied().collect();
+        send(socket, &ServerFrame::Ready { v: VERSION, chats }).await
+    }
+
     /// Sends the chat's events after `after`, or `resync` when there are too many.
     async fn replay(&mut self, socket: &mut WebSocket, chat: i64, after: i64) -> Result<(), ConnectionError> {
         let events = self.state.store.chat_events_after(chat, after, REPLAY_LIMIT + 1).await?;
@@ -242,7 +263,7 @@ impl Connection {
         };
         match self.positions.get(&chat).copied() {
             Some(position) if seq <= position => Ok(()),
-            Some(position) if seq > position + 1 => self.replay(socket, chat, position).await,
+            Some(position) if seq > position + 1 => Box::pin(self.replay(socket, chat, position)).await,
             _ => {
                 self.positions.insert(chat, seq);
                 socket.send(Message::Text(frame)).await?;
@@ -255,7 +276,7 @@ impl Connection {
         &mut self,
         socket: &mut WebSocket,
         text: &str,
-        replies: &mpsc::Sender<ServerFrame>,
+        replies: &mpsc::WeakSender<Outbound>,
     ) -> Result<(), ConnectionError> {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
@@ -268,9 +289,13 @@ impl Connection {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
                 };
+                let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+                    return send(socket, &ServerFrame::error(Some(client_id), &UNAVAILABLE)).await;
+                };
                 let (writer, replies) = (self.state.messenger.writer.clone(), replies.clone());
                 // Committing takes a disk flush: the socket keeps flowing meanwhile.
                 tokio::spawn(async move {
+                    let _permit = permit;
                     let frame = match writer.send(message).await {
                         Ok(c) => ServerFrame::Ack {
                             client_id,
@@ -281,7 +306,11 @@ impl Connection {
                         },
                         Err(e) => ServerFrame::error(Some(client_id), &e),
                     };
-                    let _ = replies.send(frame).await;
+                    // Gone when the connection closed: the message stands, and
+                    // a retry with the same client id finds it.
+                    if let Some(queue) = replies.upgrade() {
+                        let _ = queue.send(Outbound::Reply(frame.to_json().into())).await;
+                    }
                 });
                 Ok(())
             }
