@@ -3,7 +3,7 @@
 //! garbage the collector may delete, and full-text search over the chats a
 //! Parta ID can open.
 //!
-//! Access is the messenger's (`ACCESS` in message_queries.rs): the same
+//! Access is the messenger's (`access` and `REACHABLE` in message_queries.rs): the same
 //! active, linked membership, checked in the query that reads. A pending
 //! upload (not yet in a message) is its uploader's alone.
 

@@ -25,23 +25,29 @@ pub(super) struct Access {
     pub(super) chat: ChatFacts,
 }
 
-/// An active member, linked to the account, in an organisation whose chats
-/// are on; hidden chats are out of reach like missing ones.
-const ACCESS: &str = "SELECT m.person_id, m.admin, c.state, c.announcement_only FROM chats c \
-     JOIN orgs o ON o.id = c.org_id \
+/// A chat `c` with its organisation `o`, a member `m` and the member's link
+/// `l` to a learning profile `p`.
+const MEMBER_JOINS: &str = "FROM chats c JOIN orgs o ON o.id = c.org_id \
      JOIN chat_members m ON m.chat_id = c.id \
      JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
-     JOIN learning_profiles p ON p.id = l.profile_id \
-     WHERE c.id = $1 AND p.account_id = $2 AND m.status = 'active' AND c.state <> 'read_only_hidden' \
-       AND o.chats_enabled AND o.kind = 'general_education'";
+     JOIN learning_profiles p ON p.id = l.profile_id";
+
+/// The access rule: an active member, linked, in an organisation whose chats
+/// are on; hidden chats are out of reach like missing ones.
+const REACHABLE: &str = "m.status = 'active' AND c.state <> 'read_only_hidden' \
+     AND o.chats_enabled AND o.kind = 'general_education'";
 
 pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
     conn: E,
     chat: i64,
     account: i64,
 ) -> Result<Access, StorageError> {
+    let query = format!(
+        "SELECT m.person_id, m.admin, c.state, c.announcement_only {MEMBER_JOINS} \
+         WHERE c.id = $1 AND p.account_id = $2 AND {REACHABLE}"
+    );
     let row: Option<(i64, bool, String, bool)> =
-        sqlx::query_as(ACCESS).bind(chat).bind(account).fetch_optional(conn).await?;
+        sqlx::query_as(&query).bind(chat).bind(account).fetch_optional(conn).await?;
     let (person_id, admin, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
     let state = ChatState::parse(&state).ok_or(StorageError::NotFound)?;
     Ok(Access { person_id, admin, chat: ChatFacts { state, announcement_only } })
@@ -124,7 +130,8 @@ pub(crate) async fn append_messages(
 ) -> Result<Vec<Result<Committed, StorageError>>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(batch.len());
-    let mut senders: HashMap<(i64, i64), Option<Sender>> = HashMap::new();
+    let senders = senders_of(&mut tx, batch).await?;
+    let existing = existing_messages(&mut tx, batch, &senders).await?;
     let mut counters: HashMap<i64, i64> = HashMap::new();
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
     // A retry can land in the same batch as the send it repeats.
@@ -133,11 +140,7 @@ pub(crate) async fn append_messages(
     let mut claimed: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut accepted: Vec<Accepted> = Vec::new();
     for (index, new) in batch.iter().enumerate() {
-        let key = (new.chat_id, new.account_id);
-        if let Entry::Vacant(slot) = senders.entry(key) {
-            slot.insert(sender(&mut tx, new.chat_id, new.account_id).await?);
-        }
-        let Some(Some(me)) = senders.get(&key) else {
+        let Some(me) = senders.get(&(new.chat_id, new.account_id)) else {
             verdicts.push(Verdict::Done(Box::new(Err(StorageError::NotFound))));
             continue;
         };
@@ -146,14 +149,7 @@ pub(crate) async fn append_messages(
             verdicts.push(Verdict::SameAs(first));
             continue;
         }
-        let existing: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1 AND author_id = $2 AND client_id = $3")
-                .bind(new.chat_id)
-                .bind(person)
-                .bind(new.client_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(id) = existing {
+        if let Some(&id) = existing.get(&(new.chat_id, person, new.client_id.as_str().to_string())) {
             let message = message_by_id(&mut tx, id, Some(person)).await?;
             let committed =
                 Committed { chat_id: new.chat_id, seq: message.seq, message_id: id, duplicate: true, message };
@@ -275,20 +271,68 @@ pub(crate) async fn append_messages(
     Ok(out)
 }
 
-/// The sender's access to a chat and their name, or `None` without access.
-async fn sender(tx: &mut Tx, chat: i64, account: i64) -> Result<Option<Sender>, StorageError> {
-    let access = match access(&mut **tx, chat, account).await {
-        Ok(access) => access,
-        Err(StorageError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let name: String = sqlx::query_scalar(
-        "SELECT last_name || ' ' || first_name || COALESCE(' ' || middle_name, '') FROM people WHERE id = $1",
-    )
-    .bind(access.person_id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Some(Sender { access, name }))
+/// Rows per `IN (VALUES …)` lookup: three parameters each at most.
+const LOOKUP_CHUNK: usize = 400;
+
+/// Each sender's standing and name in the chat they write to, one query per
+/// chunk of the batch; a (chat, account) without access is absent.
+async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i64), Sender>, StorageError> {
+    let mut keys: Vec<(i64, i64)> = batch.iter().map(|n| (n.chat_id, n.account_id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut senders = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT c.id, p.account_id, m.person_id, m.admin, c.state, c.announcement_only, \
+               a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') \
+             {MEMBER_JOINS} JOIN people a ON a.id = m.person_id WHERE {REACHABLE} AND (c.id, p.account_id) IN (VALUES "
+        ));
+        let mut values = q.separated(", ");
+        for (chat, account) in chunk {
+            values.push("(").push_bind_unseparated(*chat).push_unseparated(", ");
+            values.push_bind_unseparated(*account).push_unseparated(")");
+        }
+        q.push(")");
+        let rows: Vec<(i64, i64, i64, bool, String, bool, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for (chat, account, person_id, admin, state, announcement_only, name) in rows {
+            let Some(state) = ChatState::parse(&state) else { continue };
+            let access = Access { person_id, admin, chat: ChatFacts { state, announcement_only } };
+            senders.entry((chat, account)).or_insert(Sender { access, name });
+        }
+    }
+    Ok(senders)
+}
+
+/// Messages the batch's sends already made (they are retries), by (chat,
+/// author, client id).
+async fn existing_messages(
+    tx: &mut Tx,
+    batch: &[NewMessage],
+    senders: &HashMap<(i64, i64), Sender>,
+) -> Result<HashMap<(i64, i64, String), i64>, StorageError> {
+    let keys: Vec<(i64, i64, &str)> = batch
+        .iter()
+        .filter_map(|n| {
+            let me = senders.get(&(n.chat_id, n.account_id))?;
+            Some((n.chat_id, me.access.person_id, n.client_id.as_str()))
+        })
+        .collect();
+    let mut existing = HashMap::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT chat_id, author_id, client_id, id FROM messages WHERE (chat_id, author_id, client_id) IN (VALUES ",
+        );
+        let mut values = q.separated(", ");
+        for (chat, author, client_id) in chunk {
+            values.push("(").push_bind_unseparated(*chat).push_unseparated(", ");
+            values.push_bind_unseparated(*author).push_unseparated(", ");
+            values.push_bind_unseparated(client_id.to_string()).push_unseparated(")");
+        }
+        q.push(")");
+        let rows: Vec<(i64, i64, String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+        existing.extend(rows.into_iter().map(|(chat, author, client_id, id)| ((chat, author, client_id), id)));
+    }
+    Ok(existing)
 }
 
 /// The preview of the message replied to, if it is in this chat.
