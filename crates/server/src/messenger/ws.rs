@@ -289,7 +289,9 @@ impl Connection {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
                 };
-                let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+                // At the limit the socket is not read until a commit frees a
+                // slot: TCP slows the client down, nothing is refused.
+                let Ok(permit) = Arc::clone(&self.in_flight).acquire_owned().await else {
                     return send(socket, &ServerFrame::error(Some(client_id), &UNAVAILABLE)).await;
                 };
                 let (writer, replies) = (self.state.messenger.writer.clone(), replies.clone());
