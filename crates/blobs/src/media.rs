@@ -67,6 +67,28 @@ fn looks_like_text(head: &[u8]) -> bool {
         }
 }
 
+/// Photo formats that can carry EXIF and GPS but whose metadata Parta cannot
+/// strip (HEIC/HEIF, AVIF, TIFF, camera RAW, JPEG XL, Photoshop): refused, so
+/// a child's location never leaves in one. Phones send JPEG from a browser.
+pub fn is_unstrippable_photo(mime: &str) -> bool {
+    matches!(
+        mime,
+        "image/heif"
+            | "image/heic"
+            | "image/avif"
+            | "image/tiff"
+            | "image/jp2"
+            | "image/x-canon-cr2"
+            | "image/x-canon-cr3"
+            | "image/x-nikon-nef"
+            | "image/x-sony-arw"
+            | "image/x-adobe-dng"
+            | "image/jxl"
+            | "image/vnd.ms-photo"
+            | "image/vnd.adobe.photoshop"
+    )
+}
+
 /// Types a browser could run or render as a page: never served inline, and
 /// served as `application/octet-stream`.
 pub fn is_active(mime: &str) -> bool {
@@ -460,6 +482,10 @@ mod tests {
         assert_eq!(sniff(&[0, 1, 2, 3, 0xFF]).mime, "application/octet-stream");
         assert!(is_active("text/html") && is_active("image/svg+xml") && is_active("application/pdf"));
         assert!(!is_active("image/jpeg"));
+        // HEIC (ISO BMFF with an "heic" brand): refused, its GPS cannot be removed.
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        assert!(is_unstrippable_photo(&sniff(heic).mime), "{}", sniff(heic).mime);
+        assert!(!is_unstrippable_photo("image/jpeg") && !is_unstrippable_photo("application/zip"));
     }
 
     #[test]

@@ -552,6 +552,12 @@ pub const IMAGE_MALFORMED: ApiError = err(
     "Изображение повреждено, его нельзя отправить.",
     "The image is damaged and cannot be sent.",
 );
+pub const PHOTO_FORMAT_UNSUPPORTED: ApiError = err(
+    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    "photo_format_unsupported",
+    "Из фото в этом формате (HEIC, AVIF, TIFF, RAW) нельзя удалить геометку. Отправьте его в JPEG.",
+    "The location cannot be removed from a photo in this format (HEIC, AVIF, TIFF, RAW). Send it as JPEG.",
+);
 pub const UPLOAD_INTERRUPTED: ApiError = err(
     StatusCode::BAD_REQUEST,
     "upload_interrupted",

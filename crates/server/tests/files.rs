@@ -153,6 +153,11 @@ async fn hostile_and_broken_uploads_get_clear_errors_or_are_stored_as_inert_file
     let res = upload(&app, &teacher, chat, "bomb.png", testdata::png_bomb(10_000, 10_000)).await;
     assert_eq!(error_code(res).await, (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large".into()));
 
+    // A phone's HEIC photo: its GPS tags cannot be removed, so it is refused.
+    let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\x08free".to_vec();
+    let res = upload(&app, &teacher, chat, "IMG_0001.HEIC", heic).await;
+    assert_eq!(error_code(res).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_format_unsupported".into()));
+
     let cut = testdata::jpeg_with_gps(32, 32)[..60].to_vec();
     let res = upload(&app, &teacher, chat, "cut.jpg", cut).await;
     assert_eq!(error_code(res).await.1, "image_malformed");

@@ -159,6 +159,9 @@ pub async fn upload(
     }
     let staged = staging.finish().await.map_err(blob_error)?;
     let sniffed = media::sniff(&staged.head);
+    if media::is_unstrippable_photo(&sniffed.mime) {
+        return Err(e::PHOTO_FORMAT_UNSUPPORTED);
+    }
     let name = clean_name(&raw_name).unwrap_or_else(|| default_name(&sniffed.mime));
     let now = state.now();
     let mut new = NewFile {
