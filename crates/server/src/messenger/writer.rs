@@ -8,17 +8,11 @@ use super::bus::{Bus, BusMessage};
 use super::protocol::ServerFrame;
 use crate::error::{ApiError, ApiResult, UNAVAILABLE};
 use std::sync::Arc;
-use std::time::Duration;
 use storage::{Change, Committed, EventView, NewMessage, Store};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages one transaction takes.
 const MAX_BATCH: usize = 512;
-/// How long a batch waits for more sends when the last one had company.
-/// Acks leave in a burst after each commit and the senders' next messages
-/// arrive over the following fraction of a millisecond: without the wait the
-/// first of them would commit alone and the rest pay a second disk flush.
-const LINGER: Duration = Duration::from_micros(700);
 /// Sends waiting for the writer before new ones are refused as `unavailable`.
 const QUEUE: usize = 8192;
 
@@ -50,21 +44,7 @@ impl Writer {
 
 async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    let mut busy = false;
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        // A lone send on a quiet server commits at once; under load the batch
-        // gathers the rest of the burst first.
-        if busy && jobs.len() < MAX_BATCH {
-            let deadline = tokio::time::Instant::now() + LINGER;
-            while jobs.len() < MAX_BATCH {
-                let room = MAX_BATCH - jobs.len();
-                match tokio::time::timeout_at(deadline, rx.recv_many(&mut jobs, room)).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
-        }
-        busy = jobs.len() > 1;
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
         let started = std::time::Instant::now();
         let appended = store.append_messages(&batch).await;
