@@ -217,7 +217,18 @@ impl AppState {
     /// returned: the change that triggered it is committed, and the next
     /// reconciliation (the next change, or the one at start) catches up.
     pub async fn reconcile(&self, org: i64) {
-        match self.store.reconcile(org, false, self.now()).await {
+        self.after_reconcile(org, self.store.reconcile(org, false, self.now()).await).await;
+    }
+
+    /// Reconciles only the chats `people` are in or belong in: enough after a
+    /// change that concerns only them (a link, an unlink, a student moved, a
+    /// guardianship), and far cheaper in a large school.
+    pub async fn reconcile_people(&self, org: i64, people: &[i64]) {
+        self.after_reconcile(org, self.store.reconcile_people(org, people, false, self.now()).await).await;
+    }
+
+    async fn after_reconcile(&self, org: i64, result: Result<provisioning::Plan, storage::StorageError>) {
+        match result {
             Ok(plan) if !plan.is_empty() => {
                 tracing::info!(org, changes = plan.change_count(), "chats reconciled");
                 self.notify_plan(&plan).await;
@@ -243,10 +254,16 @@ impl AppState {
     }
 }
 
+/// Set on a response by a roster handler whose change concerns only these
+/// people: the middleware then reconciles their chats, not the whole school.
+#[derive(Clone, Debug)]
+pub(crate) struct ConcernsOnly(pub Vec<i64>);
+
 /// Roster changes move people between chats. After any successful change under
 /// `/api/orgs/{org}`, that organisation is reconciled before the response goes
-/// out, so the next page already shows it. (Linking and unlinking reconcile in
-/// their handlers: their responses show the chats.)
+/// out, so the next page already shows it: only the chats of the people named
+/// by a [`ConcernsOnly`] on the response, if there is one. (Linking and
+/// unlinking reconcile in their handlers: their responses show the chats.)
 async fn reconcile_after_change(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -257,7 +274,10 @@ async fn reconcile_after_change(
     if let Some(org) = org
         && response.status().is_success()
     {
-        state.reconcile(org).await;
+        match response.extensions().get::<ConcernsOnly>() {
+            Some(ConcernsOnly(people)) => state.reconcile_people(org, people).await,
+            None => state.reconcile(org).await,
+        }
     }
     response
 }

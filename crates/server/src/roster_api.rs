@@ -3,12 +3,14 @@
 //! storage queries are scoped to that organisation, so nobody reaches another
 //! school's data by changing an id.
 
-use crate::AppState;
 use crate::auth::{CurrentUser, hash_blocking, one_time_password};
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT};
+use crate::{AppState, ConcernsOnly};
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use roster::import::EnrollmentRole;
 use roster::{ClassName, Login, PersonName, Role};
 use serde::{Deserialize, Serialize};
@@ -271,11 +273,13 @@ pub async fn move_student(
     user: CurrentUser,
     Path((org, person)): Path<(i64, i64)>,
     Json(req): Json<MoveStudent>,
-) -> Resp<PersonCard> {
+) -> ApiResult<Response> {
     require_admin(&state, &user, org).await?;
     let today = chrono::Local::now().date_naive().to_string();
     state.store.move_student(org, person, req.class_id, &today).await?;
-    Ok(axum::Json(state.store.person_card(org, person).await?))
+    let card = axum::Json(state.store.person_card(org, person).await?);
+    // The student's chats and, through them, their guardians' parents chats.
+    Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -292,10 +296,10 @@ pub async fn add_guardianship(
     user: CurrentUser,
     Path(org): Path<i64>,
     Json(req): Json<GuardianshipForm>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     require_admin(&state, &user, org).await?;
     state.store.set_guardianship(org, req.guardian_id, req.student_id, true).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Remove a guardianship.
@@ -306,10 +310,10 @@ pub async fn remove_guardianship(
     user: CurrentUser,
     Path(org): Path<i64>,
     Json(req): Json<GuardianshipForm>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     require_admin(&state, &user, org).await?;
     state.store.set_guardianship(org, req.guardian_id, req.student_id, false).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Subjects taught in the organisation.
