@@ -16,7 +16,8 @@ use anyhow::{Context, Result, bail};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use storage::{NewLink, Store};
 
-use crate::stats::{Latencies, Rng, cpu_time, mib, ms, peak_rss_kib, reset_peak_rss, secs, thousands};
+use crate::stats::{Latencies, cpu_time, mib, ms, peak_rss_kib, reset_peak_rss, secs, thousands};
+use demo::Rng;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -274,7 +275,7 @@ async fn single_changes(
     let mut links: [Timings; 2] = Default::default();
     for _ in 0..n {
         for (i, &follow) in follows.iter().enumerate() {
-            let org = orgs[rng.below(orgs.len() as u64) as usize];
+            let org = orgs[rng.below(orgs.len())];
             if let Some((student, class)) = pick_move(raw, org, rng).await? {
                 let started = Instant::now();
                 store.move_student(org, student, class, &today).await.context("moving a student")?;
@@ -366,7 +367,7 @@ async fn pick_move(raw: &SqlitePool, org: i64, rng: &mut Rng) -> Result<Option<(
         "SELECT person_id FROM person_roles WHERE org_id = $1 AND role = 'student' ORDER BY person_id LIMIT 1 OFFSET $2",
     )
     .bind(org)
-    .bind(rng.below(students as u64) as i64)
+    .bind(rng.below(students as usize) as i64)
     .fetch_one(raw)
     .await?;
     let current: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
@@ -391,7 +392,7 @@ async fn pick_move(raw: &SqlitePool, org: i64, rng: &mut Rng) -> Result<Option<(
     if pool.is_empty() {
         return Ok(None);
     }
-    Ok(Some((student, pool[rng.below(pool.len() as u64) as usize])))
+    Ok(Some((student, pool[rng.below(pool.len())])))
 }
 
 /// Anyone with a role in `org`.
@@ -404,7 +405,7 @@ async fn pick_person(raw: &SqlitePool, org: i64, rng: &mut Rng) -> Result<i64> {
     if people.is_empty() {
         bail!("organisation {org} has nobody");
     }
-    Ok(people[rng.below(people.len() as u64) as usize])
+    Ok(people[rng.below(people.len())])
 }
 
 fn print_table(rows: &[Row]) {

@@ -12,8 +12,12 @@ mod names;
 mod package;
 mod school;
 
+/// The deterministic generator behind the demo school and the region, also
+/// used by the benchmarks to pick their samples.
+pub use school::Rng;
+
 use package::PackageWriter;
-use school::{Post, Rng, Roster, SchoolSpec, build_school};
+use school::{Post, Roster, SchoolSpec, build_school};
 use std::io;
 use std::path::Path;
 

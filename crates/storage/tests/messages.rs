@@ -3,9 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use messenger::{ClientId, MessageText};
-use roster::PersonName;
-use storage::{Change, NewLink, NewMessage, PeopleFilter, StorageError, Store};
-use testkit::fixture::school;
+use storage::{Change, NewMessage, StorageError, Store};
+use testkit::fixture::school_with_linked_class_teacher;
 use testkit::fresh_db;
 
 const NOW: i64 = 1_800_000_000;
@@ -13,18 +12,8 @@ const NOW: i64 = 1_800_000_000;
 /// The fixture school reconciled, with its 5А class teacher linked; returns
 /// (org, the teacher's account, the 5А class chat).
 async fn setup(store: &Store) -> (i64, i64, i64) {
-    store.apply_import(&school(), false, &|p: &str| p.to_string()).await.unwrap();
-    let org = store.orgs().await.unwrap()[0].id;
-    let filter = PeopleFilter { query: Some("Учителева".into()), limit: 5, ..PeopleFilter::default() };
-    let teacher = store.people(org, &filter).await.unwrap()[0].id;
-    store.create_proof("proof", "+79120000001", NOW + 900).await.unwrap();
-    let about = PersonName::parse("Учителева", "Ольга", None).unwrap();
-    store
-        .link_profile(&NewLink { org_id: org, person_id: teacher, proof_hash: "proof".into(), about }, NOW)
-        .await
-        .unwrap();
+    let (org, _, account) = school_with_linked_class_teacher(store, NOW).await;
     store.reconcile(org, false, NOW).await.unwrap();
-    let account = store.link_of(org, teacher).await.unwrap().unwrap().account_id;
     let chat = store.messenger_chats(account).await.unwrap().into_iter().find(|c| c.name == "5А класс").unwrap().id;
     (org, account, chat)
 }

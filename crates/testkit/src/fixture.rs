@@ -110,3 +110,20 @@ pub fn school() -> Batch {
         ],
     }
 }
+
+/// The fixture school imported into `store`, with its 5А class teacher
+/// (Учителева Ольга) linked to a learning profile: (org, her person, her
+/// Parta ID account). Chats are not reconciled yet.
+#[allow(clippy::unwrap_used)]
+pub async fn school_with_linked_class_teacher(store: &storage::Store, now: i64) -> (i64, i64, i64) {
+    store.apply_import(&school(), false, &|p: &str| p.to_string()).await.unwrap();
+    let org = store.orgs().await.unwrap()[0].id;
+    let filter = storage::PeopleFilter { query: Some("Учителева".into()), limit: 5, ..Default::default() };
+    let teacher = store.people(org, &filter).await.unwrap()[0].id;
+    store.create_proof("proof", "+79120000001", now + 900).await.unwrap();
+    let about = PersonName::parse("Учителева", "Ольга", None).unwrap();
+    let link = storage::NewLink { org_id: org, person_id: teacher, proof_hash: "proof".into(), about };
+    store.link_profile(&link, now).await.unwrap();
+    let account = store.link_of(org, teacher).await.unwrap().unwrap().account_id;
+    (org, teacher, account)
+}
