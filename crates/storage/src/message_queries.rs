@@ -827,16 +827,22 @@ pub(crate) async fn messenger_chats(
     .bind(only)
     .fetch_all(pool)
     .await?;
-    let mut last: HashMap<i64, LastMessage> = HashMap::new();
-    for id in rows.iter().filter_map(|r| r.last_message_id) {
-        let row: Option<(i64, String, String, i64, bool)> = sqlx::query_as(
+    // Every chat's last message in one query per chunk, not one per chat:
+    // the list is what the messenger loads first.
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
+    let mut last: HashMap<i64, LastMessage> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT m.id, a.last_name || ' ' || a.first_name, m.body, m.created_at, m.deleted_at IS NOT NULL \
-             FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-        if let Some((id, author_name, body, at, deleted)) = row {
+             FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(")");
+        let found: Vec<(i64, String, String, i64, bool)> = q.build_query_as().fetch_all(pool).await?;
+        for (id, author_name, body, at, deleted) in found {
             let preview = ::messenger::preview(&body, PREVIEW_CHARS);
             last.insert(id, LastMessage { id, author_name, preview, at, deleted });
         }

@@ -151,8 +151,7 @@ impl Connection {
                 }
                 Step::Hub(Some(Outbound::Reply(frame))) => socket.send(Message::Text(frame)).await?,
                 Step::Hub(Some(Outbound::Reload)) => {
-                    if !Box::pin(self.reload(&registration)).await? {
-                        let reason = Box::pin(self.why_reload_failed()).await?;
+                    if let Some(reason) = Box::pin(self.reload(&registration)).await? {
                         return Box::pin(bye(&mut socket, reason)).await;
                     }
                     send(&mut socket, &ServerFrame::ChatsChanged).await?;
@@ -199,22 +198,15 @@ impl Connection {
         Ok(self.state.messenger.hub.register(self.account, chats, people, tx))
     }
 
-    /// False when the connection must close: its session ended, or the hub
-    /// had already dropped it.
-    async fn reload(&mut self, registration: &Registration) -> Result<bool, ConnectionError> {
+    /// Why the connection must close instead, if it must: its session ended,
+    /// or the hub had already dropped it as a slow consumer.
+    async fn reload(&mut self, registration: &Registration) -> Result<Option<ByeReason>, ConnectionError> {
         if !self.state.store.messenger_session_alive(self.session, self.state.now()).await? {
-            return Ok(false);
+            return Ok(Some(ByeReason::SessionEnded));
         }
         let (chats, people) = self.load_memberships().await?;
-        Ok(self.state.messenger.hub.resubscribe(registration, chats, people))
-    }
-
-    async fn why_reload_failed(&self) -> Result<ByeReason, ConnectionError> {
-        Ok(if self.state.store.messenger_session_alive(self.session, self.state.now()).await? {
-            ByeReason::SlowConsumer
-        } else {
-            ByeReason::SessionEnded
-        })
+        let subscribed = self.state.messenger.hub.resubscribe(registration, chats, people);
+        Ok((!subscribed).then_some(ByeReason::SlowConsumer))
     }
 
     /// Replays each chat the client has a position in, then says `ready`.
