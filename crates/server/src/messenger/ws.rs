@@ -131,8 +131,12 @@ impl Connection {
         ping.tick().await;
         let mut heard = Instant::now();
         loop {
+            // At the in-flight limit the socket is not read (TCP slows the
+            // client down) while the queue keeps draining: acks travel on it,
+            // and each one frees a slot.
+            let may_read = self.in_flight.available_permits() > 0;
             let step = tokio::select! {
-                message = socket.recv() => Step::Client(message),
+                message = socket.recv(), if may_read => Step::Client(message),
                 out = rx.recv() => Step::Hub(out),
                 _ = ping.tick() => Step::Ping,
                 _ = stopping.changed() => Step::Stop,
@@ -281,9 +285,9 @@ impl Connection {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
                 };
-                // At the limit the socket is not read until a commit frees a
-                // slot: TCP slows the client down, nothing is refused.
-                let Ok(permit) = Arc::clone(&self.in_flight).acquire_owned().await else {
+                // The loop reads the socket only while a slot is free, and
+                // only this connection takes slots.
+                let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
                     return send(socket, &ServerFrame::error(Some(client_id), &UNAVAILABLE)).await;
                 };
                 let (writer, replies) = (self.state.messenger.writer.clone(), replies.clone());
