@@ -3,7 +3,8 @@
 //! may do what in a chat ([`permissions`]: post, react, edit, delete, pin) and who
 //! may start a direct message with whom ([`direct`]: the safeguarding policy an
 //! organisation's administrators can edit), and who manages which chat from the
-//! school portal ([`manage`]: creating, editing, members and admins).
+//! school portal ([`manage`]: creating, editing, members and admins), and how a
+//! call lives and ends ([`call`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -14,6 +15,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod call;
 pub mod direct;
 pub mod manage;
 pub mod permissions;

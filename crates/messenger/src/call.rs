@@ -1,0 +1,329 @@
+//! A call's life (issue «Calls»): who is in it, when it counts as answered,
+//! and when it is over and how. The server holds one [`Call`] per live call
+//! and asks it what each join, leave, decline or timeout means; the media
+//! never passes through here.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    Audio,
+    Video,
+}
+
+impl CallKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::Audio => "audio",
+            CallKind::Video => "video",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallKind> {
+        match s {
+            "audio" => Some(CallKind::Audio),
+            "video" => Some(CallKind::Video),
+            _ => None,
+        }
+    }
+}
+
+/// How a call ended; its record in the chat says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    Finished,
+    /// A direct call nobody answered (the caller gave up or it rang out).
+    Missed,
+    Declined,
+    EndedByModerator,
+    /// The node hosting it stopped or crashed.
+    ServerRestart,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Finished => "finished",
+            CallOutcome::Missed => "missed",
+            CallOutcome::Declined => "declined",
+            CallOutcome::EndedByModerator => "ended_by_moderator",
+            CallOutcome::ServerRestart => "server_restart",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallOutcome> {
+        [
+            CallOutcome::Finished,
+            CallOutcome::Missed,
+            CallOutcome::Declined,
+            CallOutcome::EndedByModerator,
+            CallOutcome::ServerRestart,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallPhase {
+    /// A direct call the other party has not answered yet.
+    Ringing,
+    Active,
+}
+
+/// What a participant sends, as they announced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Media {
+    pub audio: bool,
+    pub video: bool,
+    pub screen: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Participant {
+    pub media: Media,
+    /// Their connection dropped; they have a grace period to come back.
+    pub reconnecting: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CallRefusal {
+    #[error("only the person called may decline, and only while it rings")]
+    NotDeclinable,
+    #[error("not in the call")]
+    NotInCall,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    kind: CallKind,
+    direct: bool,
+    started_by: i64,
+    answered: bool,
+    participants: BTreeMap<i64, Participant>,
+}
+
+impl Call {
+    /// `person` starts a call and is its first participant.
+    pub fn start(kind: CallKind, direct: bool, person: i64) -> Call {
+        let mut call = Call { kind, direct, started_by: person, answered: false, participants: BTreeMap::new() };
+        call.join(person);
+        call
+    }
+
+    pub fn kind(&self) -> CallKind {
+        self.kind
+    }
+
+    pub fn direct(&self) -> bool {
+        self.direct
+    }
+
+    pub fn started_by(&self) -> i64 {
+        self.started_by
+    }
+
+    pub fn answered(&self) -> bool {
+        self.answered
+    }
+
+    pub fn phase(&self) -> CallPhase {
+        if self.direct && !self.answered { CallPhase::Ringing } else { CallPhase::Active }
+    }
+
+    pub fn participants(&self) -> &BTreeMap<i64, Participant> {
+        &self.participants
+    }
+
+    pub fn is_in(&self, person: i64) -> bool {
+        self.participants.contains_key(&person)
+    }
+
+    /// A join, or a rejoin after a dropped connection (the person keeps one
+    /// seat). Anyone but the caller joining answers the call.
+    pub fn join(&mut self, person: i64) {
+        let media = Media { audio: true, video: self.kind == CallKind::Video, screen: false };
+        self.participants.insert(person, Participant { media, reconnecting: false });
+        if person != self.started_by {
+            self.answered = true;
+        }
+    }
+
+    pub fn set_media(&mut self, person: i64, media: Media) -> Result<(), CallRefusal> {
+        let p = self.participants.get_mut(&person).ok_or(CallRefusal::NotInCall)?;
+        p.media = media;
+        Ok(())
+    }
+
+    /// A moderator muted them; they may unmute themselves.
+    pub fn mute(&mut self, person: i64) -> Result<(), CallRefusal> {
+        let p = self.participants.get_mut(&person).ok_or(CallRefusal::NotInCall)?;
+        p.media.audio = false;
+        Ok(())
+    }
+
+    pub fn disconnected(&mut self, person: i64) {
+        if let Some(p) = self.participants.get_mut(&person) {
+            p.reconnecting = true;
+        }
+    }
+
+    /// `person` is out (hung up, removed, grace period over). `Some` when
+    /// that ends the call.
+    pub fn leave(&mut self, person: i64) -> Option<CallOutcome> {
+        self.participants.remove(&person)?;
+        if self.participants.is_empty() {
+            return Some(if self.direct && !self.answered { CallOutcome::Missed } else { CallOutcome::Finished });
+        }
+        if self.direct {
+            // The caller hung up before an answer, or one side of an answered
+            // call did: a direct call needs both.
+            return Some(if self.answered { CallOutcome::Finished } else { CallOutcome::Missed });
+        }
+        None
+    }
+
+    /// The person called declines while it rings.
+    pub fn decline(&self, person: i64) -> Result<CallOutcome, CallRefusal> {
+        if self.direct && !self.answered && person != self.started_by {
+            Ok(CallOutcome::Declined)
+        } else {
+            Err(CallRefusal::NotDeclinable)
+        }
+    }
+
+    /// The ringing timeout passed: an unanswered direct call is missed.
+    pub fn ring_timeout(&self) -> Option<CallOutcome> {
+        (self.direct && !self.answered).then_some(CallOutcome::Missed)
+    }
+}
+
+/// Who may mute or remove participants and end a call for everyone: a chat
+/// admin (the teacher of a class chat). A direct call has no moderator.
+pub fn may_moderate(direct: bool, chat_admin: bool) -> bool {
+    !direct && chat_admin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEACHER: i64 = 1;
+    const STUDENT: i64 = 2;
+    const OTHER: i64 = 3;
+
+    #[test]
+    fn a_group_call_is_active_at_once_and_ends_with_its_last_participant() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        assert_eq!(call.phase(), CallPhase::Active);
+        call.join(STUDENT);
+        call.join(OTHER);
+        assert_eq!(call.leave(TEACHER), None);
+        assert_eq!(call.leave(STUDENT), None);
+        assert_eq!(call.leave(OTHER), Some(CallOutcome::Finished));
+    }
+
+    #[test]
+    fn a_group_call_nobody_joined_still_finishes_rather_than_being_missed() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        assert_eq!(call.leave(TEACHER), Some(CallOutcome::Finished));
+    }
+
+    #[test]
+    fn a_direct_call_rings_until_the_other_side_joins() {
+        let mut call = Call::start(CallKind::Audio, true, TEACHER);
+        assert_eq!(call.phase(), CallPhase::Ringing);
+        // The caller rejoining (a reconnect) does not answer their own call.
+        call.join(TEACHER);
+        assert_eq!(call.phase(), CallPhase::Ringing);
+        call.join(STUDENT);
+        assert_eq!(call.phase(), CallPhase::Active);
+        assert!(call.answered());
+    }
+
+    #[test]
+    fn a_direct_call_ends_when_either_side_hangs_up_after_an_answer() {
+        let mut call = Call::start(CallKind::Video, true, TEACHER);
+        call.join(STUDENT);
+        assert_eq!(call.leave(STUDENT), Some(CallOutcome::Finished));
+    }
+
+    #[test]
+    fn an_unanswered_direct_call_is_missed_when_the_caller_gives_up_or_it_rings_out() {
+        let mut call = Call::start(CallKind::Audio, true, TEACHER);
+        assert_eq!(call.ring_timeout(), Some(CallOutcome::Missed));
+        assert_eq!(call.leave(TEACHER), Some(CallOutcome::Missed));
+    }
+
+    #[test]
+    fn only_the_person_called_declines_and_only_while_it_rings() {
+        let mut call = Call::start(CallKind::Audio, true, TEACHER);
+        assert_eq!(call.decline(TEACHER), Err(CallRefusal::NotDeclinable));
+        assert_eq!(call.decline(STUDENT), Ok(CallOutcome::Declined));
+        call.join(STUDENT);
+        assert_eq!(call.decline(STUDENT), Err(CallRefusal::NotDeclinable));
+        assert_eq!(call.ring_timeout(), None);
+        let group = Call::start(CallKind::Audio, false, TEACHER);
+        assert_eq!(group.decline(STUDENT), Err(CallRefusal::NotDeclinable));
+    }
+
+    #[test]
+    fn a_rejoin_keeps_one_seat_and_clears_reconnecting() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        call.join(STUDENT);
+        call.disconnected(STUDENT);
+        assert!(call.participants()[&STUDENT].reconnecting);
+        call.join(STUDENT);
+        assert_eq!(call.participants().len(), 2);
+        assert!(!call.participants()[&STUDENT].reconnecting);
+    }
+
+    #[test]
+    fn an_audio_call_starts_with_cameras_off_and_a_mute_sticks_until_unmuted() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        assert_eq!(call.participants()[&STUDENT].media, Media { audio: true, video: false, screen: false });
+        call.mute(STUDENT).unwrap();
+        assert!(!call.participants()[&STUDENT].media.audio);
+        call.set_media(STUDENT, Media { audio: true, video: true, screen: false }).unwrap();
+        assert!(call.participants()[&STUDENT].media.video);
+        assert_eq!(call.mute(OTHER), Err(CallRefusal::NotInCall));
+    }
+
+    #[test]
+    fn leaving_twice_changes_nothing() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        assert_eq!(call.leave(STUDENT), None);
+        assert_eq!(call.leave(STUDENT), None);
+        assert!(call.is_in(TEACHER));
+    }
+
+    #[test]
+    fn chat_admins_moderate_group_calls_and_nobody_moderates_a_direct_one() {
+        assert!(may_moderate(false, true));
+        assert!(!may_moderate(false, false));
+        assert!(!may_moderate(true, true));
+    }
+
+    #[test]
+    fn kinds_and_outcomes_round_trip_through_their_names() {
+        for k in [CallKind::Audio, CallKind::Video] {
+            assert_eq!(CallKind::parse(k.as_str()), Some(k));
+        }
+        for o in [
+            CallOutcome::Finished,
+            CallOutcome::Missed,
+            CallOutcome::Declined,
+            CallOutcome::EndedByModerator,
+            CallOutcome::ServerRestart,
+        ] {
+            assert_eq!(CallOutcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(CallKind::parse("hologram"), None);
+    }
+}
