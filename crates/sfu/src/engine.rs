@@ -1,0 +1,392 @@
+//! The SFU's thread: it owns the socket and every peer, reads packets and
+//! commands, and forwards each received frame to the other peers of its call.
+//!
+//! Each peer is driven inside `catch_unwind`: a peer whose state panics is
+//! dropped (its client is told to rejoin) and every other peer carries on.
+
+use crate::peer::{Peer, new_rtc};
+use crate::{Command, Generation, GoneReason, Joined, PeerKey, SfuError, SfuEvent};
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, Input, Output};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Larger than any UDP payload WebRTC sends (it keeps under the path MTU).
+const RECEIVE_BUFFER: usize = 2048;
+
+/// What polling one peer asks of the others.
+enum Action {
+    /// The peer publishes a new track: everyone else in its call subscribes.
+    Publish {
+        from: Generation,
+        mid: Mid,
+        kind: MediaKind,
+    },
+    Forward {
+        from: Generation,
+        data: Box<MediaData>,
+    },
+    /// A subscriber lost the picture: ask the publisher for a keyframe.
+    Keyframe {
+        source: (Generation, Mid),
+        kind: KeyframeRequestKind,
+    },
+}
+
+pub(crate) struct Engine {
+    socket: UdpSocket,
+    advertised: SocketAddr,
+    waker: SocketAddr,
+    commands: Receiver<Command>,
+    events: UnboundedSender<SfuEvent>,
+    peers: HashMap<Generation, Peer>,
+    by_key: HashMap<PeerKey, Generation>,
+    calls: HashMap<i64, Vec<Generation>>,
+    by_addr: HashMap<SocketAddr, Generation>,
+    next_generation: Generation,
+    /// Peers to poll: they got input, or media to send.
+    dirty: Vec<Generation>,
+}
+
+impl Engine {
+    pub fn new(
+        socket: UdpSocket,
+        advertised: SocketAddr,
+        waker: SocketAddr,
+        commands: Receiver<Command>,
+        events: UnboundedSender<SfuEvent>,
+    ) -> Engine {
+        Engine {
+            socket,
+            advertised,
+            waker,
+            commands,
+            events,
+            peers: HashMap::new(),
+            by_key: HashMap::new(),
+            calls: HashMap::new(),
+            by_addr: HashMap::new(),
+            next_generation: 1,
+            dirty: Vec::new(),
+        }
+    }
+
+    pub fn run(mut self) {
+        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        loop {
+            loop {
+                match self.commands.try_recv() {
+                    Ok(Command::Stop) | Err(TryRecvError::Disconnected) => return,
+                    Ok(command) => self.command(command),
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            let now = Instant::now();
+            let due: Vec<Generation> =
+                self.peers.values().filter(|p| p.deadline <= now).map(|p| p.generation).collect();
+            for g in due {
+                self.drive(g, Input::Timeout(now));
+            }
+            self.flush();
+
+            // With no peers the thread sleeps until a command's wake-up datagram.
+            let wait = self
+                .peers
+                .values()
+                .map(|p| p.deadline)
+                .min()
+                .map(|deadline| deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+            if let Err(e) = self.socket.set_read_timeout(wait) {
+                tracing::error!(error = %e, "SFU socket timeout could not be set");
+            }
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, source)) => {
+                    if n > 0 && source != self.waker {
+                        self.receive(source, &buf[..n]);
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                // ICMP "port unreachable" from a client that went away surfaces
+                // as a receive error on Linux; the peer's ICE times out.
+                Err(e) => tracing::debug!(error = %e, "SFU receive error"),
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Join { peer, offer, reply } => {
+                let _ = reply.send(self.join(peer, offer));
+            }
+            Command::Answer { peer, generation, answer, reply } => {
+                let result = match self.by_key.get(&peer) {
+                    Some(&g) if g == generation => self.answer(g, answer),
+                    _ => Err(SfuError::NoSuchPeer),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Leave { peer } => {
+                if let Some(&g) = self.by_key.get(&peer) {
+                    self.remove(g, None);
+                }
+            }
+            Command::ForwardAudio { peer, on } => {
+                if let Some(p) = self.by_key.get(&peer).and_then(|g| self.peers.get_mut(g)) {
+                    p.forward_audio = on;
+                }
+            }
+            Command::CloseCall { call } => {
+                for g in self.calls.get(&call).cloned().unwrap_or_default() {
+                    self.remove(g, None);
+                }
+            }
+            Command::Stop => {}
+        }
+    }
+
+    fn join(&mut self, key: PeerKey, offer: str0m::change::SdpOffer) -> Result<Joined, SfuError> {
+        let now = Instant::now();
+        let mut rtc = new_rtc(now, self.advertised).map_err(|e| SfuError::Refused(e.to_string()))?;
+        let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| SfuError::Refused(e.to_string()))?;
+        if let Some(&old) = self.by_key.get(&key) {
+            self.remove(old, None);
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let mut peer = Peer::new(key, generation, rtc, now);
+        for other in self.calls.get(&key.call).into_iter().flatten().filter_map(|g| self.peers.get(g)) {
+            for track in &other.inputs {
+                peer.subscribe((other.generation, track.mid), other.key.person, track.kind);
+            }
+        }
+        self.peers.insert(generation, peer);
+        self.by_key.insert(key, generation);
+        self.calls.entry(key.call).or_default().push(generation);
+        self.dirty.push(generation);
+        tracing::debug!(call = key.call, person = key.person, generation, "SFU peer joined");
+        Ok(Joined { generation, answer: answer.to_sdp_string() })
+    }
+
+    fn answer(&mut self, g: Generation, answer: str0m::change::SdpAnswer) -> Result<(), SfuError> {
+        let peer = self.peers.get_mut(&g).ok_or(SfuError::NoSuchPeer)?;
+        let opened = match catch_unwind(AssertUnwindSafe(|| peer.accept_answer(answer))) {
+            Ok(result) => result.map_err(SfuError::Refused)?,
+            Err(_) => {
+                self.remove(g, Some(GoneReason::Failed));
+                return Err(SfuError::NoSuchPeer);
+            }
+        };
+        self.dirty.push(g);
+        let now = Instant::now();
+        for source in opened {
+            self.keyframe(source, KeyframeRequestKind::Pli, now);
+        }
+        Ok(())
+    }
+
+    fn receive(&mut self, source: SocketAddr, packet: &[u8]) {
+        let Ok(contents) = packet.try_into() else { return };
+        let input = Input::Receive(
+            Instant::now(),
+            Receive { proto: Protocol::Udp, source, destination: self.advertised, contents },
+        );
+        let owner = match self.by_addr.get(&source) {
+            Some(&g) => Some(g),
+            // A new address (the first STUN check, or a client whose network
+            // changed): the peer whose ICE credentials it carries.
+            None => self.peers.values().find(|p| p.rtc.accepts(&input)).map(|p| p.generation),
+        };
+        let Some(g) = owner else { return };
+        if let Some(peer) = self.peers.get_mut(&g)
+            && peer.remote != Some(source)
+        {
+            if let Some(old) = peer.remote.replace(source) {
+                self.by_addr.remove(&old);
+            }
+            self.by_addr.insert(source, g);
+        }
+        self.drive(g, input);
+    }
+
+    /// Feeds one input to a peer and marks it for polling.
+    fn drive(&mut self, g: Generation, input: Input) {
+        let Some(peer) = self.peers.get_mut(&g) else { return };
+        match catch_unwind(AssertUnwindSafe(|| peer.rtc.handle_input(input))) {
+            Ok(Ok(())) => self.dirty.push(g),
+            Ok(Err(e)) => {
+                tracing::info!(generation = g, error = %e, "SFU peer input failed");
+                self.remove(g, Some(GoneReason::Failed));
+            }
+            Err(_) => self.remove(g, Some(GoneReason::Failed)),
+        }
+    }
+
+    /// Polls every dirty peer until it only waits, acting on what each asks.
+    fn flush(&mut self) {
+        while let Some(g) = self.dirty.pop() {
+            let actions = match self.poll(g) {
+                Ok(actions) => actions,
+                Err(reason) => {
+                    self.remove(g, Some(reason));
+                    continue;
+                }
+            };
+            for action in actions {
+                self.act(action);
+            }
+        }
+    }
+
+    fn poll(&mut self, g: Generation) -> Result<Vec<Action>, GoneReason> {
+        let Some(peer) = self.peers.get_mut(&g) else { return Ok(Vec::new()) };
+        let (socket, events) = (&self.socket, &self.events);
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            let mut actions = Vec::new();
+            offer(peer, events);
+            loop {
+                if !peer.rtc.is_alive() {
+                    return Err(GoneReason::Disconnected);
+                }
+                match peer.rtc.poll_output() {
+                    Ok(Output::Timeout(t)) => {
+                        peer.deadline = t;
+                        return Ok(actions);
+                    }
+                    Ok(Output::Transmit(t)) => {
+                        // A full send buffer drops the packet, as a network would.
+                        let _ = socket.send_to(&t.contents, t.destination);
+                    }
+                    Ok(Output::Event(event)) => on_event(peer, event, &mut actions, events),
+                    Err(e) => {
+                        tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");
+                        return Err(GoneReason::Failed);
+                    }
+                }
+            }
+        }));
+        polled.unwrap_or(Err(GoneReason::Failed))
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Publish { from, mid, kind } => {
+                let Some(person) = self.peers.get(&from).map(|p| p.key.person) else { return };
+                for g in self.call_mates(from) {
+                    if let Some(peer) = self.peers.get_mut(&g) {
+                        peer.subscribe((from, mid), person, kind);
+                        self.dirty.push(g);
+                    }
+                }
+            }
+            Action::Forward { from, data } => {
+                let mut failed = Vec::new();
+                for g in self.call_mates(from) {
+                    let Some(peer) = self.peers.get_mut(&g) else { continue };
+                    let Some(mid) = peer.output_mid((from, data.mid)) else { continue };
+                    let written = catch_unwind(AssertUnwindSafe(|| {
+                        let Some(writer) = peer.rtc.writer(mid) else { return Ok(()) };
+                        let Some(pt) = writer.match_params(data.params) else { return Ok(()) };
+                        writer.write(pt, data.network_time, data.time, data.data.clone())
+                    }));
+                    match written {
+                        Ok(Ok(())) => self.dirty.push(g),
+                        Ok(Err(e)) => {
+                            tracing::info!(generation = g, error = %e, "SFU forward failed");
+                            failed.push(g);
+                        }
+                        Err(_) => failed.push(g),
+                    }
+                }
+                for g in failed {
+                    self.remove(g, Some(GoneReason::Failed));
+                }
+            }
+            Action::Keyframe { source, kind } => self.keyframe(source, kind, Instant::now()),
+        }
+    }
+
+    fn keyframe(&mut self, (g, mid): (Generation, Mid), kind: KeyframeRequestKind, now: Instant) {
+        if let Some(publisher) = self.peers.get_mut(&g) {
+            publisher.request_keyframe(mid, kind, now);
+            self.dirty.push(g);
+        }
+    }
+
+    /// The other peers in `g`'s call.
+    fn call_mates(&self, g: Generation) -> Vec<Generation> {
+        let Some(call) = self.peers.get(&g).map(|p| p.key.call) else { return Vec::new() };
+        self.calls.get(&call).into_iter().flatten().copied().filter(|x| *x != g).collect()
+    }
+
+    /// Drops a peer; `reason` tells the server when it did not ask for it.
+    fn remove(&mut self, g: Generation, reason: Option<GoneReason>) {
+        let Some(peer) = self.peers.remove(&g) else { return };
+        let key = peer.key;
+        if self.by_key.get(&key) == Some(&g) {
+            self.by_key.remove(&key);
+        }
+        if let Some(remote) = peer.remote {
+            self.by_addr.remove(&remote);
+        }
+        if let Some(list) = self.calls.get_mut(&key.call) {
+            list.retain(|x| *x != g);
+            if list.is_empty() {
+                self.calls.remove(&key.call);
+            }
+        }
+        for other in self.calls.get(&key.call).into_iter().flatten() {
+            if let Some(p) = self.peers.get_mut(other) {
+                p.unsubscribe_generation(g);
+                self.dirty.push(*other);
+            }
+        }
+        if let Some(reason) = reason {
+            tracing::info!(call = key.call, person = key.person, generation = g, ?reason, "SFU peer gone");
+            let _ = self.events.send(SfuEvent::Gone { peer: key, generation: g, reason });
+        }
+    }
+}
+
+fn offer(peer: &mut Peer, events: &UnboundedSender<SfuEvent>) {
+    if let Some(sdp) = peer.offer_if_needed() {
+        let _ = events.send(SfuEvent::Offer { peer: peer.key, generation: peer.generation, sdp });
+    }
+}
+
+fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &UnboundedSender<SfuEvent>) {
+    match event {
+        Event::Connected => {
+            peer.connected = true;
+            offer(peer, events);
+        }
+        Event::IceConnectionStateChange(IceConnectionState::Disconnected) => peer.rtc.disconnect(),
+        Event::MediaAdded(added) if added.direction.is_receiving() => {
+            peer.add_input(added.mid, added.kind);
+            actions.push(Action::Publish { from: peer.generation, mid: added.mid, kind: added.kind });
+        }
+        Event::MediaData(data) => {
+            let kind = peer.inputs.iter().find(|t| t.mid == data.mid).map(|t| t.kind);
+            if !data.contiguous {
+                peer.request_keyframe(data.mid, KeyframeRequestKind::Fir, Instant::now());
+            }
+            if kind == Some(MediaKind::Audio) && !peer.forward_audio {
+                return;
+            }
+            if kind.is_some() {
+                actions.push(Action::Forward { from: peer.generation, data: Box::new(data) });
+            }
+        }
+        Event::KeyframeRequest(request) => {
+            if let Some(source) = peer.output_source(request.mid) {
+                actions.push(Action::Keyframe { source, kind: request.kind });
+            }
+        }
+        _ => {}
+    }
+}

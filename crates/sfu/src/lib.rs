@@ -1,0 +1,217 @@
+//! Parta's selective forwarding unit: every participant of a call sends its
+//! media once to the SFU, which forwards it to everyone else in the call,
+//! unchanged (no decoding, no mixing). Built on `str0m`, a sans-IO WebRTC
+//! stack: one UDP socket carries every peer, one thread ([`engine`]) owns
+//! every peer's state, and the async server talks to it through a command
+//! channel and an event channel.
+//!
+//! The server decides who may be in which call; the SFU only knows peers
+//! ([`PeerKey`]: a call and a person) and does what it is told. A person has
+//! one peer per call: joining again replaces the old one (a reconnect, a
+//! second device). Each peer gets a new [`Generation`], so an event about a
+//! replaced peer is recognisably stale.
+//!
+//! Signalling: the client offers once (`join`), with its own outgoing audio
+//! and video. Whenever other participants' tracks appear or go, the SFU makes
+//! the offer ([`SfuEvent::Offer`]) and the client answers ([`Sfu::answer`]),
+//! so offers never cross.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod engine;
+mod peer;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use tokio::sync::{mpsc as tokio_mpsc, oneshot};
+
+/// Where the SFU listens and what address it tells browsers to send to.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The UDP address to bind; port 0 picks a free one.
+    pub udp_bind: SocketAddr,
+    /// The address browsers reach the SFU at, when it differs from the bound
+    /// one (a NAT, or binding 0.0.0.0). Required for an unspecified bind.
+    pub advertise: Option<IpAddr>,
+}
+
+/// One participant's peer: the call and the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerKey {
+    pub call: i64,
+    pub person: i64,
+}
+
+/// Which incarnation of a peer: every join gets a new one.
+pub type Generation = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    pub generation: Generation,
+    /// The SDP answer to the client's offer.
+    pub answer: String,
+}
+
+/// What the SFU tells the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// A renegotiation offer for this peer's client; its answer goes to
+    /// [`Sfu::answer`].
+    Offer { peer: PeerKey, generation: Generation, sdp: String },
+    /// The peer is gone from the SFU: its network went silent or its state
+    /// failed. The client should rejoin.
+    Gone { peer: PeerKey, generation: Generation, reason: GoneReason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoneReason {
+    /// ICE lost the client (no packets for several seconds).
+    Disconnected,
+    /// The peer's state failed (a protocol error or a bug): only this peer
+    /// was dropped.
+    Failed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SfuError {
+    #[error("cannot bind the media socket at {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("calls.advertise must be set when the media socket binds an unspecified address ({0})")]
+    NoAdvertisedAddress(SocketAddr),
+    #[error("the session description is not valid: {0}")]
+    InvalidSdp(String),
+    #[error("the session description was refused: {0}")]
+    Refused(String),
+    #[error("no such peer (it left or was replaced)")]
+    NoSuchPeer,
+    #[error("the SFU has stopped")]
+    Stopped,
+}
+
+pub(crate) enum Command {
+    Join {
+        peer: PeerKey,
+        offer: str0m::change::SdpOffer,
+        reply: oneshot::Sender<Result<Joined, SfuError>>,
+    },
+    Answer {
+        peer: PeerKey,
+        generation: Generation,
+        answer: str0m::change::SdpAnswer,
+        reply: oneshot::Sender<Result<(), SfuError>>,
+    },
+    Leave {
+        peer: PeerKey,
+    },
+    ForwardAudio {
+        peer: PeerKey,
+        on: bool,
+    },
+    CloseCall {
+        call: i64,
+    },
+    Stop,
+}
+
+/// The handle the server holds. Dropping it stops the engine thread.
+pub struct Sfu {
+    commands: mpsc::Sender<Command>,
+    /// Sends an empty datagram to the engine's socket, so a blocked wait for
+    /// packets returns and the engine reads its commands at once.
+    waker: UdpSocket,
+    advertised: SocketAddr,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Sfu {
+    /// Binds the socket and starts the engine thread.
+    pub fn start(config: SfuConfig) -> Result<(Sfu, tokio_mpsc::UnboundedReceiver<SfuEvent>), SfuError> {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let bind = |addr: SocketAddr| UdpSocket::bind(addr).map_err(|source| SfuError::Bind { addr, source });
+        let socket = bind(config.udp_bind)?;
+        let local = socket.local_addr().map_err(|source| SfuError::Bind { addr: config.udp_bind, source })?;
+        let ip = match config.advertise {
+            Some(ip) => ip,
+            None if local.ip().is_unspecified() => return Err(SfuError::NoAdvertisedAddress(local)),
+            None => local.ip(),
+        };
+        let advertised = SocketAddr::new(ip, local.port());
+        // The waker talks to the engine over loopback when the engine listens
+        // on every address.
+        let engine_addr = if local.ip().is_unspecified() {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
+        } else {
+            local
+        };
+        let waker = bind(SocketAddr::new(engine_addr.ip(), 0))?;
+        waker.connect(engine_addr).map_err(|source| SfuError::Bind { addr: engine_addr, source })?;
+        let waker_addr = waker.local_addr().map_err(|source| SfuError::Bind { addr: engine_addr, source })?;
+
+        let (commands, inbox) = mpsc::channel();
+        let (events, outbox) = tokio_mpsc::unbounded_channel();
+        let engine = engine::Engine::new(socket, advertised, waker_addr, inbox, events);
+        let thread = std::thread::Builder::new()
+            .name("parta-sfu".into())
+            .spawn(move || engine.run())
+            .map_err(|source| SfuError::Bind { addr: local, source })?;
+        tracing::info!(%local, %advertised, "SFU listening for media");
+        Ok((Sfu { commands, waker, advertised, thread: Mutex::new(Some(thread)) }, outbox))
+    }
+
+    /// The address browsers send media to (the candidate in every answer).
+    pub fn advertised(&self) -> SocketAddr {
+        self.advertised
+    }
+
+    /// Adds (or replaces) the person's peer in the call from their offer.
+    pub async fn join(&self, peer: PeerKey, offer_sdp: &str) -> Result<Joined, SfuError> {
+        let offer =
+            str0m::change::SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Join { peer, offer, reply })?;
+        answer.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    /// The client's answer to the SFU's latest offer for this peer.
+    pub async fn answer(&self, peer: PeerKey, generation: Generation, answer_sdp: &str) -> Result<(), SfuError> {
+        let answer =
+            str0m::change::SdpAnswer::from_sdp_string(answer_sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let (reply, done) = oneshot::channel();
+        self.send(Command::Answer { peer, generation, answer, reply })?;
+        done.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    pub fn leave(&self, peer: PeerKey) {
+        let _ = self.send(Command::Leave { peer });
+    }
+
+    /// While off, none of the peer's audio reaches anyone (a muted
+    /// participant stays muted even if their client misbehaves).
+    pub fn forward_audio(&self, peer: PeerKey, on: bool) {
+        let _ = self.send(Command::ForwardAudio { peer, on });
+    }
+
+    /// Drops every peer of the call.
+    pub fn close_call(&self, call: i64) {
+        let _ = self.send(Command::CloseCall { call });
+    }
+
+    fn send(&self, command: Command) -> Result<(), SfuError> {
+        self.commands.send(command).map_err(|_| SfuError::Stopped)?;
+        // A lost wake-up only delays the command to the engine's next timeout.
+        let _ = self.waker.send(&[]);
+        Ok(())
+    }
+}
+
+impl Drop for Sfu {
+    fn drop(&mut self) {
+        let _ = self.send(Command::Stop);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}

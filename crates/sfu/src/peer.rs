@@ -1,0 +1,240 @@
+//! One participant's WebRTC state and the tracks it sends and receives.
+
+use crate::{Generation, PeerKey};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use str0m::change::SdpPendingOffer;
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::{Candidate, Rtc};
+
+/// Keyframe requests to one publisher's track, at most this often: a burst
+/// of new subscribers or lost packets must not make it send nothing else.
+const KEYFRAME_EVERY: Duration = Duration::from_millis(500);
+
+/// A track this peer publishes.
+#[derive(Debug)]
+pub(crate) struct TrackIn {
+    pub mid: Mid,
+    pub kind: MediaKind,
+    last_keyframe_request: Option<Instant>,
+}
+
+/// Another peer's track, forwarded to this one.
+#[derive(Debug)]
+pub(crate) struct TrackOut {
+    /// The publishing peer's generation and its track's mid there.
+    pub source: (Generation, Mid),
+    pub source_person: i64,
+    pub kind: MediaKind,
+    pub state: OutState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutState {
+    /// Waiting for the next offer to add it.
+    ToOpen,
+    Negotiating(Mid),
+    Open(Mid),
+    /// Its publisher left: the next offer stops it.
+    ToStop(Mid),
+    NegotiatingStop(Mid),
+}
+
+pub(crate) struct Peer {
+    pub key: PeerKey,
+    pub generation: Generation,
+    pub rtc: Rtc,
+    /// DTLS is up: media flows and offers may be made.
+    pub connected: bool,
+    pub deadline: Instant,
+    pub forward_audio: bool,
+    pub inputs: Vec<TrackIn>,
+    pub outputs: Vec<TrackOut>,
+    pub pending: Option<SdpPendingOffer>,
+    /// Where its packets come from, once known.
+    pub remote: Option<SocketAddr>,
+}
+
+/// The codecs every browser has: forwarding never transcodes, so every peer
+/// of a call must speak the same ones.
+pub(crate) fn new_rtc(now: Instant, advertised: SocketAddr) -> Result<Rtc, str0m::RtcError> {
+    let mut rtc = Rtc::builder().set_ice_lite(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(now);
+    let candidate = Candidate::host(advertised, "udp")?;
+    rtc.add_local_candidate(candidate);
+    Ok(rtc)
+}
+
+impl Peer {
+    pub fn new(key: PeerKey, generation: Generation, rtc: Rtc, now: Instant) -> Peer {
+        Peer {
+            key,
+            generation,
+            rtc,
+            connected: false,
+            deadline: now,
+            forward_audio: true,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            pending: None,
+            remote: None,
+        }
+    }
+
+    pub fn add_input(&mut self, mid: Mid, kind: MediaKind) {
+        if !self.inputs.iter().any(|t| t.mid == mid) {
+            self.inputs.push(TrackIn { mid, kind, last_keyframe_request: None });
+        }
+    }
+
+    pub fn subscribe(&mut self, source: (Generation, Mid), source_person: i64, kind: MediaKind) {
+        if !self.outputs.iter().any(|t| t.source == source) {
+            self.outputs.push(TrackOut { source, source_person, kind, state: OutState::ToOpen });
+        }
+    }
+
+    /// The publisher of these tracks left.
+    pub fn unsubscribe_generation(&mut self, generation: Generation) {
+        self.outputs.retain_mut(|t| {
+            if t.source.0 != generation {
+                return true;
+            }
+            match t.state {
+                // Never offered: forget it.
+                OutState::ToOpen => false,
+                OutState::Negotiating(m) | OutState::Open(m) => {
+                    t.state = OutState::ToStop(m);
+                    true
+                }
+                OutState::ToStop(_) | OutState::NegotiatingStop(_) => true,
+            }
+        });
+    }
+
+    /// The mid this peer receives `source` on, when it is open.
+    pub fn output_mid(&self, source: (Generation, Mid)) -> Option<Mid> {
+        self.outputs.iter().find(|t| t.source == source).and_then(|t| match t.state {
+            OutState::Open(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    pub fn output_source(&self, mid: Mid) -> Option<(Generation, Mid)> {
+        self.outputs.iter().find(|t| matches!(t.state, OutState::Open(m) if m == mid)).map(|t| t.source)
+    }
+
+    /// An offer when tracks wait to be added or stopped and none is pending.
+    pub fn offer_if_needed(&mut self) -> Option<String> {
+        if !self.connected || self.pending.is_some() {
+            return None;
+        }
+        let mut change = self.rtc.sdp_api();
+        for track in &mut self.outputs {
+            match track.state {
+                OutState::ToOpen => {
+                    // The stream id names the publisher, so the client knows whose track it is.
+                    let stream = format!("p{}", track.source_person);
+                    let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream), None, None);
+                    track.state = OutState::Negotiating(mid);
+                }
+                OutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    track.state = OutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        if !change.has_changes() {
+            return None;
+        }
+        let (offer, pending) = change.apply()?;
+        self.pending = Some(pending);
+        Some(offer.to_sdp_string())
+    }
+
+    /// Applies the client's answer; returns the sources of the video tracks
+    /// it opened (they need a keyframe to show anything).
+    pub fn accept_answer(&mut self, answer: str0m::change::SdpAnswer) -> Result<Vec<(Generation, Mid)>, String> {
+        let pending = self.pending.take().ok_or("no offer is pending")?;
+        self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())?;
+        let mut opened = Vec::new();
+        for track in &mut self.outputs {
+            if let OutState::Negotiating(m) = track.state {
+                track.state = OutState::Open(m);
+                if track.kind == MediaKind::Video {
+                    opened.push(track.source);
+                }
+            }
+        }
+        self.outputs.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        Ok(opened)
+    }
+
+    /// Asks this peer's client for a keyframe of its track `mid`, unless one
+    /// was asked for just now.
+    pub fn request_keyframe(&mut self, mid: Mid, kind: KeyframeRequestKind, now: Instant) {
+        let Some(track) = self.inputs.iter_mut().find(|t| t.mid == mid && t.kind == MediaKind::Video) else {
+            return;
+        };
+        if track.last_keyframe_request.is_some_and(|t| now.duration_since(t) < KEYFRAME_EVERY) {
+            return;
+        }
+        track.last_keyframe_request = Some(now);
+        if let Some(mut writer) = self.rtc.writer(mid) {
+            // Refused when the track is not receiving yet; the next loss or
+            // subscriber asks again.
+            let _ = writer.request_keyframe(None, kind);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn peer() -> Peer {
+        let now = Instant::now();
+        let rtc = new_rtc(now, SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 5000)).unwrap();
+        Peer::new(PeerKey { call: 1, person: 1 }, 1, rtc, now)
+    }
+
+    #[test]
+    fn no_offer_is_made_before_the_peer_is_connected() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        p.subscribe((2, Mid::from("0")), 2, MediaKind::Audio);
+        assert_eq!(p.offer_if_needed(), None);
+        p.connected = true;
+        let offer = p.offer_if_needed().unwrap();
+        assert!(offer.contains("a=msid:p2 "), "the stream id names the publisher:\n{offer}");
+        // One offer at a time.
+        p.subscribe((3, Mid::from("0")), 3, MediaKind::Video);
+        assert_eq!(p.offer_if_needed(), None);
+    }
+
+    #[test]
+    fn a_publisher_leaving_stops_open_tracks_and_forgets_unoffered_ones() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        p.subscribe((2, Mid::from("a")), 2, MediaKind::Audio);
+        p.outputs[0].state = OutState::Open(Mid::from("5"));
+        p.subscribe((2, Mid::from("v")), 2, MediaKind::Video);
+        p.subscribe((3, Mid::from("a")), 3, MediaKind::Audio);
+        p.unsubscribe_generation(2);
+        assert_eq!(p.outputs.len(), 2);
+        assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
+        assert_eq!(p.outputs[1].source.0, 3);
+        assert_eq!(p.output_mid((2, Mid::from("a"))), None);
+    }
+
+    #[test]
+    fn an_answer_without_an_offer_is_refused() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        let answer = str0m::change::SdpAnswer::from_sdp_string("v=0\r\n");
+        if let Ok(answer) = answer {
+            assert!(p.accept_answer(answer).is_err());
+        }
+        assert!(p.pending.is_none());
+    }
+}
