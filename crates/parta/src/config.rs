@@ -28,6 +28,9 @@ pub struct FileConfig {
     /// Where attachments are stored (`[files]`: `backend = "local"` with an
     /// optional `path`, or `backend = "s3"`, see docs/configuration.md).
     pub files: Option<blobs::BlobConfig>,
+    /// Audio and video calls (`[calls]`: the SFU's UDP address, the address
+    /// to advertise, ICE servers; see docs/configuration.md).
+    pub calls: Option<server::messenger::calls::CallsConfig>,
 }
 
 /// The configuration in force.
@@ -41,6 +44,7 @@ pub struct Config {
     pub sms: sms::SmsConfig,
     pub max_upload_bytes: u64,
     pub files: blobs::BlobConfig,
+    pub calls: server::messenger::calls::CallsConfig,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -93,6 +97,15 @@ impl Config {
             Some(dir) => blobs::BlobConfig::Local { path: Some(PathBuf::from(dir)) },
             None => file.files.unwrap_or_default(),
         };
+        let mut calls = file.calls.unwrap_or_default();
+        if let Some(v) = env("PARTA_CALLS_UDP_BIND") {
+            calls.udp_bind =
+                v.parse().with_context(|| format!("PARTA_CALLS_UDP_BIND={v:?} is not an address like 0.0.0.0:3479"))?;
+        }
+        if let Some(v) = env("PARTA_CALLS_ADVERTISE") {
+            calls.advertise =
+                Some(v.parse().with_context(|| format!("PARTA_CALLS_ADVERTISE={v:?} is not an IP address"))?);
+        }
         Ok(Config {
             listen,
             database_url,
@@ -102,6 +115,7 @@ impl Config {
             sms: file.sms.unwrap_or_default(),
             max_upload_bytes: max_upload_mb.saturating_mul(1024 * 1024),
             files,
+            calls,
         })
     }
 

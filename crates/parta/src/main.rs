@@ -232,6 +232,7 @@ async fn serve(cfg: Config, mut state: server::AppState) -> Result<()> {
     state.secure_cookies = cfg.secure_cookies;
     let blobs = blobs::Blobs::open(&cfg.files, &cfg.data_dir).context("cannot open the file storage ([files])")?;
     state.files = server::messenger::files::Files::new(blobs, cfg.max_upload_bytes);
+    state.start_calls(cfg.calls.clone()).await.context("cannot start calls ([calls])")?;
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;

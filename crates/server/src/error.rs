@@ -425,6 +425,27 @@ pub const UNAVAILABLE: ApiError = err(
     "The server is overloaded or restarting. Try again.",
 );
 
+pub const CALL_NOT_FOUND: ApiError =
+    err(StatusCode::NOT_FOUND, "call_not_found", "Звонок уже завершён.", "The call has already ended.");
+pub const CALL_FORBIDDEN: ApiError = err(
+    StatusCode::FORBIDDEN,
+    "call_forbidden",
+    "Это доступно только участникам чата и его администраторам.",
+    "Only the chat's members and its admins can do this.",
+);
+pub const CALL_INVALID_SDP: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "call_invalid_sdp",
+    "Браузер прислал неверное описание соединения. Обновите страницу.",
+    "The browser sent an invalid connection description. Reload the page.",
+);
+pub const CALL_UNAVAILABLE: ApiError = err(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "call_unavailable",
+    "Звонки на этом сервере выключены.",
+    "Calls are switched off on this server.",
+);
+
 pub const CHAT_NAME_EMPTY: ApiError =
     err(StatusCode::BAD_REQUEST, "chat_name_empty", "Введите название чата.", "Enter a name for the chat.");
 pub const CHAT_NAME_TOO_LONG: ApiError = err(

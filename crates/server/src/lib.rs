@@ -46,6 +46,8 @@ pub struct AppState {
     /// Attachments' bytes and the upload limit. In memory unless the binary
     /// configures a store (`[files]`).
     pub files: Arc<messenger::files::Files>,
+    /// This node's calls and its SFU; off unless started (`[calls]`).
+    pub calls: messenger::calls::Calls,
 }
 
 /// The current time in unix seconds.
@@ -68,7 +70,16 @@ impl AppState {
             attempts: Arc::default(),
             messenger,
             files: messenger::files::Files::in_memory(),
+            calls: messenger::calls::Calls::disabled(),
         }
+    }
+
+    /// Starts this node's SFU and call signalling.
+    pub async fn start_calls(&mut self, config: messenger::calls::CallsConfig) -> Result<(), sfu::SfuError> {
+        self.calls =
+            messenger::calls::Calls::start(config, self.store.clone(), Arc::clone(&self.messenger), self.clock.clone())
+                .await?;
+        Ok(())
     }
 
     pub fn now(&self) -> i64 {
@@ -194,11 +205,14 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // The peer address feeds the per-network SMS limit.
     let messenger = Arc::clone(&state.messenger);
+    let calls = state.calls.clone();
     state.files.spawn_collector(state.store.clone(), state.clock.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Open sockets are told to reconnect (elsewhere, or here after the restart).
     let shutdown = async move {
         shutdown.await;
+        // Calls end with a record before their sockets are told to go.
+        calls.shutdown().await;
         messenger.stop();
     };
     // Without TCP_NODELAY an ack written right after a frame waits for the

@@ -215,3 +215,8 @@ impl Drop for Sfu {
         }
     }
 }
+
+/// Whether `sdp` parses as an offer (checked before a call is started for it).
+pub fn offer_is_valid(sdp: &str) -> bool {
+    str0m::change::SdpOffer::from_sdp_string(sdp).is_ok()
+}

@@ -1,9 +1,11 @@
 //! The messenger's live half: the WebSocket (`ws`), the HTTP endpoints
 //! (`api`), the group-commit writer, and fan-out through a [`bus::Bus`] to
-//! this node's [`hub::Hub`] of connections. Wire types live in [`protocol`].
+//! this node's [`hub::Hub`] of connections, and [`calls`] (signalling on the
+//! same socket, media through the SFU). Wire types live in [`protocol`].
 
 pub(crate) mod api;
 pub mod bus;
+pub mod calls;
 pub mod files;
 pub mod hub;
 pub mod protocol;

@@ -2,8 +2,9 @@
 //! sends, in one place (`docs/protocol.md` explains them). A change that
 //! breaks old clients bumps [`VERSION`].
 
+use messenger::call::{CallKind, CallOutcome, CallPhase};
 use serde::{Deserialize, Serialize};
-use storage::{Change, EventView, MessageView};
+use storage::{Author, Change, EventView, MessageView};
 
 pub const VERSION: u32 = 1;
 
@@ -43,6 +44,92 @@ pub enum ClientFrame {
         seq: i64,
     },
     Ping,
+    /// Join the chat's call, starting one of `kind` if there is none; `sdp`
+    /// is the client's offer.
+    CallJoin {
+        chat: i64,
+        kind: CallKind,
+        sdp: String,
+    },
+    /// The client's answer to a `call_offer`.
+    CallAnswer {
+        call: i64,
+        sdp: String,
+    },
+    CallMedia {
+        call: i64,
+        audio: bool,
+        video: bool,
+        screen: bool,
+    },
+    CallLeave {
+        call: i64,
+    },
+    CallDecline {
+        call: i64,
+    },
+    CallMute {
+        call: i64,
+        person: i64,
+    },
+    CallRemove {
+        call: i64,
+        person: i64,
+    },
+    CallEnd {
+        call: i64,
+    },
+}
+
+/// A STUN or TURN server for `RTCPeerConnection({iceServers})`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// A live call as every member of its chat sees it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallInfo {
+    pub id: i64,
+    pub chat: i64,
+    pub kind: CallKind,
+    pub direct: bool,
+    pub state: CallPhase,
+    pub started_at: i64,
+    pub started_by: Author,
+    pub participants: Vec<CallParticipant>,
+    /// Who may mute, remove and end for everyone.
+    pub moderators: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallParticipant {
+    pub person: i64,
+    pub name: String,
+    pub audio: bool,
+    pub video: bool,
+    pub screen: bool,
+    pub reconnecting: bool,
+}
+
+/// Why a connection is no longer in a call.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallLeftReason {
+    Left,
+    Removed,
+    /// The person joined from another connection.
+    Elsewhere,
+    /// Left the chat, or unlinked.
+    NotMember,
+    /// The peer failed in the SFU: rejoin.
+    MediaFailed,
+    Ended,
 }
 
 /// Why the server closes a connection.
@@ -72,6 +159,7 @@ pub enum ServerFrame {
     Ready {
         v: u32,
         chats: Vec<i64>,
+        ice_servers: Vec<IceServer>,
     },
     Event {
         chat: i64,
@@ -107,6 +195,31 @@ pub enum ServerFrame {
         chat: i64,
     },
     ChatsChanged,
+    CallState {
+        chat: i64,
+        call: Box<CallInfo>,
+    },
+    CallEnded {
+        chat: i64,
+        call: i64,
+        reason: CallOutcome,
+    },
+    CallJoined {
+        call: Box<CallInfo>,
+        sdp: String,
+    },
+    CallOffer {
+        call: i64,
+        sdp: String,
+    },
+    CallLeft {
+        call: i64,
+        reason: CallLeftReason,
+    },
+    CallMuted {
+        call: i64,
+        by: String,
+    },
     Pong,
     Bye {
         reason: ByeReason,
@@ -195,6 +308,18 @@ mod tests {
                 attachments: vec![]
             }
         );
+    }
+
+    #[test]
+    fn a_call_join_names_its_kind_in_lower_case() {
+        let f: ClientFrame =
+            serde_json::from_str(r#"{"type":"call_join","chat":3,"kind":"video","sdp":"v=0"}"#).unwrap();
+        assert_eq!(f, ClientFrame::CallJoin { chat: 3, kind: CallKind::Video, sdp: "v=0".into() });
+        assert!(
+            serde_json::from_str::<ClientFrame>(r#"{"type":"call_join","chat":3,"kind":"holo","sdp":""}"#).is_err()
+        );
+        let ended = ServerFrame::CallEnded { chat: 3, call: 8, reason: CallOutcome::EndedByModerator };
+        assert_eq!(ended.to_json(), r#"{"type":"call_ended","chat":3,"call":8,"reason":"ended_by_moderator"}"#);
     }
 
     #[test]

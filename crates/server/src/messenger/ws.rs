@@ -4,6 +4,7 @@
 //! position it already sent is skipped, and a gap is filled from the database
 //! before the event that revealed it.
 
+use super::calls::{Caller, Line};
 use super::hub::{Outbound, QUEUE, Registration};
 use super::protocol::{ByeReason, ClientFrame, Position, ServerFrame, VERSION};
 use crate::AppState;
@@ -13,8 +14,9 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use storage::NewMessage;
 use tokio::sync::{Semaphore, mpsc};
@@ -55,6 +57,8 @@ pub async fn upgrade(
             if let Err(e) = connection.run(socket).await {
                 tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
             }
+            // Its call seats wait a while for the client to come back.
+            connection.state.calls.connection_closed(connection.id).await;
         })
 }
 
@@ -83,8 +87,12 @@ enum Step {
     Stop,
 }
 
+/// Connection ids, unique in this process: a call seat names its connection.
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
 struct Connection {
     state: AppState,
+    id: u64,
     account: i64,
     session: i64,
     /// The person the account is in each chat it may open.
@@ -101,6 +109,7 @@ impl Connection {
     fn new(state: AppState, user: MessengerUser) -> Self {
         Connection {
             state,
+            id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
             account: user.account_id,
             session: user.session_id,
             people: HashMap::new(),
@@ -155,7 +164,13 @@ impl Connection {
                 }
                 Step::Hub(Some(Outbound::Reply(frame))) => socket.send(Message::Text(frame)).await?,
                 Step::Hub(Some(Outbound::Reload)) => {
-                    if let Some(reason) = Box::pin(self.reload(&registration)).await? {
+                    let ended = Box::pin(self.reload(&registration)).await?;
+                    // Calls in chats the account left (all of them, when its
+                    // session ended) drop it now, not after the grace period.
+                    let chats: HashSet<i64> =
+                        if ended.is_some() { HashSet::new() } else { self.people.keys().copied().collect() };
+                    self.state.calls.memberships_changed(self.id, &chats).await;
+                    if let Some(reason) = ended {
                         return Box::pin(bye(&mut socket, reason)).await;
                     }
                     send(&mut socket, &ServerFrame::ChatsChanged).await?;
@@ -224,8 +239,13 @@ impl Connection {
                 self.replay(socket, chat, seq).await?;
             }
         }
-        let chats = self.people.keys().copied().collect();
-        send(socket, &ServerFrame::Ready { v: VERSION, chats }).await
+        let chats: Vec<i64> = self.people.keys().copied().collect();
+        let calls = self.state.calls.snapshot(&chats).await;
+        send(socket, &ServerFrame::Ready { v: VERSION, chats, ice_servers: self.state.calls.ice_servers() }).await?;
+        for frame in calls {
+            send(socket, &frame).await?;
+        }
+        Ok(())
     }
 
     /// Sends the chat's events after `after`, or `resync` when there are too many.
@@ -324,6 +344,31 @@ impl Connection {
             }
             ClientFrame::Ping => send(socket, &ServerFrame::Pong).await,
             ClientFrame::Hello { .. } => send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
+            call => {
+                if let Err(e) = self.on_call_frame(call, replies).await {
+                    send(socket, &ServerFrame::error(None, &e)).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_call_frame(&self, frame: ClientFrame, replies: &mpsc::WeakSender<Outbound>) -> Result<(), ApiError> {
+        let calls = &self.state.calls;
+        let caller =
+            Caller { account: self.account, people: &self.people, line: Line { conn: self.id, tx: replies.clone() } };
+        match frame {
+            ClientFrame::CallJoin { chat, kind, sdp } => calls.join(caller, chat, kind, &sdp).await,
+            ClientFrame::CallAnswer { call, sdp } => calls.answer(&caller, call, &sdp).await,
+            ClientFrame::CallMedia { call, audio, video, screen } => {
+                calls.media(&caller, call, messenger::call::Media { audio, video, screen }).await
+            }
+            ClientFrame::CallLeave { call } => calls.leave(&caller, call).await,
+            ClientFrame::CallDecline { call } => calls.decline(&caller, call).await,
+            ClientFrame::CallMute { call, person } => calls.mute(&caller, call, person).await,
+            ClientFrame::CallRemove { call, person } => calls.remove(&caller, call, person).await,
+            ClientFrame::CallEnd { call } => calls.end(&caller, call).await,
+            _ => Err(INVALID_INPUT),
         }
     }
 

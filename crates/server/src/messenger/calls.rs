@@ -1,0 +1,598 @@
+//! Calls: signalling over the messenger WebSocket, media through this node's
+//! SFU. A call lives on the node that started it (its row names the node):
+//! this node's [`Calls`] holds the live state of its calls, decides with
+//! [`messenger::call`] what each join, leave, timeout and moderator action
+//! means, tells the [`sfu`] which peers to add and drop, and writes the record
+//! when the call ends.
+//!
+//! A participant's seat outlives their connection for [`RECONNECT_GRACE`]:
+//! a dropped network rejoins the same call. Leaving the chat, unlinking or a
+//! revoked session empties the seat at once.
+
+use super::Messenger;
+use super::hub::Outbound;
+use super::protocol::{CallInfo, CallLeftReason, CallParticipant, IceServer, ServerFrame};
+use crate::Clock;
+use crate::error::{ApiError, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, UNAVAILABLE};
+use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
+use serde::Deserialize;
+use sfu::{Generation, PeerKey, Sfu, SfuConfig, SfuError, SfuEvent};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use storage::{Author, Store};
+use tokio::sync::{Mutex, mpsc};
+
+/// How long a direct call rings before it is missed.
+pub const RING_TIMEOUT: Duration = Duration::from_secs(45);
+/// How long a dropped participant keeps their seat.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(20);
+const TICK: Duration = Duration::from_secs(1);
+
+/// `[calls]` in the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallsConfig {
+    /// Off: the call buttons answer `call_unavailable`.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// The UDP address the SFU binds. The default serves this machine only;
+    /// a school network needs e.g. "0.0.0.0:3479" and `advertise`.
+    #[serde(default = "default_udp_bind")]
+    pub udp_bind: SocketAddr,
+    /// The address browsers send media to, when it is not the bound one.
+    #[serde(default)]
+    pub advertise: Option<IpAddr>,
+    /// Handed to browsers: STUN/TURN servers (a TURN server lets a phone on a
+    /// network that blocks UDP take part).
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+    /// This node's name in the calls it hosts; unique per node of a cluster.
+    #[serde(default = "default_node")]
+    pub node: String,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+fn default_udp_bind() -> SocketAddr {
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
+}
+
+fn default_node() -> String {
+    "main".into()
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            enabled: true,
+            udp_bind: default_udp_bind(),
+            advertise: None,
+            ice_servers: Vec::new(),
+            node: default_node(),
+        }
+    }
+}
+
+/// Where a seat's frames go: one WebSocket connection.
+#[derive(Clone)]
+pub(crate) struct Line {
+    pub conn: u64,
+    pub tx: mpsc::WeakSender<Outbound>,
+}
+
+impl Line {
+    fn send(&self, frame: &ServerFrame) {
+        if let Some(tx) = self.tx.upgrade() {
+            // A full queue means the hub is dropping the connection anyway.
+            let _ = tx.try_send(Outbound::Reply(frame.to_json().into()));
+        }
+    }
+}
+
+/// Who is asking, as the connection knows them.
+pub(crate) struct Caller<'a> {
+    pub account: i64,
+    /// The person the account is in each chat it may open.
+    pub people: &'a HashMap<i64, i64>,
+    pub line: Line,
+}
+
+struct Seat {
+    name: String,
+    line: Option<Line>,
+    generation: Option<Generation>,
+    /// Since when the seat has had no working connection or peer.
+    gone_since: Option<Instant>,
+}
+
+struct LiveCall {
+    id: i64,
+    chat: i64,
+    started_at: i64,
+    started_by: Author,
+    ringing_since: Instant,
+    call: Call,
+    seats: BTreeMap<i64, Seat>,
+    moderators: BTreeSet<i64>,
+}
+
+impl LiveCall {
+    fn info(&self) -> CallInfo {
+        let participants = self
+            .call
+            .participants()
+            .iter()
+            .map(|(&person, p)| CallParticipant {
+                person,
+                name: self.seats.get(&person).map(|s| s.name.clone()).unwrap_or_default(),
+                audio: p.media.audio,
+                video: p.media.video,
+                screen: p.media.screen,
+                reconnecting: p.reconnecting,
+            })
+            .collect();
+        CallInfo {
+            id: self.id,
+            chat: self.chat,
+            kind: self.call.kind(),
+            direct: self.call.direct(),
+            state: self.call.phase(),
+            started_at: self.started_at,
+            started_by: self.started_by.clone(),
+            participants,
+            moderators: self.moderators.iter().copied().collect(),
+        }
+    }
+
+    fn state_frame(&self) -> ServerFrame {
+        ServerFrame::CallState { chat: self.chat, call: Box::new(self.info()) }
+    }
+
+    fn peer(&self, person: i64) -> PeerKey {
+        PeerKey { call: self.id, person }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    calls: HashMap<i64, LiveCall>,
+    by_chat: HashMap<i64, i64>,
+}
+
+struct Node {
+    sfu: Sfu,
+    store: Store,
+    messenger: Arc<Messenger>,
+    clock: Clock,
+    config: CallsConfig,
+    state: Mutex<State>,
+}
+
+/// This node's calls; `disabled` when the server runs without an SFU.
+#[derive(Clone, Default)]
+pub struct Calls {
+    node: Option<Arc<Node>>,
+}
+
+impl Calls {
+    pub fn disabled() -> Calls {
+        Calls { node: None }
+    }
+
+    /// Starts the SFU, ends the calls this node hosted before a restart, and
+    /// runs the timers. Needs a Tokio runtime.
+    pub async fn start(
+        config: CallsConfig,
+        store: Store,
+        messenger: Arc<Messenger>,
+        clock: Clock,
+    ) -> Result<Calls, SfuError> {
+        if !config.enabled {
+            return Ok(Calls::disabled());
+        }
+        let (sfu, events) = Sfu::start(SfuConfig { udp_bind: config.udp_bind, advertise: config.advertise })?;
+        let node = Arc::new(Node { sfu, store, messenger, clock, config, state: Mutex::new(State::default()) });
+        node.end_calls_of_previous_run().await;
+        // The tasks hold the node weakly: dropping the last `Calls` stops the
+        // SFU, which closes its event channel and ends them.
+        tokio::spawn(sfu_events(Arc::downgrade(&node), events));
+        tokio::spawn(tick(Arc::downgrade(&node)));
+        Ok(Calls { node: Some(node) })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.node.is_some()
+    }
+
+    /// The address browsers send media to, when calls are on.
+    pub fn media_address(&self) -> Option<SocketAddr> {
+        self.node.as_ref().map(|n| n.sfu.advertised())
+    }
+
+    pub fn ice_servers(&self) -> Vec<IceServer> {
+        self.node.as_ref().map(|n| n.config.ice_servers.clone()).unwrap_or_default()
+    }
+
+    fn node(&self) -> Result<&Arc<Node>, ApiError> {
+        self.node.as_ref().ok_or(CALL_UNAVAILABLE)
+    }
+
+    /// `call_state` frames for the live calls in these chats (after `ready`).
+    pub(crate) async fn snapshot(&self, chats: &[i64]) -> Vec<ServerFrame> {
+        let Some(node) = &self.node else { return Vec::new() };
+        let state = node.state.lock().await;
+        chats
+            .iter()
+            .filter_map(|chat| state.by_chat.get(chat))
+            .filter_map(|id| state.calls.get(id))
+            .map(LiveCall::state_frame)
+            .collect()
+    }
+
+    pub(crate) async fn join(&self, caller: Caller<'_>, chat: i64, kind: CallKind, sdp: &str) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let person = *caller.people.get(&chat).ok_or(CALL_FORBIDDEN)?;
+        // Refuse a malformed offer before a call is started for it.
+        str0m_offer_is_valid(sdp)?;
+        let summary = node.store.messenger_chat(caller.account, chat).await.map_err(|_| CALL_FORBIDDEN)?;
+        if summary.read_only {
+            return Err(CALL_FORBIDDEN);
+        }
+        let members = node.store.chat_members(caller.account, chat).await.map_err(|_| CALL_FORBIDDEN)?;
+        let name = members.iter().find(|m| m.person == person).map(|m| m.name.clone()).unwrap_or_default();
+        let direct = summary.kind == "direct";
+        let now = node.now();
+
+        let mut state = node.state.lock().await;
+        let id = match state.by_chat.get(&chat) {
+            Some(&id) => {
+                node.store.call_joined(id, person, now).await.map_err(|_| UNAVAILABLE)?;
+                id
+            }
+            None => {
+                let id =
+                    node.store.start_call(chat, person, kind, &node.config.node, now).await.map_err(|_| UNAVAILABLE)?;
+                let call = LiveCall {
+                    id,
+                    chat,
+                    started_at: now,
+                    started_by: Author { person, name: name.clone() },
+                    ringing_since: Instant::now(),
+                    call: Call::start(kind, direct, person),
+                    seats: BTreeMap::new(),
+                    moderators: BTreeSet::new(),
+                };
+                state.calls.insert(id, call);
+                state.by_chat.insert(chat, id);
+                id
+            }
+        };
+        let joined = match node.sfu.join(PeerKey { call: id, person }, sdp).await {
+            Ok(joined) => joined,
+            Err(e) => {
+                tracing::info!(call = id, person, error = %e, "SFU refused a join");
+                if let Some(live) = state.calls.get(&id)
+                    && live.seats.is_empty()
+                {
+                    node.finish(&mut state, id, CallOutcome::Finished).await;
+                }
+                return Err(match e {
+                    SfuError::InvalidSdp(_) | SfuError::Refused(_) => CALL_INVALID_SDP,
+                    _ => UNAVAILABLE,
+                });
+            }
+        };
+        let Some(live) = state.calls.get_mut(&id) else { return Err(CALL_NOT_FOUND) };
+        if let Some(old) = live.seats.get(&person).and_then(|s| s.line.clone())
+            && old.conn != caller.line.conn
+        {
+            old.send(&ServerFrame::CallLeft { call: id, reason: CallLeftReason::Elsewhere });
+        }
+        live.call.join(person);
+        if may_moderate(direct, summary.admin) {
+            live.moderators.insert(person);
+        }
+        live.seats.insert(
+            person,
+            Seat { name, line: Some(caller.line.clone()), generation: Some(joined.generation), gone_since: None },
+        );
+        caller.line.send(&ServerFrame::CallJoined { call: Box::new(live.info()), sdp: joined.answer });
+        node.messenger.publish_ephemeral(chat, &live.state_frame());
+        Ok(())
+    }
+
+    pub(crate) async fn answer(&self, caller: &Caller<'_>, call: i64, sdp: &str) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let (peer, generation) = {
+            let state = node.state.lock().await;
+            let (live, person) = seat_of(&state, caller, call)?;
+            let generation = live.seats.get(&person).and_then(|s| s.generation).ok_or(CALL_NOT_FOUND)?;
+            (live.peer(person), generation)
+        };
+        match node.sfu.answer(peer, generation, sdp).await {
+            Ok(()) => Ok(()),
+            Err(SfuError::InvalidSdp(_) | SfuError::Refused(_)) => Err(CALL_INVALID_SDP),
+            // The peer was replaced or dropped meanwhile: its successor negotiates afresh.
+            Err(SfuError::NoSuchPeer) => Ok(()),
+            Err(_) => Err(UNAVAILABLE),
+        }
+    }
+
+    pub(crate) async fn media(&self, caller: &Caller<'_>, call: i64, media: Media) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let (_, person) = seat_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.set_media(person, media).map_err(|_| CALL_NOT_FOUND)?;
+        node.sfu.forward_audio(live.peer(person), media.audio);
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    pub(crate) async fn leave(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let (_, person) = seat_of(&state, caller, call)?;
+        node.leave(&mut state, call, person, Some(CallLeftReason::Left)).await;
+        Ok(())
+    }
+
+    pub(crate) async fn decline(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let live = state.calls.get(&call).ok_or(CALL_NOT_FOUND)?;
+        let person = *caller.people.get(&live.chat).ok_or(CALL_NOT_FOUND)?;
+        let outcome = live.call.decline(person).map_err(|_| CALL_FORBIDDEN)?;
+        node.finish(&mut state, call, outcome).await;
+        Ok(())
+    }
+
+    pub(crate) async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let moderator = moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
+        node.sfu.forward_audio(live.peer(target), false);
+        let by = live.seats.get(&moderator).map(|s| s.name.clone()).unwrap_or_default();
+        if let Some(line) = live.seats.get(&target).and_then(|s| s.line.as_ref()) {
+            line.send(&ServerFrame::CallMuted { call, by });
+        }
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    pub(crate) async fn remove(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        if !state.calls.get(&call).is_some_and(|l| l.call.is_in(target)) {
+            return Err(CALL_NOT_FOUND);
+        }
+        node.leave(&mut state, call, target, Some(CallLeftReason::Removed)).await;
+        Ok(())
+    }
+
+    pub(crate) async fn end(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        node.finish(&mut state, call, CallOutcome::EndedByModerator).await;
+        Ok(())
+    }
+
+    /// The connection closed: its seats wait [`RECONNECT_GRACE`] for a rejoin.
+    pub(crate) async fn connection_closed(&self, conn: u64) {
+        let Some(node) = &self.node else { return };
+        let mut state = node.state.lock().await;
+        let now = Instant::now();
+        for live in state.calls.values_mut() {
+            let mut changed = false;
+            for (&person, seat) in live.seats.iter_mut() {
+                if seat.line.as_ref().is_some_and(|l| l.conn == conn) {
+                    seat.line = None;
+                    seat.gone_since.get_or_insert(now);
+                    live.call.disconnected(person);
+                    changed = true;
+                }
+            }
+            if changed {
+                node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+            }
+        }
+    }
+
+    /// The connection reloaded what its account may see: seats in chats it
+    /// is no longer in (or all of them, when its session ended) empty now.
+    pub(crate) async fn memberships_changed(&self, conn: u64, chats: &HashSet<i64>) {
+        let Some(node) = &self.node else { return };
+        let mut state = node.state.lock().await;
+        let lost: Vec<(i64, i64)> = state
+            .calls
+            .values()
+            .filter(|live| !chats.contains(&live.chat))
+            .flat_map(|live| {
+                live.seats
+                    .iter()
+                    .filter(|(_, s)| s.line.as_ref().is_some_and(|l| l.conn == conn))
+                    .map(|(&person, _)| (live.id, person))
+            })
+            .collect();
+        for (call, person) in lost {
+            node.leave(&mut state, call, person, Some(CallLeftReason::NotMember)).await;
+        }
+    }
+
+    /// The server is stopping: every call it hosts ends with a record.
+    pub async fn shutdown(&self) {
+        let Some(node) = &self.node else { return };
+        let mut state = node.state.lock().await;
+        let ids: Vec<i64> = state.calls.keys().copied().collect();
+        for id in ids {
+            node.finish(&mut state, id, CallOutcome::ServerRestart).await;
+        }
+    }
+}
+
+impl Node {
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Ends the calls this node hosted when it stopped without ending them
+    /// (a crash or `kill -9`).
+    async fn end_calls_of_previous_run(&self) {
+        let calls = match self.store.unfinished_calls(&self.config.node).await {
+            Ok(calls) => calls,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read unfinished calls");
+                return;
+            }
+        };
+        for call in calls {
+            self.write_record(call, CallOutcome::ServerRestart).await;
+        }
+    }
+
+    async fn write_record(&self, call: i64, outcome: CallOutcome) {
+        match self.store.finish_call(call, outcome, self.now()).await {
+            Ok(Some(event)) => self.messenger.publish_event(event),
+            Ok(None) => {}
+            Err(e) => tracing::error!(call, error = %e, "cannot write a call's record"),
+        }
+    }
+
+    /// Takes `person` out of the call, telling their connection why.
+    async fn leave(&self, state: &mut State, call: i64, person: i64, reason: Option<CallLeftReason>) {
+        let Some(live) = state.calls.get_mut(&call) else { return };
+        let Some(seat) = live.seats.remove(&person) else { return };
+        if let (Some(line), Some(reason)) = (&seat.line, reason) {
+            line.send(&ServerFrame::CallLeft { call, reason });
+        }
+        self.sfu.leave(live.peer(person));
+        if let Err(e) = self.store.call_left(call, person, self.now()).await {
+            tracing::warn!(call, person, error = %e, "cannot record a call's leave");
+        }
+        match live.call.leave(person) {
+            Some(outcome) => self.finish(state, call, outcome).await,
+            None => self.messenger.publish_ephemeral(live.chat, &live.state_frame()),
+        }
+    }
+
+    async fn finish(&self, state: &mut State, call: i64, outcome: CallOutcome) {
+        let Some(live) = state.calls.remove(&call) else { return };
+        state.by_chat.remove(&live.chat);
+        self.sfu.close_call(call);
+        for seat in live.seats.values() {
+            if let Some(line) = &seat.line {
+                line.send(&ServerFrame::CallLeft { call, reason: CallLeftReason::Ended });
+            }
+        }
+        self.messenger.publish_ephemeral(live.chat, &ServerFrame::CallEnded { chat: live.chat, call, reason: outcome });
+        self.write_record(call, outcome).await;
+        tracing::info!(call, chat = live.chat, outcome = outcome.as_str(), "call ended");
+    }
+
+    async fn on_sfu_event(&self, event: SfuEvent) {
+        let mut state = self.state.lock().await;
+        {
+            match event {
+                SfuEvent::Offer { peer, generation, sdp } => {
+                    let seat = state.calls.get(&peer.call).and_then(|l| l.seats.get(&peer.person));
+                    if let Some(seat) = seat.filter(|s| s.generation == Some(generation))
+                        && let Some(line) = &seat.line
+                    {
+                        line.send(&ServerFrame::CallOffer { call: peer.call, sdp });
+                    }
+                }
+                SfuEvent::Gone { peer, generation, reason } => {
+                    let Some(live) = state.calls.get_mut(&peer.call) else { return };
+                    let Some(seat) = live.seats.get_mut(&peer.person) else { return };
+                    if seat.generation != Some(generation) {
+                        return;
+                    }
+                    tracing::info!(call = peer.call, person = peer.person, ?reason, "call peer lost its media");
+                    seat.generation = None;
+                    seat.gone_since.get_or_insert_with(Instant::now);
+                    if let Some(line) = &seat.line {
+                        line.send(&ServerFrame::CallLeft { call: peer.call, reason: CallLeftReason::MediaFailed });
+                    }
+                    live.call.disconnected(peer.person);
+                    self.messenger.publish_ephemeral(live.chat, &live.state_frame());
+                }
+            }
+        }
+    }
+
+    /// Unanswered direct calls ring out; seats empty for too long are left.
+    async fn expire(&self) {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        let rung_out: Vec<(i64, CallOutcome)> = state
+            .calls
+            .values()
+            .filter(|l| now.duration_since(l.ringing_since) >= RING_TIMEOUT)
+            .filter_map(|l| l.call.ring_timeout().map(|o| (l.id, o)))
+            .collect();
+        for (call, outcome) in rung_out {
+            self.finish(&mut state, call, outcome).await;
+        }
+        let abandoned: Vec<(i64, i64)> = state
+            .calls
+            .values()
+            .flat_map(|l| {
+                l.seats
+                    .iter()
+                    .filter(|(_, s)| s.gone_since.is_some_and(|t| now.duration_since(t) >= RECONNECT_GRACE))
+                    .map(|(&person, _)| (l.id, person))
+            })
+            .collect();
+        for (call, person) in abandoned {
+            self.leave(&mut state, call, person, None).await;
+        }
+    }
+}
+
+async fn sfu_events(node: Weak<Node>, mut events: mpsc::UnboundedReceiver<SfuEvent>) {
+    while let Some(event) = events.recv().await {
+        let Some(node) = node.upgrade() else { return };
+        node.on_sfu_event(event).await;
+    }
+}
+
+async fn tick(node: Weak<Node>) {
+    let mut every = tokio::time::interval(TICK);
+    loop {
+        every.tick().await;
+        let Some(node) = node.upgrade() else { return };
+        node.expire().await;
+    }
+}
+
+/// The caller's seat in a live call.
+fn seat_of<'s>(state: &'s State, caller: &Caller<'_>, call: i64) -> Result<(&'s LiveCall, i64), ApiError> {
+    let live = state.calls.get(&call).ok_or(CALL_NOT_FOUND)?;
+    let person = *caller.people.get(&live.chat).ok_or(CALL_NOT_FOUND)?;
+    let seat = live.seats.get(&person).ok_or(CALL_NOT_FOUND)?;
+    if seat.line.as_ref().is_some_and(|l| l.conn != caller.line.conn) {
+        // Another tab or device holds the seat now.
+        return Err(CALL_NOT_FOUND);
+    }
+    Ok((live, person))
+}
+
+fn moderator_of(state: &State, caller: &Caller<'_>, call: i64) -> Result<i64, ApiError> {
+    let (live, person) = seat_of(state, caller, call)?;
+    if live.moderators.contains(&person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
+}
+
+fn str0m_offer_is_valid(sdp: &str) -> Result<(), ApiError> {
+    if sdp.len() > 64 * 1024 || !sfu::offer_is_valid(sdp) {
+        return Err(CALL_INVALID_SDP);
+    }
+    Ok(())
+}
