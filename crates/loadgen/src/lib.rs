@@ -9,16 +9,21 @@
 //! - [`w1`] (one chat, M members, closed or open loop) and [`w2`] (N idle
 //!   connections) are the workloads of the issue "Messenger core"; [`bare`] is
 //!   the reference server they are compared with.
+//! - [`calls`] measures the SFU with synthetic WebRTC participants
+//!   ([`rtc_client`], on `str0m`; frame pacing and loss accounting in [`pacing`]).
 //!
 //! Every address it talks to is checked to be loopback (127.0.0.0/8 or ::1):
 //! this tool never sends traffic off the machine.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bare;
+pub mod calls;
 pub mod client;
 pub mod frames;
 pub mod http;
+pub mod pacing;
 pub mod procstat;
+pub mod rtc_client;
 pub mod seed;
 pub mod stats;
 pub mod w1;

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use loadgen::{bare, seed, w1, w2};
+use loadgen::{bare, calls, seed, w1, w2};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +58,10 @@ enum Command {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// Calls: the SFU's capacity with synthetic WebRTC participants (one
+    /// chat's call: V video publishers, A audio publishers, everyone
+    /// receiving everyone else's streams).
+    Calls(CallsArgs),
     /// The bare reference: a minimal WebSocket broadcast server (no storage,
     /// no auth) for `w1 --bare` or `w1 --bare-url`.
     BareServer {
@@ -107,6 +111,59 @@ struct W1Args {
     bare_pid: Option<u32>,
 }
 
+#[derive(clap::Args)]
+struct CallsArgs {
+    /// Participants that send a microphone (20 ms Opus-sized frames, 50/s).
+    #[arg(long, default_value_t = 30)]
+    publishers_audio: usize,
+    /// Participants that send a camera (VP8 at --video-kbps, 30 fps), the
+    /// first ones (the teacher).
+    #[arg(long, default_value_t = 1)]
+    video: usize,
+    /// Participants in the call, at least the publishers; every participant
+    /// receives every other's streams.
+    #[arg(long, default_value_t = 30)]
+    subscribers: usize,
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Seconds of media after the call settled, before measuring.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    /// Seconds after the window for its last frames to arrive.
+    #[arg(long, default_value_t = 2)]
+    drain: u64,
+    /// Grow the call (10, 20, 30, 40, 60, … participants: 1 camera, the rest
+    /// microphones) until loss passes 1 % or a CPU saturates; one line a step.
+    #[arg(long)]
+    sweep: bool,
+    /// The sweep's sizes instead (comma-separated participants).
+    #[arg(long, value_delimiter = ',')]
+    steps: Option<Vec<usize>>,
+    #[arg(long, default_value_t = 1500)]
+    video_kbps: u32,
+    #[arg(long, default_value_t = 4)]
+    join_concurrency: usize,
+    /// Seconds to wait for every stream to flow before measuring anyway.
+    #[arg(long, default_value_t = 90)]
+    settle_timeout: u64,
+    /// A server already running (`http://127.0.0.1:PORT`) instead of starting one;
+    /// needs --data and --server-pid.
+    #[arg(long)]
+    url: Option<String>,
+    /// The data directory: the running server's with --url; otherwise the one
+    /// to start `parta serve` in (default: a fresh temporary directory).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// The `parta` binary to start [default: `parta` next to this one].
+    #[arg(long)]
+    parta: Option<PathBuf>,
+    /// A configuration file for the started server (`--config`).
+    #[arg(long)]
+    server_config: Option<PathBuf>,
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().command {
@@ -119,6 +176,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::W1(args) => run_w1(args).await,
+        Command::Calls(args) => run_calls(args).await,
         Command::W2 {
             url,
             data,
@@ -215,6 +273,172 @@ async fn run_w1(args: W1Args) -> Result<()> {
         bail!("Parta lost or duplicated messages");
     }
     Ok(())
+}
+
+async fn run_calls(args: CallsArgs) -> Result<()> {
+    let mut server = None;
+    let target = match &args.url {
+        Some(url) => calls::Target {
+            url: url.clone(),
+            data: args.data.clone().context("--data (the running server's data directory) is needed with --url")?,
+            pid: args.server_pid,
+        },
+        None => {
+            let binary = match &args.parta {
+                Some(p) => p.clone(),
+                None => std::env::current_exe()?.with_file_name("parta"),
+            };
+            let s = calls::Server::start(&binary, args.data.clone(), args.server_config.as_deref())?;
+            println!("started {} serve at {} (pid {}, data {})", binary.display(), s.url, s.pid, s.data.display());
+            let target = calls::Target { url: s.url.clone(), data: s.data.clone(), pid: Some(s.pid) };
+            server = Some(s);
+            target
+        }
+    };
+    let base = calls::Config {
+        audio_publishers: args.publishers_audio,
+        video_publishers: args.video,
+        participants: args.subscribers,
+        warmup: Duration::from_secs(args.warmup),
+        seconds: Duration::from_secs(args.seconds),
+        drain: Duration::from_secs(args.drain),
+        settle_timeout: Duration::from_secs(args.settle_timeout),
+        quiet: Duration::from_secs(2),
+        join_concurrency: args.join_concurrency,
+        video: loadgen::pacing::VideoPlan { bitrate: args.video_kbps * 1000, ..Default::default() },
+    };
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if !args.sweep {
+        let r = calls::run(&target, &base).await?;
+        print_calls(&base, &r, cores);
+        drop(server);
+        if r.failed > 0 {
+            bail!("{} participants failed", r.failed);
+        }
+        return Ok(());
+    }
+    let steps = args.steps.clone().unwrap_or_else(|| calls::SWEEP.to_vec());
+    println!(
+        "\nCalls sweep: {} camera(s) at {} kbit/s, the other participants microphones; {} s windows after {} s warm-up; \
+         {cores} cores",
+        base.video_publishers, args.video_kbps, args.seconds, args.warmup
+    );
+    println!(
+        "| participants | streams (live / expected) | packets/s | Mbit/s | loss % (audio / video) | server CPU % | SFU thread % | generator CPU % | streams per core | UDP drops | load avg | settled in |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for n in steps {
+        let v = base.video_publishers.min(n);
+        let config = calls::Config { audio_publishers: n - v, participants: n, ..base.clone() };
+        let r = calls::run(&target, &config).await?;
+        println!(
+            "| {n} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} | {} | {} | {:.1} s{} |",
+            r.streams_live,
+            r.streams_expected,
+            r.packets_per_s,
+            r.mbit_per_s,
+            r.loss_percent(),
+            r.audio.loss_percent(),
+            r.video.loss_percent(),
+            pct(r.server_cpu),
+            r.sfu_thread.as_ref().map(|(_, c)| format!("{c:.0}")).unwrap_or_else(|| "—".into()),
+            pct(r.generator_cpu),
+            r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into()),
+            r.udp_drops.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            r.load_average.clone().unwrap_or_default(),
+            r.settle_seconds,
+            if r.settled { "" } else { " (not settled)" },
+        );
+        print_notes(&r);
+        if let Some(why) = calls::sweep_stop(&r, cores) {
+            println!("sweep stopped after {n} participants: {why}");
+            break;
+        }
+    }
+    drop(server);
+    Ok(())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|c| format!("{c:.0}")).unwrap_or_else(|| "—".into())
+}
+
+fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
+    println!(
+        "\nCalls: {} participants ({} video + {} audio publishers; everyone receives everyone else), {} s measured \
+         after {} s warm-up, {} s drain; {cores} cores",
+        r.participants,
+        r.video_publishers,
+        r.audio_publishers,
+        config.seconds.as_secs(),
+        config.warmup.as_secs(),
+        config.drain.as_secs()
+    );
+    let q = |p: f64| format!("{:.1}", r.latency.quantile(p) as f64 / 1000.0);
+    let rows: Vec<(&str, String)> = vec![
+        ("connected / failed", format!("{} / {}", r.connected, r.failed)),
+        (
+            "settled (every stream flowing, no offer for 2 s)",
+            format!("{} in {:.1} s", if r.settled { "yes" } else { "NO" }, r.settle_seconds),
+        ),
+        ("join → connected p50 / max", format!("{:.2} / {:.2} s", r.join_p50_s, r.join_max_s)),
+        ("call_offers answered", r.offers.to_string()),
+        ("forwarded streams live / expected", format!("{} / {}", r.streams_live, r.streams_expected)),
+        ("forwarded RTP packets/s (received)", format!("{:.0}", r.packets_per_s)),
+        ("forwarded frames/s (received)", format!("{:.0}", r.frames_per_s)),
+        ("received Mbit/s", format!("{:.1}", r.mbit_per_s)),
+        ("loss % (all)", format!("{:.3}", r.loss_percent())),
+        (
+            "loss % audio / video (frames)",
+            format!(
+                "{:.3} ({} of {}) / {:.3} ({} of {})",
+                r.audio.loss_percent(),
+                r.audio.expected - r.audio.received,
+                r.audio.expected,
+                r.video.loss_percent(),
+                r.video.expected - r.video.received,
+                r.video.expected
+            ),
+        ),
+        (
+            "worst stream loss %",
+            r.worst_stream
+                .map(|(l, s, p, k)| format!("{l:.2} (participant {s} receiving {p}'s {})", k.name()))
+                .unwrap_or_else(|| "—".into()),
+        ),
+        ("frames received twice", r.duplicates.to_string()),
+        (
+            "due → received p50 / p99 / max ms",
+            format!("{} / {} / {}", q(0.5), q(0.99), r.latency.max() as f64 / 1000.0),
+        ),
+        (
+            "keyframe requests / keyframes sent for them",
+            format!("{} / {}", r.keyframe_requests, r.keyframes_on_request),
+        ),
+        ("server CPU % of a core", pct(r.server_cpu)),
+        (
+            "server SFU thread CPU %",
+            r.sfu_thread.as_ref().map(|(n, c)| format!("{c:.0} ({n})")).unwrap_or_else(|| "—".into()),
+        ),
+        ("generator CPU % of a core", pct(r.generator_cpu)),
+        ("forwarded streams per core", r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
+        ("UDP receive-buffer drops (machine)", r.udp_drops.map(|d| d.to_string()).unwrap_or_else(|| "—".into())),
+        ("load average (1 min)", r.load_average.clone().unwrap_or_else(|| "—".into())),
+    ];
+    println!("| figure | value |\n|---|---|");
+    for (name, value) in rows {
+        println!("| {name} | {value} |");
+    }
+    print_notes(r);
+}
+
+fn print_notes(r: &calls::Report) {
+    for (o, n) in &r.observations {
+        println!("observed ({n} participants): {o}");
+    }
+    for e in &r.errors {
+        println!("error: {e}");
+    }
 }
 
 fn ms(us: u64) -> String {

@@ -1,0 +1,527 @@
+//! `parta-load calls`: the SFU's capacity with synthetic WebRTC participants.
+//!
+//! A run seeds one chat whose members all have messenger sessions, connects
+//! one [`rtc_client`](crate::rtc_client) participant per member, and has them
+//! join the chat's call: the first alone (it starts the call), the rest a few
+//! at a time, each holding its turn until its peer connection is up. The
+//! server renegotiates every participant as tracks appear. The run waits
+//! until it has *settled* — every participant connected, every expected
+//! forwarded stream delivering frames, no `call_offer` for a while — then
+//! warms up, and measures a window: RTP packets and frames received by every
+//! participant, the server's CPU (the whole process and its SFU thread) and
+//! the load generator's own, UDP receive-buffer drops on the machine, and
+//! per-stream loss: of the frames each publisher had due inside the window,
+//! how many each other participant received by the end of the drain.
+//!
+//! Roles: participant i publishes video if i < V, audio if V ≤ i < V + A,
+//! nothing otherwise; every participant receives every other's streams (the
+//! protocol's model: one peer connection each, everyone else's tracks
+//! forwarded to it). The class call is V = 1 (the teacher's camera), A = 30
+//! (the students' microphones): 31 participants.
+
+use crate::pacing::{Kind, Tally, VideoPlan};
+use crate::procstat::{self, CpuMark};
+use crate::rtc_client::{self, ParticipantReport, Role, Shared};
+use crate::stats::Histogram;
+use crate::{Error, Result, seed};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub audio_publishers: usize,
+    pub video_publishers: usize,
+    /// Participants in the call, at least the publishers.
+    pub participants: usize,
+    pub warmup: Duration,
+    pub seconds: Duration,
+    /// After the window, for the window's last frames to arrive.
+    pub drain: Duration,
+    /// Give up waiting for the call to settle after this long (the run goes
+    /// on, and what never flowed counts as lost).
+    pub settle_timeout: Duration,
+    /// Settled means, among others, no `call_offer` for this long.
+    pub quiet: Duration,
+    /// Joins in progress at once (after the first).
+    pub join_concurrency: usize,
+    pub video: VideoPlan,
+}
+
+impl Config {
+    pub fn roles(&self) -> Vec<Role> {
+        let v = self.video_publishers;
+        let a = self.audio_publishers;
+        (0..self.participants.max(v + a)).map(|i| Role { video: i < v, audio: i >= v && i < v + a }).collect()
+    }
+}
+
+/// The server under test.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    /// Its data directory (the chat is seeded into its database).
+    pub data: PathBuf,
+    pub pid: Option<u32>,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub participants: usize,
+    pub audio_publishers: usize,
+    pub video_publishers: usize,
+    pub seconds: f64,
+    pub connected: usize,
+    pub failed: usize,
+    /// Seconds from the first `call_join` until settled, and whether it did.
+    pub settle_seconds: f64,
+    pub settled: bool,
+    pub join_p50_s: f64,
+    pub join_max_s: f64,
+    pub offers: u64,
+    /// Forwarded streams the roles call for, and those that delivered frames in the window.
+    pub streams_expected: usize,
+    pub streams_live: usize,
+    pub packets_per_s: f64,
+    pub frames_per_s: f64,
+    pub mbit_per_s: f64,
+    pub audio: Tally,
+    pub video: Tally,
+    /// The worst stream's loss, % (and whose: subscriber, publisher, kind).
+    pub worst_stream: Option<(f64, usize, usize, Kind)>,
+    pub duplicates: u64,
+    pub latency: Histogram,
+    pub keyframe_requests: u64,
+    pub keyframes_on_request: u64,
+    pub server_cpu: Option<f64>,
+    /// The SFU's own thread (`parta-sfu`), or else the server's busiest.
+    pub sfu_thread: Option<(String, f64)>,
+    pub generator_cpu: Option<f64>,
+    /// UDP datagrams the kernel dropped for full receive buffers, on the whole machine, in the window.
+    pub udp_drops: Option<u64>,
+    pub load_average: Option<String>,
+    /// Observation → participants that made it.
+    pub observations: BTreeMap<String, usize>,
+    pub errors: Vec<String>,
+}
+
+impl Report {
+    pub fn loss_percent(&self) -> f64 {
+        let mut all = self.audio;
+        all.add(self.video.expected, self.video.received);
+        all.loss_percent()
+    }
+
+    /// Forwarded streams per core of server CPU.
+    pub fn streams_per_core(&self) -> Option<f64> {
+        self.server_cpu.filter(|c| *c > 0.0).map(|c| self.streams_live as f64 / (c / 100.0))
+    }
+}
+
+/// Seeds the chat, runs the call, counts.
+pub async fn run(target: &Target, config: &Config) -> Result<Report> {
+    let roles = config.roles();
+    let n = roles.len();
+    if n < 2 {
+        return Err(Error::Protocol("a call needs at least two participants".into()));
+    }
+    let seeded = seed::seed(&target.data, n).await?;
+    let persons = seeded.members.iter().map(|m| m.person).collect();
+    let crypto = Arc::new(str0m::crypto::from_feature_flags());
+    let shared = Arc::new(Shared::new(target.url.clone(), seeded.chat(), persons, roles, config.video, crypto));
+
+    // Every WebSocket first (a member's socket being open is not the load).
+    let mut sockets = Vec::with_capacity(n);
+    {
+        use futures_util::StreamExt;
+        let connected: Vec<Result<rtc_client::Signalling>> =
+            futures_util::stream::iter(seeded.members.iter().map(seed::Member::cookie))
+                .map(|cookie| {
+                    let url = target.url.clone();
+                    async move { rtc_client::connect(&url, &cookie).await }
+                })
+                .buffered(16)
+                .collect()
+                .await;
+        for c in connected {
+            sockets.push(c?);
+        }
+    }
+
+    let gate = Arc::new(Semaphore::new(0));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for (i, signalling) in sockets.into_iter().enumerate() {
+        let gate = (i > 0).then(|| Arc::clone(&gate));
+        tasks.push(tokio::spawn(rtc_client::run(i, signalling, Arc::clone(&shared), gate, stop_rx.clone())));
+    }
+    // The first participant starts the call; then the others join.
+    let first_deadline = Instant::now() + Duration::from_secs(30);
+    while shared.connected.load(Ordering::Relaxed) == 0
+        && shared.failed.load(Ordering::Relaxed) == 0
+        && Instant::now() < first_deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    gate.add_permits(config.join_concurrency.max(1));
+
+    let expected = shared.expected_streams();
+    let settle_deadline = Instant::now() + config.settle_timeout;
+    let settled = loop {
+        let done = shared.connected.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed) >= n;
+        let live = shared.live_streams.load(Ordering::Relaxed) >= expected;
+        let quiet = shared.now_us().saturating_sub(shared.last_offer_us.load(Ordering::Relaxed))
+            >= crate::pacing::micros(config.quiet);
+        if done && live && quiet {
+            break true;
+        }
+        if Instant::now() >= settle_deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let settle_seconds = started.elapsed().as_secs_f64();
+
+    let from = Instant::now() + config.warmup;
+    let stop = from + config.seconds;
+    shared.set_window(shared.us_of(from), shared.us_of(stop));
+    tokio::time::sleep_until(from.into()).await;
+    let pid = target.pid.map(|p| p.to_string());
+    let server_start = pid.as_deref().and_then(CpuMark::now);
+    let threads_start = pid.as_deref().map(thread_cpu).unwrap_or_default();
+    let self_start = CpuMark::now("self");
+    let drops_start = udp_rcvbuf_errors();
+    let load_start = load_average();
+    tokio::time::sleep_until(stop.into()).await;
+    let server_cpu = pid.as_deref().and_then(CpuMark::now).zip(server_start).map(|(e, s)| s.percent_until(&e));
+    let generator_cpu = CpuMark::now("self").zip(self_start).map(|(e, s)| s.percent_until(&e));
+    let threads_end = pid.as_deref().map(thread_cpu).unwrap_or_default();
+    let drops = udp_rcvbuf_errors().zip(drops_start).map(|(e, s)| e.saturating_sub(s));
+    let load_end = load_average();
+    let sfu_thread = busiest_thread(&threads_start, &threads_end, config.seconds.as_secs_f64());
+
+    tokio::time::sleep(config.drain).await;
+    let _ = stop_tx.send(true);
+    let mut reports = Vec::with_capacity(n);
+    for t in tasks {
+        reports.push(t.await.map_err(|e| Error::Protocol(format!("a participant task failed: {e}")))?);
+    }
+
+    let mut report = tally(&shared, config, &reports);
+    report.settled = settled;
+    report.settle_seconds = settle_seconds;
+    report.server_cpu = server_cpu;
+    report.generator_cpu = generator_cpu;
+    report.sfu_thread = sfu_thread;
+    report.udp_drops = drops;
+    report.load_average = match (load_start, load_end) {
+        (Some(a), Some(b)) => Some(format!("{a} → {b}")),
+        _ => None,
+    };
+    Ok(report)
+}
+
+/// Adds up what every participant counted.
+fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Report {
+    let n = reports.len();
+    let window_s = config.seconds.as_secs_f64();
+    let (from_us, stop_us) = shared.window();
+    let mut r = Report {
+        participants: n,
+        audio_publishers: shared.roles.iter().filter(|r| r.audio).count(),
+        video_publishers: shared.roles.iter().filter(|r| r.video).count(),
+        seconds: window_s,
+        connected: reports.iter().filter(|p| p.connected).count(),
+        failed: shared.failed.load(Ordering::Relaxed),
+        settle_seconds: 0.0,
+        settled: false,
+        join_p50_s: 0.0,
+        join_max_s: 0.0,
+        offers: reports.iter().map(|p| p.offers).sum(),
+        streams_expected: shared.expected_streams(),
+        streams_live: 0,
+        packets_per_s: reports.iter().map(|p| p.rtp_in_window).sum::<u64>() as f64 / window_s,
+        frames_per_s: 0.0,
+        mbit_per_s: reports.iter().map(|p| p.rtp_bytes_in_window).sum::<u64>() as f64 * 8.0 / window_s / 1e6,
+        audio: Tally::default(),
+        video: Tally::default(),
+        worst_stream: None,
+        duplicates: 0,
+        latency: Histogram::default(),
+        keyframe_requests: reports.iter().map(|p| p.keyframe_requests).sum(),
+        keyframes_on_request: reports.iter().map(|p| p.keyframes_on_request).sum(),
+        server_cpu: None,
+        sfu_thread: None,
+        generator_cpu: None,
+        udp_drops: None,
+        load_average: None,
+        observations: BTreeMap::new(),
+        errors: Vec::new(),
+    };
+    let mut joins: Vec<f64> = reports.iter().filter_map(|p| p.join_seconds).collect();
+    joins.sort_by(f64::total_cmp);
+    r.join_p50_s = joins.get(joins.len() / 2).copied().unwrap_or_default();
+    r.join_max_s = joins.last().copied().unwrap_or_default();
+
+    let mut frames = 0u64;
+    for sub in reports {
+        r.latency.merge(&sub.latency);
+        for o in &sub.observations {
+            *r.observations.entry(o.clone()).or_default() += 1;
+        }
+        for e in &sub.errors {
+            if r.errors.len() < 8 {
+                r.errors.push(format!("participant {}: {e}", sub.index));
+            }
+        }
+        for s in sub.streams.values() {
+            frames += s.frames_in_window;
+            r.duplicates += s.received.duplicates;
+        }
+        for publisher in reports.iter().filter(|p| p.index != sub.index) {
+            let role = shared.roles[publisher.index];
+            for kind in [Kind::Audio, Kind::Video].into_iter().filter(|k| role.sends(*k)) {
+                let fps = match kind {
+                    Kind::Audio => crate::pacing::AUDIO_FPS,
+                    Kind::Video => shared.video.fps,
+                };
+                let schedule = publisher.published.iter().find(|(k, _)| *k == kind).map(|(_, s)| *s);
+                // A publisher that never published: its window's worth of frames is all lost.
+                let range = match schedule {
+                    Some(s) => s.frames_in(from_us, stop_us),
+                    None => 0..(window_s * f64::from(fps)) as u64,
+                };
+                let expected = range.end - range.start;
+                let received = match (schedule, sub.streams.get(&(publisher.index as u16, kind))) {
+                    (Some(_), Some(s)) => s.received.count_in(&range),
+                    _ => 0,
+                };
+                if received > 0 {
+                    r.streams_live += 1;
+                }
+                match kind {
+                    Kind::Audio => r.audio.add(expected, received),
+                    Kind::Video => r.video.add(expected, received),
+                }
+                if expected > 0 {
+                    let loss = (expected - received.min(expected)) as f64 / expected as f64 * 100.0;
+                    if r.worst_stream.is_none_or(|(w, ..)| loss > w) {
+                        r.worst_stream = Some((loss, sub.index, publisher.index, kind));
+                    }
+                }
+            }
+        }
+    }
+    r.frames_per_s = frames as f64 / window_s;
+    r
+}
+
+/// CPU seconds of each thread of `pid`: (tid, name) → seconds.
+fn thread_cpu(pid: &str) -> BTreeMap<(String, String), f64> {
+    let mut out = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return out };
+    for entry in dir.flatten() {
+        let tid = entry.file_name().to_string_lossy().to_string();
+        let task = format!("{pid}/task/{tid}");
+        let name = std::fs::read_to_string(format!("/proc/{task}/comm")).unwrap_or_default().trim().to_string();
+        if let Some(cpu) = procstat::cpu_seconds(&task) {
+            out.insert((tid, name), cpu);
+        }
+    }
+    out
+}
+
+/// The `parta-sfu` thread's CPU % over the window, or else the busiest thread's.
+fn busiest_thread(
+    start: &BTreeMap<(String, String), f64>,
+    end: &BTreeMap<(String, String), f64>,
+    seconds: f64,
+) -> Option<(String, f64)> {
+    let used: Vec<(String, f64)> = end
+        .iter()
+        .map(|(k, e)| (k.1.clone(), (e - start.get(k).copied().unwrap_or(0.0)) / seconds.max(0.001) * 100.0))
+        .collect();
+    used.iter()
+        .find(|(name, _)| name == "parta-sfu")
+        .or_else(|| used.iter().max_by(|a, b| a.1.total_cmp(&b.1)))
+        .cloned()
+}
+
+/// `RcvbufErrors` of `/proc/net/snmp`'s `Udp:` lines: datagrams dropped for
+/// a full socket buffer, every socket of this network namespace together.
+pub fn udp_rcvbuf_errors() -> Option<u64> {
+    parse_rcvbuf_errors(&std::fs::read_to_string("/proc/net/snmp").ok()?)
+}
+
+fn parse_rcvbuf_errors(snmp: &str) -> Option<u64> {
+    let mut lines = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let names = lines.next()?;
+    let values = lines.next()?;
+    let at = names.split_whitespace().position(|n| n == "RcvbufErrors")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next().map(str::to_string)
+}
+
+/// A `parta serve` this tool started, on loopback, in its own data directory.
+/// Killed when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub pid: u32,
+    pub data: PathBuf,
+    pub log: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts `binary serve` in `data` (a fresh temporary directory if
+    /// `None`), listening on a free loopback port, with `config` (a TOML
+    /// file) if given. Waits for "Parta is running at …".
+    pub fn start(binary: &Path, data: Option<PathBuf>, config: Option<&Path>) -> Result<Server> {
+        let (temp, data) = match data {
+            Some(d) => {
+                std::fs::create_dir_all(&d)?;
+                (None, d)
+            }
+            None => {
+                let t = tempfile::Builder::new().prefix("parta-calls-").tempdir()?;
+                let d = t.path().to_path_buf();
+                (Some(t), d)
+            }
+        };
+        let log = data.join("parta-serve.log");
+        let mut command = Command::new(binary);
+        command.arg("serve").arg("--data").arg(&data).args(["--listen", "127.0.0.1:0"]);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
+            .env("PARTA_LOG", std::env::var("PARTA_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .map_err(|e| Error::Protocol(format!("cannot start {}: {e}", binary.display())))?;
+        let pid = child.id();
+        let stdout = child.stdout.take().ok_or_else(|| Error::Protocol("no stdout".into()))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if !sent && let Some(url) = line.strip_prefix("Parta is running at ") {
+                    sent = tx.send(url.trim().to_string()).is_ok();
+                }
+            }
+        });
+        let mut server = Server { child, url: String::new(), pid, data, log, _temp: temp };
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(url) => {
+                crate::loopback_addr(&url)?;
+                server.url = url;
+                Ok(server)
+            }
+            Err(_) => {
+                let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+                let tail: String =
+                    log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                Err(Error::Protocol(format!("{} serve did not start:\n{tail}", binary.display())))
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sweep's sizes: participants per step.
+pub const SWEEP: &[usize] = &[10, 20, 30, 40, 60, 80, 100, 120, 160, 200, 250, 300];
+
+/// Why a sweep stops after a step, if it does.
+pub fn sweep_stop(r: &Report, cores: usize) -> Option<String> {
+    let cores = cores.max(1) as f64;
+    if r.loss_percent() > 1.0 {
+        return Some(format!("loss {:.2} % > 1 %", r.loss_percent()));
+    }
+    if let Some((name, cpu)) = &r.sfu_thread
+        && *cpu >= 90.0
+    {
+        return Some(format!("the server's {name} thread is saturated ({cpu:.0} % of a core)"));
+    }
+    if r.server_cpu.is_some_and(|c| c >= 90.0 * cores) {
+        return Some("the server uses every core".into());
+    }
+    if r.generator_cpu.is_some_and(|c| c >= 90.0 * cores) {
+        return Some("the load generator uses every core".into());
+    }
+    if r.failed > 0 {
+        return Some(format!("{} participants failed", r.failed));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_class_call_is_one_camera_and_thirty_microphones() {
+        let c = Config {
+            audio_publishers: 30,
+            video_publishers: 1,
+            participants: 30,
+            warmup: Duration::ZERO,
+            seconds: Duration::ZERO,
+            drain: Duration::ZERO,
+            settle_timeout: Duration::ZERO,
+            quiet: Duration::ZERO,
+            join_concurrency: 1,
+            video: VideoPlan::default(),
+        };
+        let roles = c.roles();
+        assert_eq!(roles.len(), 31);
+        assert_eq!(roles[0], Role { audio: false, video: true });
+        assert!(roles[1..].iter().all(|r| *r == Role { audio: true, video: false }));
+        // A webinar: one camera, 99 listeners.
+        let w = Config { audio_publishers: 0, participants: 100, ..c };
+        let roles = w.roles();
+        assert_eq!(roles.len(), 100);
+        assert_eq!(roles.iter().filter(|r| r.video).count(), 1);
+        assert!(roles.iter().all(|r| !r.audio));
+    }
+
+    #[test]
+    fn udp_drops_are_read_from_snmp() {
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\n\
+                    Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+                    Udp: 53 0 7 54 5 0\nUdpLite: InDatagrams\nUdpLite: 0\n";
+        assert_eq!(parse_rcvbuf_errors(snmp), Some(5));
+        assert_eq!(parse_rcvbuf_errors("Ip: x\nIp: 1\n"), None);
+        assert!(udp_rcvbuf_errors().is_some());
+    }
+
+    #[test]
+    fn the_sfu_thread_is_found_by_name() {
+        let key = |t: &str, n: &str| (t.to_string(), n.to_string());
+        let start = BTreeMap::from([(key("1", "parta"), 1.0), (key("2", "parta-sfu"), 2.0), (key("3", "tokio"), 0.0)]);
+        let end = BTreeMap::from([(key("1", "parta"), 1.5), (key("2", "parta-sfu"), 7.0), (key("3", "tokio"), 9.0)]);
+        assert_eq!(busiest_thread(&start, &end, 10.0), Some(("parta-sfu".into(), 50.0)));
+        let end = BTreeMap::from([(key("1", "parta"), 1.5), (key("3", "tokio"), 9.0)]);
+        assert_eq!(busiest_thread(&start, &end, 10.0), Some(("tokio".into(), 90.0)));
+    }
+}
