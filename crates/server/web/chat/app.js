@@ -10,6 +10,7 @@ import { ChatSocket } from './socket.js';
 import * as fmt from './format.js';
 import { Conversation, chatAvatar, typingText } from './conversation.js';
 import { searchButton } from './search.js';
+import { CallManager, callBadge } from './call.js';
 
 export class ChatApp {
   /**
@@ -26,7 +27,9 @@ export class ChatApp {
     this.store = new ChatStore({ accountId: me.account.id });
     this.socket = new ChatSocket({
       positions: () => this.store.positions(),
-      onFrame: (f) => this.store.handleFrame(f),
+      onFrame: (f) => {
+        if (!this.calls.handleFrame(f)) this.store.handleFrame(f);
+      },
       onState: () => this.connChanged(),
       onSessionEnded,
     });
@@ -42,6 +45,9 @@ export class ChatApp {
     this.dirty = { list: false, conv: null };
     this.attached = false;
     this.startedAt = Date.now();
+    this.calls = new CallManager(this);
+    /** message id → its `call`: the list previews call records the history has not loaded. */
+    this.callRecords = new Map();
     this.store.on((c) => this.changed(c));
     this.onFocus = () => {
       this.tryRead();
@@ -68,6 +74,7 @@ export class ChatApp {
     this.destroyed = true;
     this.socket.stop();
     clearTimeout(this.connTimer);
+    this.calls.destroy();
     window.removeEventListener('focus', this.onFocus);
     document.removeEventListener('visibilitychange', this.onFocus);
     this.conv?.destroy();
@@ -116,6 +123,7 @@ export class ChatApp {
     this.live = h('div', { class: 'sr-only', 'aria-live': 'polite', 'data-testid': 'live' });
     this.el = h('div', { class: 'pm-app', 'data-testid': 'messenger' }, this.side, this.mainEl, this.live);
     if (old?.parentNode) old.replaceWith(this.el);
+    this.calls.mount(this.el);
     this.renderNotify();
     this.renderConn();
     this.renderList();
@@ -128,6 +136,7 @@ export class ChatApp {
     this.conv = null;
     this.current = undefined;
     this.build();
+    this.calls.relang();
     this.route(id);
   }
 
@@ -185,6 +194,7 @@ export class ChatApp {
   // ------------------------------------------------------------ changes
 
   changed(c) {
+    if (c.event?.kind === 'message' && c.event.message.call) this.callRecords.set(c.event.message.id, c.event.message.call);
     if (c.kind === 'list') this.dirty.list = true;
     else if (c.kind === 'chat' || c.kind === 'typing') {
       this.dirty.list = true;
@@ -236,6 +246,12 @@ export class ChatApp {
   listChanged() {
     this.dirty.list = true;
     this.schedule();
+  }
+
+  /** A call started, changed or ended in a chat: its list row and, when open, its banner. */
+  callsChanged(chat) {
+    if (chat === this.current) this.conv?.renderCall();
+    this.listChanged();
   }
 
   // ------------------------------------------------------------ the list
@@ -295,6 +311,7 @@ export class ChatApp {
     const draft = s.id !== this.current ? this.draftOf(s.id).trim() : '';
     const lm = s.last_message;
     const pending = this.store.outboxOf(s.id).at(-1);
+    const record = lm && this.callRecordOf(s.id, lm);
     let previewEl;
     if (typing) {
       previewEl = h('span', { class: 'pm-row-preview is-typing' }, typing);
@@ -302,6 +319,8 @@ export class ChatApp {
       previewEl = h('span', { class: 'pm-row-preview' }, h('span', { class: 'pm-row-draft' }, `${t('chat.draft')}: `), fmt.preview(draft, 80));
     } else if (pending) {
       previewEl = h('span', { class: 'pm-row-preview' }, h('span', { class: 'pm-row-author' }, `${t('chat.you')}: `), fmt.preview(pending.text, 80));
+    } else if (record) {
+      previewEl = h('span', { class: 'pm-row-preview' }, fmt.callPreview(record));
     } else if (lm) {
       const own = lm.author !== undefined ? lm.author === s.me : false;
       const who = s.kind === 'direct' && !own ? null : own ? t('chat.you') : fmt.shortName(lm.author_name);
@@ -315,6 +334,7 @@ export class ChatApp {
     const flags = [];
     if (s.announcement_only) flags.push(h('span', { class: 'pm-row-flag', title: t('chat.announcementOnly') }, icon('megaphone')));
     if (s.read_only) flags.push(h('span', { class: 'pm-row-flag', title: t('chat.readOnly') }, icon('archive')));
+    if (this.calls.calls.has(s.id)) flags.push(callBadge());
     const unread = s.unread || 0;
     const a = h('a', {
       class: 'pm-row', href: `#/chat/${s.id}`, 'data-chat': s.id, 'aria-current': s.id === this.current ? 'page' : null,
@@ -333,6 +353,16 @@ export class ChatApp {
           h('span', { 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)),
           h('span', { class: 'sr-only' }, `, ${plural('unread', unread)}`)) : null)));
     return h('li', null, a);
+  }
+
+  /**
+   * The `call` of a chat's last message when it is a call record: in the
+   * summary from the server, or the message itself when an event or the
+   * history brought it.
+   */
+  callRecordOf(id, lm) {
+    if (lm.deleted) return null;
+    return lm.call || this.callRecords.get(lm.id) || this.store.data.get(id)?.byId.get(lm.id)?.call || null;
   }
 
   listKey(e) {
@@ -405,7 +435,7 @@ export class ChatApp {
     const s = this.store.chats.get(id);
     if (!s || !this.socket.isReady) return;
     const visible = document.visibilityState === 'visible' && document.hasFocus();
-    const text = fmt.preview(m.text, 140);
+    const text = m.call ? fmt.callPreview(m.call) : fmt.preview(m.text, 140);
     if (id === this.current && this.attached && visible) {
       const p = h('p', null, t('chat.newFrom', { name: fmt.shortName(m.author.name), text }));
       this.live.append(p);

@@ -11,6 +11,8 @@ import * as fmt from './format.js';
 import { openMenu, closeMenu } from './menu.js';
 import { MembersPanel } from './members.js';
 import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLIP } from './attachments.js';
+import { callButtons, CallBanner } from './call.js';
+import { PHONE, CAMERA } from './call-icons.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -97,7 +99,9 @@ export class Conversation {
     this.head = h('header', { class: 'pm-conv-head' }, this.back, this.infoBtn);
     this.filesBtn = h('button', { type: 'button', class: 'pm-icon-btn', 'aria-label': t('files.open'), title: t('files.open'), 'data-testid': 'chat-files' }, svg(PAPERCLIP));
     this.filesBtn.addEventListener('click', () => openFilesPanel(this.id, this.filesBtn));
-    this.head.append(this.filesBtn);
+    this.callBtns = callButtons(this.app.calls, this.id);
+    this.head.append(...this.callBtns, this.filesBtn);
+    this.callBanner = new CallBanner(this.app.calls, this.id);
 
     this.pinnedBtn = h('button', { type: 'button', class: 'pm-pinned', hidden: true, 'data-testid': 'pinned-bar' });
     this.pinnedBtn.addEventListener('click', () => this.jumpToPinned());
@@ -137,7 +141,7 @@ export class Conversation {
 
     this.composer = h('div', { class: 'pm-composer' });
     this.members = new MembersPanel(this);
-    this.body = h('div', { class: 'pm-conv-body' }, this.pinnedBtn,
+    this.body = h('div', { class: 'pm-conv-body' }, this.callBanner.el, this.pinnedBtn,
       h('div', { class: 'pm-scroll-wrap' }, this.scroller, this.downBtn), this.composer);
     this.el = h('section', { class: 'pm-conv', 'aria-labelledby': titleId, 'data-chat': this.id },
       this.head, this.body, this.members.el);
@@ -146,6 +150,7 @@ export class Conversation {
 
   start() {
     this.renderHeader();
+    this.renderCall();
     this.buildComposer();
     this.renderFeed();
     this.store.refreshSummary(this.id);
@@ -195,6 +200,13 @@ export class Conversation {
     this.subEl.textContent = sub;
     this.subEl.classList.toggle('is-typing', Boolean(typing));
     this.subEl.classList.toggle('is-conn', !typing && Boolean(conn));
+    // An archive holds no calls.
+    for (const b of this.callBtns) b.hidden = Boolean(s.read_only);
+  }
+
+  /** The banner of a call in this chat that this tab is not in. */
+  renderCall() {
+    this.callBanner.render();
   }
 
   // ------------------------------------------------------------ pinned bar
@@ -255,6 +267,11 @@ export class Conversation {
           build: () => h('p', { class: 'pm-unread-sep', 'data-testid': 'unread-separator' }, h('span', null, t('chat.unreadSeparator'))),
         });
         prev = null;
+      }
+      if (m.call && !m.deleted) {
+        out.push({ key: `m${m.id}`, sig: JSON.stringify(m.call), build: () => this.callRecordEl(m) });
+        prev = null;
+        continue;
       }
       const own = m.author.person === s.me;
       const cont = Boolean(prev && prev.author.person === m.author.person && m.created_at - prev.created_at < RUN_SECS);
@@ -453,6 +470,19 @@ export class Conversation {
       }, icon('more')));
     }
     return art;
+  }
+
+  /** A call's record: a small card in the middle of the feed, not a bubble. */
+  callRecordEl(m) {
+    const { main, note } = fmt.callRecordText(m.call);
+    const failed = m.call.outcome === 'missed' || m.call.outcome === 'declined';
+    return h('div', { class: ['pm-call-record', failed && 'is-missed'], 'data-id': m.id, 'data-testid': 'call-record', 'data-outcome': m.call.outcome },
+      h('span', { class: 'pm-call-record-icon', 'aria-hidden': 'true' }, svg(m.call.kind === 'video' ? CAMERA : PHONE)),
+      h('span', { class: 'pm-call-record-text' },
+        h('span', { class: 'pm-call-record-main' }, main),
+        note ? h('span', { class: 'pm-call-record-note' }, note) : null),
+      h('time', { class: 'pm-time', datetime: new Date(m.created_at * 1000).toISOString(), title: fmt.fullTime(m.created_at) },
+        fmt.clockTime(m.created_at)));
   }
 
   quoteEl(r) {

@@ -1,6 +1,7 @@
 // How the messenger writes times, names and previews.
 
 import { t, lang } from '../i18n.js';
+import './call-strings.js';
 
 const locale = () => (lang() === 'ru' ? 'ru-RU' : 'en-GB');
 
@@ -95,4 +96,43 @@ export function hueOf(id) {
 /** Folds case and ё for search: «Ёлка» finds «елка». */
 export function fold(s) {
   return String(s || '').toLocaleLowerCase('ru-RU').replace(/ё/g, 'е');
+}
+
+/** A call's length: «45 с», «5 мин», «1 ч 5 мин». */
+export function callDuration(secs) {
+  if (secs < 60) return t('call.secs', { n: secs });
+  const mins = Math.round(secs / 60);
+  if (mins < 60) return t('call.mins', { n: mins });
+  return t('call.hours', { h: Math.floor(mins / 60), m: mins % 60 });
+}
+
+/** How many names a call record lists before «и ещё N». */
+const RECORD_NAMES = 4;
+
+/**
+ * A call record (a message's `call`, docs/protocol.md) in words: the main
+ * line («Видеозвонок · 5 мин · участники: …», «Пропущенный звонок») and, when
+ * the call did not end by itself, why it ended.
+ */
+export function callRecordText(call) {
+  if (call.outcome === 'missed' || call.outcome === 'declined') {
+    return { main: t(`call.record.${call.outcome}`), note: '' };
+  }
+  const parts = [t(call.kind === 'video' ? 'call.video' : 'call.audio')];
+  if (call.duration > 0) parts.push(callDuration(call.duration));
+  const names = (call.participants || []).map((p) => shortName(p.name));
+  if (names.length) {
+    const listed = names.slice(0, RECORD_NAMES).join(', ');
+    const rest = names.length - RECORD_NAMES;
+    parts.push(t('call.with', { names: rest > 0 ? t('call.andMore', { names: listed, n: rest }) : listed }));
+  }
+  const note = call.outcome === 'ended_by_moderator' || call.outcome === 'server_restart' ? t(`call.record.${call.outcome}`) : '';
+  return { main: parts.join(' · '), note };
+}
+
+/** A call record in the chat list: «📞 Видеозвонок», «📞 Пропущенный звонок». */
+export function callPreview(call) {
+  const text = call.outcome === 'missed' || call.outcome === 'declined'
+    ? t(`call.record.${call.outcome}`) : t(call.kind === 'video' ? 'call.video' : 'call.audio');
+  return `📞 ${text}`;
 }
