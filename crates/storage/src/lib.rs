@@ -19,6 +19,7 @@ macro_rules! dispatch {
     };
 }
 
+mod calls_store;
 mod chat_admin_store;
 mod chats_store;
 mod files_store;
@@ -27,6 +28,7 @@ mod messages_store;
 mod sync;
 mod views;
 
+pub use calls_store::*;
 pub use chat_admin_store::*;
 pub use chats_store::*;
 pub use files_store::*;
@@ -165,6 +167,10 @@ mod sqlite {
         use super::*;
         include!("chat_admin_queries.rs");
     }
+    pub(crate) mod calls {
+        use super::*;
+        include!("call_queries.rs");
+    }
 }
 
 mod postgres {
@@ -199,6 +205,10 @@ mod postgres {
     pub(crate) mod chat_admin {
         use super::*;
         include!("chat_admin_queries.rs");
+    }
+    pub(crate) mod calls {
+        use super::*;
+        include!("call_queries.rs");
     }
 }
 

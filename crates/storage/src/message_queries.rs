@@ -61,7 +61,7 @@ impl Access {
 
 /// The next sequence number of a chat. The row lock it takes orders
 /// concurrent writers of one chat (PostgreSQL; SQLite has one writer).
-async fn next_seq(tx: &mut Tx, chat: i64) -> Result<i64, sqlx::Error> {
+pub(super) async fn next_seq(tx: &mut Tx, chat: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("UPDATE chats SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
         .bind(chat)
         .fetch_one(&mut **tx)
@@ -69,7 +69,7 @@ async fn next_seq(tx: &mut Tx, chat: i64) -> Result<i64, sqlx::Error> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn log_event(
+pub(super) async fn log_event(
     tx: &mut Tx,
     chat: i64,
     seq: i64,
@@ -225,6 +225,7 @@ pub(crate) async fn append_messages(
             reactions: Vec::new(),
             client_id: Some(new.client_id.as_str().to_string()),
             attachments,
+            call: None,
         };
         accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
@@ -412,7 +413,7 @@ const MESSAGE_COLUMNS: &str = "SELECT m.id, m.chat_id, m.seq, m.author_id, \
        m.client_id, m.body, m.mentions, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted, \
        m.pinned_at IS NOT NULL AS pinned, r.id AS reply_id, \
        ra.last_name || ' ' || ra.first_name AS reply_author, r.body AS reply_body, \
-       r.deleted_at IS NOT NULL AS reply_deleted \
+       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id \
      FROM messages m JOIN people a ON a.id = m.author_id \
      LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN people ra ON ra.id = r.author_id ";
 
@@ -434,6 +435,7 @@ struct MessageRow {
     reply_author: Option<String>,
     reply_body: Option<String>,
     reply_deleted: Option<bool>,
+    call_id: Option<i64>,
 }
 
 impl MessageRow {
@@ -459,7 +461,13 @@ impl MessageRow {
             pinned: self.pinned,
             reactions,
             attachments: Vec::new(),
+            call: None,
         }
+    }
+
+    /// The call it records, unless the record was deleted.
+    fn live_call(&self) -> Option<i64> {
+        self.call_id.filter(|_| !self.deleted)
     }
 }
 
@@ -476,7 +484,7 @@ fn group_reactions(rows: Vec<(i64, String, i64)>) -> HashMap<i64, Vec<ReactionVi
     by_message
 }
 
-async fn message_by_id(
+pub(super) async fn message_by_id(
     conn: &mut <Db as sqlx::Database>::Connection,
     id: i64,
     viewer: Option<i64>,
@@ -493,8 +501,13 @@ async fn message_by_id(
     .fetch_all(&mut *conn)
     .await?;
     let reactions = group_reactions(reactions).remove(&id).unwrap_or_default();
+    let call = match row.live_call() {
+        Some(call) => super::calls::records_of(conn, &[call]).await?.remove(&call),
+        None => None,
+    };
     let mut view = row.into_view(viewer, reactions);
     view.attachments = super::files::attachments_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
+    view.call = call;
     Ok(view)
 }
 
@@ -525,13 +538,19 @@ async fn messages_in_range(
     let mut reactions = group_reactions(reactions);
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut files = super::files::attachments_of(conn, &ids).await?;
+    // Call records like attachments: one lookup for the page (none when the
+    // page records no call).
+    let calls: Vec<i64> = rows.iter().filter_map(MessageRow::live_call).collect();
+    let mut records = if calls.is_empty() { HashMap::new() } else { super::calls::records_of(conn, &calls).await? };
     Ok(rows
         .into_iter()
         .map(|row| {
             let r = reactions.remove(&row.id).unwrap_or_default();
             let id = row.id;
+            let call = row.live_call().and_then(|c| records.remove(&c));
             let mut view = row.into_view(viewer, r);
             view.attachments = files.remove(&id).unwrap_or_default();
+            view.call = call;
             view
         })
         .collect())
@@ -831,20 +850,35 @@ pub(crate) async fn messenger_chats(
     // the list is what the messenger loads first.
     let ids: Vec<i64> = rows.iter().filter_map(|r| r.last_message_id).collect();
     let mut last: HashMap<i64, LastMessage> = HashMap::with_capacity(ids.len());
+    let mut recorded: Vec<(i64, i64)> = Vec::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT m.id, a.last_name || ' ' || a.first_name, m.body, m.created_at, m.deleted_at IS NOT NULL \
-             FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id IN (",
+            "SELECT m.id, a.last_name || ' ' || a.first_name, m.body, m.created_at, m.deleted_at IS NOT NULL, \
+               m.call_id FROM messages m JOIN people a ON a.id = m.author_id WHERE m.id IN (",
         );
         let mut list = q.separated(", ");
         for id in chunk {
             list.push_bind(*id);
         }
         q.push(")");
-        let found: Vec<(i64, String, String, i64, bool)> = q.build_query_as().fetch_all(pool).await?;
-        for (id, author_name, body, at, deleted) in found {
+        let found: Vec<(i64, String, String, i64, bool, Option<i64>)> = q.build_query_as().fetch_all(pool).await?;
+        for (id, author_name, body, at, deleted, call) in found {
             let preview = ::messenger::preview(&body, PREVIEW_CHARS);
-            last.insert(id, LastMessage { id, author_name, preview, at, deleted });
+            if let Some(call) = call.filter(|_| !deleted) {
+                recorded.push((id, call));
+            }
+            last.insert(id, LastMessage { id, author_name, preview, at, deleted, call: None });
+        }
+    }
+    // The chats whose last message records a call: their records at once.
+    if !recorded.is_empty() {
+        let calls: Vec<i64> = recorded.iter().map(|(_, call)| *call).collect();
+        let mut conn = pool.acquire().await?;
+        let mut records = super::calls::records_of(&mut conn, &calls).await?;
+        for (message, call) in recorded {
+            if let Some(m) = last.get_mut(&message) {
+                m.call = records.remove(&call);
+            }
         }
     }
     let mut chats: Vec<ChatSummary> = rows

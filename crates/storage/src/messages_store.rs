@@ -61,6 +61,10 @@ pub struct MessageView {
     /// Files and photos, in the order sent.
     #[serde(default)]
     pub attachments: Vec<crate::Attachment>,
+    /// The call this message records (its text is empty); absent on
+    /// ordinary messages and once the record is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::CallRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -117,6 +121,9 @@ pub struct LastMessage {
     pub preview: String,
     pub at: i64,
     pub deleted: bool,
+    /// The last message is a call's record (its preview is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::CallRecord>,
 }
 
 /// One page of a chat's history, consistent with `last_seq`.
