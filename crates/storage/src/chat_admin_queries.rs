@@ -1007,6 +1007,9 @@ pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(i64,
             "DELETE FROM chat_events WHERE chat_id = $1",
             "UPDATE messages SET reply_to = NULL WHERE chat_id = $1",
             "DELETE FROM messages WHERE chat_id = $1",
+            // Calls after their record messages, which refer to them.
+            "DELETE FROM call_participants WHERE call_id IN (SELECT id FROM calls WHERE chat_id = $1)",
+            "DELETE FROM calls WHERE chat_id = $1",
             "DELETE FROM chat_members WHERE chat_id = $1",
             "UPDATE chats SET description = '' WHERE id = $1",
         ] {

@@ -29,7 +29,7 @@ async fn rows(url: &str, sql: &str, chat: i64) -> i64 {
 }
 
 #[tokio::test]
-async fn a_purge_erases_a_deleted_chats_messages_members_log_and_search_terms_and_keeps_its_audit() {
+async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_terms_and_keeps_its_audit() {
     let db = fresh_db().await;
     let store = &db.store;
     let (org, teacher, account) = setup(store).await;
@@ -59,6 +59,9 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_and_search_terms_an
     store.act_on_message(account, chat, first, &react, NOW).await.unwrap();
     let edit = storage::MessageAction::Edit(MessageText::parse("Автобус отходит в девять").unwrap());
     store.act_on_message(account, chat, first, &edit, NOW).await.unwrap();
+    // A call, finished: its rows and its record message.
+    let call = store.start_call(chat, teacher, messenger::call::CallKind::Audio, "node-a", NOW).await.unwrap();
+    store.finish_call(call, messenger::call::CallOutcome::Finished, NOW).await.unwrap().unwrap();
 
     // Only this chat has messages in this database, so the whole index is its.
     let search = if db.url.starts_with("sqlite:") {
@@ -73,6 +76,10 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_and_search_terms_an
         "SELECT COUNT(*) FROM message_edits e JOIN messages m ON m.id = e.message_id WHERE m.chat_id = $1",
         "SELECT COUNT(*) FROM message_reactions r JOIN messages m ON m.id = r.message_id WHERE m.chat_id = $1",
         "SELECT COUNT(*) FROM chats WHERE id = $1 AND description <> ''",
+        "SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND call_id IS NOT NULL",
+        "SELECT COUNT(*) FROM calls WHERE chat_id = $1",
+        // Only this chat has calls: every participant row is one of its calls'.
+        "SELECT COUNT(*) FROM call_participants WHERE CAST($1 AS BIGINT) IS NOT NULL",
         search,
     ];
 
