@@ -5,7 +5,7 @@
 //! means, tells the [`sfu`] which peers to add and drop, and writes the record
 //! when the call ends.
 //!
-//! A participant's seat outlives their connection for [`RECONNECT_GRACE`]:
+//! A participant's seat outlives their connection for a grace period:
 //! a dropped network rejoins the same call. Leaving the chat, unlinking or a
 //! revoked session empties the seat at once.
 
@@ -24,10 +24,6 @@ use std::time::{Duration, Instant};
 use storage::{Author, Store};
 use tokio::sync::{Mutex, mpsc};
 
-/// How long a direct call rings before it is missed.
-pub const RING_TIMEOUT: Duration = Duration::from_secs(45);
-/// How long a dropped participant keeps their seat.
-pub const RECONNECT_GRACE: Duration = Duration::from_secs(20);
 const TICK: Duration = Duration::from_secs(1);
 
 /// `[calls]` in the configuration file.
@@ -51,6 +47,20 @@ pub struct CallsConfig {
     /// This node's name in the calls it hosts; unique per node of a cluster.
     #[serde(default = "default_node")]
     pub node: String,
+    /// How long a direct call rings before it is missed.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_secs: u64,
+    /// How long a participant whose connection dropped keeps their seat.
+    #[serde(default = "default_reconnect_grace")]
+    pub reconnect_grace_secs: u64,
+}
+
+fn default_ring_timeout() -> u64 {
+    45
+}
+
+fn default_reconnect_grace() -> u64 {
+    20
 }
 
 fn enabled_by_default() -> bool {
@@ -73,6 +83,8 @@ impl Default for CallsConfig {
             advertise: None,
             ice_servers: Vec::new(),
             node: default_node(),
+            ring_timeout_secs: default_ring_timeout(),
+            reconnect_grace_secs: default_reconnect_grace(),
         }
     }
 }
@@ -385,7 +397,7 @@ impl Calls {
         Ok(())
     }
 
-    /// The connection closed: its seats wait [`RECONNECT_GRACE`] for a rejoin.
+    /// The connection closed: its seats wait the grace period for a rejoin.
     pub(crate) async fn connection_closed(&self, conn: u64) {
         let Some(node) = &self.node else { return };
         let mut state = node.state.lock().await;
@@ -499,43 +511,43 @@ impl Node {
 
     async fn on_sfu_event(&self, event: SfuEvent) {
         let mut state = self.state.lock().await;
-        {
-            match event {
-                SfuEvent::Offer { peer, generation, sdp } => {
-                    let seat = state.calls.get(&peer.call).and_then(|l| l.seats.get(&peer.person));
-                    if let Some(seat) = seat.filter(|s| s.generation == Some(generation))
-                        && let Some(line) = &seat.line
-                    {
-                        line.send(&ServerFrame::CallOffer { call: peer.call, sdp });
-                    }
+        match event {
+            SfuEvent::Offer { peer, generation, sdp } => {
+                let seat = state.calls.get(&peer.call).and_then(|l| l.seats.get(&peer.person));
+                if let Some(seat) = seat.filter(|s| s.generation == Some(generation))
+                    && let Some(line) = &seat.line
+                {
+                    line.send(&ServerFrame::CallOffer { call: peer.call, sdp });
                 }
-                SfuEvent::Gone { peer, generation, reason } => {
-                    let Some(live) = state.calls.get_mut(&peer.call) else { return };
-                    let Some(seat) = live.seats.get_mut(&peer.person) else { return };
-                    if seat.generation != Some(generation) {
-                        return;
-                    }
-                    tracing::info!(call = peer.call, person = peer.person, ?reason, "call peer lost its media");
-                    seat.generation = None;
-                    seat.gone_since.get_or_insert_with(Instant::now);
-                    if let Some(line) = &seat.line {
-                        line.send(&ServerFrame::CallLeft { call: peer.call, reason: CallLeftReason::MediaFailed });
-                    }
-                    live.call.disconnected(peer.person);
-                    self.messenger.publish_ephemeral(live.chat, &live.state_frame());
+            }
+            SfuEvent::Gone { peer, generation, reason } => {
+                let Some(live) = state.calls.get_mut(&peer.call) else { return };
+                let Some(seat) = live.seats.get_mut(&peer.person) else { return };
+                if seat.generation != Some(generation) {
+                    return;
                 }
+                tracing::info!(call = peer.call, person = peer.person, ?reason, "call peer lost its media");
+                seat.generation = None;
+                seat.gone_since.get_or_insert_with(Instant::now);
+                if let Some(line) = &seat.line {
+                    line.send(&ServerFrame::CallLeft { call: peer.call, reason: CallLeftReason::MediaFailed });
+                }
+                live.call.disconnected(peer.person);
+                self.messenger.publish_ephemeral(live.chat, &live.state_frame());
             }
         }
     }
 
     /// Unanswered direct calls ring out; seats empty for too long are left.
     async fn expire(&self) {
+        let ring_timeout = Duration::from_secs(self.config.ring_timeout_secs);
+        let grace = Duration::from_secs(self.config.reconnect_grace_secs);
         let mut state = self.state.lock().await;
         let now = Instant::now();
         let rung_out: Vec<(i64, CallOutcome)> = state
             .calls
             .values()
-            .filter(|l| now.duration_since(l.ringing_since) >= RING_TIMEOUT)
+            .filter(|l| now.duration_since(l.ringing_since) >= ring_timeout)
             .filter_map(|l| l.call.ring_timeout().map(|o| (l.id, o)))
             .collect();
         for (call, outcome) in rung_out {
@@ -547,7 +559,7 @@ impl Node {
             .flat_map(|l| {
                 l.seats
                     .iter()
-                    .filter(|(_, s)| s.gone_since.is_some_and(|t| now.duration_since(t) >= RECONNECT_GRACE))
+                    .filter(|(_, s)| s.gone_since.is_some_and(|t| now.duration_since(t) >= grace))
                     .map(|(&person, _)| (l.id, person))
             })
             .collect();

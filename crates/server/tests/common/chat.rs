@@ -138,6 +138,20 @@ impl Socket {
         }
     }
 
+    /// Skips frames until one of type `kind` arrives, waiting up to `within`
+    /// in all (for what the server does on a timer).
+    pub async fn until_within(&mut self, kind: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(frame) = self.next().await
+                && frame["type"] == kind
+            {
+                return frame;
+            }
+        }
+        panic!("no {kind} frame came within {within:?}");
+    }
+
     /// Skips frames until one of type `kind` arrives.
     pub async fn until(&mut self, kind: &str) -> Value {
         loop {

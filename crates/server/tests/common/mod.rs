@@ -28,12 +28,14 @@ pub struct TestApp {
 pub struct Options {
     pub demo: bool,
     pub sms: Option<Arc<dyn sms::SmsSender>>,
+    /// Start the SFU (on loopback) with this configuration.
+    pub calls: Option<server::messenger::calls::CallsConfig>,
 }
 
 /// The fixture school (passwords for the director and a parent) plus a second
 /// school with its own administrator, where the same parent also has a child.
 pub async fn spawn_app(demo: bool) -> TestApp {
-    spawn_with(Options { demo, sms: None }).await
+    spawn_with(Options { demo, sms: None, calls: None }).await
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
@@ -85,6 +87,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let time = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp()));
     let clock_time = time.clone();
     state.clock = Arc::new(move || clock_time.load(Ordering::SeqCst));
+    if let Some(calls) = options.calls {
+        state.start_calls(calls).await.unwrap();
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server::serve(listener, state.clone(), async {
         let _ = rx.await;
