@@ -79,6 +79,8 @@ pub struct MemberFacts {
 pub struct MessageFacts {
     pub author_is_me: bool,
     pub deleted: bool,
+    /// The record of a call: written by the server, never edited.
+    pub call_record: bool,
 }
 
 /// Why an action was refused. The variants are stable: the server maps them to
@@ -97,6 +99,8 @@ pub enum Refusal {
     NotAdmin,
     #[error("the message is deleted")]
     AlreadyDeleted,
+    #[error("a call's record cannot be edited")]
+    CallRecord,
 }
 
 /// Nothing changes in a chat that is not live, whoever asks.
@@ -127,6 +131,9 @@ pub fn may_react(chat: &ChatFacts, _me: &MemberFacts) -> Result<(), Refusal> {
 pub fn may_edit(chat: &ChatFacts, me: &MemberFacts, msg: &MessageFacts) -> Result<(), Refusal> {
     may_post(chat, me)?;
     not_deleted(msg)?;
+    if msg.call_record {
+        return Err(Refusal::CallRecord);
+    }
     if !msg.author_is_me {
         return Err(Refusal::NotAuthor);
     }
@@ -162,9 +169,10 @@ mod tests {
     const MEMBER: MemberFacts = MemberFacts { admin: false };
     const ADMIN: MemberFacts = MemberFacts { admin: true };
 
-    const MINE: MessageFacts = MessageFacts { author_is_me: true, deleted: false };
-    const THEIRS: MessageFacts = MessageFacts { author_is_me: false, deleted: false };
-    const MY_DELETED: MessageFacts = MessageFacts { author_is_me: true, deleted: true };
+    const MINE: MessageFacts = MessageFacts { author_is_me: true, deleted: false, call_record: false };
+    const THEIRS: MessageFacts = MessageFacts { author_is_me: false, deleted: false, call_record: false };
+    const MY_DELETED: MessageFacts = MessageFacts { author_is_me: true, deleted: true, call_record: false };
+    const MY_CALL_RECORD: MessageFacts = MessageFacts { author_is_me: true, deleted: false, call_record: true };
 
     use Refusal::*;
 
@@ -271,5 +279,13 @@ mod tests {
         for (scenario, chat, me, expected) in table {
             assert_eq!(may_pin(&chat, &me), expected, "{scenario}");
         }
+    }
+
+    #[test]
+    fn a_call_record_is_never_edited_but_may_be_deleted_like_any_message() {
+        let chat = ChatFacts { state: ChatState::Live, announcement_only: false };
+        let me = MemberFacts { admin: false };
+        assert_eq!(may_edit(&chat, &me, &MY_CALL_RECORD), Err(Refusal::CallRecord));
+        assert_eq!(may_delete(&chat, &me, &MY_CALL_RECORD), Ok(()));
     }
 }

@@ -366,6 +366,9 @@ impl From<messenger::Refusal> for ApiError {
                 "Сообщение уже удалено.",
                 "The message is already deleted.",
             ),
+            Refusal::CallRecord => {
+                err(s, "call_record", "Запись о звонке нельзя изменить.", "A call's record cannot be edited.")
+            }
         }
     }
 }

@@ -679,14 +679,19 @@ pub(crate) async fn act_on_message(
 ) -> Result<Option<EventView>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
-    let row: Option<(i64, String, Option<i64>, Option<i64>)> =
-        sqlx::query_as("SELECT author_id, body, deleted_at, pinned_at FROM messages WHERE id = $1 AND chat_id = $2")
-            .bind(message)
-            .bind(chat)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (author, body, deleted_at, pinned_at) = row.ok_or(StorageError::NotFound)?;
-    let facts = MessageFacts { author_is_me: author == me.person_id, deleted: deleted_at.is_some() };
+    let row: Option<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT author_id, body, deleted_at, pinned_at, call_id FROM messages WHERE id = $1 AND chat_id = $2",
+    )
+    .bind(message)
+    .bind(chat)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (author, body, deleted_at, pinned_at, call) = row.ok_or(StorageError::NotFound)?;
+    let facts = MessageFacts {
+        author_is_me: author == me.person_id,
+        deleted: deleted_at.is_some(),
+        call_record: call.is_some(),
+    };
     let refused = StorageError::Refused;
     let change = match action {
         MessageAction::Edit(text) => {
