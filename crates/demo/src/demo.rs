@@ -138,6 +138,12 @@ pub fn build() -> Demo {
             let note = format!("мама {}", child_phrase(&roster, &s17, student));
             accounts.push(Account { person: mother, role: "guardian", org: org17, note });
         }
+        // A classmate, so a class call can be tried with two students.
+        let classmate = c5a.and_then(|c| s17.students[c].iter().map(|&(s, _)| s).find(|&s| s != student));
+        if let Some(classmate) = classmate {
+            let note = format!("{} 5А", if roster.people[classmate].female { "ученица" } else { "ученик" });
+            accounts.push(Account { person: classmate, role: "student", org: org17, note });
+        }
     }
     if let Some(tp) = s17.teacher_parent {
         let teaches = s17.teachers.iter().find(|t| t.person == tp).map_or(String::new(), |t| subjects_phrase(&t.depts));

@@ -82,7 +82,7 @@ fn every_demo_account_logs_in_with_its_password_and_nobody_else_has_one() {
         );
     }
     let accounts = demo_accounts();
-    assert_eq!(accounts.len(), 10);
+    assert_eq!(accounts.len(), 11);
     let roles: HashSet<_> = accounts.iter().map(|a| a.role).collect();
     assert_eq!(roles.len(), 5, "every role has a demo account: {roles:?}");
     for a in &accounts {
