@@ -26,7 +26,7 @@ function roundButton(cls, onClick) {
   return b;
 }
 
-/** Sets a control's name and picture; `off` draws it struck through and pale. */
+/** Sets a control's name and picture (a dom.js icon's name, or call-icons paths); `off` marks it as off. */
 function setButton(b, label, picture, { off = false, on = false } = {}) {
   const key = `${label}|${off}|${on}`;
   if (b.dataset.key === key) return;
@@ -35,7 +35,7 @@ function setButton(b, label, picture, { off = false, on = false } = {}) {
   b.title = label;
   b.classList.toggle('is-off', off);
   b.classList.toggle('is-on', on);
-  b.replaceChildren(typeof picture === 'string' ? icon(picture) : svg(picture));
+  b.replaceChildren(Array.isArray(picture) ? svg(picture) : icon(picture));
 }
 
 export class CallView {

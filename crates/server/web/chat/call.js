@@ -42,6 +42,8 @@ export class CallManager {
     this.unconfirmed = null;
     /** The session's call id while a reconnected socket waits for its `call_state`. */
     this.resuming = null;
+    /** The call `call_left {reason: "ended"}` just closed, until its `call_ended` tells why. */
+    this.endedCall = null;
     this.host = null;
     this.expose();
   }
@@ -113,11 +115,12 @@ export class CallManager {
     if (s) {
       s.socketReady();
       // In the call before the socket dropped: back in it with a fresh offer
-      // once its `call_state` says it still goes on. Never joined: join now.
+      // once its `call_state` says it still goes on. Never joined: join now,
+      // unless the first offer is still being made (it goes out by itself).
       if (s.callId !== null) {
         this.resuming = s.callId;
         this.unconfirmed.add(s.chat);
-      } else {
+      } else if (s.pc) {
         s.rejoin();
       }
     }
@@ -161,9 +164,11 @@ export class CallManager {
   onEnded(f) {
     if (this.calls.get(f.chat)?.id === f.call) this.calls.delete(f.chat);
     if (this.ringing?.call === f.call) this.stopRinging();
-    if (this.session?.callId === f.call) {
-      this.endSession(t(`call.ended.${END_REASONS.includes(f.reason) ? f.reason : 'finished'}`));
-    }
+    const why = t(`call.ended.${END_REASONS.includes(f.reason) ? f.reason : 'finished'}`);
+    if (this.session?.callId === f.call) this.endSession(why);
+    // `call_left {reason: "ended"}` closed it a moment ago: this says how it ended.
+    else if (this.endedCall === f.call) announce(why);
+    this.endedCall = null;
     this.changed(f.chat);
   }
 
@@ -179,8 +184,12 @@ export class CallManager {
   onLeft(f) {
     const s = this.session;
     if (!s || !s.joined || s.callId !== f.call) return;
-    if (f.reason === 'media_failed') s.rejoin();
-    else if (f.reason === 'left') this.endSession(null);
+    if (f.reason === 'media_failed') {
+      s.rejoin();
+      return;
+    }
+    if (f.reason === 'ended') this.endedCall = f.call;
+    if (f.reason === 'left') this.endSession(null);
     else this.endSession(t(`call.left.${LEFT_REASONS.includes(f.reason) ? f.reason : 'ended'}`));
   }
 
