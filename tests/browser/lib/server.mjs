@@ -67,13 +67,19 @@ export async function startServer() {
   return { url, accounts, stop };
 }
 
-export async function launchBrowser() {
+/**
+ * Headless Chromium. `calls: true` gives it a fake camera and microphone
+ * (a test pattern and a beep), grants them without asking, and lets WebRTC
+ * reach the server's media port on 127.0.0.1.
+ */
+export async function launchBrowser({ calls = false } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ...(calls ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection'] : []),
     ],
   });
 }

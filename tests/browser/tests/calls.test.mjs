@@ -1,0 +1,366 @@
+// Calls in Parta Мессенджер, in three browsers with a fake camera and
+// microphone: the class teacher of 5А (Донская Эльмира Филимоновна, the chat
+// admin of «5А класс», so a moderator of its calls) and two students of 5А —
+// Малышева Ева Викторовна (a demo account) and a classmate who gets a password
+// from the class's password slip. A group video call joined from the banner,
+// media flowing both ways (read from RTCPeerConnection.getStats()), mute and
+// a moderator's mute, a phone screen, «Завершить для всех» and its record; a
+// direct call that rings, is answered and hung up, and one that is declined.
+//
+// The server's media socket binds 127.0.0.1 (the demo's default), so nothing
+// leaves the machine. This file asks for 3 codes; the tests run in order and
+// share the three people.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, account, screenshot } from '../lib/server.mjs';
+import { linkAndOpenMessenger } from '../lib/partaid.mjs';
+
+let server;
+let browser;
+/** {context, page, problems} of each person. */
+let teacher;
+let eva;
+let mate;
+/** The classmate's name and login, from the password slip. */
+let mateName;
+
+const TEACHER = 'Донская Эльмира Филимоновна';
+const EVA = 'Малышева Ева Викторовна';
+const PASSWORD = 'parta-zvonok-2026';
+
+/** Gives one more student of 5А a password of their own: the slip's one-time password, changed at first sign-in. */
+async function classmateLogin() {
+  const admin = account(server.accounts, 'administrator', 'Школа № 17');
+  const ctx = await browser.newContext({ baseURL: server.url });
+  try {
+    const api = ctx.request;
+    assert.ok((await api.post('/api/session', { data: { login: admin.login, password: admin.password } })).ok());
+    const me = await (await api.get('/api/me')).json();
+    const org = me.roles.find((r) => r.role === 'administrator' && r.org_name === 'Школа № 17').org_id;
+    const classes = await (await api.get(`/api/orgs/${org}/classes`)).json();
+    const c5a = classes.find((c) => c.name === '5А');
+    const slip = await (await api.post(`/api/orgs/${org}/classes/${c5a.id}/password-slip`)).json();
+    const student = slip.find((s) => s.role === 'student' && s.login !== 'malysheva.ev');
+    await api.delete('/api/session');
+    assert.ok((await api.post('/api/session', { data: { login: student.login, password: student.password } })).ok());
+    const changed = await api.post('/api/me/password', { data: { current: student.password, new: PASSWORD } });
+    assert.ok(changed.ok(), `password change answered ${changed.status()}`);
+    return student;
+  } finally {
+    await ctx.close();
+  }
+}
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser({ calls: true });
+  const student = await classmateLogin();
+  mateName = student.name;
+  teacher = await newPage(browser, server.url);
+  eva = await newPage(browser, server.url);
+  mate = await newPage(browser, server.url);
+  await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
+  await linkAndOpenMessenger(eva.page, { login: 'malysheva.ev', phone: '+7 912 500-00-02' });
+  await linkAndOpenMessenger(mate.page, { login: student.login, phone: '+7 912 500-00-03', password: PASSWORD });
+});
+
+after(async () => {
+  for (const p of [teacher, eva, mate]) await p?.context.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function noProblems() {
+  for (const p of [teacher, eva, mate]) assert.deepEqual(p.problems, []);
+}
+
+/** The chat list's row of the chat called exactly `name`. */
+function row(page, name) {
+  return page.getByTestId('chat-row').filter({ has: page.locator('.pm-row-name').getByText(name, { exact: true }) });
+}
+
+async function openChat(page, name) {
+  await row(page, name).click();
+  await page.getByRole('heading', { level: 2, name }).waitFor();
+}
+
+function callView(page) {
+  return page.getByTestId('call-view');
+}
+
+/** Waits until the page is in a call with `n` tiles (everyone, oneself included) and its status is a running clock. */
+async function inCall(page, n) {
+  await callView(page).getByTestId('call-status').getByText(/^\d\d:\d\d$/).waitFor({ timeout: 20_000 });
+  await page.waitForFunction((count) => document.querySelectorAll('[data-testid="call-tile"]').length === count, n);
+}
+
+/** The RTP streams of the page's peer connection: {id, kind, bytes} (bytes received or sent). */
+function rtp(page, type) {
+  return page.evaluate(async (t) => {
+    const pc = window.__partaCall?.pc;
+    if (!pc) return [];
+    const out = [];
+    (await pc.getStats()).forEach((r) => {
+      if (r.type === t) out.push({ id: r.id, kind: r.kind, bytes: (t === 'inbound-rtp' ? r.bytesReceived : r.bytesSent) || 0 });
+    });
+    return out;
+  }, type);
+}
+
+/** Polls `check` (an async function) until it is true. */
+async function until(check, what, timeout = 20_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+/**
+ * Every page receives `want` ({audio, video}: how many streams of each) and
+ * every one of those streams grows over 3 s.
+ */
+async function receiving(pages, want) {
+  for (const page of pages) {
+    await until(async () => {
+      const got = (await rtp(page, 'inbound-rtp')).filter((s) => s.bytes > 0);
+      return Object.entries(want).every(([kind, n]) => got.filter((s) => s.kind === kind).length >= n);
+    }, `media on ${page.url()}`);
+  }
+  const before = await Promise.all(pages.map((p) => rtp(p, 'inbound-rtp')));
+  await sleep(3000);
+  const after = await Promise.all(pages.map((p) => rtp(p, 'inbound-rtp')));
+  pages.forEach((_, i) => {
+    for (const [kind, n] of Object.entries(want)) {
+      const grown = after[i].filter((s) => s.kind === kind && s.bytes > (before[i].find((b) => b.id === s.id)?.bytes ?? 0));
+      assert.ok(grown.length >= n, `page ${i}: ${grown.length} growing inbound ${kind} streams, want ${n}`);
+    }
+  });
+}
+
+/** The audio bytes the page sends, over all its audio streams. */
+async function audioSent(page) {
+  return (await rtp(page, 'outbound-rtp')).filter((s) => s.kind === 'audio').reduce((n, s) => n + s.bytes, 0);
+}
+
+test('the class teacher starts a video call in «5А класс»; two students join from the banner and everyone hears and sees the others', async () => {
+  const t = teacher.page;
+  await openChat(t, '5А класс');
+  await t.getByText('3 участника').waitFor();
+  await t.getByRole('button', { name: 'Видеозвонок', exact: true }).click();
+  await inCall(t, 1);
+  assert.equal(await t.evaluate(() => typeof window.__partaCall.callId), 'number');
+
+  for (const p of [eva.page, mate.page]) {
+    // The list marks the chat; the chat itself offers to join.
+    await row(p, '5А класс').getByTestId('call-badge').waitFor();
+    await openChat(p, '5А класс');
+    const banner = p.getByTestId('call-banner');
+    await banner.getByText(/^Идёт звонок · \d участник/).waitFor();
+    await banner.getByRole('button', { name: 'Присоединиться' }).click();
+  }
+  await screenshot(eva.page, 'calls-banner-joined');
+  for (const p of [t, eva.page, mate.page]) await inCall(p, 3);
+  // A video call: the camera is on for those who join it too.
+  await eva.page.getByRole('button', { name: 'Выключить камеру', exact: true }).waitFor();
+
+  await receiving([t, eva.page, mate.page], { audio: 2, video: 2 });
+  // Every tile of the others shows their picture.
+  await t.waitForFunction(() => [...document.querySelectorAll('[data-testid="call-tile"]:not(.is-self)')]
+    .every((el) => el.dataset.video === 'true' && el.querySelector('video').videoWidth > 0));
+  await screenshot(t, 'calls-group-desktop');
+  noProblems();
+});
+
+test('muting stops the page\'s outbound audio and the others see it; the teacher mutes a student, who is told so', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  const m = mate.page;
+  assert.ok(await audioSent(e) > 0, 'Ева sends audio before muting');
+  await e.getByRole('button', { name: 'Выключить микрофон', exact: true }).click();
+  await e.getByRole('button', { name: 'Включить микрофон', exact: true }).waitFor();
+  // What was on its way is out after a moment; then nothing more goes.
+  await sleep(1000);
+  const a = await audioSent(e);
+  await sleep(2500);
+  assert.equal(await audioSent(e), a, 'no audio is sent while muted');
+
+  // The others: her tile and her line in the participant list say so.
+  await t.getByRole('button', { name: 'Участники звонка' }).click();
+  const people = t.getByTestId('call-people');
+  const evaRow = people.getByTestId('call-person').filter({ hasText: EVA });
+  await evaRow.getByText('микрофон выключен').waitFor();
+  assert.equal(await evaRow.getAttribute('data-audio'), 'false');
+  await m.waitForFunction(() => document.querySelector('[data-testid="call-tile"].is-muted:not(.is-self)') !== null);
+  await screenshot(t, 'calls-participants-desktop');
+
+  // Unmuted, her audio flows again.
+  await e.getByRole('button', { name: 'Включить микрофон', exact: true }).click();
+  await e.getByRole('button', { name: 'Выключить микрофон', exact: true }).waitFor();
+  const b = await audioSent(e);
+  await until(async () => (await audioSent(e)) > b, 'audio again after unmuting');
+  await evaRow.getByText('микрофон включён').waitFor();
+
+  // The teacher moderates: the classmate's microphone goes off from her side.
+  const mateRow = people.getByTestId('call-person').filter({ hasText: mateName });
+  await mateRow.getByRole('button', { name: `Выключить микрофон: ${mateName}` }).click();
+  await m.getByTestId('call-notice').getByText('Вас отключил(а) Донская Эльмира').waitFor();
+  await m.getByRole('button', { name: 'Включить микрофон', exact: true }).waitFor();
+  await mateRow.getByText('микрофон выключен').waitFor();
+  // A student is no moderator: no such buttons for her.
+  await e.getByRole('button', { name: 'Участники звонка' }).click();
+  await e.getByTestId('call-people').getByTestId('call-person').first().waitFor();
+  assert.equal(await e.getByRole('button', { name: /^Выключить микрофон: / }).count(), 0);
+  assert.equal(await e.getByRole('button', { name: 'Завершить для всех' }).count(), 0);
+  await e.getByRole('button', { name: 'Участники звонка' }).click();
+  noProblems();
+});
+
+test('the call view at phone width: the whole screen, every control in reach, minimized to a bar over the chat', async () => {
+  const m = mate.page;
+  await m.setViewportSize({ width: 390, height: 844 });
+  try {
+    const view = callView(m);
+    const box = await view.boundingBox();
+    assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, 390, 844]);
+    assert.equal(await m.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing sticks out sideways');
+    for (const name of ['Включить микрофон', 'Выключить камеру', 'Микрофон и камера', 'Участники звонка', 'Завершить']) {
+      const b = await view.getByRole('button', { name, exact: true }).boundingBox();
+      assert.ok(b && b.x >= 0 && b.x + b.width <= 390 && b.y + b.height <= 844, `«${name}» on the screen`);
+      assert.ok(b.width >= 44 && b.height >= 44, `«${name}» big enough to tap`);
+    }
+    // Own picture in the corner, the others' tiles side by side.
+    const tiles = await m.getByTestId('call-tile').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().width));
+    assert.ok(tiles.every((w) => w > 100), `tiles ${tiles}`);
+    await screenshot(m, 'calls-group-phone');
+
+    await view.getByRole('button', { name: 'Участники звонка' }).click();
+    const panel = await view.getByTestId('call-panel').boundingBox();
+    assert.equal(panel.width, 390);
+    await screenshot(m, 'calls-participants-phone');
+    await view.getByRole('button', { name: 'Закрыть' }).click();
+
+    await view.getByRole('button', { name: 'Свернуть звонок' }).click();
+    await m.getByTestId('composer').waitFor();
+    const pill = await view.boundingBox();
+    assert.ok(pill.height < 80 && pill.width <= 390, 'a bar, not the screen');
+    await screenshot(m, 'calls-minimized-phone');
+    await view.getByRole('button', { name: 'Вернуться к звонку' }).click();
+    await view.getByRole('button', { name: 'Завершить', exact: true }).waitFor();
+  } finally {
+    await m.setViewportSize({ width: 1280, height: 860 });
+  }
+  noProblems();
+});
+
+test('the teacher ends the call for everyone: every call view closes and the record is in the chat', async () => {
+  const t = teacher.page;
+  await t.getByRole('button', { name: 'Завершить для всех' }).click();
+  const confirm = t.getByRole('dialog', { name: 'Завершить звонок для всех?' });
+  await confirm.getByRole('button', { name: 'Завершить для всех' }).click();
+  for (const p of [t, eva.page, mate.page]) {
+    await callView(p).waitFor({ state: 'detached' });
+    const record = p.getByTestId('call-record');
+    await record.getByText(/^Видеозвонок · \d+ (с|мин) · участники: /).waitFor();
+    await record.getByText('Звонок завершён модератором').waitFor();
+    assert.match(await record.textContent(), /Донская Эльмира/);
+    assert.equal(await p.evaluate(() => window.__partaCall.pc), null);
+  }
+  await eva.page.getByRole('status').getByText('Звонок завершён модератором.').waitFor();
+  await t.getByTestId('call-banner').waitFor({ state: 'hidden' });
+  await row(eva.page, '5А класс').getByText('📞 Видеозвонок').waitFor();
+  assert.equal(await row(eva.page, '5А класс').getByTestId('call-badge').count(), 0);
+  await screenshot(t, 'calls-record');
+  noProblems();
+});
+
+test('a direct call rings, is answered, carries both voices and a camera turned on later, and leaves a record when hung up', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  await t.getByTestId('chat-info').click();
+  await t.getByTestId('members-panel').getByRole('button', { name: `Написать: ${EVA}` }).click();
+  await t.getByRole('heading', { level: 2, name: 'Малышева Ева' }).waitFor();
+  await t.getByTestId('composer').fill('Ева, созвонимся на минуту?');
+  await t.getByTestId('composer').press('Enter');
+  await row(e, 'Донская Эльмира').waitFor();
+  // The server tells the new chat to Ева's socket (`chats_changed`) but not to
+  // the teacher's, which would refuse her call (`call_forbidden`) until it
+  // reconnects: a reload is that reconnect.
+  await t.reload();
+  await t.getByRole('heading', { level: 2, name: 'Малышева Ева' }).waitFor();
+
+  await t.getByRole('button', { name: 'Аудиозвонок', exact: true }).click();
+  await callView(t).getByTestId('call-status').getByText('Вызов…').waitFor();
+  const ring = e.getByRole('dialog', { name: 'Входящий звонок' });
+  await ring.getByText('Донская Эльмира звонит вам.').waitFor();
+  await screenshot(e, 'calls-incoming');
+  await ring.getByRole('button', { name: 'Принять' }).click();
+  await e.locator('.pm-conv').getByRole('heading', { level: 2, name: 'Донская Эльмира' }).waitFor();
+  await inCall(e, 2);
+  await inCall(t, 2);
+  // An audio call: voices both ways, no pictures yet.
+  await receiving([t, e], { audio: 1 });
+  await e.getByRole('button', { name: 'Включить камеру', exact: true }).click();
+  await e.getByRole('button', { name: 'Выключить камеру', exact: true }).waitFor();
+  await receiving([t], { audio: 1, video: 1 });
+  await screenshot(t, 'calls-direct-desktop');
+
+  await t.getByRole('button', { name: 'Завершить', exact: true }).click();
+  for (const p of [t, e]) {
+    await callView(p).waitFor({ state: 'detached' });
+    await p.getByTestId('call-record').getByText(/^Аудиозвонок · \d+ (с|мин) · участники: /).waitFor();
+  }
+  noProblems();
+});
+
+test('a declined direct call ends at once for the caller and is recorded as «Отклонённый звонок»', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  await t.getByRole('button', { name: 'Видеозвонок', exact: true }).click();
+  const ring = e.getByRole('dialog', { name: 'Входящий звонок' });
+  await ring.getByText('Донская Эльмира звонит вам по видео.').waitFor();
+  await ring.getByRole('button', { name: 'Отклонить' }).click();
+  await ring.waitFor({ state: 'detached' });
+  await callView(t).waitFor({ state: 'detached' });
+  await t.getByRole('status').getByText('Звонок отклонён.').waitFor();
+  for (const p of [t, e]) {
+    await p.getByTestId('call-record').filter({ hasText: 'Отклонённый звонок' }).waitFor();
+  }
+  await row(e, 'Донская Эльмира').getByText('📞 Отклонённый звонок').waitFor();
+  noProblems();
+});
+
+test('a dropped connection comes back into the same call with a fresh offer, and the media flows again', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  await openChat(t, '5А класс');
+  await t.getByRole('button', { name: 'Аудиозвонок', exact: true }).click();
+  await inCall(t, 1);
+  await openChat(e, '5А класс');
+  await e.getByTestId('call-banner').getByRole('button', { name: 'Присоединиться' }).click();
+  await inCall(e, 2);
+  await receiving([t, e], { audio: 1 });
+  const callId = await e.evaluate(() => {
+    window.oldPeer = window.__partaCall.pc;
+    return window.__partaCall.callId;
+  });
+
+  await eva.context.setOffline(true);
+  await e.getByTestId('connection').getByText('Нет сети').waitFor();
+  await sleep(1500);
+  await eva.context.setOffline(false);
+  await e.getByTestId('connection').getByText('Нет сети').waitFor({ state: 'detached' });
+  await e.waitForFunction(() => window.__partaCall.pc && window.__partaCall.pc !== window.oldPeer);
+  assert.equal(await e.evaluate(() => window.__partaCall.callId), callId, 'the same call');
+  await inCall(e, 2);
+  await receiving([t, e], { audio: 1 });
+
+  await t.getByRole('button', { name: 'Завершить', exact: true }).click();
+  await e.getByRole('button', { name: 'Завершить', exact: true }).click();
+  for (const p of [t, e]) await callView(p).waitFor({ state: 'detached' });
+  noProblems();
+});
