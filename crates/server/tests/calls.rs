@@ -165,6 +165,7 @@ async fn a_declined_direct_call_and_one_nobody_answers_leave_their_records() {
     let alyona = linked(&app, "student1", "+79120000002").await;
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let mut t = socket(&app, &teacher).await;
+    let mut a = socket(&app, &alyona).await;
     let direct: Value = alyona
         .post(&app, "/api/messenger/direct", json!({"org": alyona.org, "person": teacher.person}))
         .await
@@ -173,7 +174,8 @@ async fn a_declined_direct_call_and_one_nobody_answers_leave_their_records() {
         .unwrap();
     let chat = direct["id"].as_i64().unwrap();
     t.until("chats_changed").await;
-    let mut a = socket(&app, &alyona).await;
+    // Her own socket, open before the chat existed, learns of it too and may call there.
+    a.until("chats_changed").await;
 
     let call = join(&mut a, chat, "audio").await["call"]["id"].as_i64().unwrap();
     let ringing = t.until("call_state").await;

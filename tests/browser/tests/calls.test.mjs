@@ -263,11 +263,6 @@ test('a direct call rings, is answered, carries both voices and a camera turned 
   await t.getByTestId('composer').fill('Ева, созвонимся на минуту?');
   await t.getByTestId('composer').press('Enter');
   await row(e, 'Донская Эльмира').waitFor();
-  // The server tells the new chat to Ева's socket (`chats_changed`) but not to
-  // the teacher's, which would refuse her call (`call_forbidden`) until it
-  // reconnects: a reload is that reconnect.
-  await t.reload();
-  await t.getByRole('heading', { level: 2, name: 'Малышева Ева' }).waitFor();
 
   await t.getByRole('button', { name: 'Аудиозвонок', exact: true }).click();
   await callView(t).getByTestId('call-status').getByText('Вызов…').waitFor();

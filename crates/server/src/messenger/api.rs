@@ -307,8 +307,11 @@ pub async fn direct(
     Json(form): Json<DirectForm>,
 ) -> ApiResult<axum::Json<ChatSummary>> {
     let chat = state.store.direct_chat(user.account_id, form.org, form.person, state.now()).await?;
-    // The other person's open messengers learn of the new chat.
-    let accounts = state.store.accounts_of_people(form.org, &[form.person]).await?;
+    // Both people's open messengers learn of the new chat: the other
+    // person's, and the creator's own sockets (this tab's too, which needs
+    // it to subscribe and to call there).
+    let mut accounts = state.store.accounts_of_people(form.org, &[form.person]).await?;
+    accounts.push(user.account_id);
     state.messenger.accounts_changed(accounts);
     Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
 }

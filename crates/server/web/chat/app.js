@@ -47,7 +47,6 @@ export class ChatApp {
     this.startedAt = Date.now();
     this.calls = new CallManager(this);
     /** message id → its `call`: the list previews call records the history has not loaded. */
-    this.callRecords = new Map();
     this.store.on((c) => this.changed(c));
     this.onFocus = () => {
       this.tryRead();
@@ -194,7 +193,6 @@ export class ChatApp {
   // ------------------------------------------------------------ changes
 
   changed(c) {
-    if (c.event?.kind === 'message' && c.event.message.call) this.callRecords.set(c.event.message.id, c.event.message.call);
     if (c.kind === 'list') this.dirty.list = true;
     else if (c.kind === 'chat' || c.kind === 'typing') {
       this.dirty.list = true;
@@ -311,7 +309,7 @@ export class ChatApp {
     const draft = s.id !== this.current ? this.draftOf(s.id).trim() : '';
     const lm = s.last_message;
     const pending = this.store.outboxOf(s.id).at(-1);
-    const record = lm && this.callRecordOf(s.id, lm);
+    const record = lm && this.callRecordOf(lm);
     let previewEl;
     if (typing) {
       previewEl = h('span', { class: 'pm-row-preview is-typing' }, typing);
@@ -355,14 +353,9 @@ export class ChatApp {
     return h('li', null, a);
   }
 
-  /**
-   * The `call` of a chat's last message when it is a call record: in the
-   * summary from the server, or the message itself when an event or the
-   * history brought it.
-   */
-  callRecordOf(id, lm) {
-    if (lm.deleted) return null;
-    return lm.call || this.callRecords.get(lm.id) || this.store.data.get(id)?.byId.get(lm.id)?.call || null;
+  /** The `call` of a chat's last message when it is a call record. */
+  callRecordOf(lm) {
+    return lm.deleted ? null : lm.call || null;
   }
 
   listKey(e) {

@@ -260,6 +260,7 @@ export class ChatStore {
         else if (m.author.person === s.me) this.matchOutbox(id, m);
         s.last_message = {
           id: m.id, author_name: m.author.name, author: m.author.person, preview: preview(m.text), at: m.created_at, deleted: false,
+          call: m.call,
         };
         const fromOther = m.author.person !== s.me;
         if (fromOther) {
@@ -357,6 +358,7 @@ export class ChatStore {
         if (last) {
           s.last_message = {
             id: last.id, author_name: last.author.name, author: last.author.person, preview: preview(last.text), at: last.created_at, deleted: last.deleted,
+            call: last.call,
           };
         }
         const sent = new Set(page.messages.map((m) => m.client_id).filter(Boolean));
