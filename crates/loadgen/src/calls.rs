@@ -105,10 +105,21 @@ pub struct Report {
     pub generator_cpu: Option<f64>,
     /// UDP datagrams the kernel dropped for full receive buffers, on the whole machine, in the window.
     pub udp_drops: Option<u64>,
+    /// Of those, at the SFU's socket and at the participants' sockets.
+    pub sfu_socket_drops: Option<u64>,
+    pub participant_socket_drops: Option<u64>,
     pub load_average: Option<String>,
+    /// The machine's CPU over the window, % of one core: busy (not idle, not
+    /// waiting for disk), and of that softirq (where loopback delivery runs,
+    /// accounted to no process).
+    pub machine_busy: Option<f64>,
+    pub machine_softirq: Option<f64>,
+    /// The fullest the SFU socket's receive queue was, sampled every 100 ms (KiB).
+    pub sfu_queue_max_kib: Option<u64>,
     /// Observation → participants that made it.
     pub observations: BTreeMap<String, usize>,
-    pub errors: Vec<String>,
+    /// Error → participants that had it.
+    pub errors: BTreeMap<String, usize>,
 }
 
 impl Report {
@@ -198,12 +209,23 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     let threads_start = pid.as_deref().map(thread_cpu).unwrap_or_default();
     let self_start = CpuMark::now("self");
     let drops_start = udp_rcvbuf_errors();
+    let sockets_start = udp_drops_by_port();
     let load_start = load_average();
-    tokio::time::sleep_until(stop.into()).await;
+    let stat_start = machine_cpu();
+    let mut queue_max: Option<u64> = None;
+    while Instant::now() < stop {
+        let port = shared.sfu_port.load(Ordering::Relaxed);
+        if let Some(q) = udp_rx_queue(port) {
+            queue_max = Some(queue_max.unwrap_or(0).max(q));
+        }
+        tokio::time::sleep(Duration::from_millis(100).min(stop.saturating_duration_since(Instant::now()))).await;
+    }
+    let stat_end = machine_cpu();
     let server_cpu = pid.as_deref().and_then(CpuMark::now).zip(server_start).map(|(e, s)| s.percent_until(&e));
     let generator_cpu = CpuMark::now("self").zip(self_start).map(|(e, s)| s.percent_until(&e));
     let threads_end = pid.as_deref().map(thread_cpu).unwrap_or_default();
     let drops = udp_rcvbuf_errors().zip(drops_start).map(|(e, s)| e.saturating_sub(s));
+    let sockets_end = udp_drops_by_port();
     let load_end = load_average();
     let sfu_thread = busiest_thread(&threads_start, &threads_end, config.seconds.as_secs_f64());
 
@@ -221,6 +243,22 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     report.generator_cpu = generator_cpu;
     report.sfu_thread = sfu_thread;
     report.udp_drops = drops;
+    report.sfu_queue_max_kib = queue_max.map(|q| q / 1024);
+    if let (Some(a), Some(b)) = (stat_start, stat_end) {
+        let ticks = (b.total - a.total).max(1) as f64;
+        let cores = b.cores.max(1) as f64;
+        report.machine_busy = Some((b.busy - a.busy) as f64 / ticks * cores * 100.0);
+        report.machine_softirq = Some((b.softirq - a.softirq) as f64 / ticks * cores * 100.0);
+    }
+    if let (Some(start), Some(end)) = (sockets_start, sockets_end) {
+        let delta = |port: u16| end.get(&port).unwrap_or(&0).saturating_sub(*start.get(&port).unwrap_or(&0));
+        let sfu_port = shared.sfu_port.load(Ordering::Relaxed);
+        if sfu_port != 0 {
+            report.sfu_socket_drops = Some(delta(sfu_port));
+        }
+        let ports = shared.ports.lock().map(|p| p.clone()).unwrap_or_default();
+        report.participant_socket_drops = Some(ports.into_iter().map(delta).sum());
+    }
     report.load_average = match (load_start, load_end) {
         (Some(a), Some(b)) => Some(format!("{a} → {b}")),
         _ => None,
@@ -261,9 +299,14 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         sfu_thread: None,
         generator_cpu: None,
         udp_drops: None,
+        sfu_socket_drops: None,
+        participant_socket_drops: None,
         load_average: None,
+        machine_busy: None,
+        machine_softirq: None,
+        sfu_queue_max_kib: None,
         observations: BTreeMap::new(),
-        errors: Vec::new(),
+        errors: BTreeMap::new(),
     };
     let mut joins: Vec<f64> = reports.iter().filter_map(|p| p.join_seconds).collect();
     joins.sort_by(f64::total_cmp);
@@ -277,9 +320,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
             *r.observations.entry(o.clone()).or_default() += 1;
         }
         for e in &sub.errors {
-            if r.errors.len() < 8 {
-                r.errors.push(format!("participant {}: {e}", sub.index));
-            }
+            *r.errors.entry(e.clone()).or_default() += 1;
         }
         for s in sub.streams.values() {
             frames += s.frames_in_window;
@@ -320,6 +361,10 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         }
     }
     r.frames_per_s = frames as f64 / window_s;
+    let listed = reports.iter().filter(|p| p.connected && p.max_listed < n).count();
+    if listed > 0 && r.failed == 0 {
+        r.observations.insert(format!("no call_state listed all {n} participants"), listed);
+    }
     r
 }
 
@@ -368,6 +413,67 @@ fn parse_rcvbuf_errors(snmp: &str) -> Option<u64> {
     values.split_whitespace().nth(at)?.parse().ok()
 }
 
+/// The machine's CPU time so far, in ticks, from `/proc/stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MachineCpu {
+    pub total: u64,
+    pub busy: u64,
+    pub softirq: u64,
+    pub cores: usize,
+}
+
+pub fn machine_cpu() -> Option<MachineCpu> {
+    parse_stat(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+fn parse_stat(stat: &str) -> Option<MachineCpu> {
+    let mut lines = stat.lines();
+    let first = lines.next()?.strip_prefix("cpu ")?;
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let v: Vec<u64> = first.split_whitespace().take(8).filter_map(|f| f.parse().ok()).collect();
+    if v.len() < 8 {
+        return None;
+    }
+    let total: u64 = v.iter().sum();
+    let cores = lines.filter(|l| l.starts_with("cpu")).count();
+    Some(MachineCpu { total, busy: total - v[3] - v[4], softirq: v[6], cores })
+}
+
+/// The receive queue of the IPv4 UDP socket bound to `port`, in bytes.
+fn udp_rx_queue(port: u16) -> Option<u64> {
+    if port == 0 {
+        return None;
+    }
+    let table = std::fs::read_to_string("/proc/net/udp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let p = u16::from_str_radix(fields.get(1)?.rsplit(':').next()?, 16).ok()?;
+        if p != port {
+            return None;
+        }
+        u64::from_str_radix(fields.get(4)?.split(':').nth(1)?, 16).ok()
+    })
+}
+
+/// Receive-buffer drops per local port of every IPv4 UDP socket (`/proc/net/udp`).
+pub fn udp_drops_by_port() -> Option<BTreeMap<u16, u64>> {
+    Some(parse_udp_drops(&std::fs::read_to_string("/proc/net/udp").ok()?))
+}
+
+fn parse_udp_drops(table: &str) -> BTreeMap<u16, u64> {
+    let mut out = BTreeMap::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ref pointer drops
+        let port = fields.get(1).and_then(|a| a.rsplit(':').next()).and_then(|p| u16::from_str_radix(p, 16).ok());
+        let drops = fields.last().and_then(|d| d.parse::<u64>().ok());
+        if let (Some(port), Some(drops), true) = (port, drops, fields.len() >= 13) {
+            *out.entry(port).or_default() += drops;
+        }
+    }
+    out
+}
+
 /// The 1-minute load average.
 pub fn load_average() -> Option<String> {
     std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next().map(str::to_string)
@@ -401,11 +507,18 @@ impl Server {
             }
         };
         let log = data.join("parta-serve.log");
+        // The SFU binds loopback by default; say so anyway, so that a changed
+        // default never puts this benchmark's media on the network.
+        let config = match config {
+            Some(c) => c.to_path_buf(),
+            None => {
+                let c = data.join("parta-calls.toml");
+                std::fs::write(&c, "[calls]\nudp_bind = \"127.0.0.1:0\"\n")?;
+                c
+            }
+        };
         let mut command = Command::new(binary);
-        command.arg("serve").arg("--data").arg(&data).args(["--listen", "127.0.0.1:0"]);
-        if let Some(config) = config {
-            command.arg("--config").arg(config);
-        }
+        command.arg("serve").arg("--data").arg(&data).args(["--listen", "127.0.0.1:0"]).arg("--config").arg(&config);
         let mut child = command
             .env("PARTA_LOG", std::env::var("PARTA_LOG").unwrap_or_else(|_| "warn".into()))
             .stdin(Stdio::null())
@@ -513,6 +626,25 @@ mod tests {
         assert_eq!(parse_rcvbuf_errors(snmp), Some(5));
         assert_eq!(parse_rcvbuf_errors("Ip: x\nIp: 1\n"), None);
         assert!(udp_rcvbuf_errors().is_some());
+    }
+
+    #[test]
+    fn drops_are_read_per_port() {
+        let table = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+             1: 0100007F:9C41 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1234 2 0000000000000000 17\n\
+             2: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1235 2 0000000000000000 0\n";
+        let drops = parse_udp_drops(table);
+        assert_eq!(drops.get(&0x9c41), Some(&17));
+        assert_eq!(drops.get(&53), Some(&0));
+        assert!(udp_drops_by_port().is_some());
+    }
+
+    #[test]
+    fn machine_cpu_is_read_from_proc_stat() {
+        let stat =
+            "cpu  100 5 50 800 20 1 24 0 0 0\ncpu0 50 2 25 400 10 0 12 0 0 0\ncpu1 50 3 25 400 10 1 12 0 0 0\nintr 1\n";
+        assert_eq!(parse_stat(stat), Some(MachineCpu { total: 1000, busy: 180, softirq: 24, cores: 2 }));
+        assert!(machine_cpu().is_some());
     }
 
     #[test]

@@ -324,15 +324,17 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
         base.video_publishers, args.video_kbps, args.seconds, args.warmup
     );
     println!(
-        "| participants | streams (live / expected) | packets/s | Mbit/s | loss % (audio / video) | server CPU % | SFU thread % | generator CPU % | streams per core | UDP drops | load avg | settled in |"
+        "| participants | streams (live / expected) | packets/s | Mbit/s | loss % (audio / video) | server CPU % | \
+         SFU thread % | generator CPU % | machine busy % (softirq) | streams per core | UDP drops | SFU queue KiB | \
+         load avg | settled in |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in steps {
         let v = base.video_publishers.min(n);
         let config = calls::Config { audio_publishers: n - v, participants: n, ..base.clone() };
         let r = calls::run(&target, &config).await?;
         println!(
-            "| {n} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} | {} | {} | {:.1} s{} |",
+            "| {n} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} ({}) | {} | {} ({} at the SFU) | {} | {} | {:.1} s{} |",
             r.streams_live,
             r.streams_expected,
             r.packets_per_s,
@@ -343,8 +345,12 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
             pct(r.server_cpu),
             r.sfu_thread.as_ref().map(|(_, c)| format!("{c:.0}")).unwrap_or_else(|| "—".into()),
             pct(r.generator_cpu),
+            pct(r.machine_busy),
+            pct(r.machine_softirq),
             r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into()),
-            r.udp_drops.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+            opt(r.udp_drops),
+            opt(r.sfu_socket_drops),
+            opt(r.sfu_queue_max_kib),
             r.load_average.clone().unwrap_or_default(),
             r.settle_seconds,
             if r.settled { "" } else { " (not settled)" },
@@ -357,6 +363,10 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
     }
     drop(server);
     Ok(())
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -422,7 +432,15 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
         ),
         ("generator CPU % of a core", pct(r.generator_cpu)),
         ("forwarded streams per core", r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
-        ("UDP receive-buffer drops (machine)", r.udp_drops.map(|d| d.to_string()).unwrap_or_else(|| "—".into())),
+        (
+            "UDP receive-buffer drops: machine / SFU socket / participants' sockets",
+            format!("{} / {} / {}", opt(r.udp_drops), opt(r.sfu_socket_drops), opt(r.participant_socket_drops)),
+        ),
+        (
+            "machine CPU busy / of which softirq, % of a core",
+            format!("{} / {}", pct(r.machine_busy), pct(r.machine_softirq)),
+        ),
+        ("SFU socket receive queue, fullest (KiB)", opt(r.sfu_queue_max_kib)),
         ("load average (1 min)", r.load_average.clone().unwrap_or_else(|| "—".into())),
     ];
     println!("| figure | value |\n|---|---|");
@@ -436,8 +454,8 @@ fn print_notes(r: &calls::Report) {
     for (o, n) in &r.observations {
         println!("observed ({n} participants): {o}");
     }
-    for e in &r.errors {
-        println!("error: {e}");
+    for (e, n) in &r.errors {
+        println!("error ({n} participants): {e}");
     }
 }
 

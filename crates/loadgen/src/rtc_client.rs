@@ -90,6 +90,9 @@ pub struct Shared {
     pub last_offer_us: AtomicU64,
     /// Participants that failed to join or lost their call.
     pub failed: AtomicUsize,
+    /// The participants' UDP ports, and the SFU's (from its answer's candidate).
+    pub ports: std::sync::Mutex<Vec<u16>>,
+    pub sfu_port: std::sync::atomic::AtomicU16,
 }
 
 impl Shared {
@@ -119,6 +122,8 @@ impl Shared {
             offers: AtomicU64::new(0),
             last_offer_us: AtomicU64::new(0),
             failed: AtomicUsize::new(0),
+            ports: std::sync::Mutex::new(Vec::new()),
+            sfu_port: std::sync::atomic::AtomicU16::new(0),
         }
     }
 
@@ -185,6 +190,8 @@ pub struct ParticipantReport {
     /// Due → received, per frame inside the window (µs).
     pub latency: Histogram,
     pub offers: u64,
+    /// The most participants a `call_state` listed.
+    pub max_listed: usize,
     pub joined: bool,
     pub connected: bool,
     /// Seconds from `call_join` to the peer connection being up.
@@ -207,6 +214,7 @@ impl ParticipantReport {
             rtp_bytes_in_window: 0,
             latency: Histogram::default(),
             offers: 0,
+            max_listed: 0,
             joined: false,
             connected: false,
             join_seconds: None,
@@ -266,6 +274,11 @@ fn loopback_only(sdp: &str, observations: &mut BTreeSet<String>) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// The port of the first candidate of an SDP.
+fn candidate_port(sdp: &str) -> Option<u16> {
+    sdp.lines().find_map(|l| l.strip_prefix("a=candidate:")?.split_whitespace().nth(5)?.parse().ok())
 }
 
 /// A call id from a frame's `call`: an id, or a `Call` object with one.
@@ -533,6 +546,9 @@ async fn drive(
     }
     let socket = udp_socket()?;
     let local = socket.local_addr()?;
+    if let Ok(mut ports) = shared.ports.lock() {
+        ports.push(local.port());
+    }
     let mut rtc = Rtc::builder().set_crypto_provider(Arc::clone(&shared.crypto)).build(Instant::now());
     let candidate = Candidate::host(local, "udp").map_err(|e| Error::Protocol(format!("candidate: {e}")))?;
     rtc.add_local_candidate(candidate);
@@ -656,6 +672,9 @@ async fn run_peer(
                             return Err(Error::Protocol("call_joined without sdp".into()));
                         };
                         let sdp = loopback_only(sdp, &mut peer.r.observations);
+                        if let Some(port) = candidate_port(&sdp) {
+                            shared.sfu_port.store(port, Ordering::Relaxed);
+                        }
                         let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| Error::Protocol(format!("the server's answer: {e}")))?;
                         let Some(p) = pending.take() else {
                             peer.r.observations.insert("a second call_joined for one call_join".into());
@@ -685,6 +704,13 @@ async fn run_peer(
                             queued.push_back((offer_call, sdp.to_string()));
                         } else {
                             rtc_timeout = answer_offer(peer, ws, socket, offer_call, sdp).await?;
+                        }
+                    }
+                    "call_state" => {
+                        if let Some(list) = frame["call"]["participants"].as_array() {
+                            peer.r.max_listed = peer.r.max_listed.max(list.len());
+                        } else {
+                            peer.r.observations.insert("call_state without call.participants".into());
                         }
                     }
                     "call_left" => {
@@ -758,6 +784,7 @@ mod tests {
         assert!(!out.contains("192.168.1.5"));
         assert!(out.ends_with("a=end-of-candidates\r\n"));
         assert_eq!(seen.len(), 1);
+        assert_eq!(candidate_port(&out), Some(40000));
     }
 
     #[test]
