@@ -19,6 +19,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// Larger than any UDP payload WebRTC sends (it keeps under the path MTU).
 const RECEIVE_BUFFER: usize = 2048;
+/// Datagrams taken in at most before the peers are polled.
+const RECEIVE_BATCH: usize = 256;
 
 /// What polling one peer asks of the others.
 enum Action {
@@ -110,12 +112,36 @@ impl Engine {
                     if n > 0 && source != self.waker {
                         self.receive(source, &buf[..n]);
                     }
+                    self.receive_queued(&mut buf);
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                 // ICMP "port unreachable" from a client that went away surfaces
                 // as a receive error on Linux; the peer's ICE times out.
                 Err(e) => tracing::debug!(error = %e, "SFU receive error"),
             }
+        }
+    }
+
+    /// Takes in every datagram already waiting before any peer is polled:
+    /// a subscriber then packetises the frames of many publishers in one
+    /// poll. Polling a peer walks all its tracks, so one poll per received
+    /// packet made a call's cost grow with the cube of its size.
+    fn receive_queued(&mut self, buf: &mut [u8]) {
+        if self.socket.set_nonblocking(true).is_err() {
+            return;
+        }
+        for _ in 0..RECEIVE_BATCH {
+            match self.socket.recv_from(buf) {
+                Ok((n, source)) => {
+                    if n > 0 && source != self.waker {
+                        self.receive(source, &buf[..n]);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = self.socket.set_nonblocking(false) {
+            tracing::error!(error = %e, "SFU socket cannot block again");
         }
     }
 
@@ -228,15 +254,21 @@ impl Engine {
     }
 
     /// Polls every dirty peer until it only waits, acting on what each asks.
+    /// In rounds: every dirty peer is polled once, then what they asked of
+    /// the others is done, so a subscriber that got frames from many
+    /// publishers is polled once for all of them.
     fn flush(&mut self) {
-        while let Some(g) = self.dirty.pop() {
-            let actions = match self.poll(g) {
-                Ok(actions) => actions,
-                Err(reason) => {
-                    self.remove(g, Some(reason));
-                    continue;
+        while !self.dirty.is_empty() {
+            let mut round = std::mem::take(&mut self.dirty);
+            round.sort_unstable();
+            round.dedup();
+            let mut actions = Vec::new();
+            for g in round {
+                match self.poll(g) {
+                    Ok(mut asked) => actions.append(&mut asked),
+                    Err(reason) => self.remove(g, Some(reason)),
                 }
-            };
+            }
             for action in actions {
                 self.act(action);
             }
