@@ -669,6 +669,9 @@ pub(crate) async fn events_after(
     Ok(events)
 }
 
+/// A message as an action on it needs it: author, body, deleted, pinned, call.
+type ActedOn = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+
 pub(crate) async fn act_on_message(
     pool: &Pool<Db>,
     account: i64,
@@ -679,7 +682,7 @@ pub(crate) async fn act_on_message(
 ) -> Result<Option<EventView>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
-    let row: Option<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row: Option<ActedOn> = sqlx::query_as(
         "SELECT author_id, body, deleted_at, pinned_at, call_id FROM messages WHERE id = $1 AND chat_id = $2",
     )
     .bind(message)
