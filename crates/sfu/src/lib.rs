@@ -130,7 +130,8 @@ impl Sfu {
     pub fn start(config: SfuConfig) -> Result<(Sfu, tokio_mpsc::UnboundedReceiver<SfuEvent>), SfuError> {
         str0m::crypto::from_feature_flags().install_process_default();
         let bind = |addr: SocketAddr| UdpSocket::bind(addr).map_err(|source| SfuError::Bind { addr, source });
-        let socket = bind(config.udp_bind)?;
+        let socket =
+            media_socket(config.udp_bind).map_err(|source| SfuError::Bind { addr: config.udp_bind, source })?;
         let local = socket.local_addr().map_err(|source| SfuError::Bind { addr: config.udp_bind, source })?;
         let ip = match config.advertise {
             Some(ip) => ip,
@@ -214,6 +215,34 @@ impl Drop for Sfu {
             let _ = thread.join();
         }
     }
+}
+
+/// Room for the packets of a call's every publisher while the engine polls
+/// its peers: the default (about 200 KiB) overflowed in bursts of a class
+/// call. The kernel caps it at `net.core.rmem_max` / `wmem_max`.
+const SOCKET_BUFFER: usize = 8 << 20;
+
+fn media_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    for (what, set) in [
+        ("receive", Socket::set_recv_buffer_size as fn(&Socket, usize) -> std::io::Result<()>),
+        ("send", Socket::set_send_buffer_size),
+    ] {
+        if let Err(e) = set(&socket, SOCKET_BUFFER) {
+            tracing::warn!(error = %e, "the SFU's {what} buffer keeps its default size");
+        }
+    }
+    let granted = socket.recv_buffer_size().unwrap_or_default();
+    if granted < SOCKET_BUFFER {
+        tracing::info!(
+            granted,
+            wanted = SOCKET_BUFFER,
+            "the SFU's receive buffer is capped by net.core.rmem_max; raise it for large calls"
+        );
+    }
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
 }
 
 /// Whether `sdp` parses as an offer (checked before a call is started for it).
