@@ -37,7 +37,7 @@ use tokio::sync::{Semaphore, watch};
 pub struct Config {
     pub audio_publishers: usize,
     pub video_publishers: usize,
-    /// Participants in the call, at least the publishers.
+    /// Participants in the call, at least the publishers (the leavers come on top).
     pub participants: usize,
     pub warmup: Duration,
     pub seconds: Duration,
@@ -55,9 +55,16 @@ pub struct Config {
 
 impl Config {
     pub fn roles(&self) -> Vec<Role> {
+        self.roles_with_leavers(0)
+    }
+
+    /// [`Config::roles`] and then `leavers` more audio publishers.
+    pub fn roles_with_leavers(&self, leavers: usize) -> Vec<Role> {
         let v = self.video_publishers;
         let a = self.audio_publishers;
-        (0..self.participants.max(v + a)).map(|i| Role { video: i < v, audio: i >= v && i < v + a }).collect()
+        let stay = (0..self.participants.max(v + a)).map(|i| Role { video: i < v, audio: i >= v && i < v + a });
+        // The leavers talk: their tracks are what the others must stop.
+        stay.chain((0..leavers).map(|_| Role { audio: true, video: false })).collect()
     }
 }
 
@@ -73,7 +80,10 @@ pub struct Target {
 /// What one run measured.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The participants that stayed (and were measured).
     pub participants: usize,
+    /// Those that hung up before the window (`leavers`).
+    pub left: usize,
     pub audio_publishers: usize,
     pub video_publishers: usize,
     pub seconds: f64,
@@ -137,9 +147,16 @@ impl Report {
 
 /// Seeds the chat, runs the call, counts.
 pub async fn run(target: &Target, config: &Config) -> Result<Report> {
-    let roles = config.roles();
+    run_with_leavers(target, config, 0).await
+}
+
+/// As [`run`], with `leavers` more participants (audio publishers) that hang
+/// up once the call has settled, before the warm-up: the others must take the
+/// server's offers that stop their tracks. The window counts those who stay.
+pub async fn run_with_leavers(target: &Target, config: &Config, leavers: usize) -> Result<Report> {
+    let roles = config.roles_with_leavers(leavers);
     let n = roles.len();
-    if n < 2 {
+    if n - leavers < 2 {
         return Err(Error::Protocol("a call needs at least two participants".into()));
     }
     let seeded = seed::seed(&target.data, n).await?;
@@ -167,11 +184,14 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
 
     let gate = Arc::new(Semaphore::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (leave_tx, leave_rx) = watch::channel(false);
+    let stays = n - leavers;
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, signalling) in sockets.into_iter().enumerate() {
         let gate = (i > 0).then(|| Arc::clone(&gate));
-        tasks.push(tokio::spawn(rtc_client::run(i, signalling, Arc::clone(&shared), gate, stop_rx.clone())));
+        let stop = if i < stays { stop_rx.clone() } else { leave_rx.clone() };
+        tasks.push(tokio::spawn(rtc_client::run(i, signalling, Arc::clone(&shared), gate, stop)));
     }
     // The first participant starts the call; then the others join.
     let first_deadline = Instant::now() + Duration::from_secs(30);
@@ -198,6 +218,19 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    if stays < n {
+        // The leavers hang up; the others renegotiate until quiet again.
+        let _ = leave_tx.send(true);
+        let left_at = shared.now_us();
+        let deadline = Instant::now() + config.settle_timeout;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let last = shared.last_offer_us.load(Ordering::Relaxed);
+            if last > left_at && shared.now_us().saturating_sub(last) >= crate::pacing::micros(config.quiet) {
+                break;
+            }
+        }
+    }
     let settle_seconds = started.elapsed().as_secs_f64();
 
     let from = Instant::now() + config.warmup;
@@ -236,7 +269,7 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
         reports.push(t.await.map_err(|e| Error::Protocol(format!("a participant task failed: {e}")))?);
     }
 
-    let mut report = tally(&shared, config, &reports);
+    let mut report = tally(&shared, config, &reports[..stays]);
     report.settled = settled;
     report.settle_seconds = settle_seconds;
     report.server_cpu = server_cpu;
@@ -273,8 +306,9 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
     let (from_us, stop_us) = shared.window();
     let mut r = Report {
         participants: n,
-        audio_publishers: shared.roles.iter().filter(|r| r.audio).count(),
-        video_publishers: shared.roles.iter().filter(|r| r.video).count(),
+        audio_publishers: shared.roles[..n].iter().filter(|r| r.audio).count(),
+        video_publishers: shared.roles[..n].iter().filter(|r| r.video).count(),
+        left: shared.roles.len() - n,
         seconds: window_s,
         connected: reports.iter().filter(|p| p.connected).count(),
         failed: shared.failed.load(Ordering::Relaxed),
@@ -283,7 +317,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         join_p50_s: 0.0,
         join_max_s: 0.0,
         offers: reports.iter().map(|p| p.offers).sum(),
-        streams_expected: shared.expected_streams(),
+        streams_expected: 0,
         streams_live: 0,
         packets_per_s: reports.iter().map(|p| p.rtp_in_window).sum::<u64>() as f64 / window_s,
         frames_per_s: 0.0,
@@ -361,6 +395,9 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         }
     }
     r.frames_per_s = frames as f64 / window_s;
+    let stays: Vec<Role> = shared.roles[..n].to_vec();
+    r.streams_expected =
+        stays.iter().map(|role| (usize::from(role.audio) + usize::from(role.video)) * n.saturating_sub(1)).sum();
     let listed = reports.iter().filter(|p| p.connected && p.max_listed < n).count();
     if listed > 0 && r.failed == 0 {
         r.observations.insert(format!("no call_state listed all {n} participants"), listed);
@@ -494,7 +531,8 @@ impl Server {
     /// Starts `binary serve` in `data` (a fresh temporary directory if
     /// `None`), listening on a free loopback port, with `config` (a TOML
     /// file) if given. Waits for "Parta is running at …".
-    pub fn start(binary: &Path, data: Option<PathBuf>, config: Option<&Path>) -> Result<Server> {
+    /// `cpus` (a `taskset -c` list, e.g. "1") pins the server to those CPUs.
+    pub fn start(binary: &Path, data: Option<PathBuf>, config: Option<&Path>, cpus: Option<&str>) -> Result<Server> {
         let (temp, data) = match data {
             Some(d) => {
                 std::fs::create_dir_all(&d)?;
@@ -517,7 +555,14 @@ impl Server {
                 c
             }
         };
-        let mut command = Command::new(binary);
+        let mut command = match cpus {
+            Some(cpus) => {
+                let mut c = Command::new("taskset");
+                c.args(["-c", cpus]).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
         command.arg("serve").arg("--data").arg(&data).args(["--listen", "127.0.0.1:0"]).arg("--config").arg(&config);
         let mut child = command
             .env("PARTA_LOG", std::env::var("PARTA_LOG").unwrap_or_else(|_| "warn".into()))
@@ -565,8 +610,9 @@ impl Drop for Server {
 /// The sweep's sizes: participants per step.
 pub const SWEEP: &[usize] = &[10, 20, 30, 40, 60, 80, 100, 120, 160, 200, 250, 300];
 
-/// Why a sweep stops after a step, if it does.
-pub fn sweep_stop(r: &Report, cores: usize) -> Option<String> {
+/// Why a sweep stops after a step, if it does. `cores`: the machine's;
+/// `generator_cores`: those this tool may run on (fewer under `taskset`).
+pub fn sweep_stop(r: &Report, cores: usize, generator_cores: usize) -> Option<String> {
     let cores = cores.max(1) as f64;
     if r.loss_percent() > 1.0 {
         return Some(format!("loss {:.2} % > 1 %", r.loss_percent()));
@@ -579,7 +625,7 @@ pub fn sweep_stop(r: &Report, cores: usize) -> Option<String> {
     if r.server_cpu.is_some_and(|c| c >= 90.0 * cores) {
         return Some("the server uses every core".into());
     }
-    if r.generator_cpu.is_some_and(|c| c >= 90.0 * cores) {
+    if r.generator_cpu.is_some_and(|c| c >= 90.0 * generator_cores.max(1) as f64) {
         return Some("the load generator uses every core".into());
     }
     if r.failed > 0 {
@@ -616,6 +662,9 @@ mod tests {
         assert_eq!(roles.len(), 100);
         assert_eq!(roles.iter().filter(|r| r.video).count(), 1);
         assert!(roles.iter().all(|r| !r.audio));
+        let roles = c.roles_with_leavers(2);
+        assert_eq!(roles.len(), 33);
+        assert!(roles[31..].iter().all(|r| *r == Role { audio: true, video: false }));
     }
 
     #[test]

@@ -143,6 +143,10 @@ struct CallsArgs {
     video_kbps: u32,
     #[arg(long, default_value_t = 4)]
     join_concurrency: usize,
+    /// This many more participants join and hang up once the call settled,
+    /// before the window (the others take the offers that stop their tracks).
+    #[arg(long, default_value_t = 0)]
+    leavers: usize,
     /// Seconds to wait for every stream to flow before measuring anyway.
     #[arg(long, default_value_t = 90)]
     settle_timeout: u64,
@@ -162,6 +166,10 @@ struct CallsArgs {
     /// A configuration file for the started server (`--config`).
     #[arg(long)]
     server_config: Option<PathBuf>,
+    /// Pin the started server to these CPUs (`taskset -c`, e.g. `1`); pin
+    /// this tool with `taskset -c 0 parta-load …` to keep them apart.
+    #[arg(long)]
+    server_cpus: Option<String>,
 }
 
 #[tokio::main]
@@ -288,7 +296,12 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
                 Some(p) => p.clone(),
                 None => std::env::current_exe()?.with_file_name("parta"),
             };
-            let s = calls::Server::start(&binary, args.data.clone(), args.server_config.as_deref())?;
+            let s = calls::Server::start(
+                &binary,
+                args.data.clone(),
+                args.server_config.as_deref(),
+                args.server_cpus.as_deref(),
+            )?;
             println!("started {} serve at {} (pid {}, data {})", binary.display(), s.url, s.pid, s.data.display());
             let target = calls::Target { url: s.url.clone(), data: s.data.clone(), pid: Some(s.pid) };
             server = Some(s);
@@ -307,9 +320,11 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
         join_concurrency: args.join_concurrency,
         video: loadgen::pacing::VideoPlan { bitrate: args.video_kbps * 1000, ..Default::default() },
     };
+    // This tool's cores (fewer under `taskset`) and the machine's.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let machine_cores = calls::machine_cpu().map(|m| m.cores).unwrap_or(cores);
     if !args.sweep {
-        let r = calls::run(&target, &base).await?;
+        let r = calls::run_with_leavers(&target, &base, args.leavers).await?;
         print_calls(&base, &r, cores);
         drop(server);
         if r.failed > 0 {
@@ -320,7 +335,7 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
     let steps = args.steps.clone().unwrap_or_else(|| calls::SWEEP.to_vec());
     println!(
         "\nCalls sweep: {} camera(s) at {} kbit/s, the other participants microphones; {} s windows after {} s warm-up; \
-         {cores} cores",
+         {machine_cores} cores, this tool on {cores}",
         base.video_publishers, args.video_kbps, args.seconds, args.warmup
     );
     println!(
@@ -332,7 +347,7 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
     for n in steps {
         let v = base.video_publishers.min(n);
         let config = calls::Config { audio_publishers: n - v, participants: n, ..base.clone() };
-        let r = calls::run(&target, &config).await?;
+        let r = calls::run_with_leavers(&target, &config, args.leavers).await?;
         println!(
             "| {n} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} ({}) | {} | {} ({} at the SFU) | {} | {} | {:.1} s{} |",
             r.streams_live,
@@ -356,7 +371,7 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
             if r.settled { "" } else { " (not settled)" },
         );
         print_notes(&r);
-        if let Some(why) = calls::sweep_stop(&r, cores) {
+        if let Some(why) = calls::sweep_stop(&r, machine_cores, cores) {
             println!("sweep stopped after {n} participants: {why}");
             break;
         }
@@ -375,11 +390,12 @@ fn pct(v: Option<f64>) -> String {
 
 fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
     println!(
-        "\nCalls: {} participants ({} video + {} audio publishers; everyone receives everyone else), {} s measured \
-         after {} s warm-up, {} s drain; {cores} cores",
+        "\nCalls: {} participants ({} video + {} audio publishers; everyone receives everyone else{}), {} s measured \
+         after {} s warm-up, {} s drain; {cores} cores for this tool",
         r.participants,
         r.video_publishers,
         r.audio_publishers,
+        if r.left > 0 { format!("; {} more joined and hung up before the window", r.left) } else { String::new() },
         config.seconds.as_secs(),
         config.warmup.as_secs(),
         config.drain.as_secs()
