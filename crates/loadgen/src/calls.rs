@@ -95,6 +95,9 @@ pub struct Report {
     pub join_p50_s: f64,
     pub join_max_s: f64,
     pub offers: u64,
+    /// The largest `call_offer` received and `call_answer` sent (bytes of WebSocket text).
+    pub max_offer_bytes: usize,
+    pub max_answer_bytes: usize,
     /// Forwarded streams the roles call for, and those that delivered frames in the window.
     pub streams_expected: usize,
     pub streams_live: usize,
@@ -317,6 +320,8 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         join_p50_s: 0.0,
         join_max_s: 0.0,
         offers: reports.iter().map(|p| p.offers).sum(),
+        max_offer_bytes: reports.iter().map(|p| p.max_offer_bytes).max().unwrap_or(0),
+        max_answer_bytes: reports.iter().map(|p| p.max_answer_bytes).max().unwrap_or(0),
         streams_expected: 0,
         streams_live: 0,
         packets_per_s: reports.iter().map(|p| p.rtp_in_window).sum::<u64>() as f64 / window_s,

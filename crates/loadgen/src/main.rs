@@ -409,6 +409,10 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
         ),
         ("join → connected p50 / max", format!("{:.2} / {:.2} s", r.join_p50_s, r.join_max_s)),
         ("call_offers answered", r.offers.to_string()),
+        (
+            "largest call_offer / call_answer frame",
+            format!("{:.1} / {:.1} KiB", r.max_offer_bytes as f64 / 1024.0, r.max_answer_bytes as f64 / 1024.0),
+        ),
         ("forwarded streams live / expected", format!("{} / {}", r.streams_live, r.streams_expected)),
         ("forwarded RTP packets/s (received)", format!("{:.0}", r.packets_per_s)),
         ("forwarded frames/s (received)", format!("{:.0}", r.frames_per_s)),

@@ -192,6 +192,9 @@ pub struct ParticipantReport {
     pub offers: u64,
     /// The most participants a `call_state` listed.
     pub max_listed: usize,
+    /// The largest `call_offer` received and `call_answer` sent, as WebSocket text (bytes).
+    pub max_offer_bytes: usize,
+    pub max_answer_bytes: usize,
     pub joined: bool,
     pub connected: bool,
     /// Seconds from `call_join` to the peer connection being up.
@@ -215,6 +218,8 @@ impl ParticipantReport {
             latency: Histogram::default(),
             offers: 0,
             max_listed: 0,
+            max_offer_bytes: 0,
+            max_answer_bytes: 0,
             joined: false,
             connected: false,
             join_seconds: None,
@@ -281,6 +286,12 @@ fn candidate_port(sdp: &str) -> Option<u16> {
     sdp.lines().find_map(|l| l.strip_prefix("a=candidate:")?.split_whitespace().nth(5)?.parse().ok())
 }
 
+/// A mid that two m-lines of an SDP share, if any.
+fn duplicate_mid(sdp: &str) -> Option<String> {
+    let mut seen = BTreeSet::new();
+    sdp.lines().filter_map(|l| l.trim_end().strip_prefix("a=mid:")).find(|m| !seen.insert(*m)).map(str::to_string)
+}
+
 /// A call id from a frame's `call`: an id, or a `Call` object with one.
 fn call_id(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v["id"].as_i64())
@@ -299,6 +310,9 @@ struct Peer {
     remote: HashMap<Mid, (MediaKind, String)>,
     /// Mids whose stream id and kind were checked against the frames' tags.
     checked: HashMap<Mid, (u16, Kind)>,
+    /// The SDP exchange so far (the answer to our join, each offer and our
+    /// answer), kept to show what the server sent when an offer is refused.
+    history: Vec<String>,
     connected: bool,
     force_key: bool,
     audio: Option<(Schedule, u64)>,
@@ -570,6 +584,7 @@ async fn drive(
         video_pt: None,
         remote: HashMap::new(),
         checked: HashMap::new(),
+        history: Vec::new(),
         connected: false,
         force_key: false,
         audio: None,
@@ -672,6 +687,7 @@ async fn run_peer(
                             return Err(Error::Protocol("call_joined without sdp".into()));
                         };
                         let sdp = loopback_only(sdp, &mut peer.r.observations);
+                        peer.history.push(format!("--- call_joined (the answer to our offer)\n{sdp}"));
                         if let Some(port) = candidate_port(&sdp) {
                             shared.sfu_port.store(port, Ordering::Relaxed);
                         }
@@ -693,6 +709,7 @@ async fn run_peer(
                         }
                     }
                     "call_offer" => {
+                        peer.r.max_offer_bytes = peer.r.max_offer_bytes.max(text.len());
                         shared.last_offer_us.fetch_max(shared.now_us(), Ordering::Relaxed);
                         let offer_call = call_id(&frame["call"]).or(call);
                         let (Some(offer_call), Some(sdp)) = (offer_call, frame["sdp"].as_str()) else {
@@ -760,13 +777,34 @@ async fn run_peer(
 
 async fn answer_offer(peer: &mut Peer, ws: &mut Ws, socket: &UdpSocket, call: i64, sdp: &str) -> Result<Instant> {
     let sdp = loopback_only(sdp, &mut peer.r.observations);
+    if peer.history.len() >= 8 {
+        // The answer to our join, then the latest exchanges.
+        peer.history.drain(1..3);
+    }
+    peer.history.push(format!("--- call_offer {}\n{sdp}", peer.r.offers + 1));
+    if let Some(mid) = duplicate_mid(&sdp) {
+        peer.r.observations.insert(format!(
+            "a call_offer names one mid on two m-lines (a=mid:{mid}); str0m refuses it (\"Changed order for m-line\")"
+        ));
+    }
     let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| Error::Protocol(format!("the server's offer: {e}")))?;
-    let answer =
-        peer.rtc.sdp_api().accept_offer(offer).map_err(|e| Error::Protocol(format!("accepting an offer: {e}")))?;
+    let answer = match peer.rtc.sdp_api().accept_offer(offer) {
+        Ok(answer) => answer,
+        Err(e) => {
+            // Keep the exchange for whoever reads the error.
+            let path = std::env::temp_dir().join(format!("parta-calls-refused-offer-{}.sdp", peer.index));
+            let saved = std::fs::write(&path, peer.history.join("\n")).is_ok();
+            let at = if saved { format!(" (the SDP exchange is in {})", path.display()) } else { String::new() };
+            return Err(Error::Protocol(format!("accepting an offer: {e}{at}")));
+        }
+    };
+    peer.history.push(format!("--- call_answer {}\n{}", peer.r.offers + 1, answer.to_sdp_string()));
     let timeout = peer.drain(socket)?;
     peer.r.offers += 1;
     peer.shared.offers.fetch_add(1, Ordering::Relaxed);
-    send_json(ws, json!({"type": "call_answer", "call": call, "sdp": answer.to_sdp_string()})).await?;
+    let frame = json!({"type": "call_answer", "call": call, "sdp": answer.to_sdp_string()}).to_string();
+    peer.r.max_answer_bytes = peer.r.max_answer_bytes.max(frame.len());
+    ws.send(Message::Text(frame.into())).await?;
     Ok(timeout)
 }
 
@@ -785,6 +823,14 @@ mod tests {
         assert!(out.ends_with("a=end-of-candidates\r\n"));
         assert_eq!(seen.len(), 1);
         assert_eq!(candidate_port(&out), Some(40000));
+    }
+
+    #[test]
+    fn a_mid_on_two_m_lines_is_found() {
+        let sdp = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a1\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:b2\r\n";
+        assert_eq!(duplicate_mid(sdp), None);
+        let twice = format!("{sdp}m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:a1\r\n");
+        assert_eq!(duplicate_mid(&twice).as_deref(), Some("a1"));
     }
 
     #[test]
