@@ -10,6 +10,8 @@ use str0m::{Candidate, Rtc};
 /// Keyframe requests to one publisher's track, at most this often: a burst
 /// of new subscribers or lost packets must not make it send nothing else.
 const KEYFRAME_EVERY: Duration = Duration::from_millis(500);
+/// Drafts of one offer before giving up until the next poll.
+const OFFER_ATTEMPTS: usize = 8;
 
 /// A track this peer publishes.
 #[derive(Debug)]
@@ -127,6 +129,28 @@ impl Peer {
         if !self.connected || self.pending.is_some() {
             return None;
         }
+        for _ in 0..OFFER_ATTEMPTS {
+            let (sdp, pending) = self.draft_offer()?;
+            if !has_repeated_mid(&sdp) {
+                self.pending = Some(pending);
+                return Some(sdp);
+            }
+            // str0m 0.24 can give two m-lines added in one change the same
+            // mid, which browsers refuse. A draft changes nothing until its
+            // answer is accepted: roll the tracks back and draw new mids.
+            for track in &mut self.outputs {
+                track.state = match track.state {
+                    OutState::Negotiating(_) => OutState::ToOpen,
+                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
+                    other => other,
+                };
+            }
+        }
+        tracing::warn!(generation = self.generation, "no offer without a repeated mid; trying on the next poll");
+        None
+    }
+
+    fn draft_offer(&mut self) -> Option<(String, SdpPendingOffer)> {
         let mut change = self.rtc.sdp_api();
         for track in &mut self.outputs {
             match track.state {
@@ -147,8 +171,7 @@ impl Peer {
             return None;
         }
         let (offer, pending) = change.apply()?;
-        self.pending = Some(pending);
-        Some(offer.to_sdp_string())
+        Some((offer.to_sdp_string(), pending))
     }
 
     /// Applies the client's answer; returns the sources of the video tracks
@@ -185,6 +208,11 @@ impl Peer {
             let _ = writer.request_keyframe(None, kind);
         }
     }
+}
+
+fn has_repeated_mid(sdp: &str) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    sdp.lines().filter_map(|l| l.strip_prefix("a=mid:")).any(|mid| !seen.insert(mid.trim()))
 }
 
 #[cfg(test)]
@@ -225,6 +253,25 @@ mod tests {
         assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
         assert_eq!(p.outputs[1].source.0, 3);
         assert_eq!(p.output_mid((2, Mid::from("a"))), None);
+    }
+
+    #[test]
+    fn a_repeated_mid_is_noticed() {
+        assert!(has_repeated_mid("m=audio\r\na=mid:0\r\nm=video\r\na=mid:0\r\n"));
+        assert!(!has_repeated_mid("m=audio\r\na=mid:0\r\nm=video\r\na=mid:1\r\n"));
+    }
+
+    #[test]
+    fn many_tracks_added_at_once_get_distinct_mids() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        p.connected = true;
+        for person in 2..60 {
+            p.subscribe((person as u64, Mid::from("a")), person, MediaKind::Audio);
+        }
+        let offer = p.offer_if_needed().unwrap();
+        assert!(!has_repeated_mid(&offer));
+        assert_eq!(offer.matches("a=mid:").count(), 58);
     }
 
     #[test]

@@ -603,7 +603,7 @@ fn moderator_of(state: &State, caller: &Caller<'_>, call: i64) -> Result<i64, Ap
 }
 
 fn str0m_offer_is_valid(sdp: &str) -> Result<(), ApiError> {
-    if sdp.len() > 64 * 1024 || !sfu::offer_is_valid(sdp) {
+    if !sfu::offer_is_valid(sdp) {
         return Err(CALL_INVALID_SDP);
     }
     Ok(())

@@ -32,7 +32,9 @@ const IN_FLIGHT: usize = 256;
 /// Client frames are small (a send is at most 10,000 characters); a small
 /// read buffer keeps an idle connection cheap.
 const READ_BUFFER: usize = 1024;
-const MAX_FRAME: usize = 64 * 1024;
+/// A call's SDP answer grows by ~1.8 KiB a participant: 256 KiB holds a
+/// call of over a hundred.
+const MAX_FRAME: usize = 256 * 1024;
 
 /// The WebSocket handshake: a messenger session (cookie) from this site.
 pub async fn upgrade(
