@@ -167,11 +167,9 @@ impl Sfu {
     }
 
     /// Adds (or replaces) the person's peer in the call from their offer.
-    pub async fn join(&self, peer: PeerKey, offer_sdp: &str) -> Result<Joined, SfuError> {
-        let offer =
-            str0m::change::SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+    pub async fn join(&self, peer: PeerKey, offer: Offer) -> Result<Joined, SfuError> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Join { peer, offer, reply })?;
+        self.send(Command::Join { peer, offer: offer.0, reply })?;
         answer.await.map_err(|_| SfuError::Stopped)?
     }
 
@@ -245,7 +243,12 @@ fn media_socket(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     Ok(socket.into())
 }
 
-/// Whether `sdp` parses as an offer (checked before a call is started for it).
-pub fn offer_is_valid(sdp: &str) -> bool {
-    str0m::change::SdpOffer::from_sdp_string(sdp).is_ok()
+/// A client's offer, parsed: the server checks it before it starts a call for it.
+#[derive(Debug)]
+pub struct Offer(str0m::change::SdpOffer);
+
+impl Offer {
+    pub fn parse(sdp: &str) -> Result<Offer, SfuError> {
+        str0m::change::SdpOffer::from_sdp_string(sdp).map(Offer).map_err(|e| SfuError::InvalidSdp(e.to_string()))
+    }
 }

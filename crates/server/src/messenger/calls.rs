@@ -249,7 +249,7 @@ impl Calls {
         let node = self.node()?;
         let person = *caller.people.get(&chat).ok_or(CALL_FORBIDDEN)?;
         // Refuse a malformed offer before a call is started for it.
-        str0m_offer_is_valid(sdp)?;
+        let offer = sfu::Offer::parse(sdp).map_err(|_| CALL_INVALID_SDP)?;
         let summary = node.store.messenger_chat(caller.account, chat).await.map_err(|_| CALL_FORBIDDEN)?;
         if summary.read_only {
             return Err(CALL_FORBIDDEN);
@@ -283,7 +283,7 @@ impl Calls {
                 id
             }
         };
-        let joined = match node.sfu.join(PeerKey { call: id, person }, sdp).await {
+        let joined = match node.sfu.join(PeerKey { call: id, person }, offer).await {
             Ok(joined) => joined,
             Err(e) => {
                 tracing::info!(call = id, person, error = %e, "SFU refused a join");
@@ -600,11 +600,4 @@ fn seat_of<'s>(state: &'s State, caller: &Caller<'_>, call: i64) -> Result<(&'s 
 fn moderator_of(state: &State, caller: &Caller<'_>, call: i64) -> Result<i64, ApiError> {
     let (live, person) = seat_of(state, caller, call)?;
     if live.moderators.contains(&person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
-}
-
-fn str0m_offer_is_valid(sdp: &str) -> Result<(), ApiError> {
-    if !sfu::offer_is_valid(sdp) {
-        return Err(CALL_INVALID_SDP);
-    }
-    Ok(())
 }
