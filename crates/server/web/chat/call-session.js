@@ -285,49 +285,41 @@ export class CallSession {
     }
   }
 
-  /** Microphone off means no audio is sent at all (no track), not a silent one. */
+  /**
+   * Opens (or stops) the device behind `field` ('mic' or 'cam'); true when
+   * the track changed. Off means no track at all, not a silent or black one.
+   */
+  async switchDevice(field, on) {
+    if (on === Boolean(this[field])) return false;
+    if (!on) {
+      this[field].stop();
+      this[field] = null;
+      return true;
+    }
+    const audio = field === 'mic';
+    const track = await this.openDevice(audio ? 'audio' : 'video', audio ? this.micId : this.camId);
+    if (!track) {
+      this.onNotice(t(audio ? 'call.noMic' : 'call.noCam'));
+      return false;
+    }
+    if (this.closed) {
+      track.stop();
+      return false;
+    }
+    this[field] = track;
+    return true;
+  }
+
   setMic(on) {
     return this.queueMedia(async () => {
-      if (on === Boolean(this.mic)) return;
-      if (on) {
-        const track = await this.openDevice('audio', this.micId);
-        if (!track) {
-          this.onNotice(t('call.noMic'));
-          return;
-        }
-        if (this.closed) {
-          track.stop();
-          return;
-        }
-        this.mic = track;
-      } else {
-        this.mic.stop();
-        this.mic = null;
-      }
-      await this.replace(this.audioTx, this.mic);
+      if (await this.switchDevice('mic', on)) await this.replace(this.audioTx, this.mic);
     });
   }
 
   setCam(on) {
     return this.queueMedia(async () => {
-      if (on === Boolean(this.cam)) return;
-      if (on) {
-        const track = await this.openDevice('video', this.camId);
-        if (!track) {
-          this.onNotice(t('call.noCam'));
-          return;
-        }
-        if (this.closed) {
-          track.stop();
-          return;
-        }
-        this.cam = track;
-      } else {
-        this.cam.stop();
-        this.cam = null;
-      }
       // While the screen is shown the camera waits for it to end.
-      if (!this.screen) await this.replace(this.videoTx, this.cam);
+      if ((await this.switchDevice('cam', on)) && !this.screen) await this.replace(this.videoTx, this.cam);
     });
   }
 
