@@ -4,7 +4,7 @@
 //! Each peer is driven inside `catch_unwind`: a peer whose state panics is
 //! dropped (its client is told to rejoin) and every other peer carries on.
 
-use crate::peer::{Peer, new_rtc};
+use crate::peer::{Peer, Voice, new_rtc};
 use crate::{Command, Generation, GoneReason, Joined, PeerKey, SfuError, SfuEvent};
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -21,24 +21,22 @@ use tokio::sync::mpsc::UnboundedSender;
 const RECEIVE_BUFFER: usize = 2048;
 /// Datagrams taken in at most before the peers are polled.
 const RECEIVE_BATCH: usize = 256;
+/// Timeouts already due handled inside one poll before the peer waits for
+/// the loop's next turn (a bound, so a peer cannot hold the thread).
+const TIMEOUTS_IN_A_POLL: usize = 8;
 
 /// What polling one peer asks of the others.
 enum Action {
     /// The peer publishes a new track: everyone else in its call subscribes.
-    Publish {
-        from: Generation,
-        mid: Mid,
-        kind: MediaKind,
-    },
+    Publish { from: Generation, mid: Mid, kind: MediaKind },
     Forward {
         from: Generation,
         data: Box<MediaData>,
+        /// The first audio frame after silence that was not forwarded.
+        talkspurt: bool,
     },
     /// A subscriber lost the picture: ask the publisher for a keyframe.
-    Keyframe {
-        source: (Generation, Mid),
-        kind: KeyframeRequestKind,
-    },
+    Keyframe { source: (Generation, Mid), kind: KeyframeRequestKind },
 }
 
 pub(crate) struct Engine {
@@ -280,12 +278,23 @@ impl Engine {
         let (socket, events) = (&self.socket, &self.events);
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let mut actions = Vec::new();
+            let mut timeouts_now = 0;
             offer(peer, events);
             loop {
                 if !peer.rtc.is_alive() {
                     return Err(GoneReason::Disconnected);
                 }
                 match peer.rtc.poll_output() {
+                    // str0m moves a written frame to the packetiser and then
+                    // the pacer on timeouts due at once: handled here, a frame
+                    // is sent in this poll instead of two turns of the loop later.
+                    Ok(Output::Timeout(t)) if timeouts_now < TIMEOUTS_IN_A_POLL && t <= Instant::now() => {
+                        timeouts_now += 1;
+                        if let Err(e) = peer.rtc.handle_input(Input::Timeout(Instant::now())) {
+                            tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");
+                            return Err(GoneReason::Failed);
+                        }
+                    }
                     Ok(Output::Timeout(t)) => {
                         peer.deadline = t;
                         return Ok(actions);
@@ -316,14 +325,21 @@ impl Engine {
                     }
                 }
             }
-            Action::Forward { from, data } => {
+            Action::Forward { from, data, talkspurt } => {
                 let mut failed = Vec::new();
                 for g in self.call_mates(from) {
                     let Some(peer) = self.peers.get_mut(&g) else { continue };
                     let Some(mid) = peer.output_mid((from, data.mid)) else { continue };
                     let written = catch_unwind(AssertUnwindSafe(|| {
-                        let Some(writer) = peer.rtc.writer(mid) else { return Ok(()) };
+                        let Some(mut writer) = peer.rtc.writer(mid) else { return Ok(()) };
                         let Some(pt) = writer.match_params(data.params) else { return Ok(()) };
+                        // Passed on so every subscriber can show who speaks.
+                        if let (Some(level), Some(voice)) = (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
+                            writer = writer.audio_level(level, voice);
+                        }
+                        if talkspurt {
+                            writer = writer.start_of_talkspurt(true);
+                        }
                         writer.write(pt, data.network_time, data.time, data.data.clone())
                     }));
                     match written {
@@ -403,16 +419,20 @@ fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &U
             actions.push(Action::Publish { from: peer.generation, mid: added.mid, kind: added.kind });
         }
         Event::MediaData(data) => {
-            let kind = peer.inputs.iter().find(|t| t.mid == data.mid).map(|t| t.kind);
             if !data.contiguous {
                 peer.request_keyframe(data.mid, KeyframeRequestKind::Fir, Instant::now());
             }
-            if kind == Some(MediaKind::Audio) && !peer.forward_audio {
-                return;
-            }
-            if kind.is_some() {
-                actions.push(Action::Forward { from: peer.generation, data: Box::new(data) });
-            }
+            let forward_audio = peer.forward_audio;
+            let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == data.mid) else { return };
+            let talkspurt = match track.kind {
+                MediaKind::Video => false,
+                MediaKind::Audio if !forward_audio => return,
+                MediaKind::Audio => match track.voice.admit(data.ext_vals.audio_level, data.network_time) {
+                    Voice::Drop => return,
+                    Voice::Forward { talkspurt } => talkspurt,
+                },
+            };
+            actions.push(Action::Forward { from: peer.generation, data: Box::new(data), talkspurt });
         }
         Event::KeyframeRequest(request) => {
             if let Some(source) = peer.output_source(request.mid) {

@@ -4,14 +4,24 @@ use crate::{Generation, PeerKey};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use str0m::change::SdpPendingOffer;
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
+use str0m::format::{Codec, FormatParams};
+use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, Mid};
 use str0m::{Candidate, Rtc};
 
 /// Keyframe requests to one publisher's track, at most this often: a burst
 /// of new subscribers or lost packets must not make it send nothing else.
 const KEYFRAME_EVERY: Duration = Duration::from_millis(500);
+/// Opus's payload type in browsers' offers (any other is matched too).
+const OPUS_PT: u8 = 111;
 /// Drafts of one offer before giving up until the next poll.
 const OFFER_ATTEMPTS: usize = 8;
+/// Audio quieter than this (dBov, as the RFC 6464 audio-level header
+/// extension gives it) is the hiss of a quiet room or a muted microphone's
+/// digital silence (−127), not a voice.
+const SILENCE_DBOV: i8 = -60;
+/// How long a microphone stays forwarded after its last louder frame: the
+/// tail of a word and the pauses between words are heard, not cut.
+const VOICE_HANGOVER: Duration = Duration::from_millis(800);
 
 /// A track this peer publishes.
 #[derive(Debug)]
@@ -19,6 +29,39 @@ pub(crate) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
     last_keyframe_request: Option<Instant>,
+    pub voice: VoiceGate,
+}
+
+/// Decides which frames of a microphone are forwarded. A class call is
+/// thirty open microphones of which one or two speak at a time: forwarding
+/// the silence of the others would be most of the SFU's work and of every
+/// subscriber's bandwidth. Receivers take the gaps as Opus DTX does.
+#[derive(Debug, Default)]
+pub(crate) struct VoiceGate {
+    open_until: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Voice {
+    Drop,
+    /// Forward; `talkspurt` marks the first frame after a dropped stretch.
+    Forward {
+        talkspurt: bool,
+    },
+}
+
+impl VoiceGate {
+    /// `level` is the frame's audio level; a client that does not send the
+    /// extension has every frame forwarded.
+    pub fn admit(&mut self, level: Option<i8>, at: Instant) -> Voice {
+        let Some(level) = level else { return Voice::Forward { talkspurt: false } };
+        let was_open = self.open_until.is_some_and(|until| at < until);
+        if level > SILENCE_DBOV {
+            self.open_until = Some(at + VOICE_HANGOVER);
+            return Voice::Forward { talkspurt: !was_open };
+        }
+        if was_open { Voice::Forward { talkspurt: false } } else { Voice::Drop }
+    }
 }
 
 /// Another peer's track, forwarded to this one.
@@ -60,7 +103,14 @@ pub(crate) struct Peer {
 /// The codecs every browser has: forwarding never transcodes, so every peer
 /// of a call must speak the same ones.
 pub(crate) fn new_rtc(now: Instant, advertised: SocketAddr) -> Result<Rtc, str0m::RtcError> {
-    let mut rtc = Rtc::builder().set_ice_lite(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(now);
+    let mut config = Rtc::builder().set_ice_lite(true).clear_codecs().enable_vp8(true);
+    // `usedtx=1` in the answer asks the browser to send almost nothing
+    // while its microphone is silent (Opus DTX, RFC 7587 §3.1.3): a class
+    // of open microphones then costs the SFU what its speakers do.
+    let opus =
+        FormatParams { min_p_time: Some(10), use_inband_fec: Some(true), use_dtx: Some(true), ..Default::default() };
+    config.codec_config().add_config(OPUS_PT.into(), None, Codec::Opus, Frequency::FORTY_EIGHT_KHZ, Some(2), opus);
+    let mut rtc = config.build(now);
     let candidate = Candidate::host(advertised, "udp")?;
     rtc.add_local_candidate(candidate);
     Ok(rtc)
@@ -84,7 +134,7 @@ impl Peer {
 
     pub fn add_input(&mut self, mid: Mid, kind: MediaKind) {
         if !self.inputs.iter().any(|t| t.mid == mid) {
-            self.inputs.push(TrackIn { mid, kind, last_keyframe_request: None });
+            self.inputs.push(TrackIn { mid, kind, last_keyframe_request: None, voice: VoiceGate::default() });
         }
     }
 
@@ -126,7 +176,10 @@ impl Peer {
 
     /// An offer when tracks wait to be added or stopped and none is pending.
     pub fn offer_if_needed(&mut self) -> Option<String> {
-        if !self.connected || self.pending.is_some() {
+        // Checked before drafting: every poll asks, and a draft costs a
+        // walk over all the peer's m-lines.
+        let waiting = self.outputs.iter().any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_)));
+        if !self.connected || self.pending.is_some() || !waiting {
             return None;
         }
         for _ in 0..OFFER_ATTEMPTS {
@@ -253,6 +306,41 @@ mod tests {
         assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
         assert_eq!(p.outputs[1].source.0, 3);
         assert_eq!(p.output_mid((2, Mid::from("a"))), None);
+    }
+
+    #[test]
+    fn a_voice_is_forwarded_with_its_pauses_and_silence_is_not() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut gate = VoiceGate::default();
+        assert_eq!(gate.admit(Some(-127), at(0)), Voice::Drop, "a muted microphone");
+        assert_eq!(gate.admit(Some(-70), at(20)), Voice::Drop, "a quiet room");
+        assert_eq!(gate.admit(Some(-30), at(40)), Voice::Forward { talkspurt: true });
+        assert_eq!(gate.admit(Some(-25), at(60)), Voice::Forward { talkspurt: false });
+        // A pause between words is heard...
+        assert_eq!(gate.admit(Some(-127), at(60 + 700)), Voice::Forward { talkspurt: false });
+        // ...a silence longer than the hangover is not.
+        assert_eq!(gate.admit(Some(-127), at(60 + 800)), Voice::Drop);
+        assert_eq!(gate.admit(Some(-40), at(2000)), Voice::Forward { talkspurt: true });
+    }
+
+    #[test]
+    fn audio_without_a_level_is_always_forwarded() {
+        let mut gate = VoiceGate::default();
+        assert_eq!(gate.admit(None, Instant::now()), Voice::Forward { talkspurt: false });
+    }
+
+    #[test]
+    fn the_answer_asks_for_opus_dtx() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut browser = Rtc::builder().build(Instant::now());
+        let mut change = browser.sdp_api();
+        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        let (offer, _) = change.apply().unwrap();
+        assert!(!offer.to_sdp_string().contains("usedtx"));
+        let answer = peer().rtc.sdp_api().accept_offer(offer).unwrap().to_sdp_string();
+        let fmtp = answer.lines().find(|l| l.starts_with("a=fmtp:111")).unwrap_or_default();
+        assert!(fmtp.contains("usedtx=1"), "{answer}");
     }
 
     #[test]
