@@ -51,6 +51,9 @@ pub struct Config {
     /// Joins in progress at once (after the first).
     pub join_concurrency: usize,
     pub video: VideoPlan,
+    /// Microphones speaking at once during the window ([`crate::pacing::Talk`]);
+    /// `None`: all of them.
+    pub talkers: Option<usize>,
 }
 
 impl Config {
@@ -98,7 +101,8 @@ pub struct Report {
     /// The largest `call_offer` received and `call_answer` sent (bytes of WebSocket text).
     pub max_offer_bytes: usize,
     pub max_answer_bytes: usize,
-    /// Forwarded streams the roles call for, and those that delivered frames in the window.
+    /// Forwarded streams that had frames due in the window (a microphone
+    /// silent all window long has none), and those that delivered some.
     pub streams_expected: usize,
     pub streams_live: usize,
     pub packets_per_s: f64,
@@ -106,6 +110,9 @@ pub struct Report {
     pub mbit_per_s: f64,
     pub audio: Tally,
     pub video: Tally,
+    /// Audio frames sent as silence that reached a subscriber in the window
+    /// (the SFU forwards a voice's pauses shorter than its hangover).
+    pub silent_frames_forwarded: u64,
     /// The worst stream's loss, % (and whose: subscriber, publisher, kind).
     pub worst_stream: Option<(f64, usize, usize, Kind)>,
     pub duplicates: u64,
@@ -165,7 +172,8 @@ pub async fn run_with_leavers(target: &Target, config: &Config, leavers: usize) 
     let seeded = seed::seed(&target.data, n).await?;
     let persons = seeded.members.iter().map(|m| m.person).collect();
     let crypto = Arc::new(str0m::crypto::from_feature_flags());
-    let shared = Arc::new(Shared::new(target.url.clone(), seeded.chat(), persons, roles, config.video, crypto));
+    let shared =
+        Arc::new(Shared::new(target.url.clone(), seeded.chat(), persons, roles, config.video, config.talkers, crypto));
 
     // Every WebSocket first (a member's socket being open is not the load).
     let mut sockets = Vec::with_capacity(n);
@@ -235,6 +243,7 @@ pub async fn run_with_leavers(target: &Target, config: &Config, leavers: usize) 
         }
     }
     let settle_seconds = started.elapsed().as_secs_f64();
+    shared.start_talk();
 
     let from = Instant::now() + config.warmup;
     let stop = from + config.seconds;
@@ -329,6 +338,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         mbit_per_s: reports.iter().map(|p| p.rtp_bytes_in_window).sum::<u64>() as f64 * 8.0 / window_s / 1e6,
         audio: Tally::default(),
         video: Tally::default(),
+        silent_frames_forwarded: 0,
         worst_stream: None,
         duplicates: 0,
         latency: Histogram::default(),
@@ -378,11 +388,18 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
                     Some(s) => s.frames_in(from_us, stop_us),
                     None => 0..(window_s * f64::from(fps)) as u64,
                 };
-                let expected = range.end - range.start;
-                let received = match (schedule, sub.streams.get(&(publisher.index as u16, kind))) {
-                    (Some(_), Some(s)) => s.received.count_in(&range),
-                    _ => 0,
+                // Silent audio frames are not expected to be forwarded.
+                let wanted = |k: u64| match (kind, schedule) {
+                    (Kind::Audio, Some(s)) => shared.speaks(publisher.index, s.due_us(k)),
+                    _ => true,
                 };
+                let expected = range.clone().filter(|k| wanted(*k)).count() as u64;
+                let stream = sub.streams.get(&(publisher.index as u16, kind)).filter(|_| schedule.is_some());
+                let received = stream.map_or(0, |s| s.received.count_in(&range, wanted));
+                r.silent_frames_forwarded += stream.map_or(0, |s| s.received.count_in(&range, |k| !wanted(k)));
+                if expected > 0 {
+                    r.streams_expected += 1;
+                }
                 if received > 0 {
                     r.streams_live += 1;
                 }
@@ -400,9 +417,6 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         }
     }
     r.frames_per_s = frames as f64 / window_s;
-    let stays: Vec<Role> = shared.roles[..n].to_vec();
-    r.streams_expected =
-        stays.iter().map(|role| (usize::from(role.audio) + usize::from(role.video)) * n.saturating_sub(1)).sum();
     let listed = reports.iter().filter(|p| p.connected && p.max_listed < n).count();
     if listed > 0 && r.failed == 0 {
         r.observations.insert(format!("no call_state listed all {n} participants"), listed);
@@ -656,6 +670,7 @@ mod tests {
             quiet: Duration::ZERO,
             join_concurrency: 1,
             video: VideoPlan::default(),
+            talkers: None,
         };
         let roles = c.roles();
         assert_eq!(roles.len(), 31);

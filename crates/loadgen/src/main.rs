@@ -141,6 +141,10 @@ struct CallsArgs {
     steps: Option<Vec<usize>>,
     #[arg(long, default_value_t = 1500)]
     video_kbps: u32,
+    /// Microphones speaking at once during the window, taking 2 s turns; the
+    /// others send silence, which the SFU does not forward [default: all speak].
+    #[arg(long)]
+    talkers: Option<usize>,
     #[arg(long, default_value_t = 4)]
     join_concurrency: usize,
     /// This many more participants join and hang up once the call settled,
@@ -319,6 +323,7 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
         quiet: Duration::from_secs(2),
         join_concurrency: args.join_concurrency,
         video: loadgen::pacing::VideoPlan { bitrate: args.video_kbps * 1000, ..Default::default() },
+        talkers: args.talkers,
     };
     // This tool's cores (fewer under `taskset`) and the machine's.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

@@ -104,6 +104,57 @@ pub fn audio_size(k: u64) -> usize {
     80 + ((k.wrapping_mul(2_654_435_761) >> 7) % 41) as usize
 }
 
+/// Who speaks when. The microphones take turns: at any moment `talkers` of
+/// them speak (audio level −30 dBov), the others send silence (−127, what
+/// a muted or quiet microphone's audio-level header extension says), the
+/// speakers moving on by one microphone every `turn_us`. Before the talk
+/// starts (`from_us`: the run sets it when the call has settled, so every
+/// stream can be seen flowing first) everyone speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Talk {
+    /// Speakers at once; every microphone when at least `microphones`.
+    pub talkers: usize,
+    pub microphones: usize,
+    pub turn_us: u64,
+}
+
+/// A voice's level in dBov, and silence's.
+pub const SPEECH_DBOV: i8 = -30;
+pub const SILENCE_DBOV: i8 = -127;
+
+/// Under Opus DTX a silent microphone sends one frame in this many (400 ms).
+pub const DTX_EVERY: u64 = 20;
+
+/// Whether an SDP's Opus format asks the sender for DTX (`usedtx=1`).
+pub fn asks_for_opus_dtx(sdp: &str) -> bool {
+    let opus_pts: Vec<&str> = sdp
+        .lines()
+        .filter_map(|l| l.strip_prefix("a=rtpmap:"))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, codec)| codec.to_ascii_lowercase().starts_with("opus/"))
+        .map(|(pt, _)| pt)
+        .collect();
+    sdp.lines()
+        .filter_map(|l| l.strip_prefix("a=fmtp:"))
+        .filter_map(|l| l.split_once(' '))
+        .any(|(pt, params)| opus_pts.contains(&pt) && params.split(';').any(|p| p.trim() == "usedtx=1"))
+}
+
+impl Talk {
+    pub fn everyone(microphones: usize) -> Talk {
+        Talk { talkers: microphones, microphones, turn_us: 2_000_000 }
+    }
+
+    /// Whether `microphone` (its index among the microphones) speaks at `at_us`.
+    pub fn speaks(&self, microphone: usize, at_us: u64, from_us: u64) -> bool {
+        if self.talkers >= self.microphones || at_us < from_us {
+            return true;
+        }
+        let turn = ((at_us - from_us) / self.turn_us.max(1)) as usize % self.microphones;
+        (microphone + self.microphones - turn) % self.microphones < self.talkers
+    }
+}
+
 /// A video publisher's bitrate and rhythm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VideoPlan {
@@ -255,9 +306,9 @@ impl Received {
         }
     }
 
-    /// How many of the frames in `range` came.
-    pub fn count_in(&self, range: &Range<u64>) -> u64 {
-        range.clone().filter(|k| self.frames.contains(*k as i64)).count() as u64
+    /// How many of the frames in `range` that `wanted` picks came.
+    pub fn count_in(&self, range: &Range<u64>, wanted: impl Fn(u64) -> bool) -> u64 {
+        range.clone().filter(|k| wanted(*k) && self.frames.contains(*k as i64)).count() as u64
     }
 
     pub fn total(&self) -> u64 {
@@ -389,6 +440,31 @@ mod tests {
     }
 
     #[test]
+    fn microphones_take_turns_and_everyone_speaks_before_the_talk() {
+        let talk = Talk { talkers: 2, microphones: 5, turn_us: 1_000 };
+        let from = 10_000;
+        let speaking = |at: u64| (0..5).filter(|m| talk.speaks(*m, at, from)).collect::<Vec<_>>();
+        assert_eq!(speaking(from - 1), vec![0, 1, 2, 3, 4]);
+        assert_eq!(speaking(from), vec![0, 1]);
+        assert_eq!(speaking(from + 999), vec![0, 1]);
+        assert_eq!(speaking(from + 1_000), vec![1, 2]);
+        assert_eq!(speaking(from + 4_000), vec![0, 4]);
+        assert_eq!(speaking(from + 5_000), vec![0, 1], "round again");
+        let all = Talk::everyone(5);
+        assert!((0..5).all(|m| all.speaks(m, from + 3_000, from)));
+    }
+
+    #[test]
+    fn opus_dtx_is_read_from_the_opus_fmtp_only() {
+        let answer = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n\
+                      a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n";
+        assert!(asks_for_opus_dtx(answer));
+        assert!(!asks_for_opus_dtx(&answer.replace("usedtx=1", "usedtx=0")));
+        let other = "a=rtpmap:96 VP8/90000\r\na=fmtp:96 usedtx=1\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert!(!asks_for_opus_dtx(other));
+    }
+
+    #[test]
     fn loss_counts_the_expected_frames_that_never_came() {
         let mut r = Received::new();
         for k in (0..100).filter(|k| k % 10 != 3) {
@@ -398,9 +474,9 @@ mod tests {
         assert_eq!(r.duplicates, 1);
         assert_eq!(r.total(), 90);
         // Frames 10..60 expected: 13, 23, 33, 43, 53 missing.
-        assert_eq!(r.count_in(&(10..60)), 45);
+        assert_eq!(r.count_in(&(10..60), |_| true), 45);
         let mut t = Tally::default();
-        t.add(50, r.count_in(&(10..60)));
+        t.add(50, r.count_in(&(10..60), |_| true));
         // A stream the subscriber never got counts as all lost.
         t.add(50, 0);
         assert_eq!(t, Tally { expected: 100, received: 45 });

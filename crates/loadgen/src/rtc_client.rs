@@ -17,7 +17,7 @@
 //! lists them.
 
 use crate::client::{self, Ws};
-use crate::pacing::{self, Kind, Received, Schedule, Tag, VideoPlan};
+use crate::pacing::{self, Kind, Received, Schedule, Tag, Talk, VideoPlan};
 use crate::stats::Histogram;
 use crate::{Error, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -75,7 +75,10 @@ pub struct Shared {
     /// The origin of every µs timestamp of the run.
     pub origin: Instant,
     pub video: VideoPlan,
+    pub talk: Talk,
     pub crypto: Arc<CryptoProvider>,
+    /// When the microphones start taking turns, µs since the origin.
+    talk_from_us: AtomicU64,
     window_from_us: AtomicU64,
     window_stop_us: AtomicU64,
     /// Participants whose `call_joined` came.
@@ -102,8 +105,14 @@ impl Shared {
         persons: Vec<i64>,
         roles: Vec<Role>,
         video: VideoPlan,
+        talkers: Option<usize>,
         crypto: Arc<CryptoProvider>,
     ) -> Shared {
+        let microphones = roles.iter().filter(|r| r.audio).count();
+        let talk = match talkers {
+            Some(talkers) => Talk { talkers, ..Talk::everyone(microphones) },
+            None => Talk::everyone(microphones),
+        };
         let call_kind = if roles.iter().any(|r| r.video) { "video" } else { "audio" };
         Shared {
             url,
@@ -113,7 +122,9 @@ impl Shared {
             roles,
             origin: Instant::now(),
             video,
+            talk,
             crypto,
+            talk_from_us: AtomicU64::new(u64::MAX),
             window_from_us: AtomicU64::new(u64::MAX),
             window_stop_us: AtomicU64::new(u64::MAX),
             joined: AtomicUsize::new(0),
@@ -137,6 +148,17 @@ impl Shared {
 
     pub fn instant_of(&self, us: u64) -> Instant {
         self.origin + Duration::from_micros(us)
+    }
+
+    /// The microphones take turns from now on.
+    pub fn start_talk(&self) {
+        self.talk_from_us.store(self.now_us(), Ordering::SeqCst);
+    }
+
+    /// Whether participant `index`'s microphone speaks at `at_us`.
+    pub fn speaks(&self, index: usize, at_us: u64) -> bool {
+        let microphone = self.roles[..index].iter().filter(|r| r.audio).count();
+        self.talk.speaks(microphone, at_us, self.talk_from_us.load(Ordering::Relaxed))
     }
 
     /// Sets the measurement window (µs since the origin).
@@ -315,6 +337,8 @@ struct Peer {
     history: Vec<String>,
     connected: bool,
     force_key: bool,
+    /// The server's answer asked for Opus DTX: silence is sent as one frame in [`pacing::DTX_EVERY`].
+    dtx: bool,
     audio: Option<(Schedule, u64)>,
     video: Option<(Schedule, u64)>,
     r: ParticipantReport,
@@ -495,10 +519,21 @@ impl Peer {
                 };
                 let media_time = MediaTime::new(schedule.media_time(k, clock.get()), clock);
                 let wallclock = self.shared.instant_of(due_us);
-                let writer = self.rtc.writer(mid).ok_or_else(|| Error::Protocol("our own m-line is gone".into()))?;
-                writer.write(pt, wallclock, media_time, data).map_err(|e| Error::Protocol(format!("write: {e}")))?;
-                timeout = Some(self.drain(socket)?);
-                *self.r.frames_sent.entry(kind).or_default() += 1;
+                let voice = kind == Kind::Video || self.shared.speaks(self.index, due_us);
+                // Under DTX an encoder sends a frame of silence now and then, not every 20 ms.
+                if voice || !self.dtx || k.is_multiple_of(pacing::DTX_EVERY) {
+                    let mut writer =
+                        self.rtc.writer(mid).ok_or_else(|| Error::Protocol("our own m-line is gone".into()))?;
+                    if kind == Kind::Audio {
+                        writer =
+                            writer.audio_level(if voice { pacing::SPEECH_DBOV } else { pacing::SILENCE_DBOV }, voice);
+                    }
+                    writer
+                        .write(pt, wallclock, media_time, data)
+                        .map_err(|e| Error::Protocol(format!("write: {e}")))?;
+                    timeout = Some(self.drain(socket)?);
+                    *self.r.frames_sent.entry(kind).or_default() += 1;
+                }
                 match kind {
                     Kind::Audio => self.audio = Some((schedule, k + 1)),
                     Kind::Video => self.video = Some((schedule, k + 1)),
@@ -587,6 +622,7 @@ async fn drive(
         history: Vec::new(),
         connected: false,
         force_key: false,
+        dtx: false,
         audio: None,
         video: None,
         r: std::mem::replace(report, ParticipantReport::new(index)),
@@ -688,6 +724,7 @@ async fn run_peer(
                         };
                         let sdp = loopback_only(sdp, &mut peer.r.observations);
                         peer.history.push(format!("--- call_joined (the answer to our offer)\n{sdp}"));
+                        peer.dtx = pacing::asks_for_opus_dtx(&sdp);
                         if let Some(port) = candidate_port(&sdp) {
                             shared.sfu_port.store(port, Ordering::Relaxed);
                         }
@@ -849,7 +886,8 @@ mod tests {
             Role::default(),
         ];
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
-        let shared = Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, VideoPlan::default(), crypto);
+        let shared =
+            Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, VideoPlan::default(), None, crypto);
         // Three published streams, each to the three others.
         assert_eq!(shared.expected_streams(), 9);
         assert_eq!(shared.call_kind, "video");

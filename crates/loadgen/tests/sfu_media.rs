@@ -10,10 +10,9 @@ use server::messenger::calls::CallsConfig;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_publishers_audio_and_video_reach_every_other_participant_through_the_sfu() {
-    let data = tempfile::tempdir().unwrap();
-    let store = storage::Store::open(&loadgen::seed::database_url(data.path())).await.unwrap();
+/// A server with calls on loopback; dropping the sender stops it.
+async fn start_server(data: &std::path::Path) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let store = storage::Store::open(&loadgen::seed::database_url(data)).await.unwrap();
     let mut state = server::AppState::new(store, Arc::new(sms::LogSender::new()));
     state.start_calls(CallsConfig::default()).await.unwrap();
     assert!(state.calls.media_address().unwrap().ip().is_loopback(), "media stays on loopback");
@@ -23,9 +22,12 @@ async fn every_publishers_audio_and_video_reach_every_other_participant_through_
     tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
     }));
+    (url, stop)
+}
 
-    // A teacher with a camera and two students with microphones.
-    let config = Config {
+/// A teacher with a camera and two students with microphones.
+fn small_class() -> Config {
+    Config {
         audio_publishers: 2,
         video_publishers: 1,
         participants: 3,
@@ -36,7 +38,15 @@ async fn every_publishers_audio_and_video_reach_every_other_participant_through_
         quiet: Duration::from_secs(1),
         join_concurrency: 2,
         video: VideoPlan { bitrate: 300_000, ..VideoPlan::default() },
-    };
+        talkers: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_publishers_audio_and_video_reach_every_other_participant_through_the_sfu() {
+    let data = tempfile::tempdir().unwrap();
+    let (url, stop) = start_server(data.path()).await;
+    let config = small_class();
     let report = calls::run(&Target { url, data: data.path().to_path_buf(), pid: None }, &config).await.unwrap();
     assert_eq!((report.connected, report.failed), (3, 0), "{:?}", report.errors);
     assert!(report.settled, "every stream began to flow");
@@ -44,5 +54,21 @@ async fn every_publishers_audio_and_video_reach_every_other_participant_through_
     assert_eq!(report.duplicates, 0, "no frame arrives twice");
     // Loopback loses nothing, but a debug build on a busy machine may fall behind.
     assert!(report.loss_percent() < 5.0, "loss {:.2} %", report.loss_percent());
+    let _ = stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_microphones_are_not_forwarded_and_the_camera_still_is() {
+    let data = tempfile::tempdir().unwrap();
+    let (url, stop) = start_server(data.path()).await;
+    // Both students fall silent once the call has settled (after everyone
+    // was heard), a second before the window.
+    let config = Config { talkers: Some(0), ..small_class() };
+    let report = calls::run(&Target { url, data: data.path().to_path_buf(), pid: None }, &config).await.unwrap();
+    assert_eq!((report.connected, report.failed), (3, 0), "{:?}", report.errors);
+    assert!(report.settled, "every stream began to flow while everyone spoke");
+    assert_eq!(report.audio.expected, 0, "no voiced frame was due in the window");
+    assert_eq!(report.silent_frames_forwarded, 0, "the SFU forwarded silence");
+    assert!(report.video.expected > 0 && report.video.loss_percent() < 5.0, "video {:?}", report.video);
     let _ = stop.send(());
 }
