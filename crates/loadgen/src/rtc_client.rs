@@ -75,7 +75,9 @@ pub struct Shared {
     /// The origin of every µs timestamp of the run.
     pub origin: Instant,
     pub video: VideoPlan,
-    pub talk: Talk,
+    talk: Talk,
+    /// Participant i's index among the microphones (for [`Talk::speaks`]).
+    microphone: Vec<usize>,
     pub crypto: Arc<CryptoProvider>,
     /// When the microphones start taking turns, µs since the origin.
     talk_from_us: AtomicU64,
@@ -108,11 +110,10 @@ impl Shared {
         talkers: Option<usize>,
         crypto: Arc<CryptoProvider>,
     ) -> Shared {
+        let microphone: Vec<usize> =
+            roles.iter().scan(0, |before, r| Some(std::mem::replace(before, *before + usize::from(r.audio)))).collect();
         let microphones = roles.iter().filter(|r| r.audio).count();
-        let talk = match talkers {
-            Some(talkers) => Talk { talkers, ..Talk::everyone(microphones) },
-            None => Talk::everyone(microphones),
-        };
+        let talk = Talk { talkers: talkers.unwrap_or(microphones), ..Talk::everyone(microphones) };
         let call_kind = if roles.iter().any(|r| r.video) { "video" } else { "audio" };
         Shared {
             url,
@@ -123,6 +124,7 @@ impl Shared {
             origin: Instant::now(),
             video,
             talk,
+            microphone,
             crypto,
             talk_from_us: AtomicU64::new(u64::MAX),
             window_from_us: AtomicU64::new(u64::MAX),
@@ -157,8 +159,7 @@ impl Shared {
 
     /// Whether participant `index`'s microphone speaks at `at_us`.
     pub fn speaks(&self, index: usize, at_us: u64) -> bool {
-        let microphone = self.roles[..index].iter().filter(|r| r.audio).count();
-        self.talk.speaks(microphone, at_us, self.talk_from_us.load(Ordering::Relaxed))
+        self.talk.speaks(self.microphone[index], at_us, self.talk_from_us.load(Ordering::Relaxed))
     }
 
     /// Sets the measurement window (µs since the origin).
@@ -891,5 +892,27 @@ mod tests {
         // Three published streams, each to the three others.
         assert_eq!(shared.expected_streams(), 9);
         assert_eq!(shared.call_kind, "video");
+    }
+
+    #[test]
+    fn the_microphones_take_turns_in_the_order_of_the_participants() {
+        let roles = vec![
+            Role { audio: false, video: true },
+            Role { audio: true, video: false },
+            Role { audio: true, video: false },
+            Role { audio: true, video: false },
+        ];
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let shared =
+            Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, VideoPlan::default(), Some(1), crypto);
+        assert!((1..4).all(|i| shared.speaks(i, 0)), "everyone speaks until the talk starts");
+        shared.start_talk();
+        let from = shared.talk_from_us.load(Ordering::SeqCst);
+        let turn = shared.talk.turn_us;
+        let speaker = |at: u64| (1..4).filter(|i| shared.speaks(*i, at)).collect::<Vec<_>>();
+        assert_eq!(speaker(from), vec![1], "the first microphone is participant 1, not the camera");
+        assert_eq!(speaker(from + turn), vec![2]);
+        assert_eq!(speaker(from + 2 * turn), vec![3]);
+        assert_eq!(speaker(from + 3 * turn), vec![1]);
     }
 }

@@ -284,26 +284,27 @@ impl Engine {
                 if !peer.rtc.is_alive() {
                     return Err(GoneReason::Disconnected);
                 }
-                match peer.rtc.poll_output() {
+                let output = peer.rtc.poll_output().and_then(|output| match output {
                     // str0m moves a written frame to the packetiser and then
                     // the pacer on timeouts due at once: handled here, a frame
                     // is sent in this poll instead of two turns of the loop later.
-                    Ok(Output::Timeout(t)) if timeouts_now < TIMEOUTS_IN_A_POLL && t <= Instant::now() => {
+                    Output::Timeout(t) if timeouts_now < TIMEOUTS_IN_A_POLL && t <= Instant::now() => {
                         timeouts_now += 1;
-                        if let Err(e) = peer.rtc.handle_input(Input::Timeout(Instant::now())) {
-                            tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");
-                            return Err(GoneReason::Failed);
-                        }
+                        peer.rtc.handle_input(Input::Timeout(Instant::now())).map(|()| None)
                     }
-                    Ok(Output::Timeout(t)) => {
+                    other => Ok(Some(other)),
+                });
+                match output {
+                    Ok(None) => {}
+                    Ok(Some(Output::Timeout(t))) => {
                         peer.deadline = t;
                         return Ok(actions);
                     }
-                    Ok(Output::Transmit(t)) => {
+                    Ok(Some(Output::Transmit(t))) => {
                         // A full send buffer drops the packet, as a network would.
                         let _ = socket.send_to(&t.contents, t.destination);
                     }
-                    Ok(Output::Event(event)) => on_event(peer, event, &mut actions, events),
+                    Ok(Some(Output::Event(event))) => on_event(peer, event, &mut actions, events),
                     Err(e) => {
                         tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");
                         return Err(GoneReason::Failed);
@@ -333,7 +334,8 @@ impl Engine {
                     let written = catch_unwind(AssertUnwindSafe(|| {
                         let Some(mut writer) = peer.rtc.writer(mid) else { return Ok(()) };
                         let Some(pt) = writer.match_params(data.params) else { return Ok(()) };
-                        // Passed on so every subscriber can show who speaks.
+                        // Passed on as received: browsers report it per source
+                        // (`getSynchronizationSources()`).
                         if let (Some(level), Some(voice)) = (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
                             writer = writer.audio_level(level, voice);
                         }

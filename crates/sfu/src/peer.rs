@@ -330,13 +330,18 @@ mod tests {
         assert_eq!(gate.admit(None, Instant::now()), Voice::Forward { talkspurt: false });
     }
 
+    /// A real offer of one microphone, as another peer (a browser) makes it.
+    fn microphone_offer() -> str0m::change::SdpOffer {
+        let mut offerer = Rtc::builder().build(Instant::now());
+        let mut change = offerer.sdp_api();
+        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        change.apply().unwrap().0
+    }
+
     #[test]
     fn the_answer_asks_for_opus_dtx() {
         str0m::crypto::from_feature_flags().install_process_default();
-        let mut browser = Rtc::builder().build(Instant::now());
-        let mut change = browser.sdp_api();
-        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-        let (offer, _) = change.apply().unwrap();
+        let offer = microphone_offer();
         assert!(!offer.to_sdp_string().contains("usedtx"));
         let answer = peer().rtc.sdp_api().accept_offer(offer).unwrap().to_sdp_string();
         let fmtp = answer.lines().find(|l| l.starts_with("a=fmtp:111")).unwrap_or_default();
@@ -366,11 +371,7 @@ mod tests {
     fn an_answer_without_an_offer_is_refused() {
         str0m::crypto::from_feature_flags().install_process_default();
         // A real answer, to an offer another peer made.
-        let mut offerer = Rtc::builder().build(Instant::now());
-        let mut change = offerer.sdp_api();
-        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-        let (offer, _) = change.apply().unwrap();
-        let answer = peer().rtc.sdp_api().accept_offer(offer).unwrap();
+        let answer = peer().rtc.sdp_api().accept_offer(microphone_offer()).unwrap();
         let mut p = peer();
         assert_eq!(p.accept_answer(answer), Err("no offer is pending".to_string()));
         assert!(p.pending.is_none());
