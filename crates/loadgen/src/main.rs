@@ -423,6 +423,7 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
         ("forwarded frames/s (received)", format!("{:.0}", r.frames_per_s)),
         ("received Mbit/s", format!("{:.1}", r.mbit_per_s)),
         ("loss % (all)", format!("{:.3}", r.loss_percent())),
+        ("silent audio frames forwarded (a voice's pauses)", r.silent_frames_forwarded.to_string()),
         (
             "loss % audio / video (frames)",
             format!(
