@@ -5,6 +5,7 @@
 //! dropped (its client is told to rejoin) and every other peer carries on.
 
 use crate::peer::{Peer, Voice, new_rtc};
+use crate::voices::{self, VoiceFrame};
 use crate::{Command, Generation, GoneReason, Joined, PeerKey, SfuError, SfuEvent};
 use std::collections::HashMap;
 use std::io::ErrorKind;
@@ -12,7 +13,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Event, IceConnectionState, Input, Output};
 use tokio::sync::mpsc::UnboundedSender;
@@ -24,6 +25,8 @@ const RECEIVE_BATCH: usize = 256;
 /// Timeouts already due handled inside one poll before the peer waits for
 /// the loop's next turn (a bound, so a peer cannot hold the thread).
 const TIMEOUTS_IN_A_POLL: usize = 8;
+/// How often each call's speaker is looked at (and announced, if it changed).
+const SPEAKER_EVERY: Duration = Duration::from_millis(250);
 
 /// What polling one peer asks of the others.
 enum Action {
@@ -31,9 +34,12 @@ enum Action {
     Publish { from: Generation, mid: Mid, kind: MediaKind },
     Forward {
         from: Generation,
+        kind: MediaKind,
         data: Box<MediaData>,
         /// The first audio frame after silence that was not forwarded.
         talkspurt: bool,
+        /// An audio frame louder than silence.
+        loud: bool,
     },
     /// A subscriber lost the picture: ask the publisher for a keyframe.
     Keyframe { source: (Generation, Mid), kind: KeyframeRequestKind },
@@ -52,6 +58,9 @@ pub(crate) struct Engine {
     next_generation: Generation,
     /// Peers to poll: they got input, or media to send.
     dirty: Vec<Generation>,
+    /// Who each call's clients were last told is speaking.
+    speakers: HashMap<i64, Option<i64>>,
+    speakers_at: Instant,
 }
 
 impl Engine {
@@ -74,6 +83,8 @@ impl Engine {
             by_addr: HashMap::new(),
             next_generation: 1,
             dirty: Vec::new(),
+            speakers: HashMap::new(),
+            speakers_at: Instant::now(),
         }
     }
 
@@ -94,6 +105,10 @@ impl Engine {
                 self.drive(g, Input::Timeout(now));
             }
             self.flush();
+            if now >= self.speakers_at {
+                self.speakers_at = now + SPEAKER_EVERY;
+                self.announce_speakers(now);
+            }
 
             // With no peers the thread sleeps until a command's wake-up datagram.
             let wait = self
@@ -185,10 +200,11 @@ impl Engine {
         self.next_generation += 1;
         let mut peer = Peer::new(key, generation, rtc, now);
         for other in self.calls.get(&key.call).into_iter().flatten().filter_map(|g| self.peers.get(g)) {
-            for track in &other.inputs {
+            for track in other.inputs.iter().filter(|t| t.kind == MediaKind::Video) {
                 peer.subscribe((other.generation, track.mid), other.key.person, track.kind);
             }
         }
+        peer.voices.want(self.microphones(key.call));
         self.peers.insert(generation, peer);
         self.by_key.insert(key, generation);
         self.calls.entry(key.call).or_default().push(generation);
@@ -318,19 +334,43 @@ impl Engine {
     fn act(&mut self, action: Action) {
         match action {
             Action::Publish { from, mid, kind } => {
-                let Some(person) = self.peers.get(&from).map(|p| p.key.person) else { return };
-                for g in self.call_mates(from) {
-                    if let Some(peer) = self.peers.get_mut(&g) {
-                        peer.subscribe((from, mid), person, kind);
-                        self.dirty.push(g);
-                    }
-                }
-            }
-            Action::Forward { from, data, talkspurt } => {
-                let mut failed = Vec::new();
+                let Some((person, call)) = self.peers.get(&from).map(|p| (p.key.person, p.key.call)) else { return };
+                let microphones = self.microphones(call);
                 for g in self.call_mates(from) {
                     let Some(peer) = self.peers.get_mut(&g) else { continue };
-                    let Some(mid) = peer.output_mid((from, data.mid)) else { continue };
+                    match kind {
+                        MediaKind::Audio => {
+                            let own = peer.inputs.iter().any(|t| t.kind == MediaKind::Audio);
+                            peer.voices.want(microphones - usize::from(own));
+                        }
+                        MediaKind::Video => peer.subscribe((from, mid), person, kind),
+                    }
+                    self.dirty.push(g);
+                }
+            }
+            Action::Forward { from, kind, data, talkspurt, loud } => {
+                let mut failed = Vec::new();
+                let frame = VoiceFrame {
+                    source: from,
+                    loud,
+                    time: data.time.numer(),
+                    hz: data.time.frequency().get(),
+                    at: data.network_time,
+                };
+                for g in self.call_mates(from) {
+                    let Some(peer) = self.peers.get_mut(&g) else { continue };
+                    let (mid, time, talkspurt) = match kind {
+                        MediaKind::Video => match peer.output_mid((from, data.mid)) {
+                            Some(mid) => (mid, data.time, false),
+                            None => continue,
+                        },
+                        MediaKind::Audio => match peer.voices.route(frame) {
+                            Some(to) => {
+                                (to.mid, MediaTime::new(to.time, data.time.frequency()), talkspurt || to.switched)
+                            }
+                            None => continue,
+                        },
+                    };
                     let written = catch_unwind(AssertUnwindSafe(|| {
                         let Some(mut writer) = peer.rtc.writer(mid) else { return Ok(()) };
                         let Some(pt) = writer.match_params(data.params) else { return Ok(()) };
@@ -342,7 +382,7 @@ impl Engine {
                         if talkspurt {
                             writer = writer.start_of_talkspurt(true);
                         }
-                        writer.write(pt, data.network_time, data.time, data.data.clone())
+                        writer.write(pt, data.network_time, time, data.data.clone())
                     }));
                     match written {
                         Ok(Ok(())) => self.dirty.push(g),
@@ -365,6 +405,25 @@ impl Engine {
         if let Some(publisher) = self.peers.get_mut(&g) {
             publisher.request_keyframe(mid, kind, now);
             self.dirty.push(g);
+        }
+    }
+
+    /// The call's peers that publish a microphone.
+    fn microphones(&self, call: i64) -> usize {
+        let peers = self.calls.get(&call).into_iter().flatten().filter_map(|g| self.peers.get(g));
+        peers.filter(|p| p.inputs.iter().any(|t| t.kind == MediaKind::Audio)).count()
+    }
+
+    /// Tells each call's clients who is speaking, when that changed.
+    fn announce_speakers(&mut self, now: Instant) {
+        self.speakers.retain(|call, _| self.calls.contains_key(call));
+        for (&call, members) in &self.calls {
+            let loudness: Vec<_> = members.iter().filter_map(|g| self.peers.get(g)?.loudness()).collect();
+            let announced = self.speakers.get(&call).copied().flatten();
+            let person = voices::speaker(announced, &loudness, now);
+            if self.speakers.insert(call, person).flatten() != person {
+                let _ = self.events.send(SfuEvent::Speaker { call, person });
+            }
         }
     }
 
@@ -393,6 +452,7 @@ impl Engine {
         for other in self.calls.get(&key.call).into_iter().flatten() {
             if let Some(p) = self.peers.get_mut(other) {
                 p.unsubscribe_generation(g);
+                p.voices.release(g);
                 self.dirty.push(*other);
             }
         }
@@ -426,15 +486,21 @@ fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &U
             }
             let forward_audio = peer.forward_audio;
             let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == data.mid) else { return };
-            let talkspurt = match track.kind {
-                MediaKind::Video => false,
+            let (talkspurt, loud) = match track.kind {
+                MediaKind::Video => (false, false),
                 MediaKind::Audio if !forward_audio => return,
                 MediaKind::Audio => match track.voice.admit(data.ext_vals.audio_level, data.network_time) {
                     Voice::Drop => return,
-                    Voice::Forward { talkspurt } => talkspurt,
+                    Voice::Forward { talkspurt, loud } => (talkspurt, loud),
                 },
             };
-            actions.push(Action::Forward { from: peer.generation, data: Box::new(data), talkspurt });
+            actions.push(Action::Forward {
+                from: peer.generation,
+                kind: track.kind,
+                data: Box::new(data),
+                talkspurt,
+                loud,
+            });
         }
         Event::KeyframeRequest(request) => {
             if let Some(source) = peer.output_source(request.mid) {

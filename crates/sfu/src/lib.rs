@@ -15,11 +15,16 @@
 //! and video. Whenever other participants' tracks appear or go, the SFU makes
 //! the offer ([`SfuEvent::Offer`]) and the client answers ([`Sfu::answer`]),
 //! so offers never cross.
+//!
+//! Cameras and screens are forwarded on an m-line each; microphones through
+//! at most three voice slots per subscriber, whoever speaks ([`voices`]),
+//! and the SFU tells who is speaking ([`SfuEvent::Speaker`]).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod engine;
 mod peer;
+mod voices;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Mutex;
@@ -63,6 +68,9 @@ pub enum SfuEvent {
     /// The peer is gone from the SFU: its network went silent or its state
     /// failed. The client should rejoin.
     Gone { peer: PeerKey, generation: Generation, reason: GoneReason },
+    /// The call's loudest voice changed (`None`: nobody is speaking). Looked
+    /// at four times a second.
+    Speaker { call: i64, person: Option<i64> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! One participant's WebRTC state and the tracks it sends and receives.
 
+use crate::voices::{Loudness, VOICES_STREAM, Voices};
 use crate::{Generation, PeerKey};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -39,28 +40,39 @@ pub(crate) struct TrackIn {
 #[derive(Debug, Default)]
 pub(crate) struct VoiceGate {
     open_until: Option<Instant>,
+    /// The last frame louder than silence, and the recent level (dBov).
+    loud_at: Option<Instant>,
+    level: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Voice {
     Drop,
-    /// Forward; `talkspurt` marks the first frame after a dropped stretch.
     Forward {
+        /// The first frame after a dropped stretch.
         talkspurt: bool,
+        /// Louder than silence: a voice, not a pause inside the hangover.
+        loud: bool,
     },
 }
+
+/// Weight of a new frame's level in the recent level: about the last
+/// quarter second of 20 ms frames.
+const LEVEL_WEIGHT: f32 = 0.08;
 
 impl VoiceGate {
     /// `level` is the frame's audio level; a client that does not send the
     /// extension has every frame forwarded.
     pub fn admit(&mut self, level: Option<i8>, at: Instant) -> Voice {
-        let Some(level) = level else { return Voice::Forward { talkspurt: false } };
+        let Some(level) = level else { return Voice::Forward { talkspurt: false, loud: true } };
+        self.level += (f32::from(level) - self.level) * LEVEL_WEIGHT;
         let was_open = self.open_until.is_some_and(|until| at < until);
         if level > SILENCE_DBOV {
             self.open_until = Some(at + VOICE_HANGOVER);
-            return Voice::Forward { talkspurt: !was_open };
+            self.loud_at = Some(at);
+            return Voice::Forward { talkspurt: !was_open, loud: true };
         }
-        if was_open { Voice::Forward { talkspurt: false } } else { Voice::Drop }
+        if was_open { Voice::Forward { talkspurt: false, loud: false } } else { Voice::Drop }
     }
 }
 
@@ -85,6 +97,22 @@ pub(crate) enum OutState {
     NegotiatingStop(Mid),
 }
 
+impl OutState {
+    /// Waiting for an offer to add or stop it.
+    fn waiting(self) -> bool {
+        matches!(self, OutState::ToOpen | OutState::ToStop(_))
+    }
+
+    /// Back to waiting: the offer drafted for it was thrown away.
+    fn redrafted(self) -> OutState {
+        match self {
+            OutState::Negotiating(_) => OutState::ToOpen,
+            OutState::NegotiatingStop(m) => OutState::ToStop(m),
+            other => other,
+        }
+    }
+}
+
 pub(crate) struct Peer {
     pub key: PeerKey,
     pub generation: Generation,
@@ -94,7 +122,10 @@ pub(crate) struct Peer {
     pub deadline: Instant,
     pub forward_audio: bool,
     pub inputs: Vec<TrackIn>,
+    /// The other participants' cameras and screens, a track each.
     pub outputs: Vec<TrackOut>,
+    /// The other participants' microphones, through a few slots.
+    pub voices: Voices,
     pub pending: Option<SdpPendingOffer>,
     /// Where its packets come from, once known.
     pub remote: Option<SocketAddr>,
@@ -127,6 +158,7 @@ impl Peer {
             forward_audio: true,
             inputs: Vec::new(),
             outputs: Vec::new(),
+            voices: Voices::default(),
             pending: None,
             remote: None,
         }
@@ -178,7 +210,8 @@ impl Peer {
     pub fn offer_if_needed(&mut self) -> Option<String> {
         // Checked before drafting: every poll asks, and a draft costs a
         // walk over all the peer's m-lines.
-        let waiting = self.outputs.iter().any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_)));
+        let mut states = self.outputs.iter().map(|t| t.state).chain(self.voices.slots.iter().map(|s| s.state));
+        let waiting = states.any(OutState::waiting);
         if !self.connected || self.pending.is_some() || !waiting {
             return None;
         }
@@ -192,11 +225,10 @@ impl Peer {
             // mid, which browsers refuse. A draft changes nothing until its
             // answer is accepted: roll the tracks back and draw new mids.
             for track in &mut self.outputs {
-                track.state = match track.state {
-                    OutState::Negotiating(_) => OutState::ToOpen,
-                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
-                    other => other,
-                };
+                track.state = track.state.redrafted();
+            }
+            for slot in &mut self.voices.slots {
+                slot.state = slot.state.redrafted();
             }
         }
         tracing::warn!(generation = self.generation, "no offer without a repeated mid; trying on the next poll");
@@ -220,6 +252,10 @@ impl Peer {
                 _ => {}
             }
         }
+        for slot in self.voices.slots.iter_mut().filter(|s| s.state == OutState::ToOpen) {
+            let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, Some(VOICES_STREAM.into()), None, None);
+            slot.state = OutState::Negotiating(mid);
+        }
         if !change.has_changes() {
             return None;
         }
@@ -242,7 +278,21 @@ impl Peer {
             }
         }
         self.outputs.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        for slot in &mut self.voices.slots {
+            if let OutState::Negotiating(m) = slot.state {
+                slot.state = OutState::Open(m);
+            }
+        }
         Ok(opened)
+    }
+
+    /// How loud its microphone has been, while its audio is forwarded.
+    pub fn loudness(&self) -> Option<Loudness> {
+        if !self.forward_audio {
+            return None;
+        }
+        let gate = self.inputs.iter().find(|t| t.kind == MediaKind::Audio).map(|t| &t.voice)?;
+        Some(Loudness { person: self.key.person, level: gate.level, loud_at: gate.loud_at? })
     }
 
     /// Asks this peer's client for a keyframe of its track `mid`, unless one
@@ -294,6 +344,19 @@ mod tests {
     }
 
     #[test]
+    fn voice_slots_are_offered_as_one_voices_stream_and_open_with_the_answer() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        p.connected = true;
+        p.voices.want(30);
+        let offer = p.offer_if_needed().unwrap();
+        assert_eq!(offer.matches("m=audio").count(), crate::voices::VOICE_SLOTS, "{offer}");
+        assert_eq!(offer.matches("a=msid:voices ").count(), crate::voices::VOICE_SLOTS, "{offer}");
+        assert!(p.voices.slots.iter().all(|s| matches!(s.state, OutState::Negotiating(_))));
+        assert_eq!(p.offer_if_needed(), None, "nothing waits for an offer any more");
+    }
+
+    #[test]
     fn a_publisher_leaving_stops_open_tracks_and_forgets_unoffered_ones() {
         str0m::crypto::from_feature_flags().install_process_default();
         let mut p = peer();
@@ -315,19 +378,19 @@ mod tests {
         let mut gate = VoiceGate::default();
         assert_eq!(gate.admit(Some(-127), at(0)), Voice::Drop, "a muted microphone");
         assert_eq!(gate.admit(Some(-70), at(20)), Voice::Drop, "a quiet room");
-        assert_eq!(gate.admit(Some(-30), at(40)), Voice::Forward { talkspurt: true });
-        assert_eq!(gate.admit(Some(-25), at(60)), Voice::Forward { talkspurt: false });
+        assert_eq!(gate.admit(Some(-30), at(40)), Voice::Forward { talkspurt: true, loud: true });
+        assert_eq!(gate.admit(Some(-25), at(60)), Voice::Forward { talkspurt: false, loud: true });
         // A pause between words is heard...
-        assert_eq!(gate.admit(Some(-127), at(60 + 700)), Voice::Forward { talkspurt: false });
+        assert_eq!(gate.admit(Some(-127), at(60 + 700)), Voice::Forward { talkspurt: false, loud: false });
         // ...a silence longer than the hangover is not.
         assert_eq!(gate.admit(Some(-127), at(60 + 800)), Voice::Drop);
-        assert_eq!(gate.admit(Some(-40), at(2000)), Voice::Forward { talkspurt: true });
+        assert_eq!(gate.admit(Some(-40), at(2000)), Voice::Forward { talkspurt: true, loud: true });
     }
 
     #[test]
     fn audio_without_a_level_is_always_forwarded() {
         let mut gate = VoiceGate::default();
-        assert_eq!(gate.admit(None, Instant::now()), Voice::Forward { talkspurt: false });
+        assert_eq!(gate.admit(None, Instant::now()), Voice::Forward { talkspurt: false, loud: true });
     }
 
     /// A real offer of one microphone, as another peer (a browser) makes it.

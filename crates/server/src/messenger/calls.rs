@@ -535,6 +535,13 @@ impl Node {
                 live.call.disconnected(peer.person);
                 self.messenger.publish_ephemeral(live.chat, &live.state_frame());
             }
+            SfuEvent::Speaker { call, person } => {
+                let Some(live) = state.calls.get(&call) else { return };
+                let frame = ServerFrame::CallSpeaker { call, person };
+                for line in live.seats.values().filter_map(|s| s.line.as_ref()) {
+                    line.send(&frame);
+                }
+            }
         }
     }
 

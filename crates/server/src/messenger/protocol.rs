@@ -220,6 +220,11 @@ pub enum ServerFrame {
         call: i64,
         by: String,
     },
+    /// Who is speaking in the call (`None`: nobody), to its participants.
+    CallSpeaker {
+        call: i64,
+        person: Option<i64>,
+    },
     Pong,
     Bye {
         reason: ByeReason,
