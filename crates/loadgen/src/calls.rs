@@ -5,21 +5,25 @@
 //! join the chat's call: the first alone (it starts the call), the rest a few
 //! at a time, each holding its turn until its peer connection is up. The
 //! server renegotiates every participant as tracks appear. The run waits
-//! until it has *settled* — every participant connected, every expected
-//! forwarded stream delivering frames, no `call_offer` for a while — then
-//! warms up, and measures a window: RTP packets and frames received by every
-//! participant, the server's CPU (the whole process and its SFU thread) and
-//! the load generator's own, UDP receive-buffer drops on the machine, and
-//! per-stream loss: of the frames each publisher had due inside the window,
-//! how many each other participant received by the end of the drain.
+//! until it has *settled* — every participant connected, every camera and
+//! every participant's voice slots delivering frames, no `call_offer` for a
+//! while — then the microphones take turns ([`crate::pacing::Talk`]), and
+//! after a warm-up a window is measured: RTP packets and frames received by
+//! every participant, how many streams the SFU forwards at once, the
+//! server's CPU (the whole process and its SFU thread) and the load
+//! generator's own, UDP receive-buffer drops on the machine, and
+//! per-publisher loss: of the frames each publisher had due inside the
+//! window (of a microphone, those it spoke and the SFU's voice slots let
+//! through), how many each other participant received by the end of the drain.
 //!
 //! Roles: participant i publishes video if i < V, audio if V ≤ i < V + A,
-//! nothing otherwise; every participant receives every other's streams (the
-//! protocol's model: one peer connection each, everyone else's tracks
-//! forwarded to it). The class call is V = 1 (the teacher's camera), A = 30
-//! (the students' microphones): 31 participants.
+//! nothing otherwise; every participant receives every other's camera and,
+//! on at most [`VOICE_SLOTS`] audio m-lines, whoever of the others speaks
+//! (the protocol's model: one peer connection each). The class call is V = 1
+//! (the teacher's camera), A = 30 (the students' microphones), 2 of them
+//! talking at a time: 31 participants.
 
-use crate::pacing::{Kind, Tally, VideoPlan};
+use crate::pacing::{AUDIO_FPS, Kind, Tally, VOICE_SLOTS, VideoPlan};
 use crate::procstat::{self, CpuMark};
 use crate::rtc_client::{self, ParticipantReport, Role, Shared};
 use crate::stats::Histogram;
@@ -39,6 +43,8 @@ pub struct Config {
     pub video_publishers: usize,
     /// Participants in the call, at least the publishers (the leavers come on top).
     pub participants: usize,
+    /// Between the talk's start and the window: longer than the voice-slot
+    /// handover ([`crate::pacing::SLOT_HANDOVER_US`]), which the talk's first turn may cost.
     pub warmup: Duration,
     pub seconds: Duration,
     /// After the window, for the window's last frames to arrive.
@@ -51,12 +57,27 @@ pub struct Config {
     /// Joins in progress at once (after the first).
     pub join_concurrency: usize,
     pub video: VideoPlan,
-    /// Microphones speaking at once during the window ([`crate::pacing::Talk`]);
-    /// `None`: all of them.
-    pub talkers: Option<usize>,
+    /// Microphones speaking at once during the window ([`crate::pacing::Talk`]),
+    /// at most [`VOICE_SLOTS`] ([`Config::check`]); a call with no more
+    /// microphones than this has them all speak throughout.
+    pub talkers: usize,
 }
 
 impl Config {
+    /// Refuses what this tool cannot measure: more talkers than voice slots
+    /// (the SFU forwards at most [`VOICE_SLOTS`] voices to a participant, so
+    /// the others' frames are dropped by design and loss would mean nothing).
+    pub fn check(&self) -> Result<()> {
+        if self.talkers > VOICE_SLOTS {
+            return Err(Error::Config(format!(
+                "--talkers {}: the SFU forwards at most {VOICE_SLOTS} voices to a participant at once (its voice \
+                 slots), so more talkers would be dropped by design and their loss would mean nothing; use 0–{VOICE_SLOTS}",
+                self.talkers
+            )));
+        }
+        Ok(())
+    }
+
     pub fn roles(&self) -> Vec<Role> {
         self.roles_with_leavers(0)
     }
@@ -98,13 +119,23 @@ pub struct Report {
     pub join_p50_s: f64,
     pub join_max_s: f64,
     pub offers: u64,
+    /// `call_speaker` frames (the loudest voice changed) all participants received in the window.
+    pub speaker_frames: u64,
     /// The largest `call_offer` received and `call_answer` sent (bytes of WebSocket text).
     pub max_offer_bytes: usize,
     pub max_answer_bytes: usize,
-    /// Forwarded streams that had frames due in the window (a microphone
-    /// silent all window long has none), and those that delivered some.
+    /// (subscriber, publisher, kind) that had frames due in the window (a
+    /// microphone silent all window long has none), and those that delivered
+    /// some: what loss is counted over. Not how many streams the SFU forwards
+    /// at once: talkers take turns, and a voice slot carries one after another.
     pub streams_expected: usize,
     pub streams_live: usize,
+    /// Streams forwarded at once, measured: per kind, the frames all
+    /// participants received in the window over one stream's frames in it
+    /// (fps × seconds). Audio counts the silence the SFU forwards (a voice's
+    /// pauses) at a voice's rate, so a DTX frame is a fiftieth of a stream.
+    pub audio_at_once: f64,
+    pub video_at_once: f64,
     pub packets_per_s: f64,
     pub frames_per_s: f64,
     pub mbit_per_s: f64,
@@ -149,9 +180,14 @@ impl Report {
         all.loss_percent()
     }
 
-    /// Forwarded streams per core of server CPU.
+    /// Streams forwarded at once, audio and video together.
+    pub fn streams_at_once(&self) -> f64 {
+        self.audio_at_once + self.video_at_once
+    }
+
+    /// Streams forwarded at once per core of server CPU.
     pub fn streams_per_core(&self) -> Option<f64> {
-        self.server_cpu.filter(|c| *c > 0.0).map(|c| self.streams_live as f64 / (c / 100.0))
+        self.server_cpu.filter(|c| *c > 0.0).map(|c| self.streams_at_once() / (c / 100.0))
     }
 }
 
@@ -164,6 +200,7 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
 /// up once the call has settled, before the warm-up: the others must take the
 /// server's offers that stop their tracks. The window counts those who stay.
 pub async fn run_with_leavers(target: &Target, config: &Config, leavers: usize) -> Result<Report> {
+    config.check()?;
     let roles = config.roles_with_leavers(leavers);
     let n = roles.len();
     if n - leavers < 2 {
@@ -214,11 +251,19 @@ pub async fn run_with_leavers(target: &Target, config: &Config, leavers: usize) 
     }
     gate.add_permits(config.join_concurrency.max(1));
 
-    let expected = shared.expected_streams();
+    // Until the talk starts every microphone speaks, so that the SFU opens
+    // and fills every voice slot it will before anything is measured (a slot
+    // opened in the window would cost a renegotiation there). Settled is then
+    // every camera reaching every participant and each participant's slots
+    // delivering audio, not a stream per microphone: at most VOICE_SLOTS
+    // voices reach a participant, the same few while all speak at once, so
+    // most microphones are heard only once they take their turn, and waiting
+    // for them would never end. Their loss still counts in the window.
+    let expected = shared.settle_target();
     let settle_deadline = Instant::now() + config.settle_timeout;
     let settled = loop {
         let done = shared.connected.load(Ordering::Relaxed) + shared.failed.load(Ordering::Relaxed) >= n;
-        let live = shared.live_streams.load(Ordering::Relaxed) >= expected;
+        let live = shared.flowing.load(Ordering::Relaxed) >= expected;
         let quiet = shared.now_us().saturating_sub(shared.last_offer_us.load(Ordering::Relaxed))
             >= crate::pacing::micros(config.quiet);
         if done && live && quiet {
@@ -329,10 +374,13 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         join_p50_s: 0.0,
         join_max_s: 0.0,
         offers: reports.iter().map(|p| p.offers).sum(),
+        speaker_frames: reports.iter().map(|p| p.speaker_frames).sum(),
         max_offer_bytes: reports.iter().map(|p| p.max_offer_bytes).max().unwrap_or(0),
         max_answer_bytes: reports.iter().map(|p| p.max_answer_bytes).max().unwrap_or(0),
         streams_expected: 0,
         streams_live: 0,
+        audio_at_once: 0.0,
+        video_at_once: 0.0,
         packets_per_s: reports.iter().map(|p| p.rtp_in_window).sum::<u64>() as f64 / window_s,
         frames_per_s: 0.0,
         mbit_per_s: reports.iter().map(|p| p.rtp_bytes_in_window).sum::<u64>() as f64 * 8.0 / window_s / 1e6,
@@ -363,6 +411,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
     r.join_max_s = joins.last().copied().unwrap_or_default();
 
     let mut frames = 0u64;
+    let mut frames_of = BTreeMap::<Kind, u64>::new();
     for sub in reports {
         r.latency.merge(&sub.latency);
         for o in &sub.observations {
@@ -371,32 +420,35 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         for e in &sub.errors {
             *r.errors.entry(e.clone()).or_default() += 1;
         }
-        for s in sub.streams.values() {
+        for (&(_, kind), s) in &sub.streams {
             frames += s.frames_in_window;
+            *frames_of.entry(kind).or_default() += s.frames_in_window;
             r.duplicates += s.received.duplicates;
         }
         for publisher in reports.iter().filter(|p| p.index != sub.index) {
             let role = shared.roles[publisher.index];
             for kind in [Kind::Audio, Kind::Video].into_iter().filter(|k| role.sends(*k)) {
-                let fps = match kind {
-                    Kind::Audio => crate::pacing::AUDIO_FPS,
-                    Kind::Video => shared.video.fps,
-                };
+                let fps = fps_of(kind, shared);
                 let schedule = publisher.published.iter().find(|(k, _)| *k == kind).map(|(_, s)| *s);
                 // A publisher that never published: its window's worth of frames is all lost.
                 let range = match schedule {
                     Some(s) => s.frames_in(from_us, stop_us),
                     None => 0..(window_s * f64::from(fps)) as u64,
                 };
-                // Silent audio frames are not expected to be forwarded.
-                let wanted = |k: u64| match (kind, schedule) {
+                // Silent audio frames are not expected to be forwarded, nor
+                // a new voice's while the subscriber's voice slots are held.
+                let voiced = |k: u64| match (kind, schedule) {
                     (Kind::Audio, Some(s)) => shared.speaks(publisher.index, s.due_us(k)),
+                    _ => true,
+                };
+                let wanted = |k: u64| match (kind, schedule) {
+                    (Kind::Audio, Some(s)) => shared.heard_by(publisher.index, sub.index, s.due_us(k)),
                     _ => true,
                 };
                 let expected = range.clone().filter(|k| wanted(*k)).count() as u64;
                 let stream = sub.streams.get(&(publisher.index as u16, kind)).filter(|_| schedule.is_some());
                 let received = stream.map_or(0, |s| s.received.count_in(&range, wanted));
-                r.silent_frames_forwarded += stream.map_or(0, |s| s.received.count_in(&range, |k| !wanted(k)));
+                r.silent_frames_forwarded += stream.map_or(0, |s| s.received.count_in(&range, |k| !voiced(k)));
                 if expected > 0 {
                     r.streams_expected += 1;
                 }
@@ -417,11 +469,30 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         }
     }
     r.frames_per_s = frames as f64 / window_s;
+    let at_once =
+        |kind: Kind| streams_at_once(frames_of.get(&kind).copied().unwrap_or(0), fps_of(kind, shared), window_s);
+    r.audio_at_once = at_once(Kind::Audio);
+    r.video_at_once = at_once(Kind::Video);
     let listed = reports.iter().filter(|p| p.connected && p.max_listed < n).count();
     if listed > 0 && r.failed == 0 {
         r.observations.insert(format!("no call_state listed all {n} participants"), listed);
     }
     r
+}
+
+/// A stream's frames per second.
+fn fps_of(kind: Kind, shared: &Shared) -> u32 {
+    match kind {
+        Kind::Audio => AUDIO_FPS,
+        Kind::Video => shared.video.fps,
+    }
+}
+
+/// How many streams of `fps` deliver `frames` in `seconds`: the streams
+/// forwarded at once, whichever publishers they carried.
+fn streams_at_once(frames: u64, fps: u32, seconds: f64) -> f64 {
+    let per_stream = f64::from(fps) * seconds;
+    if per_stream > 0.0 { frames as f64 / per_stream } else { 0.0 }
 }
 
 /// CPU seconds of each thread of `pid`: (tid, name) → seconds.
@@ -670,7 +741,7 @@ mod tests {
             quiet: Duration::ZERO,
             join_concurrency: 1,
             video: VideoPlan::default(),
-            talkers: None,
+            talkers: crate::pacing::DEFAULT_TALKERS,
         };
         let roles = c.roles();
         assert_eq!(roles.len(), 31);
@@ -685,6 +756,97 @@ mod tests {
         let roles = c.roles_with_leavers(2);
         assert_eq!(roles.len(), 33);
         assert!(roles[31..].iter().all(|r| *r == Role { audio: true, video: false }));
+    }
+
+    fn config(talkers: usize) -> Config {
+        Config {
+            audio_publishers: 2,
+            video_publishers: 1,
+            participants: 4,
+            warmup: Duration::ZERO,
+            seconds: Duration::from_secs(1),
+            drain: Duration::ZERO,
+            settle_timeout: Duration::ZERO,
+            quiet: Duration::ZERO,
+            join_concurrency: 1,
+            video: VideoPlan::default(),
+            talkers,
+        }
+    }
+
+    #[test]
+    fn no_more_talkers_than_voice_slots() {
+        assert!((0..=VOICE_SLOTS).all(|t| config(t).check().is_ok()));
+        let refused = config(VOICE_SLOTS + 1).check().unwrap_err().to_string();
+        assert!(refused.contains("--talkers 4") && refused.contains("at most 3 voices"), "{refused}");
+    }
+
+    #[test]
+    fn streams_at_once_are_frames_over_one_streams_frames() {
+        // 20 s of two voices and a camera to 30 subscribers, plus a few DTX frames.
+        assert!((streams_at_once(2 * 30 * 1_000 + 50, AUDIO_FPS, 20.0) - 60.05).abs() < 1e-9);
+        assert_eq!(streams_at_once(30 * 600, 30, 20.0), 30.0);
+        assert_eq!(streams_at_once(10, 30, 0.0), 0.0);
+    }
+
+    /// One participant's report: it published `published` from `start_us`
+    /// and, of each (publisher, kind) in `got`, received the frame numbers
+    /// of the range, that many of them inside the window.
+    fn received(
+        index: usize,
+        published: &[(Kind, u32)],
+        start_us: u64,
+        got: &[((u16, Kind), std::ops::Range<u32>, u64)],
+    ) -> ParticipantReport {
+        let mut r = ParticipantReport::new(index);
+        r.connected = true;
+        r.max_listed = 4;
+        r.published = published.iter().map(|(k, fps)| (*k, crate::pacing::Schedule { start_us, fps: *fps })).collect();
+        for (key, frames, in_window) in got {
+            let mut received = crate::pacing::Received::new();
+            frames.clone().for_each(|k| received.insert(k));
+            let s = rtc_client::StreamRx {
+                received,
+                frames_in_window: *in_window,
+                packets_in_window: 0,
+                bytes_in_window: 0,
+            };
+            r.streams.insert(*key, s);
+        }
+        r
+    }
+
+    #[test]
+    fn the_tally_counts_loss_per_publisher_and_streams_at_once_per_kind() {
+        // A camera (0), two microphones (1, 2) both talking, a listener (3);
+        // a 1 s window from 1 s: 30 video frames, 50 audio frames per stream.
+        let c = config(2);
+        let roles = c.roles();
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let shared = Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, c.video, c.talkers, crypto);
+        shared.start_talk();
+        shared.set_window(1_000_000, 2_000_000);
+        let (v, a) = (Kind::Video, Kind::Audio);
+        // Everyone published from 0: the window holds video frames 30..60, audio 50..100.
+        let reports = vec![
+            received(0, &[(v, 30)], 0, &[((1, a), 0..100, 50), ((2, a), 0..100, 50)]),
+            received(1, &[(a, AUDIO_FPS)], 0, &[((0, v), 0..60, 30), ((2, a), 0..100, 50)]),
+            // Participant 2 lost 10 of the camera's frames in the window.
+            received(2, &[(a, AUDIO_FPS)], 0, &[((0, v), 0..50, 20), ((1, a), 0..100, 50)]),
+            received(3, &[], 0, &[((0, v), 0..60, 30), ((1, a), 0..100, 50), ((2, a), 0..100, 50)]),
+        ];
+        let r = tally(&shared, &c, &reports);
+        assert_eq!((r.streams_expected, r.streams_live), (9, 9), "3 video + 6 audio (subscriber, publisher)");
+        assert_eq!(r.video, Tally { expected: 90, received: 80 });
+        assert_eq!(r.audio, Tally { expected: 300, received: 300 });
+        assert_eq!(r.worst_stream.map(|(l, s, p, k)| (l.round(), s, p, k)), Some((33.0, 2, 0, Kind::Video)));
+        // 80 video frames are 2.67 streams of 30 fps; 300 audio frames 6 of 50 fps.
+        assert!((r.video_at_once - 80.0 / 30.0).abs() < 1e-9, "{}", r.video_at_once);
+        assert!((r.audio_at_once - 6.0).abs() < 1e-9, "{}", r.audio_at_once);
+        assert!((r.streams_at_once() - (6.0 + 80.0 / 30.0)).abs() < 1e-9);
+        let r = Report { server_cpu: Some(50.0), ..r };
+        assert!((r.streams_per_core().unwrap() - 2.0 * r.streams_at_once()).abs() < 1e-9);
+        assert!(r.observations.is_empty(), "{:?}", r.observations);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Error {
     Protocol(String),
     #[error("timed out: {0}")]
     Timeout(String),
+    /// A run this tool refuses to make (its figures would mean nothing).
+    #[error("{0}")]
+    Config(String),
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for Error {

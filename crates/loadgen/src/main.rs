@@ -59,8 +59,9 @@ enum Command {
         server_pid: Option<u32>,
     },
     /// Calls: the SFU's capacity with synthetic WebRTC participants (one
-    /// chat's call: V video publishers, A audio publishers, everyone
-    /// receiving everyone else's streams).
+    /// chat's call: V video publishers, A audio publishers taking turns to
+    /// talk, everyone receiving every other camera and, on the SFU's 3 voice
+    /// slots, whoever else speaks).
     Calls(CallsArgs),
     /// The bare reference: a minimal WebSocket broadcast server (no storage,
     /// no auth) for `w1 --bare` or `w1 --bare-url`.
@@ -121,7 +122,7 @@ struct CallsArgs {
     #[arg(long, default_value_t = 1)]
     video: usize,
     /// Participants in the call, at least the publishers; every participant
-    /// receives every other's streams.
+    /// receives every other's camera and up to 3 voices at once.
     #[arg(long, default_value_t = 30)]
     subscribers: usize,
     #[arg(long, default_value_t = 20)]
@@ -133,7 +134,8 @@ struct CallsArgs {
     #[arg(long, default_value_t = 2)]
     drain: u64,
     /// Grow the call (10, 20, 30, 40, 60, … participants: 1 camera, the rest
-    /// microphones) until loss passes 1 % or a CPU saturates; one line a step.
+    /// microphones, --talkers of them talking) until loss passes 1 % or a CPU
+    /// saturates; one line a step.
     #[arg(long)]
     sweep: bool,
     /// The sweep's sizes instead (comma-separated participants).
@@ -141,17 +143,19 @@ struct CallsArgs {
     steps: Option<Vec<usize>>,
     #[arg(long, default_value_t = 1500)]
     video_kbps: u32,
-    /// Microphones speaking at once during the window, taking 2 s turns; the
-    /// others send silence, which the SFU does not forward [default: all speak].
-    #[arg(long)]
-    talkers: Option<usize>,
+    /// Microphones speaking at once during the window, taking 2 s turns (the
+    /// others send silence, which the SFU does not forward); at most 3, the
+    /// SFU's voice slots. Before the window every microphone speaks, to open
+    /// every slot. Default: the teacher and one student.
+    #[arg(long, default_value_t = loadgen::pacing::DEFAULT_TALKERS)]
+    talkers: usize,
     #[arg(long, default_value_t = 4)]
     join_concurrency: usize,
     /// This many more participants join and hang up once the call settled,
     /// before the window (the others take the offers that stop their tracks).
     #[arg(long, default_value_t = 0)]
     leavers: usize,
-    /// Seconds to wait for every stream to flow before measuring anyway.
+    /// Seconds to wait for every camera and voice slot to flow before measuring anyway.
     #[arg(long, default_value_t = 90)]
     settle_timeout: u64,
     /// A server already running (`http://127.0.0.1:PORT`) instead of starting one;
@@ -288,6 +292,21 @@ async fn run_w1(args: W1Args) -> Result<()> {
 }
 
 async fn run_calls(args: CallsArgs) -> Result<()> {
+    let base = calls::Config {
+        audio_publishers: args.publishers_audio,
+        video_publishers: args.video,
+        participants: args.subscribers,
+        warmup: Duration::from_secs(args.warmup),
+        seconds: Duration::from_secs(args.seconds),
+        drain: Duration::from_secs(args.drain),
+        settle_timeout: Duration::from_secs(args.settle_timeout),
+        quiet: Duration::from_secs(2),
+        join_concurrency: args.join_concurrency,
+        video: loadgen::pacing::VideoPlan { bitrate: args.video_kbps * 1000, ..Default::default() },
+        talkers: args.talkers,
+    };
+    // Before a server is started for nothing.
+    base.check()?;
     let mut server = None;
     let target = match &args.url {
         Some(url) => calls::Target {
@@ -312,19 +331,6 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
             target
         }
     };
-    let base = calls::Config {
-        audio_publishers: args.publishers_audio,
-        video_publishers: args.video,
-        participants: args.subscribers,
-        warmup: Duration::from_secs(args.warmup),
-        seconds: Duration::from_secs(args.seconds),
-        drain: Duration::from_secs(args.drain),
-        settle_timeout: Duration::from_secs(args.settle_timeout),
-        quiet: Duration::from_secs(2),
-        join_concurrency: args.join_concurrency,
-        video: loadgen::pacing::VideoPlan { bitrate: args.video_kbps * 1000, ..Default::default() },
-        talkers: args.talkers,
-    };
     // This tool's cores (fewer under `taskset`) and the machine's.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let machine_cores = calls::machine_cpu().map(|m| m.cores).unwrap_or(cores);
@@ -339,22 +345,23 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
     }
     let steps = args.steps.clone().unwrap_or_else(|| calls::SWEEP.to_vec());
     println!(
-        "\nCalls sweep: {} camera(s) at {} kbit/s, the other participants microphones; {} s windows after {} s warm-up; \
-         {machine_cores} cores, this tool on {cores}",
-        base.video_publishers, args.video_kbps, args.seconds, args.warmup
+        "\nCalls sweep: {} camera(s) at {} kbit/s, the other participants microphones, {} talking at a time; \
+         {} s windows after {} s warm-up; {machine_cores} cores, this tool on {cores}",
+        base.video_publishers, args.video_kbps, base.talkers, args.seconds, args.warmup
     );
     println!(
-        "| participants | streams (live / expected) | packets/s | Mbit/s | loss % (audio / video) | server CPU % | \
-         SFU thread % | generator CPU % | machine busy % (softirq) | streams per core | UDP drops | SFU queue KiB | \
-         load avg | settled in |"
+        "| participants | streams at once (audio + video) | streams with frames (live / expected) | packets/s | Mbit/s | \
+         loss % (audio / video) | server CPU % | SFU thread % | generator CPU % | machine busy % (softirq) | \
+         streams at once per core | UDP drops | SFU queue KiB | load avg | settled in |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in steps {
         let v = base.video_publishers.min(n);
         let config = calls::Config { audio_publishers: n - v, participants: n, ..base.clone() };
         let r = calls::run_with_leavers(&target, &config, args.leavers).await?;
         println!(
-            "| {n} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} ({}) | {} | {} ({} at the SFU) | {} | {} | {:.1} s{} |",
+            "| {n} | {} | {} / {} | {:.0} | {:.1} | {:.2} ({:.2} / {:.2}) | {} | {} | {} | {} ({}) | {} | {} ({} at the SFU) | {} | {} | {:.1} s{} |",
+            at_once(&r),
             r.streams_live,
             r.streams_expected,
             r.packets_per_s,
@@ -385,6 +392,11 @@ async fn run_calls(args: CallsArgs) -> Result<()> {
     Ok(())
 }
 
+/// "92.4 (62.4 + 30.0)": the streams forwarded at once, audio + video.
+fn at_once(r: &calls::Report) -> String {
+    format!("{:.1} ({:.1} + {:.1})", r.streams_at_once(), r.audio_at_once, r.video_at_once)
+}
+
 fn opt(v: Option<u64>) -> String {
     v.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
 }
@@ -395,11 +407,13 @@ fn pct(v: Option<f64>) -> String {
 
 fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
     println!(
-        "\nCalls: {} participants ({} video + {} audio publishers; everyone receives everyone else{}), {} s measured \
-         after {} s warm-up, {} s drain; {cores} cores for this tool",
+        "\nCalls: {} participants ({} video + {} audio publishers, {} talking at a time; everyone receives every \
+         other camera and up to {} voices{}), {} s measured after {} s warm-up, {} s drain; {cores} cores for this tool",
         r.participants,
         r.video_publishers,
         r.audio_publishers,
+        config.talkers.min(r.audio_publishers),
+        loadgen::pacing::VOICE_SLOTS,
         if r.left > 0 { format!("; {} more joined and hung up before the window", r.left) } else { String::new() },
         config.seconds.as_secs(),
         config.warmup.as_secs(),
@@ -409,7 +423,7 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
     let rows: Vec<(&str, String)> = vec![
         ("connected / failed", format!("{} / {}", r.connected, r.failed)),
         (
-            "settled (every stream flowing, no offer for 2 s)",
+            "settled (every camera and voice slot flowing, no offer for 2 s)",
             format!("{} in {:.1} s", if r.settled { "yes" } else { "NO" }, r.settle_seconds),
         ),
         ("join → connected p50 / max", format!("{:.2} / {:.2} s", r.join_p50_s, r.join_max_s)),
@@ -418,7 +432,11 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
             "largest call_offer / call_answer frame",
             format!("{:.1} / {:.1} KiB", r.max_offer_bytes as f64 / 1024.0, r.max_answer_bytes as f64 / 1024.0),
         ),
-        ("forwarded streams live / expected", format!("{} / {}", r.streams_live, r.streams_expected)),
+        ("streams forwarded at once (audio + video)", at_once(r)),
+        (
+            "streams with frames in the window, live / expected (subscriber, publisher, kind)",
+            format!("{} / {}", r.streams_live, r.streams_expected),
+        ),
         ("forwarded RTP packets/s (received)", format!("{:.0}", r.packets_per_s)),
         ("forwarded frames/s (received)", format!("{:.0}", r.frames_per_s)),
         ("received Mbit/s", format!("{:.1}", r.mbit_per_s)),
@@ -443,6 +461,7 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
                 .unwrap_or_else(|| "—".into()),
         ),
         ("frames received twice", r.duplicates.to_string()),
+        ("call_speaker frames received (loudest voice changed)", r.speaker_frames.to_string()),
         (
             "due → received p50 / p99 / max ms",
             format!("{} / {} / {}", q(0.5), q(0.99), r.latency.max() as f64 / 1000.0),
@@ -457,7 +476,10 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
             r.sfu_thread.as_ref().map(|(n, c)| format!("{c:.0} ({n})")).unwrap_or_else(|| "—".into()),
         ),
         ("generator CPU % of a core", pct(r.generator_cpu)),
-        ("forwarded streams per core", r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into())),
+        (
+            "streams forwarded at once per core",
+            r.streams_per_core().map(|s| format!("{s:.0}")).unwrap_or_else(|| "—".into()),
+        ),
         (
             "UDP receive-buffer drops: machine / SFU socket / participants' sockets",
             format!("{} / {} / {}", opt(r.udp_drops), opt(r.sfu_socket_drops), opt(r.participant_socket_drops)),

@@ -108,8 +108,9 @@ pub fn audio_size(k: u64) -> usize {
 /// them speak (audio level −30 dBov), the others send silence (−127, what
 /// a muted or quiet microphone's audio-level header extension says), the
 /// speakers moving on by one microphone every `turn_us`. Before the talk
-/// starts (`from_us`: the run sets it when the call has settled, so every
-/// stream can be seen flowing first) everyone speaks.
+/// starts (`from_us`: the run sets it when the call has settled) everyone
+/// speaks, so that the SFU fills every voice slot it will ever open before
+/// anything is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Talk {
     /// Speakers at once; every microphone when at least `microphones`.
@@ -117,6 +118,29 @@ pub struct Talk {
     pub microphones: usize,
     pub turn_us: u64,
 }
+
+/// The SFU forwards the other participants' audio to a participant on at
+/// most this many audio m-lines, its *voice slots* (msid stream id
+/// [`VOICES_STREAM_ID`]), whoever speaks taking one: its own, else an empty
+/// one, else one whose holder has not been loud for [`SLOT_HANDOVER_US`]. A
+/// fourth voice at once is not forwarded. Mirrors `VOICE_SLOTS` of
+/// `crates/sfu` (this tool speaks the protocol, it does not link the SFU).
+pub const VOICE_SLOTS: usize = 3;
+
+/// The msid stream id of every voice slot (video m-lines keep `p<person>`).
+pub const VOICES_STREAM_ID: &str = "voices";
+
+/// A slot whose holder has been quiet this long may go to another voice.
+pub const SLOT_HANDOVER_US: u64 = 300_000;
+
+/// How late after [`SLOT_HANDOVER_US`] the SFU may still hand a slot over:
+/// the outgoing voice's last frame arrives a little after it was due, and
+/// the SFU notices the quiet on the next packet (two audio frames).
+const HANDOVER_SLACK_US: u64 = 40_000;
+
+/// Microphones speaking at once unless told otherwise: a class, where the
+/// teacher and one student speak at a time.
+pub const DEFAULT_TALKERS: usize = 2;
 
 /// A voice's level in dBov, and silence's.
 pub const SPEECH_DBOV: i8 = -30;
@@ -141,8 +165,9 @@ pub fn asks_for_opus_dtx(sdp: &str) -> bool {
 }
 
 impl Talk {
-    pub fn everyone(microphones: usize) -> Talk {
-        Talk { talkers: microphones, microphones, turn_us: 2_000_000 }
+    /// `talkers` of `microphones` at a time, in 2 s turns.
+    pub fn new(talkers: usize, microphones: usize) -> Talk {
+        Talk { talkers, microphones, turn_us: 2_000_000 }
     }
 
     /// Whether `microphone` (its index among the microphones) speaks at `at_us`.
@@ -152,6 +177,37 @@ impl Talk {
         }
         let turn = ((at_us - from_us) / self.turn_us.max(1)) as usize % self.microphones;
         (microphone + self.microphones - turn) % self.microphones < self.talkers
+    }
+
+    /// Whether the SFU may, by its voice-slot rule, hold back what
+    /// `microphone` says at `at_us` from `listener` (the listener's own
+    /// microphone index, if it has one: its voice takes none of its slots).
+    ///
+    /// A voice that starts while [`VOICE_SLOTS`] other voices were loud up to
+    /// that moment finds every slot held, and waits until one holder has been
+    /// quiet for [`SLOT_HANDOVER_US`]: with turns, the one whose turn just
+    /// ended. That happens at a turn's start only when `talkers` ≥ the
+    /// slots, so never with fewer talkers. The first turn (from the everyone
+    /// speaking before the talk, whose slot holders this model does not
+    /// know) is not modelled: the warm-up covers it.
+    pub fn waits_for_slot(&self, microphone: usize, listener: Option<usize>, at_us: u64, from_us: u64) -> bool {
+        if self.talkers < VOICE_SLOTS || at_us < from_us || !self.speaks(microphone, at_us, from_us) {
+            return false;
+        }
+        let turn_us = self.turn_us.max(1);
+        let turn_start = from_us + (at_us - from_us) / turn_us * turn_us;
+        if turn_start == from_us || at_us - turn_start >= SLOT_HANDOVER_US + HANDOVER_SLACK_US {
+            return false;
+        }
+        let before = turn_start - 1;
+        if self.speaks(microphone, before, from_us) {
+            // Still talking from the turn before: it keeps its slot.
+            return false;
+        }
+        let loud = (0..self.microphones)
+            .filter(|q| *q != microphone && Some(*q) != listener && self.speaks(*q, before, from_us))
+            .count();
+        loud >= VOICE_SLOTS
     }
 }
 
@@ -450,8 +506,35 @@ mod tests {
         assert_eq!(speaking(from + 1_000), vec![1, 2]);
         assert_eq!(speaking(from + 4_000), vec![0, 4]);
         assert_eq!(speaking(from + 5_000), vec![0, 1], "round again");
-        let all = Talk::everyone(5);
+        let all = Talk::new(5, 5);
         assert!((0..5).all(|m| all.speaks(m, from + 3_000, from)));
+        assert_eq!(Talk::new(DEFAULT_TALKERS, 30).turn_us, 2_000_000);
+    }
+
+    #[test]
+    fn a_voice_waits_for_a_slot_only_when_every_slot_is_held() {
+        let from = 1_000_000;
+        let turn = 2_000_000;
+        // Two talkers leave a slot free: a new voice never waits.
+        let two = Talk::new(2, 30);
+        assert!((0..30).all(|m| (0..20).all(|t| !two.waits_for_slot(m, None, from + t * turn + 20_000, from))));
+        // Three: at the second turn microphone 3 starts as 0 stops, 1 and 2 go on.
+        let three = Talk::new(3, 30);
+        let second = from + turn;
+        assert!(three.speaks(3, second, from) && !three.speaks(0, second, from));
+        assert!(three.waits_for_slot(3, None, second, from), "0, 1 and 2 hold the slots");
+        assert!(three.waits_for_slot(3, None, second + SLOT_HANDOVER_US, from), "0 quiet for only 300 ms");
+        assert!(!three.waits_for_slot(3, None, second + SLOT_HANDOVER_US + HANDOVER_SLACK_US, from));
+        assert!(!three.waits_for_slot(1, None, second, from), "1 keeps its slot");
+        assert!(!three.waits_for_slot(4, None, second, from), "4 does not speak yet");
+        // A listener that was one of the three has a slot free for 3.
+        assert!(!three.waits_for_slot(3, Some(1), second, from));
+        assert!(three.waits_for_slot(3, Some(7), second, from));
+        // The first turn, out of everyone speaking, is left to the warm-up.
+        assert!(!three.waits_for_slot(0, None, from, from));
+        assert!(!three.waits_for_slot(3, None, second - 1, from));
+        // Everyone speaking is not turns at all.
+        assert!(!Talk::new(3, 3).waits_for_slot(0, None, second, from));
     }
 
     #[test]

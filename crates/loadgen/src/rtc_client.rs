@@ -4,20 +4,23 @@
 //!
 //! It joins the chat's call with an offer of two `sendonly` transceivers
 //! (audio and video), answers every `call_offer` the server makes as other
-//! participants' tracks appear, and once ICE and DTLS are up publishes what
-//! its [`Role`] says: 20 ms Opus-sized audio frames, VP8 frames at the video
-//! plan's rate with a keyframe every two seconds and on every keyframe
-//! request. Every frame carries a [`Tag`] (who, which kind, which number, when
-//! it was due), so what it receives is counted per forwarded stream without
-//! any shared state: frames and their RTP packets, the send → receive
-//! latency, and every RTP datagram at the socket.
+//! participants' cameras appear and its voice slots open, and once ICE and
+//! DTLS are up publishes what its [`Role`] says: 20 ms Opus-sized audio
+//! frames, VP8 frames at the video plan's rate with a keyframe every two
+//! seconds and on every keyframe request. Every frame carries a [`Tag`] (who,
+//! which kind, which number, when it was due), so what it receives is counted
+//! per publisher without any shared state — even though the SFU forwards the
+//! others' audio on at most [`VOICE_SLOTS`] m-lines (msid `voices`), whoever
+//! speaks taking one, and a slot carries one publisher after another: frames
+//! and their RTP packets, the send → receive latency, and every RTP datagram
+//! at the socket.
 //!
 //! What the server sends that the protocol (docs/protocol.md, "Calls") does
 //! not lead to expect is noted as an observation, never an error: the report
 //! lists them.
 
 use crate::client::{self, Ws};
-use crate::pacing::{self, Kind, Received, Schedule, Tag, Talk, VideoPlan};
+use crate::pacing::{self, Kind, Received, Schedule, Tag, Talk, VOICE_SLOTS, VOICES_STREAM_ID, VideoPlan};
 use crate::stats::Histogram;
 use crate::{Error, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -63,13 +66,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const JOIN_HOLD: Duration = Duration::from_secs(20);
 
 /// What every participant of a run shares: the plan, and counters the run
-/// watches to tell when everyone is in and every stream flows.
+/// watches to tell when everyone is in and every camera and voice slot flows.
 pub struct Shared {
     pub url: String,
     pub chat: i64,
     /// `kind` of `call_join`.
     pub call_kind: &'static str,
-    /// Participant i's person id (its forwarded tracks' msid is `p<person>`).
+    /// Participant i's person id (its forwarded video's msid is `p<person>`).
     pub persons: Vec<i64>,
     pub roles: Vec<Role>,
     /// The origin of every µs timestamp of the run.
@@ -87,8 +90,10 @@ pub struct Shared {
     pub joined: AtomicUsize,
     /// Participants whose peer connection is up.
     pub connected: AtomicUsize,
-    /// (subscriber, publisher, kind) streams that delivered at least one frame.
-    pub live_streams: AtomicUsize,
+    /// What settling waits for that has flowed: (subscriber, video
+    /// publisher) streams that delivered a frame, and each subscriber's audio
+    /// m-lines that did, up to its share of [`Shared::settle_target`].
+    pub flowing: AtomicUsize,
     /// `call_offer`s answered, all participants together.
     pub offers: AtomicU64,
     /// When the last `call_offer` arrived, µs since the origin.
@@ -107,13 +112,13 @@ impl Shared {
         persons: Vec<i64>,
         roles: Vec<Role>,
         video: VideoPlan,
-        talkers: Option<usize>,
+        talkers: usize,
         crypto: Arc<CryptoProvider>,
     ) -> Shared {
         let microphone: Vec<usize> =
             roles.iter().scan(0, |before, r| Some(std::mem::replace(before, *before + usize::from(r.audio)))).collect();
         let microphones = roles.iter().filter(|r| r.audio).count();
-        let talk = Talk { talkers: talkers.unwrap_or(microphones), ..Talk::everyone(microphones) };
+        let talk = Talk::new(talkers, microphones);
         let call_kind = if roles.iter().any(|r| r.video) { "video" } else { "audio" };
         Shared {
             url,
@@ -131,7 +136,7 @@ impl Shared {
             window_stop_us: AtomicU64::new(u64::MAX),
             joined: AtomicUsize::new(0),
             connected: AtomicUsize::new(0),
-            live_streams: AtomicUsize::new(0),
+            flowing: AtomicUsize::new(0),
             offers: AtomicU64::new(0),
             last_offer_us: AtomicU64::new(0),
             failed: AtomicUsize::new(0),
@@ -162,6 +167,16 @@ impl Shared {
         self.talk.speaks(self.microphone[index], at_us, self.talk_from_us.load(Ordering::Relaxed))
     }
 
+    /// Whether `listener` should hear what participant `index`'s microphone
+    /// says at `at_us`: it speaks, and the voice-slot rule does not let the
+    /// SFU hold it back ([`Talk::waits_for_slot`]).
+    pub fn heard_by(&self, index: usize, listener: usize, at_us: u64) -> bool {
+        let from = self.talk_from_us.load(Ordering::Relaxed);
+        let own = self.roles.get(listener).is_some_and(|r| r.audio).then(|| self.microphone[listener]);
+        let mic = self.microphone[index];
+        self.talk.speaks(mic, at_us, from) && !self.talk.waits_for_slot(mic, own, at_us, from)
+    }
+
     /// Sets the measurement window (µs since the origin).
     pub fn set_window(&self, from_us: u64, stop_us: u64) {
         self.window_stop_us.store(stop_us, Ordering::SeqCst);
@@ -177,11 +192,26 @@ impl Shared {
         us >= self.window_from_us.load(Ordering::Relaxed) && us < self.window_stop_us.load(Ordering::Relaxed)
     }
 
-    /// Streams that should flow when everyone is in: every participant
-    /// receives every other participant's published kinds.
-    pub fn expected_streams(&self) -> usize {
+    /// The voice slots participant `index` should have flowing before the
+    /// talk starts, when every microphone speaks: one per other microphone,
+    /// at most [`VOICE_SLOTS`].
+    pub fn voice_slots(&self, index: usize) -> usize {
+        let own = self.roles.get(index).is_some_and(|r| r.audio);
+        let others = self.roles.iter().filter(|r| r.audio).count() - usize::from(own);
+        others.min(VOICE_SLOTS)
+    }
+
+    /// What settling waits for once everyone is in: every other camera
+    /// reaching every participant, and each participant's voice slots
+    /// ([`Shared::voice_slots`]) delivering audio. Not a stream per
+    /// (subscriber, microphone): the SFU forwards at most [`VOICE_SLOTS`]
+    /// voices to a participant, and with everyone speaking before the talk
+    /// the same few hold them, so most microphones are never heard before the
+    /// window and waiting for them would never end.
+    pub fn settle_target(&self) -> usize {
         let n = self.roles.len();
-        self.roles.iter().map(|r| (usize::from(r.audio) + usize::from(r.video)) * n.saturating_sub(1)).sum()
+        let cameras = self.roles.iter().filter(|r| r.video).count();
+        (0..n).map(|i| cameras - usize::from(self.roles[i].video) + self.voice_slots(i)).sum()
     }
 }
 
@@ -213,6 +243,8 @@ pub struct ParticipantReport {
     /// Due → received, per frame inside the window (µs).
     pub latency: Histogram,
     pub offers: u64,
+    /// `call_speaker` frames (the loudest voice changed) received in the window.
+    pub speaker_frames: u64,
     /// The most participants a `call_state` listed.
     pub max_listed: usize,
     /// The largest `call_offer` received and `call_answer` sent, as WebSocket text (bytes).
@@ -228,7 +260,7 @@ pub struct ParticipantReport {
 }
 
 impl ParticipantReport {
-    fn new(index: usize) -> ParticipantReport {
+    pub(crate) fn new(index: usize) -> ParticipantReport {
         ParticipantReport {
             index,
             published: Vec::new(),
@@ -240,6 +272,7 @@ impl ParticipantReport {
             rtp_bytes_in_window: 0,
             latency: Histogram::default(),
             offers: 0,
+            speaker_frames: 0,
             max_listed: 0,
             max_offer_bytes: 0,
             max_answer_bytes: 0,
@@ -320,6 +353,57 @@ fn call_id(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v["id"].as_i64())
 }
 
+/// What is wrong with the msid stream id of an m-line on which `kind`
+/// frames from `person` arrived, if anything: audio comes on a voice slot
+/// (`voices`, whoever speaks), video on its publisher's own m-line
+/// (`p<person>`).
+fn msid_mismatch(kind: Kind, stream_id: &str, person: i64) -> Option<String> {
+    match kind {
+        Kind::Audio if stream_id == VOICES_STREAM_ID => None,
+        Kind::Audio => {
+            let per_person = stream_id.strip_prefix('p').is_some_and(|n| n.parse::<i64>().is_ok());
+            let got = if per_person {
+                "\"p<person>\" (a track per participant)".to_string()
+            } else {
+                format!("{stream_id:?}")
+            };
+            Some(format!(
+                "a forwarded audio track's msid stream id is {got}, expected {VOICES_STREAM_ID:?} (a voice slot)"
+            ))
+        }
+        Kind::Video if stream_id == format!("p{person}") => None,
+        Kind::Video => Some(format!(
+            "a forwarded video track's msid stream id is {stream_id:?}, expected \"p<person>\" (\"p{person}\")"
+        )),
+    }
+}
+
+/// What one subscriber has seen flow, towards [`Shared::settle_target`].
+#[derive(Debug, Default)]
+struct Flowing {
+    /// Cameras whose frames came.
+    cameras: BTreeSet<u16>,
+    /// Audio m-lines on which another participant's frames came.
+    voice_mids: BTreeSet<Mid>,
+}
+
+impl Flowing {
+    /// A frame of `tag` came on `mid` to participant `me`: whether it is
+    /// the first of something settling counts — a camera, or a voice slot
+    /// up to `slots` (so that audio on extra m-lines never stands in for a
+    /// camera that does not flow).
+    fn saw(&mut self, mid: Mid, tag: Tag, me: usize, roles: &[Role], slots: usize) -> bool {
+        let publisher = usize::from(tag.publisher);
+        if publisher == me || !roles.get(publisher).is_some_and(|r| r.sends(tag.kind)) {
+            return false;
+        }
+        match tag.kind {
+            Kind::Video => self.cameras.insert(tag.publisher),
+            Kind::Audio => self.voice_mids.insert(mid) && self.voice_mids.len() <= slots,
+        }
+    }
+}
+
 struct Peer {
     index: usize,
     shared: Arc<Shared>,
@@ -331,8 +415,10 @@ struct Peer {
     video_pt: Option<Pt>,
     /// Forwarded media: mid → kind and stream id, from `MediaAdded`.
     remote: HashMap<Mid, (MediaKind, String)>,
-    /// Mids whose stream id and kind were checked against the frames' tags.
+    /// Mids whose stream id and kind were checked against the frames' tags,
+    /// with the publisher last seen on each (a voice slot changes hands).
     checked: HashMap<Mid, (u16, Kind)>,
+    flowing: Flowing,
     /// The SDP exchange so far (the answer to our join, each offer and our
     /// answer), kept to show what the server sent when an offer is refused.
     history: Vec<String>,
@@ -405,13 +491,19 @@ impl Peer {
             self.check_stream(mid, tag);
             self.checked.insert(mid, key);
         }
-        let stream = self.r.streams.entry(key).or_insert_with(|| {
-            let expected = usize::from(tag.publisher) != self.index
-                && self.shared.roles.get(usize::from(tag.publisher)).is_some_and(|r| r.sends(tag.kind));
-            if expected {
-                self.shared.live_streams.fetch_add(1, Ordering::Relaxed);
-            }
-            StreamRx { received: Received::new(), frames_in_window: 0, packets_in_window: 0, bytes_in_window: 0 }
+        if self.flowing.saw(mid, tag, self.index, &self.shared.roles, self.shared.voice_slots(self.index)) {
+            self.shared.flowing.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.flowing.voice_mids.len() > VOICE_SLOTS {
+            self.r.observations.insert(format!(
+                "audio arrived on more than {VOICE_SLOTS} m-lines (the SFU forwards voices on at most {VOICE_SLOTS} slots)"
+            ));
+        }
+        let stream = self.r.streams.entry(key).or_insert_with(|| StreamRx {
+            received: Received::new(),
+            frames_in_window: 0,
+            packets_in_window: 0,
+            bytes_in_window: 0,
         });
         stream.received.insert(tag.frame);
         if self.shared.in_window(now_us) {
@@ -422,7 +514,9 @@ impl Peer {
         }
     }
 
-    /// The first frame on a mid: does its m-line say whose it is, as the protocol does?
+    /// The first frame on a mid, or the first from another publisher: does
+    /// its m-line say what it is, as the protocol does (a voice slot for
+    /// audio, the publisher's own for video)?
     fn check_stream(&mut self, mid: Mid, tag: Tag) {
         let person = self.shared.persons.get(usize::from(tag.publisher)).copied().unwrap_or_default();
         match self.remote.get(&mid) {
@@ -430,10 +524,8 @@ impl Peer {
                 self.r.observations.insert("media arrived on a mid no MediaAdded announced".into());
             }
             Some((kind, stream_id)) => {
-                if *stream_id != format!("p{person}") {
-                    self.r.observations.insert(format!(
-                        "a forwarded track's msid stream id is {stream_id:?}, expected \"p<person>\" (\"p{person}\")"
-                    ));
+                if let Some(wrong) = msid_mismatch(tag.kind, stream_id, person) {
+                    self.r.observations.insert(wrong);
                 }
                 let want = match tag.kind {
                     Kind::Audio => MediaKind::Audio,
@@ -620,6 +712,7 @@ async fn drive(
         video_pt: None,
         remote: HashMap::new(),
         checked: HashMap::new(),
+        flowing: Flowing::default(),
         history: Vec::new(),
         connected: false,
         force_key: false,
@@ -768,6 +861,15 @@ async fn run_peer(
                             peer.r.observations.insert("call_state without call.participants".into());
                         }
                     }
+                    "call_speaker" => {
+                        // The loudest voice changed: nothing to do but count it.
+                        if shared.in_window(shared.now_us()) {
+                            peer.r.speaker_frames += 1;
+                        }
+                        if !matches!(frame.get("person"), Some(Value::Null | Value::Number(_))) {
+                            peer.r.observations.insert("call_speaker without `person` (an id or null)".into());
+                        }
+                    }
                     "call_left" => {
                         let reason = frame["reason"].as_str().unwrap_or("?").to_string();
                         return Err(Error::Protocol(format!("call_left: {reason}")));
@@ -878,20 +980,78 @@ mod tests {
         assert_eq!(call_id(&json!(null)), None);
     }
 
-    #[test]
-    fn everyone_receives_everyone_elses_streams() {
-        let roles = vec![
-            Role { audio: false, video: true },
-            Role { audio: true, video: false },
-            Role { audio: true, video: false },
-            Role::default(),
-        ];
+    fn shared(roles: Vec<Role>, talkers: usize) -> Shared {
         let crypto = Arc::new(str0m::crypto::from_feature_flags());
-        let shared =
-            Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, VideoPlan::default(), None, crypto);
-        // Three published streams, each to the three others.
-        assert_eq!(shared.expected_streams(), 9);
-        assert_eq!(shared.call_kind, "video");
+        let persons = (1..=roles.len() as i64).collect();
+        Shared::new("http://127.0.0.1:1".into(), 1, persons, roles, VideoPlan::default(), talkers, crypto)
+    }
+
+    const CAMERA: Role = Role { audio: false, video: true };
+    const MICROPHONE: Role = Role { audio: true, video: false };
+
+    #[test]
+    fn settling_waits_for_every_camera_and_each_participants_voice_slots() {
+        let small = shared(vec![CAMERA, MICROPHONE, MICROPHONE, Role::default()], pacing::DEFAULT_TALKERS);
+        // The camera to the three others; the camera and the listener hear
+        // both microphones, each microphone the other one.
+        assert_eq!((0..4).map(|i| small.voice_slots(i)).collect::<Vec<_>>(), vec![2, 1, 1, 2]);
+        assert_eq!(small.settle_target(), 3 + 6);
+        assert_eq!(small.call_kind, "video");
+        // The class call: 30 cameras' worth of video, and 3 slots each —
+        // not a stream per microphone (930), most of which no one hears before the talk.
+        let class = shared([CAMERA].into_iter().chain([MICROPHONE; 30]).collect(), pacing::DEFAULT_TALKERS);
+        assert_eq!(class.settle_target(), 30 + 31 * VOICE_SLOTS);
+        let audio_only = shared(vec![MICROPHONE, MICROPHONE], 2);
+        assert_eq!((audio_only.settle_target(), audio_only.call_kind), (2, "audio"));
+    }
+
+    #[test]
+    fn a_subscriber_counts_each_camera_once_and_voice_slots_up_to_its_share() {
+        let roles = [CAMERA, MICROPHONE, MICROPHONE, MICROPHONE, MICROPHONE, Role::default()];
+        let tag = |publisher: u16, kind: Kind| Tag { publisher, kind, frame: 0, due_us: 0 };
+        let mut f = Flowing::default();
+        let (a, b, c, d, v) = (Mid::from("a"), Mid::from("b"), Mid::from("c"), Mid::from("d"), Mid::from("v"));
+        // Participant 5, a listener with three slots.
+        assert!(f.saw(v, tag(0, Kind::Video), 5, &roles, 3));
+        assert!(!f.saw(v, tag(0, Kind::Video), 5, &roles, 3), "the same camera again");
+        assert!(f.saw(a, tag(1, Kind::Audio), 5, &roles, 3));
+        assert!(!f.saw(a, tag(2, Kind::Audio), 5, &roles, 3), "another voice on the same slot");
+        assert!(f.saw(b, tag(2, Kind::Audio), 5, &roles, 3));
+        assert!(f.saw(c, tag(3, Kind::Audio), 5, &roles, 3));
+        assert!(!f.saw(d, tag(4, Kind::Audio), 5, &roles, 3), "a fourth audio m-line counts for nothing");
+        assert_eq!(f.voice_mids.len(), 4);
+        // Nothing counts from oneself, nor a kind the publisher does not send.
+        let mut g = Flowing::default();
+        assert!(!g.saw(a, tag(1, Kind::Audio), 1, &roles, 3));
+        assert!(!g.saw(v, tag(1, Kind::Video), 2, &roles, 3));
+        assert!(!g.saw(v, tag(9, Kind::Video), 2, &roles, 3));
+    }
+
+    #[test]
+    fn audio_comes_on_voice_slots_and_video_on_its_publishers_m_line() {
+        assert_eq!(msid_mismatch(Kind::Audio, "voices", 5), None);
+        assert_eq!(msid_mismatch(Kind::Video, "p5", 5), None);
+        let per_person = msid_mismatch(Kind::Audio, "p5", 5).unwrap();
+        assert!(per_person.contains("\"p<person>\" (a track per participant)") && per_person.contains("\"voices\""));
+        assert_eq!(msid_mismatch(Kind::Audio, "p6", 6), Some(per_person), "one observation, whoever spoke");
+        assert!(msid_mismatch(Kind::Audio, "x", 5).unwrap().contains("\"x\""));
+        assert!(msid_mismatch(Kind::Video, "voices", 5).unwrap().contains("\"p5\""));
+        assert!(msid_mismatch(Kind::Video, "p6", 5).is_some());
+    }
+
+    #[test]
+    fn a_voice_waiting_for_a_slot_is_not_expected_by_those_whose_slots_are_held() {
+        // 1 camera, microphones 0–4 are participants 1–5, three talking.
+        let s = shared([CAMERA].into_iter().chain([MICROPHONE; 5]).collect(), 3);
+        s.start_talk();
+        let from = s.talk_from_us.load(Ordering::SeqCst);
+        let second = from + s.talk.turn_us;
+        // Microphone 3 (participant 4) starts as microphone 0 (participant 1) stops.
+        assert!(s.speaks(4, second) && !s.heard_by(4, 0, second), "the camera's slots are held by 1, 2 and 3");
+        assert!(s.heard_by(4, 2, second), "participant 2's slots hold only 1 and 3");
+        assert!(s.heard_by(4, 0, second + 400_000), "0's slot is free by then");
+        assert!(s.heard_by(2, 0, second), "2 goes on in its slot");
+        assert!(!s.heard_by(1, 0, second), "1 is silent");
     }
 
     #[test]
@@ -902,9 +1062,7 @@ mod tests {
             Role { audio: true, video: false },
             Role { audio: true, video: false },
         ];
-        let crypto = Arc::new(str0m::crypto::from_feature_flags());
-        let shared =
-            Shared::new("http://127.0.0.1:1".into(), 1, vec![1, 2, 3, 4], roles, VideoPlan::default(), Some(1), crypto);
+        let shared = shared(roles, 1);
         assert!((1..4).all(|i| shared.speaks(i, 0)), "everyone speaks until the talk starts");
         shared.start_talk();
         let from = shared.talk_from_us.load(Ordering::SeqCst);
