@@ -3,10 +3,13 @@
 // admin of «5А класс», so a moderator of its calls) and two students of 5А,
 // Малышева Ева Викторовна and a classmate (both demo accounts). A group video
 // call joined from the banner, media flowing both ways (read from
-// RTCPeerConnection.getStats() through window.__partaCall), mute and a
-// moderator's mute, a phone screen, «Завершить для всех» and its record; a
-// direct call that rings, is answered and hung up, one that is declined, and
-// a dropped connection that rejoins the same call.
+// RTCPeerConnection.getStats() through window.__partaCall), the others'
+// voices played from the SFU's voice slots (msid `voices`), the speaking
+// indicator the server's `call_speaker` drives (Chromium's fake microphone
+// beeps, loud enough to be a voice), mute and a moderator's mute, a phone
+// screen, «Завершить для всех» and its record; a direct call that rings, is
+// answered and hung up, one that is declined, and a dropped connection that
+// rejoins the same call.
 //
 // The server's media socket binds 127.0.0.1 (the demo's default), so nothing
 // leaves the machine. This file asks for 3 codes; the tests run in order and
@@ -19,7 +22,7 @@ import { linkAndOpenMessenger } from '../lib/partaid.mjs';
 
 let server;
 let browser;
-/** {context, page, problems} of each person. */
+/** {context, page, problems, speakers} of each person; `speakers` are the `call_speaker` frames the page got. */
 let teacher;
 let eva;
 let mate;
@@ -33,9 +36,9 @@ before(async () => {
   browser = await launchBrowser({ calls: true });
   const classmate = server.accounts.find((a) => a.role === 'student' && a.login !== 'malysheva.ev' && /^учени(к|ца) 5А$/.test(a.note));
   mateName = classmate.name;
-  teacher = await newPage(browser, server.url);
-  eva = await newPage(browser, server.url);
-  mate = await newPage(browser, server.url);
+  teacher = await withSpeakers(await newPage(browser, server.url));
+  eva = await withSpeakers(await newPage(browser, server.url));
+  mate = await withSpeakers(await newPage(browser, server.url));
   await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
   await linkAndOpenMessenger(eva.page, { login: 'malysheva.ev', phone: '+7 912 500-00-02' });
   await linkAndOpenMessenger(mate.page, { login: classmate.login, phone: '+7 912 500-00-03' });
@@ -48,6 +51,17 @@ after(async () => {
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Records the `call_speaker` frames of every WebSocket the page opens. */
+function withSpeakers(p) {
+  p.speakers = [];
+  p.page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
+    if (typeof payload !== 'string' || !payload.includes('"call_speaker"')) return;
+    const f = JSON.parse(payload);
+    if (f.type === 'call_speaker') p.speakers.push(f);
+  }));
+  return p;
+}
 
 function noProblems() {
   for (const p of [teacher, eva, mate]) assert.deepEqual(p.problems, []);
@@ -118,12 +132,30 @@ async function receiving(pages, want) {
   });
 }
 
+/**
+ * What plays the page's sound: its voice slots' `<audio>` elements (how many,
+ * how many of them play a live track) and the tiles' `<video>` elements that
+ * could play sound (unmuted, or with an audio track).
+ */
+function sound(page) {
+  return page.evaluate(() => {
+    const voices = [...(window.__partaCall.voices?.values() || [])];
+    const live = (a) => !a.paused && a.srcObject?.getAudioTracks().length === 1 && a.srcObject.getAudioTracks()[0].readyState === 'live';
+    const tiles = [...document.querySelectorAll('[data-testid="call-tile"] video')];
+    return {
+      voices: voices.length,
+      playing: voices.filter(live).length,
+      tilesWithSound: tiles.filter((v) => !v.muted || (v.srcObject?.getAudioTracks().length ?? 0) > 0).length,
+    };
+  });
+}
+
 /** The audio bytes the page sends, over all its audio streams. */
 async function audioSent(page) {
   return (await rtp(page, 'outbound-rtp')).filter((s) => s.kind === 'audio').reduce((n, s) => n + s.bytes, 0);
 }
 
-test('the class teacher starts a video call in «5А класс»; two students join from the banner and everyone hears and sees the others', async () => {
+test('the class teacher starts a video call in «5А класс»; two students join from the banner and everyone hears the others\' voices and sees their pictures', async () => {
   const t = teacher.page;
   await openChat(t, '5А класс');
   await t.getByText('3 участника').waitFor();
@@ -144,11 +176,59 @@ test('the class teacher starts a video call in «5А класс»; two students 
   // A video call: the camera is on for those who join it too.
   await eva.page.getByRole('button', { name: 'Выключить камеру', exact: true }).waitFor();
 
-  await receiving([t, eva.page, mate.page], { audio: 2, video: 2 });
+  // The voices come on the SFU's voice slots (whoever speaks is in one), the pictures one per person.
+  await receiving([t, eva.page, mate.page], { audio: 1, video: 2 });
+  for (const p of [t, eva.page, mate.page]) {
+    const audio = (await rtp(p, 'inbound-rtp')).filter((s) => s.kind === 'audio');
+    assert.ok(audio.length <= 3, `${audio.length} inbound audio streams, at most 3 voice slots`);
+    // Every slot plays; a tile's picture never carries sound.
+    await until(async () => {
+      const { voices, playing } = await sound(p);
+      return voices > 0 && playing === voices;
+    }, 'the voice slots playing');
+    assert.equal((await sound(p)).tilesWithSound, 0);
+  }
   // Every tile of the others shows their picture.
   await t.waitForFunction(() => [...document.querySelectorAll('[data-testid="call-tile"]:not(.is-self)')]
     .every((el) => el.dataset.video === 'true' && el.querySelector('video').videoWidth > 0));
   await screenshot(t, 'calls-group-desktop');
+  noProblems();
+});
+
+test('the server\'s call_speaker lights up the one speaking on the others\' tiles and in the participant list', async () => {
+  const people = [teacher, eva, mate];
+  const callId = await teacher.page.evaluate(() => window.__partaCall.callId);
+  /** A page showing someone else's tile as speaking: [that page, the person]. */
+  let lit = null;
+  await until(async () => {
+    for (const p of people) {
+      const person = await p.page.evaluate(() => document.querySelector('[data-testid="call-tile"].is-speaking:not(.is-self)')?.dataset.person);
+      if (person) {
+        lit = [p, Number(person)];
+        return true;
+      }
+    }
+    return false;
+  }, 'a tile lit as speaking');
+  const [p, speaker] = lit;
+  // The page has it from the server: the frame named that person in this call.
+  assert.ok(p.speakers.some((f) => f.call === callId && f.person === speaker), `call_speaker named ${speaker}: ${JSON.stringify(p.speakers)}`);
+  // Every connection in the call is told, the speaker's own too.
+  for (const q of people) {
+    await until(async () => q.speakers.some((f) => f.call === callId && typeof f.person === 'number'), 'call_speaker on every page');
+  }
+
+  // The participant list says it in words.
+  const view = callView(p.page);
+  await view.getByRole('button', { name: 'Участники звонка' }).click();
+  const listed = await p.page.waitForFunction(() => {
+    const row = document.querySelector('[data-testid="call-person"].is-speaking:not(:has(.pm-member-me))');
+    return row?.querySelector('.pm-cp-state').textContent.includes('говорит') && row.dataset.person;
+  }, null, { timeout: 20_000 });
+  const named = Number(await listed.jsonValue());
+  assert.ok(p.speakers.some((f) => f.call === callId && f.person === named), `call_speaker named ${named}`);
+  await screenshot(p.page, 'calls-speaking');
+  await view.getByRole('button', { name: 'Участники звонка' }).click();
   noProblems();
 });
 
@@ -233,8 +313,9 @@ test('the call view at phone width: the whole screen, every control in reach, mi
   noProblems();
 });
 
-test('the teacher ends the call for everyone: every call view closes and the record is in the chat', async () => {
+test('the teacher ends the call for everyone: every call view closes, its voices stop and the record is in the chat', async () => {
   const t = teacher.page;
+  for (const p of [t, eva.page, mate.page]) await p.evaluate(() => { window.oldVoices = [...window.__partaCall.voices.values()]; });
   await t.getByRole('button', { name: 'Завершить для всех' }).click();
   const confirm = t.getByRole('dialog', { name: 'Завершить звонок для всех?' });
   await confirm.getByRole('button', { name: 'Завершить для всех' }).click();
@@ -245,6 +326,7 @@ test('the teacher ends the call for everyone: every call view closes and the rec
     await record.getByText('Звонок завершён модератором').waitFor();
     assert.match(await record.textContent(), /Донская Эльмира/);
     assert.equal(await p.evaluate(() => window.__partaCall.pc), null);
+    assert.ok(await p.evaluate(() => window.oldVoices.length > 0 && window.oldVoices.every((a) => a.paused && a.srcObject === null)), 'the voices are let go');
   }
   await eva.page.getByRole('status').getByText('Звонок завершён модератором.').waitFor();
   await t.getByTestId('call-banner').waitFor({ state: 'hidden' });
@@ -305,7 +387,7 @@ test('a declined direct call ends at once for the caller and is recorded as «О
   noProblems();
 });
 
-test('a dropped connection comes back into the same call with a fresh offer, and the media flows again', async () => {
+test('a dropped connection comes back into the same call with a fresh offer, and the media and the voices flow again', async () => {
   const t = teacher.page;
   const e = eva.page;
   await openChat(t, '5А класс');
@@ -317,6 +399,7 @@ test('a dropped connection comes back into the same call with a fresh offer, and
   await receiving([t, e], { audio: 1 });
   const callId = await e.evaluate(() => {
     window.oldPeer = window.__partaCall.pc;
+    window.oldVoices = [...window.__partaCall.voices.values()];
     return window.__partaCall.callId;
   });
 
@@ -329,6 +412,12 @@ test('a dropped connection comes back into the same call with a fresh offer, and
   assert.equal(await e.evaluate(() => window.__partaCall.callId), callId, 'the same call');
   await inCall(e, 2);
   await receiving([t, e], { audio: 1 });
+  // The old peer's voices went with it; the new one's play.
+  assert.ok(await e.evaluate(() => window.oldVoices.length > 0 && window.oldVoices.every((a) => a.srcObject === null)), 'the old voices are let go');
+  await until(async () => {
+    const { voices, playing } = await sound(e);
+    return voices > 0 && playing === voices;
+  }, 'the new voice slots playing');
 
   await t.getByRole('button', { name: 'Завершить', exact: true }).click();
   await e.getByRole('button', { name: 'Завершить', exact: true }).click();

@@ -2,13 +2,13 @@
 // the SFU with two `sendonly` transceivers made before the first offer, the
 // server's renegotiations answered in order, the microphone, camera and
 // screen swapped in and out with replaceTrack (never a renegotiation from
-// here), a fresh offer whenever the connection is lost, and who is speaking.
+// here), a fresh offer whenever the connection is lost, the others' voices
+// played from the SFU's voice slots, and who the server says is speaking.
 
 import { t } from '../i18n.js';
 
-const STATS_EVERY_MS = 500;
-/** Quieter than this is nobody speaking (audioLevel is 0..1). */
-const SPEAKING_LEVEL = 0.02;
+/** The MediaStream id of the SFU's voice slots: the others' audio, whoever speaks now. */
+const VOICES_STREAM = 'voices';
 /** `disconnected` often heals by itself; after this long it is a new offer. */
 const DISCONNECTED_MS = 5000;
 /** SDP the browser refuses this many times in a row: give up instead of looping. */
@@ -52,11 +52,15 @@ export class CallSession {
     /** Chosen devices; '' is the browser's default. */
     this.micId = '';
     this.camId = '';
-    /** person → the MediaStream of what the SFU forwards from them (msid `p<person>`). */
+    /** person → the MediaStream of their picture the SFU forwards (msid `p<person>`). */
     this.remote = new Map();
-    /** A forwarded track's id → its person, for the stats. */
-    this.owners = new Map();
-    /** The person speaking loudest now, or null. */
+    /**
+     * A voice slot's track id → the `<audio>` playing it, for the life of the
+     * peer connection. A slot carries whoever speaks; it is never in the page,
+     * so nothing on the screen pauses it.
+     */
+    this.voices = new Map();
+    /** The person speaking loudest now as the server says (`call_speaker`), or null. */
     this.speaker = null;
     this.sdpFailures = 0;
     this.closed = false;
@@ -90,15 +94,14 @@ export class CallSession {
     }
     this.mic = mic;
     this.cam = cam;
-    this.statsTimer = setInterval(() => this.readStats(), STATS_EVERY_MS);
     await this.connect();
   }
 
   close() {
     this.closed = true;
-    clearInterval(this.statsTimer);
     clearTimeout(this.disconnectedTimer);
     this.dropPeer();
+    this.speaker = null;
     for (const track of [this.mic, this.cam, this.screen]) track?.stop();
     this.mic = null;
     this.cam = null;
@@ -140,9 +143,14 @@ export class CallSession {
     if (this.send({ type: 'call_join', chat: this.chat, kind: this.kind, sdp })) this.joinsInFlight += 1;
   }
 
-  /** The socket came back: joins sent into the old one will never be answered. */
+  /**
+   * The socket came back: joins sent into the old one will never be
+   * answered, and the speaker it said may have stopped meanwhile.
+   */
   socketReady() {
     this.joinsInFlight = 0;
+    this.speaker = null;
+    this.onChange();
   }
 
   rejoin() {
@@ -156,8 +164,11 @@ export class CallSession {
     this.videoTx = null;
     this.joined = false;
     this.remote.clear();
-    this.owners.clear();
-    this.speaker = null;
+    for (const audio of this.voices.values()) {
+      audio.pause();
+      audio.srcObject = null;
+    }
+    this.voices.clear();
   }
 
   onJoined(f) {
@@ -220,16 +231,43 @@ export class CallSession {
 
   onTrack(e) {
     const stream = e.streams[0];
+    if (stream?.id === VOICES_STREAM) {
+      this.playVoice(e.track);
+      return;
+    }
     const m = /^p(\d+)$/.exec(stream?.id || '');
     if (!m) return;
     const person = Number(m[1]);
-    this.owners.set(e.track.id, person);
     if (this.remote.get(person) !== stream) {
       this.remote.set(person, stream);
       // The SFU stops a forwarded track by renegotiation: the stream loses it.
       stream.addEventListener('removetrack', () => this.onChange());
       stream.addEventListener('addtrack', () => this.onChange());
     }
+    this.onChange();
+  }
+
+  /**
+   * A voice slot, played in a stream of its own: an `<audio>` is not sure to
+   * mix several audio tracks of one stream. A slot the server renegotiates
+   * comes back with the same track and keeps its element.
+   */
+  playVoice(track) {
+    if (this.voices.has(track.id)) return;
+    const audio = new Audio();
+    audio.autoplay = true;
+    audio.srcObject = new MediaStream([track]);
+    this.voices.set(track.id, audio);
+    // Joining took a click, which lets the page play sound; a slot dropped before it starts rejects here.
+    audio.play().catch(() => {});
+  }
+
+  /** `call_speaker`: who speaks loudest now, for everyone in the call. */
+  onSpeaker(f) {
+    if (f.call !== this.callId) return;
+    const speaker = f.person ?? null;
+    if (speaker === this.speaker) return;
+    this.speaker = speaker;
     this.onChange();
   }
 
@@ -388,38 +426,5 @@ export class CallSession {
   deviceOf(kind) {
     const track = kind === 'audio' ? this.mic : this.cam;
     return track?.getSettings().deviceId || (kind === 'audio' ? this.micId : this.camId);
-  }
-
-  // ------------------------------------------------------------ who is speaking
-
-  async readStats() {
-    const pc = this.pc;
-    if (!pc || !this.joined) return;
-    let report;
-    try {
-      report = await pc.getStats();
-    } catch {
-      return;
-    }
-    if (pc !== this.pc) return;
-    // Someone muted sends nothing; their last level would linger.
-    const silent = new Set((this.call?.participants || []).filter((p) => !p.audio).map((p) => p.person));
-    const me = this.me;
-    let loudest = SPEAKING_LEVEL;
-    let speaker = null;
-    report.forEach((r) => {
-      let who;
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') who = this.owners.get(r.trackIdentifier);
-      else if (r.type === 'media-source' && r.kind === 'audio' && this.mic) who = me;
-      if (who === undefined || silent.has(who) || typeof r.audioLevel !== 'number') return;
-      if (r.audioLevel > loudest) {
-        loudest = r.audioLevel;
-        speaker = who;
-      }
-    });
-    if (speaker !== this.speaker) {
-      this.speaker = speaker;
-      this.onChange();
-    }
   }
 }

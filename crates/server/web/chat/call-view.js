@@ -229,8 +229,8 @@ export class CallView {
 
   tileEl(it) {
     const video = h('video', { class: 'pm-tile-video', autoplay: true, playsinline: true });
-    // One's own picture without one's own voice.
-    video.muted = Boolean(it.self);
+    // A picture only: the voices play from the session's voice slots.
+    video.muted = true;
     const ava = h('span', { class: 'pm-tile-ava', 'aria-hidden': 'true' }, fmt.initialsOf(it.self ? this.ownName() : it.name));
     if (it.person !== null) ava.style.setProperty('--hue', fmt.hueOf(it.person));
     const nameEl = h('span', { class: 'pm-tile-name' }, it.name);

@@ -63,9 +63,10 @@ export class CallManager {
     clearTimeout(this.settleTimer);
   }
 
-  /** Tests read the peer connection's stats through this. */
+  /** Tests read the peer connection's stats and the voices playing through this. */
   expose() {
-    window.__partaCall = { pc: this.session?.pc ?? null, callId: this.session?.callId ?? null };
+    const s = this.session;
+    window.__partaCall = { pc: s?.pc ?? null, callId: s?.callId ?? null, voices: s?.voices ?? null };
   }
 
   changed(chat) {
@@ -91,6 +92,9 @@ export class CallManager {
         return true;
       case 'call_offer':
         this.session?.onOffer(f);
+        return true;
+      case 'call_speaker':
+        this.session?.onSpeaker(f);
         return true;
       case 'call_left':
         this.onLeft(f);
