@@ -208,6 +208,8 @@ impl Engine {
         self.peers.insert(generation, peer);
         self.by_key.insert(key, generation);
         self.calls.entry(key.call).or_default().push(generation);
+        // Announced afresh at the next look, for the newcomer.
+        self.speakers.remove(&key.call);
         self.dirty.push(generation);
         tracing::debug!(call = key.call, person = key.person, generation, "SFU peer joined");
         Ok(Joined { generation, answer: answer.to_sdp_string() })
