@@ -13,8 +13,10 @@ use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
+use str0m::format::Codec;
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Event, IceConnectionState, Input, Output};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -34,8 +36,11 @@ enum Action {
     Publish { from: Generation, mid: Mid, kind: MediaKind },
     Forward {
         from: Generation,
+        /// The publisher's track.
+        mid: Mid,
         kind: MediaKind,
-        data: Box<MediaData>,
+        codec: Codec,
+        packet: Box<RtpPacket>,
         /// The first audio frame after silence that was not forwarded.
         talkspurt: bool,
         /// An audio frame louder than silence.
@@ -58,6 +63,8 @@ pub(crate) struct Engine {
     next_generation: Generation,
     /// Peers to poll: they got input, or media to send.
     dirty: Vec<Generation>,
+    /// What polled peers asked of the others, not done yet.
+    asked: Vec<Action>,
     /// Who each call's clients were last told is speaking.
     speakers: HashMap<i64, Option<i64>>,
     speakers_at: Instant,
@@ -83,6 +90,7 @@ impl Engine {
             by_addr: HashMap::new(),
             next_generation: 1,
             dirty: Vec::new(),
+            asked: Vec::new(),
             speakers: HashMap::new(),
             speakers_at: Instant::now(),
         }
@@ -254,6 +262,9 @@ impl Engine {
             self.by_addr.insert(source, g);
         }
         self.drive(g, input);
+        // In RTP mode str0m holds only the latest packet until the next
+        // poll: a publisher is polled before its next packet goes in.
+        self.poll_into_asked(g);
     }
 
     /// Feeds one input to a peer and marks it for polling.
@@ -274,20 +285,28 @@ impl Engine {
     /// the others is done, so a subscriber that got frames from many
     /// publishers is polled once for all of them.
     fn flush(&mut self) {
-        while !self.dirty.is_empty() {
+        loop {
+            for action in std::mem::take(&mut self.asked) {
+                self.act(action);
+            }
+            if self.dirty.is_empty() {
+                return;
+            }
             let mut round = std::mem::take(&mut self.dirty);
             round.sort_unstable();
             round.dedup();
-            let mut actions = Vec::new();
             for g in round {
-                match self.poll(g) {
-                    Ok(mut asked) => actions.append(&mut asked),
-                    Err(reason) => self.remove(g, Some(reason)),
-                }
+                self.poll_into_asked(g);
             }
-            for action in actions {
-                self.act(action);
-            }
+        }
+    }
+
+    /// Polls a peer and keeps what it asks of the others for the next
+    /// [`Engine::flush`].
+    fn poll_into_asked(&mut self, g: Generation) {
+        match self.poll(g) {
+            Ok(mut asked) => self.asked.append(&mut asked),
+            Err(reason) => self.remove(g, Some(reason)),
         }
     }
 
@@ -350,48 +369,52 @@ impl Engine {
                     self.dirty.push(g);
                 }
             }
-            Action::Forward { from, kind, data, talkspurt, loud } => {
+            Action::Forward { from, mid: source_mid, kind, codec, packet, talkspurt, loud } => {
                 let mut failed = Vec::new();
                 let frame = VoiceFrame {
                     source: from,
                     loud,
-                    time: data.time.numer(),
-                    hz: data.time.frequency().get(),
-                    at: data.network_time,
+                    time: packet.time.numer(),
+                    hz: packet.time.frequency().get(),
+                    at: packet.timestamp,
+                };
+                let header = &packet.header;
+                // Only what the receiver uses is passed on; str0m writes the
+                // transport's own extensions (transport-wide sequence numbers).
+                let ext_vals = ExtensionValues {
+                    audio_level: header.ext_vals.audio_level,
+                    voice_activity: header.ext_vals.voice_activity,
+                    video_orientation: header.ext_vals.video_orientation,
+                    ..ExtensionValues::default()
                 };
                 for g in self.call_mates(from) {
                     let Some(peer) = self.peers.get_mut(&g) else { continue };
-                    let (mid, time, talkspurt) = match kind {
-                        MediaKind::Video => match peer.output_mid((from, data.mid)) {
-                            Some(mid) => (mid, data.time, false),
-                            None => continue,
-                        },
-                        MediaKind::Audio => match peer.voices.route(frame) {
-                            Some(to) => {
-                                (to.mid, MediaTime::new(to.time, data.time.frequency()), talkspurt || to.switched)
-                            }
-                            None => continue,
-                        },
+                    let (mid, seq, time, marker) = match kind {
+                        MediaKind::Video => {
+                            let Some((mid, seq)) = peer.video_out((from, source_mid), *packet.seq_no) else { continue };
+                            (mid, seq, header.timestamp, header.marker)
+                        }
+                        MediaKind::Audio => {
+                            let Some(to) = peer.voices.route(frame) else { continue };
+                            // RTP times are 32 bits on the wire: it wraps.
+                            (to.mid, to.seq, to.time as u32, talkspurt || to.switched)
+                        }
                     };
                     let written = catch_unwind(AssertUnwindSafe(|| {
-                        let Some(mut writer) = peer.rtc.writer(mid) else { return Ok(()) };
-                        let Some(pt) = writer.match_params(data.params) else { return Ok(()) };
-                        // Passed on as received: browsers report it per source
-                        // (`getSynchronizationSources()`).
-                        if let (Some(level), Some(voice)) = (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
-                            writer = writer.audio_level(level, voice);
-                        }
-                        if talkspurt {
-                            writer = writer.start_of_talkspurt(true);
-                        }
-                        writer.write(pt, data.network_time, time, data.data.clone())
+                        let Some(pt) = peer.rtc.codec_config().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+                            return;
+                        };
+                        let mut api = peer.rtc.direct_api();
+                        let Some(stream) = api.stream_tx_by_mid(mid, None) else { return };
+                        let rtp = RtpWrite::new(pt, seq.into(), time, packet.timestamp, packet.payload.clone())
+                            .marker(marker)
+                            .ext_vals(ext_vals.clone())
+                            // A lost video packet is sent again; a late voice is not worth it.
+                            .nackable(kind == MediaKind::Video);
+                        stream.write_rtp(rtp);
                     }));
                     match written {
-                        Ok(Ok(())) => self.dirty.push(g),
-                        Ok(Err(e)) => {
-                            tracing::info!(generation = g, error = %e, "SFU forward failed");
-                            failed.push(g);
-                        }
+                        Ok(()) => self.dirty.push(g),
                         Err(_) => failed.push(g),
                     }
                 }
@@ -482,27 +505,22 @@ fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &U
             peer.add_input(added.mid, added.kind);
             actions.push(Action::Publish { from: peer.generation, mid: added.mid, kind: added.kind });
         }
-        Event::MediaData(data) => {
-            if !data.contiguous {
-                peer.request_keyframe(data.mid, KeyframeRequestKind::Fir, Instant::now());
-            }
+        Event::RtpPacket(packet) => {
+            let Some(mid) = peer.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else { return };
+            let pt = packet.header.payload_type;
+            let Some(codec) = peer.rtc.codec_config().find(|p| p.pt() == pt).map(|p| p.spec().codec) else { return };
             let forward_audio = peer.forward_audio;
-            let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == data.mid) else { return };
+            let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == mid) else { return };
             let (talkspurt, loud) = match track.kind {
                 MediaKind::Video => (false, false),
                 MediaKind::Audio if !forward_audio => return,
-                MediaKind::Audio => match track.voice.admit(data.ext_vals.audio_level, data.network_time) {
+                MediaKind::Audio => match track.voice.admit(packet.header.ext_vals.audio_level, packet.timestamp) {
                     Voice::Drop => return,
                     Voice::Forward { talkspurt, loud } => (talkspurt, loud),
                 },
             };
-            actions.push(Action::Forward {
-                from: peer.generation,
-                kind: track.kind,
-                data: Box::new(data),
-                talkspurt,
-                loud,
-            });
+            let (from, kind) = (peer.generation, track.kind);
+            actions.push(Action::Forward { from, mid, kind, codec, packet: Box::new(packet), talkspurt, loud });
         }
         Event::KeyframeRequest(request) => {
             if let Some(source) = peer.output_source(request.mid) {

@@ -84,6 +84,10 @@ pub(crate) struct TrackOut {
     pub source_person: i64,
     pub kind: MediaKind,
     pub state: OutState,
+    /// The publisher's sequence number this subscriber's numbering starts
+    /// from: numbers must start low, or SRTP's rollover counters of the two
+    /// ends disagree (a subscriber may join hours into a stream).
+    first_seq: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +138,9 @@ pub(crate) struct Peer {
 /// The codecs every browser has: forwarding never transcodes, so every peer
 /// of a call must speak the same ones.
 pub(crate) fn new_rtc(now: Instant, advertised: SocketAddr) -> Result<Rtc, str0m::RtcError> {
-    let mut config = Rtc::builder().set_ice_lite(true).clear_codecs().enable_vp8(true);
+    // RTP mode: packets are forwarded as they came, not reassembled into
+    // frames and cut up again for every subscriber.
+    let mut config = Rtc::builder().set_ice_lite(true).set_rtp_mode(true).clear_codecs().enable_vp8(true);
     // `usedtx=1` in the answer asks the browser to send almost nothing
     // while its microphone is silent (Opus DTX, RFC 7587 §3.1.3): a class
     // of open microphones then costs the SFU what its speakers do.
@@ -172,7 +178,7 @@ impl Peer {
 
     pub fn subscribe(&mut self, source: (Generation, Mid), source_person: i64, kind: MediaKind) {
         if !self.outputs.iter().any(|t| t.source == source) {
-            self.outputs.push(TrackOut { source, source_person, kind, state: OutState::ToOpen });
+            self.outputs.push(TrackOut { source, source_person, kind, state: OutState::ToOpen, first_seq: None });
         }
     }
 
@@ -194,12 +200,15 @@ impl Peer {
         });
     }
 
-    /// The mid this peer receives `source` on, when it is open.
-    pub fn output_mid(&self, source: (Generation, Mid)) -> Option<Mid> {
-        self.outputs.iter().find(|t| t.source == source).and_then(|t| match t.state {
-            OutState::Open(m) => Some(m),
-            _ => None,
-        })
+    /// The mid this peer receives `source` on, when it is open, and the
+    /// sequence number there of the publisher's packet `seq`.
+    pub fn video_out(&mut self, source: (Generation, Mid), seq: u64) -> Option<(Mid, u64)> {
+        let track = self.outputs.iter_mut().find(|t| t.source == source)?;
+        let OutState::Open(mid) = track.state else { return None };
+        let first = *track.first_seq.get_or_insert(seq);
+        // Older than the first packet forwarded: the subscriber never needs it.
+        let offset = seq.checked_sub(first)?;
+        Some((mid, offset + 1))
     }
 
     pub fn output_source(&self, mid: Mid) -> Option<(Generation, Mid)> {
@@ -305,10 +314,10 @@ impl Peer {
             return;
         }
         track.last_keyframe_request = Some(now);
-        if let Some(mut writer) = self.rtc.writer(mid) {
-            // Refused when the track is not receiving yet; the next loss or
-            // subscriber asks again.
-            let _ = writer.request_keyframe(None, kind);
+        // No stream before the track's first packet; the next loss or
+        // subscriber asks again.
+        if let Some(stream) = self.rtc.direct_api().stream_rx_by_mid(mid, None) {
+            stream.request_keyframe(kind);
         }
     }
 }
@@ -368,7 +377,7 @@ mod tests {
         assert_eq!(p.outputs.len(), 2);
         assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
         assert_eq!(p.outputs[1].source.0, 3);
-        assert_eq!(p.output_mid((2, Mid::from("a"))), None);
+        assert_eq!(p.video_out((2, Mid::from("a")), 7), None);
     }
 
     #[test]

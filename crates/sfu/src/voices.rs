@@ -41,6 +41,8 @@ pub(crate) struct VoiceSlot {
     holder: Option<Holder>,
     /// The RTP time of the slot's last frame out, and when it went.
     last: Option<(u64, Instant)>,
+    /// The sequence number of the slot's last packet out.
+    seq: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,8 @@ pub(crate) struct Routed {
     pub mid: Mid,
     /// The frame's RTP time on the slot's timeline.
     pub time: u64,
+    /// Its sequence number there: a slot numbers its own packets, whoever speaks.
+    pub seq: u64,
     /// The slot has just changed voice: the frame starts a talkspurt.
     pub switched: bool,
 }
@@ -79,7 +83,7 @@ impl Voices {
     /// [`VOICE_SLOTS`]; slots are never closed before the peer leaves.
     pub fn want(&mut self, others: usize) {
         while self.slots.len() < others.min(VOICE_SLOTS) {
-            self.slots.push(VoiceSlot { state: OutState::ToOpen, holder: None, last: None });
+            self.slots.push(VoiceSlot { state: OutState::ToOpen, holder: None, last: None, seq: 0 });
         }
     }
 
@@ -118,7 +122,8 @@ impl Voices {
         }
         let time = frame.time.saturating_add_signed(holder.offset);
         slot.last = Some((time, frame.at));
-        Some(Routed { mid, time, switched })
+        slot.seq += 1;
+        Some(Routed { mid, time, seq: slot.seq, switched })
     }
 
     /// The publisher left: its slot is free.
