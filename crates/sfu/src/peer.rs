@@ -381,6 +381,21 @@ mod tests {
     }
 
     #[test]
+    fn a_camera_is_numbered_from_where_the_subscriber_joined_and_keeps_its_gaps() {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let mut p = peer();
+        let source = (2, Mid::from("v"));
+        p.subscribe(source, 2, MediaKind::Video);
+        assert_eq!(p.video_out(source, 70_000), None, "not open yet");
+        p.outputs[0].state = OutState::Open(Mid::from("9"));
+        // Hours into the publisher's stream: past 65,535, a rollover in.
+        assert_eq!(p.video_out(source, 70_000), Some((Mid::from("9"), 1)));
+        assert_eq!(p.video_out(source, 70_001), Some((Mid::from("9"), 2)));
+        assert_eq!(p.video_out(source, 70_004), Some((Mid::from("9"), 5)), "a lost packet stays a gap");
+        assert_eq!(p.video_out(source, 69_999), None, "from before the subscriber's first");
+    }
+
+    #[test]
     fn a_voice_is_forwarded_with_its_pauses_and_silence_is_not() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
