@@ -193,6 +193,12 @@ impl Engine {
                     self.remove(g, None);
                 }
             }
+            #[cfg(test)]
+            Command::Crash { peer } => {
+                if let Some(&g) = self.by_key.get(&peer) {
+                    self.guarded(g, |_| panic!("a bug in a peer's state"));
+                }
+            }
             Command::Stop => {}
         }
     }
@@ -269,8 +275,13 @@ impl Engine {
 
     /// Feeds one input to a peer and marks it for polling.
     fn drive(&mut self, g: Generation, input: Input) {
+        self.guarded(g, |peer| peer.rtc.handle_input(input));
+    }
+
+    /// Runs `f` on a peer, and drops the peer alone when it fails or panics.
+    fn guarded(&mut self, g: Generation, f: impl FnOnce(&mut Peer) -> Result<(), str0m::RtcError>) {
         let Some(peer) = self.peers.get_mut(&g) else { return };
-        match catch_unwind(AssertUnwindSafe(|| peer.rtc.handle_input(input))) {
+        match catch_unwind(AssertUnwindSafe(|| f(peer))) {
             Ok(Ok(())) => self.dirty.push(g),
             Ok(Err(e)) => {
                 tracing::info!(generation = g, error = %e, "SFU peer input failed");

@@ -120,6 +120,11 @@ pub(crate) enum Command {
     CloseCall {
         call: i64,
     },
+    /// Makes the peer's state panic, as a bug in it would.
+    #[cfg(test)]
+    Crash {
+        peer: PeerKey,
+    },
     Stop,
 }
 
@@ -258,5 +263,54 @@ pub struct Offer(str0m::change::SdpOffer);
 impl Offer {
     pub fn parse(sdp: &str) -> Result<Offer, SfuError> {
         str0m::change::SdpOffer::from_sdp_string(sdp).map(Offer).map_err(|e| SfuError::InvalidSdp(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use str0m::media::{Direction, MediaKind};
+
+    /// A browser's first offer: its microphone and camera.
+    fn offer() -> Offer {
+        let mut browser = str0m::Rtc::builder().build(Instant::now());
+        let mut change = browser.sdp_api();
+        change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+        change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        Offer::parse(&change.apply().unwrap().0.to_sdp_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_peer_whose_state_panics_is_dropped_alone_and_the_sfu_carries_on() {
+        let config = SfuConfig { udp_bind: "127.0.0.1:0".parse().unwrap(), advertise: None };
+        let (sfu, mut events) = Sfu::start(config).unwrap();
+        let (ann, bob) = (PeerKey { call: 1, person: 1 }, PeerKey { call: 1, person: 2 });
+        sfu.join(ann, offer()).await.unwrap();
+        let bob_joined = sfu.join(bob, offer()).await.unwrap();
+
+        sfu.send(Command::Crash { peer: ann }).unwrap();
+        let gone = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match events.recv().await {
+                    Some(SfuEvent::Gone { peer, reason, .. }) => break (peer, reason),
+                    Some(_) => {}
+                    None => panic!("the SFU stopped"),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(gone, (ann, GoneReason::Failed), "the client is told to rejoin");
+
+        // The engine thread lives on: Bob's peer is still there (an answer
+        // nobody asked for is refused, not met with "no such peer")...
+        let stray = str0m::Rtc::builder().build(Instant::now()).sdp_api().accept_offer(offer().0).unwrap();
+        let refused = sfu.answer(bob, bob_joined.generation, &stray.to_sdp_string()).await;
+        assert!(matches!(refused, Err(SfuError::Refused(_))), "{refused:?}");
+        // ...and Ann can come back.
+        let again = sfu.join(ann, offer()).await.unwrap();
+        assert!(again.generation > bob_joined.generation);
+        assert!(again.answer.contains("a=candidate"), "{}", again.answer);
     }
 }
