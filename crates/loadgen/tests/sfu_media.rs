@@ -15,7 +15,8 @@ async fn start_server(data: &std::path::Path) -> (String, tokio::sync::oneshot::
     let store = storage::Store::open(&loadgen::seed::database_url(data)).await.unwrap();
     let mut state = server::AppState::new(store, Arc::new(sms::LogSender::new()));
     state.start_calls(CallsConfig::default()).await.unwrap();
-    assert!(state.calls.media_address().unwrap().ip().is_loopback(), "media stays on loopback");
+    let media = state.calls.media_addresses();
+    assert!(!media.is_empty() && media.iter().all(|a| a.ip().is_loopback()), "media stays on loopback: {media:?}");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

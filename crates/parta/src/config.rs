@@ -106,6 +106,12 @@ impl Config {
             calls.advertise =
                 Some(v.parse().with_context(|| format!("PARTA_CALLS_ADVERTISE={v:?} is not an IP address"))?);
         }
+        if let Some(v) = env("PARTA_CALLS_MEDIA_THREADS") {
+            calls.media_threads =
+                v.parse().ok().filter(|n| *n >= 1).with_context(|| {
+                    format!("PARTA_CALLS_MEDIA_THREADS={v:?} is not a number of threads (1 or more)")
+                })?;
+        }
         Ok(Config {
             listen,
             database_url,
@@ -207,6 +213,19 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cfg.max_upload_bytes, 20 * 1024 * 1024);
         assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
+    }
+
+    #[test]
+    fn calls_take_one_media_thread_unless_told_more() {
+        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.calls.media_threads, 1);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        std::fs::write(&path, "[calls]\nudp_bind = \"0.0.0.0:3479\"\nmedia_threads = 4\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((cfg.calls.media_threads, cfg.calls.udp_bind.port()), (4, 3479));
     }
 
     #[test]

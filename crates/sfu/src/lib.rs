@@ -40,6 +40,9 @@ pub struct SfuConfig {
     /// The address browsers reach the SFU at, when it differs from the bound
     /// one (a NAT, or binding 0.0.0.0). Required for an unspecified bind.
     pub advertise: Option<IpAddr>,
+    /// Engine threads, each with a socket of its own: with a fixed port P
+    /// they bind P, P+1, …; a call lives in one of them.
+    pub threads: usize,
 }
 
 /// One participant's peer: the call and the person.
@@ -88,6 +91,10 @@ pub enum SfuError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("calls.advertise must be set when the media socket binds an unspecified address ({0})")]
     NoAdvertisedAddress(SocketAddr),
+    #[error("calls.media_threads must be 1 or more")]
+    NoThreads,
+    #[error("no port after {0} for media thread {1}")]
+    NoPortForThread(SocketAddr, usize),
     #[error("the session description is not valid: {0}")]
     InvalidSdp(String),
     #[error("the session description was refused: {0}")]
@@ -128,8 +135,14 @@ pub(crate) enum Command {
     Stop,
 }
 
-/// The handle the server holds. Dropping it stops the engine thread.
+/// The handle the server holds. Dropping it stops the engine threads.
 pub struct Sfu {
+    /// A call's peers all live in one engine, `shards[call mod len]`.
+    shards: Vec<Shard>,
+}
+
+/// One engine thread with its own socket.
+struct Shard {
     commands: mpsc::Sender<Command>,
     /// Sends an empty datagram to the engine's socket, so a blocked wait for
     /// packets returns and the engine reads its commands at once.
@@ -139,14 +152,80 @@ pub struct Sfu {
 }
 
 impl Sfu {
-    /// Binds the socket and starts the engine thread.
+    /// Binds the sockets and starts the engine threads.
     pub fn start(config: SfuConfig) -> Result<(Sfu, tokio_mpsc::UnboundedReceiver<SfuEvent>), SfuError> {
         str0m::crypto::from_feature_flags().install_process_default();
+        if config.threads == 0 {
+            return Err(SfuError::NoThreads);
+        }
+        let (events, outbox) = tokio_mpsc::unbounded_channel();
+        let shards = (0..config.threads)
+            .map(|i| {
+                // Port 0 picks a free port for each; a fixed one is the first of a range.
+                let port = match config.udp_bind.port() {
+                    0 => Some(0),
+                    first => u16::try_from(i).ok().and_then(|i| first.checked_add(i)),
+                };
+                let Some(port) = port else { return Err(SfuError::NoPortForThread(config.udp_bind, i)) };
+                Shard::start(SocketAddr::new(config.udp_bind.ip(), port), config.advertise, events.clone())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((Sfu { shards }, outbox))
+    }
+
+    /// The addresses browsers send media to (the candidates in the answers),
+    /// one per engine thread.
+    pub fn advertised(&self) -> Vec<SocketAddr> {
+        self.shards.iter().map(|s| s.advertised).collect()
+    }
+
+    /// Adds (or replaces) the person's peer in the call from their offer.
+    pub async fn join(&self, peer: PeerKey, offer: Offer) -> Result<Joined, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.shard(peer.call).send(Command::Join { peer, offer: offer.0, reply })?;
+        answer.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    /// The client's answer to the SFU's latest offer for this peer.
+    pub async fn answer(&self, peer: PeerKey, generation: Generation, answer_sdp: &str) -> Result<(), SfuError> {
+        let answer =
+            str0m::change::SdpAnswer::from_sdp_string(answer_sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
+        let (reply, done) = oneshot::channel();
+        self.shard(peer.call).send(Command::Answer { peer, generation, answer, reply })?;
+        done.await.map_err(|_| SfuError::Stopped)?
+    }
+
+    pub fn leave(&self, peer: PeerKey) {
+        let _ = self.shard(peer.call).send(Command::Leave { peer });
+    }
+
+    /// While off, none of the peer's audio reaches anyone (a muted
+    /// participant stays muted even if their client misbehaves).
+    pub fn forward_audio(&self, peer: PeerKey, on: bool) {
+        let _ = self.shard(peer.call).send(Command::ForwardAudio { peer, on });
+    }
+
+    /// Drops every peer of the call.
+    pub fn close_call(&self, call: i64) {
+        let _ = self.shard(call).send(Command::CloseCall { call });
+    }
+
+    fn shard(&self, call: i64) -> &Shard {
+        let index = call.rem_euclid(self.shards.len() as i64) as usize;
+        &self.shards[index]
+    }
+}
+
+impl Shard {
+    fn start(
+        udp_bind: SocketAddr,
+        advertise: Option<IpAddr>,
+        events: tokio_mpsc::UnboundedSender<SfuEvent>,
+    ) -> Result<Shard, SfuError> {
         let bind = |addr: SocketAddr| UdpSocket::bind(addr).map_err(|source| SfuError::Bind { addr, source });
-        let socket =
-            media_socket(config.udp_bind).map_err(|source| SfuError::Bind { addr: config.udp_bind, source })?;
-        let local = socket.local_addr().map_err(|source| SfuError::Bind { addr: config.udp_bind, source })?;
-        let ip = match config.advertise {
+        let socket = media_socket(udp_bind).map_err(|source| SfuError::Bind { addr: udp_bind, source })?;
+        let local = socket.local_addr().map_err(|source| SfuError::Bind { addr: udp_bind, source })?;
+        let ip = match advertise {
             Some(ip) => ip,
             None if local.ip().is_unspecified() => return Err(SfuError::NoAdvertisedAddress(local)),
             None => local.ip(),
@@ -164,50 +243,13 @@ impl Sfu {
         let waker_addr = waker.local_addr().map_err(|source| SfuError::Bind { addr: engine_addr, source })?;
 
         let (commands, inbox) = mpsc::channel();
-        let (events, outbox) = tokio_mpsc::unbounded_channel();
         let engine = engine::Engine::new(socket, advertised, waker_addr, inbox, events);
         let thread = std::thread::Builder::new()
             .name("parta-sfu".into())
             .spawn(move || engine.run())
             .map_err(|source| SfuError::Bind { addr: local, source })?;
         tracing::info!(%local, %advertised, "SFU listening for media");
-        Ok((Sfu { commands, waker, advertised, thread: Mutex::new(Some(thread)) }, outbox))
-    }
-
-    /// The address browsers send media to (the candidate in every answer).
-    pub fn advertised(&self) -> SocketAddr {
-        self.advertised
-    }
-
-    /// Adds (or replaces) the person's peer in the call from their offer.
-    pub async fn join(&self, peer: PeerKey, offer: Offer) -> Result<Joined, SfuError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Command::Join { peer, offer: offer.0, reply })?;
-        answer.await.map_err(|_| SfuError::Stopped)?
-    }
-
-    /// The client's answer to the SFU's latest offer for this peer.
-    pub async fn answer(&self, peer: PeerKey, generation: Generation, answer_sdp: &str) -> Result<(), SfuError> {
-        let answer =
-            str0m::change::SdpAnswer::from_sdp_string(answer_sdp).map_err(|e| SfuError::InvalidSdp(e.to_string()))?;
-        let (reply, done) = oneshot::channel();
-        self.send(Command::Answer { peer, generation, answer, reply })?;
-        done.await.map_err(|_| SfuError::Stopped)?
-    }
-
-    pub fn leave(&self, peer: PeerKey) {
-        let _ = self.send(Command::Leave { peer });
-    }
-
-    /// While off, none of the peer's audio reaches anyone (a muted
-    /// participant stays muted even if their client misbehaves).
-    pub fn forward_audio(&self, peer: PeerKey, on: bool) {
-        let _ = self.send(Command::ForwardAudio { peer, on });
-    }
-
-    /// Drops every peer of the call.
-    pub fn close_call(&self, call: i64) {
-        let _ = self.send(Command::CloseCall { call });
+        Ok(Shard { commands, waker, advertised, thread: Mutex::new(Some(thread)) })
     }
 
     fn send(&self, command: Command) -> Result<(), SfuError> {
@@ -218,7 +260,7 @@ impl Sfu {
     }
 }
 
-impl Drop for Sfu {
+impl Drop for Shard {
     fn drop(&mut self) {
         let _ = self.send(Command::Stop);
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -281,15 +323,59 @@ mod tests {
         Offer::parse(&change.apply().unwrap().0.to_sdp_string()).unwrap()
     }
 
+    fn loopback(threads: usize) -> SfuConfig {
+        SfuConfig { udp_bind: "127.0.0.1:0".parse().unwrap(), advertise: None, threads }
+    }
+
+    /// The port of the host candidate in an answer.
+    fn candidate_port(answer: &str) -> u16 {
+        let line = answer.lines().find(|l| l.starts_with("a=candidate")).unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields[5].parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn calls_spread_over_the_media_threads_and_a_call_stays_in_one() {
+        let (sfu, _events) = Sfu::start(loopback(2)).unwrap();
+        let ports: Vec<u16> = sfu.advertised().iter().map(|a| a.port()).collect();
+        assert_eq!(ports.len(), 2);
+        assert_ne!(ports[0], ports[1], "a socket each");
+        let mut seen = Vec::new();
+        for (call, person) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
+            let joined = sfu.join(PeerKey { call, person }, offer()).await.unwrap();
+            seen.push(candidate_port(&joined.answer));
+        }
+        assert_eq!(seen[0], seen[1], "one call, one thread");
+        assert_eq!(seen[2], seen[3]);
+        assert_ne!(seen[0], seen[2], "two calls, two threads");
+    }
+
+    #[test]
+    fn a_fixed_port_is_the_first_of_a_range() {
+        // A free port whose next one is free too: another program may take
+        // either between the probe and the start, so a few tries.
+        for _ in 0..20 {
+            let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let free = probe.local_addr().unwrap().port();
+            drop(probe);
+            let udp_bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), free);
+            if let Ok((sfu, _events)) = Sfu::start(SfuConfig { udp_bind, ..loopback(2) }) {
+                let ports: Vec<u16> = sfu.advertised().iter().map(|a| a.port()).collect();
+                assert_eq!(ports, [free, free + 1]);
+                return;
+            }
+        }
+        panic!("no two free ports in a row");
+    }
+
     #[tokio::test]
     async fn a_peer_whose_state_panics_is_dropped_alone_and_the_sfu_carries_on() {
-        let config = SfuConfig { udp_bind: "127.0.0.1:0".parse().unwrap(), advertise: None };
-        let (sfu, mut events) = Sfu::start(config).unwrap();
+        let (sfu, mut events) = Sfu::start(loopback(1)).unwrap();
         let (ann, bob) = (PeerKey { call: 1, person: 1 }, PeerKey { call: 1, person: 2 });
         sfu.join(ann, offer()).await.unwrap();
         let bob_joined = sfu.join(bob, offer()).await.unwrap();
 
-        sfu.send(Command::Crash { peer: ann }).unwrap();
+        sfu.shard(ann.call).send(Command::Crash { peer: ann }).unwrap();
         let gone = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
                 match events.recv().await {

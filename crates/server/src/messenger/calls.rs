@@ -40,6 +40,10 @@ pub struct CallsConfig {
     /// The address browsers send media to, when it is not the bound one.
     #[serde(default)]
     pub advertise: Option<IpAddr>,
+    /// SFU threads, one core's worth of calls each; with a fixed `udp_bind`
+    /// port P they take the ports P, P+1, …
+    #[serde(default = "default_media_threads")]
+    pub media_threads: usize,
     /// Handed to browsers: STUN/TURN servers (a TURN server lets a phone on a
     /// network that blocks UDP take part).
     #[serde(default)]
@@ -63,6 +67,10 @@ fn default_reconnect_grace() -> u64 {
     20
 }
 
+fn default_media_threads() -> usize {
+    1
+}
+
 fn enabled_by_default() -> bool {
     true
 }
@@ -81,6 +89,7 @@ impl Default for CallsConfig {
             enabled: true,
             udp_bind: default_udp_bind(),
             advertise: None,
+            media_threads: default_media_threads(),
             ice_servers: Vec::new(),
             node: default_node(),
             ring_timeout_secs: default_ring_timeout(),
@@ -206,7 +215,11 @@ impl Calls {
         if !config.enabled {
             return Ok(Calls::disabled());
         }
-        let (sfu, events) = Sfu::start(SfuConfig { udp_bind: config.udp_bind, advertise: config.advertise })?;
+        let (sfu, events) = Sfu::start(SfuConfig {
+            udp_bind: config.udp_bind,
+            advertise: config.advertise,
+            threads: config.media_threads,
+        })?;
         let node = Arc::new(Node { sfu, store, messenger, clock, config, state: Mutex::new(State::default()) });
         node.end_calls_of_previous_run().await;
         // The tasks hold the node weakly: dropping the last `Calls` stops the
@@ -220,9 +233,9 @@ impl Calls {
         self.node.is_some()
     }
 
-    /// The address browsers send media to, when calls are on.
-    pub fn media_address(&self) -> Option<SocketAddr> {
-        self.node.as_ref().map(|n| n.sfu.advertised())
+    /// The addresses browsers send media to (one per SFU thread), when calls are on.
+    pub fn media_addresses(&self) -> Vec<SocketAddr> {
+        self.node.as_ref().map(|n| n.sfu.advertised()).unwrap_or_default()
     }
 
     pub fn ice_servers(&self) -> Vec<IceServer> {
