@@ -1,9 +1,10 @@
 //! Parta's selective forwarding unit: every participant of a call sends its
 //! media once to the SFU, which forwards it to everyone else in the call,
 //! unchanged (no decoding, no mixing). Built on `str0m`, a sans-IO WebRTC
-//! stack: one UDP socket carries every peer, one thread ([`engine`]) owns
-//! every peer's state, and the async server talks to it through a command
-//! channel and an event channel.
+//! stack: an engine thread ([`engine`]) owns a UDP socket and the state of
+//! every peer of its calls, and the async server talks to it through a
+//! command channel and an event channel. There are `threads` engines; a call
+//! lives in one.
 //!
 //! The server decides who may be in which call; the SFU only knows peers
 //! ([`PeerKey`]: a call and a person) and does what it is told. A person has
