@@ -454,7 +454,11 @@ impl Engine {
     fn announce_speakers(&mut self, now: Instant) {
         self.speakers.retain(|call, _| self.calls.contains_key(call));
         for (&call, members) in &self.calls {
-            let loudness: Vec<_> = members.iter().filter_map(|g| self.peers.get(g)?.loudness()).collect();
+            // Only a voice the others hear: a fourth one while three hold
+            // the slots is not named before it is heard.
+            let heard = |g: &Generation| members.iter().filter_map(|m| self.peers.get(m)).any(|p| p.voices.holds(*g));
+            let loudness: Vec<_> =
+                members.iter().filter(|g| heard(g)).filter_map(|g| self.peers.get(g)?.loudness()).collect();
             let announced = self.speakers.get(&call).copied().flatten();
             let person = voices::speaker(announced, &loudness, now);
             if self.speakers.insert(call, person).flatten() != person {

@@ -126,6 +126,11 @@ impl Voices {
         Some(Routed { mid, time, seq: slot.seq, switched })
     }
 
+    /// Whether `source` holds one of the slots.
+    pub fn holds(&self, source: Generation) -> bool {
+        self.slots.iter().any(|s| s.holder.is_some_and(|h| h.source == source))
+    }
+
     /// The publisher left: its slot is free.
     pub fn release(&mut self, source: Generation) {
         for slot in &mut self.slots {
@@ -238,12 +243,14 @@ mod tests {
             v.route(c.frame(source, 0, 0, true)).unwrap();
         }
         assert_eq!(v.route(c.frame(4, 0, 100, true)), None, "three are speaking");
+        assert!(!v.holds(4), "not heard, so not named as the speaker either");
         // Voice 2 keeps talking; 1 and 3 go on only with the tails of a pause.
         v.route(c.frame(2, 0, 250, true)).unwrap();
         assert_eq!(v.route(c.frame(4, 0, 250, true)), None, "nobody has paused for long enough yet");
         let took = v.route(c.frame(4, 0, 320, true)).unwrap();
         assert!(took.switched);
         assert_eq!(v.route(c.frame(1, 0, 340, false)), None, "voice 1 lost its slot to voice 4");
+        assert!(v.holds(4) && !v.holds(1));
     }
 
     #[test]
