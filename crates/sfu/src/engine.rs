@@ -196,7 +196,7 @@ impl Engine {
             #[cfg(test)]
             Command::Crash { peer } => {
                 if let Some(&g) = self.by_key.get(&peer) {
-                    self.guarded(g, |_| panic!("a bug in a peer's state"));
+                    let _ = self.guarded(g, |_| panic!("a bug in a peer's state"));
                 }
             }
             Command::Stop => {}
@@ -267,27 +267,36 @@ impl Engine {
             }
             self.by_addr.insert(source, g);
         }
-        self.drive(g, input);
         // In RTP mode str0m holds only the latest packet until the next
-        // poll: a publisher is polled before its next packet goes in.
-        self.poll_into_asked(g);
+        // poll: a publisher is polled before its next packet goes in (and
+        // so is not polled again with the dirty ones).
+        if self.guarded(g, |peer| peer.rtc.handle_input(input)) {
+            self.poll_into_asked(g);
+        }
     }
 
     /// Feeds one input to a peer and marks it for polling.
     fn drive(&mut self, g: Generation, input: Input) {
-        self.guarded(g, |peer| peer.rtc.handle_input(input));
+        if self.guarded(g, |peer| peer.rtc.handle_input(input)) {
+            self.dirty.push(g);
+        }
     }
 
-    /// Runs `f` on a peer, and drops the peer alone when it fails or panics.
-    fn guarded(&mut self, g: Generation, f: impl FnOnce(&mut Peer) -> Result<(), str0m::RtcError>) {
-        let Some(peer) = self.peers.get_mut(&g) else { return };
+    /// Runs `f` on a peer, and drops the peer alone when it fails or panics;
+    /// false when the peer is gone.
+    fn guarded(&mut self, g: Generation, f: impl FnOnce(&mut Peer) -> Result<(), str0m::RtcError>) -> bool {
+        let Some(peer) = self.peers.get_mut(&g) else { return false };
         match catch_unwind(AssertUnwindSafe(|| f(peer))) {
-            Ok(Ok(())) => self.dirty.push(g),
+            Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 tracing::info!(generation = g, error = %e, "SFU peer input failed");
                 self.remove(g, Some(GoneReason::Failed));
+                false
             }
-            Err(_) => self.remove(g, Some(GoneReason::Failed)),
+            Err(_) => {
+                self.remove(g, Some(GoneReason::Failed));
+                false
+            }
         }
     }
 
