@@ -20,6 +20,8 @@ const OFFER_ATTEMPTS: usize = 8;
 /// extension gives it) is the hiss of a quiet room or a muted microphone's
 /// digital silence (−127), not a voice.
 const SILENCE_DBOV: i8 = -60;
+/// The quietest level the extension says: a muted microphone.
+const DIGITAL_SILENCE_DBOV: i8 = -127;
 /// How long a microphone stays forwarded after its last louder frame: the
 /// tail of a word and the pauses between words are heard, not cut.
 const VOICE_HANGOVER: Duration = Duration::from_millis(800);
@@ -37,12 +39,20 @@ pub(crate) struct TrackIn {
 /// thirty open microphones of which one or two speak at a time: forwarding
 /// the silence of the others would be most of the SFU's work and of every
 /// subscriber's bandwidth. Receivers take the gaps as Opus DTX does.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct VoiceGate {
     open_until: Option<Instant>,
     /// The last frame louder than silence, and the recent level (dBov).
     loud_at: Option<Instant>,
     level: f32,
+}
+
+impl Default for VoiceGate {
+    /// A microphone not heard yet is silent, not at the loudest level (0 dBov)
+    /// its first frames would otherwise climb down from.
+    fn default() -> VoiceGate {
+        VoiceGate { open_until: None, loud_at: None, level: f32::from(DIGITAL_SILENCE_DBOV) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +419,13 @@ mod tests {
         // ...a silence longer than the hangover is not.
         assert_eq!(gate.admit(Some(-127), at(60 + 800)), Voice::Drop);
         assert_eq!(gate.admit(Some(-40), at(2000)), Voice::Forward { talkspurt: true, loud: true });
+    }
+
+    #[test]
+    fn a_voice_just_heard_is_not_taken_for_louder_than_it_is() {
+        let mut gate = VoiceGate::default();
+        gate.admit(Some(-30), Instant::now());
+        assert!(gate.level < -30.0, "recent level {} after one frame at -30 dBov", gate.level);
     }
 
     #[test]
