@@ -215,7 +215,7 @@ impl Engine {
         let mut peer = Peer::new(key, generation, rtc, now);
         for other in self.calls.get(&key.call).into_iter().flatten().filter_map(|g| self.peers.get(g)) {
             for track in other.inputs.iter().filter(|t| t.kind == MediaKind::Video) {
-                peer.subscribe((other.generation, track.mid), other.key.person, track.kind);
+                peer.subscribe((other.generation, track.mid), other.key.person);
             }
         }
         peer.voices.want(self.microphones(key.call));
@@ -384,7 +384,7 @@ impl Engine {
                             let own = peer.inputs.iter().any(|t| t.kind == MediaKind::Audio);
                             peer.voices.want(microphones - usize::from(own));
                         }
-                        MediaKind::Video => peer.subscribe((from, mid), person, kind),
+                        MediaKind::Video => peer.subscribe((from, mid), person),
                     }
                     self.dirty.push(g);
                 }

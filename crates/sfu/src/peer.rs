@@ -86,13 +86,13 @@ impl VoiceGate {
     }
 }
 
-/// Another peer's track, forwarded to this one.
+/// Another peer's camera or screen, forwarded to this one (microphones come
+/// through [`Voices`]).
 #[derive(Debug)]
 pub(crate) struct TrackOut {
     /// The publishing peer's generation and its track's mid there.
     pub source: (Generation, Mid),
     pub source_person: i64,
-    pub kind: MediaKind,
     pub state: OutState,
     /// The publisher's sequence number this subscriber's numbering starts
     /// from: numbers must start low, or SRTP's rollover counters of the two
@@ -186,9 +186,10 @@ impl Peer {
         }
     }
 
-    pub fn subscribe(&mut self, source: (Generation, Mid), source_person: i64, kind: MediaKind) {
+    /// Adds another peer's camera (or screen) to those it receives.
+    pub fn subscribe(&mut self, source: (Generation, Mid), source_person: i64) {
         if !self.outputs.iter().any(|t| t.source == source) {
-            self.outputs.push(TrackOut { source, source_person, kind, state: OutState::ToOpen, first_seq: None });
+            self.outputs.push(TrackOut { source, source_person, state: OutState::ToOpen, first_seq: None });
         }
     }
 
@@ -261,7 +262,7 @@ impl Peer {
                 OutState::ToOpen => {
                     // The stream id names the publisher, so the client knows whose track it is.
                     let stream = format!("p{}", track.source_person);
-                    let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream), None, None);
+                    let mid = change.add_media(MediaKind::Video, Direction::SendOnly, Some(stream), None, None);
                     track.state = OutState::Negotiating(mid);
                 }
                 OutState::ToStop(mid) => {
@@ -282,8 +283,8 @@ impl Peer {
         Some((offer.to_sdp_string(), pending))
     }
 
-    /// Applies the client's answer; returns the sources of the video tracks
-    /// it opened (they need a keyframe to show anything).
+    /// Applies the client's answer; returns the sources of the tracks it
+    /// opened (they need a keyframe to show anything).
     pub fn accept_answer(&mut self, answer: str0m::change::SdpAnswer) -> Result<Vec<(Generation, Mid)>, String> {
         let pending = self.pending.take().ok_or("no offer is pending")?;
         self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| e.to_string())?;
@@ -291,9 +292,7 @@ impl Peer {
         for track in &mut self.outputs {
             if let OutState::Negotiating(m) = track.state {
                 track.state = OutState::Open(m);
-                if track.kind == MediaKind::Video {
-                    opened.push(track.source);
-                }
+                opened.push(track.source);
             }
         }
         self.outputs.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
@@ -352,13 +351,13 @@ mod tests {
     fn no_offer_is_made_before_the_peer_is_connected() {
         str0m::crypto::from_feature_flags().install_process_default();
         let mut p = peer();
-        p.subscribe((2, Mid::from("0")), 2, MediaKind::Audio);
+        p.subscribe((2, Mid::from("0")), 2);
         assert_eq!(p.offer_if_needed(), None);
         p.connected = true;
         let offer = p.offer_if_needed().unwrap();
         assert!(offer.contains("a=msid:p2 "), "the stream id names the publisher:\n{offer}");
         // One offer at a time.
-        p.subscribe((3, Mid::from("0")), 3, MediaKind::Video);
+        p.subscribe((3, Mid::from("0")), 3);
         assert_eq!(p.offer_if_needed(), None);
     }
 
@@ -379,10 +378,10 @@ mod tests {
     fn a_publisher_leaving_stops_open_tracks_and_forgets_unoffered_ones() {
         str0m::crypto::from_feature_flags().install_process_default();
         let mut p = peer();
-        p.subscribe((2, Mid::from("a")), 2, MediaKind::Audio);
+        p.subscribe((2, Mid::from("a")), 2);
         p.outputs[0].state = OutState::Open(Mid::from("5"));
-        p.subscribe((2, Mid::from("v")), 2, MediaKind::Video);
-        p.subscribe((3, Mid::from("a")), 3, MediaKind::Audio);
+        p.subscribe((2, Mid::from("v")), 2);
+        p.subscribe((3, Mid::from("a")), 3);
         p.unsubscribe_generation(2);
         assert_eq!(p.outputs.len(), 2);
         assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
@@ -395,7 +394,7 @@ mod tests {
         str0m::crypto::from_feature_flags().install_process_default();
         let mut p = peer();
         let source = (2, Mid::from("v"));
-        p.subscribe(source, 2, MediaKind::Video);
+        p.subscribe(source, 2);
         assert_eq!(p.video_out(source, 70_000), None, "not open yet");
         p.outputs[0].state = OutState::Open(Mid::from("9"));
         // Hours into the publisher's stream: past 65,535, a rollover in.
@@ -464,7 +463,7 @@ mod tests {
         let mut p = peer();
         p.connected = true;
         for person in 2..60 {
-            p.subscribe((person as u64, Mid::from("a")), person, MediaKind::Audio);
+            p.subscribe((person as u64, Mid::from("a")), person);
         }
         let offer = p.offer_if_needed().unwrap();
         assert!(!has_repeated_mid(&offer));
