@@ -14,6 +14,7 @@ use super::hub::Outbound;
 use super::protocol::{CallInfo, CallLeftReason, CallParticipant, IceServer, ServerFrame};
 use crate::Clock;
 use crate::error::{ApiError, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, UNAVAILABLE};
+use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
 use serde::Deserialize;
 use sfu::{Generation, PeerKey, Sfu, SfuConfig, SfuError, SfuEvent};
@@ -107,9 +108,13 @@ pub(crate) struct Line {
 
 impl Line {
     fn send(&self, frame: &ServerFrame) {
+        self.send_text(frame.to_json().into());
+    }
+
+    fn send_text(&self, text: Utf8Bytes) {
         if let Some(tx) = self.tx.upgrade() {
             // A full queue means the hub is dropping the connection anyway.
-            let _ = tx.try_send(Outbound::Reply(frame.to_json().into()));
+            let _ = tx.try_send(Outbound::Reply(text));
         }
     }
 }
@@ -166,6 +171,14 @@ impl LiveCall {
             started_by: self.started_by.clone(),
             participants,
             moderators: self.moderators.iter().copied().collect(),
+        }
+    }
+
+    /// Sends `frame` to every participant's connection, serialised once.
+    fn tell_seats(&self, frame: &ServerFrame) {
+        let text: Utf8Bytes = frame.to_json().into();
+        for line in self.seats.values().filter_map(|s| s.line.as_ref()) {
+            line.send_text(text.clone());
         }
     }
 
@@ -512,11 +525,7 @@ impl Node {
         let Some(live) = state.calls.remove(&call) else { return };
         state.by_chat.remove(&live.chat);
         self.sfu.close_call(call);
-        for seat in live.seats.values() {
-            if let Some(line) = &seat.line {
-                line.send(&ServerFrame::CallLeft { call, reason: CallLeftReason::Ended });
-            }
-        }
+        live.tell_seats(&ServerFrame::CallLeft { call, reason: CallLeftReason::Ended });
         self.messenger.publish_ephemeral(live.chat, &ServerFrame::CallEnded { chat: live.chat, call, reason: outcome });
         self.write_record(call, outcome).await;
         tracing::info!(call, chat = live.chat, outcome = outcome.as_str(), "call ended");
@@ -549,10 +558,8 @@ impl Node {
                 self.messenger.publish_ephemeral(live.chat, &live.state_frame());
             }
             SfuEvent::Speaker { call, person } => {
-                let Some(live) = state.calls.get(&call) else { return };
-                let frame = ServerFrame::CallSpeaker { call, person };
-                for line in live.seats.values().filter_map(|s| s.line.as_ref()) {
-                    line.send(&frame);
+                if let Some(live) = state.calls.get(&call) {
+                    live.tell_seats(&ServerFrame::CallSpeaker { call, person });
                 }
             }
         }
