@@ -381,6 +381,8 @@ fn msid_mismatch(kind: Kind, stream_id: &str, person: i64) -> Option<String> {
 /// What one subscriber has seen flow, towards [`Shared::settle_target`].
 #[derive(Debug, Default)]
 struct Flowing {
+    /// Its voice slots ([`Shared::voice_slots`]).
+    slots: usize,
     /// Cameras whose frames came.
     cameras: BTreeSet<u16>,
     /// Audio m-lines on which another participant's frames came.
@@ -390,16 +392,16 @@ struct Flowing {
 impl Flowing {
     /// A frame of `tag` came on `mid` to participant `me`: whether it is
     /// the first of something settling counts — a camera, or a voice slot
-    /// up to `slots` (so that audio on extra m-lines never stands in for a
+    /// up to its slots (so that audio on extra m-lines never stands in for a
     /// camera that does not flow).
-    fn saw(&mut self, mid: Mid, tag: Tag, me: usize, roles: &[Role], slots: usize) -> bool {
+    fn saw(&mut self, mid: Mid, tag: Tag, me: usize, roles: &[Role]) -> bool {
         let publisher = usize::from(tag.publisher);
         if publisher == me || !roles.get(publisher).is_some_and(|r| r.sends(tag.kind)) {
             return false;
         }
         match tag.kind {
             Kind::Video => self.cameras.insert(tag.publisher),
-            Kind::Audio => self.voice_mids.insert(mid) && self.voice_mids.len() <= slots,
+            Kind::Audio => self.voice_mids.insert(mid) && self.voice_mids.len() <= self.slots,
         }
     }
 }
@@ -491,7 +493,7 @@ impl Peer {
             self.check_stream(mid, tag);
             self.checked.insert(mid, key);
         }
-        if self.flowing.saw(mid, tag, self.index, &self.shared.roles, self.shared.voice_slots(self.index)) {
+        if self.flowing.saw(mid, tag, self.index, &self.shared.roles) {
             self.shared.flowing.fetch_add(1, Ordering::Relaxed);
         }
         if self.flowing.voice_mids.len() > VOICE_SLOTS {
@@ -712,7 +714,7 @@ async fn drive(
         video_pt: None,
         remote: HashMap::new(),
         checked: HashMap::new(),
-        flowing: Flowing::default(),
+        flowing: Flowing { slots: shared.voice_slots(index), ..Flowing::default() },
         history: Vec::new(),
         connected: false,
         force_key: false,
@@ -1009,22 +1011,22 @@ mod tests {
     fn a_subscriber_counts_each_camera_once_and_voice_slots_up_to_its_share() {
         let roles = [CAMERA, MICROPHONE, MICROPHONE, MICROPHONE, MICROPHONE, Role::default()];
         let tag = |publisher: u16, kind: Kind| Tag { publisher, kind, frame: 0, due_us: 0 };
-        let mut f = Flowing::default();
+        let mut f = Flowing { slots: 3, ..Flowing::default() };
         let (a, b, c, d, v) = (Mid::from("a"), Mid::from("b"), Mid::from("c"), Mid::from("d"), Mid::from("v"));
         // Participant 5, a listener with three slots.
-        assert!(f.saw(v, tag(0, Kind::Video), 5, &roles, 3));
-        assert!(!f.saw(v, tag(0, Kind::Video), 5, &roles, 3), "the same camera again");
-        assert!(f.saw(a, tag(1, Kind::Audio), 5, &roles, 3));
-        assert!(!f.saw(a, tag(2, Kind::Audio), 5, &roles, 3), "another voice on the same slot");
-        assert!(f.saw(b, tag(2, Kind::Audio), 5, &roles, 3));
-        assert!(f.saw(c, tag(3, Kind::Audio), 5, &roles, 3));
-        assert!(!f.saw(d, tag(4, Kind::Audio), 5, &roles, 3), "a fourth audio m-line counts for nothing");
+        assert!(f.saw(v, tag(0, Kind::Video), 5, &roles));
+        assert!(!f.saw(v, tag(0, Kind::Video), 5, &roles), "the same camera again");
+        assert!(f.saw(a, tag(1, Kind::Audio), 5, &roles));
+        assert!(!f.saw(a, tag(2, Kind::Audio), 5, &roles), "another voice on the same slot");
+        assert!(f.saw(b, tag(2, Kind::Audio), 5, &roles));
+        assert!(f.saw(c, tag(3, Kind::Audio), 5, &roles));
+        assert!(!f.saw(d, tag(4, Kind::Audio), 5, &roles), "a fourth audio m-line counts for nothing");
         assert_eq!(f.voice_mids.len(), 4);
         // Nothing counts from oneself, nor a kind the publisher does not send.
-        let mut g = Flowing::default();
-        assert!(!g.saw(a, tag(1, Kind::Audio), 1, &roles, 3));
-        assert!(!g.saw(v, tag(1, Kind::Video), 2, &roles, 3));
-        assert!(!g.saw(v, tag(9, Kind::Video), 2, &roles, 3));
+        let mut g = Flowing { slots: 3, ..Flowing::default() };
+        assert!(!g.saw(a, tag(1, Kind::Audio), 1, &roles));
+        assert!(!g.saw(v, tag(1, Kind::Video), 2, &roles));
+        assert!(!g.saw(v, tag(9, Kind::Video), 2, &roles));
     }
 
     #[test]
