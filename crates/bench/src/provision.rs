@@ -309,7 +309,12 @@ async fn single_changes(
             let started = Instant::now();
             // A proof is what the code check yields; the link consumes it.
             store.create_proof(&proof, &phone, now + 900).await?;
-            store.link_profile(&NewLink { org_id: org, person_id: person, proof_hash: proof, about }, now).await?;
+            store
+                .link_profile(
+                    &NewLink { org_id: org, person_id: person, proof_hash: proof, target: storage::LinkAs::New(about) },
+                    now,
+                )
+                .await?;
             reconcile_after(store, org, person, follow, &mut links[i]).await?;
             links[i].total.push(started.elapsed());
             if check && follow == Follow::People {

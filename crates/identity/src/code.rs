@@ -44,13 +44,14 @@ pub struct StoredCode {
     pub hash: String,
     pub salt: String,
     pub expires_at: i64,
-    pub wrong_attempts: u32,
+    /// Tries counted so far. Storage counts a try *before* the code is
+    /// compared, in one conditional update that refuses the sixth: parallel
+    /// guesses then cannot all read "four tries left" and all be compared.
+    pub tries: u32,
     pub used: bool,
 }
 
-/// The outcome of typing a code. The caller persists its effect: `Valid` marks
-/// the code used; `Wrong` and `Burned` add one to `wrong_attempts` (adding past
-/// the limit is harmless); the others change nothing.
+/// The outcome of typing a code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Valid,
@@ -66,28 +67,38 @@ pub enum Verdict {
     Malformed,
 }
 
-pub fn check(stored: &StoredCode, phone: &Phone, input: &str, now: i64) -> Verdict {
+/// The six digits a person typed; `None` (a typo, [`Verdict::Malformed`])
+/// costs no try. People copy codes as "123 456" or with a trailing space.
+pub fn parse_input(input: &str) -> Option<String> {
+    let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    (digits.len() == CODE_LEN && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// Why a code takes no more tries, or `None` while it does.
+pub fn closed(stored: &StoredCode, now: i64) -> Option<Verdict> {
     if stored.used {
-        return Verdict::AlreadyUsed;
+        Some(Verdict::AlreadyUsed)
+    } else if stored.tries >= MAX_WRONG_ATTEMPTS {
+        Some(Verdict::Burned)
+    } else if now >= stored.expires_at {
+        Some(Verdict::Expired)
+    } else {
+        None
     }
-    if stored.wrong_attempts >= MAX_WRONG_ATTEMPTS {
-        return Verdict::Burned;
-    }
-    if now >= stored.expires_at {
-        return Verdict::Expired;
-    }
-    // People copy codes as "123 456" or with a trailing space.
-    let input: String = input.chars().filter(|c| !c.is_whitespace()).collect();
-    if input.len() != CODE_LEN || !input.bytes().all(|b| b.is_ascii_digit()) {
-        return Verdict::Malformed;
-    }
-    let candidate = digest(&stored.salt, phone, &input);
+}
+
+/// Compares a try that storage has already counted (`stored.tries` includes
+/// it) with the code sent. A valid try is then marked used by the caller.
+pub fn judge(stored: &StoredCode, phone: &Phone, digits: &str) -> Verdict {
+    let candidate = digest(&stored.salt, phone, digits);
     // Constant time, so response timing says nothing about how close a guess was.
     if bool::from(candidate.as_bytes().ct_eq(stored.hash.as_bytes())) {
         return Verdict::Valid;
     }
-    let wrong = stored.wrong_attempts + 1;
-    if wrong >= MAX_WRONG_ATTEMPTS { Verdict::Burned } else { Verdict::Wrong { remaining: MAX_WRONG_ATTEMPTS - wrong } }
+    match MAX_WRONG_ATTEMPTS.saturating_sub(stored.tries) {
+        0 => Verdict::Burned,
+        remaining => Verdict::Wrong { remaining },
+    }
 }
 
 /// The hex salt is hashed as text: it has a fixed length, the phone starts
@@ -114,15 +125,19 @@ mod tests {
         Phone::parse("+79123456789").unwrap()
     }
 
+    /// A try as the server makes it: a typo costs nothing, a closed code
+    /// says why, otherwise storage counts the try and then it is judged.
+    fn check(stored: &StoredCode, phone: &Phone, input: &str, now: i64) -> Verdict {
+        let Some(digits) = parse_input(input) else { return Verdict::Malformed };
+        if let Some(verdict) = closed(stored, now) {
+            return verdict;
+        }
+        judge(&StoredCode { tries: stored.tries + 1, ..stored.clone() }, phone, &digits)
+    }
+
     fn stored(code: &str, now: i64) -> StoredCode {
         let issued = issue(code, &phone(), now, &mut StdRng::seed_from_u64(7));
-        StoredCode {
-            hash: issued.hash,
-            salt: issued.salt,
-            expires_at: issued.expires_at,
-            wrong_attempts: 0,
-            used: false,
-        }
+        StoredCode { hash: issued.hash, salt: issued.salt, expires_at: issued.expires_at, tries: 0, used: false }
     }
 
     /// An rng that always yields zero bits: the smallest code there is.
@@ -196,7 +211,7 @@ mod tests {
     fn a_wrong_code_tells_how_many_tries_remain() {
         let mut code = stored("123456", NOW);
         for (attempts, remaining) in [(0, 4), (1, 3), (2, 2), (3, 1)] {
-            code.wrong_attempts = attempts;
+            code.tries = attempts;
             assert_eq!(check(&code, &phone(), "654321", NOW), Verdict::Wrong { remaining });
         }
     }
@@ -204,9 +219,9 @@ mod tests {
     #[test]
     fn the_fifth_wrong_attempt_burns_the_code() {
         let mut code = stored("123456", NOW);
-        code.wrong_attempts = 4;
+        code.tries = 4;
         assert_eq!(check(&code, &phone(), "654321", NOW), Verdict::Burned);
-        code.wrong_attempts = 5;
+        code.tries = 5;
         assert_eq!(check(&code, &phone(), "123456", NOW), Verdict::Burned);
     }
 
@@ -243,7 +258,7 @@ mod tests {
                 hash: issued.hash,
                 salt: issued.salt,
                 expires_at: issued.expires_at,
-                wrong_attempts: 0,
+                tries: 0,
                 used: false,
             };
             prop_assert_eq!(check(&stored, &phone(), &code, NOW), Verdict::Valid);

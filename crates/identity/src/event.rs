@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum UnlinkReason {
     ByUser,
     AccountDeleted,
+    /// A student's school account leaves a Parta ID it shared with others
+    /// (made before the family rules) for a child profile of its own.
+    MovedToChildProfile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

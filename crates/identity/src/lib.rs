@@ -10,6 +10,7 @@
 
 pub mod code;
 pub mod event;
+pub mod family;
 pub mod limits;
 pub mod password;
 mod phone;

@@ -59,6 +59,25 @@ enum Command {
         #[command(flatten)]
         place: Place,
     },
+    /// Look for what in the data needs a person's attention.
+    #[command(subcommand)]
+    Check(CheckCommand),
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// List Parta IDs that hold a student's school account together with
+    /// somebody else's.
+    ///
+    /// One Parta ID is one human: a student's school account never shares it.
+    /// Databases from before that rule may hold such mixes (a child registered
+    /// on a parent's phone, siblings on one phone), and the child then sees the
+    /// adult's chats. Nothing is changed: each mix is listed with what to do.
+    /// Exits with status 1 when there is any.
+    Identities {
+        #[command(flatten)]
+        place: Place,
+    },
 }
 
 /// Where the data lives: every command that touches data takes these.
@@ -190,6 +209,14 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Check(CheckCommand::Identities { place }) => {
+            let cfg = Config::load(
+                Overrides { config_file: place.config, data_dir: place.data, listen: None },
+                "./parta-data",
+            )?;
+            init_logging(&cfg);
+            check_identities(&open_store(&cfg).await?).await
+        }
         Command::Import(ImportCommand::Oneroster { path, dry_run, skip_chats, place }) => {
             let cfg = Config::load(
                 Overrides { config_file: place.config, data_dir: place.data, listen: None },
@@ -199,6 +226,33 @@ async fn run(cli: Cli) -> Result<()> {
             import(&cfg, &path, dry_run, skip_chats).await
         }
     }
+}
+
+async fn check_identities(store: &Store) -> Result<()> {
+    let mixed = store.mixed_parta_ids().await?;
+    if mixed.is_empty() {
+        println!("no Parta ID mixes a student with other people");
+        return Ok(());
+    }
+    println!("{} Parta IDs hold a student's school account together with somebody else's:", mixed.len());
+    for id in &mixed {
+        let phone = id.phone.as_deref().and_then(|p| identity::Phone::parse(p).ok()).map(|p| p.masked());
+        let holders: Vec<String> = id
+            .holders
+            .iter()
+            .map(|h| {
+                let role = if h.student { "student, " } else { "" };
+                format!("{} {} ({role}{})", h.last_name, h.first_name, h.org_name)
+            })
+            .collect();
+        println!("  Parta ID {} ({}): {}", id.account_id, phone.as_deref().unwrap_or("no phone"), holders.join("; "));
+    }
+    println!(
+        "What to do: a guardian of each student listed opens «Дети» (the messenger's settings, or the portal's \
+         «Чаты» window) and creates a child profile; the child's chats and history move to it. A student with a \
+         phone of their own links it instead. School administrators see the same list in the portal."
+    );
+    bail!("{} Parta IDs need attention (listed above)", mixed.len())
 }
 
 fn init_logging(cfg: &Config) {

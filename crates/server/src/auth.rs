@@ -1,21 +1,23 @@
 //! School-portal sign-in: Argon2id passwords, session cookies whose tokens are
-//! stored only as SHA-256 hashes, and a sign-in attempt limit.
+//! stored only as SHA-256 hashes, and wrong passwords limited per login and
+//! per network address (`guard`).
 
 use crate::AppState;
 use crate::error::{
-    ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, TOO_MANY_ATTEMPTS, UNAUTHENTICATED, WEAK_PASSWORD,
-    WRONG_PASSWORD, extract::Json,
+    ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, UNAUTHENTICATED, WEAK_PASSWORD, WRONG_PASSWORD,
+    extract::Json,
 };
-use axum::extract::{FromRef, FromRequestParts, State};
+use crate::guard::PasswordGuard;
+use crate::identity_api::MESSENGER_COOKIE;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Duration;
 use storage::{PersonView, RoleView};
 use utoipa::ToSchema;
 
@@ -43,33 +45,6 @@ pub fn one_time_password() -> String {
     let mut bytes = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
-}
-
-/// Failed sign-ins per login within a window. Per process: a cluster multiplies
-/// the allowance by its node count, which still stops online guessing.
-#[derive(Default)]
-pub struct AttemptLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-const MAX_FAILURES: u32 = 10;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-impl AttemptLimiter {
-    pub(crate) fn blocked(&self, login: &str, now: Instant) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.get(login).is_some_and(|(n, since)| *n >= MAX_FAILURES && now.duration_since(*since) < FAILURE_WINDOW)
-    }
-
-    pub(crate) fn failed(&self, login: &str, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.retain(|_, (_, since)| now.duration_since(*since) < FAILURE_WINDOW);
-        failures.entry(login.to_string()).or_insert((0, now)).0 += 1;
-    }
-
-    pub(crate) fn succeeded(&self, login: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(login);
-    }
 }
 
 /// The signed-in person, resolved from the session cookie on every request.
@@ -129,32 +104,39 @@ fn time_duration(d: Duration) -> time::Duration {
 /// Sign in to the school portal.
 #[utoipa::path(post, path = "/api/session", request_body = LoginRequest, tag = "session",
     responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
-pub async fn login(State(state): State<AppState>, jar: CookieJar, Json(req): Json<LoginRequest>) -> Response {
-    match try_login(&state, req).await {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Json(req): Json<LoginRequest>,
+) -> Response {
+    match try_login(&state, peer, req).await {
         Ok((token, me)) => (jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn try_login(state: &AppState, req: LoginRequest) -> ApiResult<(String, Me)> {
+async fn try_login(state: &AppState, peer: SocketAddr, req: LoginRequest) -> ApiResult<(String, Me)> {
     let login = req.login.trim().to_lowercase();
-    let now = Instant::now();
-    if state.attempts.blocked(&login, now) {
-        return Err(TOO_MANY_ATTEMPTS);
-    }
+    let guard = PasswordGuard::new(state, "portal", &login, peer.ip());
+    guard.check().await?;
     let credentials = state.store.credentials(&login).await?.filter(|c| c.active);
     let Some(credentials) = credentials else {
-        state.attempts.failed(&login, now);
+        guard.failed().await?;
         return Err(INVALID_CREDENTIALS);
     };
     let Some(hash) = credentials.password_hash else {
         return Err(NO_PASSWORD_YET);
     };
     if !verify_blocking(req.password, hash).await {
-        state.attempts.failed(&login, now);
+        if guard.failed().await?
+            && let Some(phone) = state.store.account_of_person(credentials.person_id).await?.and_then(|a| a.phone)
+        {
+            crate::guard::warn_owner(state, &phone).await;
+        }
         return Err(INVALID_CREDENTIALS);
     }
-    state.attempts.succeeded(&login);
+    guard.succeeded().await?;
     let token = identity::token::new_token(&mut rand::thread_rng());
     let issued = state.now();
     let expires = issued + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
@@ -163,15 +145,37 @@ async fn try_login(state: &AppState, req: LoginRequest) -> ApiResult<(String, Me
     Ok((token, me_of(state, credentials.person_id).await?))
 }
 
-/// Sign out: the session is deleted on the server, not only forgotten by the browser.
-#[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 204)))]
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let jar = CookieJar::from_headers(&headers);
+#[derive(Serialize, ToSchema)]
+pub struct SignedOut {
+    /// The messenger was open on this device too and is signed out as well.
+    pub messenger_signed_out: bool,
+}
+
+/// Sign out: the session is deleted on the server, not only forgotten by the
+/// browser. The messenger on the same device is signed out too: on a shared
+/// school computer the next person must not find it open.
+#[utoipa::path(delete, path = "/api/session", tag = "session", responses((status = 200, body = SignedOut)))]
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> ApiResult<Response> {
+    let jar = end_portal_session(&state, jar).await?;
+    let messenger = match jar.get(MESSENGER_COOKIE) {
+        Some(cookie) => state.store.messenger_session(&identity::token::hash(cookie.value()), state.now()).await?,
+        None => None,
+    };
+    if let Some((session, account)) = messenger {
+        state.store.revoke_messenger_session(account, session).await?;
+        // Its open socket closes now.
+        state.messenger.accounts_changed(vec![account]);
+    }
+    let jar = jar.add(crate::identity_api::expired_messenger_cookie(&state));
+    Ok((jar, axum::Json(SignedOut { messenger_signed_out: messenger.is_some() })).into_response())
+}
+
+/// Ends this browser's portal session, if it has one, and expires its cookie.
+pub(crate) async fn end_portal_session(state: &AppState, jar: CookieJar) -> ApiResult<CookieJar> {
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         state.store.delete_session(&identity::token::hash(cookie.value())).await?;
     }
-    let expired = session_cookie(&state, String::new(), Duration::ZERO);
-    Ok((StatusCode::NO_CONTENT, jar.add(expired)).into_response())
+    Ok(jar.add(session_cookie(state, String::new(), Duration::ZERO)))
 }
 
 /// The signed-in person with their roles in every organisation.
@@ -217,18 +221,5 @@ mod tests {
         let p = one_time_password();
         assert_eq!(p.len(), 10);
         assert!(!p.contains(['0', 'o', '1', 'l']), "{p}");
-    }
-
-    #[test]
-    fn the_limiter_blocks_a_login_after_ten_failures_until_the_window_passes() {
-        let limiter = AttemptLimiter::default();
-        let start = Instant::now();
-        for _ in 0..MAX_FAILURES {
-            assert!(!limiter.blocked("ivanov", start));
-            limiter.failed("ivanov", start);
-        }
-        assert!(limiter.blocked("ivanov", start));
-        assert!(!limiter.blocked("petrov", start));
-        assert!(!limiter.blocked("ivanov", start + FAILURE_WINDOW));
     }
 }

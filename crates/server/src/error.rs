@@ -176,6 +176,30 @@ pub const CHATS_UNAVAILABLE: ApiError = err(
 );
 pub const NOT_LINKED: ApiError =
     err(StatusCode::NOT_FOUND, "not_linked", "Учебный профиль не привязан.", "No learning profile is linked.");
+pub const CONSENT_REQUIRED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "consent_required",
+    "Чтобы создать профиль ребёнка, подтвердите согласие законного представителя.",
+    "To create a child's profile, confirm the consent of the legal representative.",
+);
+pub const CHILD_CODE_INVALID: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "child_code_invalid",
+    "Код не подошёл: он неверный, уже использован или устарел. Попросите родителя показать новый код.",
+    "The code did not work: it is wrong, used or expired. Ask your parent to show a new one.",
+);
+pub const CHILD_CODE_MALFORMED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "child_code_malformed",
+    "Код — это 8 букв и цифр с экрана родителя, например ABCD-EFGH.",
+    "The code is the 8 letters and digits from the parent's screen, e.g. ABCD-EFGH.",
+);
+pub const LOOKUPS_LIMITED: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "too_many_requests",
+    "Слишком много запросов. Подождите минуту.",
+    "Too many requests. Wait a minute.",
+);
 pub const INTERNAL: ApiError = err(
     StatusCode::INTERNAL_SERVER_ERROR,
     "internal",
@@ -208,6 +232,7 @@ impl From<StorageError> for ApiError {
             StorageError::Refused(r) => r.into(),
             StorageError::DirectRefused(r) => r.into(),
             StorageError::ManageRefused(r) => r.into(),
+            StorageError::SharingRefused(r) => r.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -280,6 +305,30 @@ fn conflict(c: Conflict) -> ApiError {
             "Этот номер уже используется другим профилем.",
             "Another profile already uses this number.",
         ),
+        Conflict::PhoneInUse => err(
+            s,
+            "phone_in_use",
+            "У этого номера уже есть Parta ID. Если это ваш, добавьте учётную запись в него; иначе укажите другой номер.",
+            "This number already has a Parta ID. If it is yours, add this school account to it; otherwise use another number.",
+        ),
+        Conflict::ChildHasOwnParta => err(
+            s,
+            "child_has_own_parta_id",
+            "У ребёнка уже есть свой Parta ID: он входит в мессенджер со своего телефона.",
+            "The child already has a Parta ID of their own and signs in from their own phone.",
+        ),
+        Conflict::NoChatsForChild => err(
+            s,
+            "no_chats_for_child",
+            "В школе ребёнка чаты недоступны, профиль ребёнка пока не нужен.",
+            "Chats are not available in the child's school, so a child profile is not needed yet.",
+        ),
+        Conflict::NotYourChild => err(
+            s,
+            "not_your_child",
+            "Этот номер — Parta ID человека, который не значится в школе вашим ребёнком. Укажите другой номер.",
+            "This number is the Parta ID of someone the school does not list as your child. Use another number.",
+        ),
         Conflict::ReplyOutsideChat => err(
             StatusCode::BAD_REQUEST,
             "reply_outside_chat",
@@ -327,6 +376,39 @@ impl From<NameError> for ApiError {
                 "bad_login",
                 "Логин — от 3 до 64 букв, цифр или знаков . _ - @.",
                 "A login is 3–64 letters, digits or . _ - @.",
+            ),
+        }
+    }
+}
+
+impl From<identity::family::SharingRefusal> for ApiError {
+    fn from(r: identity::family::SharingRefusal) -> Self {
+        use identity::family::SharingRefusal;
+        let s = StatusCode::CONFLICT;
+        match r {
+            SharingRefusal::StudentIntoAdults => err(
+                s,
+                "student_needs_own_profile",
+                "Этот номер — Parta ID взрослого. Ученику нужен свой профиль: родитель создаёт его в разделе «Дети» \
+                 своего мессенджера, или укажите другой номер.",
+                "This number is an adult's Parta ID. A student needs a profile of their own: a parent creates it under \
+                 «Дети» (Children) in their messenger, or use another number.",
+            ),
+            SharingRefusal::AdultIntoStudents => err(
+                s,
+                "adult_needs_own_profile",
+                "Этот номер — Parta ID ученика. Взрослому нужен свой профиль: укажите другой номер. Если ваш ребёнок \
+                 пользовался вашим телефоном, выберите «Это профиль моего ребёнка».",
+                "This number is a student's Parta ID. An adult needs a profile of their own: use another number. If your \
+                 child has been using your phone, choose «It is my child's profile».",
+            ),
+            SharingRefusal::TwoStudents => err(
+                s,
+                "student_needs_own_profile",
+                "Этот номер — Parta ID другого ученика. У каждого ребёнка свой профиль: родитель создаёт его в \
+                 разделе «Дети», или укажите другой номер.",
+                "This number is another student's Parta ID. Each child has a profile of their own: a parent creates it \
+                 under «Дети» (Children), or use another number.",
             ),
         }
     }

@@ -8,8 +8,9 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, hash_blocking, verify_blocking};
-use crate::error::extract::{Json, Path};
+use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiError, ApiResult};
+use crate::guard::{self, PasswordGuard};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,12 +18,12 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use identity::code::{self, Verdict};
 use identity::limits::{self, SendHistory, SendRefusal};
-use identity::{Phone, PhoneError, password, token};
+use identity::{Phone, PhoneError, family, password, token};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::time::Duration;
-use storage::{MessengerLink, MessengerSessionView, NewLink, StorageError};
+use storage::{LinkAs, MessengerLink, MessengerSessionView, NewLink, StorageError};
 use utoipa::ToSchema;
 
 pub const MESSENGER_COOKIE: &str = "parta_messenger";
@@ -56,26 +57,21 @@ pub struct PhoneStatus {
     pub phone: String,
     /// "+7 912 345-67-89".
     pub display: String,
-    /// A Parta ID with this phone exists: the person may use its password instead of a code.
-    pub account_exists: bool,
-    pub has_password: bool,
 }
 
-/// Normalise a phone number and say whether a Parta ID uses it.
+/// Normalise a phone number. The answer is the same whether or not a Parta ID
+/// uses the number: that is told only once a code has proven the phone.
+/// Limited per network address.
 #[utoipa::path(post, path = "/api/identity/phone", tag = "identity", request_body = PhoneForm,
-    responses((status = 200, body = PhoneStatus), (status = 400, body = e::ErrorBody)))]
+    responses((status = 200, body = PhoneStatus), (status = 400, body = e::ErrorBody), (status = 429, body = e::ErrorBody)))]
 pub async fn phone_status(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(form): Json<PhoneForm>,
 ) -> ApiResult<axum::Json<PhoneStatus>> {
+    guard::phone_lookup(&state, peer.ip()).await?;
     let phone = phone(&form.phone)?;
-    let account = state.store.account_by_phone(phone.as_e164()).await?;
-    Ok(axum::Json(PhoneStatus {
-        phone: phone.as_e164().to_string(),
-        display: phone.display(),
-        account_exists: account.is_some(),
-        has_password: account.is_some_and(|a| a.password_hash.is_some()),
-    }))
+    Ok(axum::Json(PhoneStatus { phone: phone.as_e164().to_string(), display: phone.display() }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,8 +96,13 @@ pub async fn send_code(
     let ip = peer.ip().to_string();
     let now = state.now();
     let history = state.store.send_history(phone.as_e164(), &ip, now).await?;
+    // A code that can no longer be used (its tries spent, or used) is no
+    // reason to wait: the person needs a new one now.
+    let latest = state.store.latest_code(phone.as_e164()).await?;
+    let spent = latest
+        .is_some_and(|c| matches!(code::closed(&stored_code(&c), now), Some(Verdict::Burned | Verdict::AlreadyUsed)));
     let history = SendHistory {
-        last_sent_to_phone: history.last_sent_to_phone,
+        last_sent_to_phone: history.last_sent_to_phone.filter(|_| !spent),
         sends_to_phone_last_hour: u32::try_from(history.sends_to_phone_last_hour).unwrap_or(u32::MAX),
         sends_from_ip_last_hour: u32::try_from(history.sends_from_ip_last_hour).unwrap_or(u32::MAX),
     };
@@ -148,8 +149,9 @@ pub struct Proof {
     pub proof: String,
     pub account_exists: bool,
     pub has_profile: bool,
-    /// The names of the existing Parta ID, to pre-fill "about me".
-    pub about: Option<AboutMe>,
+    /// Whose Parta ID the proven phone has, masked: «Ева М.». The full name
+    /// is never given out: on a family phone it may be somebody else's.
+    pub holder: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -165,27 +167,48 @@ impl AboutMe {
     }
 }
 
-/// Prove a phone with the SMS code or the account password.
+/// «Ева М.»: enough for the holder to recognise their Parta ID, too little
+/// for anyone to learn who owns a number.
+fn masked_name(last: &str, first: &str) -> String {
+    match last.chars().next() {
+        Some(initial) => format!("{first} {initial}."),
+        None => first.to_string(),
+    }
+}
+
+/// A hash to verify against when there is no password, so a wrong password
+/// and a missing one take the same time.
+fn dummy_hash() -> String {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| crate::auth::hash_password(&token::new_token(&mut rand::thread_rng()))).clone()
+}
+
+/// Prove a phone with the SMS code or the account password. A wrong password
+/// and a phone without one (or without a Parta ID) get the same answer.
 #[utoipa::path(post, path = "/api/identity/proofs", tag = "identity", request_body = ProofForm,
-    responses((status = 200, body = Proof), (status = 400, body = e::ErrorBody)))]
-pub async fn prove_phone(State(state): State<AppState>, Json(form): Json<ProofForm>) -> ApiResult<axum::Json<Proof>> {
+    responses((status = 200, body = Proof), (status = 400, body = e::ErrorBody), (status = 429, body = e::ErrorBody)))]
+pub async fn prove_phone(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(form): Json<ProofForm>,
+) -> ApiResult<axum::Json<Proof>> {
     let phone = phone(&form.phone)?;
     let now = state.now();
     let account = state.store.account_by_phone(phone.as_e164()).await?;
     match (&form.code, &form.password) {
         (Some(input), _) => check_code(&state, &phone, input, now).await?,
         (None, Some(pw)) => {
-            let hash = account.as_ref().and_then(|a| a.password_hash.clone()).ok_or(e::NO_PASSWORD_SET)?;
-            // The same guard as portal sign-in: a phone number is no secret.
-            let key = format!("phone:{}", phone.as_e164());
-            if state.attempts.blocked(&key, std::time::Instant::now()) {
-                return Err(e::TOO_MANY_ATTEMPTS);
-            }
-            if !verify_blocking(pw.clone(), hash).await {
-                state.attempts.failed(&key, std::time::Instant::now());
+            let guard = PasswordGuard::new(&state, "phone", phone.as_e164(), peer.ip());
+            guard.check().await?;
+            let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+            let right = verify_blocking(pw.clone(), hash.clone().unwrap_or_else(dummy_hash)).await && hash.is_some();
+            if !right {
+                if guard.failed().await? && account.is_some() {
+                    guard::warn_owner(&state, phone.as_e164()).await;
+                }
                 return Err(e::WRONG_SIGN_IN_PASSWORD);
             }
-            state.attempts.succeeded(&key);
+            guard.succeeded().await?;
         }
         (None, None) => return Err(e::INVALID_INPUT),
     }
@@ -195,40 +218,44 @@ pub async fn prove_phone(State(state): State<AppState>, Json(form): Json<ProofFo
         Some(a) => state.store.profile_of(a.id).await?.is_some(),
         None => false,
     };
-    let about =
-        account.map(|a| AboutMe { last_name: a.last_name, first_name: a.first_name, middle_name: a.middle_name });
-    Ok(axum::Json(Proof { proof, account_exists: about.is_some(), has_profile, about }))
+    let holder = state.store.name_of_phone(phone.as_e164()).await?.map(|(last, first)| masked_name(&last, &first));
+    Ok(axum::Json(Proof { proof, account_exists: account.is_some(), has_profile, holder }))
 }
 
+fn stored_code(row: &storage::StoredCodeRow) -> code::StoredCode {
+    code::StoredCode {
+        hash: row.hash.clone(),
+        salt: row.salt.clone(),
+        expires_at: row.expires_at,
+        tries: u32::try_from(row.tries).unwrap_or(u32::MAX),
+        used: row.used,
+    }
+}
+
+fn verdict_error(verdict: Verdict) -> ApiError {
+    match verdict {
+        Verdict::Valid => e::INTERNAL,
+        Verdict::Wrong { remaining } => e::WRONG_CODE.remaining(remaining),
+        Verdict::Burned => e::CODE_BURNED,
+        Verdict::Expired => e::CODE_EXPIRED,
+        Verdict::AlreadyUsed => e::CODE_USED,
+        Verdict::Malformed => e::CODE_MALFORMED,
+    }
+}
+
+/// A try is counted before the code is compared, in the database's own
+/// conditional update (`try_code`): a hundred guesses sent at once still get
+/// five comparisons between them.
 async fn check_code(state: &AppState, phone: &Phone, input: &str, now: i64) -> ApiResult<()> {
-    let stored = state.store.latest_code(phone.as_e164()).await?.ok_or(e::NO_CODE)?;
-    let view = code::StoredCode {
-        hash: stored.hash.clone(),
-        salt: stored.salt.clone(),
-        expires_at: stored.expires_at,
-        wrong_attempts: u32::try_from(stored.wrong_attempts).unwrap_or(u32::MAX),
-        used: stored.used,
+    let digits = code::parse_input(input).ok_or(e::CODE_MALFORMED)?;
+    let Some(tried) = state.store.try_code(phone.as_e164(), now).await? else {
+        let latest = state.store.latest_code(phone.as_e164()).await?.ok_or(e::NO_CODE)?;
+        return Err(verdict_error(code::closed(&stored_code(&latest), now).unwrap_or(Verdict::Burned)));
     };
-    match code::check(&view, phone, input, now) {
-        Verdict::Valid => {
-            if state.store.use_code(stored.id).await? {
-                Ok(())
-            } else {
-                Err(e::CODE_USED)
-            }
-        }
-        Verdict::Wrong { remaining } => {
-            state.store.code_wrong_attempt(stored.id).await?;
-            Err(e::WRONG_CODE.remaining(remaining))
-        }
-        // Counted too: the guess that burns the code must leave it burned.
-        Verdict::Burned => {
-            state.store.code_wrong_attempt(stored.id).await?;
-            Err(e::CODE_BURNED)
-        }
-        Verdict::Expired => Err(e::CODE_EXPIRED),
-        Verdict::AlreadyUsed => Err(e::CODE_USED),
-        Verdict::Malformed => Err(e::CODE_MALFORMED),
+    match code::judge(&stored_code(&tried), phone, &digits) {
+        Verdict::Valid if state.store.use_code(tried.id).await? => Ok(()),
+        Verdict::Valid => Err(e::CODE_USED),
+        other => Err(verdict_error(other)),
     }
 }
 
@@ -255,6 +282,8 @@ pub struct ChatsWindow {
     pub linked: Option<LinkedProfile>,
     /// Employees see "Управление чатами".
     pub can_manage: bool,
+    /// Guardians see «Дети»: profiles for their children.
+    pub guardian: bool,
     /// The person's chats here (when linked and chats are available).
     pub chats: Vec<storage::ChatListItem>,
     /// "About me" pre-filled from the school roster.
@@ -287,6 +316,7 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
         unavailable_reason: availability.err().map(ChatsUnavailable::as_str),
         linked,
         can_manage: roles.iter().any(|r| Role::parse(&r.role).is_some_and(Role::is_employee)),
+        guardian: roles.iter().any(|r| Role::parse(&r.role) == Some(Role::Guardian)),
         chats,
         suggested: AboutMe {
             last_name: person.last_name,
@@ -310,26 +340,65 @@ pub async fn chats_window(
 #[derive(Deserialize, ToSchema)]
 pub struct LinkForm {
     pub proof: String,
-    #[serde(flatten)]
-    pub about: AboutMe,
+    /// "It's me": add this school account to the Parta ID the proven phone
+    /// already has, keeping its name. Otherwise a new Parta ID is made with
+    /// the names below, and a phone that has one is refused (`phone_in_use`)…
+    #[serde(default)]
+    pub join: bool,
+    /// …unless it is the Parta ID of the caller's child, registered on the
+    /// caller's phone: with `child_consent` it becomes the child's profile
+    /// (chats and history kept) and the phone becomes the caller's.
+    #[serde(default)]
+    pub free_from_child: bool,
+    /// The legal representative's consent (`GET /api/family/consent`).
+    #[serde(default)]
+    pub child_consent: bool,
+    pub last_name: Option<String>,
+    pub first_name: Option<String>,
+    pub middle_name: Option<String>,
 }
 
-/// Link the school account to the learning profile of the proven phone
-/// (creating the Parta ID and the profile on first use).
+impl LinkForm {
+    fn link_as(&self) -> ApiResult<LinkAs> {
+        if self.join {
+            return Ok(LinkAs::Existing);
+        }
+        let about = AboutMe {
+            last_name: self.last_name.clone().unwrap_or_default(),
+            first_name: self.first_name.clone().unwrap_or_default(),
+            middle_name: self.middle_name.clone(),
+        };
+        let name = about.parse()?;
+        if !self.free_from_child {
+            return Ok(LinkAs::New(name));
+        }
+        if !self.child_consent {
+            return Err(e::CONSENT_REQUIRED);
+        }
+        let consent =
+            storage::NewConsent { version: family::CHILD_CONSENT_VERSION, wording: family::CHILD_CONSENT_TEXT };
+        Ok(LinkAs::NewFreeingChild(name, consent))
+    }
+}
+
+/// Link the school account to a learning profile: a new Parta ID for the
+/// proven phone, or ("join") the one it has — if the family rules allow: a
+/// student's school account never shares a Parta ID with anybody else's.
 #[utoipa::path(post, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)), request_body = LinkForm,
-    responses((status = 200, body = ChatsWindow), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatsWindow), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
+        (status = 409, body = e::ErrorBody)))]
 pub async fn link(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(org): Path<i64>,
     Json(form): Json<LinkForm>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
-    let about = form.about.parse()?;
+    let target = form.link_as()?;
     let before = window(&state, &user, org).await?;
     if !before.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), about };
+    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), target };
     let profile = state.store.link_profile(&link, state.now()).await?;
     tracing::info!(org, person = user.person_id, profile, "learning profile linked");
     state.reconcile_people(org, &[user.person_id]).await;
@@ -464,6 +533,10 @@ fn messenger_cookie(state: &AppState, value: String, max_age: Duration) -> Cooki
     cookie
 }
 
+pub(crate) fn expired_messenger_cookie(state: &AppState) -> Cookie<'static> {
+    messenger_cookie(state, String::new(), Duration::ZERO)
+}
+
 /// A fresh session token (for the cookie) and what storage keeps of it.
 fn new_session(state: &AppState, headers: &HeaderMap) -> (String, storage::NewSession) {
     let token = token::new_token(&mut rand::thread_rng());
@@ -487,26 +560,76 @@ async fn signed_in(state: &AppState, jar: CookieJar, session: String, account: i
 pub struct MessengerSignIn {
     /// The one-time token from "Перейти в мессенджер"…
     pub token: Option<String>,
-    /// …or a phone proof ("Войти" with a code or password).
+    /// …or a phone proof ("Войти" with a code or password)…
     pub proof: Option<String>,
+    /// …or the code a guardian's device shows for a child's («ABCD-EFGH»)…
+    pub child_code: Option<String>,
+    /// …or the login and password a guardian set for a child.
+    pub login: Option<String>,
+    pub password: Option<String>,
 }
 
 /// Sign in to the messenger.
 #[utoipa::path(post, path = "/api/messenger/session", tag = "messenger", request_body = MessengerSignIn,
-    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
+        (status = 429, body = e::ErrorBody)))]
 pub async fn messenger_sign_in(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     jar: CookieJar,
     Json(form): Json<MessengerSignIn>,
 ) -> ApiResult<Response> {
     let (session, new) = new_session(&state, &headers);
-    let account = match (form.token, form.proof) {
-        (Some(t), _) => state.store.session_from_sign_in_token(&token::hash(&t), &new).await,
-        (None, Some(p)) => state.store.session_from_proof(&token::hash(&p), &new).await,
-        (None, None) => return Err(e::INVALID_INPUT),
-    }?;
+    let account = match form {
+        MessengerSignIn { token: Some(t), .. } => {
+            state.store.session_from_sign_in_token(&token::hash(&t), &new).await?
+        }
+        MessengerSignIn { proof: Some(p), .. } => state.store.session_from_proof(&token::hash(&p), &new).await?,
+        MessengerSignIn { child_code: Some(c), .. } => child_code_session(&state, peer, &c, &new).await?,
+        MessengerSignIn { login: Some(l), password: Some(p), .. } => login_session(&state, peer, &l, p, &new).await?,
+        _ => return Err(e::INVALID_INPUT),
+    };
     signed_in(&state, jar, session, account).await
+}
+
+async fn child_code_session(
+    state: &AppState,
+    peer: SocketAddr,
+    input: &str,
+    new: &storage::NewSession,
+) -> ApiResult<i64> {
+    let code = family::normalize_child_code(input).ok_or(e::CHILD_CODE_MALFORMED)?;
+    guard::child_code_allowed(state, peer.ip()).await?;
+    match state.store.session_from_child_code(&token::hash(&code), new).await? {
+        Some(account) => Ok(account),
+        None => {
+            guard::child_code_failed(state, peer.ip()).await?;
+            Err(e::CHILD_CODE_INVALID)
+        }
+    }
+}
+
+async fn login_session(
+    state: &AppState,
+    peer: SocketAddr,
+    login: &str,
+    password: String,
+    new: &storage::NewSession,
+) -> ApiResult<i64> {
+    let login = login.trim().to_lowercase();
+    let guard = PasswordGuard::new(state, "child", &login, peer.ip());
+    guard.check().await?;
+    let account = state.store.account_by_login(&login).await?;
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let right = verify_blocking(password, hash.clone().unwrap_or_else(dummy_hash)).await && hash.is_some();
+    let Some(account) = account.filter(|_| right) else {
+        guard.failed().await?;
+        return Err(e::INVALID_CREDENTIALS);
+    };
+    guard.succeeded().await?;
+    state.store.start_session(account.id, new).await?;
+    Ok(account.id)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -540,16 +663,28 @@ pub async fn register(
     signed_in(&state, jar, session, account).await
 }
 
-/// Sign out of the messenger on this device.
-#[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", responses((status = 204)))]
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SignOutOptions {
+    /// Also end this browser's school-portal session (one sign-out on a
+    /// shared computer).
+    #[serde(default)]
+    pub portal: bool,
+}
+
+/// Sign out of the messenger on this device (and, asked, of the portal too).
+#[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", params(SignOutOptions),
+    responses((status = 204), (status = 401, body = e::ErrorBody)))]
 pub async fn messenger_sign_out(
     State(state): State<AppState>,
     user: MessengerUser,
+    Query(options): Query<SignOutOptions>,
     jar: CookieJar,
 ) -> ApiResult<Response> {
     state.store.revoke_messenger_session(user.account_id, user.session_id).await?;
     state.messenger.accounts_changed(vec![user.account_id]);
-    Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
+    let jar = jar.add(expired_messenger_cookie(&state));
+    let jar = if options.portal { crate::auth::end_portal_session(&state, jar).await? } else { jar };
+    Ok((StatusCode::NO_CONTENT, jar).into_response())
 }
 
 /// The signed-in Parta ID, its learning profile and the schools it is linked to.
@@ -612,6 +747,20 @@ pub async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Rename the Parta ID (and its learning profile): only its holder can.
+#[utoipa::path(put, path = "/api/messenger/me/name", tag = "messenger", request_body = AboutMe,
+    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Json(form): Json<AboutMe>,
+) -> ApiResult<axum::Json<MessengerMe>> {
+    state.store.rename_account(user.account_id, &form.parse()?).await?;
+    // Open messengers (theirs and their chats') show names from the profile.
+    state.messenger.accounts_changed(vec![user.account_id]);
+    Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneChange {
     /// A proof for the new phone (a code sent to it).
@@ -641,7 +790,7 @@ pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, 
         state.reconcile_people(link.org_id, &[link.person_id]).await;
     }
     tracing::info!(account = user.account_id, "Parta ID deleted");
-    Ok((StatusCode::NO_CONTENT, jar.add(messenger_cookie(&state, String::new(), Duration::ZERO))).into_response())
+    Ok((StatusCode::NO_CONTENT, jar.add(expired_messenger_cookie(&state))).into_response())
 }
 
 /// Demo mode only: the SMS messages the development sender "sent".

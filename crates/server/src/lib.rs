@@ -8,6 +8,8 @@
 pub mod auth;
 pub mod chat_admin_api;
 pub mod error;
+pub mod family_api;
+mod guard;
 pub mod identity_api;
 pub mod messenger;
 mod openapi;
@@ -40,7 +42,6 @@ pub struct AppState {
     /// Unix seconds. Handlers ask the state, never the system, so tests can move
     /// time forward (code expiry, hourly limits).
     pub clock: Clock,
-    attempts: Arc<auth::AttemptLimiter>,
     /// The live messenger: connections, fan-out and the message writer.
     pub messenger: Arc<messenger::Messenger>,
     /// Attachments' bytes and the upload limit. In memory unless the binary
@@ -67,7 +68,6 @@ impl AppState {
             demo: None,
             sms,
             clock: system_clock(),
-            attempts: Arc::default(),
             messenger,
             files: messenger::files::Files::in_memory(),
             calls: messenger::calls::Calls::disabled(),
@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
             put(chat_admin_api::appoint_admin).delete(chat_admin_api::revoke_admin),
         )
         .route("/orgs/{org}/chat-audit", get(chat_admin_api::audit))
+        .route("/orgs/{org}/shared-parta-ids", get(family_api::shared_parta_ids))
         .route("/orgs/{org}/chat-audit.csv", get(chat_admin_api::audit_csv))
         .route("/identity/phone", post(identity_api::phone_status))
         .route("/identity/codes", post(identity_api::send_code))
@@ -154,6 +155,15 @@ pub fn router(state: AppState) -> Router {
         .route("/messenger/register", post(identity_api::register))
         .route("/messenger/me", get(identity_api::messenger_me).delete(identity_api::delete_account))
         .route("/messenger/me/password", put(identity_api::set_password))
+        .route("/messenger/me/name", put(identity_api::rename))
+        .route("/family/consent", get(family_api::consent))
+        .route("/family/children", get(family_api::children))
+        .route("/family/children/{child}/profile", post(family_api::create_profile).delete(family_api::delete_profile))
+        .route("/family/children/{child}/sign-in-codes", post(family_api::sign_in_code))
+        .route("/family/children/{child}/login", put(family_api::set_login))
+        .route("/family/children/{child}/phone", put(family_api::move_to_phone))
+        .route("/family/children/{child}/sessions", get(family_api::sessions))
+        .route("/family/children/{child}/sessions/{session}", delete(family_api::end_session))
         .route("/messenger/me/phone", put(identity_api::change_phone))
         .route("/messenger/sessions", get(identity_api::sessions))
         .route("/messenger/sessions/{session}", delete(identity_api::revoke_session))

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' annotations at start-up;
 //! nothing is downloaded at build time.
 
-use crate::{auth, chat_admin_api, error, identity_api, messenger::api as messenger_api, roster_api};
+use crate::{auth, chat_admin_api, error, family_api, identity_api, messenger::api as messenger_api, roster_api};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -20,7 +20,10 @@ use utoipa::OpenApi;
         identity_api::chats_window, identity_api::link, identity_api::unlink, identity_api::messenger_token,
         identity_api::messenger_sign_in, identity_api::register, identity_api::messenger_sign_out,
         identity_api::messenger_me, identity_api::sessions, identity_api::revoke_session,
-        identity_api::set_password, identity_api::change_phone, identity_api::delete_account,
+        identity_api::set_password, identity_api::change_phone, identity_api::delete_account, identity_api::rename,
+        family_api::consent, family_api::children, family_api::create_profile, family_api::delete_profile,
+        family_api::sign_in_code, family_api::set_login, family_api::move_to_phone, family_api::sessions,
+        family_api::end_session, family_api::shared_parta_ids,
         messenger_api::chats, messenger_api::chat, messenger_api::update_chat, messenger_api::history, messenger_api::pins,
         messenger_api::members, messenger_api::send, messenger_api::edit, messenger_api::delete,
         messenger_api::react, messenger_api::unreact, messenger_api::pin, messenger_api::unpin,
@@ -38,6 +41,7 @@ use utoipa::OpenApi;
          (name = "roster", description = "The school roster, for administrators"),
          (name = "identity", description = "Proving a phone: SMS codes and passwords"),
          (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
+         (name = "family", description = "«Дети»: child profiles a guardian makes and manages (never the child's chats)"),
          (name = "chat management", description = "\"Управление чатами\": school staff manage chats, members and admins; the audit log"),
          (name = "messenger", description = "Messenger sign-in, Parta ID settings, chats and messages. Live events: the WebSocket /api/ws, see docs/protocol.md")),
 )]

@@ -29,7 +29,9 @@ async fn signing_in_sets_a_session_and_signing_out_ends_it() {
     assert_eq!(me["person"]["last_name"], "Директорова");
     assert_eq!(me["roles"][0]["role"], "administrator");
     let res = client.delete(app.url("/api/session")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(res.status(), StatusCode::OK);
+    let ended: Value = res.json().await.unwrap();
+    assert_eq!(ended["messenger_signed_out"], false, "no messenger was open in this browser");
     let (status, code) = error_code(client.get(app.url("/api/me")).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
     app.finish().await;

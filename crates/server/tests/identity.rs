@@ -14,18 +14,8 @@ async fn send_code(app: &TestApp, client: &Client, phone: &str) -> reqwest::Resp
     app.post(client, "/api/identity/codes", json!({ "phone": phone })).await
 }
 
-/// Asks for a code and proves the phone with it; returns the proof.
-async fn prove(app: &TestApp, client: &Client, phone: &str) -> Value {
-    let res = send_code(app, client, phone).await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
-    let code = app.last_code(phone);
-    let res = app.post(client, "/api/identity/proofs", json!({ "phone": phone, "code": code })).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
-
 async fn link(app: &TestApp, client: &Client, org: i64, phone: &str) -> reqwest::Response {
-    let proof = prove(app, client, phone).await;
+    let proof = app.prove(client, phone).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Королёва", "first_name": "Мария" });
     app.post(client, &format!("/api/chats/{org}/link"), about).await
 }
@@ -42,9 +32,7 @@ async fn the_ways_russians_write_a_phone_all_mean_one_number() {
     for typed in ["8 (912) 345-67-89", "+7 912 345-67-89", "89123456789", "+79123456789"] {
         let res = app.post(&client, "/api/identity/phone", json!({ "phone": typed })).await;
         let body: Value = res.json().await.unwrap();
-        assert_eq!(body["phone"], PHONE, "{typed}");
-        assert_eq!(body["display"], "+7 912 345-67-89");
-        assert_eq!(body["account_exists"], false);
+        assert_eq!(body, json!({ "phone": PHONE, "display": "+7 912 345-67-89" }), "{typed}");
     }
     let res = app.post(&client, "/api/identity/phone", json!({ "phone": "12-34" })).await;
     assert_eq!(error_code(res).await, (StatusCode::BAD_REQUEST, "phone_malformed".into()));
@@ -222,10 +210,14 @@ async fn one_profile_links_a_parent_in_two_schools() {
     let me: Value = parent.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
     let orgs: Vec<i64> = me["roles"].as_array().unwrap().iter().map(|r| r["org_id"].as_i64().unwrap()).collect();
     assert_eq!(orgs.len(), 2);
-    for org in &orgs {
-        assert_eq!(link(&app, &parent, *org, PHONE).await.status(), StatusCode::OK);
-        app.advance(61);
-    }
+    assert_eq!(link(&app, &parent, orgs[0], PHONE).await.status(), StatusCode::OK);
+    app.advance(61);
+    // The second school: "it's me", the Parta ID the phone already has.
+    let proof = app.prove(&parent, PHONE).await;
+    let res = app
+        .post(&parent, &format!("/api/chats/{}/link", orgs[1]), json!({ "proof": proof["proof"], "join": true }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let token: Value =
         app.post(&parent, &format!("/api/chats/{}/messenger-token", orgs[0]), json!({})).await.json().await.unwrap();
     let messenger = app.client();
@@ -271,7 +263,7 @@ async fn the_messenger_link_signs_in_once_and_unlinking_ends_that_session() {
 
     // A sign-in by phone is not tied to the link.
     let by_phone = app.client();
-    let proof = prove(&app, &by_phone, PHONE).await;
+    let proof = app.prove(&by_phone, PHONE).await;
     let res = app.post(&by_phone, "/api/messenger/session", json!({ "proof": proof["proof"] })).await;
     assert_eq!(res.status(), StatusCode::OK);
 
@@ -294,13 +286,13 @@ async fn the_messenger_link_signs_in_once_and_unlinking_ends_that_session() {
 async fn a_revoked_session_gets_401() {
     let app = spawn_app(false).await;
     let phone_a = app.client();
-    let proof = prove(&app, &phone_a, PHONE).await;
+    let proof = app.prove(&phone_a, PHONE).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера" });
     let me: Value = app.post(&phone_a, "/api/messenger/register", about).await.json().await.unwrap();
     assert_eq!(me["profile"], Value::Null, "a Parta ID without a learning profile yet");
     app.advance(61);
     let phone_b = app.client();
-    let proof = prove(&app, &phone_b, PHONE).await;
+    let proof = app.prove(&phone_b, PHONE).await;
     assert_eq!(proof["account_exists"], true);
     app.post(&phone_b, "/api/messenger/session", json!({ "proof": proof["proof"] })).await;
 
@@ -318,15 +310,16 @@ async fn a_revoked_session_gets_401() {
 async fn a_password_proves_the_phone_once_set() {
     let app = spawn_app(false).await;
     let client = app.client();
-    let proof = prove(&app, &client, PHONE).await;
+    let proof = app.prove(&client, PHONE).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера", "password": "short" });
     let res = app.post(&client, "/api/messenger/register", about).await;
     assert_eq!(error_code(res).await.1, "weak_password");
+    // No Parta ID yet: the answer is a wrong password, as if there were one.
     let res = app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "password": "anything" })).await;
-    assert_eq!(error_code(res).await.1, "no_password_set");
+    assert_eq!(error_code(res).await.1, "wrong_password");
 
     app.advance(61);
-    let proof = prove(&app, &client, PHONE).await;
+    let proof = app.prove(&client, PHONE).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера" });
     app.post(&client, "/api/messenger/register", about).await;
     let res = client
@@ -349,18 +342,18 @@ async fn a_password_proves_the_phone_once_set() {
     let res = app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
     let proof: Value = res.json().await.unwrap();
     assert_eq!((proof["account_exists"].clone(), proof["has_profile"].clone()), (json!(true), json!(false)));
-    assert_eq!(proof["about"]["last_name"], "Новикова");
+    assert_eq!(proof["holder"], "Вера Н.");
     app.finish().await;
 }
 
 #[tokio::test]
-async fn guessing_a_parta_id_password_is_stopped_after_ten_tries() {
+async fn guessing_a_parta_id_password_locks_the_guessers_network_not_the_owner() {
     let app = spawn_app(false).await;
     let client = app.client();
-    let proof = prove(&app, &client, PHONE).await;
+    let proof = app.prove(&client, PHONE).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера", "password": "a good password" });
     app.post(&client, "/api/messenger/register", about).await;
-    let guesser = app.client();
+    let guesser = app.client_from([127, 0, 0, 2]);
     for _ in 0..10 {
         let res = app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "guess" })).await;
         assert_eq!(error_code(res).await.1, "wrong_password");
@@ -368,6 +361,177 @@ async fn guessing_a_parta_id_password_is_stopped_after_ten_tries() {
     let res =
         app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
     assert_eq!(error_code(res).await, (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
+    let owner = app.client_from([127, 0, 0, 3]);
+    let res = app.post(&owner, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
+    assert_eq!(res.status(), StatusCode::OK, "the owner, elsewhere, still signs in");
+    app.advance(15 * 60 + 1);
+    let res =
+        app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
+    assert_eq!(res.status(), StatusCode::OK, "the lock ends with its window, on the server's clock");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_guess_spread_over_many_networks_closes_the_password_but_not_the_sms_code_and_tells_the_owner() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    let proof = app.prove(&client, PHONE).await;
+    let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера", "password": "a good password" });
+    app.post(&client, "/api/messenger/register", about).await;
+    for i in 0..50u8 {
+        let guesser = app.client_from([127, 0, 1, 10 + i / 5]);
+        let res = app.post(&guesser, "/api/identity/proofs", json!({ "phone": PHONE, "password": "guess" })).await;
+        assert_eq!(error_code(res).await.1, "wrong_password");
+    }
+    let owner = app.client_from([127, 0, 0, 9]);
+    let res = app.post(&owner, "/api/identity/proofs", json!({ "phone": PHONE, "password": "a good password" })).await;
+    assert_eq!(error_code(res).await.1, "too_many_attempts");
+    let warned = app.state.sms.dev_outbox().unwrap();
+    assert!(warned.iter().any(|m| m.phone == PHONE && m.text.contains("неверный пароль")), "{warned:?}");
+    app.advance(61);
+    app.prove(&owner, PHONE).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_phone_step_answers_alike_for_numbers_with_and_without_a_parta_id() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    let proof = app.prove(&client, PHONE).await;
+    let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера", "password": "a good password" });
+    app.post(&client, "/api/messenger/register", about).await;
+    let scanner = app.client_from([127, 0, 0, 4]);
+    let known: Value = app.post(&scanner, "/api/identity/phone", json!({ "phone": PHONE })).await.json().await.unwrap();
+    let unknown: Value =
+        app.post(&scanner, "/api/identity/phone", json!({ "phone": "+79120000055" })).await.json().await.unwrap();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&known), keys(&unknown));
+    assert_eq!(keys(&known), ["display", "phone"]);
+    // A wrong password and a number without one are the same answer.
+    let with: Value = app
+        .post(&scanner, "/api/identity/proofs", json!({ "phone": PHONE, "password": "guess" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let without: Value = app
+        .post(&scanner, "/api/identity/proofs", json!({ "phone": "+79120000055", "password": "guess" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with, without);
+    // And a scan is stopped.
+    for _ in 0..18 {
+        app.post(&scanner, "/api/identity/phone", json!({ "phone": PHONE })).await;
+    }
+    let res = app.post(&scanner, "/api/identity/phone", json!({ "phone": PHONE })).await;
+    assert_eq!(error_code(res).await, (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".into()));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_hundred_parallel_guesses_get_five_tries_between_them() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    app.post(&client, "/api/identity/codes", json!({ "phone": PHONE })).await;
+    let right = app.last_code(PHONE);
+    let guesses = (0..100).map(|i| {
+        let client = client.clone();
+        let url = app.url("/api/identity/proofs");
+        // The right code is among the guesses, late.
+        let code =
+            if i == 60 { right.clone() } else { format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000) };
+        async move { client.post(url).json(&json!({ "phone": PHONE, "code": code })).send().await.unwrap() }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let mut compared = 0;
+    for res in answers {
+        let body: Value = res.json().await.unwrap();
+        match body["code"].as_str() {
+            Some("wrong_code") => compared += 1,
+            Some("code_burned") => {}
+            None => compared += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(compared <= 5, "{compared} guesses were compared");
+    let res = app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "code": right })).await;
+    assert!(res.status().is_client_error(), "the code is spent");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_burned_code_can_be_replaced_at_once() {
+    let app = spawn_app(false).await;
+    let client = app.client();
+    app.post(&client, "/api/identity/codes", json!({ "phone": PHONE })).await;
+    let right = app.last_code(PHONE);
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        app.post(&client, "/api/identity/proofs", json!({ "phone": PHONE, "code": wrong })).await;
+    }
+    let res = app.post(&client, "/api/identity/codes", json!({ "phone": PHONE })).await;
+    assert_eq!(res.status(), StatusCode::OK, "no minute's wait after a burned code");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn signing_out_of_the_portal_signs_this_device_out_of_the_messenger() {
+    use futures_util::{SinkExt, StreamExt};
+    use reqwest::cookie::CookieStore;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let app = spawn_app(false).await;
+    // One browser: one cookie jar for the portal and the messenger.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = Client::builder().cookie_provider(jar.clone()).build().unwrap();
+    let res = app.post(&browser, "/api/session", json!({ "login": "parent1", "password": common::PASSWORD })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let org = app.org_of(&browser).await;
+    link(&app, &browser, org, PHONE).await;
+    let open_messenger = |browser: Client| {
+        let app = &app;
+        async move {
+            let token: Value =
+                app.post(&browser, &format!("/api/chats/{org}/messenger-token"), json!({})).await.json().await.unwrap();
+            let t = token["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_string();
+            let res = app.post(&browser, "/api/messenger/session", json!({ "token": t })).await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    };
+    open_messenger(browser.clone()).await;
+    let mut request = app.url("/api/ws").replace("http", "ws").into_client_request().unwrap();
+    let cookies = jar.cookies(&app.url("/").parse().unwrap()).unwrap();
+    request.headers_mut().insert("cookie", cookies);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let hello = json!({ "type": "hello", "v": 1, "positions": {} }).to_string();
+    socket.send(tokio_tungstenite::tungstenite::Message::Text(hello.into())).await.unwrap();
+
+    let res = browser.delete(app.url("/api/session")).send().await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["messenger_signed_out"], true);
+    assert_eq!(browser.get(app.url("/api/messenger/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // Its open socket is told and closes.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if frame.is_close() || frame.to_text().is_ok_and(|t| t.contains("session_ended")) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ended, Ok(true));
+
+    // And the reverse, when asked: signing out of the messenger ends the portal session too.
+    let res = app.post(&browser, "/api/session", json!({ "login": "parent1", "password": common::PASSWORD })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    open_messenger(browser.clone()).await;
+    let res = browser.delete(app.url("/api/messenger/session?portal=true")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(browser.get(app.url("/api/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     app.finish().await;
 }
 
@@ -375,11 +539,11 @@ async fn guessing_a_parta_id_password_is_stopped_after_ten_tries() {
 async fn changing_the_phone_needs_a_code_sent_to_the_new_one() {
     let app = spawn_app(false).await;
     let client = app.client();
-    let proof = prove(&app, &client, PHONE).await;
+    let proof = app.prove(&client, PHONE).await;
     let about = json!({ "proof": proof["proof"], "last_name": "Новикова", "first_name": "Вера" });
     app.post(&client, "/api/messenger/register", about).await;
     let new_phone = "+79990001122";
-    let proof = prove(&app, &client, new_phone).await;
+    let proof = app.prove(&client, new_phone).await;
     let res =
         client.put(app.url("/api/messenger/me/phone")).json(&json!({ "proof": proof["proof"] })).send().await.unwrap();
     let me: Value = res.json().await.unwrap();
@@ -398,7 +562,7 @@ async fn deleting_a_parta_id_unlinks_it_everywhere_and_frees_the_phone() {
     link(&app, &parent, org, PHONE).await;
     app.advance(61);
     let messenger = app.client();
-    let proof = prove(&app, &messenger, PHONE).await;
+    let proof = app.prove(&messenger, PHONE).await;
     app.post(&messenger, "/api/messenger/session", json!({ "proof": proof["proof"] })).await;
     let res = messenger.delete(app.url("/api/messenger/me")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);

@@ -57,6 +57,7 @@ async function request(method, path, body, { quiet401 = false } = {}) {
 
 const org = (id) => `/orgs/${encodeURIComponent(id)}`;
 const chat = (id) => `/messenger/chats/${encodeURIComponent(id)}`;
+const child = (id) => `/family/children/${encodeURIComponent(id)}`;
 
 function query(params) {
   const q = new URLSearchParams();
@@ -105,7 +106,9 @@ export const api = {
 
   // The "Чаты" window of the school portal.
   chats: (o) => request('GET', `/chats/${encodeURIComponent(o)}`),
-  link: (o, proof, about) => request('POST', `/chats/${encodeURIComponent(o)}/link`, { proof, ...about }),
+  /** `how`: the names of a new Parta ID, `{ join: true }` ("it's me"), or the
+   * names plus `{ free_from_child: true, child_consent: true }`. */
+  link: (o, proof, how) => request('POST', `/chats/${encodeURIComponent(o)}/link`, { proof, ...how }),
   unlink: (o) => request('DELETE', `/chats/${encodeURIComponent(o)}/link`),
   messengerToken: (o) => request('POST', `/chats/${encodeURIComponent(o)}/messenger-token`),
 
@@ -113,13 +116,27 @@ export const api = {
   messengerSignIn: (form) => request('POST', '/messenger/session', form, { quiet401: true }),
   messengerRegister: (form) => request('POST', '/messenger/register', form, { quiet401: true }),
   messengerMe: () => request('GET', '/messenger/me', undefined, { quiet401: true }),
-  messengerSignOut: () => request('DELETE', '/messenger/session', undefined, { quiet401: true }),
+  messengerSignOut: ({ portal = false } = {}) =>
+    request('DELETE', `/messenger/session${portal ? '?portal=true' : ''}`, undefined, { quiet401: true }),
+  renameMessengerAccount: (about) => request('PUT', '/messenger/me/name', about),
   messengerSessions: () => request('GET', '/messenger/sessions'),
   endMessengerSession: (id) => request('DELETE', `/messenger/sessions/${encodeURIComponent(id)}`),
   setMessengerPassword: (current, next) =>
     request('PUT', '/messenger/me/password', { current: current || null, new: next }),
   changeMessengerPhone: (proof) => request('PUT', '/messenger/me/phone', { proof }),
   deleteMessengerAccount: () => request('DELETE', '/messenger/me'),
+
+  // «Дети»: child profiles a guardian makes and manages.
+  children: () => request('GET', '/family/children'),
+  childConsent: () => request('GET', '/family/consent'),
+  createChildProfile: (c) => request('POST', `${child(c)}/profile`, { consent: true }),
+  deleteChildProfile: (c) => request('DELETE', `${child(c)}/profile`),
+  childSignInCode: (c) => request('POST', `${child(c)}/sign-in-codes`),
+  setChildLogin: (c, login, password) => request('PUT', `${child(c)}/login`, { login, password }),
+  moveChildToPhone: (c, proof) => request('PUT', `${child(c)}/phone`, { proof }),
+  childSessions: (c) => request('GET', `${child(c)}/sessions`),
+  endChildSession: (c, s) => request('DELETE', `${child(c)}/sessions/${encodeURIComponent(s)}`),
+  sharedPartaIds: (o) => request('GET', `${org(o)}/shared-parta-ids`),
 
   // Parta Мессенджер: chats and messages (docs/protocol.md). Live events come
   // over the WebSocket (chat/socket.js); these are the HTTP half.

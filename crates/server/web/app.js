@@ -4,7 +4,7 @@
 import { api, ApiError, setUnauthenticatedHandler } from './api.js';
 import { h, clear, fullName, initials, icon } from './dom.js';
 import { t, onLangChange } from './i18n.js';
-import { pageShell, notice, linkButton, pageTitle, spinner, button, langSwitch } from './ui.js';
+import { pageShell, notice, linkButton, pageTitle, spinner, button, langSwitch, announce } from './ui.js';
 import * as loginPage from './pages/login.js';
 import * as passwordPage from './pages/password.js';
 import * as homePage from './pages/home.js';
@@ -124,8 +124,9 @@ function renderHeader() {
 }
 
 async function signOut() {
+  let ended = null;
   try {
-    await api.logout();
+    ended = await api.logout();
   } catch {
     // Signed out locally either way.
   }
@@ -134,6 +135,8 @@ async function signOut() {
   headerOrg = null;
   renderHeader();
   navigate('/', { replace: true });
+  // The messenger on this device closes with the portal: say so.
+  announce(ended?.messenger_signed_out ? t('header.signedOutBoth') : t('header.signedOut'));
 }
 
 setUnauthenticatedHandler(() => {

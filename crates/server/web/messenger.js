@@ -8,8 +8,9 @@ import { h, clear, icon, fullName, initials } from './dom.js';
 import { t, lang, onLangChange, formatDate, formatDateTime } from './i18n.js';
 import {
   pageShell, announce, notice, button, linkButton, busy, formError, confirmDialog, openDialog,
-  passwordField, langSwitch, spinner, pageTitle,
+  passwordField, langSwitch, spinner, pageTitle, field, textInput,
 } from './ui.js';
+import { childrenSection } from './family.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
 import { ChatApp } from './chat/app.js';
 
@@ -100,9 +101,26 @@ function renderHeader() {
   els.header.append(inner);
 }
 
-async function signOut() {
+/** Whether this browser is also signed in to the school portal. */
+async function portalSignedIn() {
   try {
-    await api.messengerSignOut();
+    await api.me();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function signOut() {
+  // On a shared school computer one sign-out should leave nothing open.
+  const portal = await portalSignedIn() && await confirmDialog({
+    title: t('msg.signOutBothTitle'),
+    text: t('msg.signOutBothText'),
+    confirmLabel: t('msg.signOutBoth'),
+    cancelLabel: t('msg.signOutOnlyHere'),
+  });
+  try {
+    await api.messengerSignOut({ portal });
   } catch {
     // Signed out here either way.
   }
@@ -110,7 +128,7 @@ async function signOut() {
   state.phoneChange = null;
   endChats();
   navigate('/');
-  announce(t('msg.signedOut'));
+  announce(portal ? t('msg.signedOutBoth') : t('msg.signedOut'));
 }
 
 setUnauthenticatedHandler(() => {
@@ -131,7 +149,7 @@ async function render() {
   const gen = ++generation;
   let p = path();
   if (!state.me && (p === '/settings')) p = '/';
-  if (state.me && (p === '/signin' || p === '/register')) p = '/';
+  if (state.me && (p === '/signin' || p === '/register' || p === '/child')) p = '/';
   const pathChanged = p !== lastPath;
   lastPath = p;
   renderHeader();
@@ -154,7 +172,8 @@ async function render() {
   let content;
   try {
     if (!state.me) {
-      content = p === '/signin' ? signInPage() : p === '/register' ? registerPage() : welcomePage();
+      content = p === '/signin' ? signInPage() : p === '/register' ? registerPage()
+        : p === '/child' ? childSignInPage() : welcomePage();
     } else {
       content = p === '/settings' ? await settingsPage() : notFoundPage();
     }
@@ -193,7 +212,63 @@ function welcomePage() {
       h('div', { class: 'welcome-actions' },
         linkButton(t('msg.signIn'), '#/signin', { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg btn-block' } }),
         linkButton(t('msg.register'), '#/register', { kind: 'secondary', attrs: { class: 'btn btn-secondary btn-lg btn-block' } })),
-      h('p', { class: 'welcome-hint' }, t('msg.schoolHint'))));
+      h('p', { class: 'welcome-hint' }, t('msg.schoolHint')),
+      h('p', { class: 'welcome-hint' }, h('a', { href: '#/child', 'data-testid': 'child-signin-link' }, t('msg.childSignIn')))));
+}
+
+/**
+ * «Войти по коду от родителя»: a child with a child profile signs in by the
+ * code a guardian's device shows (or scanned as a QR, which lands here with
+ * it), or by the login and password the guardian set.
+ */
+function childSignInPage() {
+  const after = (me) => {
+    state.me = me;
+    navigate('/');
+    announce(t('msg.signedIn'));
+  };
+  const codeInput = textInput({
+    name: 'child-code', autocomplete: 'one-time-code', autocapitalize: 'characters', spellcheck: 'false',
+    class: 'input input-code', placeholder: 'ABCD-EFGH', 'data-autofocus': true, 'data-testid': 'child-code',
+  });
+  const code = field({ label: t('msg.childCode'), input: codeInput, hint: t('msg.childCodeHint') });
+  const codeErr = formError();
+  const codeSubmit = button(t('msg.signIn'), { kind: 'primary', type: 'submit', attrs: { class: 'btn btn-primary btn-lg' } });
+  const codeForm = h('form', { class: 'form flow-form', novalidate: true }, code.wrap, codeErr.el, h('div', { class: 'flow-actions' }, codeSubmit));
+  codeForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    codeErr.show('');
+    try {
+      after(await busy(codeSubmit, t('flow.checking'), () => api.messengerSignIn({ child_code: codeInput.value })));
+    } catch (ex) {
+      codeErr.show(ex.text ? ex.text() : t('error.unknown'));
+      codeInput.focus();
+    }
+  });
+
+  const login = field({ label: t('login.login'), input: textInput({ name: 'username', autocomplete: 'username', 'data-testid': 'child-login' }) });
+  const pw = passwordField({ label: t('login.password'), attrs: { name: 'password', 'data-testid': 'child-password' } });
+  const loginErr = formError();
+  const loginSubmit = button(t('msg.signIn'), { kind: 'secondary', type: 'submit', attrs: { class: 'btn btn-secondary btn-lg' } });
+  const loginForm = h('form', { class: 'form flow-form', novalidate: true }, login.wrap, pw.wrap, loginErr.el, h('div', { class: 'flow-actions' }, loginSubmit));
+  loginForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    loginErr.show('');
+    try {
+      after(await busy(loginSubmit, t('flow.checking'), () => api.messengerSignIn({ login: login.input.value, password: pw.input.value })));
+    } catch (ex) {
+      loginErr.show(ex.text ? ex.text() : t('error.unknown'));
+    }
+  });
+  return h('div', { class: 'container narrow' },
+    h('div', { class: 'card flow-card' },
+      h('h1', { class: 'flow-title', tabindex: '-1', id: 'page-h1' }, t('msg.childTitle')),
+      h('p', { class: 'flow-lead' }, t('msg.childLead')),
+      codeForm),
+    h('div', { class: 'card flow-card' },
+      h('h2', { class: 'flow-title' }, t('msg.childLoginTitle')),
+      loginForm),
+    h('p', null, linkButton(t('common.back'), '#/', { kind: 'ghost' })));
 }
 
 function signInPage() {
@@ -240,7 +315,7 @@ function registerPage() {
     return h('div', { class: 'container narrow' }, h('div', { class: 'card flow-card' }, aboutForm({
       headingLevel: 'h1',
       lead: t('msg.registerAbout'),
-      initial: reg.proof.about,
+      initial: null,
       withPassword: true,
       submitLabel: t('msg.registerSubmit'),
       onStartOver: startOver,
@@ -262,10 +337,12 @@ function registerPage() {
       state.register = { flow: newFlow(), proof: null };
       navigate('/');
     },
-    onSignIn: (flow) => {
-      state.signin = newFlow(flow.display);
+    onSignIn: async (flow, proof) => {
+      // The code just proved the number: it signs in without another one.
+      state.me = await api.messengerSignIn({ proof: proof.proof });
       state.register = { flow: newFlow(), proof: null };
-      navigate('/signin');
+      navigate('/');
+      announce(t('msg.signedIn'));
     },
     onProof: async (proof) => {
       reg.proof = proof;
@@ -356,13 +433,17 @@ async function settingsPage() {
   const a = state.me.account;
   const sessions = h('div', { class: 'sessions' }, spinner());
   loadSessions(sessions);
+  // «Дети» only for those the school lists as a parent.
+  const kids = await api.children().catch(() => []);
+  const children = kids.length ? childrenSection({ headingLevel: 'h2' }) : null;
   return h('div', { class: 'container narrow settings' },
     pageTitle(t('set.title')),
     tabs('settings'),
     h('div', { class: 'stack' },
       card('set-account', t('set.account'),
         h('dl', { class: 'facts facts-stack' },
-          h('div', null, h('dt', null, t('set.name')), h('dd', { 'data-testid': 'account-name' }, fullName(a))),
+          h('div', null, h('dt', null, t('set.name')), h('dd', { 'data-testid': 'account-name' }, fullName(a),
+            ' ', button(t('set.rename'), { kind: 'ghost', iconName: 'edit', onClick: renameDialog, attrs: { class: 'btn btn-ghost btn-sm', 'data-testid': 'rename' } }))),
           h('div', null, h('dt', null, t('set.phone')), h('dd', { 'data-testid': 'account-phone' }, a.phone || t('common.none')))),
         phoneChangeBlock(a)),
       card('set-password', t('set.password'),
@@ -370,6 +451,7 @@ async function settingsPage() {
         h('p', { class: 'section-actions' },
           button(a.has_password ? t('set.changePassword') : t('set.setPassword'), { kind: 'secondary', iconName: 'key', onClick: passwordDialog }))),
       card('set-sessions', t('set.sessions'), h('p', { class: 'muted' }, t('set.sessionsLead')), sessions),
+      children,
       card('set-exit', t('set.exit'),
         h('p', null, t('set.exitText')),
         h('p', { class: 'section-actions' }, button(t('msg.signOut'), { kind: 'secondary', iconName: 'logout', onClick: signOut }))),
@@ -450,6 +532,35 @@ async function loadSessions(el) {
   clear(el).append(ul, err.el);
 }
 
+/** The holder renames their own Parta ID: no one else can. */
+function renameDialog() {
+  const a = state.me.account;
+  let form;
+  return openDialog({
+    title: t('set.renameTitle'),
+    submitLabel: t('common.save'),
+    build: (body) => {
+      const make = (name, autocomplete, value) => textInput({ name, autocomplete, value: value || '', autocapitalize: 'words' });
+      form = {
+        last: field({ label: t('about.lastName'), input: make('last_name', 'family-name', a.last_name) }),
+        first: field({ label: t('about.firstName'), input: make('first_name', 'given-name', a.first_name) }),
+        middle: field({ label: t('about.middleName'), input: make('middle_name', 'additional-name', a.middle_name), optional: true }),
+      };
+      body.append(form.last.wrap, form.first.wrap, form.middle.wrap);
+    },
+    onSubmit: async () => {
+      state.me = await api.renameMessengerAccount({
+        last_name: form.last.input.value.trim(),
+        first_name: form.first.input.value.trim(),
+        middle_name: form.middle.input.value.trim() || null,
+      });
+      await render();
+      announce(t('set.renamed'));
+      return true;
+    },
+  });
+}
+
 function passwordDialog() {
   const has = state.me.account.has_password;
   let current;
@@ -520,11 +631,14 @@ async function deleteAccount() {
  * Returns whether there was one.
  */
 async function takeToken() {
-  const m = /^#token=([^&]+)/.exec(location.hash);
+  const m = /^#(token|child-code)=([^&]+)(?:&chat=(\d+))?/.exec(location.hash);
   if (!m) return false;
-  history.replaceState(null, '', location.pathname + location.search);
+  const [, kind, value, chat] = m;
+  // Out of the address at once: it must not stay in the history or be shared.
+  history.replaceState(null, '', location.pathname + location.search + (chat ? `#/chat/${chat}` : ''));
+  const form = kind === 'token' ? { token: decodeURIComponent(value) } : { child_code: decodeURIComponent(value) };
   try {
-    state.me = await api.messengerSignIn({ token: decodeURIComponent(m[1]) });
+    state.me = await api.messengerSignIn(form);
   } catch (ex) {
     state.welcomeError = ex.code === 'sign_in_link_invalid' ? t('msg.tokenStale') : ex.text();
   }

@@ -20,14 +20,14 @@ export function newFlow(input = '') {
     /** E.164 and "+7 912 345-67-89", once the server has read the number. */
     phone: '',
     display: '',
-    /** The answer of POST /api/identity/phone. */
-    status: null,
     /** Date.now() after which another code may be requested. */
     resendAt: 0,
     /** The server's cool-down message, shown instead of «Мы отправили код…». */
     codeNote: null,
     /** Demo mode: the latest code sent to this number. */
     demoCode: null,
+    /** An error to show when the code step is drawn again (a spent code). */
+    codeError: null,
   };
 }
 
@@ -69,8 +69,8 @@ function clock(secs) {
  *   plus `phone` and `display`); may throw an ApiError, shown on the step;
  *   `ctl.go(step)` moves the flow (e.g. to 'no-account');
  * - `onCancel()`: a «Отмена» button on the phone step;
- * - `onRegister(flow)` / `onSignIn(flow)`: the number has no Parta ID (sign-in) /
- *   already has one (registration);
+ * - `onRegister(flow)` / `onSignIn(flow, proof)`: the proven number has no
+ *   Parta ID (sign-in) / already has one (registration: `proof` signs in);
  * - `currentPhone`: the account's number, for 'newphone'.
  */
 export function phoneFlow(flow, opts) {
@@ -99,6 +99,11 @@ export function phoneFlow(flow, opts) {
   }
 
   async function proven(proof, err) {
+    if (opts.mode === 'register' && proof.account_exists) {
+      flow.pendingProof = proof;
+      go('exists');
+      return;
+    }
     try {
       await opts.onProof({ ...proof, phone: flow.phone, display: flow.display }, ctl);
     } catch (ex) {
@@ -137,10 +142,16 @@ export function phoneFlow(flow, opts) {
     input.addEventListener('input', () => { flow.input = input.value; });
     const f = field({ label: t('flow.phone'), input, hint: t('flow.phoneHint') });
     const err = formError();
-    const submit = button(t('flow.continue'), { kind: 'primary', type: 'submit', attrs: { class: 'btn btn-primary btn-lg' } });
+    const submit = button(t('flow.getCode'), { kind: 'primary', type: 'submit', attrs: { class: 'btn btn-primary btn-lg' } });
+    // A password is offered to everyone alike, so the offer says nothing about the number.
+    const byPassword = passwordAllowed() ? button(t('flow.havePassword'), {
+      kind: 'ghost', type: 'submit', attrs: { 'data-testid': 'by-password' },
+    }) : null;
+    byPassword?.addEventListener('click', () => { flow.wantsPassword = true; });
+    submit.addEventListener('click', () => { flow.wantsPassword = false; });
     const form = h('form', { class: 'form flow-form', novalidate: true },
       f.wrap, err.el,
-      actions(submit, opts.onCancel ? button(t('common.cancel'), { kind: 'ghost', onClick: opts.onCancel }) : null));
+      actions(submit, byPassword, opts.onCancel ? button(t('common.cancel'), { kind: 'ghost', onClick: opts.onCancel }) : null));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       err.show('');
@@ -154,37 +165,24 @@ export function phoneFlow(flow, opts) {
           input.focus();
           return;
         }
-        flow.status = status;
         flow.phone = status.phone;
         flow.display = status.display;
         flow.input = status.display;
-        if (opts.mode === 'signin' && !status.account_exists) return go('no-account');
-        if (opts.mode === 'register' && status.account_exists) return go('exists');
-        if (opts.mode === 'newphone' && status.account_exists) {
-          f.setError(status.display === opts.currentPhone ? t('flow.samePhone') : t('flow.phoneTaken'));
+        if (opts.mode === 'newphone' && status.display === opts.currentPhone) {
+          f.setError(t('flow.samePhone'));
           input.focus();
           return;
         }
-        if ((opts.mode === 'link' || opts.mode === 'signin') && status.has_password) return go('choose');
+        // Whether the number has a Parta ID is told only once the code proves it.
+        if (flow.wantsPassword) return go('password');
         await sendCode(err);
       });
     });
     return [title(opts.title), opts.lead ? h('p', { class: 'flow-lead' }, opts.lead) : null, form];
   }
 
-  function chooseStep() {
-    const err = formError();
-    const sms = button(t('flow.bySms'), { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg btn-block', 'data-autofocus': true } });
-    sms.addEventListener('click', () => busy(sms, t('flow.sending'), () => sendCode(err)));
-    return [
-      title(t('flow.chooseTitle')),
-      h('p', { class: 'flow-lead' }, tWith('flow.chooseText', 'phone', phoneText(flow.display))),
-      h('div', { class: 'flow-choices' },
-        sms,
-        button(t('flow.byPassword'), { kind: 'secondary', attrs: { class: 'btn btn-secondary btn-lg btn-block' }, onClick: () => go('password') }),
-        err.el),
-      actions(changePhoneButton()),
-    ];
+  function passwordAllowed() {
+    return opts.mode === 'link' || opts.mode === 'signin';
   }
 
   function codeStep() {
@@ -195,6 +193,10 @@ export function phoneFlow(flow, opts) {
     const f = field({ label: t('flow.code'), input, hint: t('flow.codeHint') });
     const err = formError();
     err.el.dataset.testid = 'code-error';
+    if (flow.codeError) {
+      err.show(flow.codeError);
+      flow.codeError = null;
+    }
     const submit = button(t('flow.continue'), { kind: 'primary', type: 'submit', attrs: { class: 'btn btn-primary btn-lg' } });
 
     const resend = button(t('flow.resend'), { kind: 'secondary', attrs: { 'data-testid': 'resend' } });
@@ -239,9 +241,18 @@ export function phoneFlow(flow, opts) {
         try {
           proof = await api.proveByCode(flow.phone, code);
         } catch (ex) {
+          if (['code_burned', 'code_expired', 'code_used'].includes(ex.code)) {
+            // This code is spent: its demo hint goes, and a new one may be asked for at once.
+            flow.demoCode = null;
+            flow.resendAt = 0;
+            flow.codeError = errText(ex);
+            go('code', { focus: false });
+            root.querySelector('[data-testid="resend"]')?.focus();
+            return;
+          }
           err.show(errText(ex));
           input.setAttribute('aria-invalid', 'true');
-          if (['code_burned', 'code_expired', 'code_used', 'no_code'].includes(ex.code) && !resend.disabled) {
+          if (ex.code === 'no_code' && !resend.disabled) {
             resend.focus();
           } else {
             input.select();
@@ -252,14 +263,13 @@ export function phoneFlow(flow, opts) {
         await proven(proof, err);
       });
     });
-    const usePassword = (opts.mode === 'link' || opts.mode === 'signin') && flow.status?.has_password;
     return [
       title(t('flow.codeTitle')),
       h('p', { class: 'flow-lead', role: 'status' },
         flow.codeNote || tWith('flow.codeSent', 'phone', phoneText(flow.display))),
       form,
       actions(resend, changePhoneButton(),
-        usePassword ? button(t('flow.byPassword'), { kind: 'ghost', onClick: () => go('password') }) : null),
+        passwordAllowed() ? button(t('flow.havePassword'), { kind: 'ghost', onClick: () => go('password') }) : null),
     ];
   }
 
@@ -298,6 +308,7 @@ export function phoneFlow(flow, opts) {
     return [
       title(t('flow.passwordTitle')),
       h('p', { class: 'flow-lead' }, tWith('flow.passwordText', 'phone', phoneText(flow.display))),
+      h('p', { class: 'muted small' }, t('flow.passwordNone')),
       form,
       smsErr.el,
       actions(sms, changePhoneButton()),
@@ -319,13 +330,13 @@ export function phoneFlow(flow, opts) {
       title(t('flow.existsTitle')),
       h('p', { class: 'flow-lead' }, tWith('flow.existsText', 'phone', phoneText(flow.display))),
       actions(
-        button(t('msg.signIn'), { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg', 'data-autofocus': true }, onClick: () => opts.onSignIn?.(flow) }),
+        button(t('msg.signIn'), { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg', 'data-autofocus': true }, onClick: () => opts.onSignIn?.(flow, flow.pendingProof) }),
         changePhoneButton()),
     ];
   }
 
   const steps = {
-    phone: phoneStep, choose: chooseStep, code: codeStep, password: passwordStep,
+    phone: phoneStep, code: codeStep, password: passwordStep,
     'no-account': noAccountStep, exists: existsStep,
   };
 
@@ -344,8 +355,9 @@ export function phoneFlow(flow, opts) {
  * "Информация о себе": last name, first name, optional middle name, and for a
  * new Parta ID an optional password. `onSubmit({last_name, first_name,
  * middle_name, password})` may throw an ApiError, shown under the form.
+ * `extra` ({el, check}) adds a part (a consent) whose `check()` must pass.
  */
-export function aboutForm({ title, lead, initial, withPassword = false, headingLevel = 'h2', submitLabel, onSubmit, onStartOver }) {
+export function aboutForm({ title, lead, initial, withPassword = false, headingLevel = 'h2', submitLabel, onSubmit, onStartOver, extra }) {
   const make = (name, autocomplete, value) => textInput({ name, autocomplete, value: value || '', autocapitalize: 'words' });
   const last = field({ label: t('about.lastName'), input: make('last_name', 'family-name', initial?.last_name) });
   const first = field({ label: t('about.firstName'), input: make('first_name', 'given-name', initial?.first_name) });
@@ -359,7 +371,7 @@ export function aboutForm({ title, lead, initial, withPassword = false, headingL
   const submit = button(submitLabel || t('flow.continue'), { kind: 'primary', type: 'submit', attrs: { class: 'btn btn-primary btn-lg' } });
   const titleId = uid('about');
   const form = h('form', { class: 'form flow-form', novalidate: true, 'aria-labelledby': titleId },
-    last.wrap, first.wrap, middle.wrap, pw?.wrap, err.el,
+    last.wrap, first.wrap, middle.wrap, pw?.wrap, extra?.el, err.el,
     h('div', { class: 'flow-actions' }, submit,
       onStartOver ? button(t('about.startOver'), { kind: 'ghost', onClick: onStartOver }) : null));
   form.addEventListener('submit', async (e) => {
@@ -374,6 +386,7 @@ export function aboutForm({ title, lead, initial, withPassword = false, headingL
     first.setError(values.first_name ? '' : t('about.needFirst'));
     if (!values.last_name) return last.input.focus();
     if (!values.first_name) return first.input.focus();
+    if (extra && !extra.check()) return undefined;
     if (pw) {
       const p = pw.input.value;
       pw.setError(p && p.length < 8 ? t('password.tooShort') : '');

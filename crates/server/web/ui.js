@@ -226,12 +226,13 @@ export function openDialog({ title, build, submitLabel, submitKind = 'primary', 
 }
 
 /** Asks before doing something; resolves true when confirmed. */
-export function confirmDialog({ title, text, confirmLabel, danger = false }) {
+export function confirmDialog({ title, text, confirmLabel, cancelLabel, danger = false }) {
   return openDialog({
     title,
     build: (body) => body.append(h('p', { class: 'dialog-text' }, text)),
     submitLabel: confirmLabel || t('common.confirm'),
     submitKind: danger ? 'danger' : 'primary',
+    cancelLabel,
   });
 }
 

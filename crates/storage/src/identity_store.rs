@@ -30,7 +30,8 @@ pub struct StoredCodeRow {
     pub salt: String,
     pub hash: String,
     pub expires_at: i64,
-    pub wrong_attempts: i64,
+    /// Tries counted so far, the one being made included (`try_code`).
+    pub tries: i64,
     pub used: bool,
 }
 
@@ -49,8 +50,20 @@ pub struct NewLink {
     pub person_id: i64,
     /// Hash of the phone proof token: consumed by the link.
     pub proof_hash: String,
-    /// "About me": the learning profile's names.
-    pub about: PersonName,
+    pub target: LinkAs,
+}
+
+/// Whose Parta ID the link goes to.
+pub enum LinkAs {
+    /// A new Parta ID with these names ("about me"); refused when the phone
+    /// has one already.
+    New(PersonName),
+    /// "It's me": the Parta ID the phone has, its name unchanged.
+    Existing,
+    /// A new Parta ID for a guardian whose phone a child of theirs was
+    /// registered on: the child's Parta ID becomes a child profile (with this
+    /// consent) and gives the phone up.
+    NewFreeingChild(PersonName, crate::NewConsent),
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -114,8 +127,10 @@ impl Store {
         dispatch!(self.identity::latest_code(phone))
     }
 
-    pub async fn code_wrong_attempt(&self, code: i64) -> Result<(), StorageError> {
-        dispatch!(self.identity::code_wrong_attempt(code))
+    /// Counts a try of the phone's newest code and returns it; `None` when the
+    /// code takes no more tries (used, expired, five tries) or there is none.
+    pub async fn try_code(&self, phone: &str, now: i64) -> Result<Option<StoredCodeRow>, StorageError> {
+        dispatch!(self.identity::try_code(phone, now))
     }
 
     /// False when a concurrent request used the code first.
@@ -127,7 +142,8 @@ impl Store {
         dispatch!(self.identity::create_proof(token_hash, phone, expires_at))
     }
 
-    /// Links and returns the profile id; emits `ProfileLinked` in the same transaction.
+    /// Links and returns the profile id; emits `ProfileLinked` in the same
+    /// transaction. The family rules are checked in it (`SharingRefused`).
     pub async fn link_profile(&self, link: &NewLink, now: i64) -> Result<i64, StorageError> {
         dispatch!(self.identity::link_profile(link, now))
     }
@@ -208,6 +224,49 @@ impl Store {
 
     pub async fn delete_account(&self, account: i64, now: i64) -> Result<(), StorageError> {
         dispatch!(self.identity::delete_account(account, now))
+    }
+
+    /// (last name, first name) of the phone's Parta ID, to name it masked.
+    pub async fn name_of_phone(&self, phone: &str) -> Result<Option<(String, String)>, StorageError> {
+        dispatch!(self.identity::name_of_phone(phone))
+    }
+
+    /// Renames a Parta ID and its learning profile.
+    pub async fn rename_account(&self, account: i64, name: &PersonName) -> Result<(), StorageError> {
+        dispatch!(self.identity::rename_account(account, name))
+    }
+
+    pub async fn account_by_login(&self, login: &str) -> Result<Option<AccountRow>, StorageError> {
+        dispatch!(self.identity::account_by_login(login))
+    }
+
+    /// A messenger session for an account whose credentials were checked.
+    pub async fn start_session(&self, account: i64, session: &NewSession) -> Result<(), StorageError> {
+        dispatch!(self.identity::start_session(account, session))
+    }
+
+    /// Failed sign-in tries of `key` in `scope` after `since`.
+    pub async fn attempts_since(&self, scope: &str, key: &str, since: i64) -> Result<i64, StorageError> {
+        dispatch!(self.identity::attempts_since(scope, key, since))
+    }
+
+    /// Records one failed try per (scope, key); forgets tries up to `forget_before`.
+    pub async fn record_attempts(
+        &self,
+        keys: &[(&str, &str)],
+        now: i64,
+        forget_before: i64,
+    ) -> Result<(), StorageError> {
+        dispatch!(self.identity::record_attempts(keys, now, forget_before))
+    }
+
+    pub async fn clear_attempts(&self, scope: &str, key: &str) -> Result<(), StorageError> {
+        dispatch!(self.identity::clear_attempts(scope, key))
+    }
+
+    /// The Parta ID a school account is linked to, in any organisation.
+    pub async fn account_of_person(&self, person: i64) -> Result<Option<AccountRow>, StorageError> {
+        dispatch!(self.identity::account_of_person(person))
     }
 
     /// Domain events after `after` (their ids), oldest first, as JSON.

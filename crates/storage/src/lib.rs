@@ -22,6 +22,7 @@ macro_rules! dispatch {
 mod calls_store;
 mod chat_admin_store;
 mod chats_store;
+mod family_store;
 mod files_store;
 mod identity_store;
 mod messages_store;
@@ -31,6 +32,7 @@ mod views;
 pub use calls_store::*;
 pub use chat_admin_store::*;
 pub use chats_store::*;
+pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
@@ -64,6 +66,10 @@ pub enum StorageError {
     /// The organisation's direct-message policy refuses the chat.
     #[error("{0}")]
     DirectRefused(messenger::DmRefusal),
+    /// The family rules refuse to put this school account on that Parta ID
+    /// (`identity::family`).
+    #[error("{0}")]
+    SharingRefused(identity::family::SharingRefusal),
     /// The chat-management rules refuse the change (`messenger::manage`).
     #[error("{0}")]
     ManageRefused(messenger::ManageRefusal),
@@ -97,6 +103,14 @@ pub enum Conflict {
     NoAccount,
     #[error("another Parta ID has this phone number")]
     PhoneTaken,
+    #[error("this phone number already has a Parta ID: join it or use another number")]
+    PhoneInUse,
+    #[error("the child's school account is linked to a Parta ID of the child's own")]
+    ChildHasOwnParta,
+    #[error("none of the child's schools has chats switched on")]
+    NoChatsForChild,
+    #[error("the phone's Parta ID is not a child of this guardian's alone")]
+    NotYourChild,
     #[error("the message replied to is not in this chat")]
     ReplyOutsideChat,
     #[error("the person has not linked a learning profile yet")]
@@ -151,6 +165,10 @@ mod sqlite {
         use super::*;
         include!("identity_queries.rs");
     }
+    pub(crate) mod family {
+        use super::*;
+        include!("family_queries.rs");
+    }
     pub(crate) mod messages {
         use super::*;
         include!("message_queries.rs");
@@ -189,6 +207,10 @@ mod postgres {
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
+    }
+    pub(crate) mod family {
+        use super::*;
+        include!("family_queries.rs");
     }
     pub(crate) mod messages {
         use super::*;

@@ -43,7 +43,12 @@ async fn setup(store: &Store) -> School {
 async fn direct_chat(store: &Store, s: &School) -> i64 {
     store.create_proof("proof-alena", "+79120000002", NOW + 900).await.unwrap();
     let about = PersonName::parse("Королёва", "Алёна", None).unwrap();
-    let link = NewLink { org_id: s.org, person_id: s.alena, proof_hash: "proof-alena".into(), about };
+    let link = NewLink {
+        org_id: s.org,
+        person_id: s.alena,
+        proof_hash: "proof-alena".into(),
+        target: storage::LinkAs::New(about),
+    };
     store.link_profile(&link, NOW).await.unwrap();
     store.direct_chat(s.account, s.org, s.alena, NOW).await.unwrap()
 }

@@ -25,7 +25,13 @@ async fn link(store: &Store, org: i64, person: i64, phone: &str) {
     let proof = format!("proof-{phone}");
     store.create_proof(&proof, phone, NOW + 900).await.unwrap();
     let about = PersonName::parse("Тестова", "Анна", None).unwrap();
-    store.link_profile(&NewLink { org_id: org, person_id: person, proof_hash: proof, about }, NOW).await.unwrap();
+    store
+        .link_profile(
+            &NewLink { org_id: org, person_id: person, proof_hash: proof, target: storage::LinkAs::New(about) },
+            NOW,
+        )
+        .await
+        .unwrap();
 }
 
 async fn chat_names(store: &Store, org: i64, person: i64) -> Vec<String> {

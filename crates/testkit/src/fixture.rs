@@ -122,7 +122,12 @@ pub async fn school_with_linked_class_teacher(store: &storage::Store, now: i64) 
     let teacher = store.people(org, &filter).await.unwrap()[0].id;
     store.create_proof("proof", "+79120000001", now + 900).await.unwrap();
     let about = PersonName::parse("Учителева", "Ольга", None).unwrap();
-    let link = storage::NewLink { org_id: org, person_id: teacher, proof_hash: "proof".into(), about };
+    let link = storage::NewLink {
+        org_id: org,
+        person_id: teacher,
+        proof_hash: "proof".into(),
+        target: storage::LinkAs::New(about),
+    };
     store.link_profile(&link, now).await.unwrap();
     let account = store.link_of(org, teacher).await.unwrap().unwrap().account_id;
     (org, teacher, account)

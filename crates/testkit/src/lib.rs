@@ -51,6 +51,20 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// Runs raw SQL statements: for a state the application itself refuses to
+    /// make (data written before a rule existed).
+    #[allow(clippy::expect_used)]
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Executor;
+        if self.postgres.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            conn.execute(sql).await.expect("raw SQL");
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            conn.execute(sql).await.expect("raw SQL");
+        }
+    }
+
     /// Closes the pool and, on PostgreSQL, drops the test's database.
     #[allow(clippy::expect_used)]
     pub async fn finish(self) {

@@ -123,6 +123,34 @@ impl TestApp {
         client
     }
 
+    /// Signs in a fixture person who has no password yet (gives them one).
+    pub async fn signed_in_anyone(&self, login: &str) -> reqwest::Client {
+        let person = self.db.store.credentials(login).await.unwrap().unwrap().person_id;
+        self.db.store.set_password(person, &hash_password(PASSWORD), false).await.unwrap();
+        self.signed_in(login).await
+    }
+
+    /// The person id of a fixture login.
+    pub async fn person_id(&self, login: &str) -> i64 {
+        self.db.store.credentials(login).await.unwrap().unwrap().person_id
+    }
+
+    /// A client whose connections come from another loopback address, as
+    /// another network would (all of 127.0.0.0/8 reaches the server).
+    pub fn client_from(&self, address: [u8; 4]) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).local_address(std::net::IpAddr::from(address)).build().unwrap()
+    }
+
+    /// Asks for a code for `phone` and proves it; returns the proof response.
+    pub async fn prove(&self, client: &reqwest::Client, phone: &str) -> Value {
+        let res = self.post(client, "/api/identity/codes", json!({ "phone": phone })).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        let code = self.last_code(phone);
+        let res = self.post(client, "/api/identity/proofs", json!({ "phone": phone, "code": code })).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     pub async fn org_of(&self, client: &reqwest::Client) -> i64 {
         let me: Value = client.get(self.url("/api/me")).send().await.unwrap().json().await.unwrap();
         me["roles"][0]["org_id"].as_i64().unwrap()

@@ -10,6 +10,7 @@ import {
 } from '../ui.js';
 import { newFlow, phoneFlow, aboutForm } from '../phoneflow.js';
 import { byOrg } from './home.js';
+import { childrenSection, consentBlock } from '../family.js';
 
 export const name = 'chats';
 
@@ -82,28 +83,29 @@ function content(body, win) {
         onCancel: startOver,
         onProof: async (proof) => {
           state.proof = proof;
-          move(proof.account_exists && !proof.has_profile ? 'create' : 'about');
+          move(proof.account_exists ? 'in-use' : 'about');
         },
       }));
-    case 'create':
-      return card(
-        h('h2', { class: 'flow-title', tabindex: '-1' }, t('chats.createTitle')),
-        h('p', { class: 'flow-lead' }, t('chats.createText')),
-        h('div', { class: 'flow-actions' },
-          button(t('chats.create'), { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg', 'data-autofocus': true }, onClick: () => move('about') }),
-          button(t('common.cancel'), { kind: 'ghost', onClick: startOver })));
+    case 'in-use':
+      return card(inUse(win, state, move, startOver));
+    case 'free-child':
+      return card(aboutForm({
+        title: t('chats.freeTitle'),
+        lead: t('chats.freeLead'),
+        initial: win.suggested,
+        extra: consentBlock(),
+        submitLabel: t('chats.freeSubmit'),
+        onStartOver: () => move('in-use'),
+        onSubmit: async (about) => linked(body, win, () =>
+          api.link(win.org_id, state.proof.proof, { ...about, free_from_child: true, child_consent: true })),
+      }));
     case 'about':
       return card(aboutForm({
         lead: t('chats.aboutLead'),
-        initial: state.proof.about || win.suggested,
+        // The school's spelling of the person's own name: never another Parta ID's.
+        initial: win.suggested,
         onStartOver: startOver,
-        onSubmit: async (about) => {
-          const next = await api.link(win.org_id, state.proof.proof, about);
-          linking.delete(win.org_id);
-          draw(body, next, false);
-          body.querySelector('h2')?.focus();
-          announce(t('chats.linkedDone'));
-        },
+        onSubmit: async (about) => linked(body, win, () => api.link(win.org_id, state.proof.proof, about)),
       }));
     default:
       return card(
@@ -127,30 +129,88 @@ function content(body, win) {
   }
 }
 
+/** Links with `request`, then shows the linked window. */
+async function linked(body, win, request) {
+  const next = await request();
+  linking.delete(win.org_id);
+  draw(body, next, false);
+  body.querySelector('h2')?.focus();
+  announce(t('chats.linkedDone'));
+}
+
+/**
+ * The proven phone already has a Parta ID, named only masked («Ева М.»):
+ * the person says whose it is. Joining is checked by the server (a student
+ * never shares a Parta ID with anyone); its refusal is shown here, with the
+ * other ways on.
+ */
+function inUse(win, state, move, startOver) {
+  const err = formError();
+  err.el.dataset.testid = 'in-use-error';
+  const body = document.querySelector('.chats-body');
+  const join = button(t('chats.itsMe'), { kind: 'primary', attrs: { class: 'btn btn-primary btn-lg btn-block', 'data-autofocus': true } });
+  join.addEventListener('click', async () => {
+    err.show('');
+    try {
+      await busy(join, t('common.saving'), () => linked(body, win, () => api.link(win.org_id, state.proof.proof, { join: true })));
+    } catch (ex) {
+      err.show(ex.text ? ex.text() : t('error.unknown'));
+    }
+  });
+  const other = button(t('chats.otherNumber'), {
+    kind: 'secondary',
+    attrs: { class: 'btn btn-secondary btn-lg btn-block' },
+    onClick: () => {
+      state.flow = newFlow();
+      move('flow');
+    },
+  });
+  const child = win.guardian ? button(t('chats.itsMyChild'), {
+    kind: 'secondary', attrs: { class: 'btn btn-secondary btn-lg btn-block' }, onClick: () => move('free-child'),
+  }) : null;
+  const holder = state.proof.holder;
+  return [
+    h('h2', { class: 'flow-title', tabindex: '-1' }, t('chats.inUseTitle')),
+    h('p', { class: 'flow-lead', 'data-testid': 'in-use' },
+      holder ? tWith('chats.inUseText', 'holder', h('strong', null, holder)) : t('chats.inUseNobody')),
+    h('div', { class: 'flow-choices' }, join, h('p', { class: 'muted small' }, t('chats.joinHint')), err.el, child, other),
+    h('div', { class: 'flow-actions' }, button(t('common.cancel'), { kind: 'ghost', onClick: startOver })),
+  ];
+}
+
 /** The person's chats in this school: what each is, how many are in it. */
-function chatList(chats) {
+function chatList(win, chats, err) {
   return h('ul', { class: 'chat-list', 'data-testid': 'chat-list' },
-    ...chats.map((c) => h('li', { class: 'chat-item' },
+    ...chats.map((c) => {
+      const open = h('button', {
+        type: 'button', class: 'chat-item chat-item-open', 'aria-label': t('chats.openChat', { name: c.name }),
+      },
       h('span', { class: `chat-kind chat-kind-${c.kind}` }, t(`chats.kind.${c.kind}`)),
       h('span', { class: 'chat-name' }, c.name),
       h('span', { class: 'muted small chat-meta' },
         t('chats.members', { n: c.members }),
-        c.admin ? h('span', { class: 'badge' }, t('chats.admin')) : null))));
+        c.admin ? h('span', { class: 'badge' }, t('chats.admin')) : null));
+      open.addEventListener('click', () => openMessenger(win, open, err, c.id));
+      return h('li', null, open);
+    }));
+}
+
+/** «Перейти в Parta Мессенджер», signed in by a one-time link; at `chat` if given. */
+async function openMessenger(win, control, err, chat) {
+  err.show('');
+  try {
+    const { url } = await busy(control, t('chats.opening'), () => api.messengerToken(win.org_id));
+    window.location.assign(chat ? `${url}&chat=${encodeURIComponent(chat)}` : url);
+  } catch (ex) {
+    err.show(ex.text ? ex.text() : t('error.unknown'));
+  }
 }
 
 function linkedView(body, win) {
   const p = win.linked;
   const err = formError();
   const open = button(t('chats.open'), { kind: 'primary', iconName: 'chat', attrs: { class: 'btn btn-primary btn-lg', 'data-testid': 'open-messenger' } });
-  open.addEventListener('click', async () => {
-    err.show('');
-    try {
-      const { url } = await busy(open, t('chats.opening'), () => api.messengerToken(win.org_id));
-      window.location.assign(url);
-    } catch (ex) {
-      err.show(ex.text ? ex.text() : t('error.unknown'));
-    }
-  });
+  open.addEventListener('click', () => openMessenger(win, open, err));
   const unlink = button(t('chats.unlink'), { kind: 'danger-outline' });
   unlink.addEventListener('click', async () => {
     err.show('');
@@ -158,6 +218,7 @@ function linkedView(body, win) {
       title: t('chats.unlinkTitle'),
       text: t('chats.unlinkText', { org: win.org_name }),
       confirmLabel: t('chats.unlinkConfirm'),
+      cancelLabel: t('chats.unlinkKeep'),
       danger: true,
     });
     if (!ok) return;
@@ -185,6 +246,7 @@ function linkedView(body, win) {
       err.el),
     h('section', { class: 'card chats-card', 'aria-labelledby': 'chats-yours' },
       h('h2', { id: 'chats-yours', class: 'section-title' }, t('chats.yourChats')),
-      win.chats.length === 0 ? emptyState(t('chats.empty'), t('chats.emptyHint')) : chatList(win.chats)),
+      win.chats.length === 0 ? emptyState(t('chats.empty'), t('chats.emptyHint')) : chatList(win, win.chats, err)),
+    win.guardian ? childrenSection({ headingLevel: 'h2' }) : null,
     h('div', { class: 'chats-danger' }, unlink));
 }
