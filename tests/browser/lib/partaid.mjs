@@ -1,10 +1,10 @@
 // The Parta ID steps walked as a person would: the phone number, the code read
 // from the demo-mode hint on the page, "Информация о себе".
 
-/** Types the number and presses «Продолжить». */
+/** Types the number and presses «Получить код». */
 export async function enterPhone(page, phone) {
   await page.getByLabel('Номер телефона').fill(phone);
-  await page.getByRole('button', { name: 'Продолжить' }).click();
+  await page.getByRole('button', { name: 'Получить код' }).click();
 }
 
 /** The code the demo hint shows («Демо-режим: код 123456»). */

@@ -59,15 +59,15 @@ for (const size of SIZES) {
       await toastGone();
       await shot('chats-linked');
 
-      await page.getByRole('button', { name: 'Отменить привязку учебного профиля' }).click();
+      await page.getByRole('button', { name: 'Отвязать учебный профиль' }).click();
       await page.getByRole('dialog').waitFor();
       await shot('chats-unlink-dialog');
-      await page.getByRole('dialog').getByRole('button', { name: 'Отмена' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Оставить' }).click();
 
       await page.getByRole('button', { name: 'English' }).click();
       await page.getByRole('button', { name: 'Open Parta Messenger' }).waitFor();
       await shot('chats-linked-en');
-      await page.getByRole('button', { name: 'Русский' }).click();
+      await page.getByRole('button', { name: 'Русский', exact: true }).click();
 
       await page.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).click();
       // The messenger opens on the chat list; the profile and its schools are beside (on a phone: under) it.
@@ -82,11 +82,16 @@ for (const size of SIZES) {
 
       // Signed out: the welcome screen and the sign-in steps.
       await page.getByRole('banner').getByRole('button', { name: 'Выйти' }).click();
+      // The portal is open in this browser too: one sign-out is offered for both.
+      const both = page.getByRole('dialog', { name: 'Выйти и из школьного портала?' });
+      await both.waitFor();
+      await shot('messenger-signout-both');
+      await both.getByRole('button', { name: 'Выйти из обоих' }).click();
       await page.getByRole('link', { name: 'Зарегистрироваться' }).waitFor();
       await toastGone();
       await shot('messenger-welcome');
 
-      await page.getByRole('link', { name: 'Войти' }).click();
+      await page.getByRole('link', { name: 'Войти', exact: true }).click();
       await page.getByLabel('Номер телефона').waitFor();
       await shot('messenger-signin');
 

@@ -76,7 +76,7 @@ test('a parent links a new learning profile: phone → code → about me → lin
     // Exactly her chats: the parents' chat of her daughter's class.
     assert.deepEqual(await chatNames(page), ['Родители 5А']);
     await linked.getByRole('button', { name: 'Перейти в Parta Мессенджер' }).waitFor();
-    await linked.getByRole('button', { name: 'Отменить привязку учебного профиля' }).waitFor();
+    await linked.getByRole('button', { name: 'Отвязать учебный профиль' }).waitFor();
     // A parent does not manage chats.
     assert.equal(await page.getByRole('link', { name: 'Управление чатами' }).count(), 0);
 
@@ -93,7 +93,7 @@ test('a parent links a new learning profile: phone → code → about me → lin
   }
 });
 
-test('a person with a Parta ID from the messenger links it by password: «Создайте учебный профиль» → about me → linked', async () => {
+test('a person with a Parta ID from the messenger links it by password: told whose number it is, «Это я» → linked under her own name, renamed only by her in the messenger', async () => {
   const messenger = await newPage(browser, server.url);
   const portal = await newPage(browser, server.url);
   try {
@@ -106,25 +106,21 @@ test('a person with a Parta ID from the messenger links it by password: «Соз
     const { page } = portal;
     await openChats(page, 'donskaya.ef');
     await page.getByRole('button', { name: 'Привязать учебный профиль' }).click();
-    await enterPhone(page, '+79120000002');
-    await page.getByRole('heading', { name: 'Как войти?' }).waitFor();
-    await page.getByText('Номер +7 912 000-00-02 уже зарегистрирован в Parta ID.', { exact: false }).waitFor();
-    await page.getByRole('button', { name: 'Войти с паролем' }).click();
+    // The password is offered to every number alike: it says nothing about this one.
+    await page.getByLabel('Номер телефона').fill('+79120000002');
+    await page.getByRole('button', { name: 'У меня есть пароль Parta ID' }).click();
     await page.getByRole('heading', { name: 'Вход с паролем' }).waitFor();
     await page.getByLabel('Пароль Parta ID').fill('my-own-pass-1');
     await page.getByRole('button', { name: 'Продолжить' }).click();
 
-    await page.getByRole('heading', { name: 'Создайте учебный профиль' }).waitFor();
-    await page.getByRole('button', { name: 'Создать учебный профиль' }).click();
-    await page.getByRole('heading', { name: 'Информация о себе' }).waitFor();
-    // Pre-filled from the Parta ID; she writes her full name for the school.
-    assert.equal(await page.getByLabel('Имя', { exact: true }).inputValue(), 'Эля');
-    await page.getByLabel('Имя', { exact: true }).fill('Эльмира');
-    await page.getByLabel(/^Отчество/).fill('Филимоновна');
-    await page.getByRole('button', { name: 'Продолжить' }).click();
+    // Only now, with the phone proven, is its Parta ID named — masked.
+    await page.getByRole('heading', { name: 'Этот номер уже используется' }).waitFor();
+    await page.getByTestId('in-use').getByText('Эля Д.').waitFor();
+    await page.getByRole('button', { name: 'Это я — добавить эту учётную запись в мой Parta ID' }).click();
 
     await page.getByTestId('chats-linked').waitFor();
-    assert.equal(await page.getByTestId('profile-name').textContent(), 'Донская Эльмира Филимоновна');
+    // Her Parta ID keeps its name: a link never renames it.
+    assert.equal(await page.getByTestId('profile-name').textContent(), 'Донская Эля');
     assert.equal(await page.getByTestId('profile-phone').textContent(), 'Телефон: +7 912 ***-**-02');
     // The class teacher of 5А who teaches Russian and literature in 5А and 5Б.
     assert.deepEqual(await chatNames(page), [
@@ -140,10 +136,20 @@ test('a person with a Parta ID from the messenger links it by password: «Соз
     await page.getByRole('navigation', { name: 'Назад' }).getByRole('link', { name: 'Чаты' }).click();
     await page.getByTestId('chats-linked').waitFor();
 
-    // The messenger now shows the profile and the school.
+    // The messenger now shows the profile and the school; she writes her full
+    // name for the school herself, in the messenger's settings.
     await messenger.page.reload();
-    await messenger.page.getByTestId('profile').getByText('Донская Эльмира Филимоновна').waitFor();
+    await messenger.page.getByTestId('profile').getByText('Донская Эля').waitFor();
     await messenger.page.getByTestId('schools').getByText('Школа № 17').waitFor();
+    await messenger.page.getByRole('link', { name: 'Настройки' }).click();
+    await messenger.page.getByTestId('rename').click();
+    const rename = messenger.page.getByRole('dialog', { name: 'Имя в Parta ID' });
+    await rename.getByLabel('Имя', { exact: true }).fill('Эльмира');
+    await rename.getByLabel(/^Отчество/).fill('Филимоновна');
+    await rename.getByRole('button', { name: 'Сохранить' }).click();
+    await messenger.page.getByTestId('account-name').getByText('Донская Эльмира Филимоновна').waitFor();
+    await page.reload();
+    await page.getByTestId('profile-name').getByText('Донская Эльмира Филимоновна').waitFor();
 
     assert.deepEqual(messenger.problems, []);
     assert.deepEqual(portal.problems, []);
@@ -186,13 +192,15 @@ test('«Перейти в Parta Мессенджер» signs in to the messenger
 
     // Back to the portal: unlink, after reading what it does.
     await page.goto('/#/chats');
-    await page.getByRole('button', { name: 'Отменить привязку учебного профиля' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Отменить привязку учебного профиля?' });
+    await page.getByRole('button', { name: 'Отвязать учебный профиль' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Отвязать учебный профиль?' });
     await dialog.getByText('Вы сразу выйдете из всех чатов организации «Школа № 17»', { exact: false }).waitFor();
     await dialog.getByText('сеансы Parta Мессенджера, открытые со школьного портала, завершатся', { exact: false }).waitFor();
-    await dialog.getByRole('button', { name: 'Отменить привязку' }).click();
+    // The two buttons say what they do.
+    await dialog.getByRole('button', { name: 'Оставить' }).waitFor();
+    await dialog.getByRole('button', { name: 'Отвязать профиль' }).click();
     await page.getByRole('button', { name: 'Привязать учебный профиль' }).waitFor();
-    await page.getByRole('status').getByText('Привязка учебного профиля отменена.').waitFor();
+    await page.getByRole('status').getByText('Учебный профиль отвязан.').waitFor();
 
     // The messenger session came from the link: it has ended.
     await page.goto('/messenger');

@@ -478,8 +478,8 @@ test('unlinking in the portal ends the messenger session: the open messenger goe
   const s = student.page;
   const portal = await student.context.newPage();
   await portal.goto('/#/chats');
-  await portal.getByRole('button', { name: 'Отменить привязку учебного профиля' }).click();
-  await portal.getByRole('dialog').getByRole('button', { name: 'Отменить привязку' }).click();
+  await portal.getByRole('button', { name: 'Отвязать учебный профиль' }).click();
+  await portal.getByRole('dialog').getByRole('button', { name: 'Отвязать профиль' }).click();
   await portal.getByRole('button', { name: 'Привязать учебный профиль' }).waitFor();
   // The socket said «bye: session_ended»: no reload needed.
   await s.getByRole('heading', { level: 1, name: 'Parta Мессенджер' }).waitFor();

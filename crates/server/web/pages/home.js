@@ -115,8 +115,28 @@ function orgCard(org, ctx) {
         icon('chevron', 'tile-chevron')));
     if (org.kind === 'general_education') tools.append(chatsSwitch(org, ctx));
     body.append(tools);
+    if (org.kind === 'general_education') sharedPartaIds(org, body);
   }
   return card;
+}
+
+/**
+ * Parta IDs shared by a student and somebody else (made before the family
+ * rules): listed for the administrator with what to do, never changed here.
+ */
+async function sharedPartaIds(org, body) {
+  let shared;
+  try {
+    shared = await api.sharedPartaIds(org.id);
+  } catch {
+    return;
+  }
+  if (!shared.length) return;
+  const who = (h_) => (h_.student ? t('home.sharedStudent', { name: h_.name }) : h_.name);
+  body.append(h('div', { 'data-testid': 'shared-parta-ids' }, notice('warning', t('home.sharedTitle', { n: shared.length }),
+    h('ul', { class: 'shared-list' }, shared.map((s) => h('li', null,
+      s.phone_masked ? `${s.phone_masked}: ` : '', s.holders.map(who).join(', ')))),
+    h('p', { class: 'muted small' }, t('home.sharedHint')))));
 }
 
 export async function render(ctx) {
