@@ -145,6 +145,35 @@ async fn try_login(state: &AppState, peer: SocketAddr, req: LoginRequest) -> Api
     Ok((token, me_of(state, credentials.person_id).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneSignIn {
+    /// A proof of the phone of the Parta ID linked to the school account.
+    pub proof: String,
+}
+
+/// Sign in to the school portal with an SMS code instead of the password:
+/// the school account linked to the proven phone's Parta ID. A password
+/// lockout does not close this way.
+#[utoipa::path(post, path = "/api/session/by-phone", request_body = PhoneSignIn, tag = "session",
+    responses((status = 200, body = Me), (status = 400, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn login_by_phone(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Json(req): Json<PhoneSignIn>,
+) -> ApiResult<Response> {
+    let token = identity::token::new_token(&mut rand::thread_rng());
+    let now = state.now();
+    let expires = now + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
+    let person = state
+        .store
+        .portal_session_from_proof(&identity::token::hash(&req.proof), &identity::token::hash(&token), now, expires)
+        .await?;
+    tracing::info!(person, "signed in to the portal by an SMS code");
+    let me = me_of(&state, person).await?;
+    Ok((jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SignedOut {
     /// The messenger was open on this device too and is signed out as well.

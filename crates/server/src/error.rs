@@ -61,8 +61,8 @@ pub const NO_PASSWORD_YET: ApiError = err(
 pub const TOO_MANY_ATTEMPTS: ApiError = err(
     StatusCode::TOO_MANY_REQUESTS,
     "too_many_attempts",
-    "Слишком много попыток входа. Подождите несколько минут.",
-    "Too many sign-in attempts. Wait a few minutes.",
+    "Слишком много попыток входа. Подождите несколько минут или войдите по коду из SMS.",
+    "Too many sign-in attempts. Wait a few minutes, or sign in with a code by SMS.",
 );
 pub const FORBIDDEN: ApiError = err(
     StatusCode::FORBIDDEN,
@@ -322,6 +322,18 @@ fn conflict(c: Conflict) -> ApiError {
             "no_chats_for_child",
             "В школе ребёнка чаты недоступны, профиль ребёнка пока не нужен.",
             "Chats are not available in the child's school, so a child profile is not needed yet.",
+        ),
+        Conflict::NoSchoolAccount => err(
+            StatusCode::NOT_FOUND,
+            "no_school_account",
+            "Этот номер не привязан к учётной записи школы. Войдите по логину и паролю из школы.",
+            "This number is not linked to a school account. Sign in with the login and password from the school.",
+        ),
+        Conflict::SeveralSchoolAccounts => err(
+            s,
+            "several_school_accounts",
+            "К этому номеру привязано несколько учётных записей школы. Войдите по логину и паролю той, что нужна.",
+            "Several school accounts are linked to this number. Sign in with the login and password of the one you need.",
         ),
         Conflict::NotYourChild => err(
             s,

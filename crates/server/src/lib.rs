@@ -108,6 +108,7 @@ pub struct DemoAccount {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/session", post(auth::login).delete(auth::logout))
+        .route("/session/by-phone", post(auth::login_by_phone))
         .route("/me", get(auth::me))
         .route("/me/password", post(auth::change_password))
         .route("/orgs/{org}", get(roster_api::org))

@@ -9,7 +9,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "Parta", description = "School roster, learning profiles and chats. Errors are `ErrorBody` JSON with a stable `code`."),
     paths(
-        auth::login, auth::logout, auth::me, auth::change_password,
+        auth::login, auth::login_by_phone, auth::logout, auth::me, auth::change_password,
         roster_api::org, roster_api::set_chats_module, roster_api::classes, roster_api::class,
         roster_api::create_class, roster_api::edit_class, roster_api::password_slip, roster_api::people,
         roster_api::person, roster_api::create_person, roster_api::edit_person, roster_api::move_student,

@@ -596,3 +596,36 @@ async fn the_chats_window_is_only_for_the_person_s_own_organisations() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_portal_login_locked_by_guessing_still_signs_in_by_an_sms_code() {
+    let app = spawn_app(false).await;
+    let parent = app.signed_in("parent1").await;
+    let org = app.org_of(&parent).await;
+    link(&app, &parent, org, PHONE).await;
+    // A guess spread over many networks closes the password for everyone.
+    for i in 0..50u8 {
+        let guesser = app.client_from([127, 0, 2, 10 + i / 5]);
+        let res = app.post(&guesser, "/api/session", json!({ "login": "parent1", "password": "guess" })).await;
+        assert_eq!(error_code(res).await.1, "invalid_credentials");
+    }
+    let owner = app.client_from([127, 0, 0, 8]);
+    let res = app.post(&owner, "/api/session", json!({ "login": "parent1", "password": common::PASSWORD })).await;
+    assert_eq!(error_code(res).await, (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts".into()));
+    let warned = app.state.sms.dev_outbox().unwrap();
+    assert!(warned.iter().any(|m| m.phone == PHONE && m.text.contains("неверный пароль")), "the owner is told");
+
+    app.advance(61);
+    let proof = app.prove(&owner, PHONE).await;
+    let res = app.post(&owner, "/api/session/by-phone", json!({ "proof": proof["proof"] })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let me: Value = owner.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["person"]["first_name"], "Мария");
+
+    // A number without a school account signs nobody in.
+    let stranger = app.client();
+    let proof = app.prove(&stranger, "+79120000077").await;
+    let res = app.post(&stranger, "/api/session/by-phone", json!({ "proof": proof["proof"] })).await;
+    assert_eq!(error_code(res).await, (StatusCode::NOT_FOUND, "no_school_account".into()));
+    app.finish().await;
+}

@@ -71,6 +71,7 @@ function query(params) {
 export const api = {
   login: (login, password) => request('POST', '/session', { login, password }, { quiet401: true }),
   logout: () => request('DELETE', '/session', undefined, { quiet401: true }),
+  loginByPhone: (proof) => request('POST', '/session/by-phone', { proof }, { quiet401: true }),
   me: () => request('GET', '/me', undefined, { quiet401: true }),
   changePassword: (current, next) => request('POST', '/me/password', { current, new: next }),
   demoAccounts: () => request('GET', '/dev/demo-accounts', undefined, { quiet401: true }),

@@ -62,7 +62,8 @@ function clock(secs) {
 
 /**
  * Renders `flow` and walks it to a proof. Options:
- * - `mode`: 'link' (the portal), 'signin', 'register' or 'newphone' (messenger);
+ * - `mode`: 'link' (the portal's «Чаты»), 'portal' (the portal's sign-in by
+ *   code), 'signin', 'register' or 'newphone' (messenger);
  * - `title`, `lead`: the phone step's heading and text;
  * - `headingLevel`: 'h1' when the flow is the page, 'h2' (default) inside one;
  * - `onProof(proof, ctl)`: the phone is proven (`proof` is the server's answer

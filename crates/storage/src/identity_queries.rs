@@ -690,3 +690,38 @@ pub(crate) async fn account_of_person(pool: &Pool<Db>, person: i64) -> Result<Op
     .fetch_optional(pool)
     .await?)
 }
+
+/// Starts a portal session for the school account the proven phone's Parta ID
+/// holds: a sign-in by SMS code, which a password lockout does not close.
+pub(crate) async fn portal_session_from_proof(
+    pool: &Pool<Db>,
+    proof_hash: &str,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<i64, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let phone = take_proof(&mut tx, proof_hash, now).await?;
+    let people: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT l.person_id FROM profile_links l JOIN learning_profiles lp ON lp.id = l.profile_id \
+         JOIN accounts a ON a.id = lp.account_id JOIN people p ON p.id = l.person_id \
+         WHERE a.phone = $1 AND a.deleted_at IS NULL AND p.active",
+    )
+    .bind(&phone)
+    .fetch_all(&mut *tx)
+    .await?;
+    let person = match people.as_slice() {
+        [] => return Err(StorageError::Conflict(Conflict::NoSchoolAccount)),
+        [person] => *person,
+        _ => return Err(StorageError::Conflict(Conflict::SeveralSchoolAccounts)),
+    };
+    sqlx::query("INSERT INTO portal_sessions (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(person)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(person)
+}

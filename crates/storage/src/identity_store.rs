@@ -264,6 +264,18 @@ impl Store {
         dispatch!(self.identity::clear_attempts(scope, key))
     }
 
+    /// A portal session for the one school account the proven phone's Parta
+    /// ID holds; returns that person.
+    pub async fn portal_session_from_proof(
+        &self,
+        proof_hash: &str,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<i64, StorageError> {
+        dispatch!(self.identity::portal_session_from_proof(proof_hash, token_hash, now, expires_at))
+    }
+
     /// The Parta ID a school account is linked to, in any organisation.
     pub async fn account_of_person(&self, person: i64) -> Result<Option<AccountRow>, StorageError> {
         dispatch!(self.identity::account_of_person(person))

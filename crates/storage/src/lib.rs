@@ -111,6 +111,10 @@ pub enum Conflict {
     NoChatsForChild,
     #[error("the phone's Parta ID is not a child of this guardian's alone")]
     NotYourChild,
+    #[error("the phone's Parta ID holds no school account")]
+    NoSchoolAccount,
+    #[error("the phone's Parta ID holds several school accounts")]
+    SeveralSchoolAccounts,
     #[error("the message replied to is not in this chat")]
     ReplyOutsideChat,
     #[error("the person has not linked a learning profile yet")]

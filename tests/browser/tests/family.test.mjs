@@ -213,7 +213,7 @@ test('a father with two children and one phone gets both into their class chats 
   }
 });
 
-test('«Ваши чаты» open that chat in the messenger; signing out of the portal signs this browser out of the messenger too, and says so', async () => {
+test('«Ваши чаты» open that chat in the messenger; signing out of the portal signs this browser out of the messenger too, and says so; a code by SMS signs back in', async () => {
   const { page, context, problems } = await newPage(browser, server.url);
   try {
     await openChats(page, 'volkova.gv');
@@ -228,6 +228,14 @@ test('«Ваши чаты» open that chat in the messenger; signing out of the 
     await page.goto('/messenger');
     await page.getByTestId('child-signin-link').waitFor();
     await page.getByRole('link', { name: 'Войти', exact: true }).waitFor();
+
+    // Back into the portal without the school's password: a code to her linked phone.
+    await page.goto('/');
+    await page.getByTestId('login-by-sms').click();
+    await page.getByRole('heading', { level: 1, name: 'Вход по коду из SMS' }).waitFor();
+    await enterPhone(page, '+7 912 100-00-04');
+    await enterCode(page);
+    await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

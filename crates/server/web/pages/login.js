@@ -4,11 +4,14 @@ import { api } from '../api.js';
 import { h, icon } from '../dom.js';
 import { t, roleName } from '../i18n.js';
 import { field, textInput, button, busy, formError, passwordField as pwField } from '../ui.js';
+import { newFlow, phoneFlow } from '../phoneflow.js';
 
 export const name = 'login';
 
 // What was typed survives a language switch (the page is rebuilt then).
 const draft = { login: '', password: '' };
+/** «Войти по коду из SMS» in progress: a phone flow, or null for the password form. */
+let byPhone = null;
 let demoAccounts; // undefined: not asked yet; null: not a demo server.
 
 export async function render({ afterSignIn }) {
@@ -61,14 +64,46 @@ export async function render({ afterSignIn }) {
     }
   });
 
-  const card = h('div', { class: 'card login-card' },
-    h('div', { class: 'login-brand' },
-      h('img', { src: '/assets/logo.svg', alt: '', width: '48', height: '48' }),
-      h('span', { class: 'login-tagline' }, t('app.tagline'))),
-    h('h1', { tabindex: '-1', id: 'page-h1', class: 'login-title' }, t('login.title')),
-    h('p', { class: 'lead' }, t('login.lead')),
-    form,
-    h('p', { class: 'login-help' }, t('login.help')));
+  const brand = h('div', { class: 'login-brand' },
+    h('img', { src: '/assets/logo.svg', alt: '', width: '48', height: '48' }),
+    h('span', { class: 'login-tagline' }, t('app.tagline')));
+  const card = h('div', { class: 'card login-card' });
+  const showPassword = () => {
+    byPhone = null;
+    card.replaceChildren(brand,
+      h('h1', { tabindex: '-1', id: 'page-h1', class: 'login-title' }, t('login.title')),
+      h('p', { class: 'lead' }, t('login.lead')),
+      form,
+      h('p', { class: 'login-alt' }, button(t('login.bySms'), {
+        kind: 'ghost', attrs: { 'data-testid': 'login-by-sms' },
+        onClick: () => {
+          byPhone = newFlow();
+          showPhone();
+        },
+      })),
+      h('p', { class: 'login-help' }, t('login.help')));
+  };
+  // A lockout of the password never closes this way: the code proves the person.
+  const showPhone = () => {
+    card.replaceChildren(brand, phoneFlow(byPhone, {
+      mode: 'portal',
+      headingLevel: 'h1',
+      title: t('login.bySmsTitle'),
+      lead: t('login.bySmsLead'),
+      onCancel: () => {
+        showPassword();
+        loginInput.focus();
+      },
+      onProof: async (proof) => {
+        const me = await api.loginByPhone(proof.proof);
+        byPhone = null;
+        afterSignIn(me, null);
+      },
+    }));
+    card.querySelector('[data-autofocus]')?.focus();
+  };
+  if (byPhone) showPhone();
+  else showPassword();
 
   const wrap = h('div', { class: 'container login-layout' }, card);
   if (Array.isArray(demoAccounts) && demoAccounts.length) {
