@@ -329,6 +329,8 @@ test('direct messages: refused with the school\'s reason when its rules forbid t
     await s.getByTestId('chat-info').click();
     const card = s.getByTestId('members-panel').getByRole('listitem').filter({ hasText: TEACHER });
     await card.getByText('Учитель').waitFor();
+    // A student is no chat admin: no settings above the list, and no stray «null» in their place.
+    assert.doesNotMatch(await s.getByTestId('members-panel').innerText(), /null/);
     await card.getByText('админ').waitFor();
     await card.getByText('в сети', { exact: true }).waitFor();
     await card.getByRole('button', { name: `Написать: ${TEACHER}` }).click();

@@ -74,7 +74,8 @@ export class MembersPanel {
     const sorted = [...members].sort((a, b) => (b.admin - a.admin) || a.name.localeCompare(b.name, 'ru'));
     this.count.textContent = plural('members', members.length);
     const ul = h('ul', { class: 'pm-member-list' }, sorted.map((m) => this.card(m, s)));
-    clear(this.list).append(this.settings(s), ul);
+    // Native append writes a null as the text «null»: only what exists goes in.
+    clear(this.list).append(...[this.settings(s), ul].filter(Boolean));
   }
 
   /** For the chat's admins: «Писать могут только администраторы». */
