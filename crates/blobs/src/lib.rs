@@ -16,7 +16,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod bmff;
+mod matroska;
 pub mod media;
+mod patch;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
 
