@@ -141,8 +141,14 @@ pub(crate) fn plan<R: Read + Seek>(src: &mut Source<R>) -> Result<Plan, MediaErr
             }
             b"moov" | b"moof" => {
                 let bytes = read_box(src, pos, &h, MAX_MOOV)?;
-                let mut walk =
-                    Walk { buf: &bytes, base: pos, file_len: len, patches: &mut patches, track: None, unlocated: false };
+                let mut walk = Walk {
+                    buf: &bytes,
+                    base: pos,
+                    file_len: len,
+                    patches: &mut patches,
+                    track: None,
+                    unlocated: false,
+                };
                 let parent = if &h.kind == b"moov" { Parent::Moov } else { Parent::Moof };
                 walk.children(h.len as usize, bytes.len(), parent, 1)?;
                 needs_sample_tables |= walk.unlocated;
@@ -163,6 +169,9 @@ pub(crate) fn plan<R: Read + Seek>(src: &mut Source<R>) -> Result<Plan, MediaErr
                             for (at, n) in extents {
                                 if at.checked_add(n).is_none_or(|end| end > len) {
                                     return Err(malformed("an item lies outside the file"));
+                                }
+                                if at < pos + h.size && at + n > pos {
+                                    return Err(malformed("an item overlaps the box that lists it"));
                                 }
                                 push(&mut patches, Patch::zeros(at, n))?;
                             }
@@ -211,7 +220,8 @@ fn verify(header_boxes: &[(u64, Vec<u8>)], patches: &Patches) -> Result<Summary,
     }
     let read = |bytes: &[u8]| mp4parse::read_mp4(&mut std::io::Cursor::new(bytes));
     let original = read(&before).map_err(|e| MediaError::Malformed(format!("the movie does not parse: {e:?}")))?;
-    let cleaned = read(&after).map_err(|e| MediaError::Malformed(format!("the cleaned movie does not parse: {e:?}")))?;
+    let cleaned =
+        read(&after).map_err(|e| MediaError::Malformed(format!("the cleaned movie does not parse: {e:?}")))?;
     let (a, b) = (summarize(&original), summarize(&cleaned));
     if a != b || cleaned.userdata.is_some() {
         return Err(malformed("cleaning would change the movie's streams"));
@@ -345,7 +355,11 @@ impl Walk<'_> {
                 let range = Some((body.start, body.end));
                 match (&h.kind, parent) {
                     (b"hdlr", Parent::Mdia) => {
-                        t.handler = self.buf.get(body.start + 8..body.start + 12).and_then(|s| s.try_into().ok()).unwrap_or_default();
+                        t.handler = self
+                            .buf
+                            .get(body.start + 8..body.start + 12)
+                            .and_then(|s| s.try_into().ok())
+                            .unwrap_or_default();
                     }
                     (b"stsc", Parent::Stbl) => t.stsc = range,
                     (b"stsz", Parent::Stbl) => t.stsz = range,
@@ -458,11 +472,17 @@ fn chunk_extents(buf: &[u8], t: &TrackTables) -> Result<Vec<(u64, u64)>, MediaEr
     let offsets: Vec<u64> = match (table(t.stco), table(t.co64)) {
         (Some(b), _) => {
             let n = be32(b, 4).ok_or_else(bad)? as usize;
-            (0..n.min(b.len().saturating_sub(8) / 4)).map(|i| be32(b, 8 + 4 * i).map(u64::from)).collect::<Option<_>>().ok_or_else(bad)?
+            (0..n.min(b.len().saturating_sub(8) / 4))
+                .map(|i| be32(b, 8 + 4 * i).map(u64::from))
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?
         }
         (None, Some(b)) => {
             let n = be32(b, 4).ok_or_else(bad)? as usize;
-            (0..n.min(b.len().saturating_sub(8) / 8)).map(|i| be64(b, 8 + 8 * i)).collect::<Option<_>>().ok_or_else(bad)?
+            (0..n.min(b.len().saturating_sub(8) / 8))
+                .map(|i| be64(b, 8 + 8 * i))
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?
         }
         (None, None) => return Ok(Vec::new()),
     };
@@ -588,7 +608,10 @@ fn image_meta(meta: &[u8], h: &Header) -> Result<Option<Option<(Vec<u8>, Vec<(u6
     }
     for (offset, n) in idat_zeros {
         let at = idat_at.ok_or_else(|| malformed("an item in a missing idat"))?;
-        let end = u64::try_from(at).ok().and_then(|a| a.checked_add(offset)?.checked_add(n)).filter(|&e| e <= out.len() as u64);
+        let end = u64::try_from(at)
+            .ok()
+            .and_then(|a| a.checked_add(offset)?.checked_add(n))
+            .filter(|&e| e <= out.len() as u64);
         let end = end.ok_or_else(|| malformed("an item outside its idat"))? as usize;
         out[end - n as usize..end].fill(0);
     }
@@ -712,7 +735,11 @@ fn iloc_without(
         i += base_size;
         let extents = usize::from(be16(b, i).ok_or_else(bad)?);
         i += 2;
-        let end = extents.checked_mul(extent_size).and_then(|n| n.checked_add(i)).filter(|&e| e <= b.len()).ok_or_else(bad)?;
+        let end = extents
+            .checked_mul(extent_size)
+            .and_then(|n| n.checked_add(i))
+            .filter(|&e| e <= b.len())
+            .ok_or_else(bad)?;
         if removed.contains(&id) {
             if extent_size > 0 && dref == 0 {
                 for e in 0..extents {

@@ -117,7 +117,10 @@ pub(crate) fn plan<R: Read + Seek>(src: &mut Source<R>) -> Result<(Patches, Summ
         let data = pos + e.header;
         let end = match (e.id, e.size) {
             (SEGMENT, None) => len,
-            (_, Some(size)) => data.checked_add(size).filter(|&end| end <= len).ok_or_else(|| malformed("an element runs past the end"))?,
+            (_, Some(size)) => data
+                .checked_add(size)
+                .filter(|&end| end <= len)
+                .ok_or_else(|| malformed("an element runs past the end"))?,
             _ => return Err(malformed("an element of unknown size")),
         };
         match e.id {
@@ -161,7 +164,8 @@ impl<R: Read + Seek> Walk<'_, R> {
             let e = element(self.src, i, end)?;
             let data = i + e.header;
             let size = e.size.ok_or_else(|| malformed("an element of unknown size"))?;
-            let stop = data.checked_add(size).filter(|&s| s <= end).ok_or_else(|| malformed("an element does not fit"))?;
+            let stop =
+                data.checked_add(size).filter(|&s| s <= end).ok_or_else(|| malformed("an element does not fit"))?;
             out.push((e, i, stop));
             i = stop;
         }
@@ -179,9 +183,10 @@ impl<R: Read + Seek> Walk<'_, R> {
             let stop = match (e.id, e.size) {
                 (CLUSTER, None) => self.cluster_end(data, end)?,
                 (_, None) => return Err(malformed("an element of unknown size")),
-                (_, Some(size)) => {
-                    data.checked_add(size).filter(|&s| s <= end).ok_or_else(|| malformed("an element runs past its segment"))?
-                }
+                (_, Some(size)) => data
+                    .checked_add(size)
+                    .filter(|&s| s <= end)
+                    .ok_or_else(|| malformed("an element runs past its segment"))?,
             };
             match e.id {
                 TAGS | ATTACHMENTS => self.push(void(i, stop - i))?,
@@ -207,7 +212,10 @@ impl<R: Read + Seek> Walk<'_, R> {
                 return Ok(i);
             }
             let size = e.size.ok_or_else(|| malformed("an element of unknown size"))?;
-            i = (i + e.header).checked_add(size).filter(|&s| s <= end).ok_or_else(|| malformed("a block does not fit"))?;
+            i = (i + e.header)
+                .checked_add(size)
+                .filter(|&s| s <= end)
+                .ok_or_else(|| malformed("a block does not fit"))?;
         }
         Ok(end)
     }
@@ -296,7 +304,16 @@ pub(crate) fn summarize<R: Read + Seek>(reader: R) -> Result<Summary, matroska_d
         digest.update(
             format!(
                 "{:?}",
-                (t.track_number(), t.track_uid(), kind, t.codec_id(), t.codec_private(), video, audio, t.default_duration())
+                (
+                    t.track_number(),
+                    t.track_uid(),
+                    kind,
+                    t.codec_id(),
+                    t.codec_private(),
+                    video,
+                    audio,
+                    t.default_duration()
+                )
             )
             .as_bytes(),
         );

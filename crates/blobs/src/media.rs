@@ -68,7 +68,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     let inferred = infer::get(head);
     let refused = inferred.is_some_and(|t| is_unstrippable_photo(t.mime_type()));
     if !refused && let Some((mime, container)) = sniff_container(head) {
-        return Sniffed { mime: mime.into(), image: None, container: Some(container) };
+        return Sniffed { mime: mime.into(), image: None, container };
     }
     let Some(t) = inferred else {
         let mime = if is_transport_stream(head) {
@@ -91,15 +91,16 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 }
 
 /// An ISO media file (by its first box, and its brand for the type) or a
-/// Matroska one (by its EBML signature, WebM by its doc type).
-fn sniff_container(head: &[u8]) -> Option<(&'static str, Container)> {
+/// Matroska one (by its EBML signature, WebM by its doc type). Canon's CR3
+/// RAW is an ISO file too, but a photo Parta refuses: no container.
+fn sniff_container(head: &[u8]) -> Option<(&'static str, Option<Container>)> {
     if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        let webm = head.iter().take(64).collect::<Vec<_>>().windows(4).any(|w| w.iter().copied().eq(b"webm"));
-        return Some((if webm { "video/webm" } else { "video/x-matroska" }, Container::Matroska));
+        let webm = head[..head.len().min(64)].windows(4).any(|w| w == b"webm");
+        return Some((if webm { "video/webm" } else { "video/x-matroska" }, Some(Container::Matroska)));
     }
     let first = head.get(4..8)?;
     if matches!(first, b"moov" | b"mdat" | b"wide") {
-        return Some(("video/quicktime", Container::IsoBmff));
+        return Some(("video/quicktime", Some(Container::IsoBmff)));
     }
     if first != b"ftyp" {
         return None;
@@ -109,6 +110,7 @@ fn sniff_container(head: &[u8]) -> Option<(&'static str, Container)> {
     let compatible: Vec<&[u8]> = head.get(16..size.min(head.len()))?.chunks_exact(4).collect();
     let has = |brand: &[u8]| major == brand || compatible.contains(&brand);
     let mime = match major {
+        b"crx " => return Some(("image/x-canon-cr3", None)),
         b"qt  " => "video/quicktime",
         b"avif" | b"avis" => "image/avif",
         b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => "image/heic",
@@ -121,7 +123,7 @@ fn sniff_container(head: &[u8]) -> Option<(&'static str, Container)> {
         b"M4V " | b"M4VH" | b"M4VP" => "video/x-m4v",
         _ => "video/mp4",
     };
-    Some((mime, Container::IsoBmff))
+    Some((mime, Some(Container::IsoBmff)))
 }
 
 /// MPEG transport streams (camcorders' .MTS/.M2TS): sync bytes every 188
@@ -170,7 +172,9 @@ pub fn is_unstrippable_video(mime: &str) -> bool {
 /// Media a browser may play or show itself (videos, audio, and the photos
 /// Parta cleans without decoding): served inline, never as a page.
 pub fn is_media(mime: &str) -> bool {
-    (mime.starts_with("video/") || mime.starts_with("audio/") || matches!(mime, "image/heic" | "image/heif" | "image/avif"))
+    (mime.starts_with("video/")
+        || mime.starts_with("audio/")
+        || matches!(mime, "image/heic" | "image/heif" | "image/avif"))
         && !is_active(mime)
 }
 
@@ -229,6 +233,13 @@ pub struct Cleaned {
     /// Boxes or elements blanked, and bytes overwritten.
     pub changes: usize,
     pub bytes_blanked: u64,
+}
+
+/// [`clean_in_place`] on a file on disk (an upload's staging file).
+pub fn clean_file(path: &std::path::Path, container: Container) -> Result<Cleaned, MediaError> {
+    let mut file =
+        std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| MediaError::Io(e.to_string()))?;
+    clean_in_place(&mut file, container)
 }
 
 /// Removes a container's location and device metadata in place (the file
@@ -624,10 +635,26 @@ mod tests {
         assert_eq!(sniff(&[0, 1, 2, 3, 0xFF]).mime, "application/octet-stream");
         assert!(is_active("text/html") && is_active("image/svg+xml") && is_active("application/pdf"));
         assert!(!is_active("image/jpeg"));
-        // HEIC (ISO BMFF with an "heic" brand): refused, its GPS cannot be removed.
-        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
-        assert!(is_unstrippable_photo(&sniff(heic).mime), "{}", sniff(heic).mime);
+        // HEIC and AVIF (ISO media files by their brands) are cleaned, not refused.
+        let heic = sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic");
+        assert_eq!((heic.mime.as_str(), heic.container), ("image/heic", Some(Container::IsoBmff)));
+        let avif = sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif");
+        assert_eq!(avif.mime, "image/avif");
+        assert_eq!(sniff(b"\0\0\0\x14ftyp3gp5\0\0\0\0isom").mime, "video/3gpp");
+        assert_eq!(sniff(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ").mime, "video/quicktime");
+        assert_eq!(sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm").container, Some(Container::Matroska));
+        assert!(!is_unstrippable_photo("image/heic") && !is_unstrippable_photo("image/avif"));
+        // TIFF and camera RAW still are refused; so are videos that cannot be cleaned.
+        assert!(is_unstrippable_photo(&sniff(b"II*\0\x08\0\0\0\0\0\0\0").mime));
+        let cr3 = sniff(b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom");
+        assert!(is_unstrippable_photo(&cr3.mime) && cr3.container.is_none(), "{cr3:?}");
+        assert!(is_unstrippable_video(&sniff(b"RIFF\0\0\0\0AVI LIST").mime));
+        let ts: Vec<u8> = (0..600).map(|i| if i % 188 == 0 { 0x47 } else { 0 }).collect();
+        assert!(is_unstrippable_video(&sniff(&ts).mime));
         assert!(!is_unstrippable_photo("image/jpeg") && !is_unstrippable_photo("application/zip"));
+        assert!(
+            is_media("video/mp4") && is_media("image/heic") && !is_media("image/svg+xml") && !is_media("text/html")
+        );
     }
 
     #[test]

@@ -53,7 +53,6 @@ impl Patches {
         true
     }
 
-
     pub fn len(&self) -> usize {
         self.list.len()
     }
