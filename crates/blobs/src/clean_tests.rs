@@ -6,13 +6,9 @@
 //! exiftool, heif-enc); the others are built byte by byte in `testdata`.
 
 use crate::media::{self, Cleaned, Container, MediaError};
-use crate::testdata::{self, DEVICE, ISO6709};
+use crate::testdata::{self, DEVICE, ISO6709, fixture};
 use proptest::prelude::*;
 use std::io::Cursor;
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
 
 fn clean(bytes: &[u8]) -> Result<(Vec<u8>, Cleaned), MediaError> {
     let container = media::sniff(bytes).container.expect("a container");

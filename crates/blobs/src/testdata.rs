@@ -1,6 +1,7 @@
 //! Hostile and private test files, made in memory: a photo with GPS tags, a
-//! PNG with text and EXIF chunks, an image bomb, a ZIP bomb. For tests only
-//! (the `testdata` feature).
+//! PNG with text and EXIF chunks, an image bomb, a ZIP bomb, videos and HEIF
+//! photos with a location built box by box; and the real videos and photos
+//! of `fixtures/`. For tests only (the `testdata` feature).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use image::{ImageFormat, RgbImage};
@@ -178,6 +179,13 @@ pub fn big_photo(width: u32, height: u32) -> Vec<u8> {
 pub const ISO6709: &str = "+55.7558+037.6173+150.000/";
 /// The device the fixture videos and photos name.
 pub const DEVICE: &str = "Pixel 7";
+
+/// A real file made by `fixtures/make.sh` (ffmpeg, exiftool, heif-enc):
+/// `phone.mp4`, `iphone.mov`, `phone.webm`, `phone.mkv`, `iphone.heic`,
+/// `photo.avif`, each with the location [`ISO6709`] and a device name.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
 
 /// An ISO box: a 32-bit size, the type, the body.
 pub fn bmff_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
