@@ -162,22 +162,21 @@ pub(crate) fn plan<R: Read + Seek>(src: &mut Source<R>) -> Result<Plan, MediaErr
             b"meta" => {
                 let bytes = read_box(src, pos, &h, MAX_META)?;
                 match image_meta(&bytes, &h)? {
-                    Some(cleaned) => {
+                    ImageMeta::NotAnImage => blank(&mut patches, pos, &h)?,
+                    ImageMeta::Clean => image = true,
+                    ImageMeta::Cleaned { meta, extents } => {
                         image = true;
-                        if let Some((new_meta, extents)) = cleaned {
-                            push(&mut patches, Patch { at: pos, len: h.size, head: new_meta })?;
-                            for (at, n) in extents {
-                                if at.checked_add(n).is_none_or(|end| end > len) {
-                                    return Err(malformed("an item lies outside the file"));
-                                }
-                                if at < pos + h.size && at + n > pos {
-                                    return Err(malformed("an item overlaps the box that lists it"));
-                                }
-                                push(&mut patches, Patch::zeros(at, n))?;
+                        push(&mut patches, Patch { at: pos, len: h.size, head: meta })?;
+                        for (at, n) in extents {
+                            if at.checked_add(n).is_none_or(|end| end > len) {
+                                return Err(malformed("an item lies outside the file"));
                             }
+                            if at < pos + h.size && at + n > pos {
+                                return Err(malformed("an item overlaps the box that lists it"));
+                            }
+                            push(&mut patches, Patch::zeros(at, n))?;
                         }
                     }
-                    None => blank(&mut patches, pos, &h)?,
                 }
             }
             b"mdat" | b"free" | b"skip" | b"wide" | b"styp" | b"sidx" | b"ssix" | b"prft" | b"emsg" | b"mfra" => {}
@@ -532,27 +531,33 @@ fn chunk_extents(buf: &[u8], t: &TrackTables) -> Result<Vec<(u64, u64)>, MediaEr
     Ok(out)
 }
 
-/// An image's `meta` without its metadata items: `None` when this `meta`
-/// is not an image's (its handler is not `pict`), `Some(None)` when it has
-/// nothing to remove, else the new `meta` (the same size) and the file
-/// extents of the removed items' bytes.
-#[allow(clippy::type_complexity)]
-fn image_meta(meta: &[u8], h: &Header) -> Result<Option<Option<(Vec<u8>, Vec<(u64, u64)>)>>, MediaError> {
+/// What a top-level `meta` is and becomes.
+enum ImageMeta {
+    /// Not an image's (its handler is not `pict`): blanked like any other.
+    NotAnImage,
+    /// An image's, with no metadata item.
+    Clean,
+    /// An image's without its metadata items: the new box (the same size)
+    /// and the file extents of the removed items' bytes, to zero.
+    Cleaned { meta: Vec<u8>, extents: Vec<(u64, u64)> },
+}
+
+fn image_meta(meta: &[u8], h: &Header) -> Result<ImageMeta, MediaError> {
     let body_start = h.len as usize + 4; // version and flags
     if meta.len() < body_start {
-        return Ok(None);
+        return Ok(ImageMeta::NotAnImage);
     }
     // A meta box that is not a full box (QuickTime's) is no image's.
-    let Ok(children) = boxes_in(meta, body_start, meta.len()) else { return Ok(None) };
+    let Ok(children) = boxes_in(meta, body_start, meta.len()) else { return Ok(ImageMeta::NotAnImage) };
     let find = |kind: &[u8; 4]| children.iter().find(|(h, _)| &h.kind == kind).map(|(_, r)| r.clone());
     let handler = find(b"hdlr").and_then(|r| meta.get(r.start + 8..r.start + 12));
     if handler != Some(&b"pict"[..]) {
-        return Ok(None);
+        return Ok(ImageMeta::NotAnImage);
     }
     let iinf = find(b"iinf").ok_or_else(|| malformed("an image without items"))?;
     let (kept_infe, removed) = items(meta, iinf)?;
     if removed.is_empty() {
-        return Ok(Some(None));
+        return Ok(ImageMeta::Clean);
     }
     if let Some(pitm) = find(b"pitm") {
         let v = *meta.get(pitm.start).ok_or_else(|| malformed("pitm"))?;
@@ -582,10 +587,10 @@ fn image_meta(meta: &[u8], h: &Header) -> Result<Option<Option<(Vec<u8>, Vec<(u6
                 out.extend_from_slice(&boxed(b"iinf", &body));
             }
             b"iloc" => {
-                let (body, file, idat) = iloc_without(meta, range.clone(), &removed)?;
-                extents.extend(file);
-                idat_zeros.extend(idat);
-                out.extend_from_slice(&boxed(b"iloc", &body));
+                let iloc = iloc_without(meta, range.clone(), &removed)?;
+                extents.extend(iloc.in_file);
+                idat_zeros.extend(iloc.in_idat);
+                out.extend_from_slice(&boxed(b"iloc", &iloc.body));
             }
             b"iref" => out.extend_from_slice(&boxed(b"iref", &iref_without(meta, range.clone(), &removed)?)),
             b"iprp" => {
@@ -625,7 +630,7 @@ fn image_meta(meta: &[u8], h: &Header) -> Result<Option<Option<(Vec<u8>, Vec<(u6
         out.resize(meta.len(), 0);
     }
     // The meta box keeps its own header: its size is unchanged.
-    Ok(Some(Some((out, extents))))
+    Ok(ImageMeta::Cleaned { meta: out, extents })
 }
 
 /// `kind` around `body`, with a 32-bit size.
@@ -686,13 +691,16 @@ fn items(meta: &[u8], iinf: std::ops::Range<usize>) -> Result<(Vec<std::ops::Ran
     Ok((kept, removed))
 }
 
-/// `iloc` without the removed items; their extents in the file and in `idat`.
-#[allow(clippy::type_complexity)]
-fn iloc_without(
-    meta: &[u8],
-    r: std::ops::Range<usize>,
-    removed: &[u32],
-) -> Result<(Vec<u8>, Vec<(u64, u64)>, Vec<(u64, u64)>), MediaError> {
+/// An `iloc` body without the removed items, and where their bytes were.
+struct IlocWithout {
+    body: Vec<u8>,
+    /// (offset, length) in the file.
+    in_file: Vec<(u64, u64)>,
+    /// (offset, length) in the `idat` box's data.
+    in_idat: Vec<(u64, u64)>,
+}
+
+fn iloc_without(meta: &[u8], r: std::ops::Range<usize>, removed: &[u32]) -> Result<IlocWithout, MediaError> {
     let bad = || malformed("iloc");
     let b = &meta[r];
     let version = *b.first().ok_or_else(bad)?;
@@ -772,7 +780,7 @@ fn iloc_without(
         body.extend_from_slice(&kept_count.to_be_bytes());
     }
     body.extend_from_slice(&kept);
-    Ok((body, file, idat))
+    Ok(IlocWithout { body, in_file: file, in_idat: idat })
 }
 
 /// `iref` without references from or to the removed items.

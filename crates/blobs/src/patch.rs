@@ -81,7 +81,7 @@ impl Patches {
 
     /// Writes the patches into the file.
     pub fn apply<F: Write + Seek>(&self, file: &mut F) -> io::Result<()> {
-        const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+        static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
         for p in &self.list {
             file.seek(SeekFrom::Start(p.at))?;
             let head = &p.head[..p.head.len().min(usize::try_from(p.len).unwrap_or(usize::MAX))];

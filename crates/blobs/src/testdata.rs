@@ -196,7 +196,7 @@ pub fn bmff_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 }
 
 /// A full box: version and flags before the body.
-fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
+pub fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
     let mut b = vec![version];
     b.extend_from_slice(&flags.to_be_bytes()[1..]);
     b.extend_from_slice(body);
@@ -207,17 +207,27 @@ fn be32s(values: &[u32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_be_bytes()).collect()
 }
 
-/// A track's `trak`: `handler` (`vide`, `meta`), one sample entry of
-/// `entry` type, `sizes.len()` samples of one tick each in one chunk at
-/// `chunk_at`, and the track's own `udta` with a name.
-fn trak(id: u32, handler: &[u8; 4], entry: &[u8; 4], sizes: &[u32], chunk_at: u32) -> Vec<u8> {
+/// A track's `trak`: `handler` (`vide`, `soun`, `meta`), one sample entry
+/// of `entry` type, `sizes.len()` samples of one tick (of `timescale` a
+/// second) each, `per_chunk` of them in each chunk at `chunks`, and the
+/// track's own `udta` with a name.
+fn trak(
+    id: u32,
+    handler: &[u8; 4],
+    entry: &[u8; 4],
+    sizes: &[u32],
+    chunks: &[u32],
+    per_chunk: u32,
+    timescale: u32,
+) -> Vec<u8> {
     let n = u32::try_from(sizes.len()).unwrap();
+    let chunk_count = u32::try_from(chunks.len()).unwrap();
     let mut tkhd = vec![0u8; 8]; // creation, modification
     tkhd.extend_from_slice(&be32s(&[id, 0, n]));
     tkhd.extend_from_slice(&[0u8; 8 + 2 + 2 + 2 + 2]); // reserved, layer, group, volume, reserved
     tkhd.extend_from_slice(&be32s(&[0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000])); // matrix
     tkhd.extend_from_slice(&be32s(&[96 << 16, 64 << 16]));
-    let mdhd = full_box(b"mdhd", 0, 0, &[be32s(&[0, 0, 10, n]), vec![0x55, 0xC4, 0, 0]].concat());
+    let mdhd = full_box(b"mdhd", 0, 0, &[be32s(&[0, 0, timescale, n]), vec![0x55, 0xC4, 0, 0]].concat());
     let hdlr = full_box(b"hdlr", 0, 0, &[vec![0; 4], handler.to_vec(), vec![0; 12], b"Handler\0".to_vec()].concat());
     let mut sample_entry = vec![0u8; 6];
     sample_entry.extend_from_slice(&1u16.to_be_bytes());
@@ -227,6 +237,10 @@ fn trak(id: u32, handler: &[u8; 4], entry: &[u8; 4], sizes: &[u32], chunk_at: u3
         sample_entry.extend_from_slice(&[0, 96, 0, 64, 0, 0x48, 0, 0, 0, 0x48, 0, 0, 0, 0, 0, 0, 0, 1]);
         sample_entry.extend_from_slice(&[0; 32]);
         sample_entry.extend_from_slice(&[0, 0x18, 0xFF, 0xFF]);
+    } else if handler == b"soun" {
+        // An audio sample entry: version, vendor, 2 channels of 16 bits, 48 kHz.
+        sample_entry.extend_from_slice(&[0; 8]);
+        sample_entry.extend_from_slice(&[0, 2, 0, 16, 0, 0, 0, 0, 0xBB, 0x80, 0, 0]);
     } else {
         sample_entry.extend_from_slice(b"\0application/gps\0");
     }
@@ -236,14 +250,18 @@ fn trak(id: u32, handler: &[u8; 4], entry: &[u8; 4], sizes: &[u32], chunk_at: u3
         &[
             stsd,
             full_box(b"stts", 0, 0, &be32s(&[1, n, 1])),
-            full_box(b"stsc", 0, 0, &be32s(&[1, 1, n, 1])),
+            full_box(b"stsc", 0, 0, &be32s(&[1, 1, per_chunk, 1])),
             full_box(b"stsz", 0, 0, &[be32s(&[0, n]), be32s(sizes)].concat()),
-            full_box(b"stco", 0, 0, &be32s(&[1, chunk_at])),
+            full_box(b"stco", 0, 0, &[be32s(&[chunk_count]), be32s(chunks)].concat()),
         ]
         .concat(),
     );
     let dinf = bmff_box(b"dinf", &full_box(b"dref", 0, 0, &[be32s(&[1]), full_box(b"url ", 0, 1, &[])].concat()));
-    let header = if handler == b"vide" { full_box(b"vmhd", 0, 1, &[0; 8]) } else { full_box(b"nmhd", 0, 0, &[]) };
+    let header = match handler {
+        b"vide" => full_box(b"vmhd", 0, 1, &[0; 8]),
+        b"soun" => full_box(b"smhd", 0, 0, &[0; 4]),
+        _ => full_box(b"nmhd", 0, 0, &[]),
+    };
     let minf = bmff_box(b"minf", &[header, dinf, stbl].concat());
     let udta = bmff_box(b"udta", &bmff_box(b"name", format!("{DEVICE} camera").as_bytes()));
     bmff_box(b"trak", &[full_box(b"tkhd", 0, 7, &tkhd), bmff_box(b"mdia", &[mdhd, hdlr, minf].concat()), udta].concat())
@@ -261,77 +279,19 @@ pub fn mp4_with_location(moov_first: bool) -> Vec<u8> {
     let video: Vec<u32> = (0..10).map(|i| 100 + i).collect();
     let fix = format!("GPS {ISO6709} {DEVICE}");
     let gps = [u32::try_from(fix.len()).unwrap(); 2];
-    let mut samples = Vec::new();
-    for (i, &n) in video.iter().enumerate() {
-        samples.extend(std::iter::repeat_n(i as u8 + 1, n as usize));
-    }
+    let mut samples = mp4_video_samples();
     let video_len = samples.len() as u32;
     samples.extend_from_slice(fix.as_bytes());
     samples.extend_from_slice(fix.as_bytes());
     let mdat = bmff_box(b"mdat", &samples);
-    let xmp =
-        format!(r#"<x:xmpmeta><rdf:Description exif:GPSLatitude="55,45.35N" tiff:Model="{DEVICE}"/></x:xmpmeta>"#);
-    let text = |kind: &[u8; 4], s: &str| {
-        let mut b = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
-        b.extend_from_slice(&[0x55, 0xC4]);
-        b.extend_from_slice(s.as_bytes());
-        bmff_box(kind, &b)
-    };
-    let mut loci = vec![0x55, 0xC4];
-    loci.extend_from_slice(b"Home\0\0");
-    loci.extend_from_slice(&be32s(&[37 << 16, 55 << 16, 150 << 16]));
-    loci.extend_from_slice(b"earth\0\0");
-    let udta = bmff_box(
-        b"udta",
-        &[
-            text(b"\xa9xyz", ISO6709),
-            text(b"\xa9mak", "Google"),
-            text(b"\xa9mod", DEVICE),
-            bmff_box(b"XMP_", xmp.as_bytes()),
-            full_box(b"loci", 0, 0, &loci),
-        ]
-        .concat(),
-    );
-    let keys = ["com.apple.quicktime.location.ISO6709", "com.apple.quicktime.make", "com.apple.quicktime.model"];
-    let mut key_boxes = be32s(&[keys.len() as u32]);
-    for k in keys {
-        key_boxes.extend_from_slice(&bmff_box(b"mdta", k.as_bytes()));
-    }
-    let mut items = Vec::new();
-    for (i, v) in [ISO6709, "Google", DEVICE].iter().enumerate() {
-        let data = bmff_box(b"data", &[be32s(&[1, 0]), v.as_bytes().to_vec()].concat());
-        items.extend_from_slice(&bmff_box(&(i as u32 + 1).to_be_bytes(), &data));
-    }
-    let meta = bmff_box(
-        b"meta",
-        &[
-            full_box(b"hdlr", 0, 0, &[vec![0; 4], b"mdta".to_vec(), vec![0; 13]].concat()),
-            full_box(b"keys", 0, 0, &key_boxes),
-            bmff_box(b"ilst", &items),
-        ]
-        .concat(),
-    );
-    let mvhd = full_box(
-        b"mvhd",
-        0,
-        0,
-        &[
-            be32s(&[0, 0, 1000, 1000, 0x1_0000]),
-            vec![1, 0],
-            vec![0; 10],
-            be32s(&[0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000]),
-            vec![0; 24],
-            be32s(&[3]),
-        ]
-        .concat(),
-    );
+    let (udta, meta) = movie_location();
     let moov_at = |chunk: u32| {
         bmff_box(
             b"moov",
             &[
-                mvhd.clone(),
-                trak(1, b"vide", b"xvid", &video, chunk),
-                trak(2, b"meta", b"mett", &gps, chunk + video_len),
+                mvhd(1000),
+                trak(1, b"vide", b"xvid", &video, &[chunk], 10, 10),
+                trak(2, b"meta", b"mett", &gps, &[chunk + video_len], 2, 10),
                 udta.clone(),
                 meta.clone(),
             ]
@@ -339,7 +299,7 @@ pub fn mp4_with_location(moov_first: bool) -> Vec<u8> {
         )
     };
     let mut uuid = b"\xbe\x7a\xcf\xcb\x97\xa9\x42\xe8\x9c\x71\x99\x94\x91\xe3\xaf\xac".to_vec();
-    uuid.extend_from_slice(xmp.as_bytes());
+    uuid.extend_from_slice(xmp().as_bytes());
     let uuid = bmff_box(b"uuid", &uuid);
     let vendor = bmff_box(b"sefd", format!("SEF location {ISO6709}").as_bytes());
     let moov_len = moov_at(0).len();
@@ -350,6 +310,202 @@ pub fn mp4_with_location(moov_first: bool) -> Vec<u8> {
         let chunk = (ftyp.len() + uuid.len() + 8) as u32;
         [ftyp, uuid, mdat, moov_at(chunk), vendor].concat()
     }
+}
+
+fn xmp() -> String {
+    format!(r#"<x:xmpmeta><rdf:Description exif:GPSLatitude="55,45.35N" tiff:Model="{DEVICE}"/></x:xmpmeta>"#)
+}
+
+/// A movie header of `duration` milliseconds.
+fn mvhd(duration: u32) -> Vec<u8> {
+    let body = [
+        be32s(&[0, 0, 1000, duration, 0x1_0000]),
+        vec![1, 0],
+        vec![0; 10],
+        be32s(&[0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000]),
+        vec![0; 24],
+        be32s(&[4]),
+    ];
+    full_box(b"mvhd", 0, 0, &body.concat())
+}
+
+/// A phone's `moov/udta` (`©xyz`, `©mak`, `©mod`, `XMP_`, `loci`) and
+/// QuickTime `moov/meta` (location, make and model keys).
+fn movie_location() -> (Vec<u8>, Vec<u8>) {
+    let text = |kind: &[u8; 4], s: &str| {
+        let mut b = u16::try_from(s.len()).unwrap().to_be_bytes().to_vec();
+        b.extend_from_slice(&[0x55, 0xC4]);
+        b.extend_from_slice(s.as_bytes());
+        bmff_box(kind, &b)
+    };
+    let mut loci = vec![0x55, 0xC4];
+    loci.extend_from_slice(b"Home\0\0");
+    loci.extend_from_slice(&be32s(&[37 << 16, 55 << 16, 150 << 16]));
+    loci.extend_from_slice(b"earth\0\0");
+    let udta = [
+        text(b"\xa9xyz", ISO6709),
+        text(b"\xa9mak", "Google"),
+        text(b"\xa9mod", DEVICE),
+        bmff_box(b"XMP_", xmp().as_bytes()),
+        full_box(b"loci", 0, 0, &loci),
+    ];
+    let keys = ["com.apple.quicktime.location.ISO6709", "com.apple.quicktime.make", "com.apple.quicktime.model"];
+    let mut key_boxes = be32s(&[keys.len() as u32]);
+    for k in keys {
+        key_boxes.extend_from_slice(&bmff_box(b"mdta", k.as_bytes()));
+    }
+    let mut items = Vec::new();
+    for (i, v) in [ISO6709, "Google", DEVICE].iter().enumerate() {
+        let data = bmff_box(b"data", &[be32s(&[1, 0]), v.as_bytes().to_vec()].concat());
+        items.extend_from_slice(&bmff_box(&(i as u32 + 1).to_be_bytes(), &data));
+    }
+    let meta = [
+        full_box(b"hdlr", 0, 0, &[vec![0; 4], b"mdta".to_vec(), vec![0; 13]].concat()),
+        full_box(b"keys", 0, 0, &key_boxes),
+        bmff_box(b"ilst", &items),
+    ];
+    (bmff_box(b"udta", &udta.concat()), bmff_box(b"meta", &meta.concat()))
+}
+
+/// Fills `buf` with bytes that do not compress (xorshift), as coded video.
+fn noise(buf: &mut [u8], seed: &mut u64) {
+    for chunk in buf.chunks_mut(8) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        chunk.copy_from_slice(&seed.to_le_bytes()[..chunk.len()]);
+    }
+}
+
+/// Writes a phone video of about `bytes` as MP4, streaming (the benchmark's
+/// 100 MB file): `seconds` of 30 fps video, AAC-sized audio (47 frames a
+/// second) and a GPS track (a fix a second), interleaved a chunk per
+/// second, the movie header at the end as phones write it, with the
+/// location in `udta` and `meta`.
+pub fn write_long_mp4(w: &mut impl std::io::Write, seconds: u32, bytes: u64) -> std::io::Result<()> {
+    let fix = format!("GPS {ISO6709} {DEVICE}");
+    let (fps, aps) = (30u32, 47u32);
+    let audio = |i: u32| 330 + (i % 5) * 4;
+    let per_second = bytes / u64::from(seconds);
+    let video_budget = per_second - u64::from((0..aps).map(audio).sum::<u32>()) - fix.len() as u64;
+    // A keyframe a second, eight times a delta frame.
+    let video = |i: u32| {
+        let unit = video_budget / u64::from(fps + 7);
+        (if i.is_multiple_of(fps) { unit * 8 } else { unit } + u64::from(i % 3)) as u32
+    };
+    let ftyp = bmff_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41");
+    let total: u64 = (0..seconds)
+        .map(|s| {
+            (0..fps).map(|f| u64::from(video(s * fps + f))).sum::<u64>()
+                + (0..aps).map(|a| u64::from(audio(s * aps + a))).sum::<u64>()
+                + fix.len() as u64
+        })
+        .sum();
+    w.write_all(&ftyp)?;
+    w.write_all(&u32::try_from(total + 8).unwrap().to_be_bytes())?;
+    w.write_all(b"mdat")?;
+    let mut at = (ftyp.len() + 8) as u32;
+    let (mut vchunks, mut achunks, mut gchunks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut buf = vec![0u8; 1 << 20];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for s in 0..seconds {
+        let mut emit = |n: u64, w: &mut dyn std::io::Write| -> std::io::Result<()> {
+            let mut left = n as usize;
+            while left > 0 {
+                let k = left.min(buf.len());
+                noise(&mut buf[..k], &mut seed);
+                w.write_all(&buf[..k])?;
+                left -= k;
+            }
+            Ok(())
+        };
+        vchunks.push(at);
+        let v: u64 = (0..fps).map(|f| u64::from(video(s * fps + f))).sum();
+        emit(v, w)?;
+        at += v as u32;
+        achunks.push(at);
+        let a: u64 = (0..aps).map(|i| u64::from(audio(s * aps + i))).sum();
+        emit(a, w)?;
+        at += a as u32;
+        gchunks.push(at);
+        w.write_all(fix.as_bytes())?;
+        at += fix.len() as u32;
+    }
+    let video_sizes: Vec<u32> = (0..seconds * fps).map(video).collect();
+    let audio_sizes: Vec<u32> = (0..seconds * aps).map(audio).collect();
+    let gps_sizes = vec![fix.len() as u32; seconds as usize];
+    let (udta, meta) = movie_location();
+    let moov = [
+        mvhd(seconds * 1000),
+        trak(1, b"vide", b"xvid", &video_sizes, &vchunks, fps, fps),
+        trak(2, b"soun", b"xaud", &audio_sizes, &achunks, aps, aps),
+        trak(3, b"meta", b"mett", &gps_sizes, &gchunks, 1, 1),
+        udta,
+        meta,
+    ];
+    w.write_all(&bmff_box(b"moov", &moov.concat()))
+}
+
+/// Writes a WebM of about `bytes`, streaming: `seconds` one-second clusters
+/// of 30 video frames (VP8 in name, noise in fact) and 50 audio frames, with
+/// the location and device in tags and the segment info.
+pub fn write_long_webm(w: &mut impl std::io::Write, seconds: u32, bytes: u64) -> std::io::Result<()> {
+    let header = ebml(
+        0x1A45_DFA3,
+        &[ebml_uint(0x4286, 1), ebml(0x4282, b"webm"), ebml_uint(0x4287, 4), ebml_uint(0x4285, 2)].concat(),
+    );
+    let info = ebml(
+        0x1549_A966,
+        &[
+            ebml_uint(0x2A_D7B1, 1_000_000),
+            ebml(0x4D80, DEVICE.as_bytes()),
+            ebml(0x5741, DEVICE.as_bytes()),
+            ebml(0x4489, &f64::from(seconds * 1000).to_be_bytes()),
+        ]
+        .concat(),
+    );
+    let track = |n: u64, kind: u64, codec: &[u8], settings: Vec<u8>| {
+        ebml(
+            0xAE,
+            &[ebml_uint(0xD7, n), ebml_uint(0x73C5, n), ebml_uint(0x83, kind), ebml(0x86, codec), settings].concat(),
+        )
+    };
+    let tracks = ebml(
+        0x1654_AE6B,
+        &[
+            track(1, 1, b"V_VP8", ebml(0xE0, &[ebml_uint(0xB0, 1920), ebml_uint(0xBA, 1080)].concat())),
+            track(2, 2, b"A_OPUS", ebml(0xE1, &[ebml_uint(0x9F, 2), ebml(0xB5, &48_000f64.to_be_bytes())].concat())),
+        ]
+        .concat(),
+    );
+    let tags = ebml(
+        0x1254_C367,
+        &ebml(0x7373, &ebml(0x67C8, &[ebml(0x45A3, b"LOCATION"), ebml(0x4487, ISO6709.as_bytes())].concat())),
+    );
+    // The segment's size: unknown, as a recorder writes it.
+    w.write_all(&header)?;
+    w.write_all(&[0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])?;
+    w.write_all(&info)?;
+    w.write_all(&tracks)?;
+    let frame = (bytes / u64::from(seconds) - 50 * 200) / 30;
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut data = vec![0u8; frame as usize];
+    for s in 0..seconds {
+        let mut cluster = ebml_uint(0xE7, u64::from(s) * 1000);
+        for f in 0..30u16 {
+            noise(&mut data, &mut seed);
+            let block =
+                [vec![0x81], (f * 33).to_be_bytes().to_vec(), vec![if f == 0 { 0x80 } else { 0 }], data.clone()]
+                    .concat();
+            cluster.extend_from_slice(&ebml(0xA3, &block));
+        }
+        for a in 0..50u16 {
+            let block = [vec![0x82], (a * 20).to_be_bytes().to_vec(), vec![0x80], vec![a as u8; 200]].concat();
+            cluster.extend_from_slice(&ebml(0xA3, &block));
+        }
+        w.write_all(&ebml(0x1F43_B675, &cluster))?;
+    }
+    w.write_all(&tags)
 }
 
 /// The bytes of the fixture video's video track (what must survive cleaning).
@@ -438,7 +594,7 @@ pub fn heif_with_exif(avif: bool) -> Vec<u8> {
 }
 
 /// An EBML element: its id, an 8-byte size (or "unknown"), its data.
-fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
+pub fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
     let mut e: Vec<u8> = id.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
     e.push(0x01);
     e.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
@@ -446,7 +602,7 @@ fn ebml(id: u32, data: &[u8]) -> Vec<u8> {
     e
 }
 
-fn ebml_uint(id: u32, v: u64) -> Vec<u8> {
+pub fn ebml_uint(id: u32, v: u64) -> Vec<u8> {
     ebml(id, &v.to_be_bytes())
 }
 

@@ -232,6 +232,7 @@ async fn clean_container(staged: &mut blobs::Staged, container: media::Container
     let cleaned =
         tokio::task::spawn_blocking(move || media::clean_file(&path, container)).await.map_err(|_| e::INTERNAL)?;
     match cleaned {
+        Ok(cleaned) if cleaned.changes == 0 => return Ok(()),
         Ok(cleaned) => tracing::debug!(
             mime,
             changes = cleaned.changes,
