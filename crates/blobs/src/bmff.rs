@@ -30,7 +30,7 @@
 //! same, or the file is refused.
 
 use crate::media::{MediaError, Stream, Summary};
-use crate::patch::{Patch, Patches, Source};
+use crate::patch::{Patch, Patches, Source, guarded};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Seek};
 
@@ -217,10 +217,9 @@ fn verify(header_boxes: &[(u64, Vec<u8>)], patches: &Patches) -> Result<Summary,
         patches.apply_to(&mut patched, *at);
         after.extend_from_slice(&patched);
     }
-    let read = |bytes: &[u8]| mp4parse::read_mp4(&mut std::io::Cursor::new(bytes));
-    let original = read(&before).map_err(|e| MediaError::Malformed(format!("the movie does not parse: {e:?}")))?;
-    let cleaned =
-        read(&after).map_err(|e| MediaError::Malformed(format!("the cleaned movie does not parse: {e:?}")))?;
+    let read = |bytes: &[u8]| mp4parse::read_mp4(&mut std::io::Cursor::new(bytes)).map_err(|e| format!("{e:?}"));
+    let original = guarded("the movie does not parse", || read(&before))?;
+    let cleaned = guarded("the cleaned movie does not parse", || read(&after))?;
     let (a, b) = (summarize(&original), summarize(&cleaned));
     if a != b || cleaned.userdata.is_some() {
         return Err(malformed("cleaning would change the movie's streams"));
@@ -574,8 +573,8 @@ fn image_meta(meta: &[u8], h: &Header) -> Result<ImageMeta, MediaError> {
         let start = range.start - ch.len as usize;
         match &ch.kind {
             b"iinf" => {
-                let version = meta[range.start];
-                let mut body = meta[range.start..range.start + 4].to_vec();
+                let mut body = meta.get(range.start..range.start + 4).ok_or_else(|| malformed("iinf"))?.to_vec();
+                let version = body[0];
                 if version == 0 {
                     body.extend_from_slice(&u16::try_from(kept_infe.len()).unwrap_or(u16::MAX).to_be_bytes());
                 } else {
@@ -643,6 +642,9 @@ fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 
 /// The boxes between `start` and `end`, with their bodies' ranges.
 fn boxes_in(buf: &[u8], start: usize, end: usize) -> Result<Vec<(Header, std::ops::Range<usize>)>, MediaError> {
+    if start > end {
+        return Err(malformed("a box too short for its fields"));
+    }
     let mut out = Vec::new();
     let mut i = start;
     while i + 8 <= end {
@@ -788,7 +790,7 @@ fn iref_without(meta: &[u8], r: std::ops::Range<usize>, removed: &[u32]) -> Resu
     let bad = || malformed("iref");
     let version = *meta.get(r.start).ok_or_else(bad)?;
     let id_size = if version == 0 { 2 } else { 4 };
-    let mut body = meta[r.start..r.start + 4].to_vec();
+    let mut body = meta.get(r.start..r.start + 4).filter(|_| r.start + 4 <= r.end).ok_or_else(bad)?.to_vec();
     for (h, refs) in boxes_in(meta, r.start + 4, r.end)? {
         let b = &meta[refs];
         let from = be_n(b, 0, id_size).ok_or_else(bad)? as u32;

@@ -282,6 +282,18 @@ fn hostile_boxes_are_refused_without_reading_what_they_announce() {
 }
 
 #[test]
+fn a_block_timestamp_that_overflows_the_matroska_reader_refuses_the_file() {
+    let mut webm = testdata::webm_with_tags(false);
+    // The first block's relative timestamp becomes -32768: matroska-demuxer
+    // 0.8 negates it, which overflows (a panic where overflow is checked).
+    let block = webm.windows(6).position(|w| w == [0x81, 0, 0, 0x80, 1, 1]).unwrap();
+    webm[block + 1] = 0x80;
+    let mut file = Cursor::new(webm.clone());
+    assert!(matches!(media::clean_in_place(&mut file, Container::Matroska), Err(MediaError::Malformed(_))));
+    assert_eq!(file.into_inner(), webm);
+}
+
+#[test]
 fn a_refused_file_is_left_as_it_was() {
     let mut video = testdata::mp4_with_location(false);
     // A second, damaged movie header: the plan fails after the first moov.

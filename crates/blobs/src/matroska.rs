@@ -19,7 +19,7 @@
 //! file is refused.
 
 use crate::media::{MediaError, Stream, Summary};
-use crate::patch::{Overlay, Patch, Patches, Source};
+use crate::patch::{Overlay, Patch, Patches, Source, guarded};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Seek};
 
@@ -134,11 +134,9 @@ pub(crate) fn plan<R: Read + Seek>(src: &mut Source<R>) -> Result<(Patches, Summ
     let Walk { src, patches } = walk;
     let patches = patches.sorted();
     let raw = src.raw().map_err(io)?;
-    let before = summarize(std::io::BufReader::new(&mut *raw))
-        .map_err(|e| MediaError::Malformed(format!("the video does not parse: {e}")))?;
+    let before = guarded("the video does not parse", || summarize(std::io::BufReader::new(&mut *raw)))?;
     let overlay = Overlay::new(raw, &patches).map_err(io)?;
-    let after = summarize(std::io::BufReader::new(overlay))
-        .map_err(|e| MediaError::Malformed(format!("the cleaned video does not parse: {e}")))?;
+    let after = guarded("the cleaned video does not parse", || summarize(std::io::BufReader::new(overlay)))?;
     if before != after {
         return Err(malformed("cleaning would change the video's streams"));
     }

@@ -136,6 +136,21 @@ impl<R: Read + Seek> Seek for Overlay<'_, R> {
     }
 }
 
+/// Runs a third-party container reader on untrusted bytes: its error, or a
+/// panic of its own (an arithmetic overflow on a hostile field), refuses
+/// the file instead of failing the upload's task. Nothing is written yet
+/// when a reader runs, so there is no state to repair.
+pub(crate) fn guarded<T, E: std::fmt::Display>(
+    what: &str,
+    read: impl FnOnce() -> Result<T, E>,
+) -> Result<T, crate::media::MediaError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(crate::media::MediaError::Malformed(format!("{what}: {e}"))),
+        Err(_) => Err(crate::media::MediaError::Malformed(format!("{what}: the reader gave up"))),
+    }
+}
+
 /// Reads a file at given offsets through a buffer, so walking thousands of
 /// small headers costs few system calls.
 pub(crate) struct Source<R> {

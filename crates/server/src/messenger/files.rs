@@ -125,7 +125,7 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/files", tag = "messenger",
     params(("chat" = i64, Path), UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Attachment), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 413, body = e::ErrorBody), (status = 422, body = e::ErrorBody)))]
+        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -281,10 +281,12 @@ async fn lookup(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<St
     }
 }
 
-/// Downloads a file (an image opens in the browser; anything else is saved).
+/// Downloads a file (an image, a video or a HEIC/AVIF photo opens in the
+/// browser; anything else is saved); one byte range is answered with 206.
 #[utoipa::path(get, path = "/api/messenger/files/{file}", tag = "messenger", params(("file" = i64, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 403, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream"), (status = 206, description = "the requested byte range"),
+        (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
+        (status = 416, description = "a range past the end")))]
 pub async fn download(
     State(state): State<AppState>,
     user: MessengerUser,
