@@ -16,7 +16,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod bmff;
+mod matroska;
 pub mod media;
+mod patch;
 #[cfg(any(test, feature = "testdata"))]
 pub mod testdata;
 
@@ -201,6 +204,17 @@ impl Blobs {
         Ok(result.into_stream().map_err(BlobError::from).boxed())
     }
 
+    /// Bytes `range` of the blob as a stream (a video player's request).
+    pub async fn get_range(
+        &self,
+        sha256: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let options = object_store::GetOptions { range: Some(range.into()), ..Default::default() };
+        let result = self.store.get_opts(&key(sha256), options).await?;
+        Ok(result.into_stream().map_err(BlobError::from).boxed())
+    }
+
     /// The whole blob in memory (thumbnails, small files in tests).
     pub async fn read(&self, sha256: &str) -> Result<Bytes, BlobError> {
         Ok(self.store.get(&key(sha256)).await?.bytes().await?)
@@ -286,6 +300,32 @@ impl Staged {
     pub async fn read_all(&self) -> Result<Vec<u8>, BlobError> {
         Ok(tokio::fs::read(&self.path).await?)
     }
+
+    /// Names the upload again after its file was changed in place (a video
+    /// cleaned of its metadata): a blob is stored under the hash of what is
+    /// stored, never of what was uploaded.
+    pub async fn rehash(&mut self) -> Result<(), BlobError> {
+        let mut file = tokio::fs::File::open(&self.path).await?;
+        let mut hasher = Sha256::new();
+        let mut head = Vec::with_capacity(HEAD);
+        let mut size = 0u64;
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if head.len() < HEAD {
+                head.extend_from_slice(&buf[..n.min(HEAD - head.len())]);
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        self.sha256 = hex::encode(hasher.finalize());
+        self.size = size;
+        self.head = head;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +352,31 @@ mod tests {
         blobs.delete(&again).await.unwrap();
         blobs.delete(&again).await.unwrap();
         assert!(!blobs.exists(&again).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_video_cleaned_in_its_staging_file_is_stored_under_the_hash_of_what_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local_in(dir.path()).unwrap();
+        let video = testdata::mp4_with_location(false);
+        let mut s = blobs.stage(1 << 20).unwrap();
+        s.write(&video).await.unwrap();
+        let mut staged = s.finish().await.unwrap();
+        let uploaded = staged.sha256.clone();
+        let container = media::sniff(&staged.head).container.unwrap();
+        media::clean_file(staged.path(), container).unwrap();
+        staged.rehash().await.unwrap();
+        let cleaned = std::fs::read(staged.path()).unwrap();
+        assert_ne!(staged.sha256, uploaded);
+        assert_eq!(staged.sha256, hex::encode(Sha256::digest(&cleaned)));
+        assert_eq!((staged.size, &staged.head[..]), (video.len() as u64, &cleaned[..]));
+        blobs.put_staged(&staged).await.unwrap();
+        let mut part = Vec::new();
+        let mut stream = blobs.get_range(&staged.sha256, 10..20).await.unwrap();
+        while let Some(chunk) = stream.next().await {
+            part.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(part, &cleaned[10..20]);
     }
 
     #[tokio::test]
@@ -344,3 +409,5 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod clean_tests;

@@ -1,13 +1,23 @@
 //! What an upload is, decided from its bytes (never from the client's name
-//! or type), and what an image becomes before anyone else sees it: its
-//! metadata stripped (EXIF, GPS, XMP, IPTC, comments, anything after the end
-//! of the image) with only the orientation kept, and a thumbnail — decoded
-//! under limits, so an image that announces 100 megapixels is refused
-//! before a byte of it is decompressed.
+//! or type), and what it becomes before anyone else sees it.
+//!
+//! An image (JPEG, PNG, GIF, WebP) has its metadata stripped (EXIF, GPS,
+//! XMP, IPTC, comments, anything after the end of the image) with only the
+//! orientation kept, and gets a thumbnail — decoded under limits, so an
+//! image that announces 100 megapixels is refused before a byte of it is
+//! decompressed.
+//!
+//! A video or a HEIF/HEIC/AVIF photo is cleaned in its staging file
+//! ([`clean_in_place`]): ISO media files (MP4, MOV, 3GP, M4A, HEIF, HEIC,
+//! AVIF) by `bmff`, Matroska and WebM by `matroska`. Both blank what they
+//! remove in place, so a 100 MB video is never held in memory and its
+//! frames are never rewritten. Nothing here decodes a video or a HEIC/AVIF
+//! image: no pure-Rust decoder for H.264, HEVC or (kept well enough) AV1
+//! exists, so they get no server-made preview; browsers show them.
 
 pub use image::ImageFormat;
 use image::{DynamicImage, ImageReader, Limits};
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, Write};
 
 /// An image with more pixels than this is refused (a 12 MP photo has 12;
 /// 10,000 × 10,000 has 100).
@@ -40,13 +50,35 @@ pub struct Sniffed {
     pub mime: String,
     /// Set for the image formats Parta previews.
     pub image: Option<ImageFormat>,
+    /// Set for the containers Parta cleans in place.
+    pub container: Option<Container>,
+}
+
+/// Containers whose metadata [`clean_in_place`] removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// ISO base media: MP4, MOV, 3GP, M4A, HEIF, HEIC, AVIF.
+    IsoBmff,
+    /// Matroska and WebM.
+    Matroska,
 }
 
 /// Sniffs the content type from the first bytes (see [`crate::HEAD`]).
 pub fn sniff(head: &[u8]) -> Sniffed {
-    let Some(t) = infer::get(head) else {
-        let mime = if looks_like_text(head) { "text/plain" } else { "application/octet-stream" };
-        return Sniffed { mime: mime.into(), image: None };
+    let inferred = infer::get(head);
+    let refused = inferred.is_some_and(|t| is_unstrippable_photo(t.mime_type()));
+    if !refused && let Some((mime, container)) = sniff_container(head) {
+        return Sniffed { mime: mime.into(), image: None, container };
+    }
+    let Some(t) = inferred else {
+        let mime = if is_transport_stream(head) {
+            "video/mp2t"
+        } else if looks_like_text(head) {
+            "text/plain"
+        } else {
+            "application/octet-stream"
+        };
+        return Sniffed { mime: mime.into(), image: None, container: None };
     };
     let image = match t.mime_type() {
         "image/jpeg" => Some(ImageFormat::Jpeg),
@@ -55,7 +87,50 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         "image/webp" => Some(ImageFormat::WebP),
         _ => None,
     };
-    Sniffed { mime: t.mime_type().to_string(), image }
+    Sniffed { mime: t.mime_type().to_string(), image, container: None }
+}
+
+/// An ISO media file (by its first box, and its brand for the type) or a
+/// Matroska one (by its EBML signature, WebM by its doc type). Canon's CR3
+/// RAW is an ISO file too, but a photo Parta refuses: no container.
+fn sniff_container(head: &[u8]) -> Option<(&'static str, Option<Container>)> {
+    if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        let webm = head[..head.len().min(64)].windows(4).any(|w| w == b"webm");
+        return Some((if webm { "video/webm" } else { "video/x-matroska" }, Some(Container::Matroska)));
+    }
+    let first = head.get(4..8)?;
+    if matches!(first, b"moov" | b"mdat" | b"wide") {
+        return Some(("video/quicktime", Some(Container::IsoBmff)));
+    }
+    if first != b"ftyp" {
+        return None;
+    }
+    let size = u32::from_be_bytes(head.get(0..4)?.try_into().ok()?) as usize;
+    let major = head.get(8..12)?;
+    let compatible: Vec<&[u8]> = head.get(16..size.min(head.len()))?.chunks_exact(4).collect();
+    let has = |brand: &[u8]| major == brand || compatible.contains(&brand);
+    let mime = match major {
+        b"crx " => return Some(("image/x-canon-cr3", None)),
+        b"qt  " => "video/quicktime",
+        b"avif" | b"avis" => "image/avif",
+        b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => "image/heic",
+        b"mif1" | b"msf1" | b"miaf" if has(b"avif") || has(b"avis") => "image/avif",
+        b"mif1" | b"msf1" | b"miaf" if has(b"heic") || has(b"heix") || has(b"hevc") => "image/heic",
+        b"mif1" | b"msf1" | b"miaf" => "image/heif",
+        [b'3', b'g', b'2', _] => "video/3gpp2",
+        [b'3', b'g', _, _] => "video/3gpp",
+        b"M4A " | b"M4B " | b"M4P " => "audio/mp4",
+        b"M4V " | b"M4VH" | b"M4VP" => "video/x-m4v",
+        _ => "video/mp4",
+    };
+    Some((mime, Some(Container::IsoBmff)))
+}
+
+/// MPEG transport streams (camcorders' .MTS/.M2TS): sync bytes every 188
+/// bytes, or every 192 after a 4-byte timecode.
+fn is_transport_stream(head: &[u8]) -> bool {
+    let synced = |first: usize, step: usize| (0..3).all(|k| head.get(first + k * step) == Some(&0x47));
+    synced(0, 188) || synced(4, 192)
 }
 
 fn looks_like_text(head: &[u8]) -> bool {
@@ -68,15 +143,12 @@ fn looks_like_text(head: &[u8]) -> bool {
 }
 
 /// Photo formats that can carry EXIF and GPS but whose metadata Parta cannot
-/// strip (HEIC/HEIF, AVIF, TIFF, camera RAW, JPEG XL, Photoshop): refused, so
-/// a child's location never leaves in one. Phones send JPEG from a browser.
+/// strip (TIFF, camera RAW, JPEG XL, JPEG 2000, Photoshop): refused, so a
+/// child's location never leaves in one. Phones take JPEG, HEIC or AVIF.
 pub fn is_unstrippable_photo(mime: &str) -> bool {
     matches!(
         mime,
-        "image/heif"
-            | "image/heic"
-            | "image/avif"
-            | "image/tiff"
+        "image/tiff"
             | "image/jp2"
             | "image/x-canon-cr2"
             | "image/x-canon-cr3"
@@ -87,6 +159,23 @@ pub fn is_unstrippable_photo(mime: &str) -> bool {
             | "image/vnd.ms-photo"
             | "image/vnd.adobe.photoshop"
     )
+}
+
+/// Video containers that can carry a location (in their own metadata or
+/// inside the stream, as camcorders and dash cameras write it) that Parta
+/// cannot remove: AVI, WMV/ASF, FLV, MPEG program and transport streams.
+/// Phones record MP4, MOV or 3GP, which are cleaned.
+pub fn is_unstrippable_video(mime: &str) -> bool {
+    matches!(mime, "video/x-msvideo" | "video/x-ms-wmv" | "video/x-flv" | "video/mpeg" | "video/mp2t")
+}
+
+/// Media a browser may play or show itself (videos, audio, and the photos
+/// Parta cleans without decoding): served inline, never as a page.
+pub fn is_media(mime: &str) -> bool {
+    (mime.starts_with("video/")
+        || mime.starts_with("audio/")
+        || matches!(mime, "image/heic" | "image/heif" | "image/avif"))
+        && !is_active(mime)
 }
 
 /// Types a browser could run or render as a page: never served inline, and
@@ -107,8 +196,72 @@ pub fn is_active(mime: &str) -> bool {
 pub enum MediaError {
     #[error("the image is {width}×{height}: more than {max} pixels")]
     TooManyPixels { width: u32, height: u32, max: u64 },
-    #[error("the image is damaged: {0}")]
+    /// Its structure cannot be walked, or cleaning it could not be shown to
+    /// leave its streams as they were: refused, never shared uncleaned.
+    #[error("the file is damaged or cannot be cleaned: {0}")]
     Malformed(String),
+    #[error("reading the file: {0}")]
+    Io(String),
+}
+
+/// A video's streams as its container reader sees them: equal before and
+/// after cleaning, or the file is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The longest stream's duration.
+    pub duration_ms: u64,
+    pub streams: Vec<Stream>,
+    /// A SHA-256 of everything the reader parsed about the streams: timing,
+    /// sample tables or every frame's timestamp and size, codecs.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    /// `video`, `audio`, `metadata`, `subtitle`, `picture` or `other`.
+    pub kind: &'static str,
+    pub codec: String,
+    /// Samples (frames) in the stream.
+    pub frames: u64,
+}
+
+/// What cleaning a container did.
+#[derive(Debug, Clone)]
+pub struct Cleaned {
+    /// The movie's streams (`None` for a still image).
+    pub summary: Option<Summary>,
+    /// Boxes or elements blanked, and bytes overwritten.
+    pub changes: usize,
+    pub bytes_blanked: u64,
+}
+
+/// [`clean_in_place`] on a file on disk (an upload's staging file).
+pub fn clean_file(path: &std::path::Path, container: Container) -> Result<Cleaned, MediaError> {
+    let mut file =
+        std::fs::OpenOptions::new().read(true).write(true).open(path).map_err(|e| MediaError::Io(e.to_string()))?;
+    clean_in_place(&mut file, container)
+}
+
+/// Removes a container's location and device metadata in place (the file
+/// keeps its length; see `bmff` and `matroska` for what goes). The file is
+/// only written once the whole plan is made and checked: a refused file is
+/// left as it was.
+pub fn clean_in_place<F: Read + Write + Seek>(file: &mut F, container: Container) -> Result<Cleaned, MediaError> {
+    let io = |e: std::io::Error| MediaError::Io(e.to_string());
+    let mut src = crate::patch::Source::new(&mut *file).map_err(io)?;
+    let (patches, summary) = match container {
+        Container::IsoBmff => {
+            let plan = crate::bmff::plan(&mut src)?;
+            (plan.patches, plan.summary)
+        }
+        Container::Matroska => {
+            let (patches, summary) = crate::matroska::plan(&mut src)?;
+            (patches, Some(summary))
+        }
+    };
+    drop(src);
+    patches.apply(file).map_err(io)?;
+    Ok(Cleaned { summary, changes: patches.len(), bytes_blanked: patches.blanked() })
 }
 
 /// An image made safe to share.
@@ -482,10 +635,26 @@ mod tests {
         assert_eq!(sniff(&[0, 1, 2, 3, 0xFF]).mime, "application/octet-stream");
         assert!(is_active("text/html") && is_active("image/svg+xml") && is_active("application/pdf"));
         assert!(!is_active("image/jpeg"));
-        // HEIC (ISO BMFF with an "heic" brand): refused, its GPS cannot be removed.
-        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
-        assert!(is_unstrippable_photo(&sniff(heic).mime), "{}", sniff(heic).mime);
+        // HEIC and AVIF (ISO media files by their brands) are cleaned, not refused.
+        let heic = sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic");
+        assert_eq!((heic.mime.as_str(), heic.container), ("image/heic", Some(Container::IsoBmff)));
+        let avif = sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif");
+        assert_eq!(avif.mime, "image/avif");
+        assert_eq!(sniff(b"\0\0\0\x14ftyp3gp5\0\0\0\0isom").mime, "video/3gpp");
+        assert_eq!(sniff(b"\0\0\0\x14ftypqt  \0\0\0\0qt  ").mime, "video/quicktime");
+        assert_eq!(sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm").container, Some(Container::Matroska));
+        assert!(!is_unstrippable_photo("image/heic") && !is_unstrippable_photo("image/avif"));
+        // TIFF and camera RAW still are refused; so are videos that cannot be cleaned.
+        assert!(is_unstrippable_photo(&sniff(b"II*\0\x08\0\0\0\0\0\0\0").mime));
+        let cr3 = sniff(b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom");
+        assert!(is_unstrippable_photo(&cr3.mime) && cr3.container.is_none(), "{cr3:?}");
+        assert!(is_unstrippable_video(&sniff(b"RIFF\0\0\0\0AVI LIST").mime));
+        let ts: Vec<u8> = (0..600).map(|i| if i % 188 == 0 { 0x47 } else { 0 }).collect();
+        assert!(is_unstrippable_video(&sniff(&ts).mime));
         assert!(!is_unstrippable_photo("image/jpeg") && !is_unstrippable_photo("application/zip"));
+        assert!(
+            is_media("video/mp4") && is_media("image/heic") && !is_media("image/svg+xml") && !is_media("text/html")
+        );
     }
 
     #[test]

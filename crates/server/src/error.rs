@@ -673,8 +673,20 @@ pub const IMAGE_MALFORMED: ApiError = err(
 pub const PHOTO_FORMAT_UNSUPPORTED: ApiError = err(
     StatusCode::UNSUPPORTED_MEDIA_TYPE,
     "photo_format_unsupported",
-    "Из фото в этом формате (HEIC, AVIF, TIFF, RAW) нельзя удалить геометку. Отправьте его в JPEG.",
-    "The location cannot be removed from a photo in this format (HEIC, AVIF, TIFF, RAW). Send it as JPEG.",
+    "Из фото в этом формате (TIFF, RAW, JPEG XL) нельзя удалить геометку. Отправьте его в JPEG или HEIC.",
+    "The location cannot be removed from a photo in this format (TIFF, RAW, JPEG XL). Send it as JPEG or HEIC.",
+);
+pub const VIDEO_FORMAT_UNSUPPORTED: ApiError = err(
+    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    "video_format_unsupported",
+    "Из видео в этом формате (AVI, WMV, FLV, MPEG) нельзя удалить геометку. Сохраните его в MP4 и отправьте снова.",
+    "The location cannot be removed from a video in this format (AVI, WMV, FLV, MPEG). Save it as MP4 and send it again.",
+);
+pub const VIDEO_MALFORMED: ApiError = err(
+    StatusCode::UNPROCESSABLE_ENTITY,
+    "video_malformed",
+    "Видео повреждено или устроено так, что из него нельзя надёжно удалить геометку. Его нельзя отправить.",
+    "The video is damaged or built so that its location cannot be removed safely. It cannot be sent.",
 );
 pub const UPLOAD_INTERRUPTED: ApiError = err(
     StatusCode::BAD_REQUEST,

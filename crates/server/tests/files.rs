@@ -153,10 +153,24 @@ async fn hostile_and_broken_uploads_get_clear_errors_or_are_stored_as_inert_file
     let res = upload(&app, &teacher, chat, "bomb.png", testdata::png_bomb(10_000, 10_000)).await;
     assert_eq!(error_code(res).await, (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large".into()));
 
-    // A phone's HEIC photo: its GPS tags cannot be removed, so it is refused.
+    // A camera's TIFF: its GPS tags cannot be removed, so it is refused.
+    let tiff = b"MM\0\x2a\0\0\0\x08\0\0\0\0".to_vec();
+    let res = upload(&app, &teacher, chat, "IMG_0001.TIF", tiff).await;
+    assert_eq!(error_code(res).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_format_unsupported".into()));
+    // So is a video in a container Parta cannot clean, and one too damaged to clean.
+    let avi = b"RIFF\x24\0\0\0AVI LIST\x04\0\0\0hdrl".to_vec();
+    let res = upload(&app, &teacher, chat, "dashcam.avi", avi).await;
+    assert_eq!(error_code(res).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "video_format_unsupported".into()));
+    let video = testdata::mp4_with_location(false);
+    let res = upload(&app, &teacher, chat, "cut.mp4", video[..video.len() - 100].to_vec()).await;
+    assert_eq!(error_code(res).await, (StatusCode::UNPROCESSABLE_ENTITY, "video_malformed".into()));
     let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\x08free".to_vec();
     let res = upload(&app, &teacher, chat, "IMG_0001.HEIC", heic).await;
-    assert_eq!(error_code(res).await, (StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_format_unsupported".into()));
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "image_malformed".into()),
+        "a HEIC without an image"
+    );
 
     let cut = testdata::jpeg_with_gps(32, 32)[..60].to_vec();
     let res = upload(&app, &teacher, chat, "cut.jpg", cut).await;
@@ -249,6 +263,65 @@ async fn hostile_and_broken_uploads_get_clear_errors_or_are_stored_as_inert_file
     let later = app.state.now() + 2 * 86_400;
     let collected = app.state.files.collect(&app.db.store, later, 86_400, 0).await.unwrap();
     assert_eq!(collected, 4);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_phone_video_and_an_iphone_photo_reach_the_class_without_their_location() {
+    let app = spawn_app(false).await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let mov = testdata::fixture("iphone.mov");
+    let heic = testdata::fixture("iphone.heic");
+    let places = |bytes: &[u8]| -> Vec<&str> {
+        ["iPhone 15 Pro", "Pixel 7", "+55.7558", "Exif", "GPSLatitude"]
+            .into_iter()
+            .filter(|s| bytes.windows(s.len()).any(|w| w == s.as_bytes()))
+            .collect()
+    };
+    assert!(places(&mov).len() >= 2 && places(&heic).len() >= 2, "the fixtures carry a place and a device");
+
+    let video = uploaded(&app, &teacher, chat, "IMG_0042.MOV", mov.clone()).await;
+    assert_eq!((video["kind"].as_str(), video["mime"].as_str()), (Some("file"), Some("video/quicktime")));
+    assert_eq!(video["size"].as_u64(), Some(mov.len() as u64), "blanked in place: the same length");
+    let photo = uploaded(&app, &teacher, chat, "IMG_0043.HEIC", heic).await;
+    assert_eq!((photo["kind"].as_str(), photo["mime"].as_str()), (Some("file"), Some("image/heic")));
+    let res = send_with(&app, &teacher, chat, "trip", "Экскурсия", &[&video, &photo]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let res = student.get(&app, &format!("/api/messenger/files/{}", video["id"])).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-type"), "video/quicktime");
+    assert!(header(&res, "content-disposition").starts_with("inline;"), "a player may show it");
+    assert_eq!(header(&res, "accept-ranges"), "bytes");
+    let stored = res.bytes().await.unwrap();
+    assert_eq!(places(&stored), Vec::<&str>::new(), "no location or device in what the student gets");
+    let res = student.get(&app, &format!("/api/messenger/files/{}", photo["id"])).await;
+    assert_eq!(header(&res, "content-type"), "image/heic");
+    assert_eq!(places(&res.bytes().await.unwrap()), Vec::<&str>::new());
+
+    // A player reads the movie header at the end by range.
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/messenger/files/{}", video["id"])))
+        .header("cookie", &student.cookie)
+        .header("range", "bytes=-100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let total = stored.len();
+    assert_eq!(header(&res, "content-range"), format!("bytes {}-{}/{total}", total - 100, total - 1));
+    assert_eq!(res.bytes().await.unwrap(), stored[total - 100..]);
+    let res = reqwest::Client::new()
+        .get(app.url(&format!("/api/messenger/files/{}", video["id"])))
+        .header("cookie", &student.cookie)
+        .header("range", format!("bytes={total}-"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&res, "content-range"), format!("bytes */{total}"));
     app.finish().await;
 }
 

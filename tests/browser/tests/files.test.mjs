@@ -3,7 +3,9 @@
 // student of 5А sees the photo's preview and downloads the PDF; the photo
 // that reaches her has no GPS tags; a search with another form of a word
 // finds the message and opens it in its chat, far back in the history; a
-// parent outside the chat gets 403 for the file's address.
+// parent outside the chat gets 403 for the file's address. A phone video
+// with its location sent to the class plays in the student's chat and
+// reaches her without the location.
 //
 // Three people link a profile: 3 codes, each on its own phone.
 
@@ -21,6 +23,9 @@ let student;
 let parent;
 
 const PHOTO = readFileSync(path.join(repoRoot, 'tests', 'browser', 'fixtures', 'photo-gps.jpg'));
+const VIDEO = readFileSync(path.join(repoRoot, 'crates', 'blobs', 'fixtures', 'phone.mp4'));
+const HEIC = readFileSync(path.join(repoRoot, 'crates', 'blobs', 'fixtures', 'iphone.heic'));
+const AVIF = readFileSync(path.join(repoRoot, 'crates', 'blobs', 'fixtures', 'photo.avif'));
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const TEXT = 'Фото с урока и разрешение на экскурсию: подпишите до пятницы';
 
@@ -111,6 +116,69 @@ test('the student sees the preview, downloads the PDF, and the photo has no GPS 
   const pdf = await p.request.get(`/api/messenger/files/${pdfId}`);
   assert.match(pdf.headers()['content-disposition'], /^attachment;/);
   await screenshot(p, 'files-student');
+  assert.deepEqual(student.problems, []);
+});
+
+test('a phone video sent to the class plays for the student, without its location', async () => {
+  const caption = 'Видео с прогулки в парке';
+  const t = teacher.page;
+  await t.getByTestId('file-input').setInputFiles([{ name: 'VID_20261205.mp4', mimeType: 'video/mp4', buffer: VIDEO }]);
+  await t.locator('[data-testid="tray-item"][data-state="done"]').waitFor();
+  await t.getByTestId('composer').fill(caption);
+  await t.getByTestId('composer').press('Enter');
+  await message(t, caption).getByTestId('video').waitFor();
+
+  const p = student.page;
+  const msg = message(p, caption);
+  const video = msg.getByTestId('video');
+  await video.waitFor();
+  // The browser's player read the cleaned file: its streams and duration are there.
+  await p.waitForFunction((el) => el.readyState >= 1, await video.elementHandle());
+  const duration = await video.evaluate((el) => el.duration);
+  assert.ok(Math.abs(duration - 1) < 0.1, `a one-second video: ${duration}`);
+  assert.equal(await video.evaluate((el) => el.videoWidth), 96);
+  await video.scrollIntoViewIfNeeded();
+  await screenshot(p, 'files-video');
+
+  const src = await video.getAttribute('src');
+  const res = await p.request.get(src);
+  assert.equal(res.headers()['content-type'], 'video/mp4');
+  const bytes = await res.body();
+  assert.equal(bytes.length, VIDEO.length, 'blanked in place');
+  for (const secret of ['Pixel 7', '+55.7558']) {
+    assert.ok(VIDEO.includes(Buffer.from(secret)), `the phone's file has ${secret}`);
+    assert.ok(!bytes.includes(Buffer.from(secret)), `what the student gets has no ${secret}`);
+  }
+  assert.deepEqual(student.problems, []);
+  assert.deepEqual(teacher.problems, []);
+});
+
+test('iPhone photos arrive: AVIF shown by the browser, HEIC (which Chromium cannot decode) as a tile to download', async () => {
+  const caption = 'Снимки с телефона';
+  const t = teacher.page;
+  await t.getByTestId('file-input').setInputFiles([
+    { name: 'IMG_0001.HEIC', mimeType: 'image/heic', buffer: HEIC },
+    { name: 'IMG_0002.AVIF', mimeType: 'image/avif', buffer: AVIF },
+  ]);
+  await t.locator('[data-testid="tray-item"][data-state="done"]').nth(1).waitFor();
+  await t.getByTestId('composer').fill(caption);
+  await t.getByTestId('composer').press('Enter');
+
+  const p = student.page;
+  const msg = message(p, caption);
+  const avif = msg.getByRole('img', { name: 'Фото: IMG_0002.AVIF' });
+  await avif.waitFor();
+  await p.waitForFunction((el) => el.complete && el.naturalWidth > 0, await avif.elementHandle());
+  assert.equal(await avif.evaluate((el) => el.naturalWidth), 64);
+  const tile = msg.getByTestId('photo-tile');
+  await tile.waitFor();
+  assert.match(await tile.textContent(), /IMG_0001\.HEIC.*Скачайте/);
+  const [download] = await Promise.all([p.waitForEvent('download'), tile.click()]);
+  const saved = readFileSync(await download.path());
+  assert.equal(saved.length, HEIC.length);
+  assert.ok(HEIC.includes(Buffer.from('iPhone 15 Pro')) && !saved.includes(Buffer.from('iPhone 15 Pro')), 'no device in the download');
+  await msg.scrollIntoViewIfNeeded();
+  await screenshot(p, 'files-heic-avif');
   assert.deepEqual(student.problems, []);
 });
 

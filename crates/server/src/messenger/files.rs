@@ -125,7 +125,7 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/files", tag = "messenger",
     params(("chat" = i64, Path), UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Attachment), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 413, body = e::ErrorBody), (status = 422, body = e::ErrorBody)))]
+        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -157,10 +157,13 @@ pub async fn upload(
     if staging.size() == 0 {
         return Err(e::FILE_EMPTY);
     }
-    let staged = staging.finish().await.map_err(blob_error)?;
+    let mut staged = staging.finish().await.map_err(blob_error)?;
     let sniffed = media::sniff(&staged.head);
     if media::is_unstrippable_photo(&sniffed.mime) {
         return Err(e::PHOTO_FORMAT_UNSUPPORTED);
+    }
+    if media::is_unstrippable_video(&sniffed.mime) {
+        return Err(e::VIDEO_FORMAT_UNSUPPORTED);
     }
     let name = clean_name(&raw_name).unwrap_or_else(|| default_name(&sniffed.mime));
     let now = state.now();
@@ -187,6 +190,7 @@ pub async fn upload(
             .map_err(|err| match err {
                 media::MediaError::TooManyPixels { .. } => e::IMAGE_TOO_LARGE,
                 media::MediaError::Malformed(_) => e::IMAGE_MALFORMED,
+                media::MediaError::Io(_) => e::INTERNAL,
             })?;
         if let Some(thumb) = processed.thumbnail {
             let size = thumb.len() as i64;
@@ -201,6 +205,11 @@ pub async fn upload(
         new.sha256 = files.blobs.put_bytes(bytes.clone()).await.map_err(blob_error)?;
         rewritten = Some(bytes);
     } else {
+        if let Some(container) = sniffed.container {
+            clean_container(&mut staged, container, &sniffed.mime).await?;
+            new.sha256 = staged.sha256.clone();
+            new.size = i64::try_from(staged.size).unwrap_or(i64::MAX);
+        }
         files.blobs.put_staged(&staged).await.map_err(blob_error)?;
     }
     let attachment = state.store.add_file(&new).await?;
@@ -214,12 +223,50 @@ pub async fn upload(
     Ok(axum::Json(attachment))
 }
 
+/// Removes a video's or a HEIF/HEIC/AVIF photo's location and device
+/// metadata in its staging file (see `blobs::media`), which is then named by
+/// the cleaned bytes. One that cannot be cleaned is refused.
+async fn clean_container(staged: &mut blobs::Staged, container: media::Container, mime: &str) -> ApiResult<()> {
+    let path = staged.path().to_path_buf();
+    let started = std::time::Instant::now();
+    let cleaned =
+        tokio::task::spawn_blocking(move || media::clean_file(&path, container)).await.map_err(|_| e::INTERNAL)?;
+    match cleaned {
+        Ok(cleaned) if cleaned.changes == 0 => return Ok(()),
+        Ok(cleaned) => tracing::debug!(
+            mime,
+            changes = cleaned.changes,
+            bytes = cleaned.bytes_blanked,
+            ms = started.elapsed().as_millis() as u64,
+            "container metadata removed"
+        ),
+        Err(media::MediaError::Io(error)) => {
+            tracing::error!(%error, "reading a staged upload failed");
+            return Err(e::INTERNAL);
+        }
+        Err(error) => {
+            tracing::info!(mime, %error, "an upload was refused: its metadata cannot be removed");
+            return Err(if mime.starts_with("image/") { e::IMAGE_MALFORMED } else { e::VIDEO_MALFORMED });
+        }
+    }
+    staged.rehash().await.map_err(blob_error)
+}
+
 fn default_name(mime: &str) -> String {
     let ext = match mime {
         "image/jpeg" => "jpg",
         "image/png" => "png",
         "image/gif" => "gif",
         "image/webp" => "webp",
+        "image/heic" => "heic",
+        "image/heif" => "heif",
+        "image/avif" => "avif",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/3gpp" => "3gp",
+        "video/webm" => "webm",
+        "video/x-matroska" => "mkv",
+        "audio/mp4" => "m4a",
         "application/pdf" => "pdf",
         _ => "bin",
     };
@@ -234,10 +281,12 @@ async fn lookup(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<St
     }
 }
 
-/// Downloads a file (an image opens in the browser; anything else is saved).
+/// Downloads a file (an image, a video or a HEIC/AVIF photo opens in the
+/// browser; anything else is saved); one byte range is answered with 206.
 #[utoipa::path(get, path = "/api/messenger/files/{file}", tag = "messenger", params(("file" = i64, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 403, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream"), (status = 206, description = "the requested byte range"),
+        (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
+        (status = 416, description = "a range past the end")))]
 pub async fn download(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -245,7 +294,7 @@ pub async fn download(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let file = lookup(&state, &user, id).await?;
-    let inline = file.kind == "image" && !media::is_active(&file.mime);
+    let inline = (file.kind == "image" || media::is_media(&file.mime)) && !media::is_active(&file.mime);
     let content_type = if media::is_active(&file.mime) { "application/octet-stream" } else { file.mime.as_str() };
     serve(&state, &file.sha256, file.size, content_type, Some((&file.name, inline)), &headers).await
 }
@@ -276,18 +325,43 @@ async fn serve(
     // The bytes behind a hash never change: the hash is the validator, and
     // membership was checked before this point on every request.
     let etag = format!("\"{sha256}\"");
+    let size = u64::try_from(size).ok();
     let mut response = if request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let stream = state.files.blobs.get(sha256).await.map_err(blob_error)?;
-        let mut r = Response::new(Body::from_stream(stream));
-        if size >= 0 {
-            r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-        }
+        let range = size.and_then(|size| Some((byte_range(request.get(header::RANGE)?.to_str().ok()?, size)?, size)));
+        let blobs = &state.files.blobs;
+        let mut r = match range {
+            None => {
+                let mut r = Response::new(Body::from_stream(blobs.get(sha256).await.map_err(blob_error)?));
+                if let Some(size) = size {
+                    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+                }
+                r
+            }
+            Some((Some(range), size)) => {
+                let content_range = format!("bytes {}-{}/{size}", range.start, range.end - 1);
+                let length = range.end - range.start;
+                let mut r = Response::new(Body::from_stream(blobs.get_range(sha256, range).await.map_err(blob_error)?));
+                *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+                r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+                r.headers_mut().insert(header::CONTENT_RANGE, header_value(&content_range));
+                r
+            }
+            Some((None, size)) => {
+                let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                r.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes */{size}")));
+                r
+            }
+        };
         r.headers_mut().insert(header::CONTENT_TYPE, header_value(content_type));
         r
     };
     let h = response.headers_mut();
+    if size.is_some() {
+        // Players fetch a video's index (often at its end) and seek by range.
+        h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    }
     h.insert(header::ETAG, header_value(&etag));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -295,6 +369,33 @@ async fn serve(
     let (name, inline) = name.unwrap_or(("preview.jpg", true));
     h.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(name, inline)));
     Ok(response)
+}
+
+/// A single byte range of a `Range` header (RFC 9110 §14.1.2): `None` when
+/// the header is not one Parta answers (several ranges, another unit,
+/// nonsense: the whole file is sent), `Some(None)` when it is unsatisfiable.
+pub fn byte_range(header: &str, size: u64) -> Option<Option<std::ops::Range<u64>>> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.trim().split_once('-')?;
+    let range = match (first.trim(), last.trim()) {
+        ("", "") => return None,
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            size.saturating_sub(n)..size
+        }
+        (first, last) => {
+            let start: u64 = first.parse().ok()?;
+            let end = if last.is_empty() { size } else { last.parse::<u64>().ok()?.saturating_add(1).min(size) };
+            if end <= start && start < size {
+                return None;
+            }
+            start..end
+        }
+    };
+    Some((range.start < range.end).then_some(range))
 }
 
 fn header_value(s: &str) -> HeaderValue {
@@ -349,6 +450,21 @@ mod tests {
         assert_eq!(clean_name("../").as_deref(), None);
         assert_eq!(clean_name(".bashrc").as_deref(), Some("bashrc"));
         assert_eq!(clean_name(&"я".repeat(1000)).map(|n| n.chars().count()), Some(MAX_NAME_CHARS));
+    }
+
+    #[test]
+    fn a_range_header_names_one_satisfiable_range_or_the_whole_file() {
+        assert_eq!(byte_range("bytes=0-", 100), Some(Some(0..100)));
+        assert_eq!(byte_range("bytes=10-19", 100), Some(Some(10..20)));
+        assert_eq!(byte_range("bytes=90-500", 100), Some(Some(90..100)));
+        assert_eq!(byte_range("bytes=-30", 100), Some(Some(70..100)));
+        assert_eq!(byte_range("bytes=-300", 100), Some(Some(0..100)));
+        assert_eq!(byte_range("bytes=100-", 100), Some(None), "past the end");
+        assert_eq!(byte_range("bytes=-0", 100), Some(None));
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), None, "several ranges: the whole file");
+        assert_eq!(byte_range("items=0-1", 100), None);
+        assert_eq!(byte_range("bytes=20-10", 100), None, "nonsense is ignored");
+        assert_eq!(byte_range("bytes=x-", 100), None);
     }
 
     #[test]

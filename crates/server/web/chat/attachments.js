@@ -23,6 +23,9 @@ addStrings({
     'files.photo': 'Фото: {name}',
     'files.download': 'Скачать {name}',
     'files.wait': 'Дождитесь загрузки файлов.',
+    'files.video': 'Видео: {name}',
+    'files.noPlayer': 'Этот браузер не показывает такое видео. Скачайте его, чтобы посмотреть.',
+    'files.noViewer': 'Этот браузер не показывает фото в таком формате. Скачайте его, чтобы посмотреть.',
   },
   en: {
     'files.attach': 'Attach a file',
@@ -38,12 +41,28 @@ addStrings({
     'files.photo': 'Photo: {name}',
     'files.download': 'Download {name}',
     'files.wait': 'Wait for the files to finish uploading.',
+    'files.video': 'Video: {name}',
+    'files.noPlayer': 'This browser cannot show this video. Download it to watch.',
+    'files.noViewer': 'This browser cannot show a photo in this format. Download it to see it.',
   },
 });
 
 const MAX_FILES = 10;
 const PAPERCLIP = 'M21 11.5 12.5 20a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7L10.2 17.7a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6';
 const FILE = ['M6 3h8l4 4v14H6V3Z', 'M14 3v4h4'];
+const FILM = ['M4 5h16v14H4V5Z', 'M10 9.5v5l4-2.5-4-2.5Z'];
+const PICTURE = ['M4 5h16v14H4V5Z', 'M4 16l5-5 4 4 2-2 5 5', 'M15.5 9.5h.01'];
+
+/** Photos Parta cleans without decoding (no server preview): the browser shows them if it can. */
+const BROWSER_PHOTOS = ['image/heic', 'image/heif', 'image/avif'];
+
+function isVideo(a) {
+  return a.kind === 'file' && a.mime.startsWith('video/');
+}
+
+function isBrowserPhoto(a) {
+  return a.kind === 'file' && BROWSER_PHOTOS.includes(a.mime);
+}
 
 /** Parta's stylesheet for files and search, once per page. */
 export function ensureStyles() {
@@ -223,11 +242,17 @@ export function bindDrops(zone, getTray) {
   });
 }
 
-/** A message's photos (previews opening the full image) and files (downloads). */
+/**
+ * A message's photos (previews opening the full image), videos (the
+ * browser's player; a tile to download when it cannot play them), HEIC and
+ * AVIF photos (shown by browsers that decode them) and files (downloads).
+ */
 export function attachmentsEl(m) {
   ensureStyles();
   const photos = m.attachments.filter((a) => a.kind === 'image');
-  const files = m.attachments.filter((a) => a.kind !== 'image');
+  const videos = m.attachments.filter(isVideo);
+  const shownByBrowser = m.attachments.filter(isBrowserPhoto);
+  const files = m.attachments.filter((a) => a.kind !== 'image' && !isVideo(a) && !isBrowserPhoto(a));
   const out = h('div', { class: 'pm-attachments' });
   if (photos.length) {
     const grid = h('div', { class: `pm-photos pm-photos-${Math.min(photos.length, 3)}` });
@@ -241,14 +266,44 @@ export function attachmentsEl(m) {
     }
     out.append(grid);
   }
+  for (const a of videos) out.append(videoEl(a));
+  for (const a of shownByBrowser) out.append(browserPhotoEl(a));
   for (const a of files) out.append(fileRow(a));
   return out;
 }
 
-function fileRow(a) {
+/** The browser's own player: it fetches the movie's header by range and shows the first frame. */
+function videoEl(a) {
+  const video = h('video', {
+    src: fileUrl(a.id), controls: true, preload: 'metadata', playsinline: true,
+    'aria-label': t('files.video', { name: a.name }), 'data-testid': 'video',
+  });
+  const tile = h('figure', { class: 'pm-video' }, video, h('figcaption', null, fileRow(a, FILM)));
+  video.addEventListener('error', () => tile.replaceWith(mediaTile(a, FILM, t('files.noPlayer'), 'video-tile')), { once: true });
+  return tile;
+}
+
+/** A HEIC or AVIF photo, as the browser decodes it; a tile to download where it cannot. */
+function browserPhotoEl(a) {
+  const img = h('img', { src: fileUrl(a.id), alt: t('files.photo', { name: a.name }), loading: 'lazy', 'data-testid': 'photo' });
+  const link = h('a', { href: fileUrl(a.id), target: '_blank', rel: 'noopener', class: 'pm-photo pm-photo-original' }, img);
+  img.addEventListener('error', () => link.replaceWith(mediaTile(a, PICTURE, t('files.noViewer'), 'photo-tile')), { once: true });
+  return link;
+}
+
+/** A generic tile for a video or photo this browser cannot show: its kind, name, size and why. */
+function mediaTile(a, paths, why, testid) {
+  return h('a', {
+    href: fileUrl(a.id), download: a.name, class: 'pm-file pm-media-tile', 'data-testid': testid, title: why,
+    'aria-label': `${t('files.download', { name: a.name })}. ${why}`,
+  }, svg(paths), h('span', { class: 'pm-file-text' }, h('span', { class: 'pm-file-name' }, a.name),
+    h('span', { class: 'pm-file-size' }, `${sizeText(a.size)} · ${why}`)));
+}
+
+function fileRow(a, paths = FILE) {
   return h('a', {
     href: fileUrl(a.id), download: a.name, class: 'pm-file', 'data-testid': 'file', 'aria-label': t('files.download', { name: a.name }),
-  }, svg(FILE), h('span', { class: 'pm-file-text' }, h('span', { class: 'pm-file-name' }, a.name),
+  }, svg(paths), h('span', { class: 'pm-file-text' }, h('span', { class: 'pm-file-name' }, a.name),
     h('span', { class: 'pm-file-size' }, sizeText(a.size))));
 }
 
@@ -285,7 +340,7 @@ export async function openFilesPanel(chat, anchor) {
           h('img', { src: `${fileUrl(f.id)}/thumbnail`, alt: '', class: 'pm-file-thumb' }),
           h('span', { class: 'pm-file-text' }, h('span', { class: 'pm-file-name' }, f.name),
             h('span', { class: 'pm-file-size' }, `${fmt.shortName(f.author.name)} · ${fmt.fullTime(f.at)}`)))
-        : fileRow(f)));
+        : fileRow(f, isVideo(f) ? FILM : isBrowserPhoto(f) ? PICTURE : FILE)));
     }
   } catch (e) {
     clear(list).append(h('li', { class: 'pm-tray-error' }, e.text ? e.text() : t('error.unknown')));
