@@ -298,7 +298,8 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
 
 /// The "Чаты" window of an organisation the signed-in person belongs to.
 #[utoipa::path(get, path = "/api/chats/{org}", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = ChatsWindow), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatsWindow), (status = 404, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn chats_window(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -317,7 +318,8 @@ pub struct LinkForm {
 /// Link the school account to the learning profile of the proven phone
 /// (creating the Parta ID and the profile on first use).
 #[utoipa::path(post, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)), request_body = LinkForm,
-    responses((status = 200, body = ChatsWindow), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatsWindow), (status = 409, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn link(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -344,7 +346,8 @@ pub async fn link(
 /// Unlink: the person leaves every chat of the organisation and the messenger
 /// sessions that came from this link end.
 #[utoipa::path(delete, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = ChatsWindow)))]
+    responses((status = 200, body = ChatsWindow)),
+    security(("portal_session" = [])))]
 pub async fn unlink(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -372,7 +375,8 @@ pub struct MessengerEntry {
 
 /// "Перейти в мессенджер": a one-time, short-lived sign-in link.
 #[utoipa::path(post, path = "/api/chats/{org}/messenger-token", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = MessengerEntry), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerEntry), (status = 404, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn messenger_token(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -541,7 +545,8 @@ pub async fn register(
 }
 
 /// Sign out of the messenger on this device.
-#[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn messenger_sign_out(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -554,7 +559,8 @@ pub async fn messenger_sign_out(
 
 /// The signed-in Parta ID, its learning profile and the schools it is linked to.
 #[utoipa::path(get, path = "/api/messenger/me", tag = "messenger",
-    responses((status = 200, body = MessengerMe), (status = 401, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 401, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn messenger_me(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<MessengerMe>> {
     Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
 }
@@ -567,7 +573,8 @@ pub struct SessionItem {
 }
 
 /// Devices signed in to this Parta ID.
-#[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)))]
+#[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)),
+    security(("messenger_session" = [])))]
 pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<SessionItem>>> {
     let list = state.store.messenger_sessions(user.account_id, state.now()).await?;
     Ok(axum::Json(list.into_iter().map(|s| SessionItem { current: s.id == user.session_id, session: s }).collect()))
@@ -575,7 +582,8 @@ pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> Api
 
 /// End a session on another device (or this one).
 #[utoipa::path(delete, path = "/api/messenger/sessions/{session}", tag = "messenger",
-    params(("session" = i64, Path)), responses((status = 204)))]
+    params(("session" = i64, Path)), responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -596,7 +604,8 @@ pub struct NewPassword {
 
 /// Set or change the Parta ID password.
 #[utoipa::path(put, path = "/api/messenger/me/password", tag = "messenger", request_body = NewPassword,
-    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+    responses((status = 204), (status = 400, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn set_password(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -620,7 +629,8 @@ pub struct PhoneChange {
 
 /// Change the phone number; the new one is verified by its own code.
 #[utoipa::path(put, path = "/api/messenger/me/phone", tag = "messenger", request_body = PhoneChange,
-    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn change_phone(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -632,7 +642,8 @@ pub async fn change_phone(
 
 /// Delete the Parta ID: unlinked everywhere, every session ended, personal data
 /// erased. Messages stay, signed "Удалённый пользователь".
-#[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, jar: CookieJar) -> ApiResult<Response> {
     let links = state.store.messenger_links(user.account_id).await?;
     state.store.delete_account(user.account_id, state.now()).await?;

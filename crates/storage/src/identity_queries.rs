@@ -154,7 +154,7 @@ async fn account_for_phone(tx: &mut Tx, phone: &str, link: &NewLink, now: i64) -
 /// of the proven phone's Parta ID, creating the account and the profile when
 /// they do not exist yet. "About me" updates the profile.
 pub(crate) async fn link_profile(pool: &Pool<Db>, link: &NewLink, now: i64) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, &link.proof_hash, now).await?;
     let already: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM profile_links WHERE person_id = $1 AND org_id = $2")
         .bind(link.person_id)
@@ -249,7 +249,7 @@ async fn remove_link(tx: &mut Tx, link_id: i64, event: IdentityEvent, now: i64) 
 }
 
 pub(crate) async fn unlink_profile(pool: &Pool<Db>, org: i64, person: i64, now: i64) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let link: Option<(i64, i64)> =
         sqlx::query_as("SELECT id, profile_id FROM profile_links WHERE person_id = $1 AND org_id = $2")
             .bind(person)
@@ -299,7 +299,7 @@ pub(crate) async fn session_from_sign_in_token(
     token_hash: &str,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let taken: Option<(i64, i64)> = sqlx::query_as(
         "UPDATE sign_in_tokens SET used = TRUE WHERE token_hash = $1 AND NOT used AND expires_at > $2 \
          RETURNING account_id, link_id",
@@ -342,7 +342,7 @@ pub(crate) async fn session_from_proof(
     proof_hash: &str,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, session.now).await?;
     let account: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE phone = $1 AND deleted_at IS NULL")
         .bind(&phone)
@@ -362,7 +362,7 @@ pub(crate) async fn register_account(
     password_hash: Option<&str>,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, session.now).await?;
     let account: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (phone, last_name, first_name, middle_name, password_hash, created_at) \
@@ -471,7 +471,7 @@ pub(crate) async fn change_account_phone(
     proof_hash: &str,
     now: i64,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, now).await?;
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2 AND deleted_at IS NULL")
         .bind(&phone)
@@ -490,7 +490,7 @@ pub(crate) async fn change_account_phone(
 /// personal data. The row stays so that messages can still name an author:
 /// "Удалённый пользователь".
 pub(crate) async fn delete_account(pool: &Pool<Db>, account: i64, now: i64) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let links: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT l.id, l.org_id, l.person_id, l.profile_id FROM profile_links l \
          JOIN learning_profiles p ON p.id = l.profile_id WHERE p.account_id = $1",
