@@ -185,6 +185,7 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<a
 #[derive(Deserialize, ToSchema)]
 pub struct ChangePassword {
     pub current: String,
+    #[schema(min_length = 8)]
     pub new: String,
 }
 

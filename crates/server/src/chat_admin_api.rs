@@ -99,6 +99,7 @@ pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org)
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatListQuery {
     /// `staff_room`, `class`, `parents`, `subject` or `custom`.
     #[param(schema_with = crate::openapi::chat_kind)]
@@ -158,14 +159,17 @@ pub async fn detail(
 #[derive(Deserialize, ToSchema)]
 pub struct NewChatForm {
     /// 1–100 characters. Another chat may have the same name (`same_name` says so).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     /// Only chat admins post.
     #[serde(default)]
     pub announcement_only: bool,
     /// People to add besides the creator, who becomes the chat's admin.
     #[serde(default)]
+    #[schema(max_items = 2000)]
     pub members: Vec<i64>,
 }
 
@@ -200,7 +204,9 @@ pub async fn create(
 pub struct ChatEditForm {
     /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
     pub version: i64,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     pub announcement_only: Option<bool>,
 }
@@ -284,6 +290,7 @@ pub async fn restore(
 #[derive(Deserialize, ToSchema)]
 pub struct PeopleForm {
     /// School accounts of this organisation; all are added or none.
+    #[schema(min_items = 1, max_items = 2000)]
     pub people: Vec<i64>,
 }
 
@@ -351,6 +358,7 @@ pub async fn revoke_admin(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CandidateQuery {
     /// Part of a name, at most 100 characters.
     #[param(max_length = 100)]
@@ -398,6 +406,7 @@ pub async fn candidates(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub chat: Option<i64>,
     /// Who acted.
@@ -411,6 +420,7 @@ pub struct AuditQuery {
 
 /// A page of the audit log.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditPage {
     /// 1–500; 100 by default.
     #[param(minimum = 1, maximum = 500)]
@@ -424,6 +434,7 @@ pub struct AuditPage {
 const CSV_ENTRIES: i64 = 100_000;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CsvOptions {
     /// The header's language: `ru` (the default) or `en`.
     #[param(inline)]

@@ -47,6 +47,7 @@ fn phone(raw: &str) -> ApiResult<Phone> {
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneForm {
     /// As the person typed it: "8 (912) 345-67-89", "+7 912 345-67-89", "89123456789".
+    #[schema(min_length = 1)]
     pub phone: String,
 }
 
@@ -135,6 +136,7 @@ pub async fn send_code(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProofForm {
+    #[schema(min_length = 1)]
     pub phone: String,
     /// The code from the SMS…
     pub code: Option<String>,
@@ -154,8 +156,11 @@ pub struct Proof {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AboutMe {
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(max_length = 100)]
     pub middle_name: Option<String>,
 }
 
@@ -310,6 +315,7 @@ pub async fn chats_window(
 
 #[derive(Deserialize, ToSchema)]
 pub struct LinkForm {
+    #[schema(min_length = 1)]
     pub proof: String,
     #[serde(flatten)]
     pub about: AboutMe,
@@ -515,6 +521,7 @@ pub async fn messenger_sign_in(
 
 #[derive(Deserialize, ToSchema)]
 pub struct Registration {
+    #[schema(min_length = 1)]
     pub proof: String,
     #[serde(flatten)]
     pub about: AboutMe,
@@ -599,6 +606,7 @@ pub async fn revoke_session(
 pub struct NewPassword {
     /// Required when the account already has a password.
     pub current: Option<String>,
+    #[schema(min_length = 8, max_length = 256)]
     pub new: String,
 }
 
@@ -624,6 +632,7 @@ pub async fn set_password(
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneChange {
     /// A proof for the new phone (a code sent to it).
+    #[schema(min_length = 1)]
     pub proof: String,
 }
 

@@ -96,6 +96,7 @@ pub async fn class(
 #[derive(Deserialize, ToSchema)]
 pub struct NewClass {
     /// "5А", "10 Физмат".
+    #[schema(min_length = 1, max_length = 18)]
     pub name: String,
 }
 
@@ -174,6 +175,7 @@ pub async fn password_slip(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// `administrator`, `teacher`, `other_staff`, `student` or `guardian`.
     #[param(schema_with = crate::openapi::role)]
@@ -230,8 +232,11 @@ pub async fn person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PersonForm {
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(max_length = 100)]
     pub middle_name: Option<String>,
     /// Required when creating a person; ignored when editing.
     pub login: Option<String>,
@@ -358,6 +363,7 @@ pub async fn subjects(
 #[derive(Deserialize, ToSchema)]
 pub struct SubjectForm {
     /// "Математика", "Английский язык".
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 

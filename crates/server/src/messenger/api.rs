@@ -66,6 +66,7 @@ pub async fn update_chat(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Messages before this sequence number (the newest page without it).
     pub before: Option<i64>,
@@ -337,7 +338,7 @@ pub struct DirectForm {
 /// school, if the school's direct-message rules allow it.
 #[utoipa::path(post, path = "/api/messenger/direct", tag = "messenger", request_body = DirectForm,
     responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody),
-        (status = 409, body = e::ErrorBody)),
+        (status = 409, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn direct(
     State(state): State<AppState>,

@@ -115,6 +115,7 @@ pub fn clean_name(raw: &str) -> Option<String> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name (or the `X-File-Name` header, percent-encoded).
     pub name: Option<String>,
@@ -314,6 +315,7 @@ pub fn content_disposition(name: &str, inline: bool) -> String {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesQuery {
     /// Files of messages before this sequence number (the next page).
     pub before: Option<i64>,

@@ -14,6 +14,7 @@ const DEFAULT_LIMIT: i64 = 30;
 const MAX_LIMIT: i64 = 100;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The words to find (required: at least one word, at most 500
     /// characters); other forms of each word match too («урок» finds «уроки»),
