@@ -665,19 +665,23 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
-impl From<axum::extract::rejection::PathRejection> for ApiError {
-    fn from(r: axum::extract::rejection::PathRejection) -> Self {
-        use axum::extract::path::ErrorKind;
-        tracing::debug!(rejection = %r, "invalid path");
-        let field = match &r {
-            axum::extract::rejection::PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
-                ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
-                _ => None,
-            },
+/// A path parameter that does not parse, named: axum names it only when the
+/// path has several, so the names come from the matched route.
+fn path_rejection(r: &axum::extract::rejection::PathRejection, names: &[&str]) -> ApiError {
+    use axum::extract::path::ErrorKind;
+    tracing::debug!(rejection = %r, "invalid path");
+    let field = match r {
+        axum::extract::rejection::PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::ParseErrorAtKey { key, .. }
+            | ErrorKind::InvalidUtf8InPathParam { key }
+            | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+            ErrorKind::ParseErrorAtIndex { index, .. } => names.get(*index).map(|n| n.to_string()),
+            ErrorKind::ParseError { .. } if names.len() == 1 => Some(names[0].to_string()),
             _ => None,
-        };
-        invalid_input(field)
-    }
+        },
+        _ => None,
+    };
+    invalid_input(field)
 }
 
 fn invalid_input(field: Option<String>) -> ApiError {
@@ -716,9 +720,26 @@ pub mod extract {
     #[from_request(via(axum::Json), rejection(ApiError))]
     pub struct Json<T>(pub T);
 
-    #[derive(FromRequestParts)]
-    #[from_request(via(axum::extract::Path), rejection(ApiError))]
     pub struct Path<T>(pub T);
+
+    impl<T, S> FromRequestParts<S> for Path<T>
+    where
+        T: serde::de::DeserializeOwned + Send,
+        S: Send + Sync,
+    {
+        type Rejection = ApiError;
+
+        async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+            match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+                Ok(axum::extract::Path(value)) => Ok(Path(value)),
+                Err(rejection) => {
+                    let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await.ok();
+                    let names: Vec<&str> = raw.iter().flat_map(|raw| raw.iter().map(|(name, _)| name)).collect();
+                    Err(super::path_rejection(&rejection, &names))
+                }
+            }
+        }
+    }
 
     #[derive(FromRequestParts)]
     #[from_request(via(axum::extract::Query), rejection(ApiError))]

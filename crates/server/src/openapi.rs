@@ -158,3 +158,98 @@ pub(crate) fn message_text() -> Object {
         .pattern(Some(format!(r"^{TEXT}[^\s\u0000-\u001F\u007F-\u009F]{TEXT}$")))
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+    /// Routes served but not in the document, and why.
+    const UNDOCUMENTED: [(&str, &str); 5] = [
+        ("GET", "/api/ws"),                // the WebSocket: docs/protocol.md
+        ("GET", "/api/openapi.json"),      // the document itself
+        ("GET", "/api/dev/demo-accounts"), // `parta demo` only
+        ("GET", "/api/dev/sms-outbox"),    // `parta demo` only
+        ("GET", "/healthz"),               // for load balancers, plain text
+    ];
+
+    /// `(METHOD, path)` of every `.route(…)` in `router()`: the router keeps no
+    /// list of its own, so its source is read.
+    fn routed() -> BTreeSet<(String, String)> {
+        let source = include_str!("lib.rs");
+        let router = &source[source.find("pub fn router(").unwrap_or_default()..];
+        let router = &router[..router.find("\n}\n").unwrap_or(router.len())];
+        let mut routes = BTreeSet::new();
+        for call in router.split(".route(").skip(1) {
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(call.len(), |(i, _)| i);
+            let call = &call[..end];
+            let path = call.split('"').nth(1).unwrap_or_default();
+            let path = if path == "/healthz" { path.to_string() } else { format!("/api{path}") };
+            for method in METHODS {
+                let named = call
+                    .match_indices(&format!("{method}("))
+                    .any(|(i, _)| !call[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':'));
+                if named {
+                    routes.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        routes
+    }
+
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = ApiDoc::openapi();
+        let mut operations = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let present = [&item.get, &item.put, &item.post, &item.delete, &item.patch].map(Option::is_some);
+            for (method, present) in METHODS.into_iter().zip(present) {
+                if present {
+                    operations.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        operations
+    }
+
+    #[test]
+    fn every_route_the_router_serves_is_in_the_document_and_nothing_else() {
+        let routed = routed();
+        assert!(routed.len() > 70, "the router's source was read: {routed:?}");
+        let undocumented: BTreeSet<_> = UNDOCUMENTED.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        let served: BTreeSet<_> = routed.difference(&undocumented).cloned().collect();
+        let documented = documented();
+        let missing: Vec<_> = served.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&served).collect();
+        assert!(missing.is_empty(), "served but not documented: {missing:?}");
+        assert!(extra.is_empty(), "documented but not served: {extra:?}");
+        assert!(undocumented.is_subset(&routed), "an exception names a route that is gone");
+    }
+
+    #[test]
+    fn every_operation_documents_the_failures_every_route_shares() {
+        let doc = ApiDoc::openapi();
+        for (path, item) in &doc.paths.paths {
+            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
+                let statuses: Vec<&str> = operation.responses.responses.keys().map(String::as_str).collect();
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                assert!(!secured || statuses.contains(&"401"), "{path}: 401 where a session is needed");
+                if operation.request_body.is_some() {
+                    assert!(statuses.contains(&"400") && statuses.contains(&"413"), "{path}: {statuses:?}");
+                }
+            }
+        }
+    }
+}
