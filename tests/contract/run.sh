@@ -50,6 +50,8 @@ run() {
     "$schemathesis" --config-file "$work/schemathesis.toml" run "$PARTA_URL/api/openapi.json" \
         --max-examples "$examples" "$@"
 }
+# schemathesis and hypothesis keep their caches in the working directory.
+cd "$work"
 status=0
 run --exclude-path-regex "$last" "$@" || status=$?
 run --include-path-regex "$last" "$@" || status=$?
