@@ -550,22 +550,11 @@ mod tests {
 
         /// A seed with bytes cut out, repeated, replaced, or its tail cut off.
         fn damaged() -> impl Strategy<Value = (ImageFormat, Vec<u8>)> {
-            let edits = prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<u8>()), 1..8);
+            let edits = prop::collection::vec(any::<(usize, u8, u8)>(), 1..8);
             (0..seeds().len(), edits).prop_map(|(seed, edits)| {
                 let (format, bytes) = &seeds()[seed];
                 let mut bytes = bytes.clone();
-                for (at, edit, byte) in edits {
-                    if bytes.is_empty() {
-                        break;
-                    }
-                    let i = at.index(bytes.len());
-                    match edit {
-                        0 => drop(bytes.remove(i)),
-                        1 => bytes.insert(i, bytes[i]),
-                        2 => bytes.truncate(i.max(1)),
-                        _ => bytes[i] = byte,
-                    }
-                }
+                testdata::damage(&mut bytes, &edits);
                 (*format, bytes)
             })
         }

@@ -173,6 +173,24 @@ pub fn big_photo(width: u32, height: u32) -> Vec<u8> {
     jpeg_with_gps(width, height)
 }
 
+/// `bytes` damaged by `edits`, for fuzzing what parses them: each edit cuts
+/// out the byte at its position (taken modulo the length), repeats it, cuts
+/// the tail off there, or replaces it with its byte.
+pub fn damage(bytes: &mut Vec<u8>, edits: &[(usize, u8, u8)]) {
+    for &(at, edit, byte) in edits {
+        if bytes.is_empty() {
+            return;
+        }
+        let i = at % bytes.len();
+        match edit % 4 {
+            0 => drop(bytes.remove(i)),
+            1 => bytes.insert(i, bytes[i]),
+            2 => bytes.truncate(i.max(1)),
+            _ => bytes[i] = byte,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// `PARTA_FIXTURE_OUT=path cargo test -p blobs -- --ignored write_browser_fixture`

@@ -146,7 +146,9 @@ fn check(result: Result<oneroster::Package, ReadError>, zipped: bool) -> Result<
         Err(ReadError::Invalid(problems)) => {
             prop_assert!(!problems.is_empty());
             for p in &problems {
-                prop_assert!(FILES.contains(&p.file.as_str()), "a problem names a file of the package: {p}");
+                // A damaged zip may name an entry by its damaged name.
+                let named = if zipped { !p.file.is_empty() } else { FILES.contains(&p.file.as_str()) };
+                prop_assert!(named, "a problem names a file of the package: {p}");
             }
             Ok(())
         }

@@ -406,23 +406,11 @@ mod tests {
 
         /// A frame's text with bytes cut out, repeated or replaced.
         fn mutated() -> impl Strategy<Value = String> {
-            (frame(), prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<u8>()), 1..6)).prop_map(
-                |(frame, edits)| {
-                    let mut bytes = serde_json::to_vec(&frame).unwrap_or_default();
-                    for (at, edit, byte) in edits {
-                        if bytes.is_empty() {
-                            break;
-                        }
-                        let i = at.index(bytes.len());
-                        match edit {
-                            0 => drop(bytes.remove(i)),
-                            1 => bytes.insert(i, bytes[i]),
-                            _ => bytes[i] = byte,
-                        }
-                    }
-                    String::from_utf8_lossy(&bytes).into_owned()
-                },
-            )
+            (frame(), prop::collection::vec(any::<(usize, u8, u8)>(), 1..6)).prop_map(|(frame, edits)| {
+                let mut bytes = serde_json::to_vec(&frame).unwrap_or_default();
+                blobs::testdata::damage(&mut bytes, &edits);
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
         }
 
         proptest! {
