@@ -686,4 +686,78 @@ mod tests {
             (self.width(), self.height())
         }
     }
+
+    // Fuzzing: images of every format Parta strips, damaged at random, and
+    // bytes that are no image. `PROPTEST_CASES=100000` runs it longer.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+        use std::sync::OnceLock;
+
+        fn encoded(format: ImageFormat) -> Vec<u8> {
+            let img = image::RgbaImage::from_fn(6, 5, |x, y| image::Rgba([x as u8 * 40, y as u8 * 50, 90, 200]));
+            let mut out = Vec::new();
+            image::DynamicImage::ImageRgba8(img).write_to(&mut Cursor::new(&mut out), format).unwrap();
+            out
+        }
+
+        /// One image per format, each carrying metadata where its format can.
+        fn seeds() -> &'static [(ImageFormat, Vec<u8>)] {
+            static SEEDS: OnceLock<Vec<(ImageFormat, Vec<u8>)>> = OnceLock::new();
+            SEEDS.get_or_init(|| {
+                let mut gif = encoded(ImageFormat::Gif);
+                let trailer = gif.pop().unwrap_or(0x3B);
+                gif.extend_from_slice(&[0x21, 0xFE, 3, b'G', b'P', b'S', 0, trailer]);
+                vec![
+                    (ImageFormat::Jpeg, testdata::jpeg_with_gps(12, 9)),
+                    (ImageFormat::Png, testdata::png_with_metadata(6, 5)),
+                    (ImageFormat::Gif, gif),
+                    (ImageFormat::WebP, encoded(ImageFormat::WebP)),
+                ]
+            })
+        }
+
+        /// A seed with bytes cut out, repeated, replaced, or its tail cut off.
+        fn damaged() -> impl Strategy<Value = (ImageFormat, Vec<u8>)> {
+            let edits = prop::collection::vec(any::<(usize, u8, u8)>(), 1..8);
+            (0..seeds().len(), edits).prop_map(|(seed, edits)| {
+                let (format, bytes) = &seeds()[seed];
+                let mut bytes = bytes.clone();
+                testdata::damage(&mut bytes, &edits);
+                (*format, bytes)
+            })
+        }
+
+        fn format() -> impl Strategy<Value = ImageFormat> {
+            prop::sample::select(vec![ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif, ImageFormat::WebP])
+        }
+
+        #[test]
+        fn every_seed_is_an_image_that_strips() {
+            for (format, bytes) in seeds() {
+                assert!(process_image(bytes, *format).is_ok_and(|out| out.thumbnail.is_some()), "{format:?}");
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn a_damaged_image_is_refused_or_comes_out_stripped(input in damaged()) {
+                let (format, bytes) = input;
+                let _ = sniff(&bytes);
+                if let Ok(out) = process_image(&bytes, format) {
+                    prop_assert!(gps_fields(&out.bytes).is_empty(), "no GPS tag survives");
+                    // Stripping what was stripped changes nothing.
+                    let again = strip(&out.bytes, format, orientation(&out.bytes));
+                    prop_assert_eq!(again.as_deref(), Some(&out.bytes[..]));
+                }
+            }
+
+            #[test]
+            fn bytes_that_are_no_image_never_panic(format in format(), bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                let _ = sniff(&bytes);
+                let _ = strip(&bytes, format, Some(6));
+                let _ = process_image(&bytes, format);
+            }
+        }
+    }
 }

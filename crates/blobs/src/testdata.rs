@@ -697,6 +697,24 @@ pub fn webm_with_tags(unknown_sizes: bool) -> Vec<u8> {
     [header, segment].concat()
 }
 
+/// `bytes` damaged by `edits`, for fuzzing what parses them: each edit cuts
+/// out the byte at its position (taken modulo the length), repeats it, cuts
+/// the tail off there, or replaces it with its byte.
+pub fn damage(bytes: &mut Vec<u8>, edits: &[(usize, u8, u8)]) {
+    for &(at, edit, byte) in edits {
+        if bytes.is_empty() {
+            return;
+        }
+        let i = at % bytes.len();
+        match edit % 4 {
+            0 => drop(bytes.remove(i)),
+            1 => bytes.insert(i, bytes[i]),
+            2 => bytes.truncate(i.max(1)),
+            _ => bytes[i] = byte,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// `PARTA_FIXTURE_OUT=path cargo test -p blobs -- --ignored write_browser_fixture`

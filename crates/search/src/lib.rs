@@ -42,7 +42,8 @@ pub struct Word {
 }
 
 /// The words of a text, in order. A word is a run of letters, digits and
-/// combining marks (so «й» written as «и» + breve stays one word).
+/// combining marks (so «й» written as «и» + breve stays one word); marks
+/// alone are no word.
 pub fn words(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
@@ -51,21 +52,21 @@ pub fn words(text: &str) -> Vec<Word> {
         match (in_word, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(word(text, s, i));
+                out.extend(word(text, s, i));
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        out.push(word(text, s, text.len()));
+        out.extend(word(text, s, text.len()));
     }
     out
 }
 
-fn word(text: &str, start: usize, end: usize) -> Word {
+fn word(text: &str, start: usize, end: usize) -> Option<Word> {
     let folded: String = fold(&text[start..end]).chars().filter(|c| !is_combining(*c)).take(MAX_WORD_CHARS).collect();
-    Word { start, end, folded }
+    (!folded.is_empty()).then_some(Word { start, end, folded })
 }
 
 fn is_combining(c: char) -> bool {
@@ -388,6 +389,14 @@ mod tests {
     }
 
     #[test]
+    fn a_combining_mark_alone_is_no_word_and_does_not_hide_the_words_beside_it() {
+        // Found by fuzzing: the mark counted as a word that was not a function
+        // word, so «a» was dropped as one and the query had no words left.
+        assert!(words("\u{306}").is_empty());
+        assert_eq!(Query::parse("\u{306}\ta").unwrap().terms(), Query::parse("a").unwrap().terms());
+    }
+
+    #[test]
     fn a_query_of_punctuation_only_has_no_words() {
         assert_eq!(Query::parse("?!... — ,,, ;"), Err(QueryError::NoWords));
         assert_eq!(Query::parse(""), Err(QueryError::NoWords));
@@ -437,5 +446,54 @@ mod tests {
         let q = Query::parse("музей").unwrap();
         let s = snippet("Короткий текст", &q, 50);
         assert_eq!(s, Snippet { text: "Короткий текст".into(), marks: vec![] });
+    }
+
+    // Fuzzing: any text and any query. `PROPTEST_CASES=100000` runs it longer.
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Text people type, and text nobody types: letters of both scripts,
+        /// combining marks, digits, punctuation, markup, whitespace, anything.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof!["[а-яА-ЯёЁa-zA-Z0-9 ,.!?«»—\\-\u{0301}\u{0306}\t\n<>&]{0,80}", any::<String>(), "\\PC{0,600}",]
+        }
+
+        proptest! {
+            #[test]
+            fn parsing_any_query_never_panics_and_keeps_its_promises(raw in text()) {
+                match Query::parse(&raw) {
+                    Ok(q) => {
+                        prop_assert!(!q.terms().is_empty() && q.terms().len() <= MAX_TERMS);
+                        prop_assert!(q.terms().iter().all(|t| !t.is_empty()));
+                        prop_assert_eq!(Query::parse(&q.folded()).map(|again| again.terms().to_vec()), Ok(q.terms().to_vec()));
+                    }
+                    Err(QueryError::TooLong { .. }) => prop_assert!(raw.chars().count() > MAX_QUERY_CHARS),
+                    Err(QueryError::NoWords) => prop_assert!(terms(&raw).is_empty()),
+                }
+            }
+
+            #[test]
+            fn words_are_slices_of_the_text_at_character_boundaries(raw in text()) {
+                for w in words(&raw) {
+                    prop_assert!(w.start < w.end && raw.is_char_boundary(w.start) && raw.is_char_boundary(w.end));
+                    prop_assert!(w.folded.chars().count() <= MAX_WORD_CHARS);
+                }
+            }
+
+            #[test]
+            fn a_snippet_of_any_text_marks_whole_matches_inside_itself(raw in text(), query in text(), max in 0usize..200) {
+                let Ok(q) = Query::parse(&query) else { return Ok(()) };
+                let s = snippet(&raw, &q, max);
+                let mut at = 0;
+                for &(start, end) in &s.marks {
+                    prop_assert!(at <= start && start < end && end <= s.text.len());
+                    prop_assert!(s.text.is_char_boundary(start) && s.text.is_char_boundary(end));
+                    at = end;
+                }
+                let html = s.to_html();
+                prop_assert!(!html.replace("<mark>", "").replace("</mark>", "").contains(['<', '>']));
+            }
+        }
     }
 }

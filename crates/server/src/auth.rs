@@ -209,7 +209,8 @@ pub(crate) async fn end_portal_session(state: &AppState, jar: CookieJar) -> ApiR
 
 /// The signed-in person with their roles in every organisation.
 #[utoipa::path(get, path = "/api/me", tag = "session",
-    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<axum::Json<Me>> {
     Ok(axum::Json(me_of(&state, user.person_id).await?))
 }
@@ -217,12 +218,14 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<a
 #[derive(Deserialize, ToSchema)]
 pub struct ChangePassword {
     pub current: String,
+    #[schema(min_length = 8)]
     pub new: String,
 }
 
 /// Change one's own password (required after signing in with a one-time password).
 #[utoipa::path(post, path = "/api/me/password", request_body = ChangePassword, tag = "session",
-    responses((status = 204), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,

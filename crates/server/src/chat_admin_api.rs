@@ -27,6 +27,8 @@ type Resp<T> = ApiResult<axum::Json<T>>;
 
 /// The most people one request adds ("all parents of 7Б" is about fifty).
 const MAX_PEOPLE: usize = 2_000;
+/// The longest name fragment a list or a people picker searches for.
+const MAX_SEARCH: usize = 100;
 
 fn name(raw: &str) -> ApiResult<ChatName> {
     ChatName::parse(raw).map_err(|err| match err {
@@ -90,28 +92,34 @@ async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: M
 
 /// Filters, classes and subjects for the management page; who the viewer is there.
 #[utoipa::path(get, path = "/api/orgs/{org}/chats/options", tag = "chat management", params(("org" = i64, Path)),
-    responses((status = 200, body = ManageContext), (status = 403, body = e::ErrorBody)))]
+    responses((status = 200, body = ManageContext), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<ManageContext> {
     Ok(axum::Json(state.store.manage_context(org, user.person_id).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatListQuery {
     /// `staff_room`, `class`, `parents`, `subject` or `custom`.
+    #[param(schema_with = crate::openapi::chat_kind)]
     pub kind: Option<String>,
     pub class: Option<i64>,
     pub year: Option<i64>,
     /// `current` (the default), `archived`, `deleted` (restorable) or `all`.
+    #[param(schema_with = crate::openapi::chat_state)]
     pub state: Option<String>,
-    /// Part of the name.
+    /// Part of the name, at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
 }
 
-const KINDS: [&str; 5] = ["staff_room", "class", "parents", "subject", "custom"];
+pub(crate) const KINDS: [&str; 5] = ["staff_room", "class", "parents", "subject", "custom"];
 
 /// The organisation's chats for an administrator; the chats they admin for another employee.
 #[utoipa::path(get, path = "/api/orgs/{org}/chats", tag = "chat management", params(("org" = i64, Path), ChatListQuery),
-    responses((status = 200, body = Vec<ManagedChat>), (status = 403, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<ManagedChat>), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -120,7 +128,7 @@ pub async fn list(
 ) -> Resp<Vec<ManagedChat>> {
     let kind = q.kind.filter(|k| !k.is_empty());
     if kind.as_deref().is_some_and(|k| !KINDS.contains(&k)) {
-        return Err(e::INVALID_INPUT);
+        return Err(e::INVALID_INPUT.field("kind"));
     }
     let filter = ChatFilter {
         kind,
@@ -128,9 +136,9 @@ pub async fn list(
         year_id: q.year,
         state: match q.state.as_deref().filter(|s| !s.is_empty()) {
             None => StateFilter::Current,
-            Some(s) => StateFilter::parse(s).ok_or(e::INVALID_INPUT)?,
+            Some(s) => StateFilter::parse(s).ok_or(e::INVALID_INPUT.field("state"))?,
         },
-        query: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(100).collect()),
+        query: e::search_text("q", q.q, MAX_SEARCH)?,
     };
     Ok(axum::Json(state.store.managed_chats(org, user.person_id, &filter).await?))
 }
@@ -138,7 +146,8 @@ pub async fn list(
 /// One chat with its members: why each is there (roster or by hand), who is pending, who admins.
 #[utoipa::path(get, path = "/api/orgs/{org}/chats/{chat}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn detail(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -150,21 +159,25 @@ pub async fn detail(
 #[derive(Deserialize, ToSchema)]
 pub struct NewChatForm {
     /// 1–100 characters. Another chat may have the same name (`same_name` says so).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub description: String,
     /// Only chat admins post.
     #[serde(default)]
     pub announcement_only: bool,
     /// People to add besides the creator, who becomes the chat's admin.
     #[serde(default)]
+    #[schema(max_items = 2000)]
     pub members: Vec<i64>,
 }
 
 /// Create a custom chat; the creator is its first admin.
 #[utoipa::path(post, path = "/api/orgs/{org}/chats", tag = "chat management", params(("org" = i64, Path)),
     request_body = NewChatForm,
-    responses((status = 201, body = ManagedChatDetail), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody)))]
+    responses((status = 201, body = ManagedChatDetail), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -191,7 +204,9 @@ pub async fn create(
 pub struct ChatEditForm {
     /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
     pub version: i64,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     pub announcement_only: Option<bool>,
 }
@@ -199,7 +214,8 @@ pub struct ChatEditForm {
 /// Rename, describe, or switch "only admins post". Renaming an automatic chat keeps the new name.
 #[utoipa::path(patch, path = "/api/orgs/{org}/chats/{chat}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path)), request_body = ChatEditForm,
-    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -218,7 +234,8 @@ pub async fn edit(
 
 /// Archive: read-only for its members, kept so even when the roster still wants the chat.
 #[utoipa::path(put, path = "/api/orgs/{org}/chats/{chat}/archive", tag = "chat management",
-    params(("org" = i64, Path), ("chat" = i64, Path)), responses((status = 200, body = ManagedChatDetail)))]
+    params(("org" = i64, Path), ("chat" = i64, Path)), responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn archive(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -230,7 +247,8 @@ pub async fn archive(
 
 /// Bring an archived chat back.
 #[utoipa::path(delete, path = "/api/orgs/{org}/chats/{chat}/archive", tag = "chat management",
-    params(("org" = i64, Path), ("chat" = i64, Path)), responses((status = 200, body = ManagedChatDetail)))]
+    params(("org" = i64, Path), ("chat" = i64, Path)), responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn unarchive(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -243,7 +261,8 @@ pub async fn unarchive(
 /// Delete a custom chat: it disappears for its members at once, can be restored for 30 days, then is purged.
 #[utoipa::path(delete, path = "/api/orgs/{org}/chats/{chat}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -257,7 +276,8 @@ pub async fn delete(
 /// Restore a deleted chat before it is purged.
 #[utoipa::path(post, path = "/api/orgs/{org}/chats/{chat}/restore", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 410, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 410, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn restore(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -270,13 +290,15 @@ pub async fn restore(
 #[derive(Deserialize, ToSchema)]
 pub struct PeopleForm {
     /// School accounts of this organisation; all are added or none.
+    #[schema(min_items = 1, max_items = 2000)]
     pub people: Vec<i64>,
 }
 
 /// Add participants. People not linked yet become pending members and join when they link.
 #[utoipa::path(post, path = "/api/orgs/{org}/chats/{chat}/members", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path)), request_body = PeopleForm,
-    responses((status = 200, body = ManagedChatDetail), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn add_members(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -296,7 +318,8 @@ pub async fn add_members(
 /// Remove a participant. From an automatic chat they are removed by hand: the roster does not bring them back.
 #[utoipa::path(delete, path = "/api/orgs/{org}/chats/{chat}/members/{person}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path), ("person" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn remove_member(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -309,7 +332,8 @@ pub async fn remove_member(
 /// Appoint a member as a chat admin.
 #[utoipa::path(put, path = "/api/orgs/{org}/chats/{chat}/admins/{person}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path), ("person" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn appoint_admin(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -322,7 +346,8 @@ pub async fn appoint_admin(
 /// Revoke a chat admin; the last one cannot be revoked.
 #[utoipa::path(delete, path = "/api/orgs/{org}/chats/{chat}/admins/{person}", tag = "chat management",
     params(("org" = i64, Path), ("chat" = i64, Path), ("person" = i64, Path)),
-    responses((status = 200, body = ManagedChatDetail), (status = 204), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = ManagedChatDetail), (status = 204), (status = 409, body = e::ErrorBody), (status = 410, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn revoke_admin(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -333,10 +358,13 @@ pub async fn revoke_admin(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CandidateQuery {
-    /// Part of a name.
+    /// Part of a name, at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// `administrator`, `teacher`, `other_staff`, `student` or `guardian`.
+    #[param(schema_with = crate::openapi::role)]
     pub role: Option<String>,
     /// A class: its students, their parents, its teachers.
     pub class: Option<i64>,
@@ -344,33 +372,41 @@ pub struct CandidateQuery {
     pub subject: Option<i64>,
     /// Mark who is in this chat already.
     pub chat: Option<i64>,
-    /// At most 500; 200 by default.
-    pub limit: Option<usize>,
+    /// 1–500; 200 by default.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
 }
 
 /// People the signed-in employee may add to a chat, by name, role, class and subject.
 #[utoipa::path(get, path = "/api/orgs/{org}/chats/candidates", tag = "chat management",
-    params(("org" = i64, Path), CandidateQuery), responses((status = 200, body = Candidates)))]
+    params(("org" = i64, Path), CandidateQuery), responses((status = 200, body = Candidates)),
+    security(("portal_session" = [])))]
 pub async fn candidates(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(org): Path<i64>,
     Query(q): Query<CandidateQuery>,
 ) -> Resp<Candidates> {
-    let role =
-        q.role.as_deref().filter(|r| !r.is_empty()).map(|r| Role::parse(r).ok_or(e::INVALID_INPUT)).transpose()?;
+    let role = q
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| Role::parse(r).ok_or(e::INVALID_INPUT.field("role")))
+        .transpose()?;
     let filter = CandidateFilter {
-        query: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(100).collect()),
+        query: e::search_text("q", q.q, MAX_SEARCH)?,
         role,
         class_id: q.class,
         subject_id: q.subject,
         chat_id: q.chat,
-        limit: q.limit.unwrap_or(200).clamp(1, 500),
+        // Within 1..=500, so the cast is exact.
+        limit: e::bounded("limit", q.limit, 200, 1..=500)? as usize,
     };
     Ok(axum::Json(state.store.chat_candidates(org, user.person_id, &filter).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub chat: Option<i64>,
     /// Who acted.
@@ -380,37 +416,66 @@ pub struct AuditQuery {
     pub from: Option<i64>,
     /// Unix seconds, exclusive.
     pub to: Option<i64>,
-    /// At most 500; 100 by default (the CSV has no limit but 100,000).
+}
+
+/// A page of the audit log.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditPage {
+    /// 1–500; 100 by default.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Entries to skip; 0 by default.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
-    /// The CSV's header language: `ru` (the default) or `en`.
-    pub lang: Option<String>,
+}
+
+/// The CSV has the whole log (up to this many entries) in one file.
+const CSV_ENTRIES: i64 = 100_000;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CsvOptions {
+    /// The header's language: `ru` (the default) or `en`.
+    #[param(inline)]
+    pub lang: Option<Language>,
+}
+
+#[derive(Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ru,
+    En,
 }
 
 impl AuditQuery {
-    fn filter(&self, default_limit: i64, max_limit: i64) -> AuditFilter {
+    fn filter(self, limit: i64, offset: i64) -> AuditFilter {
         AuditFilter {
             chat_id: self.chat,
             actor_id: self.actor,
-            action: self.action.clone().filter(|a| !a.is_empty()),
+            action: self.action.filter(|a| !a.is_empty()),
             from: self.from,
             to: self.to,
-            limit: self.limit.unwrap_or(default_limit).clamp(1, max_limit),
-            offset: self.offset.unwrap_or(0).max(0),
+            limit,
+            offset,
         }
     }
 }
 
 /// The chat-management audit log, newest first: who did what, when, before → after. Administrators only.
-#[utoipa::path(get, path = "/api/orgs/{org}/chat-audit", tag = "chat management", params(("org" = i64, Path), AuditQuery),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = e::ErrorBody)))]
+#[utoipa::path(get, path = "/api/orgs/{org}/chat-audit", tag = "chat management", params(("org" = i64, Path), AuditQuery, AuditPage),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn audit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(org): Path<i64>,
     Query(q): Query<AuditQuery>,
+    Query(page): Query<AuditPage>,
 ) -> Resp<Vec<AuditEntry>> {
-    Ok(axum::Json(state.store.chat_audit(org, user.person_id, &q.filter(100, 500)).await?))
+    let filter =
+        q.filter(e::bounded("limit", page.limit, 100, 1..=500)?, e::bounded("offset", page.offset, 0, 0..=i64::MAX)?);
+    Ok(axum::Json(state.store.chat_audit(org, user.person_id, &filter).await?))
 }
 
 #[derive(Serialize)]
@@ -426,16 +491,18 @@ struct CsvRow<'a> {
 }
 
 /// The audit log as a CSV file (UTF-8 with a byte-order mark, so spreadsheets read the Cyrillic).
-#[utoipa::path(get, path = "/api/orgs/{org}/chat-audit.csv", tag = "chat management", params(("org" = i64, Path), AuditQuery),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = e::ErrorBody)))]
+#[utoipa::path(get, path = "/api/orgs/{org}/chat-audit.csv", tag = "chat management", params(("org" = i64, Path), AuditQuery, CsvOptions),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn audit_csv(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(org): Path<i64>,
     Query(q): Query<AuditQuery>,
+    Query(options): Query<CsvOptions>,
 ) -> ApiResult<Response> {
-    let entries = state.store.chat_audit(org, user.person_id, &q.filter(100_000, 100_000)).await?;
-    let english = q.lang.as_deref() == Some("en");
+    let entries = state.store.chat_audit(org, user.person_id, &q.filter(CSV_ENTRIES, 0)).await?;
+    let english = options.lang == Some(Language::En);
     let header: [&str; 8] = if english {
         ["time (UTC)", "chat id", "chat", "who", "action", "person", "before", "after"]
     } else {

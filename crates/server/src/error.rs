@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster::NameError;
 use serde::Serialize;
+use std::borrow::Cow;
+use std::ops::RangeInclusive;
 use storage::{Conflict, StorageError};
 use utoipa::ToSchema;
 
@@ -18,6 +20,8 @@ pub struct ApiError {
     pub message_en: &'static str,
     pub retry_after: Option<u64>,
     pub remaining_attempts: Option<u32>,
+    /// The request field the error is about (`limit`, `text`, `members[3]`).
+    pub field: Option<Cow<'static, str>>,
 }
 
 impl ApiError {
@@ -28,6 +32,10 @@ impl ApiError {
 
     pub fn remaining(self, attempts: u32) -> Self {
         ApiError { remaining_attempts: Some(attempts), ..self }
+    }
+
+    pub fn field(self, name: impl Into<Cow<'static, str>>) -> Self {
+        ApiError { field: Some(name.into()), ..self }
     }
 }
 
@@ -42,10 +50,15 @@ pub struct ErrorBody {
     pub retry_after: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining_attempts: Option<u32>,
+    /// The request field the error is about, as the request named it: `limit`,
+    /// `text`, `members[3]`. Set for `invalid_input` whenever one field is to blame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub field: Option<Cow<'static, str>>,
 }
 
 const fn err(status: StatusCode, code: &'static str, message: &'static str, message_en: &'static str) -> ApiError {
-    ApiError { status, code, message, message_en, retry_after: None, remaining_attempts: None }
+    ApiError { status, code, message, message_en, retry_after: None, remaining_attempts: None, field: None }
 }
 
 pub const UNAUTHENTICATED: ApiError =
@@ -89,6 +102,22 @@ pub const INVALID_INPUT: ApiError = err(
     "Запрос не распознан: проверьте поля формы.",
     "The request could not be understood: check the form fields.",
 );
+
+/// A number of a request that must lie in `range` (the bounds its schema
+/// documents), or `default` when absent: refused, never clamped, naming the field.
+pub fn bounded(field: &'static str, value: Option<i64>, default: i64, range: RangeInclusive<i64>) -> ApiResult<i64> {
+    let value = value.unwrap_or(default);
+    if range.contains(&value) { Ok(value) } else { Err(INVALID_INPUT.field(field)) }
+}
+
+/// A search string of at most `max` characters; blank is absent.
+pub fn search_text(field: &'static str, value: Option<String>, max: usize) -> ApiResult<Option<String>> {
+    match value.filter(|v| !v.trim().is_empty()) {
+        Some(v) if v.chars().count() > max => Err(INVALID_INPUT.field(field)),
+        v => Ok(v),
+    }
+}
+
 pub const PHONE_EMPTY: ApiError =
     err(StatusCode::BAD_REQUEST, "phone_empty", "Введите номер телефона.", "Enter a phone number.");
 pub const PHONE_MALFORMED: ApiError = err(
@@ -215,6 +244,7 @@ impl IntoResponse for ApiError {
             message_en: self.message_en,
             retry_after: self.retry_after,
             remaining_attempts: self.remaining_attempts,
+            field: self.field,
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
@@ -717,24 +747,74 @@ pub const SEARCH_TOO_LONG: ApiError = err(
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+pub const BODY_TOO_LARGE: ApiError =
+    err(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "Запрос слишком большой.", "The request is too large.");
+
 /// Malformed bodies, paths and query strings get the same JSON error shape as
-/// everything else; the detail goes to the log, not to the client.
-macro_rules! rejection_is_invalid_input {
-    ($($t:ty),*) => {$(
-        impl From<$t> for ApiError {
-            fn from(r: $t) -> Self {
-                tracing::debug!(rejection = %r, "invalid request");
-                INVALID_INPUT
-            }
+/// everything else, naming the field to blame when one is; the detail goes to
+/// the log, not to the client.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        tracing::debug!(rejection = %r, "invalid request body");
+        // Over the body limit (axum's default, 2 MB): the buffering failed.
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return BODY_TOO_LARGE;
         }
-    )*};
+        invalid_input(blamed_field::<serde_json::Error>(&r))
+    }
 }
 
-rejection_is_invalid_input!(
-    axum::extract::rejection::JsonRejection,
-    axum::extract::rejection::PathRejection,
-    axum::extract::rejection::QueryRejection
-);
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        tracing::debug!(rejection = %r, "invalid query string");
+        invalid_input(blamed_field::<serde_urlencoded::de::Error>(&r))
+    }
+}
+
+/// A path parameter that does not parse, named: axum names it only when the
+/// path has several, so the names come from the matched route.
+fn path_rejection(r: &axum::extract::rejection::PathRejection, names: &[&str]) -> ApiError {
+    use axum::extract::path::ErrorKind;
+    tracing::debug!(rejection = %r, "invalid path");
+    let field = match r {
+        axum::extract::rejection::PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::ParseErrorAtKey { key, .. }
+            | ErrorKind::InvalidUtf8InPathParam { key }
+            | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+            ErrorKind::ParseErrorAtIndex { index, .. } => names.get(*index).map(|n| n.to_string()),
+            ErrorKind::ParseError { .. } if names.len() == 1 => Some(names[0].to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    invalid_input(field)
+}
+
+fn invalid_input(field: Option<String>) -> ApiError {
+    match field {
+        Some(field) => INVALID_INPUT.field(field),
+        None => INVALID_INPUT,
+    }
+}
+
+/// The field axum's deserialiser stopped at: the path `serde_path_to_error`
+/// recorded (`members[3]`), or, at the top level, the field a message names
+/// (``missing field `text` ``).
+fn blamed_field<E: std::error::Error + 'static>(rejection: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(rejection);
+    while let Some(e) = source {
+        if let Some(e) = e.downcast_ref::<serde_path_to_error::Error<E>>() {
+            let path = e.path().to_string();
+            if path != "." && !path.contains('?') {
+                return Some(path);
+            }
+            let message = e.inner().to_string();
+            return message.split('`').nth(1).filter(|_| message.contains(" field `")).map(str::to_string);
+        }
+        source = e.source();
+    }
+    None
+}
 
 /// `Json`, `Path` and `Query` whose rejections are [`ApiError`]s.
 pub mod extract {
@@ -746,9 +826,26 @@ pub mod extract {
     #[from_request(via(axum::Json), rejection(ApiError))]
     pub struct Json<T>(pub T);
 
-    #[derive(FromRequestParts)]
-    #[from_request(via(axum::extract::Path), rejection(ApiError))]
     pub struct Path<T>(pub T);
+
+    impl<T, S> FromRequestParts<S> for Path<T>
+    where
+        T: serde::de::DeserializeOwned + Send,
+        S: Send + Sync,
+    {
+        type Rejection = ApiError;
+
+        async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+            match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+                Ok(axum::extract::Path(value)) => Ok(Path(value)),
+                Err(rejection) => {
+                    let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await.ok();
+                    let names: Vec<&str> = raw.iter().flat_map(|raw| raw.iter().map(|(name, _)| name)).collect();
+                    Err(super::path_rejection(&rejection, &names))
+                }
+            }
+        }
+    }
 
     #[derive(FromRequestParts)]
     #[from_request(via(axum::extract::Query), rejection(ApiError))]

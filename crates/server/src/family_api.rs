@@ -140,7 +140,8 @@ async fn child_of(state: &AppState, guardian: &Guardian, child: i64) -> ApiResul
 
 /// The children of the signed-in guardian, each with their profile's state.
 #[utoipa::path(get, path = "/api/family/children", tag = "family",
-    responses((status = 200, body = Vec<Child>), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<Child>), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn children(State(state): State<AppState>, guardian: Guardian) -> ApiResult<axum::Json<Vec<Child>>> {
     let children = state.store.children_of(guardian.account_id, state.now()).await?;
     Ok(axum::Json(children.into_iter().map(Child::from).collect()))
@@ -171,7 +172,8 @@ pub async fn consent() -> axum::Json<ConsentWording> {
 #[utoipa::path(post, path = "/api/family/children/{child}/profile", tag = "family", params(("child" = i64, Path)),
     request_body = NewChildProfile,
     responses((status = 200, body = Child), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn create_profile(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -197,7 +199,8 @@ pub async fn create_profile(
 /// Unlink the child profile and erase it: the child leaves every chat and
 /// every device; the messages stay, signed with the school account.
 #[utoipa::path(delete, path = "/api/family/children/{child}/profile", tag = "family", params(("child" = i64, Path)),
-    responses((status = 200, body = Child), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Child), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn delete_profile(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -241,7 +244,8 @@ fn qr_svg(text: &str) -> ApiResult<String> {
 /// A one-time code (and its QR) that signs the child in on a device; valid
 /// ten minutes, once.
 #[utoipa::path(post, path = "/api/family/children/{child}/sign-in-codes", tag = "family", params(("child" = i64, Path)),
-    responses((status = 200, body = ChildSignInCode), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = ChildSignInCode), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn sign_in_code(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -267,7 +271,8 @@ pub struct ChildLogin {
 #[utoipa::path(put, path = "/api/family/children/{child}/login", tag = "family", params(("child" = i64, Path)),
     request_body = ChildLogin,
     responses((status = 200, body = Child), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn set_login(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -293,7 +298,8 @@ pub struct ChildPhone {
 #[utoipa::path(put, path = "/api/family/children/{child}/phone", tag = "family", params(("child" = i64, Path)),
     request_body = ChildPhone,
     responses((status = 200, body = Child), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn move_to_phone(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -307,7 +313,8 @@ pub async fn move_to_phone(
 
 /// The devices the child is signed in on (never what they wrote).
 #[utoipa::path(get, path = "/api/family/children/{child}/sessions", tag = "family", params(("child" = i64, Path)),
-    responses((status = 200, body = Vec<SessionItem>), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<SessionItem>), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn sessions(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -321,7 +328,8 @@ pub async fn sessions(
 /// Sign the child out on one device.
 #[utoipa::path(delete, path = "/api/family/children/{child}/sessions/{session}", tag = "family",
     params(("child" = i64, Path), ("session" = i64, Path)),
-    responses((status = 204), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 204), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = []), ("portal_session" = [])))]
 pub async fn end_session(
     State(state): State<AppState>,
     guardian: Guardian,
@@ -353,7 +361,8 @@ pub struct SharedParta {
 /// Parta IDs of this school that mix a student with other people (for
 /// administrators): who should get a child profile or a number of their own.
 #[utoipa::path(get, path = "/api/orgs/{org}/shared-parta-ids", tag = "roster", params(("org" = i64, Path)),
-    responses((status = 200, body = Vec<SharedParta>), (status = 401, body = e::ErrorBody), (status = 403, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<SharedParta>), (status = 401, body = e::ErrorBody), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn shared_parta_ids(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -48,6 +48,7 @@ fn phone(raw: &str) -> ApiResult<Phone> {
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneForm {
     /// As the person typed it: "8 (912) 345-67-89", "+7 912 345-67-89", "89123456789".
+    #[schema(min_length = 1)]
     pub phone: String,
 }
 
@@ -136,6 +137,7 @@ pub async fn send_code(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ProofForm {
+    #[schema(min_length = 1)]
     pub phone: String,
     /// The code from the SMS…
     pub code: Option<String>,
@@ -156,8 +158,11 @@ pub struct Proof {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AboutMe {
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(max_length = 100)]
     pub middle_name: Option<String>,
 }
 
@@ -328,7 +333,8 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
 
 /// The "Чаты" window of an organisation the signed-in person belongs to.
 #[utoipa::path(get, path = "/api/chats/{org}", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = ChatsWindow), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatsWindow), (status = 404, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn chats_window(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -339,6 +345,7 @@ pub async fn chats_window(
 
 #[derive(Deserialize, ToSchema)]
 pub struct LinkForm {
+    #[schema(min_length = 1)]
     pub proof: String,
     /// "It's me": add this school account to the Parta ID the proven phone
     /// already has, keeping its name. Otherwise a new Parta ID is made with
@@ -386,7 +393,8 @@ impl LinkForm {
 /// student's school account never shares a Parta ID with anybody else's.
 #[utoipa::path(post, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)), request_body = LinkForm,
     responses((status = 200, body = ChatsWindow), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 409, body = e::ErrorBody)))]
+        (status = 409, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn link(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -413,7 +421,8 @@ pub async fn link(
 /// Unlink: the person leaves every chat of the organisation and the messenger
 /// sessions that came from this link end.
 #[utoipa::path(delete, path = "/api/chats/{org}/link", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = ChatsWindow)))]
+    responses((status = 200, body = ChatsWindow)),
+    security(("portal_session" = [])))]
 pub async fn unlink(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -441,7 +450,8 @@ pub struct MessengerEntry {
 
 /// "Перейти в мессенджер": a one-time, short-lived sign-in link.
 #[utoipa::path(post, path = "/api/chats/{org}/messenger-token", tag = "chats", params(("org" = i64, Path)),
-    responses((status = 200, body = MessengerEntry), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerEntry), (status = 404, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn messenger_token(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -634,6 +644,7 @@ async fn login_session(
 
 #[derive(Deserialize, ToSchema)]
 pub struct Registration {
+    #[schema(min_length = 1)]
     pub proof: String,
     #[serde(flatten)]
     pub about: AboutMe,
@@ -664,6 +675,7 @@ pub async fn register(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignOutOptions {
     /// Also end this browser's school-portal session (one sign-out on a
     /// shared computer).
@@ -673,7 +685,8 @@ pub struct SignOutOptions {
 
 /// Sign out of the messenger on this device (and, asked, of the portal too).
 #[utoipa::path(delete, path = "/api/messenger/session", tag = "messenger", params(SignOutOptions),
-    responses((status = 204), (status = 401, body = e::ErrorBody)))]
+    responses((status = 204), (status = 401, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn messenger_sign_out(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -689,7 +702,8 @@ pub async fn messenger_sign_out(
 
 /// The signed-in Parta ID, its learning profile and the schools it is linked to.
 #[utoipa::path(get, path = "/api/messenger/me", tag = "messenger",
-    responses((status = 200, body = MessengerMe), (status = 401, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 401, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn messenger_me(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<MessengerMe>> {
     Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
 }
@@ -702,7 +716,8 @@ pub struct SessionItem {
 }
 
 /// Devices signed in to this Parta ID.
-#[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)))]
+#[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)),
+    security(("messenger_session" = [])))]
 pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<SessionItem>>> {
     let list = state.store.messenger_sessions(user.account_id, state.now()).await?;
     Ok(axum::Json(list.into_iter().map(|s| SessionItem { current: s.id == user.session_id, session: s }).collect()))
@@ -710,7 +725,8 @@ pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> Api
 
 /// End a session on another device (or this one).
 #[utoipa::path(delete, path = "/api/messenger/sessions/{session}", tag = "messenger",
-    params(("session" = i64, Path)), responses((status = 204)))]
+    params(("session" = i64, Path)), responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -726,12 +742,14 @@ pub async fn revoke_session(
 pub struct NewPassword {
     /// Required when the account already has a password.
     pub current: Option<String>,
+    #[schema(min_length = 8, max_length = 256)]
     pub new: String,
 }
 
 /// Set or change the Parta ID password.
 #[utoipa::path(put, path = "/api/messenger/me/password", tag = "messenger", request_body = NewPassword,
-    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+    responses((status = 204), (status = 400, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn set_password(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -749,7 +767,8 @@ pub async fn set_password(
 
 /// Rename the Parta ID (and its learning profile): only its holder can.
 #[utoipa::path(put, path = "/api/messenger/me/name", tag = "messenger", request_body = AboutMe,
-    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn rename(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -764,12 +783,14 @@ pub async fn rename(
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneChange {
     /// A proof for the new phone (a code sent to it).
+    #[schema(min_length = 1)]
     pub proof: String,
 }
 
 /// Change the phone number; the new one is verified by its own code.
 #[utoipa::path(put, path = "/api/messenger/me/phone", tag = "messenger", request_body = PhoneChange,
-    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)))]
+    responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn change_phone(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -781,7 +802,8 @@ pub async fn change_phone(
 
 /// Delete the Parta ID: unlinked everywhere, every session ended, personal data
 /// erased. Messages stay, signed "Удалённый пользователь".
-#[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/messenger/me", tag = "messenger", responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, jar: CookieJar) -> ApiResult<Response> {
     let links = state.store.messenger_links(user.account_id).await?;
     state.store.delete_account(user.account_id, state.now()).await?;

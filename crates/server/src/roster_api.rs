@@ -5,7 +5,7 @@
 
 use crate::auth::{CurrentUser, hash_blocking, one_time_password};
 use crate::error::extract::{Json, Path, Query};
-use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT};
+use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT, bounded, search_text};
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
 use axum::extract::State;
@@ -32,7 +32,8 @@ pub(crate) async fn require_admin(state: &AppState, user: &CurrentUser, org: i64
 
 /// An organisation with its kind and modules.
 #[utoipa::path(get, path = "/api/orgs/{org}", tag = "roster", params(("org" = i64, Path)),
-    responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn org(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<OrgView> {
     require_admin(&state, &user, org).await?;
     Ok(axum::Json(state.store.org(org).await?))
@@ -45,7 +46,8 @@ pub struct ModuleSwitch {
 
 /// Switch the chats module of an organisation on or off.
 #[utoipa::path(put, path = "/api/orgs/{org}/modules/chats", tag = "roster", params(("org" = i64, Path)),
-    request_body = ModuleSwitch, responses((status = 200, body = OrgView)))]
+    request_body = ModuleSwitch, responses((status = 200, body = OrgView)),
+    security(("portal_session" = [])))]
 pub async fn set_chats_module(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -60,7 +62,8 @@ pub async fn set_chats_module(
 
 /// The classes of an organisation, by grade.
 #[utoipa::path(get, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
-    responses((status = 200, body = Vec<ClassView>)))]
+    responses((status = 200, body = Vec<ClassView>)),
+    security(("portal_session" = [])))]
 pub async fn classes(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
     require_admin(&state, &user, org).await?;
     Ok(axum::Json(state.store.classes(org).await?))
@@ -75,7 +78,8 @@ pub struct ClassDetail {
 
 /// One class: its students with their parents, and what is taught there by whom.
 #[utoipa::path(get, path = "/api/orgs/{org}/classes/{class}", tag = "roster",
-    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = ClassDetail)))]
+    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = ClassDetail)),
+    security(("portal_session" = [])))]
 pub async fn class(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -92,12 +96,14 @@ pub async fn class(
 #[derive(Deserialize, ToSchema)]
 pub struct NewClass {
     /// "5А", "10 Физмат".
+    #[schema(min_length = 1, max_length = 18)]
     pub name: String,
 }
 
 /// Create a class in the current academic year.
 #[utoipa::path(post, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
-    request_body = NewClass, responses((status = 201, body = ClassView)))]
+    request_body = NewClass, responses((status = 201, body = ClassView)),
+    security(("portal_session" = [])))]
 pub async fn create_class(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -126,7 +132,8 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
 /// Rename a class or change its class teacher.
 #[utoipa::path(patch, path = "/api/orgs/{org}/classes/{class}", tag = "roster",
     params(("org" = i64, Path), ("class" = i64, Path)), request_body = ClassEdit,
-    responses((status = 200, body = ClassView)))]
+    responses((status = 200, body = ClassView), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn edit_class(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -149,7 +156,8 @@ pub async fn edit_class(
 /// Issue one-time passwords to the students of a class and their parents who
 /// have none yet, and return the printable slip. They must change it at first sign-in.
 #[utoipa::path(post, path = "/api/orgs/{org}/classes/{class}/password-slip", tag = "roster",
-    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = Vec<PasswordSlip>)))]
+    params(("org" = i64, Path), ("class" = i64, Path)), responses((status = 200, body = Vec<PasswordSlip>)),
+    security(("portal_session" = [])))]
 pub async fn password_slip(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -167,18 +175,26 @@ pub async fn password_slip(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// `administrator`, `teacher`, `other_staff`, `student` or `guardian`.
+    #[param(schema_with = crate::openapi::role)]
     pub role: Option<String>,
-    /// Part of a name or login.
+    /// Part of a name or login, at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
+    /// 1–500; 50 by default.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// People to skip; 0 by default.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
 /// People of an organisation, filtered by role and name.
 #[utoipa::path(get, path = "/api/orgs/{org}/people", tag = "roster", params(("org" = i64, Path), PeopleQuery),
-    responses((status = 200, body = Vec<PersonBrief>)))]
+    responses((status = 200, body = Vec<PersonBrief>)),
+    security(("portal_session" = [])))]
 pub async fn people(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -186,19 +202,25 @@ pub async fn people(
     Query(q): Query<PeopleQuery>,
 ) -> Resp<Vec<PersonBrief>> {
     require_admin(&state, &user, org).await?;
-    let role = q.role.as_deref().filter(|r| !r.is_empty()).map(|r| Role::parse(r).ok_or(INVALID_INPUT)).transpose()?;
+    let role = q
+        .role
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| Role::parse(r).ok_or(INVALID_INPUT.field("role")))
+        .transpose()?;
     let filter = PeopleFilter {
         role,
-        query: q.q.filter(|s| !s.trim().is_empty()).map(|s| s.chars().take(100).collect()),
-        limit: q.limit.unwrap_or(50).clamp(1, 500),
-        offset: q.offset.unwrap_or(0).max(0),
+        query: search_text("q", q.q, 100)?,
+        limit: bounded("limit", q.limit, 50, 1..=500)?,
+        offset: bounded("offset", q.offset, 0, 0..=i64::MAX)?,
     };
     Ok(axum::Json(state.store.people(org, &filter).await?))
 }
 
 /// A person's card: roles, classes, parents or children.
 #[utoipa::path(get, path = "/api/orgs/{org}/people/{person}", tag = "roster",
-    params(("org" = i64, Path), ("person" = i64, Path)), responses((status = 200, body = PersonCard)))]
+    params(("org" = i64, Path), ("person" = i64, Path)), responses((status = 200, body = PersonCard)),
+    security(("portal_session" = [])))]
 pub async fn person(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -210,22 +232,27 @@ pub async fn person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PersonForm {
+    #[schema(min_length = 1, max_length = 100)]
     pub last_name: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub first_name: String,
+    #[schema(max_length = 100)]
     pub middle_name: Option<String>,
     /// Required when creating a person; ignored when editing.
     pub login: Option<String>,
     /// Roles in this organisation; when editing, omit to leave unchanged.
+    #[schema(schema_with = crate::openapi::roles)]
     pub roles: Option<Vec<String>>,
 }
 
 fn parse_roles(roles: &[String]) -> ApiResult<Vec<Role>> {
-    roles.iter().map(|r| Role::parse(r).ok_or(INVALID_INPUT)).collect()
+    roles.iter().enumerate().map(|(i, r)| Role::parse(r).ok_or(INVALID_INPUT.field(format!("roles[{i}]")))).collect()
 }
 
 /// Add a person to the organisation. They get no password until one is issued.
 #[utoipa::path(post, path = "/api/orgs/{org}/people", tag = "roster", params(("org" = i64, Path)),
-    request_body = PersonForm, responses((status = 201, body = PersonCard), (status = 409, body = crate::error::ErrorBody)))]
+    request_body = PersonForm, responses((status = 201, body = PersonCard), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn create_person(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -245,7 +272,8 @@ pub async fn create_person(
 /// Correct a person's name or roles.
 #[utoipa::path(patch, path = "/api/orgs/{org}/people/{person}", tag = "roster",
     params(("org" = i64, Path), ("person" = i64, Path)), request_body = PersonForm,
-    responses((status = 200, body = PersonCard)))]
+    responses((status = 200, body = PersonCard), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn edit_person(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -267,7 +295,8 @@ pub struct MoveStudent {
 /// Move a student to another class from today; the old enrollment is kept as history.
 #[utoipa::path(post, path = "/api/orgs/{org}/people/{person}/class", tag = "roster",
     params(("org" = i64, Path), ("person" = i64, Path)), request_body = MoveStudent,
-    responses((status = 200, body = PersonCard)))]
+    responses((status = 200, body = PersonCard), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn move_student(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -290,7 +319,8 @@ pub struct GuardianshipForm {
 
 /// Record that a parent is the guardian of a student.
 #[utoipa::path(put, path = "/api/orgs/{org}/guardianships", tag = "roster", params(("org" = i64, Path)),
-    request_body = GuardianshipForm, responses((status = 204)))]
+    request_body = GuardianshipForm, responses((status = 204), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn add_guardianship(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -304,7 +334,8 @@ pub async fn add_guardianship(
 
 /// Remove a guardianship.
 #[utoipa::path(delete, path = "/api/orgs/{org}/guardianships", tag = "roster", params(("org" = i64, Path)),
-    request_body = GuardianshipForm, responses((status = 204)))]
+    request_body = GuardianshipForm, responses((status = 204), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn remove_guardianship(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -318,7 +349,8 @@ pub async fn remove_guardianship(
 
 /// Subjects taught in the organisation.
 #[utoipa::path(get, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
-    responses((status = 200, body = Vec<SubjectView>)))]
+    responses((status = 200, body = Vec<SubjectView>)),
+    security(("portal_session" = [])))]
 pub async fn subjects(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -331,12 +363,14 @@ pub async fn subjects(
 #[derive(Deserialize, ToSchema)]
 pub struct SubjectForm {
     /// "Математика", "Английский язык".
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
 /// Add a subject to the organisation's curriculum.
 #[utoipa::path(post, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
-    request_body = SubjectForm, responses((status = 201, body = SubjectView)))]
+    request_body = SubjectForm, responses((status = 201, body = SubjectView)),
+    security(("portal_session" = [])))]
 pub async fn create_subject(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -352,7 +386,8 @@ pub async fn create_subject(
 /// Rename a subject.
 #[utoipa::path(patch, path = "/api/orgs/{org}/subjects/{subject}", tag = "roster",
     params(("org" = i64, Path), ("subject" = i64, Path)), request_body = SubjectForm,
-    responses((status = 200, body = SubjectView)))]
+    responses((status = 200, body = SubjectView)),
+    security(("portal_session" = [])))]
 pub async fn rename_subject(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -377,7 +412,8 @@ pub struct NewSection {
 /// Returns what is taught in the class afterwards.
 #[utoipa::path(post, path = "/api/orgs/{org}/classes/{class}/sections", tag = "roster",
     params(("org" = i64, Path), ("class" = i64, Path)), request_body = NewSection,
-    responses((status = 201, body = Vec<SectionView>)))]
+    responses((status = 201, body = Vec<SectionView>), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn create_section(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -401,7 +437,8 @@ pub async fn create_section(
 
 /// Stop teaching a section: its teachers and group members leave it.
 #[utoipa::path(delete, path = "/api/orgs/{org}/sections/{section}", tag = "roster",
-    params(("org" = i64, Path), ("section" = i64, Path)), responses((status = 204)))]
+    params(("org" = i64, Path), ("section" = i64, Path)), responses((status = 204)),
+    security(("portal_session" = [])))]
 pub async fn close_section(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -416,9 +453,17 @@ pub async fn close_section(
 pub struct SectionMemberPath {
     pub org: i64,
     pub section: i64,
-    /// `teachers` or `students` (students only in group sections).
-    pub kind: String,
+    /// Students only in group sections.
+    #[param(inline)]
+    pub kind: SectionRole,
     pub person: i64,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionRole {
+    Teachers,
+    Students,
 }
 
 async fn set_section_member(
@@ -428,10 +473,9 @@ async fn set_section_member(
     present: bool,
 ) -> ApiResult<StatusCode> {
     require_admin(state, user, p.org).await?;
-    let role = match p.kind.as_str() {
-        "teachers" => EnrollmentRole::Teacher,
-        "students" => EnrollmentRole::Student,
-        _ => return Err(crate::error::NOT_FOUND),
+    let role = match p.kind {
+        SectionRole::Teachers => EnrollmentRole::Teacher,
+        SectionRole::Students => EnrollmentRole::Student,
     };
     state.store.set_section_member(p.org, p.section, p.person, role, present).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -439,7 +483,8 @@ async fn set_section_member(
 
 /// Add a teacher to a section, or a student to a group.
 #[utoipa::path(put, path = "/api/orgs/{org}/sections/{section}/{kind}/{person}", tag = "roster",
-    params(SectionMemberPath), responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+    params(SectionMemberPath), responses((status = 204), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn add_section_member(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -450,7 +495,8 @@ pub async fn add_section_member(
 
 /// Remove a teacher from a section, or a student from a group.
 #[utoipa::path(delete, path = "/api/orgs/{org}/sections/{section}/{kind}/{person}", tag = "roster",
-    params(SectionMemberPath), responses((status = 204)))]
+    params(SectionMemberPath), responses((status = 204), (status = 409, body = crate::error::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn remove_section_member(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -97,14 +97,20 @@ pub enum StateFilter {
 }
 
 impl StateFilter {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "current" => Some(StateFilter::Current),
-            "archived" => Some(StateFilter::Archived),
-            "deleted" => Some(StateFilter::Deleted),
-            "all" => Some(StateFilter::All),
-            _ => None,
+    pub const ALL: [StateFilter; 4] =
+        [StateFilter::Current, StateFilter::Archived, StateFilter::Deleted, StateFilter::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Current => "current",
+            StateFilter::Archived => "archived",
+            StateFilter::Deleted => "deleted",
+            StateFilter::All => "all",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        StateFilter::ALL.into_iter().find(|f| f.as_str() == s)
     }
 }
 

@@ -305,7 +305,7 @@ pub(crate) async fn remove_link(tx: &mut Tx, link_id: i64, event: IdentityEvent,
 }
 
 pub(crate) async fn unlink_profile(pool: &Pool<Db>, org: i64, person: i64, now: i64) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let link: Option<(i64, i64)> =
         sqlx::query_as("SELECT id, profile_id FROM profile_links WHERE person_id = $1 AND org_id = $2")
             .bind(person)
@@ -355,7 +355,7 @@ pub(crate) async fn session_from_sign_in_token(
     token_hash: &str,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let taken: Option<(i64, i64)> = sqlx::query_as(
         "UPDATE sign_in_tokens SET used = TRUE WHERE token_hash = $1 AND NOT used AND expires_at > $2 \
          RETURNING account_id, link_id",
@@ -398,7 +398,7 @@ pub(crate) async fn session_from_proof(
     proof_hash: &str,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, session.now).await?;
     let account: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE phone = $1 AND deleted_at IS NULL")
         .bind(&phone)
@@ -418,7 +418,7 @@ pub(crate) async fn register_account(
     password_hash: Option<&str>,
     session: &NewSession,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, session.now).await?;
     let account: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (phone, last_name, first_name, middle_name, password_hash, created_at) \
@@ -527,7 +527,7 @@ pub(crate) async fn change_account_phone(
     proof_hash: &str,
     now: i64,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, now).await?;
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2 AND deleted_at IS NULL")
         .bind(&phone)

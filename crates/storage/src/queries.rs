@@ -1087,7 +1087,7 @@ pub(crate) async fn update_person(
     name: &PersonName,
     roles: Option<&[Role]>,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let login: Option<Option<String>> = sqlx::query_scalar(
         "SELECT p.login FROM people p WHERE p.id = $1 AND p.active \
          AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.org_id = $2)",
@@ -1116,7 +1116,7 @@ pub(crate) async fn create_person(pool: &Pool<Db>, org: i64, new: &NewPerson) ->
     if new.roles.is_empty() {
         return Err(StorageError::Conflict(Conflict::LastRole));
     }
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO people (last_name, first_name, middle_name, login, search_key) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -1195,7 +1195,7 @@ pub(crate) async fn set_class_teacher(
     class: i64,
     teacher: Option<i64>,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
     if let Some(teacher) = teacher {
         require_role(&mut tx, org, teacher, Role::Teacher, Conflict::NotATeacher).await?;
@@ -1224,7 +1224,7 @@ pub(crate) async fn move_student(
     class: i64,
     today: &str,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
     require_role(&mut tx, org, student, Role::Student, Conflict::NotAStudent).await?;
     // Leaving a class also means leaving its groups: the new class has its own.
@@ -1257,7 +1257,7 @@ pub(crate) async fn set_guardianship(
     student: i64,
     present: bool,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_role(&mut tx, org, guardian, Role::Guardian, Conflict::NotAGuardian).await?;
     require_role(&mut tx, org, student, Role::Student, Conflict::NotAStudent).await?;
     let sql = if present {
@@ -1339,7 +1339,7 @@ pub(crate) async fn create_section(
     subject: i64,
     group: Option<&str>,
 ) -> Result<i64, StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subjects WHERE id = $1 AND org_id = $2 AND active")
         .bind(subject)
@@ -1374,7 +1374,7 @@ async fn require_section(tx: &mut Tx, org: i64, section: i64) -> Result<Option<S
 }
 
 pub(crate) async fn close_section(pool: &Pool<Db>, org: i64, section: i64) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_section(&mut tx, org, section).await?;
     sqlx::query("UPDATE sections SET active = FALSE WHERE id = $1").bind(section).execute(&mut *tx).await?;
     sqlx::query("UPDATE enrollments SET active = FALSE WHERE section_id = $1 AND active")
@@ -1394,7 +1394,7 @@ pub(crate) async fn set_section_member(
     role: roster::import::EnrollmentRole,
     present: bool,
 ) -> Result<(), StorageError> {
-    let mut tx: Tx = pool.begin().await?;
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let group = require_section(&mut tx, org, section).await?;
     let role = match role {
         EnrollmentRole::Teacher => {

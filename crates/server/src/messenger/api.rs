@@ -16,13 +16,15 @@ use storage::{ChatSummary, HistoryPage, HistoryRange, MemberView, MessageAction,
 use utoipa::{IntoParams, ToSchema};
 
 #[utoipa::path(get, path = "/api/messenger/chats", tag = "messenger",
-    responses((status = 200, body = Vec<ChatSummary>), (status = 401, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<ChatSummary>), (status = 401, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn chats(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<ChatSummary>>> {
     Ok(axum::Json(state.store.messenger_chats(user.account_id).await?))
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
-    responses((status = 200, body = ChatSummary), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatSummary), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn chat(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -35,7 +37,8 @@ pub async fn chat(
 pub struct ChatSettingsForm {
     /// Only chat admins post.
     pub announcement_only: Option<bool>,
-    /// Up to 500 characters.
+    /// At most 500 characters once trimmed, no control characters.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<String>,
 }
 
@@ -44,7 +47,8 @@ const MAX_DESCRIPTION: usize = 500;
 /// A chat admin changes the chat's settings.
 #[utoipa::path(patch, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
     request_body = ChatSettingsForm,
-    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody)))]
+    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn update_chat(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -53,7 +57,7 @@ pub async fn update_chat(
 ) -> ApiResult<axum::Json<ChatSummary>> {
     let description = form.description.map(|d| d.trim().to_string());
     if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control)) {
-        return Err(e::INVALID_INPUT);
+        return Err(e::INVALID_INPUT.field("description"));
     }
     let settings = storage::ChatSettings { announcement_only: form.announcement_only, description };
     let accounts = state.store.update_chat_settings(user.account_id, chat, &settings).await?;
@@ -62,12 +66,14 @@ pub async fn update_chat(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Messages before this sequence number (the newest page without it).
     pub before: Option<i64>,
-    /// Messages after this sequence number instead.
+    /// Messages after this sequence number instead (not with `before`).
     pub after: Option<i64>,
-    /// At most 100; 50 by default.
+    /// 1–100; 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -76,16 +82,17 @@ const MAX_PAGE: i64 = 100;
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
     params(("chat" = i64, Path), HistoryQuery),
-    responses((status = 200, body = HistoryPage), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = HistoryPage), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn history(
     State(state): State<AppState>,
     user: MessengerUser,
     Path(chat): Path<i64>,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<axum::Json<HistoryPage>> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) || q.before.is_some() && q.after.is_some() {
-        return Err(e::INVALID_INPUT);
+    let limit = e::bounded("limit", q.limit, DEFAULT_PAGE, 1..=MAX_PAGE)?;
+    if q.before.is_some() && q.after.is_some() {
+        return Err(e::INVALID_INPUT.field("after"));
     }
     let range = match q.after {
         Some(seq) => HistoryRange::After { seq, limit },
@@ -95,7 +102,8 @@ pub async fn history(
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/pins", tag = "messenger", params(("chat" = i64, Path)),
-    responses((status = 200, body = Vec<MessageView>), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<MessageView>), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn pins(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -114,7 +122,8 @@ pub struct Member {
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/members", tag = "messenger", params(("chat" = i64, Path)),
-    responses((status = 200, body = Vec<Member>), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<Member>), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn members(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -132,13 +141,18 @@ pub async fn members(
 pub struct SendForm {
     /// The client's idempotency key (a UUID): a retry with the same key
     /// returns the first message.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: String,
+    /// As in an edit; blank only when the message carries attachments.
+    #[schema(max_length = 10000)]
     pub text: String,
     pub reply_to: Option<i64>,
+    /// People mentioned; only members count, and only the first 50 of them.
     #[serde(default)]
     pub mentions: Vec<i64>,
-    /// Ids of the sender's uploads into this chat (at most 10), in order.
+    /// Ids of the sender's uploads into this chat, in order, each once.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub attachments: Vec<i64>,
 }
 
@@ -154,7 +168,8 @@ pub struct Ack {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
     params(("chat" = i64, Path)), request_body = SendForm,
     responses((status = 200, body = Ack), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 503, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn send(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -189,12 +204,17 @@ async fn act(state: &AppState, user: &MessengerUser, chat: i64, message: i64, ac
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditForm {
+    /// The new text: not blank (to remove a message, delete it), at most
+    /// 10,000 characters once trimmed, no control characters but line breaks
+    /// and tabs.
+    #[schema(schema_with = crate::openapi::message_text)]
     pub text: String,
 }
 
 #[utoipa::path(patch, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)), request_body = EditForm,
-    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody)))]
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn edit(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -208,7 +228,8 @@ pub async fn edit(
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody)))]
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -218,37 +239,52 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn reaction(raw: &str) -> ApiResult<Reaction> {
-    Reaction::parse(raw).map_err(|_| UNKNOWN_REACTION)
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReactionPath {
+    pub chat: i64,
+    pub message: i64,
+    /// One of the ten reactions (a variation selector may be left out).
+    #[param(schema_with = crate::openapi::reaction)]
+    pub emoji: String,
+}
+
+impl ReactionPath {
+    fn reaction(&self) -> ApiResult<Reaction> {
+        Reaction::parse(&self.emoji).map_err(|_| UNKNOWN_REACTION.field("emoji"))
+    }
 }
 
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
-    params(("chat" = i64, Path), ("message" = i64, Path), ("emoji" = String, Path)),
-    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+    params(ReactionPath),
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn react(
     State(state): State<AppState>,
     user: MessengerUser,
-    Path((chat, message, emoji)): Path<(i64, i64, String)>,
+    Path(p): Path<ReactionPath>,
 ) -> ApiResult<StatusCode> {
-    act(&state, &user, chat, message, MessageAction::React(reaction(&emoji)?)).await?;
+    act(&state, &user, p.chat, p.message, MessageAction::React(p.reaction()?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
-    params(("chat" = i64, Path), ("message" = i64, Path), ("emoji" = String, Path)),
-    responses((status = 204), (status = 400, body = e::ErrorBody)))]
+    params(ReactionPath),
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn unreact(
     State(state): State<AppState>,
     user: MessengerUser,
-    Path((chat, message, emoji)): Path<(i64, i64, String)>,
+    Path(p): Path<ReactionPath>,
 ) -> ApiResult<StatusCode> {
-    act(&state, &user, chat, message, MessageAction::Unreact(reaction(&emoji)?)).await?;
+    act(&state, &user, p.chat, p.message, MessageAction::Unreact(p.reaction()?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody)))]
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn pin(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -260,7 +296,8 @@ pub async fn pin(
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody)))]
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn unpin(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -276,7 +313,8 @@ pub struct ReadForm {
 }
 
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/read", tag = "messenger",
-    params(("chat" = i64, Path)), request_body = ReadForm, responses((status = 204)))]
+    params(("chat" = i64, Path)), request_body = ReadForm, responses((status = 204)),
+    security(("messenger_session" = [])))]
 pub async fn read(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -300,7 +338,8 @@ pub struct DirectForm {
 /// school, if the school's direct-message rules allow it.
 #[utoipa::path(post, path = "/api/messenger/direct", tag = "messenger", request_body = DirectForm,
     responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody),
-        (status = 409, body = e::ErrorBody)))]
+        (status = 409, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn direct(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -319,12 +358,13 @@ pub async fn direct(
 /// One rule of an organisation's direct-message policy.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DmPolicyEntry {
-    /// Who starts the conversation: `student`, `guardian`, `teacher`,
-    /// `administrator`, `other_staff`.
+    /// Who starts the conversation.
+    #[schema(schema_with = crate::openapi::party)]
     pub from: String,
+    #[schema(schema_with = crate::openapi::party)]
     pub to: String,
-    /// `allowed`, `shared_class` (they share a class), `family` (a parent and
-    /// their child) or `never`.
+    /// `shared_class`: they share a class; `family`: a parent and their child.
+    #[schema(schema_with = crate::openapi::dm_rule)]
     pub rule: String,
 }
 
@@ -340,7 +380,8 @@ fn entries(policy: &DmPolicy) -> Vec<DmPolicyEntry> {
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/dm-policy", tag = "roster", params(("org" = i64, Path)),
-    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 403, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn dm_policy(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -353,7 +394,8 @@ pub async fn dm_policy(
 /// Replaces the rules named in the body; pairs not named keep theirs.
 #[utoipa::path(put, path = "/api/orgs/{org}/dm-policy", tag = "roster", params(("org" = i64, Path)),
     request_body = Vec<DmPolicyEntry>,
-    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 400, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<DmPolicyEntry>), (status = 400, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
 pub async fn set_dm_policy(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -362,11 +404,11 @@ pub async fn set_dm_policy(
 ) -> ApiResult<axum::Json<Vec<DmPolicyEntry>>> {
     crate::roster_api::require_admin(&state, &user, org).await?;
     let mut policy = state.store.dm_policy(org).await?;
-    for change in &changes {
+    for (i, change) in changes.iter().enumerate() {
         let (Some(from), Some(to), Some(rule)) =
             (Party::parse(&change.from), Party::parse(&change.to), DmRule::parse(&change.rule))
         else {
-            return Err(e::INVALID_INPUT);
+            return Err(e::INVALID_INPUT.field(format!("[{i}]")));
         };
         policy.set(from, to, rule);
     }

@@ -115,6 +115,7 @@ pub fn clean_name(raw: &str) -> Option<String> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name (or the `X-File-Name` header, percent-encoded).
     pub name: Option<String>,
@@ -125,7 +126,8 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/files", tag = "messenger",
     params(("chat" = i64, Path), UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Attachment), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody)))]
+        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn upload(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -284,9 +286,11 @@ async fn lookup(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<St
 /// Downloads a file (an image, a video or a HEIC/AVIF photo opens in the
 /// browser; anything else is saved); one byte range is answered with 206.
 #[utoipa::path(get, path = "/api/messenger/files/{file}", tag = "messenger", params(("file" = i64, Path)),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 206, description = "the requested byte range"),
+    responses((status = 200, content_type = "*/*", description = "The file, as its type sniffed from its bytes (active types as `application/octet-stream`)"),
+        (status = 206, content_type = "*/*", description = "the requested byte range"),
         (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 416, description = "a range past the end")))]
+        (status = 416, description = "a range past the end")),
+    security(("messenger_session" = [])))]
 pub async fn download(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -302,7 +306,8 @@ pub async fn download(
 /// A JPEG preview of an image, at most 320 × 320.
 #[utoipa::path(get, path = "/api/messenger/files/{file}/thumbnail", tag = "messenger", params(("file" = i64, Path)),
     responses((status = 200, content_type = "image/jpeg"), (status = 403, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn thumbnail(
     State(state): State<AppState>,
     user: MessengerUser,
@@ -412,27 +417,27 @@ pub fn content_disposition(name: &str, inline: bool) -> String {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilesQuery {
     /// Files of messages before this sequence number (the next page).
     pub before: Option<i64>,
-    /// At most 200; 100 by default.
+    /// 1–200; 100 by default.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
 /// A chat's "Files": the attachments of its messages, newest first.
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/files", tag = "messenger",
     params(("chat" = i64, Path), FilesQuery),
-    responses((status = 200, body = Vec<ChatFile>), (status = 404, body = e::ErrorBody)))]
+    responses((status = 200, body = Vec<ChatFile>), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn chat_files(
     State(state): State<AppState>,
     user: MessengerUser,
     Path(chat): Path<i64>,
     Query(q): Query<FilesQuery>,
 ) -> ApiResult<axum::Json<Vec<ChatFile>>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=200).contains(&limit) {
-        return Err(e::INVALID_INPUT);
-    }
+    let limit = e::bounded("limit", q.limit, 100, 1..=200)?;
     Ok(axum::Json(state.store.chat_files(user.account_id, chat, q.before, limit).await?))
 }
 

@@ -81,6 +81,14 @@ pub enum ClientFrame {
     },
 }
 
+impl ClientFrame {
+    /// Reads a text frame from the client. Any text at all gives a frame or
+    /// an error, never a panic (fuzzed in the tests below).
+    pub fn parse(text: &str) -> Result<ClientFrame, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
 /// A STUN or TURN server for `RTCPeerConnection({iceServers})`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -342,5 +350,84 @@ mod tests {
             deleted.to_json(),
             r#"{"type":"event","chat":1,"seq":9,"at":5,"event":{"kind":"deleted","message_id":4}}"#
         );
+    }
+
+    // Fuzzing: any text, and valid frames mutated. `PROPTEST_CASES=100000`
+    // runs it longer.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn id() -> impl Strategy<Value = i64> {
+            prop_oneof![any::<i64>(), 0i64..1000]
+        }
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof!["\\PC{0,40}", any::<String>()]
+        }
+
+        fn kind() -> impl Strategy<Value = CallKind> {
+            prop_oneof![Just(CallKind::Audio), Just(CallKind::Video)]
+        }
+
+        fn frame() -> impl Strategy<Value = ClientFrame> {
+            let positions = prop::collection::vec((id(), id()).prop_map(|(chat, seq)| Position { chat, seq }), 0..4);
+            let ids = || prop::collection::vec(id(), 0..4);
+            prop_oneof![
+                (any::<u32>(), positions).prop_map(|(v, positions)| ClientFrame::Hello { v, positions }),
+                (id(), text(), text(), prop::option::of(id()), ids(), ids()).prop_map(
+                    |(chat, client_id, text, reply_to, mentions, attachments)| ClientFrame::Send {
+                        chat,
+                        client_id,
+                        text,
+                        reply_to,
+                        mentions,
+                        attachments
+                    }
+                ),
+                id().prop_map(|chat| ClientFrame::Typing { chat }),
+                (id(), id()).prop_map(|(chat, seq)| ClientFrame::Read { chat, seq }),
+                Just(ClientFrame::Ping),
+                (id(), kind(), text()).prop_map(|(chat, kind, sdp)| ClientFrame::CallJoin { chat, kind, sdp }),
+                (id(), text()).prop_map(|(call, sdp)| ClientFrame::CallAnswer { call, sdp }),
+                (id(), any::<(bool, bool, bool)>()).prop_map(|(call, (audio, video, screen))| ClientFrame::CallMedia {
+                    call,
+                    audio,
+                    video,
+                    screen
+                }),
+                id().prop_map(|call| ClientFrame::CallLeave { call }),
+                id().prop_map(|call| ClientFrame::CallDecline { call }),
+                (id(), id()).prop_map(|(call, person)| ClientFrame::CallMute { call, person }),
+                (id(), id()).prop_map(|(call, person)| ClientFrame::CallRemove { call, person }),
+                id().prop_map(|call| ClientFrame::CallEnd { call }),
+            ]
+        }
+
+        /// A frame's text with bytes cut out, repeated or replaced.
+        fn mutated() -> impl Strategy<Value = String> {
+            (frame(), prop::collection::vec(any::<(usize, u8, u8)>(), 1..6)).prop_map(|(frame, edits)| {
+                let mut bytes = serde_json::to_vec(&frame).unwrap_or_default();
+                blobs::testdata::damage(&mut bytes, &edits);
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn every_frame_a_client_can_send_reads_back_as_itself(frame in frame()) {
+                let text = serde_json::to_string(&frame).unwrap();
+                prop_assert_eq!(ClientFrame::parse(&text).unwrap(), frame);
+            }
+
+            #[test]
+            fn any_text_is_a_frame_or_an_error(text in prop_oneof![mutated(), text()]) {
+                if let Ok(frame) = ClientFrame::parse(&text) {
+                    // What parsed is a frame the client could have sent.
+                    let again = serde_json::to_string(&frame).unwrap();
+                    prop_assert_eq!(ClientFrame::parse(&again).unwrap(), frame);
+                }
+            }
+        }
     }
 }

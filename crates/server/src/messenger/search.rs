@@ -14,9 +14,12 @@ const DEFAULT_LIMIT: i64 = 30;
 const MAX_LIMIT: i64 = 100;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// The words to find; other forms of each word match too («урок» finds
-    /// «уроки»), and «ё» is «е».
+    /// The words to find (required: at least one word, at most 500
+    /// characters); other forms of each word match too («урок» finds «уроки»),
+    /// and «ё» is «е».
+    #[param(min_length = 1, max_length = 500)]
     pub q: String,
     /// Only this chat.
     pub chat: Option<i64>,
@@ -30,7 +33,8 @@ pub struct SearchQuery {
     pub has_file: Option<bool>,
     /// The next page: results older than this message id.
     pub before: Option<i64>,
-    /// At most 100; 30 by default.
+    /// 1–100; 30 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -57,22 +61,20 @@ impl From<search::QueryError> for ApiError {
 
 #[utoipa::path(get, path = "/api/messenger/search", tag = "messenger", params(SearchQuery),
     responses((status = 200, body = Vec<SearchHit>), (status = 400, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody)))]
+        (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
 pub async fn search(
     State(state): State<AppState>,
     user: MessengerUser,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<Vec<SearchHit>>> {
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(e::INVALID_INPUT);
-    }
+    let limit = e::bounded("limit", q.limit, DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
     let filter = SearchFilter {
-        query: search::Query::parse(&q.q)?,
+        query: search::Query::parse(&q.q).map_err(|err| ApiError::from(err).field("q"))?,
         chat: q.chat,
         sender: q.sender,
-        from: moment(q.from.as_deref(), false)?,
-        to: moment(q.to.as_deref(), true)?,
+        from: moment(q.from.as_deref(), false).map_err(|err| err.field("from"))?,
+        to: moment(q.to.as_deref(), true).map_err(|err| err.field("to"))?,
         has_file: q.has_file,
         before: q.before,
         limit,

@@ -197,7 +197,7 @@ impl Connection {
             Ok(Some(Err(e))) => return Err(e.into()),
             _ => return Ok(None),
         };
-        match serde_json::from_str::<ClientFrame>(&first) {
+        match ClientFrame::parse(&first) {
             Ok(ClientFrame::Hello { v: VERSION, positions }) => Ok(Some(positions)),
             _ => Ok(None),
         }
@@ -296,7 +296,7 @@ impl Connection {
         text: &str,
         replies: &mpsc::WeakSender<Outbound>,
     ) -> Result<(), ConnectionError> {
-        let frame = match serde_json::from_str::<ClientFrame>(text) {
+        let frame = match ClientFrame::parse(text) {
             Ok(frame) => frame,
             Err(_) => return send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
         };

@@ -255,7 +255,7 @@ function dangerCard(page) {
 async function addPeople(page) {
   const { chat, orgId, options } = page;
   const selected = new Map();
-  const search = h('input', { type: 'search', class: 'input', autocomplete: 'off', 'data-testid': 'candidate-search' });
+  const search = h('input', { type: 'search', class: 'input', maxlength: '100', autocomplete: 'off', 'data-testid': 'candidate-search' });
   const role = h('select', { class: 'input', 'data-testid': 'candidate-role' },
     h('option', { value: '' }, t('mg.addRoleAll')), ROLES.map((r) => h('option', { value: r }, t(`rolesPlural.${r}`))));
   const klass = h('select', { class: 'input', 'data-testid': 'candidate-class' },

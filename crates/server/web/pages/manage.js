@@ -76,7 +76,7 @@ export async function render(ctx) {
 
   const q = ctx.query;
   const search = h('input', {
-    type: 'search', class: 'input', value: q.get('q') || '', placeholder: t('mg.searchPlaceholder'),
+    type: 'search', class: 'input', value: q.get('q') || '', maxlength: '100', placeholder: t('mg.searchPlaceholder'),
     autocomplete: 'off', 'data-testid': 'manage-search',
   });
   const kind = h('select', { class: 'input', 'data-testid': 'manage-kind' },

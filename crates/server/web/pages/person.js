@@ -131,7 +131,7 @@ function relatives(ctx, card, kind) {
 
 /** A search box listing matching people, each with an "add" button. */
 function personFinder({ orgId, role, label, exclude, addLabel, onPick }) {
-  const input = h('input', { type: 'search', class: 'input', autocomplete: 'off', spellcheck: 'false' });
+  const input = h('input', { type: 'search', class: 'input', maxlength: '100', autocomplete: 'off', spellcheck: 'false' });
   const f = field({ label, input, hint: t('person.findHint') });
   const results = h('ul', { class: 'finder-results', 'aria-live': 'polite' });
   let timer;

@@ -133,7 +133,7 @@ async function peopleTab(ctx, org) {
   const role = ROLES.includes(ctx.query.get('role')) ? ctx.query.get('role') : '';
 
   const search = h('input', {
-    type: 'search', class: 'input', value: q, placeholder: t('roster.searchPlaceholder'),
+    type: 'search', class: 'input', value: q, maxlength: '100', placeholder: t('roster.searchPlaceholder'),
     autocomplete: 'off', spellcheck: 'false', 'data-testid': 'people-search',
   });
   const searchField = field({ label: t('roster.searchLabel'), input: search });
