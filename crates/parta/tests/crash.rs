@@ -12,7 +12,6 @@ mod common;
 use common::{free_port, history, start_demo as start};
 use loadgen::client::{Socket, send_frame};
 use loadgen::seed::{self, Member};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

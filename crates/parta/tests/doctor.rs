@@ -57,7 +57,7 @@ fn a_good_configuration_passes_with_the_database_migrated() {
 #[test]
 fn a_wrong_database_url_is_a_problem_with_its_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let toml = format!("{}database_url = \"postgres://parta:secret@127.0.0.1:1/parta\"\n", good(dir.path()));
+    let toml = format!("database_url = \"postgres://parta:secret@127.0.0.1:1/parta\"\n{}", good(dir.path()));
     let (ok, stdout) = doctor(dir.path(), &toml);
     assert!(!ok, "{stdout}");
     assert!(problem_line(&stdout, "database").contains("cannot reach the database postgres://parta:***@127.0.0.1:1/parta"));

@@ -89,6 +89,11 @@ fn describe() {
     for reason in ["rejected", "unavailable"] {
         metrics::counter!(SMS_FAILED, "reason" => reason).absolute(0);
     }
+    for scope in ["org", "people"] {
+        for result in ["ok", "error"] {
+            metrics::counter!(PROVISIONING_RUNS, "scope" => scope, "result" => result).absolute(0);
+        }
+    }
     for name in [sfu::metrics::PACKETS_FORWARDED, sfu::metrics::PACKETS_LOST] {
         metrics::counter!(name).absolute(0);
     }
