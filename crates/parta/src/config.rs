@@ -130,12 +130,15 @@ impl Config {
         let metrics_listen = match (overrides.metrics_listen, env("PARTA_METRICS_LISTEN")) {
             (Some(addr), _) => Some(addr),
             (None, Some(v)) => Some(
-                v.parse().with_context(|| format!("PARTA_METRICS_LISTEN={v:?} is not an address like 127.0.0.1:9464"))?,
+                v.parse()
+                    .with_context(|| format!("PARTA_METRICS_LISTEN={v:?} is not an address like 127.0.0.1:9464"))?,
             ),
             (None, None) => file.metrics_listen,
         };
         if metrics_listen.is_some_and(|m| m.port() != 0 && m.port() == listen.port() && same_host(m, listen)) {
-            anyhow::bail!("metrics_listen must not be the public address {listen}: metrics are for your monitoring only");
+            anyhow::bail!(
+                "metrics_listen must not be the public address {listen}: metrics are for your monitoring only"
+            );
         }
         let public_url = env("PARTA_PUBLIC_URL").or(file.public_url);
         let max_upload_mb = match env("PARTA_MAX_UPLOAD_MB") {
@@ -300,8 +303,11 @@ mod tests {
         assert_eq!((default.metrics_listen, default.log_format), (None, LogFormat::Text));
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("parta.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:9464\"\nlog_format = \"json\"\n")
-            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:9464\"\nlog_format = \"json\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cfg.metrics_listen, Some(([127, 0, 0, 1], 9464).into()));

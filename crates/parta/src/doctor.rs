@@ -180,38 +180,49 @@ async fn check_database(cfg: &Config) -> Finding {
 fn check_disk(cfg: &Config) -> Vec<Finding> {
     let mut places = vec![cfg.data_dir.clone()];
     places.extend(cfg.local_files_dir());
-    places.dedup();
-    places
-        .into_iter()
-        .map(|place| match free_bytes(&place) {
-            Ok(free) if free < DISK_PROBLEM_BYTES => Finding::problem(
+    let mut file_systems = Vec::new();
+    let mut findings = Vec::new();
+    for place in places {
+        let free = match free_space(&place) {
+            // A files store inside the data directory shares its disk: one line.
+            Ok((fsid, _)) if file_systems.contains(&fsid) => continue,
+            Ok((fsid, free)) => {
+                file_systems.push(fsid);
+                free
+            }
+            Err(e) => {
+                findings.push(Finding::warning(
+                    "disk",
+                    format!("cannot tell the free space for {}: {e}", place.display()),
+                    "check the folder exists",
+                ));
+                continue;
+            }
+        };
+        let what = format!("{:.1} GB free for {}", free as f64 / 1e9, place.display());
+        findings.push(if free < DISK_PROBLEM_BYTES {
+            Finding::problem(
                 "disk",
-                format!("{} MB free for {}", free >> 20, place.display()),
+                what,
                 "free some space or move data_dir (or [files] path) to a larger disk: commits and uploads fail \
                  when the disk is full",
-            ),
-            Ok(free) if free < DISK_WARNING_BYTES => Finding::warning(
-                "disk",
-                format!("{:.1} GB free for {}", free as f64 / 1e9, place.display()),
-                "plan more space: attachments grow the files store by every upload",
-            ),
-            Ok(free) => Finding::ok("disk", format!("{:.1} GB free for {}", free as f64 / 1e9, place.display())),
-            Err(e) => Finding::warning(
-                "disk",
-                format!("cannot tell the free space for {}: {e}", place.display()),
-                "check the folder exists",
-            ),
-        })
-        .collect()
+            )
+        } else if free < DISK_WARNING_BYTES {
+            Finding::warning("disk", what, "plan more space: attachments grow the files store by every upload")
+        } else {
+            Finding::ok("disk", what)
+        });
+    }
+    findings
 }
 
-/// Free space for an unprivileged user on the file system that holds
-/// `place`, or would hold it once created.
-fn free_bytes(place: &Path) -> std::io::Result<u64> {
+/// The file system that holds `place` (or would, once created) and the
+/// space free on it for an unprivileged user.
+fn free_space(place: &Path) -> std::io::Result<(u64, u64)> {
     let existing: PathBuf =
         place.ancestors().find(|p| p.exists()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
     let stats = rustix::fs::statvfs(&existing)?;
-    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+    Ok((stats.f_fsid, stats.f_bavail.saturating_mul(stats.f_frsize)))
 }
 
 async fn check_files(cfg: &Config) -> Finding {

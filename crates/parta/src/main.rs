@@ -117,7 +117,10 @@ struct Place {
 impl Place {
     /// The configuration of a command that runs beside (or instead of) `serve`.
     fn config(self) -> Result<Config> {
-        Config::load(Overrides { config_file: self.config, data_dir: self.data, ..Overrides::default() }, "./parta-data")
+        Config::load(
+            Overrides { config_file: self.config, data_dir: self.data, ..Overrides::default() },
+            "./parta-data",
+        )
     }
 }
 
@@ -191,7 +194,10 @@ async fn run(cli: Cli) -> Result<()> {
             generate(schools, &out)
         }
         Command::Demo(DemoCommand { action: None, data, config, listen }) => {
-            let cfg = Config::load(Overrides { config_file: config, data_dir: data, listen, ..Overrides::default() }, "./parta-demo")?;
+            let cfg = Config::load(
+                Overrides { config_file: config, data_dir: data, listen, ..Overrides::default() },
+                "./parta-demo",
+            )?;
             demo(cfg).await
         }
         Command::Serve { place, listen, metrics_listen } => {
@@ -219,11 +225,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Doctor { place } => {
             let cfg = place.config()?;
-            if doctor::report(&doctor::check(&cfg).await) {
-                Ok(())
-            } else {
-                std::process::exit(1)
-            }
+            if doctor::report(&doctor::check(&cfg).await) { Ok(()) } else { std::process::exit(1) }
         }
         Command::Backup { to, place } => backup::backup(&place.config()?, &to).await,
         Command::Restore { from, place } => backup::restore(&place.config()?, &from).await,
@@ -535,7 +537,17 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
         let help = Cli::command().render_long_help().to_string();
-        for word in ["demo", "serve", "import", "doctor", "backup", "restore", "PARTA_DATABASE_URL", "PARTA_METRICS_LISTEN", "PARTA_LOG_FORMAT"] {
+        for word in [
+            "demo",
+            "serve",
+            "import",
+            "doctor",
+            "backup",
+            "restore",
+            "PARTA_DATABASE_URL",
+            "PARTA_METRICS_LISTEN",
+            "PARTA_LOG_FORMAT",
+        ] {
             assert!(help.contains(word), "--help must mention {word}");
         }
     }

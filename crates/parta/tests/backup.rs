@@ -28,7 +28,10 @@ async fn send_until_stopped(url: String, member: Member, k: usize, acked: Acked,
     let (mut n, mut in_flight) = (0, 0);
     loop {
         while in_flight < WINDOW && !stop.load(Ordering::Relaxed) {
-            socket.send_text(send_frame(member.chat, &format!("backup-{k}-{n}"), &format!("сообщение {n}"))).await.unwrap();
+            socket
+                .send_text(send_frame(member.chat, &format!("backup-{k}-{n}"), &format!("сообщение {n}")))
+                .await
+                .unwrap();
             n += 1;
             in_flight += 1;
         }
@@ -63,7 +66,8 @@ async fn send_attachment(url: &str, member: &Member, bytes: &'static [u8]) -> i6
     let id = uploaded["id"].as_i64().unwrap_or_else(|| panic!("upload failed: {uploaded}"));
     let mut socket = Socket::open(url, &member.cookie(), &[(member.chat, 0)]).await.unwrap();
     socket.until("ready", WAIT).await.unwrap();
-    let frame = json!({"type": "send", "chat": member.chat, "client_id": "with-a-file", "text": "план", "attachments": [id]});
+    let frame =
+        json!({"type": "send", "chat": member.chat, "client_id": "with-a-file", "text": "план", "attachments": [id]});
     socket.send_json(&frame).await.unwrap();
     socket.until("ack", WAIT).await.unwrap();
     id
@@ -135,11 +139,7 @@ async fn a_backup_under_load_restores_every_message_acknowledged_before_it_began
     let lost: Vec<&String> = before_backup.iter().filter(|c| !found.contains(*c)).collect();
     assert!(lost.is_empty(), "acknowledged before the backup but not restored: {lost:?}");
     assert_eq!(download(&url, &seeded.members[0], file).await, PLAN, "the attachment is restored");
-    eprintln!(
-        "{} acknowledged before the backup, {during} during it, {} restored",
-        before_backup.len(),
-        found.len()
-    );
+    eprintln!("{} acknowledged before the backup, {during} during it, {} restored", before_backup.len(), found.len());
     std::fs::remove_file(archive).unwrap();
 }
 

@@ -7,7 +7,8 @@ mod common;
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 
-const SMS: &str = "[sms]\nprovider = \"http\"\nurl = \"https://sms.example.ru/send\"\nbody_template = \"{phone} {text}\"\n";
+const SMS: &str =
+    "[sms]\nprovider = \"http\"\nurl = \"https://sms.example.ru/send\"\nbody_template = \"{phone} {text}\"\n";
 
 /// `parta doctor --config FILE` with `toml` written to FILE: (succeeded, stdout).
 fn doctor(dir: &Path, toml: &str) -> (bool, String) {
@@ -60,7 +61,9 @@ fn a_wrong_database_url_is_a_problem_with_its_fix() {
     let toml = format!("database_url = \"postgres://parta:secret@127.0.0.1:1/parta\"\n{}", good(dir.path()));
     let (ok, stdout) = doctor(dir.path(), &toml);
     assert!(!ok, "{stdout}");
-    assert!(problem_line(&stdout, "database").contains("cannot reach the database postgres://parta:***@127.0.0.1:1/parta"));
+    assert!(
+        problem_line(&stdout, "database").contains("cannot reach the database postgres://parta:***@127.0.0.1:1/parta")
+    );
     assert!(stdout.contains("fix: check database_url (PARTA_DATABASE_URL)"), "{stdout}");
     assert!(!stdout.contains("secret"), "the password stays out of the report: {stdout}");
 }
@@ -72,7 +75,8 @@ fn an_unwritable_data_directory_is_a_problem_with_its_fix() {
     // regular file cannot be made by anyone.
     let blocker = dir.path().join("not-a-folder");
     std::fs::write(&blocker, b"").unwrap();
-    let toml = good(dir.path()).replace(&format!("{:?}", dir.path().join("data")), &format!("{:?}", blocker.join("data")));
+    let toml =
+        good(dir.path()).replace(&format!("{:?}", dir.path().join("data")), &format!("{:?}", blocker.join("data")));
     let (ok, stdout) = doctor(dir.path(), &toml);
     assert!(!ok, "{stdout}");
     assert!(problem_line(&stdout, "data").contains("cannot write in the data directory"), "{stdout}");

@@ -80,8 +80,7 @@ async fn metrics_count_commits_on_their_own_port_and_json_logs_carry_the_request
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
         .collect();
-    let of_request: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l["spans"][0]["id"] == "req-ops-42").collect();
+    let of_request: Vec<&serde_json::Value> = lines.iter().filter(|l| l["spans"][0]["id"] == "req-ops-42").collect();
     assert!(of_request.len() >= 2, "the request's start and end lines carry its id: {lines:#?}");
     assert!(of_request.iter().all(|l| l["spans"][0]["path"] == "/healthz"));
     assert!(lines.iter().any(|l| l["spans"][0]["id"] == minted.as_str()), "a minted id is logged too");

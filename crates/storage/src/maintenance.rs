@@ -67,8 +67,7 @@ where
     for<'q> <C::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, C::Database>,
     (i64, bool): for<'r> sqlx::FromRow<'r, <C::Database as sqlx::Database>::Row>,
 {
-    match sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version").fetch_all(&mut *conn).await
-    {
+    match sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version").fetch_all(&mut *conn).await {
         Ok(rows) => Ok(rows),
         // No such table: nothing was ever applied.
         Err(sqlx::Error::Database(e)) if e.message().contains("_sqlx_migrations") => Ok(Vec::new()),
@@ -121,10 +120,10 @@ mod tests {
         let all: Vec<(i64, bool)> = SQLITE_MIGRATIONS.iter().map(|m| (m.version, true)).collect();
         let last = all.last().map(|(v, _)| *v).unwrap_or_default();
         assert_eq!(compare(&SQLITE_MIGRATIONS, &all), Schema::Current { version: last });
-        assert_eq!(compare(&SQLITE_MIGRATIONS, &all[..1]), Schema::Behind {
-            version: Some(all[0].0),
-            pending: all[1..].iter().map(|(v, _)| *v).collect()
-        });
+        assert_eq!(
+            compare(&SQLITE_MIGRATIONS, &all[..1]),
+            Schema::Behind { version: Some(all[0].0), pending: all[1..].iter().map(|(v, _)| *v).collect() }
+        );
         let mut newer = all.clone();
         newer.push((9999, true));
         assert_eq!(compare(&SQLITE_MIGRATIONS, &newer), Schema::Ahead { unknown: vec![9999] });

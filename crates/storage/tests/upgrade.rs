@@ -23,7 +23,10 @@ async fn a_database_of_the_first_release_is_migrated_to_the_current_schema_with_
     let db = db_from_dumps(RELEASE).await;
     let store = &db.store;
     assert!(
-        matches!(maintenance::schema(&db.url, std::time::Duration::from_secs(5)).await.unwrap(), Schema::Current { .. }),
+        matches!(
+            maintenance::schema(&db.url, std::time::Duration::from_secs(5)).await.unwrap(),
+            Schema::Current { .. }
+        ),
         "every migration since the release is applied"
     );
 
@@ -32,10 +35,7 @@ async fn a_database_of_the_first_release_is_migrated_to_the_current_schema_with_
     let mut names: Vec<(&str, &str, bool)> =
         orgs.iter().map(|o| (o.name.as_str(), o.kind.as_str(), o.chats_enabled)).collect();
     names.sort();
-    assert_eq!(names, [
-        ("ДШИ «Камертон»", "other", false),
-        ("МБОУ «Средняя школа № 1»", "general_education", true)
-    ]);
+    assert_eq!(names, [("ДШИ «Камертон»", "other", false), ("МБОУ «Средняя школа № 1»", "general_education", true)]);
     let school = orgs.iter().find(|o| o.kind == "general_education").unwrap().id;
     let classes = store.classes(school).await.unwrap();
     let five_a = classes.iter().find(|c| c.name == "5А").expect("5А survives");
