@@ -70,6 +70,20 @@ pub enum BlobConfig {
     },
 }
 
+/// The local store's folder in the data directory, unless `path` says otherwise.
+const LOCAL_DIR: &str = "files";
+
+impl BlobConfig {
+    /// The folder of a local store (`<data_dir>/files` unless configured);
+    /// `None` for S3.
+    pub fn local_dir(&self, data_dir: &Path) -> Option<PathBuf> {
+        match self {
+            BlobConfig::Local { path } => Some(path.clone().unwrap_or_else(|| data_dir.join(LOCAL_DIR))),
+            BlobConfig::S3 { .. } => None,
+        }
+    }
+}
+
 impl Default for BlobConfig {
     fn default() -> Self {
         BlobConfig::Local { path: None }
@@ -111,7 +125,7 @@ impl Blobs {
         let staging = data_dir.join("uploads");
         std::fs::create_dir_all(&staging)?;
         let store: Arc<dyn ObjectStore> = match config {
-            BlobConfig::Local { path: None } => local(&data_dir.join("files"))?,
+            BlobConfig::Local { path: None } => local(&data_dir.join(LOCAL_DIR))?,
             BlobConfig::Local { path: Some(path) } => local(path)?,
             BlobConfig::S3 { bucket, endpoint, region, access_key_id, secret_access_key, allow_http } => {
                 let mut b = object_store::aws::AmazonS3Builder::new()

@@ -21,6 +21,13 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     /// A tracing filter, e.g. "info" or "info,parta=debug".
     pub log: Option<String>,
+    /// `text` (the default) or `json`: one JSON object per line, for a log collector.
+    pub log_format: Option<LogFormat>,
+    /// Where Prometheus scrapes `/metrics`, e.g. "127.0.0.1:9464". Off when absent.
+    pub metrics_listen: Option<SocketAddr>,
+    /// The address people open, e.g. "https://parta.school.ru": `parta doctor`
+    /// checks that cookies are `Secure` behind HTTPS.
+    pub public_url: Option<String>,
     /// How SMS codes are delivered (`[sms]`, see docs/configuration.md).
     pub sms: Option<sms::SmsConfig>,
     /// The largest upload in megabytes, for schools that set no limit of their own.
@@ -41,10 +48,36 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub secure_cookies: bool,
     pub log: String,
+    pub log_format: LogFormat,
+    pub metrics_listen: Option<SocketAddr>,
+    pub public_url: Option<String>,
     pub sms: sms::SmsConfig,
     pub max_upload_bytes: u64,
     pub files: blobs::BlobConfig,
     pub calls: server::messenger::calls::CallsConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for a person reading a terminal or `journalctl`.
+    #[default]
+    Text,
+    /// One JSON object per line, for Loki, Elasticsearch and the like.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => anyhow::bail!("{s:?} is not a log format: use text or json"),
+        }
+    }
 }
 
 /// Values given on the command line, which win over everything else.
@@ -53,6 +86,7 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -89,6 +123,24 @@ impl Config {
             None => file.secure_cookies.unwrap_or(false),
         };
         let log = env("PARTA_LOG").or(file.log).unwrap_or_else(|| "info".to_string());
+        let log_format = match env("PARTA_LOG_FORMAT") {
+            Some(v) => v.parse().context("PARTA_LOG_FORMAT")?,
+            None => file.log_format.unwrap_or_default(),
+        };
+        let metrics_listen = match (overrides.metrics_listen, env("PARTA_METRICS_LISTEN")) {
+            (Some(addr), _) => Some(addr),
+            (None, Some(v)) => Some(
+                v.parse()
+                    .with_context(|| format!("PARTA_METRICS_LISTEN={v:?} is not an address like 127.0.0.1:9464"))?,
+            ),
+            (None, None) => file.metrics_listen,
+        };
+        if metrics_listen.is_some_and(|m| m.port() != 0 && m.port() == listen.port() && same_host(m, listen)) {
+            anyhow::bail!(
+                "metrics_listen must not be the public address {listen}: metrics are for your monitoring only"
+            );
+        }
+        let public_url = env("PARTA_PUBLIC_URL").or(file.public_url);
         let max_upload_mb = match env("PARTA_MAX_UPLOAD_MB") {
             Some(v) => v.parse().with_context(|| format!("PARTA_MAX_UPLOAD_MB={v:?} is not a number of megabytes"))?,
             None => file.max_upload_mb.unwrap_or(DEFAULT_MAX_UPLOAD_MB),
@@ -118,11 +170,19 @@ impl Config {
             data_dir,
             secure_cookies,
             log,
+            log_format,
+            metrics_listen,
+            public_url,
             sms: file.sms.unwrap_or_default(),
             max_upload_bytes: max_upload_mb.saturating_mul(1024 * 1024),
             files,
             calls,
         })
+    }
+
+    /// The folder of a local files store; `None` when files are in S3.
+    pub fn local_files_dir(&self) -> Option<PathBuf> {
+        self.files.local_dir(&self.data_dir)
     }
 
     /// Creates the data directory when the database lives in it.
@@ -139,6 +199,11 @@ fn read_file(path: &Path) -> Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))
+}
+
+/// Two addresses that would share a port: the same IP, or either unspecified.
+fn same_host(a: SocketAddr, b: SocketAddr) -> bool {
+    a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified()
 }
 
 fn sqlite_url(path: &Path) -> String {
@@ -176,7 +241,11 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let cfg = Config::load(
-            Overrides { config_file: Some(path.clone()), listen: Some(([127, 0, 0, 1], 1).into()), data_dir: None },
+            Overrides {
+                config_file: Some(path.clone()),
+                listen: Some(([127, 0, 0, 1], 1).into()),
+                ..Overrides::default()
+            },
             "d",
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -226,6 +295,27 @@ mod tests {
         let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((cfg.calls.media_threads, cfg.calls.udp_bind.port()), (4, 3479));
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_never_share_the_public_port() {
+        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((default.metrics_listen, default.log_format), (None, LogFormat::Text));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:9464\"\nlog_format = \"json\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cfg.metrics_listen, Some(([127, 0, 0, 1], 9464).into()));
+        assert_eq!(cfg.log_format, LogFormat::Json);
+        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:8080\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
+        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("metrics_listen"));
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! adapters together, and reports failures to a human. The only place that uses
 //! `anyhow`.
 
+mod backup;
 mod config;
+mod doctor;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use config::{Config, Overrides};
+use config::{Config, LogFormat, Overrides};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,10 @@ use storage::{ImportError, Store};
 ///
 /// Configuration comes from built-in defaults, then a TOML file (--config or
 /// PARTA_CONFIG), then environment variables (PARTA_LISTEN, PARTA_DATABASE_URL,
-/// PARTA_DATA_DIR, PARTA_SECURE_COOKIES, PARTA_LOG), then flags.
+/// PARTA_DATA_DIR, PARTA_SECURE_COOKIES, PARTA_PUBLIC_URL, PARTA_LOG,
+/// PARTA_LOG_FORMAT (text or json), PARTA_METRICS_LISTEN, PARTA_MAX_UPLOAD_MB,
+/// PARTA_FILES_DIR, PARTA_CALLS_*), then flags. docs/configuration.md lists
+/// every key.
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {
@@ -39,6 +44,43 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Serve Prometheus metrics at http://ADDR/metrics, a port of its own
+        /// [default: off; key metrics_listen, PARTA_METRICS_LISTEN].
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
+    },
+    /// Check the configuration `serve` would run with, and say how to fix what is wrong.
+    ///
+    /// Checks the database (reachable, migrated), the data directory and the
+    /// files store (writable), free disk, the SMS provider settings, the TCP
+    /// and UDP ports, the calls' public address and the cookies behind HTTPS.
+    /// Exits non-zero when something would fail. Run it as the user Parta runs as.
+    Doctor {
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Write a consistent copy of the data to one archive, while Parta runs.
+    ///
+    /// SQLite is copied with VACUUM INTO; the local files store is included.
+    /// On PostgreSQL the archive holds the files and the command prints the
+    /// pg_dump to run; S3 files are left to the storage's own tools.
+    Backup {
+        /// The archive to write (a tar file; must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Restore an archive made by `parta backup` into an empty data directory.
+    ///
+    /// Refuses a data directory (or files folder) that is not empty. Start
+    /// Parta afterwards: the migrations of a newer version apply at start.
+    Restore {
+        /// The archive made by `parta backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        place: Place,
     },
     /// Import a school roster.
     #[command(subcommand)]
@@ -89,6 +131,16 @@ struct Place {
     /// A TOML configuration file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+impl Place {
+    /// The configuration of a command that runs beside (or instead of) `serve`.
+    fn config(self) -> Result<Config> {
+        Config::load(
+            Overrides { config_file: self.config, data_dir: self.data, ..Overrides::default() },
+            "./parta-data",
+        )
+    }
 }
 
 #[derive(Args)]
@@ -161,13 +213,19 @@ async fn run(cli: Cli) -> Result<()> {
             generate(schools, &out)
         }
         Command::Demo(DemoCommand { action: None, data, config, listen }) => {
-            let cfg = Config::load(Overrides { config_file: config, data_dir: data, listen }, "./parta-demo")?;
+            let cfg = Config::load(
+                Overrides { config_file: config, data_dir: data, listen, ..Overrides::default() },
+                "./parta-demo",
+            )?;
             demo(cfg).await
         }
-        Command::Serve { place, listen } => {
-            let cfg =
-                Config::load(Overrides { config_file: place.config, data_dir: place.data, listen }, "./parta-data")?;
+        Command::Serve { place, listen, metrics_listen } => {
+            let cfg = Config::load(
+                Overrides { config_file: place.config, data_dir: place.data, listen, metrics_listen },
+                "./parta-data",
+            )?;
             init_logging(&cfg);
+            let metrics = start_metrics(&cfg).await?;
             let sms = cfg.sms.build(false).context("the [sms] configuration is not valid")?;
             let store = open_store(&cfg).await?;
             let state = server::AppState::new(store, sms);
@@ -182,13 +240,16 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 }
             });
-            serve(cfg, state).await
+            serve(cfg, state, metrics).await
         }
+        Command::Doctor { place } => {
+            let cfg = place.config()?;
+            if doctor::report(&doctor::check(&cfg).await) { Ok(()) } else { std::process::exit(1) }
+        }
+        Command::Backup { to, place } => backup::backup(&place.config()?, &to).await,
+        Command::Restore { from, place } => backup::restore(&place.config()?, &from).await,
         Command::Provision { org, dry_run, place } => {
-            let cfg = Config::load(
-                Overrides { config_file: place.config, data_dir: place.data, listen: None },
-                "./parta-data",
-            )?;
+            let cfg = place.config()?;
             init_logging(&cfg);
             let store = open_store(&cfg).await?;
             let orgs = match org {
@@ -210,18 +271,12 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Check(CheckCommand::Identities { place }) => {
-            let cfg = Config::load(
-                Overrides { config_file: place.config, data_dir: place.data, listen: None },
-                "./parta-data",
-            )?;
+            let cfg = place.config()?;
             init_logging(&cfg);
             check_identities(&open_store(&cfg).await?).await
         }
         Command::Import(ImportCommand::Oneroster { path, dry_run, skip_chats, place }) => {
-            let cfg = Config::load(
-                Overrides { config_file: place.config, data_dir: place.data, listen: None },
-                "./parta-data",
-            )?;
+            let cfg = place.config()?;
             init_logging(&cfg);
             import(&cfg, &path, dry_run, skip_chats).await
         }
@@ -258,7 +313,16 @@ async fn check_identities(store: &Store) -> Result<()> {
 fn init_logging(cfg: &Config) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // journald and log files get no colour codes.
+        .with_ansi(console_is_interactive());
+    match cfg.log_format {
+        LogFormat::Text => logs.init(),
+        // The spans carry the request id: every line of a request names it.
+        LogFormat::Json => logs.json().with_span_list(true).with_current_span(false).init(),
+    }
 }
 
 async fn open_store(cfg: &Config) -> Result<Store> {
@@ -269,7 +333,7 @@ async fn open_store(cfg: &Config) -> Result<Store> {
 }
 
 /// Hides a password in a database URL before it reaches a terminal or a log.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -282,7 +346,24 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(cfg: Config, mut state: server::AppState) -> Result<()> {
+/// The metrics listener, bound and with its recorder installed.
+struct Metrics {
+    listener: tokio::net::TcpListener,
+    handle: server::metrics::PrometheusHandle,
+}
+
+/// Binds `metrics_listen`, when set, and installs the recorder: before the
+/// server state is built, since its writer and SFU take their handles then.
+async fn start_metrics(cfg: &Config) -> Result<Option<Metrics>> {
+    let Some(addr) = cfg.metrics_listen else { return Ok(None) };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics (metrics_listen)"))?;
+    let handle = server::metrics::install().context("cannot start the metrics recorder")?;
+    Ok(Some(Metrics { listener, handle }))
+}
+
+async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics>) -> Result<()> {
     state.secure_cookies = cfg.secure_cookies;
     let blobs = blobs::Blobs::open(&cfg.files, &cfg.data_dir).context("cannot open the file storage ([files])")?;
     state.files = server::messenger::files::Files::new(blobs, cfg.max_upload_bytes);
@@ -290,6 +371,17 @@ async fn serve(cfg: Config, mut state: server::AppState) -> Result<()> {
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
+    if let Some(Metrics { listener, handle }) = metrics {
+        let metrics_addr = listener.local_addr()?;
+        tracing::info!(%metrics_addr, "metrics at /metrics");
+        println!("Metrics at http://{metrics_addr}/metrics");
+        // Ends with the process: a scrape during shutdown may still see the last figures.
+        tokio::spawn(async move {
+            if let Err(e) = server::metrics::serve(listener, handle, std::future::pending()).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     // Browser tests and scripts wait for exactly this line.
     println!("Parta is running at http://{addr}");
     tracing::info!(%addr, backend = state.store.backend(), "listening");
@@ -318,6 +410,7 @@ async fn shutdown_signal() {
 
 async fn demo(cfg: Config) -> Result<()> {
     init_logging(&cfg);
+    let metrics = start_metrics(&cfg).await?;
     let store = open_store(&cfg).await?;
     if store.is_empty().await? {
         let seed = tempfile::tempdir().context("cannot create a temporary folder for the demo package")?;
@@ -347,7 +440,7 @@ async fn demo(cfg: Config) -> Result<()> {
     let sms = cfg.sms.build(true).context("the [sms] configuration is not valid")?;
     let state = server::AppState::demo(store, accounts, sms);
     server::chat_admin_api::spawn_purge_task(state.clone());
-    serve(cfg, state).await
+    serve(cfg, state, metrics).await
 }
 
 fn accounts_table(accounts: &[server::DemoAccount]) -> String {
@@ -495,7 +588,17 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
         let help = Cli::command().render_long_help().to_string();
-        for word in ["demo", "serve", "import", "PARTA_DATABASE_URL"] {
+        for word in [
+            "demo",
+            "serve",
+            "import",
+            "doctor",
+            "backup",
+            "restore",
+            "PARTA_DATABASE_URL",
+            "PARTA_METRICS_LISTEN",
+            "PARTA_LOG_FORMAT",
+        ] {
             assert!(help.contains(word), "--help must mention {word}");
         }
     }

@@ -7,12 +7,12 @@
 //! `parta.db` by `loadgen::seed`), also when `PARTA_TEST_POSTGRES` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{free_port, history, start_demo as start};
 use loadgen::client::{Socket, send_frame};
 use loadgen::seed::{self, Member};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,46 +21,6 @@ const SENDERS: usize = 4;
 const WINDOW: usize = 8;
 const SENDING_BEFORE_KILL: Duration = Duration::from_millis(1500);
 const WAIT: Duration = Duration::from_secs(10);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running `parta demo`; killed (SIGKILL) when dropped, so a failing test
-/// leaves no server behind.
-struct Server(Child);
-
-impl Server {
-    fn kill(&mut self) {
-        // std's kill is SIGKILL on Unix: no shutdown, no flush, no `bye`.
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `parta demo` on `dir`, listening on `port`; returns once `/healthz` answers.
-async fn start(dir: &Path, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_parta"))
-        .args(["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
-        .env("PARTA_LOG", "warn")
-        .env_remove("PARTA_DATABASE_URL")
-        .env_remove("PARTA_CONFIG")
-        .env_remove("PARTA_DATA_DIR")
-        .env_remove("PARTA_LISTEN")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    loadgen::http::wait_healthy(&format!("http://127.0.0.1:{port}"), Duration::from_secs(20)).await.unwrap();
-    server
-}
 
 #[derive(Debug, Clone)]
 struct Sent {
@@ -104,30 +64,6 @@ async fn send_until_the_server_dies(url: String, member: Member, k: usize, sent:
             Ok(None) | Err(_) => return,
         }
     }
-}
-
-/// The chat's whole history as `member` sees it, oldest first, read in pages
-/// of 100 backwards from the newest; and the page's `last_seq`.
-async fn history(url: &str, member: &Member) -> (Vec<Value>, i64) {
-    let mut messages: Vec<Value> = Vec::new();
-    let mut before: Option<i64> = None;
-    let mut last_seq = None;
-    for _ in 0..10_000 {
-        let path = match before {
-            Some(seq) => format!("/api/messenger/chats/{}/messages?before={seq}&limit=100", member.chat),
-            None => format!("/api/messenger/chats/{}/messages?limit=100", member.chat),
-        };
-        let page = loadgen::http::get_json(url, &path, &member.cookie()).await.unwrap();
-        last_seq.get_or_insert(page["last_seq"].as_i64().unwrap());
-        let mut older = page["messages"].as_array().unwrap().clone();
-        before = older.first().map(|m| m["seq"].as_i64().unwrap());
-        older.append(&mut messages);
-        messages = older;
-        if page["has_more"] != true || before.is_none() {
-            return (messages, last_seq.unwrap());
-        }
-    }
-    panic!("the history did not end");
 }
 
 /// Every message's `client_id`, read as its author (only the author sees it):

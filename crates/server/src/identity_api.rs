@@ -121,11 +121,14 @@ pub async fn send_code(
     let text = format!("Parta: код {plain}. Никому его не сообщайте.");
     if let Err(err) = state.sms.send(phone.as_e164(), &text).await {
         tracing::warn!(error = %err, "SMS provider failed");
-        return Err(match err {
-            sms::SmsError::Rejected(_) => e::SMS_REJECTED,
-            sms::SmsError::Unavailable(_) => e::SMS_UNAVAILABLE,
-        });
+        let (reason, error) = match err {
+            sms::SmsError::Rejected(_) => ("rejected", e::SMS_REJECTED),
+            sms::SmsError::Unavailable(_) => ("unavailable", e::SMS_UNAVAILABLE),
+        };
+        metrics::counter!(crate::metrics::SMS_FAILED, "reason" => reason).increment(1);
+        return Err(error);
     }
+    metrics::counter!(crate::metrics::SMS_SENT).increment(1);
     // Recorded only once sent: a provider failure does not eat the person's allowance.
     state.store.record_code(phone.as_e164(), &ip, &issued.salt, &issued.hash, now, issued.expires_at).await?;
     Ok(axum::Json(CodeSent {

@@ -12,6 +12,7 @@ pub mod family_api;
 mod guard;
 pub mod identity_api;
 pub mod messenger;
+pub mod metrics;
 mod openapi;
 mod roster_api;
 mod web;
@@ -25,6 +26,7 @@ use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
 use storage::Store;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::ToSchema;
@@ -204,8 +206,22 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        // Kept when a reverse proxy already set one (nginx's `$request_id`),
+        // so its access log and Parta's lines match.
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)
+}
+
+/// The header that carries a request's id, answered back in the response.
+static REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// Every line logged while a request is handled carries its id, method and
+/// path (no query string: sign-in links carry tokens there).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
@@ -242,14 +258,20 @@ impl AppState {
     /// returned: the change that triggered it is committed, and the next
     /// reconciliation (the next change, or the one at start) catches up.
     pub async fn reconcile(&self, org: i64) {
-        self.after_reconcile(org, self.store.reconcile(org, false, self.now()).await).await;
+        let started = std::time::Instant::now();
+        let result = self.store.reconcile(org, false, self.now()).await;
+        count_reconciliation("org", started, &result);
+        self.after_reconcile(org, result).await;
     }
 
     /// Reconciles only the chats `people` are in or belong in: enough after a
     /// change that concerns only them (a link, an unlink, a student moved, a
     /// guardianship), and far cheaper in a large school.
     pub async fn reconcile_people(&self, org: i64, people: &[i64]) {
-        self.after_reconcile(org, self.store.reconcile_people(org, people, false, self.now()).await).await;
+        let started = std::time::Instant::now();
+        let result = self.store.reconcile_people(org, people, false, self.now()).await;
+        count_reconciliation("people", started, &result);
+        self.after_reconcile(org, result).await;
     }
 
     async fn after_reconcile(&self, org: i64, result: Result<provisioning::Plan, storage::StorageError>) {
@@ -277,6 +299,13 @@ impl AppState {
             Err(e) => tracing::error!(org = plan.org_id, error = %e, "cannot tell messengers about new chats"),
         }
     }
+}
+
+/// A reconciliation of a whole organisation or of some people in it.
+fn count_reconciliation<T, E>(scope: &'static str, started: std::time::Instant, result: &Result<T, E>) {
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    ::metrics::counter!(metrics::PROVISIONING_RUNS, "scope" => scope, "result" => outcome).increment(1);
+    ::metrics::histogram!(metrics::PROVISIONING_SECONDS, "scope" => scope).record(started.elapsed());
 }
 
 /// Set on a response by a roster handler whose change concerns only these

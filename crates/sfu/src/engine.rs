@@ -68,6 +68,27 @@ pub(crate) struct Engine {
     /// Who each call's clients were last told is speaking.
     speakers: HashMap<i64, Option<i64>>,
     speakers_at: Instant,
+    meters: Meters,
+}
+
+/// This engine's share of the SFU's metrics (`crate::metrics`). Handles are
+/// taken once: counting a forwarded packet is then one atomic add.
+struct Meters {
+    calls: metrics::Gauge,
+    participants: metrics::Gauge,
+    forwarded: metrics::Counter,
+    lost: metrics::Counter,
+}
+
+impl Meters {
+    fn new() -> Meters {
+        Meters {
+            calls: metrics::gauge!(crate::metrics::CALLS),
+            participants: metrics::gauge!(crate::metrics::PARTICIPANTS),
+            forwarded: metrics::counter!(crate::metrics::PACKETS_FORWARDED),
+            lost: metrics::counter!(crate::metrics::PACKETS_LOST),
+        }
+    }
 }
 
 impl Engine {
@@ -93,6 +114,7 @@ impl Engine {
             asked: Vec::new(),
             speakers: HashMap::new(),
             speakers_at: Instant::now(),
+            meters: Meters::new(),
         }
     }
 
@@ -221,7 +243,12 @@ impl Engine {
         peer.voices.want(self.microphones(key.call));
         self.peers.insert(generation, peer);
         self.by_key.insert(key, generation);
-        self.calls.entry(key.call).or_default().push(generation);
+        let members = self.calls.entry(key.call).or_default();
+        if members.is_empty() {
+            self.meters.calls.increment(1.0);
+        }
+        members.push(generation);
+        self.meters.participants.increment(1.0);
         // Announced afresh at the next look, for the newcomer.
         self.speakers.remove(&key.call);
         self.dirty.push(generation);
@@ -332,7 +359,7 @@ impl Engine {
 
     fn poll(&mut self, g: Generation) -> Result<Vec<Action>, GoneReason> {
         let Some(peer) = self.peers.get_mut(&g) else { return Ok(Vec::new()) };
-        let (socket, events) = (&self.socket, &self.events);
+        let (socket, events, lost) = (&self.socket, &self.events, &self.meters.lost);
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let mut actions = Vec::new();
             let mut timeouts_now = 0;
@@ -361,7 +388,7 @@ impl Engine {
                         // A full send buffer drops the packet, as a network would.
                         let _ = socket.send_to(&t.contents, t.destination);
                     }
-                    Ok(Some(Output::Event(event))) => on_event(peer, event, &mut actions, events),
+                    Ok(Some(Output::Event(event))) => on_event(peer, event, &mut actions, events, lost),
                     Err(e) => {
                         tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");
                         return Err(GoneReason::Failed);
@@ -391,6 +418,7 @@ impl Engine {
             }
             Action::Forward { from, mid: source_mid, kind, codec, packet, talkspurt, loud } => {
                 let mut failed = Vec::new();
+                let mut forwarded = 0;
                 let frame = VoiceFrame {
                     source: from,
                     loud,
@@ -434,10 +462,14 @@ impl Engine {
                         stream.write_rtp(rtp);
                     }));
                     match written {
-                        Ok(()) => self.dirty.push(g),
+                        Ok(()) => {
+                            forwarded += 1;
+                            self.dirty.push(g);
+                        }
                         Err(_) => failed.push(g),
                     }
                 }
+                self.meters.forwarded.increment(forwarded);
                 for g in failed {
                     self.remove(g, Some(GoneReason::Failed));
                 }
@@ -485,6 +517,7 @@ impl Engine {
     /// Drops a peer; `reason` tells the server when it did not ask for it.
     fn remove(&mut self, g: Generation, reason: Option<GoneReason>) {
         let Some(peer) = self.peers.remove(&g) else { return };
+        self.meters.participants.decrement(1.0);
         let key = peer.key;
         if self.by_key.get(&key) == Some(&g) {
             self.by_key.remove(&key);
@@ -496,6 +529,7 @@ impl Engine {
             list.retain(|x| *x != g);
             if list.is_empty() {
                 self.calls.remove(&key.call);
+                self.meters.calls.decrement(1.0);
             }
         }
         for other in self.calls.get(&key.call).into_iter().flatten() {
@@ -518,7 +552,13 @@ fn offer(peer: &mut Peer, events: &UnboundedSender<SfuEvent>) {
     }
 }
 
-fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &UnboundedSender<SfuEvent>) {
+fn on_event(
+    peer: &mut Peer,
+    event: Event,
+    actions: &mut Vec<Action>,
+    events: &UnboundedSender<SfuEvent>,
+    lost: &metrics::Counter,
+) {
     match event {
         Event::Connected => {
             peer.connected = true;
@@ -535,6 +575,10 @@ fn on_event(peer: &mut Peer, event: Event, actions: &mut Vec<Action>, events: &U
             let Some(codec) = peer.rtc.codec_config().find(|p| p.pt() == pt).map(|p| p.spec().codec) else { return };
             let forward_audio = peer.forward_audio;
             let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == mid) else { return };
+            let skipped = track.received(*packet.seq_no);
+            if skipped > 0 {
+                lost.increment(skipped);
+            }
             let (talkspurt, loud) = match track.kind {
                 MediaKind::Video => (false, false),
                 MediaKind::Audio if !forward_audio => return,

@@ -27,6 +27,20 @@ mod engine;
 mod peer;
 mod voices;
 
+/// The SFU's metrics, summed over its engine threads (recorded through the
+/// `metrics` facade: free when the binary installs no recorder).
+pub mod metrics {
+    /// Calls with at least one participant on this node (gauge).
+    pub const CALLS: &str = "parta_sfu_calls";
+    /// Participants connected to this node's SFU (gauge).
+    pub const PARTICIPANTS: &str = "parta_sfu_participants";
+    /// RTP packets sent on to a subscriber (counter; one per subscriber).
+    pub const PACKETS_FORWARDED: &str = "parta_sfu_packets_forwarded_total";
+    /// RTP packets that never arrived from a publisher: gaps in its sequence
+    /// numbers (counter).
+    pub const PACKETS_LOST: &str = "parta_sfu_packets_lost_total";
+}
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::Mutex;
 use std::sync::mpsc;

@@ -33,6 +33,23 @@ pub(crate) struct TrackIn {
     pub kind: MediaKind,
     last_keyframe_request: Option<Instant>,
     pub voice: VoiceGate,
+    /// The highest RTP sequence number received, to count the packets that
+    /// never arrived.
+    highest_seq: Option<u64>,
+}
+
+impl TrackIn {
+    /// Notes a received packet; returns how many before it were skipped
+    /// (lost on the way in). A late, reordered packet skips none.
+    pub fn received(&mut self, seq: u64) -> u64 {
+        let skipped = match self.highest_seq {
+            Some(highest) if seq > highest => seq - highest - 1,
+            Some(_) => return 0,
+            None => 0,
+        };
+        self.highest_seq = Some(seq);
+        skipped
+    }
 }
 
 /// Decides which frames of a microphone are forwarded. A class call is
@@ -182,7 +199,13 @@ impl Peer {
 
     pub fn add_input(&mut self, mid: Mid, kind: MediaKind) {
         if !self.inputs.iter().any(|t| t.mid == mid) {
-            self.inputs.push(TrackIn { mid, kind, last_keyframe_request: None, voice: VoiceGate::default() });
+            self.inputs.push(TrackIn {
+                mid,
+                kind,
+                last_keyframe_request: None,
+                voice: VoiceGate::default(),
+                highest_seq: None,
+            });
         }
     }
 
@@ -387,6 +410,18 @@ mod tests {
         assert_eq!(p.outputs[0].state, OutState::ToStop(Mid::from("5")));
         assert_eq!(p.outputs[1].source.0, 3);
         assert_eq!(p.video_out((2, Mid::from("a")), 7), None);
+    }
+
+    #[test]
+    fn packets_missing_from_a_publishers_sequence_count_as_lost_and_late_ones_do_not() {
+        let mut p = peer();
+        p.add_input(Mid::from("0"), MediaKind::Audio);
+        let track = &mut p.inputs[0];
+        assert_eq!(track.received(100), 0);
+        assert_eq!(track.received(101), 0);
+        assert_eq!(track.received(105), 3, "102, 103 and 104 never came");
+        assert_eq!(track.received(103), 0, "a late packet is not a second loss");
+        assert_eq!(track.received(106), 0);
     }
 
     #[test]

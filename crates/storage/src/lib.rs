@@ -25,6 +25,7 @@ mod chats_store;
 mod family_store;
 mod files_store;
 mod identity_store;
+pub mod maintenance;
 mod messages_store;
 mod sync;
 mod views;
@@ -252,14 +253,14 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            maintenance::SQLITE_MIGRATIONS.run(&pool).await?;
             // Messages from before the search index (SQLite cannot stem in SQL).
             sqlite::search::backfill(&pool).await?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            maintenance::POSTGRES_MIGRATIONS.run(&pool).await?;
             Pool::Postgres(pool)
         } else {
             return Err(StorageError::UnsupportedUrl(url.to_string()));

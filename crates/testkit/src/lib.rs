@@ -16,12 +16,31 @@ pub struct TestDb {
     _dir: tempfile::TempDir,
 }
 
-#[allow(clippy::expect_used)]
 pub async fn fresh_db() -> TestDb {
+    db_with(None).await
+}
+
+/// SQL dumps of one database, one per backend.
+pub struct Dumps<'a> {
+    pub sqlite: &'a str,
+    pub postgres: &'a str,
+}
+
+/// A database loaded from the dump of its backend, then opened as Parta
+/// opens it, which migrates it: an upgrade.
+pub async fn db_from_dumps(dumps: Dumps<'_>) -> TestDb {
+    db_with(Some(dumps)).await
+}
+
+#[allow(clippy::expect_used)]
+async fn db_with(dumps: Option<Dumps<'_>>) -> TestDb {
     let dir = tempfile::tempdir().expect("a temporary folder");
     match std::env::var("PARTA_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) {
         None => {
             let url = format!("sqlite://{}/parta.db", dir.path().display());
+            if let Some(dumps) = dumps {
+                load(sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc")).await, dumps.sqlite).await;
+            }
             let store = Store::open(&url).await.expect("a fresh SQLite database");
             TestDb { store, url, postgres: None, _dir: dir }
         }
@@ -30,10 +49,24 @@ pub async fn fresh_db() -> TestDb {
             let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("PostgreSQL from PARTA_TEST_POSTGRES");
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("CREATE DATABASE");
             let url = with_database(&admin_url, &name);
+            if let Some(dumps) = dumps {
+                load(sqlx::PgConnection::connect(&url).await, dumps.postgres).await;
+            }
             let store = Store::open(&url).await.expect("a fresh PostgreSQL database");
             TestDb { store, url, postgres: Some((admin_url, name)), _dir: dir }
         }
     }
+}
+
+/// Runs a dump on its own connection (a dump may change session settings).
+#[allow(clippy::expect_used)]
+async fn load<C: Connection>(conn: Result<C, sqlx::Error>, sql: &str)
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut conn = conn.expect("a connection to load the dump");
+    sqlx::raw_sql(sql).execute(&mut conn).await.expect("the dump loads");
+    conn.close().await.expect("the dump's connection closes");
 }
 
 /// Replaces the database name of a PostgreSQL URL.

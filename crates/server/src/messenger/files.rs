@@ -215,6 +215,8 @@ pub async fn upload(
         files.blobs.put_staged(&staged).await.map_err(blob_error)?;
     }
     let attachment = state.store.add_file(&new).await?;
+    let stored = new.size + new.thumbnail.as_ref().map_or(0, |(_, size)| *size);
+    metrics::counter!(crate::metrics::FILE_BYTES_STORED).increment(u64::try_from(stored).unwrap_or(0));
     // The rows now hold the blob: the collector can no longer take it, but it
     // may have deleted the bytes just before. Putting again is a no-op when
     // they are there.

@@ -146,6 +146,7 @@ impl Hub {
             }
         }
         if !slow.is_empty() {
+            metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(slow.len() as u64);
             let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
             for id in slow {
                 tracing::info!(connection = id, "slow consumer dropped");

@@ -43,26 +43,38 @@ impl Writer {
 }
 
 async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
+    // Taken once: per batch the metrics then cost three atomic updates.
+    let committed_total = metrics::counter!(crate::metrics::MESSAGES_COMMITTED);
+    let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_SECONDS);
+    let batch_size = metrics::histogram!(crate::metrics::COMMIT_BATCH);
+    let failures = metrics::counter!(crate::metrics::COMMIT_FAILURES);
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
         let started = std::time::Instant::now();
         let appended = store.append_messages(&batch).await;
-        tracing::debug!(messages = batch.len(), micros = started.elapsed().as_micros() as u64, "batch written");
+        let took = started.elapsed();
+        tracing::debug!(messages = batch.len(), micros = took.as_micros() as u64, "batch written");
+        commit_seconds.record(took);
+        batch_size.record(batch.len() as f64);
         match appended {
             Ok(verdicts) => {
+                let mut new = 0;
                 for (job, verdict) in jobs.drain(..).zip(verdicts) {
                     let answer = verdict.map_err(ApiError::from);
                     if let Ok(committed) = &answer
                         && !committed.duplicate
                     {
+                        new += 1;
                         publish(bus.as_ref(), committed);
                     }
                     // The sender may have gone (a closed socket): the message stands.
                     let _ = job.reply.send(answer);
                 }
+                committed_total.increment(new);
             }
             Err(e) => {
+                failures.increment(1);
                 let error = ApiError::from(e);
                 for job in jobs.drain(..) {
                     let _ = job.reply.send(Err(error.clone()));

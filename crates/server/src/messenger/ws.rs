@@ -55,8 +55,12 @@ pub async fn upgrade(
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
+            let open = metrics::gauge!(crate::metrics::WEBSOCKETS_OPEN);
+            open.increment(1.0);
             let mut connection = Connection::new(state, user);
-            if let Err(e) = connection.run(socket).await {
+            let ended = connection.run(socket).await;
+            open.decrement(1.0);
+            if let Err(e) = ended {
                 tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
             }
             // Its call seats wait a while for the client to come back.
@@ -254,11 +258,13 @@ impl Connection {
     async fn replay(&mut self, socket: &mut WebSocket, chat: i64, after: i64) -> Result<(), ConnectionError> {
         let events = self.state.store.chat_events_after(chat, after, REPLAY_LIMIT + 1).await?;
         if events.len() as i64 > REPLAY_LIMIT {
+            metrics::counter!(crate::metrics::RESYNCS).increment(1);
             // The client reloads the chat over HTTP; live events from now on
             // go through, and it skips those its reload already covers.
             self.positions.remove(&chat);
             return send(socket, &ServerFrame::Resync { chat }).await;
         }
+        metrics::counter!(crate::metrics::REPLAYS).increment(1);
         let mut position = after;
         for event in events {
             position = event.seq;

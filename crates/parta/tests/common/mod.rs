@@ -1,0 +1,85 @@
+//! The real `parta` binary, run by the tests of this crate: a server started
+//! on a free loopback port and killed when dropped, and the commands around it.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use loadgen::seed::Member;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `parta` with none of the developer's own `PARTA_*` settings.
+pub fn parta() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parta"));
+    command.env("PARTA_LOG", "warn");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PARTA_") && name != "PARTA_LOG" {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Runs `parta ARGS` to the end.
+pub fn run(args: &[&str]) -> Output {
+    parta().args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+/// A running server; killed (SIGKILL) when dropped, so a failing test leaves
+/// no server behind.
+pub struct Server(pub Child);
+
+impl Server {
+    pub fn kill(&mut self) {
+        // std's kill is SIGKILL on Unix: no shutdown, no flush, no `bye`.
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `parta demo` on `dir`, listening on `port`; returns once `/healthz` answers.
+pub async fn start_demo(dir: &Path, port: u16) -> Server {
+    start(parta().args(["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")]), port).await
+}
+
+/// Starts `command` (a server on `port`) and waits for `/healthz`.
+pub async fn start(command: &mut Command, port: u16) -> Server {
+    let server = Server(command.stdout(Stdio::null()).spawn().unwrap());
+    loadgen::http::wait_healthy(&format!("http://127.0.0.1:{port}"), Duration::from_secs(30)).await.unwrap();
+    server
+}
+
+/// The chat's whole history as `member` sees it, oldest first, read in pages
+/// of 100 backwards from the newest; and the page's `last_seq`.
+pub async fn history(url: &str, member: &Member) -> (Vec<Value>, i64) {
+    let mut messages: Vec<Value> = Vec::new();
+    let mut before: Option<i64> = None;
+    let mut last_seq = None;
+    for _ in 0..10_000 {
+        let path = match before {
+            Some(seq) => format!("/api/messenger/chats/{}/messages?before={seq}&limit=100", member.chat),
+            None => format!("/api/messenger/chats/{}/messages?limit=100", member.chat),
+        };
+        let page = loadgen::http::get_json(url, &path, &member.cookie()).await.unwrap();
+        last_seq.get_or_insert(page["last_seq"].as_i64().unwrap());
+        let mut older = page["messages"].as_array().unwrap().clone();
+        before = older.first().map(|m| m["seq"].as_i64().unwrap());
+        older.append(&mut messages);
+        messages = older;
+        if page["has_more"] != true || before.is_none() {
+            return (messages, last_seq.unwrap());
+        }
+    }
+    panic!("the history did not end");
+}
