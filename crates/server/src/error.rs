@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster::NameError;
+use roster::{NameError, NamePart};
 use serde::Serialize;
 use storage::{Conflict, StorageError};
 use utoipa::ToSchema;
@@ -327,6 +327,24 @@ impl From<NameError> for ApiError {
                 "bad_login",
                 "Логин — от 3 до 64 букв, цифр или знаков . _ - @.",
                 "A login is 3–64 letters, digits or . _ - @.",
+            ),
+            NameError::Markup(NamePart::Last, _) => err(
+                s,
+                "last_name_markup",
+                "Фамилия не может содержать символы < > & \" ` = { } \\.",
+                "A last name cannot contain the characters < > & \" ` = { } \\.",
+            ),
+            NameError::Markup(NamePart::First, _) => err(
+                s,
+                "first_name_markup",
+                "Имя не может содержать символы < > & \" ` = { } \\.",
+                "A first name cannot contain the characters < > & \" ` = { } \\.",
+            ),
+            NameError::Markup(NamePart::Middle, _) => err(
+                s,
+                "middle_name_markup",
+                "Отчество не может содержать символы < > & \" ` = { } \\.",
+                "A middle name cannot contain the characters < > & \" ` = { } \\.",
             ),
         }
     }
