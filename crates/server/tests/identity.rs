@@ -180,7 +180,7 @@ impl sms::SmsSender for DownProvider {
 
 #[tokio::test]
 async fn a_provider_failure_says_try_later_and_does_not_use_up_the_limit() {
-    let app = spawn_with(Options { demo: false, sms: Some(Arc::new(DownProvider)), calls: None }).await;
+    let app = spawn_with(Options { sms: Some(Arc::new(DownProvider)), ..Options::default() }).await;
     let client = app.client();
     for _ in 0..3 {
         let res = send_code(&app, &client, PHONE).await;
