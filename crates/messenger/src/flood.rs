@@ -31,7 +31,9 @@ pub enum Action {
     /// mute, remove, end). Answers to the server's offers are not counted:
     /// the server decides how many offers there are.
     Call,
-    /// Other writes: read marks, uploads, chat settings, opening a direct chat.
+    /// Other writes: uploads, chat settings, opening a direct chat. (Read
+    /// marks are not counted: each only moves a position forward, so there
+    /// are no more of them than messages.)
     Write,
 }
 

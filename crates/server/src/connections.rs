@@ -228,13 +228,20 @@ pub async fn client_address(State(state): State<AppState>, mut request: Request,
         None
     };
     request.extensions_mut().insert(ClientAddr(forwarded.unwrap_or(peer.ip())));
-    if let Some(client) = forwarded {
-        match connections.take(client) {
-            Some(slot) => request.extensions_mut().insert(ProxiedSlot { _slot: Arc::new(slot) }),
-            None => return TOO_MANY_CONNECTIONS.into_response(),
-        };
-    }
-    next.run(request).await
+    let Some(client) = forwarded else {
+        return next.run(request).await;
+    };
+    let Some(slot) = connections.take(client) else {
+        return TOO_MANY_CONNECTIONS.into_response();
+    };
+    // Held here until the handler answers (an extractor may drop the
+    // request's extensions before it reads the body), and by a WebSocket
+    // through its copy in the extensions.
+    let slot = ProxiedSlot { _slot: Arc::new(slot) };
+    request.extensions_mut().insert(slot.clone());
+    let response = next.run(request).await;
+    drop(slot);
+    response
 }
 
 /// Accept errors that are about one connection (it went before we took it):
