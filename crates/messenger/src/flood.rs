@@ -94,8 +94,9 @@ impl Default for Limits {
         Limits {
             messages: Rate::new(20, 3.0),
             reactions: Rate::new(30, 5.0),
-            // The web client says "typing" at most every 2 s per chat.
-            typing: Rate::new(10, 2.0),
+            // The web client says "typing" at most every 2 s per chat, and
+            // again after each message: never faster than messages.
+            typing: Rate::new(30, 5.0),
             calls: Rate::new(30, 3.0),
             writes: Rate::new(30, 5.0),
             // A client reconnecting sends a hello and a read mark per chat at once.
