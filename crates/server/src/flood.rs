@@ -92,8 +92,8 @@ impl Default for Flood {
 pub const RATE_LIMITED: ApiError = ApiError {
     status: axum::http::StatusCode::TOO_MANY_REQUESTS,
     code: "rate_limited",
-    message: "Слишком часто, подождите. Неотправленное уйдёт само, когда можно будет.",
-    message_en: "Too often, please wait. What was not sent goes out by itself when it can.",
+    message: "Слишком часто, подождите немного и повторите.",
+    message_en: "Too often: please wait a moment and try again.",
     retry_after: None,
     remaining_attempts: None,
 };
