@@ -319,8 +319,8 @@ mod tests {
             "PARTA_CONNECTIONS_TRUSTED_PROXIES" => Some("127.0.0.1, 10.1.0.0/16".to_string()),
             _ => None,
         };
-        let limits = connection_limits(server::connections::ConnectionLimits::default(), env)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let limits =
+            connection_limits(server::connections::ConnectionLimits::default(), env).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(limits.max_per_address, 7);
         assert_eq!(limits.trusted_proxies, ["127.0.0.1/32".parse().unwrap(), "10.1.0.0/16".parse().unwrap()]);
         let zero = |name: &str| (name == "PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS").then(|| "0".to_string());

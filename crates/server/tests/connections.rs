@@ -138,7 +138,8 @@ async fn a_kept_alive_connection_waiting_for_its_next_request_is_closed_after_th
 async fn a_request_whose_body_stalls_is_closed_after_the_idle_timeout() {
     let app = spawn(short(10_000, &[])).await;
     let mut stream = connect_from(&app, [127, 0, 0, 1]).await;
-    let head = "POST /api/session HTTP/1.1\r\nHost: parta\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    let head =
+        "POST /api/session HTTP/1.1\r\nHost: parta\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(b"{\"login\":").await.unwrap();
     let closed = closed_within(&mut stream, Duration::from_secs(5)).await.expect("a stalled body must be cut off");

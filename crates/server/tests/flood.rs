@@ -49,7 +49,8 @@ async fn a_flood_is_refused_politely_and_nothing_acknowledged_is_lost_or_doubled
 
     let ids: Vec<String> = (0..40).map(|i| format!("flood-{i}")).collect();
     let answers = send_all(&mut ws, chat, &ids).await;
-    let acked: BTreeSet<String> = answers.iter().filter(|(_, f)| f["type"] == "ack").map(|(id, _)| id.clone()).collect();
+    let acked: BTreeSet<String> =
+        answers.iter().filter(|(_, f)| f["type"] == "ack").map(|(id, _)| id.clone()).collect();
     let refused: Vec<&Value> = answers.values().filter(|f| f["type"] == "error").collect();
     assert!((10..16).contains(&acked.len()), "the burst and little more is admitted: {}", acked.len());
     for frame in &refused {

@@ -53,7 +53,8 @@ async fn the_portal_refuses_markup_in_a_persons_name_and_keeps_real_names() {
     let admin = app.signed_in("director").await;
     let org = app.org_of(&admin).await;
     let people = format!("/api/orgs/{org}/people");
-    let person = |last: &str| json!({"last_name": last, "first_name": "Вера", "login": "vera.n", "roles": ["guardian"]});
+    let person =
+        |last: &str| json!({"last_name": last, "first_name": "Вера", "login": "vera.n", "roles": ["guardian"]});
     let res = app.post(&admin, &people, person("Новикова<script>")).await;
     assert_eq!(error_code(res).await, (StatusCode::BAD_REQUEST, "last_name_markup".to_string()));
     let res = app.post(&admin, &people, person("O'Brien")).await;
