@@ -45,10 +45,18 @@ impl Drop for Server {
     }
 }
 
+/// The senders are scripts, faster than any person: flood control must not
+/// refuse them (it is tested in the server's suites).
+const UNLIMITED: &str = "[flood]\nmessages = { burst = 1000000, per_second = 1000000 }\n\
+                         socket = { burst = 1000000, per_second = 1000000 }\n";
+
 /// `parta demo` on `dir`, listening on `port`; returns once `/healthz` answers.
 async fn start(dir: &Path, port: u16) -> Server {
+    let config = dir.join("parta.toml");
+    std::fs::write(&config, UNLIMITED).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_parta"))
         .args(["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--config", config.to_str().unwrap()])
         .env("PARTA_LOG", "warn")
         .env_remove("PARTA_DATABASE_URL")
         .env_remove("PARTA_CONFIG")
