@@ -45,6 +45,8 @@ pub struct Config {
     pub seconds: Duration,
     /// Connection attempts at once while (re)opening hostile connections.
     pub connect_concurrency: usize,
+    /// How soon a connection the server refused at once tries again.
+    pub retry_refused: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -82,6 +84,7 @@ async fn hostile(
     source: IpAddr,
     slow: bool,
     deadline: Instant,
+    retry_refused: Duration,
     counters: Arc<Counters>,
     gate: Arc<Semaphore>,
 ) -> Vec<u64> {
@@ -109,8 +112,7 @@ async fn hostile(
         let lived = opened.elapsed();
         if lived < Duration::from_millis(100) {
             counters.refused.fetch_add(1, Ordering::Relaxed);
-            // A refused attacker comes straight back; a little later is as bad.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(retry_refused).await;
         } else {
             counters.timed_out.fetch_add(1, Ordering::Relaxed);
             lifetimes.push(u64::try_from(lived.as_millis()).unwrap_or(u64::MAX));
@@ -178,7 +180,8 @@ pub async fn run(config: &Config) -> Result<Report> {
                 Behaviour::Slow => true,
                 Behaviour::Mixed => i % 2 == 1,
             };
-            tokio::spawn(hostile(addr, config.hostile_source, slow, deadline, counters.clone(), gate.clone()))
+            let (counters, gate) = (counters.clone(), gate.clone());
+            tokio::spawn(hostile(addr, config.hostile_source, slow, deadline, config.retry_refused, counters, gate))
         })
         .collect();
     tokio::time::sleep(config.ramp).await;

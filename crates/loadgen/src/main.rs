@@ -145,6 +145,11 @@ struct HostileArgs {
     seconds: u64,
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
+    /// Milliseconds before a connection the server refused at once (over the
+    /// per-address cap) tries again: 1,000 surplus connections retrying every
+    /// 100 ms are a connect flood of 10,000 a second.
+    #[arg(long, default_value_t = 1000)]
+    retry_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -312,6 +317,7 @@ async fn run_hostile(args: HostileArgs) -> Result<()> {
         ramp: Duration::from_secs(args.ramp),
         seconds: Duration::from_secs(args.seconds),
         connect_concurrency: args.connect_concurrency,
+        retry_refused: Duration::from_millis(args.retry_ms),
     };
     let r = hostile::run(&config).await?;
     let ms = |us: u64| us as f64 / 1000.0;
