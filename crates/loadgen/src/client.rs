@@ -35,7 +35,8 @@ pub async fn connect(url: &str, cookie: Option<&str>, source: Option<IpAddr>) ->
     Ok(ws)
 }
 
-async fn tcp(addr: SocketAddr, source: Option<IpAddr>) -> Result<TcpStream> {
+/// A TCP connection to `addr` from `source` (a loopback address) if given.
+pub async fn tcp(addr: SocketAddr, source: Option<IpAddr>) -> Result<TcpStream> {
     let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
     if let Some(ip) = source {
         if !ip.is_loopback() {

@@ -9,6 +9,8 @@
 //! - [`w1`] (one chat, M members, closed or open loop) and [`w2`] (N idle
 //!   connections) are the workloads of the issue "Messenger core"; [`bare`] is
 //!   the reference server they are compared with.
+//! - [`hostile`] holds connections that send nothing or trickle their headers
+//!   while another user's requests are timed.
 //! - [`calls`] measures the SFU with synthetic WebRTC participants
 //!   ([`rtc_client`], on `str0m`; frame pacing and loss accounting in [`pacing`]).
 //!
@@ -20,6 +22,7 @@ pub mod bare;
 pub mod calls;
 pub mod client;
 pub mod frames;
+pub mod hostile;
 pub mod http;
 pub mod pacing;
 pub mod procstat;

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use loadgen::{bare, calls, seed, w1, w2};
-use std::net::{Ipv4Addr, SocketAddr};
+use loadgen::{bare, calls, hostile, seed, w1, w2};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -63,6 +63,13 @@ enum Command {
     /// talk, everyone receiving every other camera and, on the SFU's 3 voice
     /// slots, whoever else speaks).
     Calls(CallsArgs),
+    /// Hostile connections: N from one address that send nothing or trickle
+    /// their headers (reopened whenever the server closes them) while
+    /// another user, from another address, is served; that user's latency.
+    /// Start the server with `trusted_proxies` that leave out the hostile
+    /// address (`PARTA_CONNECTIONS_TRUSTED_PROXIES=127.0.0.1`): loopback is
+    /// trusted, and so not capped, by default.
+    Hostile(HostileArgs),
     /// The bare reference: a minimal WebSocket broadcast server (no storage,
     /// no auth) for `w1 --bare` or `w1 --bare-url`.
     BareServer {
@@ -110,6 +117,39 @@ struct W1Args {
     bare_url: Option<String>,
     #[arg(long)]
     bare_pid: Option<u32>,
+}
+
+#[derive(clap::Args)]
+struct HostileArgs {
+    #[arg(long)]
+    url: String,
+    #[arg(long, default_value_t = 2000)]
+    connections: usize,
+    #[arg(long, value_enum, default_value = "mixed")]
+    behaviour: hostile::Behaviour,
+    #[arg(long, default_value = "127.0.0.2")]
+    hostile_source: IpAddr,
+    #[arg(long, default_value = "127.0.0.3")]
+    user_source: IpAddr,
+    /// The running server's data directory: the user is then a seeded
+    /// messenger member asking for their chats, not `/healthz`.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Milliseconds between the user's requests.
+    #[arg(long, default_value_t = 50)]
+    interval_ms: u64,
+    /// Seconds for the hostile connections to open before the user starts.
+    #[arg(long, default_value_t = 5)]
+    ramp: u64,
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    #[arg(long, default_value_t = 200)]
+    connect_concurrency: usize,
+    /// Milliseconds before a connection the server refused at once (over the
+    /// per-address cap) tries again: 1,000 surplus connections retrying every
+    /// 100 ms are a connect flood of 10,000 a second.
+    #[arg(long, default_value_t = 1000)]
+    retry_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -182,6 +222,7 @@ struct CallsArgs {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    raise_open_files_limit();
     match Cli::parse().command {
         Command::Seed { data, members, chat_size } => {
             let s = seed::seed_chats(&data, members, chat_size.unwrap_or(members)).await?;
@@ -192,6 +233,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::W1(args) => run_w1(args).await,
+        Command::Hostile(args) => run_hostile(args).await,
         Command::Calls(args) => run_calls(args).await,
         Command::W2 {
             url,
@@ -243,6 +285,74 @@ async fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Every connection of a workload is a file descriptor: the soft limit (often
+/// 1,024) goes up to the hard one, and the figure is printed with the run.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => eprintln!("open-files limit: {limit}"),
+        Err(e) => eprintln!("cannot raise the open-files limit: {e}"),
+    }
+}
+
+async fn run_hostile(args: HostileArgs) -> Result<()> {
+    let (user_path, user_cookie) = match &args.data {
+        Some(data) => {
+            let s = seed::seed(data, 1).await.context("seeding the user")?;
+            let member = s.members.first().context("a seeded member")?;
+            ("/api/messenger/chats".to_string(), Some(member.cookie()))
+        }
+        None => ("/healthz".to_string(), None),
+    };
+    let config = hostile::Config {
+        url: args.url,
+        connections: args.connections,
+        behaviour: args.behaviour,
+        hostile_source: args.hostile_source,
+        user_source: args.user_source,
+        user_path,
+        user_cookie,
+        user_interval: Duration::from_millis(args.interval_ms),
+        ramp: Duration::from_secs(args.ramp),
+        seconds: Duration::from_secs(args.seconds),
+        connect_concurrency: args.connect_concurrency,
+        retry_refused: Duration::from_millis(args.retry_ms),
+    };
+    let r = hostile::run(&config).await?;
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "hostile: {} connections ({:?}) from {}; opened {} in all, refused at once {}, closed later {} \
+         (lived p50 {} ms, max {} ms), connect failures {}, open at the end {}",
+        config.connections,
+        config.behaviour,
+        config.hostile_source,
+        r.opened,
+        r.refused,
+        r.timed_out,
+        r.lifetime_ms.quantile(0.5),
+        r.lifetime_ms.max(),
+        r.connect_failed,
+        r.open_at_end,
+    );
+    let h = &r.user_latency;
+    println!(
+        "user {} ({}): {} served, {} failed; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        config.user_source,
+        config.user_path,
+        r.user_ok,
+        r.user_failed,
+        ms(h.quantile(0.5)),
+        ms(h.quantile(0.99)),
+        ms(h.max()),
+    );
+    if let Some(why) = &r.user_first_failure {
+        println!("first failure: {why}");
+    }
+    if r.user_failed > 0 {
+        bail!("the other user was not always served");
+    }
+    Ok(())
 }
 
 async fn run_w1(args: W1Args) -> Result<()> {

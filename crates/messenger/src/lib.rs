@@ -4,7 +4,8 @@
 //! may start a direct message with whom ([`direct`]: the safeguarding policy an
 //! organisation's administrators can edit), and who manages which chat from the
 //! school portal ([`manage`]: creating, editing, members and admins), and how a
-//! call lives and ends ([`call`]).
+//! call lives and ends ([`call`]), and how fast one person may act
+//! ([`flood`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -17,6 +18,7 @@
 
 pub mod call;
 pub mod direct;
+pub mod flood;
 pub mod manage;
 pub mod permissions;
 pub mod text;

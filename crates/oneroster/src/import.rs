@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use roster::import::{
     AcademicYear, Batch, Class, Enrollment, Guardianship, Mode, Org, Origin, Person, Row, Section, SourceId, Subject,
 };
-use roster::{ClassName, Login, OrgKind, PersonName, Role};
+use roster::{ClassName, Login, NameError, NamePart, OrgKind, PersonName, Role};
 
 const ORG_SPEC: Spec = Spec {
     known: &[
@@ -734,12 +734,13 @@ impl<'s, 'p> Importer<'s, 'p> {
                 let deleted = status(&f, status_col, mode)?;
                 let (last, first, middle_name) = (f.text(family)?, f.text(given)?, f.optional(middle)?);
                 let name = PersonName::parse(last, first, middle_name).map_err(|e| {
-                    let col = if PersonName::parse(last, "-", None).is_err() {
-                        family
-                    } else if PersonName::parse("-", first, None).is_err() {
-                        given
-                    } else {
-                        middle
+                    let col = match e {
+                        NameError::Markup(NamePart::Last, _) => family,
+                        NameError::Markup(NamePart::First, _) => given,
+                        NameError::Markup(NamePart::Middle, _) => middle,
+                        _ if PersonName::parse(last, "-", None).is_err() => family,
+                        _ if PersonName::parse("-", first, None).is_err() => given,
+                        _ => middle,
                     };
                     f.problem(col, e.to_string())
                 })?;

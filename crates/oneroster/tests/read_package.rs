@@ -401,6 +401,15 @@ fn a_class_name_that_is_not_a_grade_and_letter_names_the_title_column() {
 }
 
 #[test]
+fn markup_in_a_name_names_the_column_it_is_in() {
+    let dir = copy("v1_1");
+    edit(&dir, "users.csv", |t| t.replacen(",Сергеевна,", ",<b>Сергеевна</b>,", 1));
+    let found = problems(dir.path());
+    assert_eq!(places(&found), [problem("users.csv", 3, "middleName")]);
+    assert!(found[0].message.contains("middle name"), "{}", found[0].message);
+}
+
+#[test]
 fn an_enrollment_to_an_unknown_class_in_a_bulk_package_is_an_error() {
     let dir = copy("v1_1");
     edit(&dir, "enrollments.csv", |t| t.replace("e4,,,k-5a-eng1", "e4,,,k-9z"));

@@ -38,6 +38,10 @@ pub struct FileConfig {
     /// Audio and video calls (`[calls]`: the SFU's UDP address, the address
     /// to advertise, ICE servers; see docs/configuration.md).
     pub calls: Option<server::messenger::calls::CallsConfig>,
+    /// Timeouts and the per-address cap on connections (`[connections]`).
+    pub connections: Option<server::connections::ConnectionLimits>,
+    /// How fast one person may post, react, type and call (`[flood]`).
+    pub flood: Option<messenger::flood::Limits>,
 }
 
 /// The configuration in force.
@@ -55,6 +59,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub files: blobs::BlobConfig,
     pub calls: server::messenger::calls::CallsConfig,
+    pub connections: server::connections::ConnectionLimits,
+    pub flood: messenger::flood::Limits,
 }
 
 /// How log lines are written.
@@ -164,6 +170,11 @@ impl Config {
                     format!("PARTA_CALLS_MEDIA_THREADS={v:?} is not a number of threads (1 or more)")
                 })?;
         }
+        let connections = connection_limits(file.connections.unwrap_or_default(), env)?;
+        let flood = file.flood.unwrap_or_default();
+        if let Some(name) = flood.invalid() {
+            anyhow::bail!("[flood] {name} must allow something: a burst of 1 or more and a rate above 0 per second");
+        }
         Ok(Config {
             listen,
             database_url,
@@ -177,6 +188,8 @@ impl Config {
             max_upload_bytes: max_upload_mb.saturating_mul(1024 * 1024),
             files,
             calls,
+            connections,
+            flood,
         })
     }
 
@@ -193,6 +206,54 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `[connections]`, each key overridden by its `PARTA_CONNECTIONS_*` variable.
+fn connection_limits(
+    mut limits: server::connections::ConnectionLimits,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<server::connections::ConnectionLimits> {
+    let number = |name: &str, what: &str| -> Result<Option<u64>> {
+        env(name).map(|v| v.parse().with_context(|| format!("{name}={v:?} is not {what}"))).transpose()
+    };
+    let seconds = "a number of seconds";
+    if let Some(v) = number("PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS", seconds)? {
+        limits.header_timeout_secs = v;
+    }
+    if let Some(v) = number("PARTA_CONNECTIONS_IDLE_TIMEOUT_SECS", seconds)? {
+        limits.idle_timeout_secs = v;
+    }
+    if let Some(v) = number("PARTA_CONNECTIONS_HELLO_TIMEOUT_SECS", seconds)? {
+        limits.hello_timeout_secs = v;
+    }
+    if let Some(v) = number("PARTA_CONNECTIONS_MAX_PER_ADDRESS", "a number of connections")? {
+        limits.max_per_address = usize::try_from(v)?;
+    }
+    if let Some(v) = env("PARTA_CONNECTIONS_TRUSTED_PROXIES") {
+        limits.trusted_proxies = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| format!("PARTA_CONNECTIONS_TRUSTED_PROXIES: {s:?} is not an address or network"))
+            })
+            .collect::<Result<_>>()?;
+    }
+    for (name, secs) in [
+        ("header_timeout_secs", limits.header_timeout_secs),
+        ("idle_timeout_secs", limits.idle_timeout_secs),
+        ("hello_timeout_secs", limits.hello_timeout_secs),
+    ] {
+        if secs == 0 {
+            anyhow::bail!("[connections] {name} must be 1 second or more");
+        }
+    }
+    if limits.max_per_address == 0 {
+        anyhow::bail!("[connections] max_per_address must be 1 or more");
+    }
+    Ok(limits)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {
@@ -316,6 +377,45 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
         assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("metrics_listen"));
+    }
+
+    #[test]
+    fn connections_and_flood_limits_come_from_their_sections() {
+        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(default.connections, server::connections::ConnectionLimits::default());
+        assert_eq!(default.flood, messenger::flood::Limits::default());
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        let text = "[connections]\nheader_timeout_secs = 3\nmax_per_address = 50\n\
+                    trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1/32\"]\n\
+                    [flood]\nmessages = { burst = 5, per_second = 0.5 }\nadmin_factor = 2\n";
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((cfg.connections.header_timeout_secs, cfg.connections.max_per_address), (3, 50));
+        assert_eq!(cfg.connections.idle_timeout_secs, 60, "keys not given keep their defaults");
+        assert_eq!(cfg.connections.trusted_proxies.len(), 2);
+        assert_eq!(cfg.flood.messages, messenger::flood::Rate::new(5, 0.5));
+        assert_eq!(cfg.flood.typing, messenger::flood::Limits::default().typing);
+        std::fs::write(&path, "[flood]\nmessages = { burst = 0, per_second = 1 }\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
+        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("messages"));
+    }
+
+    #[test]
+    fn connection_limits_take_their_environment_variables() {
+        let env = |name: &str| match name {
+            "PARTA_CONNECTIONS_MAX_PER_ADDRESS" => Some("7".to_string()),
+            "PARTA_CONNECTIONS_TRUSTED_PROXIES" => Some("127.0.0.1, 10.1.0.0/16".to_string()),
+            _ => None,
+        };
+        let limits =
+            connection_limits(server::connections::ConnectionLimits::default(), env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(limits.max_per_address, 7);
+        let nets: Vec<String> = limits.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.1.0.0/16"]);
+        let zero = |name: &str| (name == "PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS").then(|| "0".to_string());
+        assert!(connection_limits(server::connections::ConnectionLimits::default(), zero).is_err());
     }
 
     #[test]

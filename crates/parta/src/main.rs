@@ -364,7 +364,10 @@ async fn start_metrics(cfg: &Config) -> Result<Option<Metrics>> {
 }
 
 async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics>) -> Result<()> {
+    raise_open_files_limit();
     state.secure_cookies = cfg.secure_cookies;
+    state.connections = std::sync::Arc::new(server::connections::Connections::new(cfg.connections.clone()));
+    state.flood = std::sync::Arc::new(server::flood::Flood::in_memory(cfg.flood));
     let blobs = blobs::Blobs::open(&cfg.files, &cfg.data_dir).context("cannot open the file storage ([files])")?;
     state.files = server::messenger::files::Files::new(blobs, cfg.max_upload_bytes);
     state.start_calls(cfg.calls.clone()).await.context("cannot start calls ([calls])")?;
@@ -388,6 +391,20 @@ async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics
     server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every connection is a file descriptor, and systemd's usual soft limit of
+/// 1,024 let 1,100 idle connections stop the service: the soft limit goes up
+/// to the hard one, which the administrator controls.
+fn raise_open_files_limit() {
+    let before = rlimit::Resource::NOFILE.get();
+    match (before, rlimit::increase_nofile_limit(u64::MAX)) {
+        (Ok((soft, hard)), Ok(now)) if now > soft => {
+            tracing::info!(from = soft, to = now, hard, "open-files limit raised");
+        }
+        (_, Ok(now)) => tracing::info!(limit = now, "open-files limit"),
+        (_, Err(e)) => tracing::warn!(error = %e, "cannot raise the open-files limit"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -9,7 +9,7 @@
 pub mod import;
 mod names;
 
-pub use names::{ClassName, Login, NameError, PersonName, parse_title, search_text};
+pub use names::{ClassName, Login, MARKUP, NameError, NamePart, PersonName, parse_title, search_text};
 
 use serde::{Deserialize, Serialize};
 

@@ -17,7 +17,40 @@ pub enum NameError {
     BadClassName,
     #[error("a login is 3–64 letters, digits or . _ - @")]
     BadLogin,
+    #[error("the {0} contains «{1}»: a name has no markup characters ({MARKUP})")]
+    Markup(NamePart, char),
+    #[error("the {0} is longer than {1} characters")]
+    PartTooLong(NamePart, usize),
 }
+
+/// Which part of a [`PersonName`] a refusal is about, so a form or an import
+/// can point at the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamePart {
+    Last,
+    First,
+    Middle,
+}
+
+impl fmt::Display for NamePart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NamePart::Last => "last name",
+            NamePart::First => "first name",
+            NamePart::Middle => "middle name",
+        })
+    }
+}
+
+/// Characters a name is refused for: each has a meaning in the markup or code
+/// a name may be pasted into, and no Russian or English name needs one.
+/// `<` `>` open and close HTML tags, `&` starts an entity, `"` and `` ` `` end an
+/// attribute value or a script's string, `=` sets an attribute where a value
+/// lands unquoted, `{` `}` are template expressions, `\` an escape.
+/// Deliberately allowed: the apostrophe (`'`, `’`: O'Brien, Д'Артаньян), the
+/// hyphen (Римская-Корсакова), the dot (initials) and parentheses (a maiden
+/// name in brackets), which real rosters contain.
+pub const MARKUP: &str = "<>&\"`={}\\";
 
 const NAME_MAX: usize = 100;
 const CLASS_LABEL_MAX: usize = 15;
@@ -36,6 +69,18 @@ fn clean(raw: &str, max: usize) -> Result<String, NameError> {
     Ok(collapsed)
 }
 
+fn name_part(raw: &str, part: NamePart) -> Result<String, NameError> {
+    // Which part is too long, so the form can point at it.
+    let name = clean(raw, NAME_MAX).map_err(|e| match e {
+        NameError::TooLong { max } => NameError::PartTooLong(part, max),
+        other => other,
+    })?;
+    match name.chars().find(|c| MARKUP.contains(*c)) {
+        Some(c) => Err(NameError::Markup(part, c)),
+        None => Ok(name),
+    }
+}
+
 /// A person's name as Russian schools write it: last name, first name and an
 /// optional patronymic ("middle name").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -49,9 +94,9 @@ impl PersonName {
     pub fn parse(last: &str, first: &str, middle: Option<&str>) -> Result<Self, NameError> {
         let middle = match middle.map(str::trim) {
             None | Some("") => None,
-            Some(m) => Some(clean(m, NAME_MAX)?),
+            Some(m) => Some(name_part(m, NamePart::Middle)?),
         };
-        Ok(PersonName { last: clean(last, NAME_MAX)?, first: clean(first, NAME_MAX)?, middle })
+        Ok(PersonName { last: name_part(last, NamePart::Last)?, first: name_part(first, NamePart::First)?, middle })
     }
 
     pub fn last(&self) -> &str {
@@ -195,7 +240,52 @@ mod tests {
         assert_eq!(name.middle(), None);
         assert_eq!(PersonName::parse("", "Мария", None), Err(NameError::Empty));
         assert_eq!(PersonName::parse("Ив\u{7}анова", "Мария", None), Err(NameError::ControlCharacters));
-        assert_eq!(PersonName::parse(&"я".repeat(101), "Мария", None), Err(NameError::TooLong { max: 100 }));
+        assert_eq!(
+            PersonName::parse(&"я".repeat(101), "Мария", None),
+            Err(NameError::PartTooLong(NamePart::Last, 100))
+        );
+        assert_eq!(
+            PersonName::parse("Королёва", "Мария", Some(&"я".repeat(101))),
+            Err(NameError::PartTooLong(NamePart::Middle, 100))
+        );
+    }
+
+    #[test]
+    fn markup_in_any_part_of_a_name_is_refused_naming_that_part() {
+        assert_eq!(
+            PersonName::parse("<img src=x onerror=alert(1)>", "Мария", None),
+            Err(NameError::Markup(NamePart::Last, '<'))
+        );
+        assert_eq!(PersonName::parse("Иванова", "{{7*7}}", None), Err(NameError::Markup(NamePart::First, '{')));
+        assert_eq!(PersonName::parse("Иванова", "Мария", Some("a\"b")), Err(NameError::Markup(NamePart::Middle, '"')));
+        for c in MARKUP.chars() {
+            let refused = PersonName::parse(&format!("Ива{c}нова"), "Мария", None);
+            assert_eq!(refused, Err(NameError::Markup(NamePart::Last, c)), "{c}");
+        }
+    }
+
+    #[test]
+    fn names_real_rosters_hold_are_accepted() {
+        for (last, first, middle) in [
+            ("Римская-Корсакова", "Анна-Мария", Some("Петровна")),
+            ("O'Brien", "Seán", None),
+            ("Д’Артаньян", "Шарль", None),
+            ("Ли", "Дж.", Some("оглы")),
+            ("Иванова (Петрова)", "Алёна", None),
+            ("Ғабдуллина", "Әлия", Some("Рөстәмовна")),
+        ] {
+            assert!(PersonName::parse(last, first, middle).is_ok(), "{last} {first}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_name_of_letters_spaces_hyphens_and_apostrophes_parses(
+            last in "[А-Яа-яЁёA-Za-z][А-Яа-яЁёA-Za-z '’-]{0,40}",
+            first in "[А-Яа-яЁёA-Za-z][А-Яа-яЁёA-Za-z'’.-]{0,40}",
+        ) {
+            prop_assert!(PersonName::parse(&last, &first, None).is_ok());
+        }
     }
 
     #[test]

@@ -3,20 +3,20 @@
 //! per network address (`guard`).
 
 use crate::AppState;
+use crate::connections::ClientAddr;
 use crate::error::{
     ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, UNAUTHENTICATED, WEAK_PASSWORD, WRONG_PASSWORD,
     extract::Json,
 };
 use crate::guard::PasswordGuard;
 use crate::identity_api::MESSENGER_COOKIE;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Duration;
 use storage::{PersonView, RoleView};
 use utoipa::ToSchema;
@@ -106,19 +106,19 @@ fn time_duration(d: Duration) -> time::Duration {
     responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Json(req): Json<LoginRequest>,
 ) -> Response {
-    match try_login(&state, peer, req).await {
+    match try_login(&state, client, req).await {
         Ok((token, me)) => (jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn try_login(state: &AppState, peer: SocketAddr, req: LoginRequest) -> ApiResult<(String, Me)> {
+async fn try_login(state: &AppState, client: std::net::IpAddr, req: LoginRequest) -> ApiResult<(String, Me)> {
     let login = req.login.trim().to_lowercase();
-    let guard = PasswordGuard::new(state, "portal", &login, peer.ip());
+    let guard = PasswordGuard::new(state, "portal", &login, client);
     guard.check().await?;
     let credentials = state.store.credentials(&login).await?.filter(|c| c.active);
     let Some(credentials) = credentials else {

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster::NameError;
+use roster::{NameError, NamePart};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
@@ -229,6 +229,18 @@ pub const LOOKUPS_LIMITED: ApiError = err(
     "Слишком много запросов. Подождите минуту.",
     "Too many requests. Wait a minute.",
 );
+pub const TOO_MANY_CONNECTIONS: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "too_many_connections",
+    "Слишком много одновременных соединений с вашего адреса. Закройте лишние вкладки и повторите.",
+    "Too many connections from your address at once. Close extra tabs and try again.",
+);
+pub const RATE_LIMITED: ApiError = err(
+    StatusCode::TOO_MANY_REQUESTS,
+    "rate_limited",
+    "Слишком часто, подождите немного и повторите.",
+    "Too often: please wait a moment and try again.",
+);
 pub const INTERNAL: ApiError = err(
     StatusCode::INTERNAL_SERVER_ERROR,
     "internal",
@@ -401,6 +413,28 @@ impl From<NameError> for ApiError {
         match e {
             NameError::Empty => err(s, "empty_name", "Заполните обязательные поля.", "Fill in the required fields."),
             NameError::TooLong { .. } => err(s, "name_too_long", "Слишком длинное значение.", "The value is too long."),
+            // The limit is roster's NAME_MAX, the same for every part.
+            NameError::PartTooLong(NamePart::Last, _) => err(
+                s,
+                "last_name_too_long",
+                "Фамилия — не длиннее 100 символов.",
+                "A last name is at most 100 characters.",
+            )
+            .field("last_name"),
+            NameError::PartTooLong(NamePart::First, _) => err(
+                s,
+                "first_name_too_long",
+                "Имя — не длиннее 100 символов.",
+                "A first name is at most 100 characters.",
+            )
+            .field("first_name"),
+            NameError::PartTooLong(NamePart::Middle, _) => err(
+                s,
+                "middle_name_too_long",
+                "Отчество — не длиннее 100 символов.",
+                "A middle name is at most 100 characters.",
+            )
+            .field("middle_name"),
             NameError::ControlCharacters => err(
                 s,
                 "control_characters",
@@ -419,6 +453,27 @@ impl From<NameError> for ApiError {
                 "Логин — от 3 до 64 букв, цифр или знаков . _ - @.",
                 "A login is 3–64 letters, digits or . _ - @.",
             ),
+            NameError::Markup(NamePart::Last, _) => err(
+                s,
+                "last_name_markup",
+                "Фамилия не может содержать символы < > & \" ` = { } \\.",
+                "A last name cannot contain the characters < > & \" ` = { } \\.",
+            )
+            .field("last_name"),
+            NameError::Markup(NamePart::First, _) => err(
+                s,
+                "first_name_markup",
+                "Имя не может содержать символы < > & \" ` = { } \\.",
+                "A first name cannot contain the characters < > & \" ` = { } \\.",
+            )
+            .field("first_name"),
+            NameError::Markup(NamePart::Middle, _) => err(
+                s,
+                "middle_name_markup",
+                "Отчество не может содержать символы < > & \" ` = { } \\.",
+                "A middle name cannot contain the characters < > & \" ` = { } \\.",
+            )
+            .field("middle_name"),
         }
     }
 }

@@ -8,10 +8,11 @@
 
 use crate::AppState;
 use crate::auth::{CurrentUser, hash_blocking, verify_blocking};
+use crate::connections::ClientAddr;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::guard::{self, PasswordGuard};
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,6 @@ use identity::limits::{self, SendHistory, SendRefusal};
 use identity::{Phone, PhoneError, family, password, token};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Duration;
 use storage::{LinkAs, MessengerLink, MessengerSessionView, NewLink, StorageError};
 use utoipa::ToSchema;
@@ -67,10 +67,10 @@ pub struct PhoneStatus {
     responses((status = 200, body = PhoneStatus), (status = 400, body = e::ErrorBody), (status = 429, body = e::ErrorBody)))]
 pub async fn phone_status(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Json(form): Json<PhoneForm>,
 ) -> ApiResult<axum::Json<PhoneStatus>> {
-    guard::phone_lookup(&state, peer.ip()).await?;
+    guard::phone_lookup(&state, client).await?;
     let phone = phone(&form.phone)?;
     Ok(axum::Json(PhoneStatus { phone: phone.as_e164().to_string(), display: phone.display() }))
 }
@@ -90,11 +90,11 @@ pub struct CodeSent {
     responses((status = 200, body = CodeSent), (status = 429, body = e::ErrorBody), (status = 503, body = e::ErrorBody)))]
 pub async fn send_code(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Json(form): Json<PhoneForm>,
 ) -> ApiResult<axum::Json<CodeSent>> {
     let phone = phone(&form.phone)?;
-    let ip = peer.ip().to_string();
+    let ip = client.to_string();
     let now = state.now();
     let history = state.store.send_history(phone.as_e164(), &ip, now).await?;
     // A code that can no longer be used (its tries spent, or used) is no
@@ -161,11 +161,12 @@ pub struct Proof {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AboutMe {
-    #[schema(min_length = 1, max_length = 100)]
+    /// No markup characters (`roster::MARKUP`): a name is a name.
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub last_name: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub first_name: String,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub middle_name: Option<String>,
 }
 
@@ -197,7 +198,7 @@ fn dummy_hash() -> String {
     responses((status = 200, body = Proof), (status = 400, body = e::ErrorBody), (status = 429, body = e::ErrorBody)))]
 pub async fn prove_phone(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     Json(form): Json<ProofForm>,
 ) -> ApiResult<axum::Json<Proof>> {
     let phone = phone(&form.phone)?;
@@ -206,7 +207,7 @@ pub async fn prove_phone(
     match (&form.code, &form.password) {
         (Some(input), _) => check_code(&state, &phone, input, now).await?,
         (None, Some(pw)) => {
-            let guard = PasswordGuard::new(&state, "phone", phone.as_e164(), peer.ip());
+            let guard = PasswordGuard::new(&state, "phone", phone.as_e164(), client);
             guard.check().await?;
             let hash = account.as_ref().and_then(|a| a.password_hash.clone());
             let right = verify_blocking(pw.clone(), hash.clone().unwrap_or_else(dummy_hash)).await && hash.is_some();
@@ -363,8 +364,11 @@ pub struct LinkForm {
     /// The legal representative's consent (`GET /api/family/consent`).
     #[serde(default)]
     pub child_consent: bool,
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub last_name: Option<String>,
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub first_name: Option<String>,
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub middle_name: Option<String>,
 }
 
@@ -588,7 +592,7 @@ pub struct MessengerSignIn {
         (status = 429, body = e::ErrorBody)))]
 pub async fn messenger_sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     jar: CookieJar,
     Json(form): Json<MessengerSignIn>,
@@ -599,8 +603,8 @@ pub async fn messenger_sign_in(
             state.store.session_from_sign_in_token(&token::hash(&t), &new).await?
         }
         MessengerSignIn { proof: Some(p), .. } => state.store.session_from_proof(&token::hash(&p), &new).await?,
-        MessengerSignIn { child_code: Some(c), .. } => child_code_session(&state, peer, &c, &new).await?,
-        MessengerSignIn { login: Some(l), password: Some(p), .. } => login_session(&state, peer, &l, p, &new).await?,
+        MessengerSignIn { child_code: Some(c), .. } => child_code_session(&state, client, &c, &new).await?,
+        MessengerSignIn { login: Some(l), password: Some(p), .. } => login_session(&state, client, &l, p, &new).await?,
         _ => return Err(e::INVALID_INPUT),
     };
     signed_in(&state, jar, session, account).await
@@ -608,16 +612,16 @@ pub async fn messenger_sign_in(
 
 async fn child_code_session(
     state: &AppState,
-    peer: SocketAddr,
+    client: std::net::IpAddr,
     input: &str,
     new: &storage::NewSession,
 ) -> ApiResult<i64> {
     let code = family::normalize_child_code(input).ok_or(e::CHILD_CODE_MALFORMED)?;
-    guard::child_code_allowed(state, peer.ip()).await?;
+    guard::child_code_allowed(state, client).await?;
     match state.store.session_from_child_code(&token::hash(&code), new).await? {
         Some(account) => Ok(account),
         None => {
-            guard::child_code_failed(state, peer.ip()).await?;
+            guard::child_code_failed(state, client).await?;
             Err(e::CHILD_CODE_INVALID)
         }
     }
@@ -625,13 +629,13 @@ async fn child_code_session(
 
 async fn login_session(
     state: &AppState,
-    peer: SocketAddr,
+    client: std::net::IpAddr,
     login: &str,
     password: String,
     new: &storage::NewSession,
 ) -> ApiResult<i64> {
     let login = login.trim().to_lowercase();
-    let guard = PasswordGuard::new(state, "child", &login, peer.ip());
+    let guard = PasswordGuard::new(state, "child", &login, client);
     guard.check().await?;
     let account = state.store.account_by_login(&login).await?;
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());

@@ -7,8 +7,10 @@
 
 pub mod auth;
 pub mod chat_admin_api;
+pub mod connections;
 pub mod error;
 pub mod family_api;
+pub mod flood;
 mod guard;
 pub mod identity_api;
 pub mod messenger;
@@ -21,7 +23,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::{delete, get, patch, post, put};
-use axum::serve::ListenerExt;
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +52,11 @@ pub struct AppState {
     pub files: Arc<messenger::files::Files>,
     /// This node's calls and its SFU; off unless started (`[calls]`).
     pub calls: messenger::calls::Calls,
+    /// Timeouts and the per-address cap (`[connections]`), with the count of
+    /// connections per address.
+    pub connections: Arc<connections::Connections>,
+    /// How fast one person may act (`[flood]`).
+    pub flood: Arc<flood::Flood>,
 }
 
 /// The current time in unix seconds.
@@ -73,6 +79,8 @@ impl AppState {
             messenger,
             files: messenger::files::Files::in_memory(),
             calls: messenger::calls::Calls::disabled(),
+            connections: Arc::default(),
+            flood: Arc::default(),
         }
     }
 
@@ -207,6 +215,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), connections::client_address))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         // Kept when a reverse proxy already set one (nginx's `$request_id`),
         // so its access log and Parta's lines match.
@@ -225,16 +234,16 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// Connections are accepted and timed as `state.connections` says.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer address feeds the per-network SMS limit.
     let messenger = Arc::clone(&state.messenger);
     let calls = state.calls.clone();
+    let connections = Arc::clone(&state.connections);
     state.files.spawn_collector(state.store.clone(), state.clock.clone());
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // Open sockets are told to reconnect (elsewhere, or here after the restart).
     let shutdown = async move {
         shutdown.await;
@@ -242,15 +251,7 @@ pub async fn serve(
         calls.shutdown().await;
         messenger.stop();
     };
-    // Without TCP_NODELAY an ack written right after a frame waits for the
-    // client's delayed ACK (~40 ms): Nagle's algorithm capped a chat at a few
-    // hundred messages a second.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    connections::serve_app(listener, router(state), connections, shutdown).await
 }
 
 impl AppState {

@@ -232,11 +232,12 @@ pub async fn person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PersonForm {
-    #[schema(min_length = 1, max_length = 100)]
+    /// No markup characters (`roster::MARKUP`): a name is a name.
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub last_name: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub first_name: String,
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
     pub middle_name: Option<String>,
     /// Required when creating a person; ignored when editing.
     pub login: Option<String>,

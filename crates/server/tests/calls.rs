@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 /// Short timeouts so ringing out and abandoned seats happen within a test.
 async fn calls_app() -> TestApp {
     let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
-    spawn_with(Options { demo: false, sms: None, calls: Some(calls) }).await
+    spawn_with(Options { calls: Some(calls), ..Options::default() }).await
 }
 
 /// What a browser offers: its microphone and camera, sent only.

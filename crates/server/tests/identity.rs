@@ -168,7 +168,7 @@ impl sms::SmsSender for DownProvider {
 
 #[tokio::test]
 async fn a_provider_failure_says_try_later_and_does_not_use_up_the_limit() {
-    let app = spawn_with(Options { demo: false, sms: Some(Arc::new(DownProvider)), calls: None }).await;
+    let app = spawn_with(Options { sms: Some(Arc::new(DownProvider)), ..Options::default() }).await;
     let client = app.client();
     for _ in 0..3 {
         let res = send_code(&app, &client, PHONE).await;
@@ -627,5 +627,24 @@ async fn a_portal_login_locked_by_guessing_still_signs_in_by_an_sms_code() {
     let proof = app.prove(&stranger, "+79120000077").await;
     let res = app.post(&stranger, "/api/session/by-phone", json!({ "proof": proof["proof"] })).await;
     assert_eq!(error_code(res).await, (StatusCode::NOT_FOUND, "no_school_account".into()));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_over_long_name_is_refused_naming_the_field_and_its_limit() {
+    let app = spawn_app(false).await;
+    let parent = app.signed_in("parent1").await;
+    let org = app.org_of(&parent).await;
+    let proof = app.prove(&parent, PHONE).await;
+    let long = "Я".repeat(101);
+    let about = json!({ "proof": proof["proof"], "last_name": "Королёва", "first_name": "Мария", "middle_name": long });
+    let res = app.post(&parent, &format!("/api/chats/{org}/link"), about).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((body["code"].as_str(), body["field"].as_str()), (Some("middle_name_too_long"), Some("middle_name")));
+    assert!(body["message"].as_str().unwrap().contains("Отчество — не длиннее 100 символов"), "{body}");
+    // Nothing was linked, and the proof still works.
+    let about = json!({ "proof": proof["proof"], "last_name": "Королёва", "first_name": "Мария" });
+    assert_eq!(app.post(&parent, &format!("/api/chats/{org}/link"), about).await.status(), StatusCode::OK);
     app.finish().await;
 }

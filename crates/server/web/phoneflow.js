@@ -397,7 +397,14 @@ export function aboutForm({ title, lead, initial, withPassword = false, headingL
     try {
       await busy(submit, t('common.saving'), () => onSubmit(values));
     } catch (ex) {
-      err.show(errText(ex));
+      // The server names the field at fault (too long, markup): show it there.
+      const at = { last_name: last, first_name: first, middle_name: middle }[ex?.body?.field];
+      if (at) {
+        at.setError(errText(ex));
+        at.input.focus();
+      } else {
+        err.show(errText(ex));
+      }
     }
   });
   const attrs = { class: 'flow-title', tabindex: '-1', id: headingLevel === 'h1' ? 'page-h1' : titleId };

@@ -961,7 +961,7 @@ fn role_rank(role: Role) -> u8 {
 
 pub(crate) async fn memberships(pool: &Pool<Db>, account: i64) -> Result<Vec<Membership>, StorageError> {
     Ok(sqlx::query_as(
-        "SELECT c.id AS chat_id, m.person_id FROM chats c JOIN orgs o ON o.id = c.org_id \
+        "SELECT c.id AS chat_id, m.person_id, m.admin FROM chats c JOIN orgs o ON o.id = c.org_id \
          JOIN chat_members m ON m.chat_id = c.id \
          JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
          JOIN learning_profiles p ON p.id = l.profile_id \
@@ -971,6 +971,14 @@ pub(crate) async fn memberships(pool: &Pool<Db>, account: i64) -> Result<Vec<Mem
     .bind(account)
     .fetch_all(pool)
     .await?)
+}
+
+pub(crate) async fn is_chat_admin(pool: &Pool<Db>, account: i64, chat: i64) -> Result<bool, StorageError> {
+    match access(pool, chat, account).await {
+        Ok(access) => Ok(access.admin),
+        Err(StorageError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 pub(crate) async fn mark_read(

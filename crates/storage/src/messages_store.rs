@@ -181,6 +181,8 @@ pub enum Change {
 pub struct Membership {
     pub chat_id: i64,
     pub person_id: i64,
+    /// A chat admin (who alone posts in an announcement-only chat).
+    pub admin: bool,
 }
 
 /// What changed a message (edit, delete, reaction, pin).
@@ -263,6 +265,12 @@ impl Store {
     /// Every chat the Parta ID can open, with its person there.
     pub async fn memberships(&self, account: i64) -> Result<Vec<Membership>, StorageError> {
         dispatch!(self.messages::memberships(account))
+    }
+
+    /// Whether the account is an admin of a chat it may open (false for a
+    /// chat it may not).
+    pub async fn is_chat_admin(&self, account: i64, chat: i64) -> Result<bool, StorageError> {
+        dispatch!(self.messages::is_chat_admin(account, chat))
     }
 
     /// Moves the read position forward (never back); `None` when it did not move.

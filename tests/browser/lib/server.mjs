@@ -2,7 +2,7 @@
 // directory, and a headless Debian Chromium to drive it.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +17,20 @@ const STARTUP_TIMEOUT_MS = 60_000;
 /**
  * Runs `parta demo --listen 127.0.0.1:0 --data <tmp>` and resolves once it
  * prints "Parta is running at http://…". Returns {url, accounts, stop}.
+ * `config` is the text of a TOML config file to start it with (small flood
+ * limits, say).
  */
-export async function startServer() {
+export async function startServer({ config } = {}) {
   const bin = process.env.PARTA_BIN || path.join(repoRoot, 'target', 'debug', 'parta');
   if (!existsSync(bin)) throw new Error(`Parta binary not found at ${bin}: run \`cargo build -p parta\` or set PARTA_BIN`);
   const data = mkdtempSync(path.join(tmpdir(), 'parta-browser-'));
-  const child = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data', data], {
+  const args = ['demo', '--listen', '127.0.0.1:0', '--data', data];
+  if (config) {
+    const file = path.join(data, 'parta.toml');
+    writeFileSync(file, config);
+    args.push('--config', file);
+  }
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });

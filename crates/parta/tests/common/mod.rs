@@ -49,8 +49,16 @@ impl Drop for Server {
 }
 
 /// `parta demo` on `dir`, listening on `port`; returns once `/healthz` answers.
+/// The senders are scripts, faster than any person: flood control must not
+/// refuse them (it is tested in the server's suites).
+const UNLIMITED: &str = "[flood]\nmessages = { burst = 1000000, per_second = 1000000 }\n\
+                         socket = { burst = 1000000, per_second = 1000000 }\n";
+
 pub async fn start_demo(dir: &Path, port: u16) -> Server {
-    start(parta().args(["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")]), port).await
+    let config = dir.join("parta.toml");
+    std::fs::write(&config, UNLIMITED).unwrap();
+    let args = ["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")];
+    start(parta().args(args).args(["--config", config.to_str().unwrap()]), port).await
 }
 
 /// Starts `command` (a server on `port`) and waits for `/healthz`.

@@ -10,6 +10,7 @@ use crate::error::{self as e, ApiResult, UNKNOWN_REACTION};
 use crate::identity_api::MessengerUser;
 use axum::extract::State;
 use axum::http::StatusCode;
+use messenger::flood::Action;
 use messenger::{DmPolicy, DmRule, MessageText, Party, Reaction};
 use serde::{Deserialize, Serialize};
 use storage::{ChatSummary, HistoryPage, HistoryRange, MemberView, MessageAction, MessageView};
@@ -47,7 +48,7 @@ const MAX_DESCRIPTION: usize = 500;
 /// A chat admin changes the chat's settings.
 #[utoipa::path(patch, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
     request_body = ChatSettingsForm,
-    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody)),
+    responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn update_chat(
     State(state): State<AppState>,
@@ -59,6 +60,7 @@ pub async fn update_chat(
     if description.as_ref().is_some_and(|d| d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control)) {
         return Err(e::INVALID_INPUT.field("description"));
     }
+    state.flood.admit(user.account_id, Action::Write).await?;
     let settings = storage::ChatSettings { announcement_only: form.announcement_only, description };
     let accounts = state.store.update_chat_settings(user.account_id, chat, &settings).await?;
     state.messenger.accounts_changed(accounts);
@@ -168,7 +170,7 @@ pub struct Ack {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
     params(("chat" = i64, Path)), request_body = SendForm,
     responses((status = 200, body = Ack), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody),
-        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 503, body = e::ErrorBody)),
+        (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 503, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn send(
     State(state): State<AppState>,
@@ -185,6 +187,7 @@ pub async fn send(
         attachments: form.attachments,
     };
     let message = parse_send(user.account_id, send, &state)?;
+    admit_in_chat(&state, user.account_id, chat, Action::Message).await?;
     let committed = state.messenger.writer.send(message).await?;
     Ok(axum::Json(Ack {
         client_id: form.client_id,
@@ -195,7 +198,21 @@ pub async fn send(
     }))
 }
 
+/// Admits one act in a chat against the person's allowance; a chat admin's
+/// is larger there.
+async fn admit_in_chat(state: &AppState, account: i64, chat: i64, action: Action) -> ApiResult<()> {
+    let is_admin = async { state.store.is_chat_admin(account, chat).await.unwrap_or(false) };
+    state.flood.admit_in_chat(account, action, is_admin).await
+}
+
 async fn act(state: &AppState, user: &MessengerUser, chat: i64, message: i64, action: MessageAction) -> ApiResult<()> {
+    let kind = match action {
+        MessageAction::Edit(_) | MessageAction::Delete => Action::Message,
+        MessageAction::React(_) | MessageAction::Unreact(_) | MessageAction::Pin | MessageAction::Unpin => {
+            Action::Reaction
+        }
+    };
+    admit_in_chat(state, user.account_id, chat, kind).await?;
     if let Some(event) = state.store.act_on_message(user.account_id, chat, message, &action, state.now()).await? {
         state.messenger.publish_event(event);
     }
@@ -213,7 +230,7 @@ pub struct EditForm {
 
 #[utoipa::path(patch, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)), request_body = EditForm,
-    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn edit(
     State(state): State<AppState>,
@@ -228,7 +245,7 @@ pub async fn edit(
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 404, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -257,7 +274,7 @@ impl ReactionPath {
 
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
     params(ReactionPath),
-    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn react(
     State(state): State<AppState>,
@@ -270,7 +287,7 @@ pub async fn react(
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/reactions/{emoji}", tag = "messenger",
     params(ReactionPath),
-    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn unreact(
     State(state): State<AppState>,
@@ -283,7 +300,7 @@ pub async fn unreact(
 
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn pin(
     State(state): State<AppState>,
@@ -296,7 +313,7 @@ pub async fn pin(
 
 #[utoipa::path(delete, path = "/api/messenger/chats/{chat}/messages/{message}/pin", tag = "messenger",
     params(("chat" = i64, Path), ("message" = i64, Path)),
-    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody)),
+    responses((status = 204), (status = 403, body = e::ErrorBody), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn unpin(
     State(state): State<AppState>,
@@ -338,13 +355,14 @@ pub struct DirectForm {
 /// school, if the school's direct-message rules allow it.
 #[utoipa::path(post, path = "/api/messenger/direct", tag = "messenger", request_body = DirectForm,
     responses((status = 200, body = ChatSummary), (status = 403, body = e::ErrorBody),
-        (status = 409, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+        (status = 409, body = e::ErrorBody), (status = 404, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn direct(
     State(state): State<AppState>,
     user: MessengerUser,
     Json(form): Json<DirectForm>,
 ) -> ApiResult<axum::Json<ChatSummary>> {
+    state.flood.admit(user.account_id, Action::Write).await?;
     let chat = state.store.direct_chat(user.account_id, form.org, form.person, state.now()).await?;
     // Both people's open messengers learn of the new chat: the other
     // person's, and the creator's own sockets (this tab's too, which needs

@@ -126,7 +126,7 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/files", tag = "messenger",
     params(("chat" = i64, Path), UploadQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Attachment), (status = 400, body = e::ErrorBody), (status = 404, body = e::ErrorBody),
-        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody)),
+        (status = 413, body = e::ErrorBody), (status = 415, body = e::ErrorBody), (status = 422, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -141,6 +141,7 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned());
     let raw_name = q.name.or(from_header).unwrap_or_default();
+    state.flood.admit(user.account_id, messenger::flood::Action::Write).await?;
     // Membership and the right to post, before a byte of the body is read.
     let slot = state.store.upload_slot(user.account_id, chat).await?;
     let files = &state.files;

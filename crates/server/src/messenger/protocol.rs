@@ -188,6 +188,9 @@ pub enum ServerFrame {
         code: String,
         message: String,
         message_en: String,
+        /// Seconds to wait before sending it again (`rate_limited`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after: Option<u64>,
     },
     Typing {
         chat: i64,
@@ -282,6 +285,7 @@ impl ServerFrame {
             code: e.code.to_string(),
             message: e.message.to_string(),
             message_en: e.message_en.to_string(),
+            retry_after: e.retry_after,
         }
     }
 

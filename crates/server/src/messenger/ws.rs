@@ -8,12 +8,15 @@ use super::calls::{Caller, Line};
 use super::hub::{Outbound, QUEUE, Registration};
 use super::protocol::{ByeReason, ClientFrame, Position, ServerFrame, VERSION};
 use crate::AppState;
+use crate::connections::ProxiedSlot;
 use crate::error::{ApiError, FORBIDDEN, INVALID_CLIENT_ID, INVALID_INPUT, UNAVAILABLE};
 use crate::identity_api::MessengerUser;
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use messenger::flood::{self, Action};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +26,6 @@ use tokio::sync::{Semaphore, mpsc};
 
 /// Events replayed per chat on resume; further behind, the client reloads.
 const REPLAY_LIMIT: i64 = 1000;
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(30);
 const SILENCE_LIMIT: Duration = Duration::from_secs(90);
 const TYPING_EVERY: Duration = Duration::from_secs(2);
@@ -41,6 +43,7 @@ pub async fn upgrade(
     State(state): State<AppState>,
     user: MessengerUser,
     headers: HeaderMap,
+    proxied: Option<Extension<ProxiedSlot>>,
     ws: WebSocketUpgrade,
 ) -> Response {
     // Cookies ride along on cross-site WebSocket handshakes too: only pages
@@ -57,6 +60,9 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             let open = metrics::gauge!(crate::metrics::WEBSOCKETS_OPEN);
             open.increment(1.0);
+            // Behind a proxy, the socket counts against its client's address
+            // for as long as it is open.
+            let _proxied = proxied;
             let mut connection = Connection::new(state, user);
             let ended = connection.run(socket).await;
             open.decrement(1.0);
@@ -89,6 +95,8 @@ enum ConnectionError {
 enum Step {
     Client(Option<Result<Message, axum::Error>>),
     Hub(Option<Outbound>),
+    /// The socket may be read again after a pause for its frame rate.
+    Resume,
     Ping,
     Stop,
 }
@@ -103,12 +111,16 @@ struct Connection {
     session: i64,
     /// The person the account is in each chat it may open.
     people: HashMap<i64, i64>,
+    /// The chats it admins: a larger allowance for messages there.
+    admin_of: HashSet<i64>,
     /// The highest event sent per chat; absent until the first one.
     positions: HashMap<i64, i64>,
     names: HashMap<i64, String>,
     last_typing: HashMap<i64, Instant>,
     /// Sends awaiting their commit.
     in_flight: Arc<Semaphore>,
+    /// The socket's frame allowance (GCRA), in `state.flood`'s milliseconds.
+    frames_tat: Option<u64>,
 }
 
 impl Connection {
@@ -119,10 +131,12 @@ impl Connection {
             account: user.account_id,
             session: user.session_id,
             people: HashMap::new(),
+            admin_of: HashSet::new(),
             positions: HashMap::new(),
             names: HashMap::new(),
             last_typing: HashMap::new(),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+            frames_tat: None,
         }
     }
 
@@ -146,13 +160,18 @@ impl Connection {
         ping.tick().await;
         let mut heard = Instant::now();
         loop {
-            // At the in-flight limit the socket is not read (TCP slows the
-            // client down) while the queue keeps draining: acks travel on it,
-            // and each one frees a slot.
-            let may_read = self.in_flight.available_permits() > 0;
+            // At the in-flight limit, or past the socket's frame rate, the
+            // socket is not read (TCP slows the client down) while the queue
+            // keeps draining: acks travel on it, and each one frees a slot.
+            let flood = &self.state.flood;
+            let readable_at = flood::conforms_at(self.frames_tat, flood.limits.socket);
+            let paced = readable_at > flood.now();
+            let may_read = self.in_flight.available_permits() > 0 && !paced;
+            let resume = tokio::time::sleep(Duration::from_millis(readable_at.saturating_sub(flood.now())));
             let step = tokio::select! {
                 message = socket.recv(), if may_read => Step::Client(message),
                 out = rx.recv() => Step::Hub(out),
+                () = resume, if paced => Step::Resume,
                 _ = ping.tick() => Step::Ping,
                 _ = stopping.changed() => Step::Stop,
             };
@@ -161,6 +180,8 @@ impl Connection {
                 Step::Client(Some(Err(e))) => return Err(e.into()),
                 Step::Client(Some(Ok(message))) => {
                     heard = Instant::now();
+                    let flood = &self.state.flood;
+                    self.frames_tat = Some(flood::charge(self.frames_tat, flood.now(), flood.limits.socket));
                     if let Message::Text(text) = message {
                         Box::pin(self.on_client_frame(&mut socket, &text, &replies)).await?;
                     }
@@ -183,6 +204,7 @@ impl Connection {
                 }
                 // The hub dropped us: we fell too far behind.
                 Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
+                Step::Resume => {}
                 Step::Ping => {
                     if heard.elapsed() > SILENCE_LIMIT {
                         return Ok(());
@@ -196,7 +218,8 @@ impl Connection {
 
     /// The first frame must be a `hello` of this protocol version.
     async fn hello(&self, socket: &mut WebSocket) -> Result<Option<Vec<Position>>, ConnectionError> {
-        let first = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        let limit = self.state.connections.limits.hello_timeout();
+        let first = match tokio::time::timeout(limit, socket.recv()).await {
             Ok(Some(Ok(Message::Text(text)))) => text,
             Ok(Some(Err(e))) => return Err(e.into()),
             _ => return Ok(None),
@@ -210,6 +233,7 @@ impl Connection {
     async fn load_memberships(&mut self) -> Result<(Vec<i64>, Vec<i64>), ConnectionError> {
         let memberships = self.state.store.memberships(self.account).await?;
         self.people = memberships.iter().map(|m| (m.chat_id, m.person_id)).collect();
+        self.admin_of = memberships.iter().filter(|m| m.admin).map(|m| m.chat_id).collect();
         self.positions.retain(|chat, _| self.people.contains_key(chat));
         let chats: Vec<i64> = self.people.keys().copied().collect();
         let mut people: Vec<i64> = self.people.values().copied().collect();
@@ -313,6 +337,11 @@ impl Connection {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
                 };
+                let admin = self.admin_of.contains(&chat);
+                let admitted = self.state.flood.admit_in_chat(self.account, Action::Message, async { admin }).await;
+                if let Err(e) = admitted {
+                    return send(socket, &ServerFrame::error(Some(client_id), &e)).await;
+                }
                 // The loop reads the socket only while a slot is free, and
                 // only this connection takes slots.
                 let Ok(permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
@@ -340,7 +369,12 @@ impl Connection {
                 });
                 Ok(())
             }
-            ClientFrame::Typing { chat } => self.typing(chat).await,
+            ClientFrame::Typing { chat } => match self.state.flood.admit(self.account, Action::Typing).await {
+                Ok(()) => self.typing(chat).await,
+                Err(e) => send(socket, &ServerFrame::error(None, &e)).await,
+            },
+            // A read mark only moves a position forward: there are no more of
+            // them than messages, so only the socket's frame rate applies.
             ClientFrame::Read { chat, seq } => {
                 if self.people.contains_key(&chat)
                     && let Some(mark) = self.state.store.mark_read(self.account, chat, seq).await?
@@ -362,6 +396,10 @@ impl Connection {
     }
 
     async fn on_call_frame(&self, frame: ClientFrame, replies: &mpsc::WeakSender<Outbound>) -> Result<(), ApiError> {
+        // An answer replies to the server's own offer: the server sets their pace.
+        if !matches!(frame, ClientFrame::CallAnswer { .. }) {
+            self.state.flood.admit(self.account, Action::Call).await?;
+        }
         let calls = &self.state.calls;
         let caller =
             Caller { account: self.account, people: &self.people, line: Line { conn: self.id, tx: replies.clone() } };

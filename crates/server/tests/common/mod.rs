@@ -25,17 +25,37 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub demo: bool,
     pub sms: Option<Arc<dyn sms::SmsSender>>,
     /// Start the SFU (on loopback) with this configuration.
     pub calls: Option<server::messenger::calls::CallsConfig>,
+    /// Flood limits; by default none a test would meet (the flood tests set
+    /// their own).
+    pub flood: Option<messenger::flood::Limits>,
+    /// Timeouts and the per-address cap; the server's defaults by default.
+    pub connections: Option<server::connections::ConnectionLimits>,
+}
+
+/// Limits no test meets unless it is about them.
+pub fn unlimited() -> messenger::flood::Limits {
+    let rate = messenger::flood::Rate::new(1_000_000, 1_000_000.0);
+    messenger::flood::Limits {
+        messages: rate,
+        reactions: rate,
+        typing: rate,
+        calls: rate,
+        writes: rate,
+        socket: rate,
+        admin_factor: 1,
+    }
 }
 
 /// The fixture school (passwords for the director and a parent) plus a second
 /// school with its own administrator, where the same parent also has a child.
 pub async fn spawn_app(demo: bool) -> TestApp {
-    spawn_with(Options { demo, sms: None, calls: None }).await
+    spawn_with(Options { demo, ..Options::default() }).await
 }
 
 pub async fn spawn_with(options: Options) -> TestApp {
@@ -87,6 +107,10 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let time = Arc::new(AtomicI64::new(chrono::Utc::now().timestamp()));
     let clock_time = time.clone();
     state.clock = Arc::new(move || clock_time.load(Ordering::SeqCst));
+    state.flood = Arc::new(server::flood::Flood::in_memory(options.flood.unwrap_or_else(unlimited)));
+    if let Some(limits) = options.connections {
+        state.connections = Arc::new(server::connections::Connections::new(limits));
+    }
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }

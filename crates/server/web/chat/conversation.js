@@ -281,6 +281,8 @@ export class Conversation {
       prev = m;
     }
     const today = Math.floor(Date.now() / 1000);
+    // Messages held back for sending too often: the notice goes under the last.
+    const lastWaiting = this.store.outboxOf(this.id).filter((it) => it.state === 'waiting').at(-1);
     for (const it of this.store.outboxOf(this.id)) {
       if (it.message_id && d.byId.has(it.message_id)) continue;
       const day = fmt.dayKey(it.created_at || today);
@@ -288,7 +290,8 @@ export class Conversation {
         dayItem(it.created_at || today);
         lastDay = day;
       }
-      out.push({ key: `p${it.client_id}`, sig: JSON.stringify(it), build: () => this.pendingEl(it) });
+      const notice = it === lastWaiting;
+      out.push({ key: `p${it.client_id}`, sig: JSON.stringify([it, notice]), build: () => this.pendingEl(it, notice) });
     }
     return out;
   }
@@ -515,7 +518,7 @@ export class Conversation {
     }));
   }
 
-  pendingEl(it) {
+  pendingEl(it, waitNotice = false) {
     const bubble = h('div', { class: 'pm-bubble' }, h('span', { class: 'sr-only' }, `${t('chat.you')}: `));
     if (it.reply) bubble.append(this.quoteEl(it.reply));
     const status = it.state === 'failed' ? 'failed' : it.state === 'sent' ? 'sent' : 'sending';
@@ -535,6 +538,10 @@ export class Conversation {
       });
       art.append(h('div', { class: 'pm-fail', role: 'alert', 'data-testid': 'send-error' },
         icon('alert'), h('span', { class: 'pm-fail-text' }, errorText(it.error)), retry, drop));
+    }
+    if (waitNotice) {
+      art.append(h('div', { class: 'pm-wait', role: 'status', 'data-testid': 'send-waiting' },
+        icon('clock'), h('span', {}, t('chat.rateLimited'))));
     }
     return art;
   }

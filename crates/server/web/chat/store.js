@@ -64,6 +64,9 @@ export class ChatStore {
     /** chat → a read position the socket could not send yet. */
     this.unsentReads = new Map();
     this.outbox = this.readOutbox();
+    /** When messages held back for sending too often go again (ms; 0: none held). */
+    this.resendAt = 0;
+    this.resendTimer = null;
     this.listeners = new Set();
     this.socket = null;
     /** (chatId, message, live) → void: someone else's new message. */
@@ -547,7 +550,9 @@ export class ChatStore {
     };
     this.outbox.push(item);
     this.saveOutbox();
-    this.trySend(item);
+    // While earlier messages wait, this one waits behind them: order is kept.
+    if (this.resendAt) item.state = 'waiting';
+    else this.trySend(item);
     // The message ends the typing; whatever comes next is announced again.
     this.typingSentAt.delete(id);
     this.emit({ kind: 'chat', chat: id, sent: item.client_id });
@@ -614,10 +619,39 @@ export class ChatStore {
       this.onErrorFrame(f);
       return;
     }
+    if (f.code === 'rate_limited') {
+      this.holdBack(it, f.retry_after);
+      return;
+    }
     it.state = 'failed';
     it.error = { code: f.code, message: f.message, message_en: f.message_en };
     this.saveOutbox();
     this.emit({ kind: 'chat', chat: it.chat });
+  }
+
+  /**
+   * The server said "too often": the message stays in the outbox, the chat
+   * says so, and it goes again by itself after the wait (with every message
+   * held back meanwhile, in order). Nothing is lost.
+   */
+  holdBack(it, seconds) {
+    it.state = 'waiting';
+    this.resendAt = Math.max(this.resendAt, Date.now() + Math.max(1, Number(seconds) || 1) * 1000);
+    clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => this.resendHeld(), this.resendAt - Date.now());
+    this.emit({ kind: 'chat', chat: it.chat });
+  }
+
+  resendHeld() {
+    this.resendAt = 0;
+    const chats = new Set();
+    for (const it of this.outbox) {
+      if (it.state !== 'waiting') continue;
+      it.state = 'sending';
+      this.trySend(it);
+      chats.add(it.chat);
+    }
+    for (const chat of chats) this.emit({ kind: 'chat', chat });
   }
 
   retry(clientId) {
