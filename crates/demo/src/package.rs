@@ -6,6 +6,7 @@
 //! bulk files, and a fixed date would only pretend to know when the demo changed.
 
 use crate::school::{Roster, Target, YEAR_END, YEAR_ID, YEAR_ONEROSTER, YEAR_START, YEAR_TITLE};
+use oneroster::columns;
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
@@ -31,108 +32,6 @@ const ABSENT: [&str; 14] = [
     "scoreScales",
     "userProfiles",
     "userResources",
-];
-
-const ORGS: [&str; 9] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "name",
-    "type",
-    "identifier",
-    "parentSourcedId",
-    "metadata.parta.kind",
-    "metadata.parta.chats",
-];
-const SESSIONS: [&str; 9] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "type",
-    "startDate",
-    "endDate",
-    "parentSourcedId",
-    "schoolYear",
-];
-const COURSES: [&str; 10] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "schoolYearSourcedId",
-    "title",
-    "courseCode",
-    "grades",
-    "orgSourcedId",
-    "subjects",
-    "subjectCodes",
-];
-const CLASSES: [&str; 16] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "title",
-    "grades",
-    "courseSourcedId",
-    "classCode",
-    "classType",
-    "location",
-    "schoolSourcedId",
-    "termSourcedIds",
-    "subjects",
-    "subjectCodes",
-    "periods",
-    "metadata.parta.class",
-    "metadata.parta.group",
-];
-const USERS: [&str; 23] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "enabledUser",
-    "username",
-    "userIds",
-    "givenName",
-    "familyName",
-    "middleName",
-    "identifier",
-    "email",
-    "sms",
-    "phone",
-    "agentSourcedIds",
-    "grades",
-    "password",
-    "userMasterIdentifier",
-    "resourceSourcedIds",
-    "preferredGivenName",
-    "preferredMiddleName",
-    "preferredFamilyName",
-    "primaryOrgSourcedId",
-    "pronouns",
-];
-const ROLES: [&str; 10] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "userSourcedId",
-    "roleType",
-    "role",
-    "beginDate",
-    "endDate",
-    "orgSourcedId",
-    "userProfileSourcedId",
-];
-const ENROLLMENTS: [&str; 10] = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "classSourcedId",
-    "schoolSourcedId",
-    "userSourcedId",
-    "role",
-    "primary",
-    "beginDate",
-    "endDate",
 ];
 
 pub struct PackageWriter {
@@ -171,17 +70,17 @@ impl PackageWriter {
         manifest.write_record(["source.systemCode", "parta"])?;
         manifest.flush()?;
 
-        let mut sessions = open(dir, "academicSessions.csv", &SESSIONS)?;
+        let mut sessions = open(dir, "academicSessions.csv", columns::ACADEMIC_SESSIONS)?;
         sessions.write_record([YEAR_ID, "", "", YEAR_TITLE, "schoolYear", YEAR_START, YEAR_END, "", YEAR_ONEROSTER])?;
         sessions.flush()?;
 
         Ok(PackageWriter {
-            orgs: open(dir, "orgs.csv", &ORGS)?,
-            courses: open(dir, "courses.csv", &COURSES)?,
-            classes: open(dir, "classes.csv", &CLASSES)?,
-            users: open(dir, "users.csv", &USERS)?,
-            roles: open(dir, "roles.csv", &ROLES)?,
-            enrollments: open(dir, "enrollments.csv", &ENROLLMENTS)?,
+            orgs: open(dir, "orgs.csv", columns::ORGS)?,
+            courses: open(dir, "courses.csv", columns::COURSES)?,
+            classes: open(dir, "classes.csv", columns::CLASSES)?,
+            users: open(dir, "users.csv", columns::USERS)?,
+            roles: open(dir, "roles.csv", columns::ROLES)?,
+            enrollments: open(dir, "enrollments.csv", columns::ENROLLMENTS)?,
             agents: String::new(),
         })
     }

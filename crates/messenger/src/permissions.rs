@@ -29,35 +29,7 @@
 //! Membership itself is not decided here: the caller has already found the
 //! member; someone who is not in the chat gets no answer from these functions.
 
-use serde::{Deserialize, Serialize};
-
-/// The state of a chat; the same strings as the storage column `chats.state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChatState {
-    Live,
-    /// The organisation has no chats now (module off, not general education):
-    /// nobody sees the chat, nobody writes in it, and it comes back as it was.
-    ReadOnlyHidden,
-    /// A past year's chat, or one whose class or section is gone: read-only.
-    Archived,
-}
-
-impl ChatState {
-    pub const ALL: [ChatState; 3] = [ChatState::Live, ChatState::ReadOnlyHidden, ChatState::Archived];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatState::Live => "live",
-            ChatState::ReadOnlyHidden => "read_only_hidden",
-            ChatState::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        ChatState::ALL.into_iter().find(|state| state.as_str() == s)
-    }
-}
+pub use roster::ChatState;
 
 /// What the rules need to know about the chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Maps each OneRoster file onto the import batch, file by file, in an order where
 //! every file refers only to files already read.
 
+use crate::columns;
 use crate::ids::{Entry, Ids, Kind};
 use crate::manifest::{CLASSES, COURSES, ENROLLMENTS, Modes, ORGS, ROLES, SESSIONS, USERS};
 use crate::source::{Progress, Source};
@@ -13,158 +14,26 @@ use roster::import::{
 };
 use roster::{ClassName, Login, NameError, NamePart, OrgKind, PersonName, Role};
 
-const ORG_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "name",
-        "type",
-        "identifier",
-        "parentSourcedId",
-        "metadata.parta.kind",
-        "metadata.parta.chats",
-    ],
-    required: &["sourcedId", "name", "type"],
-};
+const ORG_SPEC: Spec = Spec { known: columns::ORGS, required: &["sourcedId", "name", "type"] };
 
-const SESSION_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "title",
-        "type",
-        "startDate",
-        "endDate",
-        "parentSourcedId",
-        "schoolYear",
-    ],
-    required: &["sourcedId", "title", "type", "startDate", "endDate"],
-};
+const SESSION_SPEC: Spec =
+    Spec { known: columns::ACADEMIC_SESSIONS, required: &["sourcedId", "title", "type", "startDate", "endDate"] };
 
-const COURSE_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "schoolYearSourcedId",
-        "title",
-        "courseCode",
-        "grades",
-        "orgSourcedId",
-        "subjects",
-        "subjectCodes",
-    ],
-    required: &["sourcedId", "title", "orgSourcedId"],
-};
+const COURSE_SPEC: Spec = Spec { known: columns::COURSES, required: &["sourcedId", "title", "orgSourcedId"] };
 
-const CLASS_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "title",
-        "grades",
-        "courseSourcedId",
-        "classCode",
-        "classType",
-        "location",
-        "schoolSourcedId",
-        "termSourcedIds",
-        "subjects",
-        "subjectCodes",
-        "periods",
-        "metadata.parta.class",
-        "metadata.parta.group",
-    ],
-    required: &["sourcedId", "title", "classType", "schoolSourcedId"],
-};
+const CLASS_SPEC: Spec =
+    Spec { known: columns::CLASSES, required: &["sourcedId", "title", "classType", "schoolSourcedId"] };
 
-const USER_SPEC_1_1: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "enabledUser",
-        "orgSourcedIds",
-        "role",
-        "username",
-        "userIds",
-        "givenName",
-        "familyName",
-        "middleName",
-        "identifier",
-        "email",
-        "sms",
-        "phone",
-        "agentSourcedIds",
-        "grades",
-        "password",
-    ],
-    required: &["sourcedId", "givenName", "familyName", "role", "orgSourcedIds"],
-};
+const USER_SPEC_1_1: Spec =
+    Spec { known: columns::USERS_1_1, required: &["sourcedId", "givenName", "familyName", "role", "orgSourcedIds"] };
 
-const USER_SPEC_1_2: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "enabledUser",
-        "username",
-        "userIds",
-        "givenName",
-        "familyName",
-        "middleName",
-        "identifier",
-        "email",
-        "sms",
-        "phone",
-        "agentSourcedIds",
-        "grades",
-        "password",
-        "userMasterIdentifier",
-        "resourceSourcedIds",
-        "preferredGivenName",
-        "preferredMiddleName",
-        "preferredFamilyName",
-        "primaryOrgSourcedId",
-        "pronouns",
-    ],
-    required: &["sourcedId", "givenName", "familyName"],
-};
+const USER_SPEC_1_2: Spec = Spec { known: columns::USERS, required: &["sourcedId", "givenName", "familyName"] };
 
-const ROLE_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "userSourcedId",
-        "roleType",
-        "role",
-        "beginDate",
-        "endDate",
-        "orgSourcedId",
-        "userProfileSourcedId",
-    ],
-    required: &["sourcedId", "userSourcedId", "role", "orgSourcedId"],
-};
+const ROLE_SPEC: Spec =
+    Spec { known: columns::ROLES, required: &["sourcedId", "userSourcedId", "role", "orgSourcedId"] };
 
-const ENROLLMENT_SPEC: Spec = Spec {
-    known: &[
-        "sourcedId",
-        "status",
-        "dateLastModified",
-        "classSourcedId",
-        "schoolSourcedId",
-        "userSourcedId",
-        "role",
-        "primary",
-        "beginDate",
-        "endDate",
-    ],
-    required: &["sourcedId", "classSourcedId", "userSourcedId", "role"],
-};
+const ENROLLMENT_SPEC: Spec =
+    Spec { known: columns::ENROLLMENTS, required: &["sourcedId", "classSourcedId", "userSourcedId", "role"] };
 
 /// A term, semester or grading period: Parta keeps only the school year it belongs to.
 struct Term {
@@ -338,10 +207,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             return Ok(());
         }
         self.batch.orgs.mode = mode;
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, ORGS, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&ORG_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, ORGS, &ORG_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         self.orgs.authoritative = mode == Mode::Bulk;
@@ -407,10 +275,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             return Ok(());
         }
         self.batch.years.mode = mode;
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, SESSIONS, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&SESSION_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, SESSIONS, &SESSION_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         self.sessions.authoritative = mode == Mode::Bulk;
@@ -542,10 +409,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             return Ok(());
         }
         self.batch.subjects.mode = mode;
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, COURSES, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&COURSE_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, COURSES, &COURSE_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         self.courses.authoritative = mode == Mode::Bulk;
@@ -580,10 +446,9 @@ impl<'s, 'p> Importer<'s, 'p> {
         }
         self.batch.classes.mode = mode;
         self.batch.sections.mode = mode;
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, CLASSES, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&CLASS_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, CLASSES, &CLASS_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         self.classes.authoritative = mode == Mode::Bulk;
@@ -705,10 +570,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             Version::V1_1 => &USER_SPEC_1_1,
             Version::V1_2 => &USER_SPEC_1_2,
         };
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, USERS, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(spec, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, USERS, spec, &mut self.report)?
+        else {
             return Ok(());
         };
         self.people.authoritative = mode == Mode::Bulk;
@@ -812,10 +676,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             }
             _ => {}
         }
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, ROLES, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&ROLE_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, ROLES, &ROLE_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         let id = cols.col("sourcedId");
@@ -892,10 +755,9 @@ impl<'s, 'p> Importer<'s, 'p> {
             return Ok(());
         }
         self.batch.enrollments.mode = mode;
-        let Some(mut table) = Table::open(&mut *self.source, &mut self.progress, ENROLLMENTS, &mut self.report)? else {
-            return Ok(());
-        };
-        let Some(cols) = table.columns(&ENROLLMENT_SPEC, &mut self.report) else {
+        let Some((mut table, cols)) =
+            Table::open(&mut *self.source, &mut self.progress, ENROLLMENTS, &ENROLLMENT_SPEC, &mut self.report)?
+        else {
             return Ok(());
         };
         let id = cols.col("sourcedId");

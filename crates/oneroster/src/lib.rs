@@ -7,6 +7,7 @@
 //! Only the files Parta maps are opened: demographics, line items, results,
 //! categories and resources are never read.
 
+pub mod columns;
 mod ids;
 mod import;
 mod manifest;

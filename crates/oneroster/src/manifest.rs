@@ -88,10 +88,7 @@ pub(crate) fn plan(source: &mut Source, report: &mut Report) -> Result<Plan, Rea
     let mut declared_version = None;
     let mut wanted: Vec<(String, u64)> = Vec::new();
     {
-        let Some(mut table) = Table::open(source, &mut progress, MANIFEST, report)? else {
-            return Ok(Plan { version: fallback_version, modes });
-        };
-        let Some(cols) = table.columns(&SPEC, report) else {
+        let Some((mut table, cols)) = Table::open(source, &mut progress, MANIFEST, &SPEC, report)? else {
             return Ok(Plan { version: fallback_version, modes });
         };
         let (property, value) = (cols.col("propertyName"), cols.col("value"));

@@ -121,9 +121,26 @@ fn delimiter(prefix: &[u8]) -> u8 {
 }
 
 impl<'a> Table<'a> {
-    /// Opens `file`; `Ok(None)` if the package lacks it or its header is unusable
-    /// (the problem is in `report`).
+    /// Opens `file` and matches its header against `spec`; `Ok(None)` if the
+    /// package lacks the file or its header is unusable (the problem is in
+    /// `report`).
     pub fn open<'p>(
+        source: &'a mut Source,
+        progress: &'a mut Progress<'p>,
+        file: &'static str,
+        spec: &Spec,
+        report: &mut Report,
+    ) -> Result<Option<(Table<'a>, Columns)>, ReadError>
+    where
+        'p: 'a,
+    {
+        let Some(table) = Self::open_file(source, progress, file, report)? else {
+            return Ok(None);
+        };
+        Ok(table.columns(spec, report).map(|columns| (table, columns)))
+    }
+
+    fn open_file<'p>(
         source: &'a mut Source,
         progress: &'a mut Progress<'p>,
         file: &'static str,
@@ -184,7 +201,7 @@ impl<'a> Table<'a> {
     /// (`None`); unknown columns are warnings, except the extension columns
     /// `metadata.*` and `ext_*`. `metadata.parta.*` is Parta's own namespace, so a
     /// name there that Parta does not know is a typo worth a warning.
-    pub fn columns(&self, spec: &Spec, report: &mut Report) -> Option<Columns> {
+    fn columns(&self, spec: &Spec, report: &mut Report) -> Option<Columns> {
         let file = self.file;
         let mut found: Vec<(&'static str, usize)> = Vec::new();
         let mut unknown: Vec<&str> = Vec::new();

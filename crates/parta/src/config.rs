@@ -3,6 +3,8 @@
 //! one before. The defaults run a single school on SQLite out of the box.
 
 use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -74,18 +76,6 @@ pub enum LogFormat {
     Json,
 }
 
-impl std::str::FromStr for LogFormat {
-    type Err = anyhow::Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            _ => anyhow::bail!("{s:?} is not a log format: use text or json"),
-        }
-    }
-}
-
 /// Values given on the command line, which win over everything else.
 #[derive(Debug, Default)]
 pub struct Overrides {
@@ -98,79 +88,92 @@ pub struct Overrides {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 100;
 
+/// Keys of the top level, each set by `PARTA_<KEY>` (`PARTA_DATABASE_URL`).
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "data_dir",
+    "secure_cookies",
+    "log",
+    "log_format",
+    "metrics_listen",
+    "public_url",
+    "max_upload_mb",
+];
+
+/// Sections, whose keys are set by `PARTA_<SECTION>_<KEY>`
+/// (`PARTA_CALLS_UDP_BIND`, `PARTA_SMS_URL`); a value may be a TOML inline
+/// table for a nested key (`PARTA_FLOOD_MESSAGES={burst=5,per_second=0.5}`).
+const SECTIONS: &[&str] = &["sms", "files", "calls", "connections", "flood"];
+
+/// `PARTA_FILES_DIR` predates the `[files]` section: it means "local files, in
+/// this folder" whatever the file says, so it is applied after the layers.
+const FILES_DIR_VARIABLE: &str = "PARTA_FILES_DIR";
+
+/// The config key an environment variable sets, given its name without the
+/// `PARTA_` prefix, in lowercase; `None` for the variables that are
+/// not configuration (`PARTA_CONFIG`, the tests' `PARTA_TEST_POSTGRES`).
+fn env_key(name: &str) -> Option<String> {
+    if name == "files_dir" {
+        return None;
+    }
+    if TOP_LEVEL_KEYS.contains(&name) {
+        return Some(name.to_string());
+    }
+    SECTIONS.iter().find_map(|section| {
+        let key = name.strip_prefix(section)?.strip_prefix('_')?;
+        (!key.is_empty()).then(|| format!("{section}.{key}"))
+    })
+}
+
+/// The layers in order: the file (when there is one), then the environment.
+/// `lossy` extraction reads `PARTA_SECURE_COOKIES=yes` as true and numbers
+/// written as strings as numbers, as a person writing a unit file expects.
+fn layers(config_file: Option<&Path>, env: Env) -> Result<FileConfig> {
+    let mut figment = Figment::new();
+    if let Some(path) = config_file {
+        if !path.is_file() {
+            anyhow::bail!("cannot read the config file {}: there is no such file", path.display());
+        }
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let env = env.filter_map(|name| env_key(&name.as_str().to_ascii_lowercase()).map(Into::into));
+    figment.merge(env).extract_lossy().map_err(|e| anyhow::anyhow!(describe(e)))
+}
+
+/// figment's errors name the key and the layer; one line per problem.
+fn describe(error: figment::Error) -> String {
+    error.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+}
+
 impl Config {
     /// `default_data_dir` differs per command: `demo` keeps its own database.
     pub fn load(overrides: Overrides, default_data_dir: &str) -> Result<Config> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let config_file = overrides.config_file.or_else(|| env("PARTA_CONFIG").map(PathBuf::from));
-        let file = match &config_file {
-            Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+        let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let config_file = overrides.config_file.or_else(|| variable("PARTA_CONFIG").map(PathBuf::from));
+        let file = layers(config_file.as_deref(), Env::prefixed("PARTA_"))?;
+        let data_dir = overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(default_data_dir));
+        let listen = match overrides.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse()?,
         };
-        let data_dir = overrides
-            .data_dir
-            .or_else(|| env("PARTA_DATA_DIR").map(PathBuf::from))
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from(default_data_dir));
-        let listen = match (overrides.listen, env("PARTA_LISTEN")) {
-            (Some(addr), _) => addr,
-            (None, Some(v)) => {
-                v.parse().with_context(|| format!("PARTA_LISTEN={v:?} is not an address like 127.0.0.1:8080"))?
-            }
-            (None, None) => match file.listen {
-                Some(addr) => addr,
-                None => DEFAULT_LISTEN.parse()?,
-            },
-        };
-        let database_url =
-            env("PARTA_DATABASE_URL").or(file.database_url).unwrap_or_else(|| sqlite_url(&data_dir.join("parta.db")));
-        let secure_cookies = match env("PARTA_SECURE_COOKIES") {
-            Some(v) => parse_bool(&v).with_context(|| format!("PARTA_SECURE_COOKIES={v:?} is not true or false"))?,
-            None => file.secure_cookies.unwrap_or(false),
-        };
-        let log = env("PARTA_LOG").or(file.log).unwrap_or_else(|| "info".to_string());
-        let log_format = match env("PARTA_LOG_FORMAT") {
-            Some(v) => v.parse().context("PARTA_LOG_FORMAT")?,
-            None => file.log_format.unwrap_or_default(),
-        };
-        let metrics_listen = match (overrides.metrics_listen, env("PARTA_METRICS_LISTEN")) {
-            (Some(addr), _) => Some(addr),
-            (None, Some(v)) => Some(
-                v.parse()
-                    .with_context(|| format!("PARTA_METRICS_LISTEN={v:?} is not an address like 127.0.0.1:9464"))?,
-            ),
-            (None, None) => file.metrics_listen,
-        };
+        let database_url = file.database_url.unwrap_or_else(|| sqlite_url(&data_dir.join("parta.db")));
+        let metrics_listen = overrides.metrics_listen.or(file.metrics_listen);
         if metrics_listen.is_some_and(|m| m.port() != 0 && m.port() == listen.port() && same_host(m, listen)) {
             anyhow::bail!(
                 "metrics_listen must not be the public address {listen}: metrics are for your monitoring only"
             );
         }
-        let public_url = env("PARTA_PUBLIC_URL").or(file.public_url);
-        let max_upload_mb = match env("PARTA_MAX_UPLOAD_MB") {
-            Some(v) => v.parse().with_context(|| format!("PARTA_MAX_UPLOAD_MB={v:?} is not a number of megabytes"))?,
-            None => file.max_upload_mb.unwrap_or(DEFAULT_MAX_UPLOAD_MB),
-        };
-        let files = match env("PARTA_FILES_DIR") {
+        let files = match variable(FILES_DIR_VARIABLE) {
             Some(dir) => blobs::BlobConfig::Local { path: Some(PathBuf::from(dir)) },
             None => file.files.unwrap_or_default(),
         };
-        let mut calls = file.calls.unwrap_or_default();
-        if let Some(v) = env("PARTA_CALLS_UDP_BIND") {
-            calls.udp_bind =
-                v.parse().with_context(|| format!("PARTA_CALLS_UDP_BIND={v:?} is not an address like 0.0.0.0:3479"))?;
+        let calls = file.calls.unwrap_or_default();
+        if calls.media_threads == 0 {
+            anyhow::bail!("[calls] media_threads (PARTA_CALLS_MEDIA_THREADS) must be 1 or more");
         }
-        if let Some(v) = env("PARTA_CALLS_ADVERTISE") {
-            calls.advertise =
-                Some(v.parse().with_context(|| format!("PARTA_CALLS_ADVERTISE={v:?} is not an IP address"))?);
-        }
-        if let Some(v) = env("PARTA_CALLS_MEDIA_THREADS") {
-            calls.media_threads =
-                v.parse().ok().filter(|n| *n >= 1).with_context(|| {
-                    format!("PARTA_CALLS_MEDIA_THREADS={v:?} is not a number of threads (1 or more)")
-                })?;
-        }
-        let connections = connection_limits(file.connections.unwrap_or_default(), env)?;
+        let connections = file.connections.unwrap_or_default();
+        connections.check().map_err(|name| anyhow::anyhow!("[connections] {name}"))?;
         let flood = file.flood.unwrap_or_default();
         if let Some(name) = flood.invalid() {
             anyhow::bail!("[flood] {name} must allow something: a burst of 1 or more and a rate above 0 per second");
@@ -179,13 +182,13 @@ impl Config {
             listen,
             database_url,
             data_dir,
-            secure_cookies,
-            log,
-            log_format,
+            secure_cookies: file.secure_cookies.unwrap_or(false),
+            log: file.log.unwrap_or_else(|| "info".to_string()),
+            log_format: file.log_format.unwrap_or_default(),
             metrics_listen,
-            public_url,
+            public_url: file.public_url,
             sms: file.sms.unwrap_or_default(),
-            max_upload_bytes: max_upload_mb.saturating_mul(1024 * 1024),
+            max_upload_bytes: file.max_upload_mb.unwrap_or(DEFAULT_MAX_UPLOAD_MB).saturating_mul(1024 * 1024),
             files,
             calls,
             connections,
@@ -208,60 +211,6 @@ impl Config {
     }
 }
 
-/// `[connections]`, each key overridden by its `PARTA_CONNECTIONS_*` variable.
-fn connection_limits(
-    mut limits: server::connections::ConnectionLimits,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<server::connections::ConnectionLimits> {
-    let number = |name: &str, what: &str| -> Result<Option<u64>> {
-        env(name).map(|v| v.parse().with_context(|| format!("{name}={v:?} is not {what}"))).transpose()
-    };
-    let seconds = "a number of seconds";
-    if let Some(v) = number("PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS", seconds)? {
-        limits.header_timeout_secs = v;
-    }
-    if let Some(v) = number("PARTA_CONNECTIONS_IDLE_TIMEOUT_SECS", seconds)? {
-        limits.idle_timeout_secs = v;
-    }
-    if let Some(v) = number("PARTA_CONNECTIONS_HELLO_TIMEOUT_SECS", seconds)? {
-        limits.hello_timeout_secs = v;
-    }
-    if let Some(v) = number("PARTA_CONNECTIONS_MAX_PER_ADDRESS", "a number of connections")? {
-        limits.max_per_address = usize::try_from(v)?;
-    }
-    if let Some(v) = env("PARTA_CONNECTIONS_TRUSTED_PROXIES") {
-        limits.trusted_proxies = v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<ipnet::IpNet>()
-                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .with_context(|| format!("PARTA_CONNECTIONS_TRUSTED_PROXIES: {s:?} is not an address or network"))
-            })
-            .collect::<Result<_>>()?;
-    }
-    for (name, secs) in [
-        ("header_timeout_secs", limits.header_timeout_secs),
-        ("idle_timeout_secs", limits.idle_timeout_secs),
-        ("hello_timeout_secs", limits.hello_timeout_secs),
-    ] {
-        if secs == 0 {
-            anyhow::bail!("[connections] {name} must be 1 second or more");
-        }
-    }
-    if limits.max_per_address == 0 {
-        anyhow::bail!("[connections] max_per_address must be 1 or more");
-    }
-    Ok(limits)
-}
-
-fn read_file(path: &Path) -> Result<FileConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("the config file {} is not valid", path.display()))
-}
-
 /// Two addresses that would share a port: the same IP, or either unspecified.
 fn same_host(a: SocketAddr, b: SocketAddr) -> bool {
     a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified()
@@ -271,159 +220,255 @@ fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use figment::Jail;
+
+    /// Runs a test with the given `PARTA_*` variables and no others that it
+    /// set; jails are serialised, so no test sees another's environment.
+    // figment's own signature: its error type is large, and only ever `Ok` here.
+    #[allow(clippy::result_large_err)]
+    fn with_env(vars: &[(&str, &str)], test: impl FnOnce()) {
+        Jail::expect_with(|jail| {
+            for (name, value) in vars {
+                jail.set_env(name, value);
+            }
+            test();
+            Ok(())
+        });
+    }
+
+    fn isolated(test: impl FnOnce()) {
+        with_env(&[], test);
+    }
 
     #[test]
     fn defaults_put_an_sqlite_database_in_the_data_dir() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { data_dir: Some(dir.path().into()), ..Overrides::default() }, "unused")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cfg.database_url, format!("sqlite://{}/parta.db", dir.path().display()));
-        assert!(!cfg.secure_cookies);
+        isolated(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(Overrides { data_dir: Some(dir.path().into()), ..Overrides::default() }, "unused")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.database_url, format!("sqlite://{}/parta.db", dir.path().display()));
+            assert!(!cfg.secure_cookies);
+        });
     }
 
     #[test]
     fn a_config_file_sets_values_and_flags_override_it() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://db/parta\"\nsecure_cookies = true\n",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(
-            Overrides {
-                config_file: Some(path.clone()),
-                listen: Some(([127, 0, 0, 1], 1).into()),
-                ..Overrides::default()
-            },
-            "d",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cfg.database_url, "postgres://db/parta");
-        assert_eq!(cfg.listen.port(), 1);
-        assert!(cfg.secure_cookies);
+        isolated(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            std::fs::write(
+                &path,
+                "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://db/parta\"\nsecure_cookies = true\n",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(
+                Overrides {
+                    config_file: Some(path.clone()),
+                    listen: Some(([127, 0, 0, 1], 1).into()),
+                    ..Overrides::default()
+                },
+                "d",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.database_url, "postgres://db/parta");
+            assert_eq!(cfg.listen.port(), 1);
+            assert!(cfg.secure_cookies);
+        });
     }
 
     #[test]
     fn an_sms_provider_is_configured_in_its_own_section() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        let text =
-            "[sms]\nprovider = \"http\"\nurl = \"https://sms.example.ru/send\"\nbody_template = \"{phone} {text}\"\n";
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(cfg.sms, sms::SmsConfig::Http(_)));
-        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(default.sms, sms::SmsConfig::Log);
+        isolated(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            let text = "[sms]\nprovider = \"http\"\nurl = \"https://sms.example.ru/send\"\nbody_template = \"{phone} {text}\"\n";
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(matches!(cfg.sms, sms::SmsConfig::Http(_)));
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.sms, sms::SmsConfig::Log);
+        });
     }
 
     #[test]
     fn files_default_to_the_data_dir_and_s3_is_a_section() {
-        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(default.files, blobs::BlobConfig::Local { path: None });
-        assert_eq!(default.max_upload_bytes, 100 * 1024 * 1024);
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        let text = "max_upload_mb = 20\n[files]\nbackend = \"s3\"\nbucket = \"parta\"\n\
-                    endpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n";
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cfg.max_upload_bytes, 20 * 1024 * 1024);
-        assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.files, blobs::BlobConfig::Local { path: None });
+            assert_eq!(default.max_upload_bytes, 100 * 1024 * 1024);
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            let text = "max_upload_mb = 20\n[files]\nbackend = \"s3\"\nbucket = \"parta\"\n\
+                        endpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n";
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.max_upload_bytes, 20 * 1024 * 1024);
+            assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
+        });
     }
 
     #[test]
     fn calls_take_one_media_thread_unless_told_more() {
-        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(default.calls.media_threads, 1);
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        std::fs::write(&path, "[calls]\nudp_bind = \"0.0.0.0:3479\"\nmedia_threads = 4\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((cfg.calls.media_threads, cfg.calls.udp_bind.port()), (4, 3479));
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.calls.media_threads, 1);
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            std::fs::write(&path, "[calls]\nudp_bind = \"0.0.0.0:3479\"\nmedia_threads = 4\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((cfg.calls.media_threads, cfg.calls.udp_bind.port()), (4, 3479));
+        });
     }
 
     #[test]
     fn metrics_are_off_by_default_and_never_share_the_public_port() {
-        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((default.metrics_listen, default.log_format), (None, LogFormat::Text));
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        std::fs::write(
-            &path,
-            "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:9464\"\nlog_format = \"json\"\n",
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((default.metrics_listen, default.log_format), (None, LogFormat::Text));
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            std::fs::write(
+                &path,
+                "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:9464\"\nlog_format = \"json\"\n",
+            )
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(cfg.metrics_listen, Some(([127, 0, 0, 1], 9464).into()));
-        assert_eq!(cfg.log_format, LogFormat::Json);
-        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:8080\"\n")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
-        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("metrics_listen"));
+            let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.metrics_listen, Some(([127, 0, 0, 1], 9464).into()));
+            assert_eq!(cfg.log_format, LogFormat::Json);
+            std::fs::write(&path, "listen = \"0.0.0.0:8080\"\nmetrics_listen = \"127.0.0.1:8080\"\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
+            assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("metrics_listen"));
+        });
     }
 
     #[test]
     fn connections_and_flood_limits_come_from_their_sections() {
-        let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(default.connections, server::connections::ConnectionLimits::default());
-        assert_eq!(default.flood, messenger::flood::Limits::default());
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("parta.toml");
-        let text = "[connections]\nheader_timeout_secs = 3\nmax_per_address = 50\n\
-                    trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1/32\"]\n\
-                    [flood]\nmessages = { burst = 5, per_second = 0.5 }\nadmin_factor = 2\n";
-        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
-        let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((cfg.connections.header_timeout_secs, cfg.connections.max_per_address), (3, 50));
-        assert_eq!(cfg.connections.idle_timeout_secs, 60, "keys not given keep their defaults");
-        assert_eq!(cfg.connections.trusted_proxies.len(), 2);
-        assert_eq!(cfg.flood.messages, messenger::flood::Rate::new(5, 0.5));
-        assert_eq!(cfg.flood.typing, messenger::flood::Limits::default().typing);
-        std::fs::write(&path, "[flood]\nmessages = { burst = 0, per_second = 1 }\n").unwrap_or_else(|e| panic!("{e}"));
-        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
-        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("messages"));
-    }
-
-    #[test]
-    fn connection_limits_take_their_environment_variables() {
-        let env = |name: &str| match name {
-            "PARTA_CONNECTIONS_MAX_PER_ADDRESS" => Some("7".to_string()),
-            "PARTA_CONNECTIONS_TRUSTED_PROXIES" => Some("127.0.0.1, 10.1.0.0/16".to_string()),
-            _ => None,
-        };
-        let limits =
-            connection_limits(server::connections::ConnectionLimits::default(), env).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(limits.max_per_address, 7);
-        let nets: Vec<String> = limits.trusted_proxies.iter().map(ToString::to_string).collect();
-        assert_eq!(nets, ["127.0.0.1/32", "10.1.0.0/16"]);
-        let zero = |name: &str| (name == "PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS").then(|| "0".to_string());
-        assert!(connection_limits(server::connections::ConnectionLimits::default(), zero).is_err());
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.connections, server::connections::ConnectionLimits::default());
+            assert_eq!(default.flood, messenger::flood::Limits::default());
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            let text = "[connections]\nheader_timeout_secs = 3\nmax_per_address = 50\n\
+                        trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1/32\"]\n\
+                        [flood]\nmessages = { burst = 5, per_second = 0.5 }\nadmin_factor = 2\n";
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            let cfg = Config::load(Overrides { config_file: Some(path.clone()), ..Overrides::default() }, "d")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((cfg.connections.header_timeout_secs, cfg.connections.max_per_address), (3, 50));
+            assert_eq!(cfg.connections.idle_timeout_secs, 60, "keys not given keep their defaults");
+            assert_eq!(cfg.connections.trusted_proxies.len(), 2);
+            assert_eq!(cfg.flood.messages, messenger::flood::Rate::new(5, 0.5));
+            assert_eq!(cfg.flood.typing, messenger::flood::Limits::default().typing);
+            std::fs::write(&path, "[flood]\nmessages = { burst = 0, per_second = 1 }\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
+            assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("messages"));
+        });
     }
 
     #[test]
     fn an_unknown_key_in_the_config_file_is_an_error_not_silence() {
+        isolated(|| {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let path = dir.path().join("parta.toml");
+            std::fs::write(&path, "databse_url = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
+            let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
+            assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("databse_url"));
+        });
+    }
+
+    #[test]
+    fn environment_variables_name_the_keys_of_the_top_level_and_of_sections() {
+        assert_eq!(env_key("database_url").as_deref(), Some("database_url"));
+        assert_eq!(env_key("log_format").as_deref(), Some("log_format"));
+        assert_eq!(env_key("calls_udp_bind").as_deref(), Some("calls.udp_bind"));
+        assert_eq!(env_key("connections_max_per_address").as_deref(), Some("connections.max_per_address"));
+        assert_eq!(env_key("sms_body_template").as_deref(), Some("sms.body_template"));
+        for not_configuration in ["config", "files_dir", "test_postgres", "bin", "calls_", "callsx"] {
+            assert_eq!(env_key(not_configuration), None, "{not_configuration}");
+        }
+    }
+
+    #[test]
+    fn every_key_is_set_by_its_environment_variable_over_the_file() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("parta.toml");
-        std::fs::write(&path, "databse_url = \"x\"\n").unwrap_or_else(|e| panic!("{e}"));
-        let err = Config::load(Overrides { config_file: Some(path), ..Overrides::default() }, "d");
-        assert!(format!("{:#}", err.err().unwrap_or_else(|| panic!("must fail"))).contains("databse_url"));
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\n[connections]\nheader_timeout_secs = 3\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let vars = [
+            ("PARTA_CONFIG", path.to_str().unwrap_or_default()),
+            ("PARTA_LISTEN", "127.0.0.1:9100"),
+            ("PARTA_SECURE_COOKIES", "yes"),
+            ("PARTA_MAX_UPLOAD_MB", "7"),
+            ("PARTA_CALLS_UDP_BIND", "0.0.0.0:3479"),
+            ("PARTA_CALLS_MEDIA_THREADS", "2"),
+            ("PARTA_CONNECTIONS_MAX_PER_ADDRESS", "7"),
+            ("PARTA_CONNECTIONS_TRUSTED_PROXIES", "127.0.0.1, 10.1.0.0/16"),
+            ("PARTA_FLOOD_MESSAGES", "{burst=5,per_second=0.5}"),
+            ("PARTA_SMS_PROVIDER", "http"),
+            ("PARTA_SMS_URL", "https://sms.example.ru/send"),
+            ("PARTA_SMS_BODY_TEMPLATE", "{phone} {text}"),
+            ("PARTA_FILES_BACKEND", "s3"),
+            ("PARTA_FILES_BUCKET", "parta"),
+            ("PARTA_FILES_ACCESS_KEY_ID", "k"),
+            ("PARTA_FILES_SECRET_ACCESS_KEY", "very-secret"),
+        ];
+        with_env(&vars, || {
+            let cfg = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!(cfg.listen, ([127, 0, 0, 1], 9100).into(), "the environment overrides the file");
+            assert!(cfg.secure_cookies);
+            assert_eq!(cfg.max_upload_bytes, 7 * 1024 * 1024);
+            assert_eq!((cfg.calls.udp_bind.port(), cfg.calls.media_threads), (3479, 2));
+            assert_eq!((cfg.connections.header_timeout_secs, cfg.connections.max_per_address), (3, 7));
+            let nets: Vec<String> = cfg.connections.trusted_proxies.iter().map(ToString::to_string).collect();
+            assert_eq!(nets, ["127.0.0.1/32", "10.1.0.0/16"]);
+            assert_eq!(cfg.flood.messages, messenger::flood::Rate::new(5, 0.5));
+            assert!(matches!(cfg.sms, sms::SmsConfig::Http(ref http) if http.url == "https://sms.example.ru/send"));
+            assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
+            let shown = format!("{cfg:?}");
+            assert!(!shown.contains("very-secret"), "a secret never prints: {shown}");
+        });
+    }
+
+    #[test]
+    fn files_dir_means_local_files_in_that_folder_whatever_the_file_says() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("parta.toml");
+        std::fs::write(
+            &path,
+            "[files]\nbackend = \"s3\"\nbucket = \"b\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let config = path.to_str().unwrap_or_default();
+        with_env(&[("PARTA_CONFIG", config), ("PARTA_FILES_DIR", "/srv/files")], || {
+            let cfg = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!(cfg.files, blobs::BlobConfig::Local { path: Some("/srv/files".into()) });
+        });
+    }
+
+    #[test]
+    fn a_bad_environment_value_names_its_variable() {
+        with_env(&[("PARTA_CONNECTIONS_HEADER_TIMEOUT_SECS", "0")], || {
+            let err = Config::load(Overrides::default(), "d").err().unwrap_or_else(|| panic!("must fail"));
+            assert!(format!("{err:#}").contains("header_timeout_secs"), "{err:#}");
+        });
+        with_env(&[("PARTA_LISTEN", "not an address")], || {
+            let err = Config::load(Overrides::default(), "d").err().unwrap_or_else(|| panic!("must fail"));
+            assert!(format!("{err:#}").contains("LISTEN"), "{err:#}");
+        });
+        with_env(&[("PARTA_CALLS_MEDIA_THREADS", "0")], || {
+            let err = Config::load(Overrides::default(), "d").err().unwrap_or_else(|| panic!("must fail"));
+            assert!(format!("{err:#}").contains("media_threads"), "{err:#}");
+        });
     }
 }

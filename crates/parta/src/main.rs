@@ -18,11 +18,11 @@ use storage::{ImportError, Store};
 /// Parta — school chats and calls for general-education schools.
 ///
 /// Configuration comes from built-in defaults, then a TOML file (--config or
-/// PARTA_CONFIG), then environment variables (PARTA_LISTEN, PARTA_DATABASE_URL,
-/// PARTA_DATA_DIR, PARTA_SECURE_COOKIES, PARTA_PUBLIC_URL, PARTA_LOG,
-/// PARTA_LOG_FORMAT (text or json), PARTA_METRICS_LISTEN, PARTA_MAX_UPLOAD_MB,
-/// PARTA_FILES_DIR, PARTA_CALLS_*), then flags. docs/configuration.md lists
-/// every key.
+/// PARTA_CONFIG), then environment variables, then flags. Every key has its
+/// variable: PARTA_<KEY> at the top level (PARTA_LISTEN, PARTA_DATABASE_URL,
+/// PARTA_DATA_DIR, PARTA_LOG, ...), PARTA_<SECTION>_<KEY> in a section
+/// (PARTA_SMS_URL, PARTA_CALLS_UDP_BIND, PARTA_FILES_SECRET_ACCESS_KEY, ...).
+/// docs/configuration.md lists every key.
 #[derive(Parser)]
 #[command(version, about, long_about)]
 struct Cli {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::Plan;
+use crate::{ChatState, Plan};
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -41,7 +41,12 @@ impl fmt::Display for Plan {
 
         let mut lines: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         for c in &self.set_state {
-            lines.entry(c.chat_id).or_default().push(format!("{} → {} ({})", c.from.label(), c.to.label(), c.reason));
+            lines.entry(c.chat_id).or_default().push(format!(
+                "{} → {} ({})",
+                state_label(c.from),
+                state_label(c.to),
+                c.reason
+            ));
         }
         for c in &self.rename {
             lines.entry(c.chat_id).or_default().push(format!("переименовать в «{}» ({})", c.to, c.reason));
@@ -101,5 +106,14 @@ fn member_note(admin: bool, status: crate::MemberStatus) -> &'static str {
         (true, false) => ", администратор",
         (false, true) => ", ждёт привязки профиля",
         (true, true) => ", администратор, ждёт привязки профиля",
+    }
+}
+
+/// A chat's state in the dry-run text.
+fn state_label(state: ChatState) -> &'static str {
+    match state {
+        ChatState::Live => "активен",
+        ChatState::ReadOnlyHidden => "скрыт, только чтение",
+        ChatState::Archived => "архив",
     }
 }

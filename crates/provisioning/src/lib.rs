@@ -119,38 +119,7 @@ impl ChatKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ChatState {
-    Live,
-    /// The organisation has no chats now (module off, not general education):
-    /// nobody sees the chat, nobody writes in it, and it comes back as it was.
-    ReadOnlyHidden,
-    /// A past year's chat, or one whose class or section is gone: read-only.
-    Archived,
-}
-
-impl ChatState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChatState::Live => "live",
-            ChatState::ReadOnlyHidden => "read_only_hidden",
-            ChatState::Archived => "archived",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [ChatState::Live, ChatState::ReadOnlyHidden, ChatState::Archived].into_iter().find(|v| v.as_str() == s)
-    }
-
-    /// For the dry-run text.
-    pub fn label(self) -> &'static str {
-        match self {
-            ChatState::Live => "активен",
-            ChatState::ReadOnlyHidden => "скрыт, только чтение",
-            ChatState::Archived => "архив",
-        }
-    }
-}
+pub use roster::ChatState;
 
 /// Who put a member in a chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

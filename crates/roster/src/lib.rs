@@ -6,9 +6,11 @@
 //! Values that cross its boundary are parsed once into the newtypes below, so the
 //! rest of Parta never sees a blank name or a class called "".
 
+mod chat_state;
 pub mod import;
 mod names;
 
+pub use chat_state::ChatState;
 pub use names::{ClassName, Login, MARKUP, NameError, NamePart, PersonName, parse_title, search_text};
 
 use serde::{Deserialize, Serialize};

@@ -53,8 +53,34 @@ pub struct ConnectionLimits {
     /// address is many people: keep it generous).
     pub max_per_address: usize,
     /// Addresses or networks of reverse proxies: exempt from the cap, and the
-    /// only peers whose `X-Forwarded-For` is believed.
+    /// only peers whose `X-Forwarded-For` is believed. A list, or one string
+    /// of them separated by commas (as an environment variable gives it); a
+    /// bare address is a network of one.
+    #[serde(deserialize_with = "networks")]
     pub trusted_proxies: Vec<IpNet>,
+}
+
+fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        List(Vec<String>),
+        Joined(String),
+    }
+    let given = match Given::deserialize(deserializer)? {
+        Given::List(list) => list,
+        Given::Joined(joined) => joined.split(',').map(str::to_string).collect(),
+    };
+    given
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an address or network")))
+        })
+        .collect()
 }
 
 impl Default for ConnectionLimits {
@@ -75,6 +101,23 @@ impl Default for ConnectionLimits {
 }
 
 impl ConnectionLimits {
+    /// The first setting that would make the server unusable, described.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, secs) in [
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("hello_timeout_secs", self.hello_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(format!("{name} must be 1 second or more"));
+            }
+        }
+        if self.max_per_address == 0 {
+            return Err("max_per_address must be 1 or more".into());
+        }
+        Ok(())
+    }
+
     pub fn header_timeout(&self) -> Duration {
         Duration::from_secs(self.header_timeout_secs)
     }
