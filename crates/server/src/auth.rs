@@ -5,8 +5,9 @@
 use crate::AppState;
 use crate::connections::ClientAddr;
 use crate::error::{
-    ApiError, ApiResult, INVALID_CREDENTIALS, NO_PASSWORD_YET, UNAUTHENTICATED, WEAK_PASSWORD, WRONG_PASSWORD,
-    extract::Json,
+    ApiError, ApiResult, FORBIDDEN, INVALID_CREDENTIALS, NO_PASSWORD_YET, UNAUTHENTICATED, WEAK_PASSWORD,
+    WRONG_PASSWORD,
+    extract::{Json, Path},
 };
 use crate::guard::PasswordGuard;
 use crate::identity_api::MESSENGER_COOKIE;
@@ -16,6 +17,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
+use roster::Role;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use storage::{PersonView, RoleView};
@@ -67,6 +69,32 @@ where
         let token_hash = identity::token::hash(token);
         let person_id = state.store.session_person(&token_hash, state.now()).await?.ok_or(UNAUTHENTICATED)?;
         Ok(CurrentUser { person_id, token_hash })
+    }
+}
+
+/// A signed-in administrator of the organisation the path names (`{org}`):
+/// taking one as an argument is what makes a handler administrators-only.
+pub struct OrgAdmin {
+    pub person_id: i64,
+}
+
+#[derive(Deserialize)]
+struct OrgInPath {
+    org: i64,
+}
+
+impl FromRequestParts<AppState> for OrgAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let Path(OrgInPath { org }) = Path::from_request_parts(parts, state).await?;
+        let roles = state.store.person_roles(user.person_id).await?;
+        if roles.iter().any(|r| r.org_id == org && r.role == Role::Administrator.as_str()) {
+            Ok(OrgAdmin { person_id: user.person_id })
+        } else {
+            Err(FORBIDDEN)
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 //! a message. Every route answers 404 for a child who is not the caller's.
 
 use crate::AppState;
+use crate::auth::OrgAdmin;
 use crate::auth::{CurrentUser, hash_blocking};
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiError, ApiResult};
@@ -365,10 +366,9 @@ pub struct SharedParta {
     security(("portal_session" = [])))]
 pub async fn shared_parta_ids(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<SharedParta>>> {
-    crate::roster_api::require_admin(&state, &user, org).await?;
     let mixed = state.store.mixed_parta_ids().await?;
     let here = mixed.into_iter().filter(|m| m.holders.iter().any(|h| h.org_id == org));
     Ok(axum::Json(

@@ -22,7 +22,7 @@ mod web;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::{any, get};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Everything a request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -115,101 +117,97 @@ pub struct DemoAccount {
     pub note: String,
 }
 
+/// Every route of the API with its OpenAPI entry, from one declaration: a
+/// route cannot be served undocumented or documented unserved. (`/api/ws` is
+/// described in docs/protocol.md; `/api/dev/*` exist only in the demo.)
+pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(auth::login, auth::logout))
+        .routes(routes!(auth::login_by_phone))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(roster_api::org))
+        .routes(routes!(roster_api::set_chats_module))
+        .routes(routes!(roster_api::classes, roster_api::create_class))
+        .routes(routes!(roster_api::class, roster_api::edit_class))
+        .routes(routes!(roster_api::password_slip))
+        .routes(routes!(roster_api::people, roster_api::create_person))
+        .routes(routes!(roster_api::person, roster_api::edit_person))
+        .routes(routes!(roster_api::move_student))
+        .routes(routes!(roster_api::add_guardianship, roster_api::remove_guardianship))
+        .routes(routes!(roster_api::subjects, roster_api::create_subject))
+        .routes(routes!(roster_api::rename_subject))
+        .routes(routes!(roster_api::create_section))
+        .routes(routes!(roster_api::close_section))
+        .routes(routes!(roster_api::add_section_member, roster_api::remove_section_member))
+        .routes(routes!(chat_admin_api::list, chat_admin_api::create))
+        .routes(routes!(chat_admin_api::options))
+        .routes(routes!(chat_admin_api::candidates))
+        .routes(routes!(chat_admin_api::detail, chat_admin_api::edit, chat_admin_api::delete))
+        .routes(routes!(chat_admin_api::restore))
+        .routes(routes!(chat_admin_api::archive, chat_admin_api::unarchive))
+        .routes(routes!(chat_admin_api::add_members))
+        .routes(routes!(chat_admin_api::remove_member))
+        .routes(routes!(chat_admin_api::appoint_admin, chat_admin_api::revoke_admin))
+        .routes(routes!(chat_admin_api::audit))
+        .routes(routes!(family_api::shared_parta_ids))
+        .routes(routes!(chat_admin_api::audit_csv))
+        .routes(routes!(identity_api::phone_status))
+        .routes(routes!(identity_api::send_code))
+        .routes(routes!(identity_api::prove_phone))
+        .routes(routes!(identity_api::chats_window))
+        .routes(routes!(identity_api::link, identity_api::unlink))
+        .routes(routes!(identity_api::messenger_token))
+        .routes(routes!(identity_api::messenger_sign_in, identity_api::messenger_sign_out))
+        .routes(routes!(identity_api::register))
+        .routes(routes!(identity_api::messenger_me, identity_api::delete_account))
+        .routes(routes!(identity_api::set_password))
+        .routes(routes!(identity_api::rename))
+        .routes(routes!(family_api::consent))
+        .routes(routes!(family_api::children))
+        .routes(routes!(family_api::create_profile, family_api::delete_profile))
+        .routes(routes!(family_api::sign_in_code))
+        .routes(routes!(family_api::set_login))
+        .routes(routes!(family_api::move_to_phone))
+        .routes(routes!(family_api::sessions))
+        .routes(routes!(family_api::end_session))
+        .routes(routes!(identity_api::change_phone))
+        .routes(routes!(identity_api::sessions))
+        .routes(routes!(identity_api::revoke_session))
+        .routes(routes!(messenger::api::chats))
+        .routes(routes!(messenger::api::chat, messenger::api::update_chat))
+        .routes(routes!(messenger::api::history, messenger::api::send))
+        .routes(routes!(messenger::api::edit, messenger::api::delete))
+        .routes(routes!(messenger::api::react, messenger::api::unreact))
+        .routes(routes!(messenger::api::pin, messenger::api::unpin))
+        .routes(routes!(messenger::api::members))
+        .routes(routes!(messenger::api::pins))
+        .routes(routes!(messenger::api::read))
+        .routes(routes!(messenger::api::direct))
+        .routes(routes!(messenger::files::chat_files, messenger::files::upload))
+        .routes(routes!(messenger::files::download))
+        .routes(routes!(messenger::files::thumbnail))
+        .routes(routes!(messenger::search::search))
+        .routes(routes!(messenger::api::dm_policy, messenger::api::set_dm_policy))
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/session", post(auth::login).delete(auth::logout))
-        .route("/session/by-phone", post(auth::login_by_phone))
-        .route("/me", get(auth::me))
-        .route("/me/password", post(auth::change_password))
-        .route("/orgs/{org}", get(roster_api::org))
-        .route("/orgs/{org}/modules/chats", put(roster_api::set_chats_module))
-        .route("/orgs/{org}/classes", get(roster_api::classes).post(roster_api::create_class))
-        .route("/orgs/{org}/classes/{class}", get(roster_api::class).patch(roster_api::edit_class))
-        .route("/orgs/{org}/classes/{class}/password-slip", post(roster_api::password_slip))
-        .route("/orgs/{org}/people", get(roster_api::people).post(roster_api::create_person))
-        .route("/orgs/{org}/people/{person}", get(roster_api::person).patch(roster_api::edit_person))
-        .route("/orgs/{org}/people/{person}/class", post(roster_api::move_student))
-        .route("/orgs/{org}/guardianships", put(roster_api::add_guardianship).delete(roster_api::remove_guardianship))
-        .route("/orgs/{org}/subjects", get(roster_api::subjects).post(roster_api::create_subject))
-        .route("/orgs/{org}/subjects/{subject}", patch(roster_api::rename_subject))
-        .route("/orgs/{org}/classes/{class}/sections", post(roster_api::create_section))
-        .route("/orgs/{org}/sections/{section}", delete(roster_api::close_section))
-        .route(
-            "/orgs/{org}/sections/{section}/{kind}/{person}",
-            put(roster_api::add_section_member).delete(roster_api::remove_section_member),
-        )
-        .route("/orgs/{org}/chats", get(chat_admin_api::list).post(chat_admin_api::create))
-        .route("/orgs/{org}/chats/options", get(chat_admin_api::options))
-        .route("/orgs/{org}/chats/candidates", get(chat_admin_api::candidates))
-        .route(
-            "/orgs/{org}/chats/{chat}",
-            get(chat_admin_api::detail).patch(chat_admin_api::edit).delete(chat_admin_api::delete),
-        )
-        .route("/orgs/{org}/chats/{chat}/restore", post(chat_admin_api::restore))
-        .route("/orgs/{org}/chats/{chat}/archive", put(chat_admin_api::archive).delete(chat_admin_api::unarchive))
-        .route("/orgs/{org}/chats/{chat}/members", post(chat_admin_api::add_members))
-        .route("/orgs/{org}/chats/{chat}/members/{person}", delete(chat_admin_api::remove_member))
-        .route(
-            "/orgs/{org}/chats/{chat}/admins/{person}",
-            put(chat_admin_api::appoint_admin).delete(chat_admin_api::revoke_admin),
-        )
-        .route("/orgs/{org}/chat-audit", get(chat_admin_api::audit))
-        .route("/orgs/{org}/shared-parta-ids", get(family_api::shared_parta_ids))
-        .route("/orgs/{org}/chat-audit.csv", get(chat_admin_api::audit_csv))
-        .route("/identity/phone", post(identity_api::phone_status))
-        .route("/identity/codes", post(identity_api::send_code))
-        .route("/identity/proofs", post(identity_api::prove_phone))
-        .route("/chats/{org}", get(identity_api::chats_window))
-        .route("/chats/{org}/link", post(identity_api::link).delete(identity_api::unlink))
-        .route("/chats/{org}/messenger-token", post(identity_api::messenger_token))
-        .route("/messenger/session", post(identity_api::messenger_sign_in).delete(identity_api::messenger_sign_out))
-        .route("/messenger/register", post(identity_api::register))
-        .route("/messenger/me", get(identity_api::messenger_me).delete(identity_api::delete_account))
-        .route("/messenger/me/password", put(identity_api::set_password))
-        .route("/messenger/me/name", put(identity_api::rename))
-        .route("/family/consent", get(family_api::consent))
-        .route("/family/children", get(family_api::children))
-        .route("/family/children/{child}/profile", post(family_api::create_profile).delete(family_api::delete_profile))
-        .route("/family/children/{child}/sign-in-codes", post(family_api::sign_in_code))
-        .route("/family/children/{child}/login", put(family_api::set_login))
-        .route("/family/children/{child}/phone", put(family_api::move_to_phone))
-        .route("/family/children/{child}/sessions", get(family_api::sessions))
-        .route("/family/children/{child}/sessions/{session}", delete(family_api::end_session))
-        .route("/messenger/me/phone", put(identity_api::change_phone))
-        .route("/messenger/sessions", get(identity_api::sessions))
-        .route("/messenger/sessions/{session}", delete(identity_api::revoke_session))
-        .route("/messenger/chats", get(messenger::api::chats))
-        .route("/messenger/chats/{chat}", get(messenger::api::chat).patch(messenger::api::update_chat))
-        .route("/messenger/chats/{chat}/messages", get(messenger::api::history).post(messenger::api::send))
-        .route("/messenger/chats/{chat}/messages/{message}", patch(messenger::api::edit).delete(messenger::api::delete))
-        .route(
-            "/messenger/chats/{chat}/messages/{message}/reactions/{emoji}",
-            put(messenger::api::react).delete(messenger::api::unreact),
-        )
-        .route("/messenger/chats/{chat}/messages/{message}/pin", put(messenger::api::pin).delete(messenger::api::unpin))
-        .route("/messenger/chats/{chat}/members", get(messenger::api::members))
-        .route("/messenger/chats/{chat}/pins", get(messenger::api::pins))
-        .route("/messenger/chats/{chat}/read", post(messenger::api::read))
-        .route("/messenger/direct", post(messenger::api::direct))
-        .route("/messenger/chats/{chat}/files", get(messenger::files::chat_files).post(messenger::files::upload))
-        .route("/messenger/files/{file}", get(messenger::files::download))
-        .route("/messenger/files/{file}/thumbnail", get(messenger::files::thumbnail))
-        .route("/messenger/search", get(messenger::search::search))
-        .route("/orgs/{org}/dm-policy", get(messenger::api::dm_policy).put(messenger::api::set_dm_policy))
-        .route("/ws", get(messenger::ws::upgrade))
-        .route("/openapi.json", get(openapi::document));
+    let (api, _) = documented_api().split_for_parts();
+    let api = api.route("/api/ws", get(messenger::ws::upgrade)).route("/api/openapi.json", get(openapi::document));
     let api = if state.demo.is_some() {
-        api.route("/dev/demo-accounts", get(demo_accounts)).route("/dev/sms-outbox", get(identity_api::sms_outbox))
+        api.route("/api/dev/demo-accounts", get(demo_accounts))
+            .route("/api/dev/sms-outbox", get(identity_api::sms_outbox))
     } else {
         api
     };
     let api = api
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), reconcile_after_change))
-        .fallback(|| async { error::NOT_FOUND });
+        .route("/api", any(|| async { error::NOT_FOUND }))
+        .route("/api/{*rest}", any(|| async { error::NOT_FOUND }));
 
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api", api)
+        .merge(api)
         .merge(web::routes())
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

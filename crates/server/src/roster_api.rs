@@ -1,11 +1,11 @@
-//! The roster as school administrators read and edit it. Every handler checks
-//! that the signed-in person administers the organisation in the path, and the
-//! storage queries are scoped to that organisation, so nobody reaches another
+//! The roster as school administrators read and edit it. Every handler takes
+//! an `OrgAdmin` (the signed-in person administers the organisation in the
+//! path), and the storage queries are scoped to that organisation, so nobody reaches another
 //! school's data by changing an id.
 
-use crate::auth::{CurrentUser, hash_blocking, one_time_password};
+use crate::auth::{OrgAdmin, hash_blocking, one_time_password};
 use crate::error::extract::{Json, Path, Query};
-use crate::error::{ApiResult, FORBIDDEN, INVALID_INPUT, bounded, search_text};
+use crate::error::{ApiResult, INVALID_INPUT, bounded, search_text};
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
 use axum::extract::State;
@@ -21,21 +21,11 @@ use utoipa::{IntoParams, ToSchema};
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
-pub(crate) async fn require_admin(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<()> {
-    let roles = state.store.person_roles(user.person_id).await?;
-    if roles.iter().any(|r| r.org_id == org && r.role == Role::Administrator.as_str()) {
-        Ok(())
-    } else {
-        Err(FORBIDDEN)
-    }
-}
-
 /// An organisation with its kind and modules.
 #[utoipa::path(get, path = "/api/orgs/{org}", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)),
     security(("portal_session" = [])))]
-pub async fn org(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<OrgView> {
-    require_admin(&state, &user, org).await?;
+pub async fn org(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<OrgView> {
     Ok(axum::Json(state.store.org(org).await?))
 }
 
@@ -50,13 +40,12 @@ pub struct ModuleSwitch {
     security(("portal_session" = [])))]
 pub async fn set_chats_module(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: OrgAdmin,
     Path(org): Path<i64>,
     Json(req): Json<ModuleSwitch>,
 ) -> Resp<OrgView> {
-    require_admin(&state, &user, org).await?;
     state.store.set_chats_enabled(org, req.enabled).await?;
-    tracing::info!(org, enabled = req.enabled, by = user.person_id, "chats module switched");
+    tracing::info!(org, enabled = req.enabled, by = admin.person_id, "chats module switched");
     Ok(axum::Json(state.store.org(org).await?))
 }
 
@@ -64,8 +53,7 @@ pub async fn set_chats_module(
 #[utoipa::path(get, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = Vec<ClassView>)),
     security(("portal_session" = [])))]
-pub async fn classes(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
-    require_admin(&state, &user, org).await?;
+pub async fn classes(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
     Ok(axum::Json(state.store.classes(org).await?))
 }
 
@@ -82,10 +70,9 @@ pub struct ClassDetail {
     security(("portal_session" = [])))]
 pub async fn class(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, class)): Path<(i64, i64)>,
 ) -> Resp<ClassDetail> {
-    require_admin(&state, &user, org).await?;
     Ok(axum::Json(ClassDetail {
         class: state.store.class(org, class).await?,
         students: state.store.class_students(org, class).await?,
@@ -106,11 +93,10 @@ pub struct NewClass {
     security(("portal_session" = [])))]
 pub async fn create_class(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(req): Json<NewClass>,
 ) -> ApiResult<(StatusCode, axum::Json<ClassView>)> {
-    require_admin(&state, &user, org).await?;
     let name = ClassName::parse(&req.name)?;
     let id = state.store.create_class(org, &name).await?;
     Ok((StatusCode::CREATED, axum::Json(state.store.class(org, id).await?)))
@@ -136,11 +122,10 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
     security(("portal_session" = [])))]
 pub async fn edit_class(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, class)): Path<(i64, i64)>,
     Json(req): Json<ClassEdit>,
 ) -> Resp<ClassView> {
-    require_admin(&state, &user, org).await?;
     // Validate everything before changing anything.
     let name = req.name.as_deref().map(ClassName::parse).transpose()?;
     state.store.class(org, class).await?;
@@ -160,17 +145,16 @@ pub async fn edit_class(
     security(("portal_session" = [])))]
 pub async fn password_slip(
     State(state): State<AppState>,
-    user: CurrentUser,
+    admin: OrgAdmin,
     Path((org, class)): Path<(i64, i64)>,
 ) -> Resp<Vec<PasswordSlip>> {
-    require_admin(&state, &user, org).await?;
     let mut slips = state.store.password_candidates(org, class).await?;
     for slip in &mut slips {
         slip.password = one_time_password();
         let hash = hash_blocking(slip.password.clone()).await?;
         state.store.set_password(slip.person_id, &hash, true).await?;
     }
-    tracing::info!(org, class, issued = slips.len(), by = user.person_id, "one-time passwords issued");
+    tracing::info!(org, class, issued = slips.len(), by = admin.person_id, "one-time passwords issued");
     Ok(axum::Json(slips))
 }
 
@@ -197,11 +181,10 @@ pub struct PeopleQuery {
     security(("portal_session" = [])))]
 pub async fn people(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Query(q): Query<PeopleQuery>,
 ) -> Resp<Vec<PersonBrief>> {
-    require_admin(&state, &user, org).await?;
     let role = q
         .role
         .as_deref()
@@ -223,10 +206,9 @@ pub async fn people(
     security(("portal_session" = [])))]
 pub async fn person(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, person)): Path<(i64, i64)>,
 ) -> Resp<PersonCard> {
-    require_admin(&state, &user, org).await?;
     Ok(axum::Json(state.store.person_card(org, person).await?))
 }
 
@@ -256,11 +238,10 @@ fn parse_roles(roles: &[String]) -> ApiResult<Vec<Role>> {
     security(("portal_session" = [])))]
 pub async fn create_person(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(form): Json<PersonForm>,
 ) -> ApiResult<(StatusCode, axum::Json<PersonCard>)> {
-    require_admin(&state, &user, org).await?;
     let new = storage::NewPerson {
         name: PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?,
         login: Login::parse(form.login.as_deref().unwrap_or_default())?,
@@ -277,11 +258,10 @@ pub async fn create_person(
     security(("portal_session" = [])))]
 pub async fn edit_person(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, person)): Path<(i64, i64)>,
     Json(form): Json<PersonForm>,
 ) -> Resp<PersonCard> {
-    require_admin(&state, &user, org).await?;
     let name = PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?;
     let roles = form.roles.as_deref().map(parse_roles).transpose()?;
     state.store.update_person(org, person, &name, roles.as_deref()).await?;
@@ -300,11 +280,10 @@ pub struct MoveStudent {
     security(("portal_session" = [])))]
 pub async fn move_student(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, person)): Path<(i64, i64)>,
     Json(req): Json<MoveStudent>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &user, org).await?;
     let today = chrono::Local::now().date_naive().to_string();
     state.store.move_student(org, person, req.class_id, &today).await?;
     let card = axum::Json(state.store.person_card(org, person).await?);
@@ -324,11 +303,10 @@ pub struct GuardianshipForm {
     security(("portal_session" = [])))]
 pub async fn add_guardianship(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &user, org).await?;
     state.store.set_guardianship(org, req.guardian_id, req.student_id, true).await?;
     Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
@@ -339,11 +317,10 @@ pub async fn add_guardianship(
     security(("portal_session" = [])))]
 pub async fn remove_guardianship(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
-    require_admin(&state, &user, org).await?;
     state.store.set_guardianship(org, req.guardian_id, req.student_id, false).await?;
     Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
@@ -352,12 +329,7 @@ pub async fn remove_guardianship(
 #[utoipa::path(get, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = Vec<SubjectView>)),
     security(("portal_session" = [])))]
-pub async fn subjects(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(org): Path<i64>,
-) -> Resp<Vec<SubjectView>> {
-    require_admin(&state, &user, org).await?;
+pub async fn subjects(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<SubjectView>> {
     Ok(axum::Json(state.store.subjects(org).await?))
 }
 
@@ -374,11 +346,10 @@ pub struct SubjectForm {
     security(("portal_session" = [])))]
 pub async fn create_subject(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(form): Json<SubjectForm>,
 ) -> ApiResult<(StatusCode, axum::Json<SubjectView>)> {
-    require_admin(&state, &user, org).await?;
     let name = roster::parse_title(&form.name)?;
     let id = state.store.create_subject(org, &name).await?;
     Ok((StatusCode::CREATED, axum::Json(SubjectView { id, name })))
@@ -391,11 +362,10 @@ pub async fn create_subject(
     security(("portal_session" = [])))]
 pub async fn rename_subject(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, subject)): Path<(i64, i64)>,
     Json(form): Json<SubjectForm>,
 ) -> Resp<SubjectView> {
-    require_admin(&state, &user, org).await?;
     let name = roster::parse_title(&form.name)?;
     state.store.rename_subject(org, subject, &name).await?;
     Ok(axum::Json(SubjectView { id: subject, name }))
@@ -417,11 +387,10 @@ pub struct NewSection {
     security(("portal_session" = [])))]
 pub async fn create_section(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, class)): Path<(i64, i64)>,
     Json(form): Json<NewSection>,
 ) -> ApiResult<(StatusCode, axum::Json<Vec<SectionView>>)> {
-    require_admin(&state, &user, org).await?;
     let group =
         form.group_name.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(roster::parse_title).transpose()?;
     let section = state.store.create_section(org, class, form.subject_id, group.as_deref()).await?;
@@ -442,10 +411,9 @@ pub async fn create_section(
     security(("portal_session" = [])))]
 pub async fn close_section(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path((org, section)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    require_admin(&state, &user, org).await?;
     state.store.close_section(org, section).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -467,13 +435,7 @@ pub enum SectionRole {
     Students,
 }
 
-async fn set_section_member(
-    state: &AppState,
-    user: &CurrentUser,
-    p: SectionMemberPath,
-    present: bool,
-) -> ApiResult<StatusCode> {
-    require_admin(state, user, p.org).await?;
+async fn set_section_member(state: &AppState, p: SectionMemberPath, present: bool) -> ApiResult<StatusCode> {
     let role = match p.kind {
         SectionRole::Teachers => EnrollmentRole::Teacher,
         SectionRole::Students => EnrollmentRole::Student,
@@ -488,10 +450,10 @@ async fn set_section_member(
     security(("portal_session" = [])))]
 pub async fn add_section_member(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(p): Path<SectionMemberPath>,
 ) -> ApiResult<StatusCode> {
-    set_section_member(&state, &user, p, true).await
+    set_section_member(&state, p, true).await
 }
 
 /// Remove a teacher from a section, or a student from a group.
@@ -500,8 +462,8 @@ pub async fn add_section_member(
     security(("portal_session" = [])))]
 pub async fn remove_section_member(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(p): Path<SectionMemberPath>,
 ) -> ApiResult<StatusCode> {
-    set_section_member(&state, &user, p, false).await
+    set_section_member(&state, p, false).await
 }

@@ -111,3 +111,25 @@ async fn the_document_says_what_the_server_takes() {
     assert_eq!(doc["components"]["securitySchemes"]["messenger_session"]["name"], "parta_messenger");
     app.finish().await;
 }
+
+/// Routes and their documentation come from one declaration (`documented_api`);
+/// this checks the result from outside: every method the document names for a
+/// path is served there (never a 405).
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let app = spawn_app(false).await;
+    let admin = app.signed_in("director").await;
+    let document: Value = admin.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let concrete = path.split('/').map(|s| if s.starts_with('{') { "1" } else { s }).collect::<Vec<_>>().join("/");
+        for method in ["get", "put", "post", "delete", "patch"].into_iter().filter(|m| item.get(m).is_some()) {
+            operations += 1;
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let status = admin.request(method.clone(), app.url(&concrete)).send().await.unwrap().status();
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path} is documented but not served");
+        }
+    }
+    assert!(operations > 80, "the document lists the API ({operations} operations)");
+    app.finish().await;
+}

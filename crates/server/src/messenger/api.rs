@@ -4,7 +4,7 @@
 
 use super::ws::parse_send;
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::OrgAdmin;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult, UNKNOWN_REACTION};
 use crate::identity_api::MessengerUser;
@@ -402,10 +402,9 @@ fn entries(policy: &DmPolicy) -> Vec<DmPolicyEntry> {
     security(("portal_session" = [])))]
 pub async fn dm_policy(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<DmPolicyEntry>>> {
-    crate::roster_api::require_admin(&state, &user, org).await?;
     Ok(axum::Json(entries(&state.store.dm_policy(org).await?)))
 }
 
@@ -416,11 +415,10 @@ pub async fn dm_policy(
     security(("portal_session" = [])))]
 pub async fn set_dm_policy(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: OrgAdmin,
     Path(org): Path<i64>,
     Json(changes): Json<Vec<DmPolicyEntry>>,
 ) -> ApiResult<axum::Json<Vec<DmPolicyEntry>>> {
-    crate::roster_api::require_admin(&state, &user, org).await?;
     let mut policy = state.store.dm_policy(org).await?;
     for (i, change) in changes.iter().enumerate() {
         let (Some(from), Some(to), Some(rule)) =
