@@ -53,6 +53,38 @@ async fn a_teacher_posts_in_the_class_chat_and_the_student_sees_it_live_then_rea
     app.finish().await;
 }
 
+/// A sender waits for the disk, not for the fan-out of its own message: on
+/// its socket the ack of each send comes before that message's event.
+#[tokio::test]
+async fn a_senders_ack_comes_before_the_event_of_its_own_message() {
+    let app = spawn_app(false).await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let mut ws = teacher.socket(&app, json!([])).await;
+    ws.until("ready").await;
+    for n in 0..20 {
+        ws.send(
+            json!({"type": "send", "chat": chat, "client_id": format!("order-{n}"), "text": format!("Сообщение {n}")}),
+        )
+        .await;
+    }
+    let mut acked = std::collections::HashSet::new();
+    while acked.len() < 20 {
+        let frame = ws.next().await.expect("the socket stays open");
+        match frame["type"].as_str() {
+            Some("ack") => {
+                acked.insert(frame["seq"].as_i64().unwrap());
+            }
+            Some("event") => {
+                let seq = frame["seq"].as_i64().unwrap();
+                assert!(acked.contains(&seq), "the event of seq {seq} came before its ack");
+            }
+            _ => {}
+        }
+    }
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn the_same_send_retried_three_times_makes_one_message() {
     let app = spawn_app(false).await;

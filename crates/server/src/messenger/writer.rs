@@ -1,10 +1,13 @@
 //! Group commit: sends from every connection of this node queue here and are
 //! written in batches, one transaction (one fsync) per batch. A send is
-//! acknowledged only after its batch committed, then published on the bus.
+//! acknowledged only after its batch committed; the batch's acks are queued on
+//! their senders' sockets before its events go on the bus, so a sender waits
+//! for the disk, never for the fan-out of its own message.
 //! Under load a batch grows while the previous one commits, so durability
 //! costs one disk flush per batch rather than per message.
 
 use super::bus::{Bus, BusMessage};
+use super::hub::Outbound;
 use super::protocol::ServerFrame;
 use crate::error::{ApiError, ApiResult, UNAVAILABLE};
 use std::sync::Arc;
@@ -19,6 +22,41 @@ const QUEUE: usize = 8192;
 struct Job {
     message: NewMessage,
     reply: oneshot::Sender<ApiResult<Committed>>,
+    ack: Option<AckTo>,
+}
+
+/// Where a socket's send is acknowledged: its connection's queue, and the
+/// sender's idempotency key the ack names.
+pub struct AckTo {
+    pub client_id: String,
+    /// Weak, so that the queue still closes when the hub drops a slow consumer.
+    pub queue: mpsc::WeakSender<Outbound>,
+}
+
+impl AckTo {
+    fn tell(self, answer: &ApiResult<Committed>) {
+        let frame = match answer {
+            Ok(c) => ServerFrame::Ack {
+                client_id: self.client_id,
+                chat: c.chat_id,
+                seq: c.seq,
+                message_id: c.message_id,
+                duplicate: c.duplicate,
+            },
+            Err(e) => ServerFrame::error(Some(self.client_id), e),
+        };
+        // Gone when the connection closed: the message stands, and a retry
+        // with the same client id finds it.
+        let Some(queue) = self.queue.upgrade() else { return };
+        if let Err(mpsc::error::TrySendError::Full(reply)) = queue.try_send(Outbound::Reply(frame.to_json().into())) {
+            // A queue that is full is being drained (or its connection is
+            // about to be dropped as slow): the ack waits its turn there
+            // instead of holding up the batch.
+            tokio::spawn(async move {
+                let _ = queue.send(reply).await;
+            });
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -36,8 +74,23 @@ impl Writer {
 
     /// Appends a message; returns once it is committed (or refused).
     pub async fn send(&self, message: NewMessage) -> ApiResult<Committed> {
+        self.append(message, None).await
+    }
+
+    /// Appends a message sent on a socket: the writer queues the ack (or the
+    /// refusal) on the socket itself, ahead of the message's event.
+    pub async fn send_acked(&self, message: NewMessage, ack: AckTo) {
+        let _ = self.append(message, Some(ack)).await;
+    }
+
+    async fn append(&self, message: NewMessage, ack: Option<AckTo>) -> ApiResult<Committed> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job { message, reply }).await.map_err(|_| UNAVAILABLE)?;
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(Job { message, reply, ack }).await {
+            if let Some(ack) = job.ack {
+                ack.tell(&Err(UNAVAILABLE));
+            }
+            return Err(UNAVAILABLE);
+        }
         answer.await.map_err(|_| UNAVAILABLE)?
     }
 }
@@ -59,9 +112,16 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
         batch_size.record(batch.len() as f64);
         match appended {
             Ok(verdicts) => {
-                let mut new = 0;
-                for (job, verdict) in jobs.drain(..).zip(verdicts) {
+                let mut answered = Vec::with_capacity(jobs.len());
+                for (mut job, verdict) in jobs.drain(..).zip(verdicts) {
                     let answer = verdict.map_err(ApiError::from);
+                    if let Some(ack) = job.ack.take() {
+                        ack.tell(&answer);
+                    }
+                    answered.push((job.reply, answer));
+                }
+                let mut new = 0;
+                for (reply, answer) in answered {
                     if let Ok(committed) = &answer
                         && !committed.duplicate
                     {
@@ -69,15 +129,18 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
                         publish(bus.as_ref(), committed);
                     }
                     // The sender may have gone (a closed socket): the message stands.
-                    let _ = job.reply.send(answer);
+                    let _ = reply.send(answer);
                 }
                 committed_total.increment(new);
             }
             Err(e) => {
                 failures.increment(1);
-                let error = ApiError::from(e);
+                let error = Err(ApiError::from(e));
                 for job in jobs.drain(..) {
-                    let _ = job.reply.send(Err(error.clone()));
+                    if let Some(ack) = job.ack {
+                        ack.tell(&error);
+                    }
+                    let _ = job.reply.send(error.clone());
                 }
             }
         }

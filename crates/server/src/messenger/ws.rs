@@ -7,6 +7,7 @@
 use super::calls::{Caller, Line};
 use super::hub::{Outbound, QUEUE, Registration};
 use super::protocol::{ByeReason, ClientFrame, Position, ServerFrame, VERSION};
+use super::writer::AckTo;
 use crate::AppState;
 use crate::connections::ProxiedSlot;
 use crate::error::{ApiError, FORBIDDEN, INVALID_CLIENT_ID, INVALID_INPUT, UNAVAILABLE};
@@ -16,6 +17,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use messenger::flood::{self, Action};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,6 +30,9 @@ use tokio::sync::{Semaphore, mpsc};
 const REPLAY_LIMIT: i64 = 1000;
 const PING_EVERY: Duration = Duration::from_secs(30);
 const SILENCE_LIMIT: Duration = Duration::from_secs(90);
+/// Frames written to a socket before one flush: enough to fill a TCP segment
+/// many times over, few enough that a busy class chat does not delay a ping.
+const FEED_BATCH: usize = 64;
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Sends of one connection awaiting their commit at once.
 const IN_FLIGHT: usize = 256;
@@ -159,6 +164,9 @@ impl Connection {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         let mut heard = Instant::now();
+        // Something taken off the queue while feeding frames that is not a
+        // frame (a reload): handled next, in its turn.
+        let mut deferred = None;
         loop {
             // At the in-flight limit, or past the socket's frame rate, the
             // socket is not read (TCP slows the client down) while the queue
@@ -168,12 +176,15 @@ impl Connection {
             let paced = readable_at > flood.now();
             let may_read = self.in_flight.available_permits() > 0 && !paced;
             let resume = tokio::time::sleep(Duration::from_millis(readable_at.saturating_sub(flood.now())));
-            let step = tokio::select! {
-                message = socket.recv(), if may_read => Step::Client(message),
-                out = rx.recv() => Step::Hub(out),
-                () = resume, if paced => Step::Resume,
-                _ = ping.tick() => Step::Ping,
-                _ = stopping.changed() => Step::Stop,
+            let step = match deferred.take() {
+                Some(out) => Step::Hub(Some(out)),
+                None => tokio::select! {
+                    message = socket.recv(), if may_read => Step::Client(message),
+                    out = rx.recv() => Step::Hub(out),
+                    () = resume, if paced => Step::Resume,
+                    _ = ping.tick() => Step::Ping,
+                    _ = stopping.changed() => Step::Stop,
+                },
             };
             match step {
                 Step::Client(None) | Step::Client(Some(Ok(Message::Close(_)))) => return Ok(()),
@@ -186,10 +197,9 @@ impl Connection {
                         Box::pin(self.on_client_frame(&mut socket, &text, &replies)).await?;
                     }
                 }
-                Step::Hub(Some(Outbound::Chat { chat, seq, frame })) => {
-                    self.forward(&mut socket, chat, seq, frame).await?;
+                Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::Reply(_)))) => {
+                    deferred = self.feed_ready(&mut socket, &mut rx, first).await?;
                 }
-                Step::Hub(Some(Outbound::Reply(frame))) => socket.send(Message::Text(frame)).await?,
                 Step::Hub(Some(Outbound::Reload)) => {
                     let ended = Box::pin(self.reload(&registration)).await?;
                     // Calls in chats the account left (all of them, when its
@@ -298,6 +308,38 @@ impl Connection {
         Ok(())
     }
 
+    /// Feeds `first` and the frames already queued behind it (up to
+    /// [`FEED_BATCH`]) and flushes once: under load one write carries many
+    /// frames instead of one system call each. Returns the first queued item
+    /// that is not a frame, for the loop to handle.
+    async fn feed_ready(
+        &mut self,
+        socket: &mut WebSocket,
+        rx: &mut mpsc::Receiver<Outbound>,
+        first: Outbound,
+    ) -> Result<Option<Outbound>, ConnectionError> {
+        let mut next = Some(first);
+        let mut fed = 0;
+        while let Some(out) = next.take() {
+            match out {
+                Outbound::Chat { chat, seq, frame } => self.forward(socket, chat, seq, frame).await?,
+                Outbound::Reply(frame) => socket.feed(Message::Text(frame)).await?,
+                other @ Outbound::Reload => {
+                    socket.flush().await?;
+                    return Ok(Some(other));
+                }
+            }
+            fed += 1;
+            if fed < FEED_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        socket.flush().await?;
+        Ok(None)
+    }
+
+    /// Feeds (does not flush) a chat's frame in sequence order, filling a gap
+    /// from the database first.
     async fn forward(
         &mut self,
         socket: &mut WebSocket,
@@ -306,7 +348,7 @@ impl Connection {
         frame: Utf8Bytes,
     ) -> Result<(), ConnectionError> {
         let Some(seq) = seq else {
-            socket.send(Message::Text(frame)).await?;
+            socket.feed(Message::Text(frame)).await?;
             return Ok(());
         };
         match self.positions.get(&chat).copied() {
@@ -314,7 +356,7 @@ impl Connection {
             Some(position) if seq > position + 1 => Box::pin(self.replay(socket, chat, position)).await,
             _ => {
                 self.positions.insert(chat, seq);
-                socket.send(Message::Text(frame)).await?;
+                socket.feed(Message::Text(frame)).await?;
                 Ok(())
             }
         }
@@ -351,21 +393,7 @@ impl Connection {
                 // Committing takes a disk flush: the socket keeps flowing meanwhile.
                 tokio::spawn(async move {
                     let _permit = permit;
-                    let frame = match writer.send(message).await {
-                        Ok(c) => ServerFrame::Ack {
-                            client_id,
-                            chat: c.chat_id,
-                            seq: c.seq,
-                            message_id: c.message_id,
-                            duplicate: c.duplicate,
-                        },
-                        Err(e) => ServerFrame::error(Some(client_id), &e),
-                    };
-                    // Gone when the connection closed: the message stands, and
-                    // a retry with the same client id finds it.
-                    if let Some(queue) = replies.upgrade() {
-                        let _ = queue.send(Outbound::Reply(frame.to_json().into())).await;
-                    }
+                    writer.send_acked(message, AckTo { client_id, queue: replies }).await;
                 });
                 Ok(())
             }
