@@ -26,6 +26,11 @@ enum Command {
         /// Members per chat (default: all in one chat).
         #[arg(long)]
         chat_size: Option<usize>,
+        /// Writes every member as a line `person chat token` (the token is the
+        /// `parta_messenger` cookie's value), so another load generator can
+        /// drive the seeded chats without touching the database.
+        #[arg(long)]
+        sessions_out: Option<PathBuf>,
     },
     /// W1: one chat of M members, all connected, some sending.
     W1(W1Args),
@@ -224,9 +229,14 @@ struct CallsArgs {
 async fn main() -> Result<()> {
     raise_open_files_limit();
     match Cli::parse().command {
-        Command::Seed { data, members, chat_size } => {
+        Command::Seed { data, members, chat_size, sessions_out } => {
             let s = seed::seed_chats(&data, members, chat_size.unwrap_or(members)).await?;
             println!("org {}, chats {:?}, {} members", s.org, s.chats, s.members.len());
+            if let Some(path) = sessions_out {
+                std::fs::write(&path, seed::sessions_file(&s.members))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("sessions of {} members written to {}", s.members.len(), path.display());
+            }
             if let Some(m) = s.members.first() {
                 println!("first member: person {}, cookie {}", m.person, m.cookie());
             }

@@ -45,6 +45,11 @@ pub struct Member {
     pub token: String,
 }
 
+/// One line per member: `person chat token`, for `parta-load seed --sessions-out`.
+pub fn sessions_file(members: &[Member]) -> String {
+    members.iter().map(|m| format!("{} {} {}\n", m.person, m.chat, m.token)).collect()
+}
+
 impl Member {
     /// `parta_messenger=<token>`, for the WebSocket handshake and HTTP.
     pub fn cookie(&self) -> String {
@@ -255,5 +260,19 @@ mod tests {
         let admins: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM chat_members WHERE admin").fetch_one(&mut conn).await.unwrap();
         assert_eq!(admins, 4);
+
+        let lines = sessions_file(&first.members);
+        let parsed: Vec<(i64, i64, &str)> = lines
+            .lines()
+            .map(|line| {
+                let mut fields = line.split(' ');
+                let mut number = || fields.next().unwrap().parse::<i64>().unwrap();
+                let (person, chat) = (number(), number());
+                (person, chat, fields.next().unwrap())
+            })
+            .collect();
+        let expected: Vec<(i64, i64, &str)> =
+            first.members.iter().map(|m| (m.person, m.chat, m.token.as_str())).collect();
+        assert_eq!(parsed, expected, "one line per member: person, chat, the session token");
     }
 }
