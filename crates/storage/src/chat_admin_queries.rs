@@ -288,7 +288,7 @@ async fn present_members(conn: &mut Conn, chat: i64) -> Result<Vec<i64>, sqlx::E
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn audit(
+pub(super) async fn audit(
     tx: &mut Tx,
     org: i64,
     chat: i64,

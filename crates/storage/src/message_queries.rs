@@ -1219,19 +1219,42 @@ pub(crate) async fn update_chat_settings(
     account: i64,
     chat: i64,
     settings: &ChatSettings,
+    now: i64,
 ) -> Result<Vec<i64>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
     may_pin(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    let (org, description): (i64, String) =
+        sqlx::query_as("SELECT org_id, description FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *tx).await?;
+    // The same audit line as the portal's edit: a chat admin's change is
+    // accountable wherever it is made.
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let new_description = settings.description.as_deref().filter(|d| *d != description);
+    if let Some(d) = new_description {
+        before.insert("description".into(), description.as_str().into());
+        after.insert("description".into(), d.into());
+    }
+    let announcement_only = settings.announcement_only.filter(|a| *a != me.chat.announcement_only);
+    if let Some(a) = announcement_only {
+        before.insert("announcement_only".into(), me.chat.announcement_only.into());
+        after.insert("announcement_only".into(), a.into());
+    }
+    if after.is_empty() {
+        tx.rollback().await?;
+        return Ok(Vec::new());
+    }
     sqlx::query(
         "UPDATE chats SET announcement_only = COALESCE($1, announcement_only), \
-         description = COALESCE($2, description) WHERE id = $3",
+         description = COALESCE($2, description), version = version + 1 WHERE id = $3",
     )
-    .bind(settings.announcement_only)
-    .bind(settings.description.as_deref())
+    .bind(announcement_only)
+    .bind(new_description)
     .bind(chat)
     .execute(&mut *tx)
     .await?;
+    let (before, after) = (serde_json::Value::Object(before), serde_json::Value::Object(after));
+    super::chat_admin::audit(&mut tx, org, chat, Some(me.person_id), "edit", None, before, after, now).await?;
     let accounts: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT p.account_id FROM chat_members m JOIN chats c ON c.id = m.chat_id \
          JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \

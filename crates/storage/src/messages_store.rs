@@ -292,15 +292,17 @@ impl Store {
         dispatch!(self.messages::set_dm_policy(org, policy))
     }
 
-    /// A chat admin changes the chat's settings; returns the Parta IDs of its
-    /// members, whose lists show the change.
+    /// A chat admin changes the chat's settings, audited as the portal's edit
+    /// is; returns the Parta IDs of its members, whose lists show the change
+    /// (none when nothing changed).
     pub async fn update_chat_settings(
         &self,
         account: i64,
         chat: i64,
         settings: &ChatSettings,
+        now: i64,
     ) -> Result<Vec<i64>, StorageError> {
-        dispatch!(self.messages::update_chat_settings(account, chat, settings))
+        dispatch!(self.messages::update_chat_settings(account, chat, settings, now))
     }
 
     /// The Parta IDs linked to these school accounts in `org`.
