@@ -11,7 +11,9 @@
 //!   it is the reason given whenever it applies.
 //! - **Posting** ([`may_post`]): any member of a live chat; in an
 //!   announcement-only chat ("only admins post", DESIGN §5) only chat admins,
-//!   others get [`Refusal::AnnouncementOnly`].
+//!   others get [`Refusal::AnnouncementOnly`]; a member a moderator muted
+//!   there (`report`) posts nothing until the mute ends ([`Refusal::Muted`]),
+//!   admins included.
 //! - **Reacting** ([`may_react`]): any member of a live chat, announcement-only
 //!   ones included — a parent can 👍 the teacher's announcement.
 //! - **Editing** ([`may_edit`]): only the author, never anybody else's words (a
@@ -72,6 +74,8 @@ pub struct ChatFacts {
 pub struct MemberFacts {
     /// A chat admin (of this chat, not necessarily a school administrator).
     pub admin: bool,
+    /// A moderator muted the member in this chat and the mute has not ended.
+    pub muted: bool,
 }
 
 /// What the rules need to know about the message acted on.
@@ -101,6 +105,8 @@ pub enum Refusal {
     AlreadyDeleted,
     #[error("a call's record cannot be edited")]
     CallRecord,
+    #[error("a moderator muted the member in this chat")]
+    Muted,
 }
 
 /// Nothing changes in a chat that is not live, whoever asks.
@@ -118,6 +124,9 @@ fn not_deleted(msg: &MessageFacts) -> Result<(), Refusal> {
 
 pub fn may_post(chat: &ChatFacts, me: &MemberFacts) -> Result<(), Refusal> {
     writable(chat)?;
+    if me.muted {
+        return Err(Refusal::Muted);
+    }
     if chat.announcement_only && !me.admin {
         return Err(Refusal::AnnouncementOnly);
     }
@@ -166,8 +175,9 @@ mod tests {
     const HIDDEN: ChatFacts = ChatFacts { state: ChatState::ReadOnlyHidden, announcement_only: false };
     const ARCHIVED: ChatFacts = ChatFacts { state: ChatState::Archived, announcement_only: false };
 
-    const MEMBER: MemberFacts = MemberFacts { admin: false };
-    const ADMIN: MemberFacts = MemberFacts { admin: true };
+    const MEMBER: MemberFacts = MemberFacts { admin: false, muted: false };
+    const ADMIN: MemberFacts = MemberFacts { admin: true, muted: false };
+    const MUTED_ADMIN: MemberFacts = MemberFacts { admin: true, muted: true };
 
     const MINE: MessageFacts = MessageFacts { author_is_me: true, deleted: false, call_record: false };
     const THEIRS: MessageFacts = MessageFacts { author_is_me: false, deleted: false, call_record: false };
@@ -197,6 +207,7 @@ mod tests {
             ("nobody posts in an archive", ARCHIVED, ADMIN, Err(ChatReadOnly)),
             ("a hidden chat refuses a member as hidden", HIDDEN, MEMBER, Err(ChatHidden)),
             ("an archive refuses a member as read-only", ARCHIVED, MEMBER, Err(ChatReadOnly)),
+            ("a muted member does not post, even as a chat admin", LIVE, MUTED_ADMIN, Err(Muted)),
         ];
         for (scenario, chat, me, expected) in table {
             assert_eq!(may_post(&chat, &me), expected, "{scenario}");
@@ -284,7 +295,7 @@ mod tests {
     #[test]
     fn a_call_record_is_never_edited_but_may_be_deleted_like_any_message() {
         let chat = ChatFacts { state: ChatState::Live, announcement_only: false };
-        let me = MemberFacts { admin: false };
+        let me = MemberFacts { admin: false, muted: false };
         assert_eq!(may_edit(&chat, &me, &MY_CALL_RECORD), Err(Refusal::CallRecord));
         assert_eq!(may_delete(&chat, &me, &MY_CALL_RECORD), Ok(()));
     }

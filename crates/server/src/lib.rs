@@ -17,6 +17,7 @@ pub mod messenger;
 pub mod metrics;
 mod openapi;
 mod roster_api;
+pub mod safeguarding_api;
 mod web;
 
 use axum::Router;
@@ -197,6 +198,17 @@ pub fn router(state: AppState) -> Router {
         .route("/messenger/search", get(messenger::search::search))
         .route("/orgs/{org}/dm-policy", get(messenger::api::dm_policy).put(messenger::api::set_dm_policy))
         .route("/ws", get(messenger::ws::upgrade))
+        // Safeguarding (issue 21): reports, the moderation queue, its staff.
+        .route("/messenger/chats/{chat}/messages/{message}/reports", post(safeguarding_api::report))
+        .route("/messenger/reports", get(safeguarding_api::my_reports))
+        .route("/orgs/{org}/reports", get(safeguarding_api::queue))
+        .route("/orgs/{org}/reports/{report}", get(safeguarding_api::detail))
+        .route("/orgs/{org}/reports/{report}/decision", post(safeguarding_api::decide))
+        .route("/orgs/{org}/safeguarding-staff", get(safeguarding_api::staff))
+        .route(
+            "/orgs/{org}/safeguarding-staff/{person}",
+            put(safeguarding_api::name_staff).delete(safeguarding_api::unname_staff),
+        )
         .route("/openapi.json", get(openapi::document));
     let api = if state.demo.is_some() {
         api.route("/dev/demo-accounts", get(demo_accounts)).route("/dev/sms-outbox", get(identity_api::sms_outbox))

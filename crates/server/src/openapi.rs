@@ -10,7 +10,10 @@
 //! and 403 under `/api/orgs/{org}` (where each route needs a role in that
 //! organisation).
 
-use crate::{auth, chat_admin_api, error, family_api, identity_api, messenger::api as messenger_api, roster_api};
+use crate::{
+    auth, chat_admin_api, error, family_api, identity_api, messenger::api as messenger_api, roster_api,
+    safeguarding_api,
+};
 use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -46,6 +49,9 @@ use utoipa::openapi::{ContentBuilder, Object, ObjectBuilder, Ref, RefOr, Respons
         chat_admin_api::restore, chat_admin_api::add_members, chat_admin_api::remove_member,
         chat_admin_api::appoint_admin, chat_admin_api::revoke_admin, chat_admin_api::candidates,
         chat_admin_api::audit, chat_admin_api::audit_csv,
+        // Safeguarding (issue 21).
+        safeguarding_api::report, safeguarding_api::my_reports, safeguarding_api::queue, safeguarding_api::detail,
+        safeguarding_api::decide, safeguarding_api::staff, safeguarding_api::name_staff, safeguarding_api::unname_staff,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     modifiers(&Failures),
@@ -55,6 +61,7 @@ use utoipa::openapi::{ContentBuilder, Object, ObjectBuilder, Ref, RefOr, Respons
          (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
          (name = "family", description = "«Дети»: child profiles a guardian makes and manages (never the child's chats)"),
          (name = "chat management", description = "\"Управление чатами\": school staff manage chats, members and admins; the audit log"),
+         (name = "safeguarding", description = "Reports of messages and the school's moderation of them"),
          (name = "messenger", description = "Messenger sign-in, Parta ID settings, chats and messages. Live events: the WebSocket /api/ws, see docs/protocol.md")),
 )]
 struct ApiDoc;

@@ -22,6 +22,8 @@ const PREVIEW_CHARS: usize = 120;
 pub(super) struct Access {
     pub(super) person_id: i64,
     pub(super) admin: bool,
+    /// A moderator muted the viewer here until then.
+    pub(super) muted_until: Option<i64>,
     pub(super) chat: ChatFacts,
 }
 
@@ -43,19 +45,19 @@ pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
     account: i64,
 ) -> Result<Access, StorageError> {
     let query = format!(
-        "SELECT m.person_id, m.admin, c.state, c.announcement_only {MEMBER_JOINS} \
+        "SELECT m.person_id, m.admin, m.muted_until, c.state, c.announcement_only {MEMBER_JOINS} \
          WHERE c.id = $1 AND p.account_id = $2 AND {REACHABLE}"
     );
-    let row: Option<(i64, bool, String, bool)> =
+    let row: Option<(i64, bool, Option<i64>, String, bool)> =
         sqlx::query_as(&query).bind(chat).bind(account).fetch_optional(conn).await?;
-    let (person_id, admin, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
+    let (person_id, admin, muted_until, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
     let state = ChatState::parse(&state).ok_or(StorageError::NotFound)?;
-    Ok(Access { person_id, admin, chat: ChatFacts { state, announcement_only } })
+    Ok(Access { person_id, admin, muted_until, chat: ChatFacts { state, announcement_only } })
 }
 
 impl Access {
-    pub(super) fn member(&self) -> MemberFacts {
-        MemberFacts { admin: self.admin }
+    pub(super) fn member(&self, now: i64) -> MemberFacts {
+        MemberFacts { admin: self.admin, muted: self.muted_until.is_some_and(|until| until > now) }
     }
 }
 
@@ -156,7 +158,7 @@ pub(crate) async fn append_messages(
             verdicts.push(Verdict::Done(Box::new(Ok(committed))));
             continue;
         }
-        if let Err(refusal) = may_post(&me.access.chat, &me.access.member()) {
+        if let Err(refusal) = may_post(&me.access.chat, &me.access.member(new.now)) {
             verdicts.push(Verdict::Done(Box::new(Err(StorageError::Refused(refusal)))));
             continue;
         }
@@ -221,6 +223,7 @@ pub(crate) async fn append_messages(
             created_at: new.now,
             edited_at: None,
             deleted: false,
+            hidden: None,
             pinned: false,
             reactions: Vec::new(),
             client_id: Some(new.client_id.as_str().to_string()),
@@ -284,7 +287,7 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
     let mut senders = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT c.id, p.account_id, m.person_id, m.admin, c.state, c.announcement_only, \
+            "SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, c.state, c.announcement_only, \
                a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') \
              {MEMBER_JOINS} JOIN people a ON a.id = m.person_id WHERE {REACHABLE} AND (c.id, p.account_id) IN (VALUES "
         ));
@@ -294,10 +297,11 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
             values.push_bind_unseparated(*account).push_unseparated(")");
         }
         q.push(")");
-        let rows: Vec<(i64, i64, i64, bool, String, bool, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (chat, account, person_id, admin, state, announcement_only, name) in rows {
+        type Row = (i64, i64, i64, bool, Option<i64>, String, bool, String);
+        let rows: Vec<Row> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for (chat, account, person_id, admin, muted_until, state, announcement_only, name) in rows {
             let Some(state) = ChatState::parse(&state) else { continue };
-            let access = Access { person_id, admin, chat: ChatFacts { state, announcement_only } };
+            let access = Access { person_id, admin, muted_until, chat: ChatFacts { state, announcement_only } };
             senders.entry((chat, account)).or_insert(Sender { access, name });
         }
     }
@@ -413,7 +417,7 @@ const MESSAGE_COLUMNS: &str = "SELECT m.id, m.chat_id, m.seq, m.author_id, \
        m.client_id, m.body, m.mentions, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted, \
        m.pinned_at IS NOT NULL AS pinned, r.id AS reply_id, \
        ra.last_name || ' ' || ra.first_name AS reply_author, r.body AS reply_body, \
-       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id \
+       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id, m.hidden_at IS NOT NULL AS hidden, m.hidden_reason \
      FROM messages m JOIN people a ON a.id = m.author_id \
      LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN people ra ON ra.id = r.author_id ";
 
@@ -436,6 +440,8 @@ struct MessageRow {
     reply_body: Option<String>,
     reply_deleted: Option<bool>,
     call_id: Option<i64>,
+    hidden: bool,
+    hidden_reason: Option<String>,
 }
 
 impl MessageRow {
@@ -458,6 +464,10 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted: self.deleted,
+            // Everyone sees that a moderator hid it; only its author is told why.
+            hidden: self.hidden.then(|| crate::Hidden {
+                reason: self.hidden_reason.filter(|_| viewer.is_some() && viewer == Some(self.author_id)),
+            }),
             pinned: self.pinned,
             reactions,
             attachments: Vec::new(),
@@ -512,7 +522,7 @@ pub(super) async fn message_by_id(
 }
 
 /// Message views of one chat whose `seq` lies in `[from, to]`, oldest first.
-async fn messages_in_range(
+pub(super) async fn messages_in_range(
     conn: &mut <Db as sqlx::Database>::Connection,
     chat: i64,
     from: i64,
@@ -656,6 +666,7 @@ pub(crate) async fn events_after(
                 None => continue,
             },
             "edited" => Change::Edited { message_id, text: body.unwrap_or_default(), edited_at: at },
+            "deleted" if body.as_deref() == Some(HIDDEN_MARK) => Change::Hidden { message_id },
             "deleted" => Change::Deleted { message_id },
             "reaction_added" => Change::ReactionAdded { message_id, person: actor, emoji: body.unwrap_or_default() },
             "reaction_removed" => {
@@ -667,6 +678,30 @@ pub(crate) async fn events_after(
         events.push(EventView { chat_id: chat, seq, at, change });
     }
     Ok(events)
+}
+
+/// The body of the `deleted` event of a message a moderator hid: replay
+/// tells the two apart without another column in the log.
+pub(super) const HIDDEN_MARK: &str = "hidden";
+
+/// Takes a message's words out of every table: the message, its earlier
+/// versions, the events that carried edits, its files and the search index.
+/// A delete does it, and so does a moderator's hide.
+pub(super) async fn erase(tx: &mut Tx, message: i64, now: i64) -> Result<(), StorageError> {
+    sqlx::query("UPDATE messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2")
+        .bind(now)
+        .bind(message)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM message_edits WHERE message_id = $1").bind(message).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM message_reactions WHERE message_id = $1").bind(message).execute(&mut **tx).await?;
+    sqlx::query("UPDATE chat_events SET body = NULL WHERE message_id = $1 AND kind = 'edited'")
+        .bind(message)
+        .execute(&mut **tx)
+        .await?;
+    super::files::unlink_message(tx, message).await?;
+    super::search::unindex(tx, message).await?;
+    Ok(())
 }
 
 /// A message as an action on it needs it: author, body, deleted, pinned, call.
@@ -698,7 +733,7 @@ pub(crate) async fn act_on_message(
     let refused = StorageError::Refused;
     let change = match action {
         MessageAction::Edit(text) => {
-            may_edit(&me.chat, &me.member(), &facts).map_err(refused)?;
+            may_edit(&me.chat, &me.member(now), &facts).map_err(refused)?;
             if text.as_str() == body {
                 return Ok(None);
             }
@@ -718,27 +753,12 @@ pub(crate) async fn act_on_message(
             Change::Edited { message_id: message, text: text.as_str().to_string(), edited_at: now }
         }
         MessageAction::Delete => {
-            may_delete(&me.chat, &me.member(), &facts).map_err(refused)?;
-            // A deleted message's words leave every table: the message, its
-            // earlier versions and the events that carried edits.
-            sqlx::query("UPDATE messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2")
-                .bind(now)
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM message_edits WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM message_reactions WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
-            sqlx::query("UPDATE chat_events SET body = NULL WHERE message_id = $1 AND kind = 'edited'")
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
-            // Its files and its words in the index go too.
-            super::files::unlink_message(&mut tx, message).await?;
-            super::search::unindex(&mut tx, message).await?;
+            may_delete(&me.chat, &me.member(now), &facts).map_err(refused)?;
+            erase(&mut tx, message, now).await?;
             Change::Deleted { message_id: message }
         }
         MessageAction::React(reaction) | MessageAction::Unreact(reaction) => {
-            may_react(&me.chat, &me.member()).map_err(refused)?;
+            may_react(&me.chat, &me.member(now)).map_err(refused)?;
             if facts.deleted {
                 return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
             }
@@ -773,7 +793,7 @@ pub(crate) async fn act_on_message(
             }
         }
         MessageAction::Pin | MessageAction::Unpin => {
-            may_pin(&me.chat, &me.member()).map_err(refused)?;
+            may_pin(&me.chat, &me.member(now)).map_err(refused)?;
             let pin = matches!(action, MessageAction::Pin);
             if facts.deleted {
                 return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
@@ -796,7 +816,7 @@ pub(crate) async fn act_on_message(
         Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
         Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
         Change::Pinned { .. } => ("pinned", None),
-        Change::Unpinned { .. } | Change::Message(_) => ("unpinned", None),
+        Change::Unpinned { .. } | Change::Message(_) | Change::Hidden { .. } => ("unpinned", None),
     };
     log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
     tx.commit().await?;
@@ -1223,7 +1243,7 @@ pub(crate) async fn update_chat_settings(
 ) -> Result<Vec<i64>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
-    may_pin(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    may_pin(&me.chat, &me.member(now)).map_err(StorageError::Refused)?;
     let (org, description): (i64, String) =
         sqlx::query_as("SELECT org_id, description FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *tx).await?;
     // The same audit line as the portal's edit: a chat admin's change is
