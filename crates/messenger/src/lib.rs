@@ -28,7 +28,8 @@ pub mod text;
 pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};
 pub use manage::{ChatDescription, ChatName, ChatTextError, ManageRefusal};
 pub use permissions::{
-    ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_delete, may_edit, may_pin, may_post, may_react,
+    ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_block, may_delete, may_edit, may_pin, may_post,
+    may_react,
 };
 pub use report::{ModerationRefusal, ReportReason};
 pub use text::{

@@ -555,6 +555,18 @@ impl From<messenger::Refusal> for ApiError {
                 "Модератор школы временно запретил вам писать в этот чат.",
                 "A school moderator has muted you in this chat for a while.",
             ),
+            Refusal::Blocked => err(
+                s,
+                "blocked",
+                "Собеседник ограничил личные сообщения от вас.",
+                "This person has blocked direct messages from you.",
+            ),
+            Refusal::NotDirect => err(
+                StatusCode::CONFLICT,
+                "not_direct",
+                "Заблокировать можно только собеседника в личной переписке.",
+                "Only the other person of a direct chat can be blocked.",
+            ),
         }
     }
 }

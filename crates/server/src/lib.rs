@@ -201,6 +201,10 @@ pub fn router(state: AppState) -> Router {
         // Safeguarding (issue 21): reports, the moderation queue, its staff.
         .route("/messenger/chats/{chat}/messages/{message}/reports", post(safeguarding_api::report))
         .route("/messenger/reports", get(safeguarding_api::my_reports))
+        .route(
+            "/messenger/chats/{chat}/block",
+            get(safeguarding_api::block_state).put(safeguarding_api::block).delete(safeguarding_api::unblock),
+        )
         .route("/orgs/{org}/reports", get(safeguarding_api::queue))
         .route("/orgs/{org}/reports/{report}", get(safeguarding_api::detail))
         .route("/orgs/{org}/reports/{report}/decision", post(safeguarding_api::decide))

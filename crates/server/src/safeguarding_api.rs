@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use messenger::ReportReason;
 use messenger::flood::Action;
 use messenger::report::{Decision, MAX_MUTE_MINUTES};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use storage::{MyReport, ReportReceipt, ReportView, SafeguardingPerson};
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
@@ -191,5 +191,46 @@ pub async fn unname_staff(
     Path((org, person)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     state.store.set_safeguarding(org, user.person_id, person, false, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockState {
+    /// The signed-in person blocked the other person of this direct chat.
+    pub blocked: bool,
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/block", tag = "safeguarding", params(("chat" = i64, Path)),
+    responses((status = 200, body = BlockState), (status = 409, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn block_state(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> Resp<BlockState> {
+    Ok(axum::Json(BlockState { blocked: state.store.blocked(user.account_id, chat).await? }))
+}
+
+/// Blocks the other person of a direct chat from writing here; group chats
+/// they share are not affected.
+#[utoipa::path(put, path = "/api/messenger/chats/{chat}/block", tag = "safeguarding", params(("chat" = i64, Path)),
+    responses((status = 204), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn block(State(state): State<AppState>, user: MessengerUser, Path(chat): Path<i64>) -> ApiResult<StatusCode> {
+    state.flood.admit(user.account_id, Action::Write).await?;
+    state.store.set_blocked(user.account_id, chat, true, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/messenger/chats/{chat}/block", tag = "safeguarding", params(("chat" = i64, Path)),
+    responses((status = 204), (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn unblock(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<StatusCode> {
+    state.flood.admit(user.account_id, Action::Write).await?;
+    state.store.set_blocked(user.account_id, chat, false, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

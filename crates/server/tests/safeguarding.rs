@@ -340,3 +340,69 @@ async fn the_authorization_matrix_every_safeguarding_endpoint_as_every_role() {
     assert_eq!(named, [teacher2]);
     app.finish().await;
 }
+
+async fn direct_between(app: &TestApp, from: &common::chat::Linked, to: &common::chat::Linked) -> i64 {
+    let res = from.post(app, "/api/messenger/direct", json!({"org": from.org, "person": to.person})).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_blocked_person_cannot_write_directly_and_group_chats_are_untouched() {
+    let app = spawn_app(false).await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let direct = direct_between(&app, &teacher, &student).await;
+    let class = student.chat_named(&app, "5А класс").await;
+    let block = format!("/api/messenger/chats/{direct}/block");
+    assert_eq!(student.json(&app, &block).await, json!({"blocked": false}));
+    assert_eq!(student.request(&app, Method::PUT, &block, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(student.json(&app, &block).await, json!({"blocked": true}));
+    assert_eq!(teacher.json(&app, &block).await, json!({"blocked": false}), "a block is one-way");
+
+    let res = teacher.send(&app, direct, "a", "Почему не отвечаешь?").await;
+    assert_eq!(common::error_code(res).await, (StatusCode::FORBIDDEN, "blocked".into()));
+    sent(&teacher, &app, class, "b", "Завтра контрольная").await;
+    sent(&student, &app, direct, "c", "Я вас заблокировала").await;
+    let res = student.request(&app, Method::PUT, &format!("/api/messenger/chats/{class}/block"), None).await;
+    assert_eq!(common::error_code(res).await, (StatusCode::CONFLICT, "not_direct".into()));
+
+    assert_eq!(student.request(&app, Method::DELETE, &block, None).await.status(), StatusCode::NO_CONTENT);
+    sent(&teacher, &app, direct, "d", "Спасибо").await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn blocking_answers_only_the_two_people_of_the_direct_chat() {
+    let app = spawn_app(false).await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let director = linked(&app, "director", "+79120000006").await;
+    let officer = linked(&app, "teacher2", "+79120000005").await;
+    let parent = linked(&app, "parent1", "+79120000007").await;
+    let stranger = linked(&app, "other.admin", "+79120000008").await;
+    let direct = direct_between(&app, &teacher, &student).await;
+    let block = format!("/api/messenger/chats/{direct}/block");
+    use StatusCode as S;
+    // (who, expected for GET, PUT, DELETE); each refused PUT is checked to leave no block.
+    let outsiders = [
+        ("administrator", &director),
+        ("other teacher", &officer),
+        ("parent", &parent),
+        ("other school's admin", &stranger),
+    ];
+    for (who, client) in outsiders {
+        for method in [Method::GET, Method::PUT, Method::DELETE] {
+            let res = client.request(&app, method.clone(), &block, None).await;
+            assert_eq!(res.status(), S::NOT_FOUND, "{method} as {who}");
+        }
+    }
+    for method in [Method::GET, Method::PUT, Method::DELETE] {
+        let res = reqwest::Client::new().request(method.clone(), app.url(&block)).send().await.unwrap();
+        assert_eq!(res.status(), S::UNAUTHORIZED, "{method} signed out");
+    }
+    assert_eq!(student.json(&app, &block).await, json!({"blocked": false}), "refusals left no block");
+    assert_eq!(teacher.json(&app, &block).await, json!({"blocked": false}));
+    sent(&teacher, &app, direct, "a", "Всё в порядке").await;
+    app.finish().await;
+}

@@ -181,6 +181,8 @@ export const api = {
   // Safeguarding: reports from the messenger, the school's moderation queue.
   reportMessage: (c, id, form) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/reports`, form),
   myReports: () => request('GET', '/messenger/reports'),
+  blockState: (c) => request('GET', `${chat(c)}/block`),
+  setBlocked: (c, blocked) => request(blocked ? 'PUT' : 'DELETE', `${chat(c)}/block`),
   safeguarding: {
     reports: (o, decided = false) => request('GET', `${org(o)}/reports${query({ decided: decided || null })}`),
     decide: (o, r, form) => request('POST', `${org(o)}/reports/${encodeURIComponent(r)}/decision`, form),

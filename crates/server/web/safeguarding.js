@@ -1,6 +1,6 @@
 // Safeguarding in the messenger and the portal: «Пожаловаться» on a message,
 // the reporter's «Мои жалобы» with what became of each, and the strings of
-// the school's moderation queue (pages/reports.js).
+// blocking in a direct chat (chat/members.js) and of the person page.
 
 import { api } from './api.js';
 import { h } from './dom.js';
@@ -37,6 +37,10 @@ addStrings({
     'sg.note': 'Комментарий модератора: {note}',
     'sg.staff': 'Ответственные за безопасность',
     'sg.direct': 'личная переписка',
+    'sg.block': 'Заблокировать',
+    'sg.unblock': 'Разблокировать',
+    'sg.blockedDone': 'Заблокировано: этот человек не сможет писать вам здесь. Общие чаты не меняются.',
+    'sg.unblockedDone': 'Разблокировано.',
     'person.safeguardingYes': 'Отвечает за безопасность: рассматривает жалобы вместе с администрацией.',
     'person.safeguardingNo': 'Не отвечает за безопасность.',
     'person.safeguardingOn': 'Назначить ответственным за безопасность',
@@ -69,6 +73,10 @@ addStrings({
     'sg.note': 'Moderator’s note: {note}',
     'sg.staff': 'Safeguarding staff',
     'sg.direct': 'direct messages',
+    'sg.block': 'Block',
+    'sg.unblock': 'Unblock',
+    'sg.blockedDone': 'Blocked: this person cannot write to you here. Group chats do not change.',
+    'sg.unblockedDone': 'Unblocked.',
     'person.safeguardingYes': 'Responsible for safeguarding: reviews reports with the administration.',
     'person.safeguardingNo': 'Not responsible for safeguarding.',
     'person.safeguardingOn': 'Make responsible for safeguarding',

@@ -24,6 +24,8 @@ pub(super) struct Access {
     pub(super) admin: bool,
     /// A moderator muted the viewer here until then.
     pub(super) muted_until: Option<i64>,
+    /// A direct chat whose other person blocked the viewer.
+    pub(super) blocked: bool,
     pub(super) chat: ChatFacts,
 }
 
@@ -33,6 +35,11 @@ const MEMBER_JOINS: &str = "FROM chats c JOIN orgs o ON o.id = c.org_id \
      JOIN chat_members m ON m.chat_id = c.id \
      JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
      JOIN learning_profiles p ON p.id = l.profile_id";
+
+/// The member `m` of the chat `c` is blocked by the chat's other person (a
+/// direct chat only: a block never reaches a group chat).
+const BLOCKED: &str = "EXISTS (SELECT 1 FROM person_blocks b JOIN chat_members o \
+     ON o.chat_id = c.id AND o.person_id = b.blocker_id WHERE c.kind = 'direct' AND b.blocked_id = m.person_id)";
 
 /// The access rule: an active member, linked, in an organisation whose chats
 /// are on; hidden chats are out of reach like missing ones.
@@ -45,19 +52,23 @@ pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
     account: i64,
 ) -> Result<Access, StorageError> {
     let query = format!(
-        "SELECT m.person_id, m.admin, m.muted_until, c.state, c.announcement_only {MEMBER_JOINS} \
+        "SELECT m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only {MEMBER_JOINS} \
          WHERE c.id = $1 AND p.account_id = $2 AND {REACHABLE}"
     );
-    let row: Option<(i64, bool, Option<i64>, String, bool)> =
+    let row: Option<(i64, bool, Option<i64>, bool, String, bool)> =
         sqlx::query_as(&query).bind(chat).bind(account).fetch_optional(conn).await?;
-    let (person_id, admin, muted_until, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
+    let (person_id, admin, muted_until, blocked, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
     let state = ChatState::parse(&state).ok_or(StorageError::NotFound)?;
-    Ok(Access { person_id, admin, muted_until, chat: ChatFacts { state, announcement_only } })
+    Ok(Access { person_id, admin, muted_until, blocked, chat: ChatFacts { state, announcement_only } })
 }
 
 impl Access {
     pub(super) fn member(&self, now: i64) -> MemberFacts {
-        MemberFacts { admin: self.admin, muted: self.muted_until.is_some_and(|until| until > now) }
+        MemberFacts {
+            admin: self.admin,
+            muted: self.muted_until.is_some_and(|until| until > now),
+            blocked: self.blocked,
+        }
     }
 }
 
@@ -287,7 +298,7 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
     let mut senders = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, c.state, c.announcement_only, \
+            "SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
                a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') \
              {MEMBER_JOINS} JOIN people a ON a.id = m.person_id WHERE {REACHABLE} AND (c.id, p.account_id) IN (VALUES "
         ));
@@ -297,11 +308,12 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
             values.push_bind_unseparated(*account).push_unseparated(")");
         }
         q.push(")");
-        type Row = (i64, i64, i64, bool, Option<i64>, String, bool, String);
+        type Row = (i64, i64, i64, bool, Option<i64>, bool, String, bool, String);
         let rows: Vec<Row> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (chat, account, person_id, admin, muted_until, state, announcement_only, name) in rows {
+        for (chat, account, person_id, admin, muted_until, blocked, state, announcement_only, name) in rows {
             let Some(state) = ChatState::parse(&state) else { continue };
-            let access = Access { person_id, admin, muted_until, chat: ChatFacts { state, announcement_only } };
+            let chat_facts = ChatFacts { state, announcement_only };
+            let access = Access { person_id, admin, muted_until, blocked, chat: chat_facts };
             senders.entry((chat, account)).or_insert(Sender { access, name });
         }
     }

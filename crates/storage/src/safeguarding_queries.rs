@@ -403,3 +403,58 @@ pub(crate) async fn set_staff(
     tx.commit().await?;
     Ok(())
 }
+
+/// The other person of a direct chat the account's person is in.
+async fn other_of_direct(conn: &mut Conn, account: i64, chat: i64) -> Result<(i64, i64), StorageError> {
+    let me = access(&mut *conn, chat, account).await?;
+    let kind: String =
+        sqlx::query_scalar("SELECT kind FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *conn).await?;
+    ::messenger::may_block(kind == "direct").map_err(StorageError::Refused)?;
+    let other: i64 = sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND person_id <> $2")
+        .bind(chat)
+        .bind(me.person_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((me.person_id, other))
+}
+
+pub(crate) async fn blocked(pool: &Pool<Db>, account: i64, chat: i64) -> Result<bool, StorageError> {
+    let mut conn = pool.acquire().await?;
+    let (me, other) = other_of_direct(&mut conn, account, chat).await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT blocker_id FROM person_blocks WHERE blocker_id = $1 AND blocked_id = $2")
+            .bind(me)
+            .bind(other)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+pub(crate) async fn set_blocked(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    block: bool,
+    now: i64,
+) -> Result<(), StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let (me, other) = other_of_direct(&mut tx, account, chat).await?;
+    if block {
+        sqlx::query(
+            "INSERT INTO person_blocks (blocker_id, blocked_id, blocked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(me)
+        .bind(other)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM person_blocks WHERE blocker_id = $1 AND blocked_id = $2")
+            .bind(me)
+            .bind(other)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

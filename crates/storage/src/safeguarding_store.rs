@@ -1,7 +1,8 @@
 //! The safeguarding half of `Store` (DESIGN §6, oversight never hidden):
 //! reports of messages with the evidence kept as it was, the school's
-//! moderation queue and its decisions (hide, mute, remove, dismiss), and the
-//! staff the director names responsible for safeguarding.
+//! moderation queue and its decisions (hide, mute, remove, dismiss), the
+//! staff the director names responsible for safeguarding, and blocks in
+//! direct chats.
 //!
 //! Every decision runs in one transaction that checks `messenger::report`,
 //! applies it and writes its lines to the chat audit log; a refusal changes
@@ -141,5 +142,16 @@ impl Store {
         now: i64,
     ) -> Result<(), StorageError> {
         dispatch!(self.safeguarding::set_staff(org, actor, person, named, now))
+    }
+
+    /// The account's person blocked the other person of this direct chat.
+    pub async fn blocked(&self, account: i64, chat: i64) -> Result<bool, StorageError> {
+        dispatch!(self.safeguarding::blocked(account, chat))
+    }
+
+    /// Blocks (or unblocks) the other person of a direct chat from writing
+    /// to the account's person there.
+    pub async fn set_blocked(&self, account: i64, chat: i64, block: bool, now: i64) -> Result<(), StorageError> {
+        dispatch!(self.safeguarding::set_blocked(account, chat, block, now))
     }
 }

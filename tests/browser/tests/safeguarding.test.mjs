@@ -3,7 +3,7 @@
 // psychologist responsible for safeguarding on her page in the portal; she
 // opens «Жалобы», sees the message as it was with those around it, hides it
 // and mutes the adult for a day; the student sees «Скрыто модератором» and, in
-// «Мои жалобы», what was done.
+// «Мои жалобы», what was done. Then she blocks him in their direct chat.
 //
 // This file asks for 2 codes (limits: 1 a minute and 5 an hour per phone).
 
@@ -133,6 +133,42 @@ test('a student reports an adult\'s direct message; the safeguarding officer hid
   await mine.filter({ hasText: 'автору запрещено писать до' }).waitFor();
   await sp.setViewportSize({ width: 360, height: 740 });
   await screenshot(sp, 'safeguarding-my-reports-phone');
+  assert.deepEqual(student.problems, []);
+  assert.deepEqual(teacher.problems, []);
+});
+
+test('the student blocks the adult in their direct chat: he cannot write there, the class chat is untouched; then unblocks', async () => {
+  const sp = student.page;
+  await sp.goto('/messenger');
+  await sp.getByTestId('chat-row').filter({ hasText: 'Донская Эльмира' }).first().click();
+  await sp.locator('.pm-conv-head').getByRole('button', { name: /Донская Эльмира/ }).click();
+  const toggle = sp.getByTestId('members-panel').getByTestId('block-toggle');
+  await toggle.filter({ hasText: 'Заблокировать' }).click();
+  await sp.getByRole('status').filter({ hasText: 'Заблокировано' }).waitFor();
+  await sp.setViewportSize({ width: 360, height: 740 });
+  await screenshot(sp, 'safeguarding-block-phone');
+  await sp.setViewportSize({ width: 1280, height: 860 });
+
+  const attempt = () => teacher.page.evaluate(async () => {
+    const chats = await fetch('/api/messenger/chats').then((r) => r.json());
+    const post = async (chat, id, text) => {
+      const res = await fetch(`/api/messenger/chats/${chat.id}/messages`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: id, text }),
+      });
+      return res.ok ? 'ok' : (await res.json()).code;
+    };
+    const n = Math.random().toString(36).slice(2);
+    return {
+      direct: await post(chats.find((c) => c.kind === 'direct'), `d-${n}`, 'Ответь'),
+      klass: await post(chats.find((c) => c.name === '5А класс'), `k-${n}`, 'Завтра экскурсия'),
+    };
+  });
+  assert.deepEqual(await attempt(), { direct: 'blocked', klass: 'ok' });
+
+  await toggle.filter({ hasText: 'Разблокировать' }).click();
+  await sp.getByRole('status').filter({ hasText: 'Разблокировано.' }).waitFor();
+  // Unblocked, he is still muted there for the day the moderator chose.
+  assert.deepEqual(await attempt(), { direct: 'muted', klass: 'ok' });
   assert.deepEqual(student.problems, []);
   assert.deepEqual(teacher.problems, []);
 });

@@ -7,6 +7,7 @@ import { h, icon, clear } from '../dom.js';
 import { t, plural, roleName } from '../i18n.js';
 import { spinner, notice, announce } from '../ui.js';
 import { initialsOf, hueOf } from './format.js';
+import '../safeguarding.js';
 
 export class MembersPanel {
   constructor(conv) {
@@ -149,7 +150,37 @@ export class MembersPanel {
       });
       text.append(write);
     }
+    if (!me && direct) text.append(blockButton(s.id, err));
     text.append(err);
     return li;
   }
+}
+
+/** «Заблокировать» the other person of a direct chat (group chats never change). */
+function blockButton(chat, err) {
+  const btn = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'data-testid': 'block-toggle' });
+  let blocked = false;
+  const show = () => {
+    btn.textContent = blocked ? t('sg.unblock') : t('sg.block');
+  };
+  show();
+  api.blockState(chat).then((b) => {
+    blocked = b.blocked;
+    show();
+  }, () => {});
+  btn.addEventListener('click', async () => {
+    err.textContent = '';
+    btn.disabled = true;
+    try {
+      await api.setBlocked(chat, !blocked);
+      blocked = !blocked;
+      show();
+      announce(blocked ? t('sg.blockedDone') : t('sg.unblockedDone'));
+    } catch (e) {
+      err.textContent = e.text ? e.text() : t('error.unknown');
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return btn;
 }

@@ -1,5 +1,6 @@
 -- Safeguarding: the staff the director names responsible for it, reports of
--- messages with the evidence as it was, and what moderators did about them.
+-- messages with the evidence as it was, what moderators did about them, and
+-- the people a person blocked from writing to them directly.
 
 -- Employees who moderate the school's reports alongside its administrators.
 CREATE TABLE safeguarding_staff (
@@ -43,3 +44,13 @@ CREATE TABLE message_reports (
 );
 CREATE INDEX message_reports_org ON message_reports (org_id, status, id);
 CREATE INDEX message_reports_reporter ON message_reports (reporter_id, created_at);
+
+-- The blocked person cannot write to the blocker in their direct chat; group
+-- chats are never affected.
+CREATE TABLE person_blocks (
+    blocker_id INTEGER NOT NULL REFERENCES people (id),
+    blocked_id INTEGER NOT NULL REFERENCES people (id),
+    blocked_at BIGINT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+);
+CREATE INDEX person_blocks_blocked ON person_blocks (blocked_id);
