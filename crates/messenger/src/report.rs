@@ -19,6 +19,11 @@
 //!   chat — or nothing of these, which dismisses the report. Nobody is removed
 //!   from a direct chat ([`ModerationRefusal::DirectChat`]): it has only two
 //!   people; muting is how a direct chat is quietened.
+//! - **Oversight** ([`may_oversee`]): a moderator opens a chat of the school
+//!   read-only, with a reason (the caller logs it and tells the members how
+//!   often it happened); a direct chat only when it involves a student or was
+//!   reported — adults' direct chats are otherwise never opened
+//!   ([`ModerationRefusal::AdultsOnly`]).
 
 use roster::Role;
 
@@ -73,6 +78,8 @@ pub enum ModerationRefusal {
     Closed,
     #[error("nobody is removed from a direct chat")]
     DirectChat,
+    #[error("a direct chat between adults is opened only after a report")]
+    AdultsOnly,
 }
 
 /// Who acts, in the school the report belongs to.
@@ -142,6 +149,24 @@ pub fn decide(report: ReportFacts, decision: Decision) -> Result<Outcome, Modera
     if decision == Decision::default() { Ok(Outcome::Dismissed) } else { Ok(Outcome::Actioned(decision)) }
 }
 
+/// The chat a moderator asks to open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OversightFacts {
+    pub direct: bool,
+    /// One of its members is a student of the school.
+    pub involves_student: bool,
+    /// A message of it was reported.
+    pub reported: bool,
+}
+
+pub fn may_oversee(who: &ModeratorFacts, chat: OversightFacts) -> Result<(), ModerationRefusal> {
+    may_moderate(who)?;
+    if chat.direct && !chat.involves_student && !chat.reported {
+        return Err(ModerationRefusal::AdultsOnly);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +227,17 @@ mod tests {
         let mute = Decision { mute_minutes: Some(60), ..Decision::default() };
         assert_eq!(decide(direct, remove), Err(DirectChat));
         assert_eq!(decide(direct, mute), Ok(Outcome::Actioned(mute)));
+    }
+
+    #[test]
+    fn adults_direct_chats_are_opened_only_after_a_report() {
+        let admin = ModeratorFacts { roles: vec![Role::Administrator], safeguarding: false };
+        let group = OversightFacts { direct: false, involves_student: false, reported: false };
+        let adults = OversightFacts { direct: true, ..group };
+        assert_eq!(may_oversee(&admin, group), Ok(()));
+        assert_eq!(may_oversee(&admin, adults), Err(AdultsOnly));
+        assert_eq!(may_oversee(&admin, OversightFacts { reported: true, ..adults }), Ok(()));
+        assert_eq!(may_oversee(&admin, OversightFacts { involves_student: true, ..adults }), Ok(()));
+        assert_eq!(may_oversee(&ModeratorFacts::default(), group), Err(NotModerator));
     }
 }

@@ -604,6 +604,12 @@ impl From<messenger::ModerationRefusal> for ApiError {
                 "Из личной переписки нельзя удалить: запретите автору писать.",
                 "Nobody is removed from a direct chat: mute the author instead.",
             ),
+            AdultsOnly => err(
+                StatusCode::FORBIDDEN,
+                "adults_only_direct",
+                "Личную переписку взрослых можно открыть только по жалобе.",
+                "A direct chat between adults can be opened only after a report.",
+            ),
         }
     }
 }

@@ -209,6 +209,9 @@ pub fn router(state: AppState) -> Router {
         .route("/orgs/{org}/reports/{report}", get(safeguarding_api::detail))
         .route("/orgs/{org}/reports/{report}/decision", post(safeguarding_api::decide))
         .route("/orgs/{org}/safeguarding-staff", get(safeguarding_api::staff))
+        .route("/orgs/{org}/chats/{chat}/oversight", post(safeguarding_api::oversee))
+        .route("/orgs/{org}/oversight", get(safeguarding_api::oversight_log))
+        .route("/messenger/chats/{chat}/oversight", get(safeguarding_api::oversight_notice))
         .route(
             "/orgs/{org}/safeguarding-staff/{person}",
             put(safeguarding_api::name_staff).delete(safeguarding_api::unname_staff),

@@ -53,6 +53,7 @@ use utoipa::openapi::{ContentBuilder, Object, ObjectBuilder, Ref, RefOr, Respons
         safeguarding_api::report, safeguarding_api::my_reports, safeguarding_api::queue, safeguarding_api::detail,
         safeguarding_api::decide, safeguarding_api::staff, safeguarding_api::name_staff, safeguarding_api::unname_staff,
         safeguarding_api::block_state, safeguarding_api::block, safeguarding_api::unblock,
+        safeguarding_api::oversee, safeguarding_api::oversight_log, safeguarding_api::oversight_notice,
     ),
     components(schemas(error::ErrorBody, crate::DemoAccount)),
     modifiers(&Failures),

@@ -16,7 +16,7 @@ use messenger::ReportReason;
 use messenger::flood::Action;
 use messenger::report::{Decision, MAX_MUTE_MINUTES};
 use serde::{Deserialize, Serialize};
-use storage::{MyReport, ReportReceipt, ReportView, SafeguardingPerson};
+use storage::{MyReport, OversightEntry, OversightView, ReportReceipt, ReportView, SafeguardingPerson};
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
@@ -233,4 +233,63 @@ pub async fn unblock(
     state.flood.admit(user.account_id, Action::Write).await?;
     state.store.set_blocked(user.account_id, chat, false, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OversightForm {
+    /// Why the chat is opened: required, at most 500 characters once trimmed.
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// A moderator opens a chat of the school read-only, giving a reason; the
+/// opening is logged and its members are told of it (never who or why).
+#[utoipa::path(post, path = "/api/orgs/{org}/chats/{chat}/oversight", tag = "safeguarding",
+    params(("org" = i64, Path), ("chat" = i64, Path)), request_body = OversightForm,
+    responses((status = 200, body = OversightView)),
+    security(("portal_session" = [])))]
+pub async fn oversee(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((org, chat)): Path<(i64, i64)>,
+    Json(form): Json<OversightForm>,
+) -> Resp<OversightView> {
+    let reason = free_text("reason", &form.reason, MAX_NOTE)?;
+    if reason.is_empty() {
+        return Err(e::INVALID_INPUT.field("reason"));
+    }
+    Ok(axum::Json(state.store.oversee(org, user.person_id, chat, &reason, state.now()).await?))
+}
+
+/// Every opening of the school's chats: who, when, which chat, why.
+#[utoipa::path(get, path = "/api/orgs/{org}/oversight", tag = "safeguarding", params(("org" = i64, Path)),
+    responses((status = 200, body = Vec<OversightEntry>)),
+    security(("portal_session" = [])))]
+pub async fn oversight_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(org): Path<i64>,
+) -> Resp<Vec<OversightEntry>> {
+    Ok(axum::Json(state.store.oversight_log(org, user.person_id).await?))
+}
+
+/// «Администрация школы открывала этот чат N раз за 30 дней».
+#[derive(Serialize, ToSchema)]
+pub struct OversightNotice {
+    /// When, newest first (never who or why).
+    pub dates: Vec<i64>,
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/oversight", tag = "safeguarding", params(("chat" = i64, Path)),
+    responses((status = 200, body = OversightNotice)),
+    security(("messenger_session" = [])))]
+pub async fn oversight_notice(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> Resp<OversightNotice> {
+    Ok(axum::Json(OversightNotice { dates: state.store.oversight_notice(user.account_id, chat, state.now()).await? }))
 }

@@ -406,3 +406,103 @@ async fn blocking_answers_only_the_two_people_of_the_direct_chat() {
     sent(&teacher, &app, direct, "a", "Всё в порядке").await;
     app.finish().await;
 }
+
+async fn oversee(app: &TestApp, client: &reqwest::Client, org: i64, chat: i64, reason: &str) -> reqwest::Response {
+    let path = format!("/api/orgs/{org}/chats/{chat}/oversight");
+    client.post(app.url(&path)).json(&json!({"reason": reason})).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_opening_needs_a_reason_is_logged_and_members_see_when_but_not_who_or_why() {
+    let app = spawn_app(false).await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let director = app.signed_in("director").await;
+    let org = student.org;
+    let chat = student.chat_named(&app, "5А класс").await;
+    sent(&student, &app, chat, "a", "Всем привет").await;
+    let notice = format!("/api/messenger/chats/{chat}/oversight");
+    assert_eq!(student.json(&app, &notice).await, json!({"dates": []}));
+
+    let res = oversee(&app, &director, org, chat, "   ").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no opening without a reason");
+    let res = oversee(&app, &director, org, chat, "Родители сообщили о травле").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let opened: Value = res.json().await.unwrap();
+    assert_eq!(opened["messages"][0]["text"], "Всем привет");
+
+    let seen = student.json(&app, &notice).await;
+    assert_eq!(seen["dates"].as_array().unwrap().len(), 1);
+    assert!(!seen.to_string().contains("травле") && !seen.to_string().contains("Директорова"), "{seen}");
+    let log = portal_json(&app, &director, &format!("/api/orgs/{org}/oversight")).await;
+    assert_eq!(
+        (log[0]["reason"].as_str(), log[0]["chat_id"].as_i64()),
+        (Some("Родители сообщили о травле"), Some(chat))
+    );
+    assert_eq!(log[0]["person_name"], "Директорова Анна");
+    let lines = audit(&app, &director, org, &format!("?chat={chat}&action=open_chat")).await;
+    assert_eq!(lines.len(), 1);
+
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn adults_direct_chats_are_opened_only_after_a_report() {
+    let app = spawn_app(false).await;
+    let math = linked(&app, "teacher2", "+79120000005").await;
+    let class_teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let director = app.signed_in("director").await;
+    let org = math.org;
+    let adults = direct_between(&app, &math, &class_teacher).await;
+    let with_child = direct_between(&app, &class_teacher, &student).await;
+    let message = sent(&math, &app, adults, "a", "Коллега, есть минутка?").await;
+    let res = oversee(&app, &director, org, adults, "Проверка").await;
+    assert_eq!(common::error_code(res).await, (StatusCode::FORBIDDEN, "adults_only_direct".into()));
+    assert_eq!(class_teacher.json(&app, &format!("/api/messenger/chats/{adults}/oversight")).await["dates"], json!([]));
+    assert_eq!(oversee(&app, &director, org, with_child, "Жалоба родителя").await.status(), StatusCode::OK);
+    reported(&class_teacher, &app, adults, message).await;
+    assert_eq!(oversee(&app, &director, org, adults, "По жалобе").await.status(), StatusCode::OK);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_oversight_authorization_matrix_and_refusals_leave_no_trace() {
+    let app = spawn_app(false).await;
+    let member = linked(&app, "student1", "+79120000002").await;
+    let outsider = linked(&app, "student3", "+79120000004").await;
+    let admin = app.signed_in("director").await;
+    let org = member.org;
+    let officer = linked(&app, "teacher2", "+79120000005").await.portal;
+    let teacher = linked(&app, "teacher1", "+79120000001").await.portal;
+    let parent = app.signed_in("parent1").await;
+    let student = member.portal.clone();
+    let stranger = app.signed_in("other.admin").await;
+    let signed_out = app.client();
+    let clients = [&admin, &officer, &teacher, &parent, &student, &stranger, &signed_out];
+    let teacher2 = app.person_id("teacher2").await;
+    let res = admin.put(app.url(&format!("/api/orgs/{org}/safeguarding-staff/{teacher2}"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let chat = member.chat_named(&app, "5А класс").await;
+    use StatusCode as S;
+    let expected = [S::OK, S::OK, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::UNAUTHORIZED];
+    let mut failures = Vec::new();
+    for i in (0..ROLES.len()).rev() {
+        let opened = oversee(&app, clients[i], org, chat, "Проверка").await.status();
+        let log = clients[i].get(app.url(&format!("/api/orgs/{org}/oversight"))).send().await.unwrap().status();
+        for (what, got) in [("open", opened), ("log", log)] {
+            if got != expected[i] {
+                failures.push(format!("{what} as {}: expected {}, got {got}", ROLES[i], expected[i]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+    let notice = format!("/api/messenger/chats/{chat}/oversight");
+    assert_eq!(outsider.get(&app, &notice).await.status(), S::NOT_FOUND);
+    assert_eq!(reqwest::Client::new().get(app.url(&notice)).send().await.unwrap().status(), S::UNAUTHORIZED);
+    // Only the two allowed openings were logged, and members see exactly those.
+    let log = portal_json(&app, &admin, &format!("/api/orgs/{org}/oversight")).await;
+    let who: Vec<i64> = log.as_array().unwrap().iter().map(|e| e["person_id"].as_i64().unwrap()).collect();
+    assert_eq!(who, [app.person_id("director").await, teacher2]);
+    assert_eq!(member.json(&app, &notice).await["dates"].as_array().unwrap().len(), 2);
+    app.finish().await;
+}

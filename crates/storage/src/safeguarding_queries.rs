@@ -5,8 +5,11 @@
 use super::chat_admin::{actor_facts, audit, begin};
 use super::messages::{HIDDEN_MARK, access, erase, log_event, messages_in_range, next_seq};
 use crate::StorageError;
-use crate::{Change, Decided, EventView, MessageView, MyReport, ReportReceipt, ReportView, SafeguardingPerson};
-use ::messenger::report::{self as rules, Decision, ModeratorFacts, Outcome, ReportFacts};
+use crate::{
+    Change, Decided, EventView, MessageView, MyReport, OversightEntry, OversightView, ReportReceipt, ReportView,
+    SafeguardingPerson,
+};
+use ::messenger::report::{self as rules, Decision, ModeratorFacts, Outcome, OversightFacts, ReportFacts};
 use ::messenger::{ModerationRefusal, ReportReason};
 use roster::Role;
 use serde_json::json;
@@ -23,6 +26,10 @@ async fn roles_in(conn: &mut Conn, org: i64, person: i64) -> Result<Vec<Role>, S
 }
 
 async fn moderator(conn: &mut Conn, org: i64, person: i64) -> Result<(), StorageError> {
+    rules::may_moderate(&moderator_facts(conn, org, person).await?).map_err(refused)
+}
+
+async fn moderator_facts(conn: &mut Conn, org: i64, person: i64) -> Result<ModeratorFacts, StorageError> {
     let roles = roles_in(conn, org, person).await?;
     // Named once, a person who left the staff moderates no more.
     let named: Option<i64> =
@@ -32,7 +39,7 @@ async fn moderator(conn: &mut Conn, org: i64, person: i64) -> Result<(), Storage
             .fetch_optional(&mut *conn)
             .await?;
     let safeguarding = named.is_some() && roles.iter().any(|r| r.is_employee());
-    rules::may_moderate(&ModeratorFacts { roles, safeguarding }).map_err(refused)
+    Ok(ModeratorFacts { roles, safeguarding })
 }
 
 pub(crate) async fn report_message(
@@ -457,4 +464,94 @@ pub(crate) async fn set_blocked(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Messages a moderator's opening shows: the newest this many.
+const OVERSIGHT_PAGE: i64 = 200;
+/// How far back members are told of openings.
+const NOTICE_SECS: i64 = 30 * 24 * 3600;
+
+pub(crate) async fn oversee(
+    pool: &Pool<Db>,
+    org: i64,
+    actor: i64,
+    chat: i64,
+    reason: &str,
+    now: i64,
+) -> Result<OversightView, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let who = moderator_facts(&mut tx, org, actor).await?;
+    rules::may_moderate(&who).map_err(refused)?;
+    let row: Option<(String, String)> = sqlx::query_as("SELECT kind, name FROM chats WHERE id = $1 AND org_id = $2")
+        .bind(chat)
+        .bind(org)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (kind, name) = row.ok_or(StorageError::NotFound)?;
+    let students: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM chat_members m JOIN person_roles r ON r.person_id = m.person_id AND r.org_id = $2 \
+         WHERE m.chat_id = $1 AND r.role = 'student'",
+    )
+    .bind(chat)
+    .bind(org)
+    .fetch_one(&mut *tx)
+    .await?;
+    let reports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM message_reports WHERE chat_id = $1")
+        .bind(chat)
+        .fetch_one(&mut *tx)
+        .await?;
+    let facts = OversightFacts { direct: kind == "direct", involves_student: students > 0, reported: reports > 0 };
+    rules::may_oversee(&who, facts).map_err(refused)?;
+    sqlx::query("INSERT INTO chat_oversight (org_id, chat_id, person_id, reason, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(org)
+        .bind(chat)
+        .bind(actor)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, org, chat, Some(actor), "open_chat", None, json!({}), json!({ "reason": reason }), now).await?;
+    let range: (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT $2) x",
+    )
+    .bind(chat)
+    .bind(OVERSIGHT_PAGE)
+    .fetch_one(&mut *tx)
+    .await?;
+    let messages = match range {
+        (Some(from), Some(to)) => messages_in_range(&mut tx, chat, from, to, None).await?,
+        _ => Vec::new(),
+    };
+    tx.commit().await?;
+    Ok(OversightView { chat_id: chat, chat_name: name, chat_kind: kind, messages })
+}
+
+pub(crate) async fn oversight_log(pool: &Pool<Db>, org: i64, actor: i64) -> Result<Vec<OversightEntry>, StorageError> {
+    let mut conn = pool.acquire().await?;
+    moderator(&mut conn, org, actor).await?;
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.chat_id, c.name AS chat_name, c.kind AS chat_kind, o.person_id, \
+           p.last_name || ' ' || p.first_name AS person_name, o.reason, o.at \
+         FROM chat_oversight o JOIN chats c ON c.id = o.chat_id JOIN people p ON p.id = o.person_id \
+         WHERE o.org_id = $1 ORDER BY o.id DESC LIMIT 500",
+    )
+    .bind(org)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// When moderators opened the chat in the last 30 days, newest first.
+pub(crate) async fn oversight_notice(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    now: i64,
+) -> Result<Vec<i64>, StorageError> {
+    let mut conn = pool.acquire().await?;
+    access(&mut *conn, chat, account).await?;
+    Ok(sqlx::query_scalar("SELECT at FROM chat_oversight WHERE chat_id = $1 AND at > $2 ORDER BY at DESC")
+        .bind(chat)
+        .bind(now - NOTICE_SECS)
+        .fetch_all(&mut *conn)
+        .await?)
 }

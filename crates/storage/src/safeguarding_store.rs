@@ -78,6 +78,29 @@ pub struct Decided {
     pub people: Vec<i64>,
 }
 
+/// A chat as a moderator opened it, read-only.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OversightView {
+    pub chat_id: i64,
+    pub chat_name: String,
+    pub chat_kind: String,
+    /// The newest 200 messages, oldest first.
+    pub messages: Vec<MessageView>,
+}
+
+/// One opening in the school's oversight log.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OversightEntry {
+    pub id: i64,
+    pub chat_id: i64,
+    pub chat_name: String,
+    pub chat_kind: String,
+    pub person_id: i64,
+    pub person_name: String,
+    pub reason: String,
+    pub at: i64,
+}
+
 /// A person named responsible for safeguarding.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct SafeguardingPerson {
@@ -153,5 +176,26 @@ impl Store {
     /// to the account's person there.
     pub async fn set_blocked(&self, account: i64, chat: i64, block: bool, now: i64) -> Result<(), StorageError> {
         dispatch!(self.safeguarding::set_blocked(account, chat, block, now))
+    }
+
+    /// A moderator opens a chat of the school read-only, with a reason; logged.
+    pub async fn oversee(
+        &self,
+        org: i64,
+        actor: i64,
+        chat: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<OversightView, StorageError> {
+        dispatch!(self.safeguarding::oversee(org, actor, chat, reason, now))
+    }
+
+    pub async fn oversight_log(&self, org: i64, actor: i64) -> Result<Vec<OversightEntry>, StorageError> {
+        dispatch!(self.safeguarding::oversight_log(org, actor))
+    }
+
+    /// For a member: when the chat was opened by moderators in the last 30 days.
+    pub async fn oversight_notice(&self, account: i64, chat: i64, now: i64) -> Result<Vec<i64>, StorageError> {
+        dispatch!(self.safeguarding::oversight_notice(account, chat, now))
     }
 }

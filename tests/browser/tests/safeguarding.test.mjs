@@ -3,7 +3,8 @@
 // psychologist responsible for safeguarding on her page in the portal; she
 // opens «Жалобы», sees the message as it was with those around it, hides it
 // and mutes the adult for a day; the student sees «Скрыто модератором» and, in
-// «Мои жалобы», what was done. Then she blocks him in their direct chat.
+// «Мои жалобы», what was done. Then she blocks him in their direct chat; and
+// the director opens «5А класс» with a reason, which its members are told of.
 //
 // This file asks for 2 codes (limits: 1 a minute and 5 an hour per phone).
 
@@ -171,4 +172,38 @@ test('the student blocks the adult in their direct chat: he cannot write there, 
   assert.deepEqual(await attempt(), { direct: 'muted', klass: 'ok' });
   assert.deepEqual(student.problems, []);
   assert.deepEqual(teacher.problems, []);
+});
+
+test('the director opens «5А класс» read-only with a reason; its members see how often and when, not who or why', async () => {
+  const director = await newPage(browser, server.url);
+  const { org } = await student.page.evaluate(async () => {
+    const chats = await fetch('/api/messenger/chats').then((r) => r.json());
+    return { org: chats.find((c) => c.name === '5А класс').org };
+  });
+  try {
+    const dp = director.page;
+    await signIn(dp, 'sergeev.vr', 'parta2026');
+    await dp.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+    await dp.goto(`/#/chats/${org}/manage/reports`);
+    await dp.getByTestId('oversee-chat').selectOption({ label: '5А класс' });
+    await dp.getByTestId('oversee-reason').fill('Родители сообщили о травле в классе');
+    await dp.getByTestId('oversee-open').click();
+    await dp.getByTestId('oversee-messages').getByText('Завтра экскурсия').first().waitFor();
+    await dp.getByTestId('oversight-log').getByText(/Родители сообщили о травле в классе/).waitFor();
+    await dp.setViewportSize({ width: 360, height: 740 });
+    await screenshot(dp, 'safeguarding-oversight-phone');
+    assert.deepEqual(director.problems, []);
+  } finally {
+    await director.context.close();
+  }
+
+  const sp = student.page;
+  await sp.goto('/messenger');
+  await sp.getByTestId('chat-row').filter({ hasText: '5А класс' }).first().click();
+  await sp.locator('.pm-conv-head').getByRole('button', { name: /5А класс/ }).click();
+  const notice = sp.getByTestId('members-panel').getByTestId('oversight-notice');
+  await notice.filter({ hasText: 'Администрация школы открывала этот чат 1 раз за 30 дней' }).waitFor();
+  const text = await notice.textContent();
+  assert.ok(!text.includes('травл') && !text.includes('Сергеев'), text);
+  assert.deepEqual(student.problems, []);
 });

@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { h, icon, clear } from '../dom.js';
-import { t, plural, roleName } from '../i18n.js';
+import { t, plural, roleName, lang, formatDate } from '../i18n.js';
 import { spinner, notice, announce } from '../ui.js';
 import { initialsOf, hueOf } from './format.js';
 import '../safeguarding.js';
@@ -76,7 +76,7 @@ export class MembersPanel {
     this.count.textContent = plural('members', members.length);
     const ul = h('ul', { class: 'pm-member-list' }, sorted.map((m) => this.card(m, s)));
     // Native append writes a null as the text «null»: only what exists goes in.
-    clear(this.list).append(...[this.settings(s), ul].filter(Boolean));
+    clear(this.list).append(...[oversightNotice(s.id), this.settings(s), ul].filter(Boolean));
   }
 
   /** For the chat's admins: «Писать могут только администраторы». */
@@ -154,6 +154,20 @@ export class MembersPanel {
     text.append(err);
     return li;
   }
+}
+
+/** «Администрация школы открывала этот чат N раз за 30 дней» with the dates;
+ * empty (and hidden) when nobody opened it. */
+function oversightNotice(chat) {
+  const el = h('p', { class: 'pm-oversight notice notice-info', 'data-testid': 'oversight-notice', hidden: true });
+  api.oversightNotice(chat).then(({ dates }) => {
+    if (!dates.length) return;
+    const n = dates.length;
+    el.textContent = t('sg.oversight', { n, times: t(`sg.times.${new Intl.PluralRules(lang()).select(n)}`) })
+      + dates.map((d) => formatDate(d)).join(', ');
+    el.hidden = false;
+  }, () => {});
+  return el;
 }
 
 /** «Заблокировать» the other person of a direct chat (group chats never change). */

@@ -38,6 +38,15 @@ addStrings({
     'sg.staffLead': 'Сотрудники, которые вместе с администрацией рассматривают жалобы. Назначить можно на странице сотрудника.',
     'sg.staffNone': 'Пока никто не назначен.',
     'sg.unname': 'Снять',
+    'sg.oversee': 'Открыть чат для проверки',
+    'sg.overseeLead': 'Чат открывается только для чтения и только с указанием причины. Каждое открытие записывается; участники чата видят, сколько раз и когда его открывали (но не кто и не зачем).',
+    'sg.overseeChat': 'Чат',
+    'sg.overseeReason': 'Причина',
+    'sg.overseeOpen': 'Открыть для чтения',
+    'sg.overseeEmpty': 'В чате нет сообщений.',
+    'sg.log': 'Журнал открытий чатов',
+    'sg.logEmpty': 'Чаты ещё не открывали.',
+    'mg.action.open_chat': 'Открыл(а) чат для проверки',
     'mg.action.report': 'Пожаловался(ась) на сообщение',
     'mg.action.hide_message': 'Скрыл(а) сообщение',
     'mg.action.mute_member': 'Запретил(а) писать',
@@ -72,6 +81,15 @@ addStrings({
     'sg.staffLead': 'Staff who review reports together with the administration. Name them on a staff member’s page.',
     'sg.staffNone': 'Nobody is named yet.',
     'sg.unname': 'Remove',
+    'sg.oversee': 'Open a chat to check it',
+    'sg.overseeLead': 'A chat opens read-only and only with a reason. Every opening is logged; the chat’s members see how often and when it was opened (not who or why).',
+    'sg.overseeChat': 'Chat',
+    'sg.overseeReason': 'Reason',
+    'sg.overseeOpen': 'Open read-only',
+    'sg.overseeEmpty': 'The chat has no messages.',
+    'sg.log': 'Log of chat openings',
+    'sg.logEmpty': 'No chat has been opened yet.',
+    'mg.action.open_chat': 'Opened the chat to check it',
     'mg.action.report': 'Reported a message',
     'mg.action.hide_message': 'Hid a message',
     'mg.action.mute_member': 'Muted',
@@ -106,7 +124,50 @@ export async function render(ctx) {
       h('a', { class: 'tab', href: base, 'aria-current': decided ? null : 'page' }, t('sg.queueOpen')),
       h('a', { class: 'tab', href: `${base}?decided=1`, 'aria-current': decided ? 'page' : null }, t('sg.queueDecided'))),
     list,
+    await oversightSection(orgId),
     options.administrator ? await staffSection(ctx, orgId) : null);
+}
+
+/** Open a chat read-only with a reason, and the log of every opening. */
+async function oversightSection(orgId) {
+  const [chats, log] = await Promise.all([
+    api.manage.chats(orgId, { state: 'all' }).catch(() => []),
+    api.safeguarding.oversightLog(orgId),
+  ]);
+  const chat = h('select', { class: 'input', 'data-testid': 'oversee-chat' },
+    chats.map((c) => h('option', { value: String(c.id) }, c.name)));
+  const reason = textInput({ maxlength: '500', 'data-testid': 'oversee-reason' });
+  const shown = h('div', { 'data-testid': 'oversee-messages' });
+  const open = async () => {
+    try {
+      const view = await api.safeguarding.oversee(orgId, chat.value, reason.value);
+      clear(shown).append(view.messages.length
+        ? contextEl({ context: view.messages, message_id: null })
+        : h('p', { class: 'muted' }, t('sg.overseeEmpty')));
+      reason.value = '';
+      clear(logList).append(...logRows(await api.safeguarding.oversightLog(orgId)));
+    } catch (e) {
+      announce(e.text ? e.text() : t('error.unknown'), { error: true });
+    }
+  };
+  const logList = h('ul', { class: 'link-rows', 'data-testid': 'oversight-log' }, ...logRows(log));
+  return h('section', { class: 'card section-card' },
+    h('h2', { class: 'section-title' }, t('sg.oversee')),
+    h('div', { class: 'stack' },
+      h('p', { class: 'muted' }, t('sg.overseeLead')),
+      field({ label: t('sg.overseeChat'), input: chat }).wrap,
+      field({ label: t('sg.overseeReason'), input: reason }).wrap,
+      h('p', { class: 'section-actions' },
+        button(t('sg.overseeOpen'), { kind: 'primary', iconName: 'eye', onClick: open, attrs: { 'data-testid': 'oversee-open' } })),
+      shown),
+    h('h3', { class: 'section-title' }, t('sg.log')),
+    logList);
+}
+
+function logRows(log) {
+  if (!log.length) return [h('li', { class: 'muted' }, t('sg.logEmpty'))];
+  return log.map((e) => h('li', null,
+    h('strong', null, formatDateTime(e.at)), ` · ${e.person_name} · ${chatName(e)} · «${e.reason}»`));
 }
 
 function contextEl(r) {

@@ -1,6 +1,7 @@
 -- Safeguarding: the staff the director names responsible for it, reports of
 -- messages with the evidence as it was, what moderators did about them, and
--- the people a person blocked from writing to them directly.
+-- the people a person blocked from writing to them directly, and every time
+-- a moderator opened a chat.
 
 -- Employees who moderate the school's reports alongside its administrators.
 CREATE TABLE safeguarding_staff (
@@ -54,3 +55,16 @@ CREATE TABLE person_blocks (
     PRIMARY KEY (blocker_id, blocked_id)
 );
 CREATE INDEX person_blocks_blocked ON person_blocks (blocked_id);
+
+-- Every time a moderator opened a chat read-only: who, when, why. Members
+-- are told how often and when (never who or why); the school sees it all.
+CREATE TABLE chat_oversight (
+    id        INTEGER PRIMARY KEY,
+    org_id    INTEGER NOT NULL REFERENCES orgs (id),
+    chat_id   INTEGER NOT NULL REFERENCES chats (id),
+    person_id INTEGER NOT NULL REFERENCES people (id),
+    reason    TEXT NOT NULL,
+    at        BIGINT NOT NULL
+);
+CREATE INDEX chat_oversight_chat ON chat_oversight (chat_id, at);
+CREATE INDEX chat_oversight_org ON chat_oversight (org_id, id);
