@@ -5,7 +5,8 @@
 //! organisation's administrators can edit), and who manages which chat from the
 //! school portal ([`manage`]: creating, editing, members and admins), and how a
 //! call lives and ends ([`call`]), and how fast one person may act
-//! ([`flood`]).
+//! ([`flood`]), and who reports, moderates and how a report is decided
+//! ([`report`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -21,13 +22,16 @@ pub mod direct;
 pub mod flood;
 pub mod manage;
 pub mod permissions;
+pub mod report;
 pub mod text;
 
 pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};
 pub use manage::{ChatDescription, ChatName, ChatTextError, ManageRefusal};
 pub use permissions::{
-    ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_delete, may_edit, may_pin, may_post, may_react,
+    ChatFacts, ChatState, MemberFacts, MessageFacts, Refusal, may_block, may_delete, may_edit, may_pin, may_post,
+    may_react,
 };
+pub use report::{ModerationRefusal, ReportReason};
 pub use text::{
     ClientId, ClientIdError, MAX_MENTIONS, MessageText, Reaction, ReactionError, TextError, mentions, preview,
 };

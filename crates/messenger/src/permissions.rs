@@ -11,7 +11,12 @@
 //!   it is the reason given whenever it applies.
 //! - **Posting** ([`may_post`]): any member of a live chat; in an
 //!   announcement-only chat ("only admins post", DESIGN §5) only chat admins,
-//!   others get [`Refusal::AnnouncementOnly`].
+//!   others get [`Refusal::AnnouncementOnly`]; a member a moderator muted
+//!   there (`report`) posts nothing until the mute ends ([`Refusal::Muted`]),
+//!   admins included; in a direct chat, nobody writes to a person who
+//!   blocked them ([`Refusal::Blocked`]).
+//! - **Blocking** ([`may_block`]): only the other person of a direct chat;
+//!   a group chat is never affected by a block ([`Refusal::NotDirect`]).
 //! - **Reacting** ([`may_react`]): any member of a live chat, announcement-only
 //!   ones included — a parent can 👍 the teacher's announcement.
 //! - **Editing** ([`may_edit`]): only the author, never anybody else's words (a
@@ -44,6 +49,10 @@ pub struct ChatFacts {
 pub struct MemberFacts {
     /// A chat admin (of this chat, not necessarily a school administrator).
     pub admin: bool,
+    /// A moderator muted the member in this chat and the mute has not ended.
+    pub muted: bool,
+    /// The chat is direct and the other person blocked the member.
+    pub blocked: bool,
 }
 
 /// What the rules need to know about the message acted on.
@@ -73,6 +82,12 @@ pub enum Refusal {
     AlreadyDeleted,
     #[error("a call's record cannot be edited")]
     CallRecord,
+    #[error("a moderator muted the member in this chat")]
+    Muted,
+    #[error("the other person blocked direct messages from the member")]
+    Blocked,
+    #[error("only a direct chat's other person can be blocked")]
+    NotDirect,
 }
 
 /// Nothing changes in a chat that is not live, whoever asks.
@@ -90,10 +105,21 @@ fn not_deleted(msg: &MessageFacts) -> Result<(), Refusal> {
 
 pub fn may_post(chat: &ChatFacts, me: &MemberFacts) -> Result<(), Refusal> {
     writable(chat)?;
+    if me.blocked {
+        return Err(Refusal::Blocked);
+    }
+    if me.muted {
+        return Err(Refusal::Muted);
+    }
     if chat.announcement_only && !me.admin {
         return Err(Refusal::AnnouncementOnly);
     }
     Ok(())
+}
+
+/// `direct`: the chat is a direct chat.
+pub fn may_block(direct: bool) -> Result<(), Refusal> {
+    if direct { Ok(()) } else { Err(Refusal::NotDirect) }
 }
 
 pub fn may_react(chat: &ChatFacts, _me: &MemberFacts) -> Result<(), Refusal> {
@@ -138,8 +164,10 @@ mod tests {
     const HIDDEN: ChatFacts = ChatFacts { state: ChatState::ReadOnlyHidden, announcement_only: false };
     const ARCHIVED: ChatFacts = ChatFacts { state: ChatState::Archived, announcement_only: false };
 
-    const MEMBER: MemberFacts = MemberFacts { admin: false };
-    const ADMIN: MemberFacts = MemberFacts { admin: true };
+    const MEMBER: MemberFacts = MemberFacts { admin: false, muted: false, blocked: false };
+    const ADMIN: MemberFacts = MemberFacts { admin: true, muted: false, blocked: false };
+    const MUTED_ADMIN: MemberFacts = MemberFacts { admin: true, muted: true, blocked: false };
+    const BLOCKED: MemberFacts = MemberFacts { admin: false, muted: false, blocked: true };
 
     const MINE: MessageFacts = MessageFacts { author_is_me: true, deleted: false, call_record: false };
     const THEIRS: MessageFacts = MessageFacts { author_is_me: false, deleted: false, call_record: false };
@@ -169,6 +197,8 @@ mod tests {
             ("nobody posts in an archive", ARCHIVED, ADMIN, Err(ChatReadOnly)),
             ("a hidden chat refuses a member as hidden", HIDDEN, MEMBER, Err(ChatHidden)),
             ("an archive refuses a member as read-only", ARCHIVED, MEMBER, Err(ChatReadOnly)),
+            ("a muted member does not post, even as a chat admin", LIVE, MUTED_ADMIN, Err(Muted)),
+            ("nobody writes to a person who blocked them", LIVE, BLOCKED, Err(Blocked)),
         ];
         for (scenario, chat, me, expected) in table {
             assert_eq!(may_post(&chat, &me), expected, "{scenario}");
@@ -256,8 +286,14 @@ mod tests {
     #[test]
     fn a_call_record_is_never_edited_but_may_be_deleted_like_any_message() {
         let chat = ChatFacts { state: ChatState::Live, announcement_only: false };
-        let me = MemberFacts { admin: false };
+        let me = MemberFacts { admin: false, muted: false, blocked: false };
         assert_eq!(may_edit(&chat, &me, &MY_CALL_RECORD), Err(Refusal::CallRecord));
         assert_eq!(may_delete(&chat, &me, &MY_CALL_RECORD), Ok(()));
+    }
+
+    #[test]
+    fn only_a_direct_chats_other_person_is_blocked() {
+        assert_eq!(may_block(true), Ok(()));
+        assert_eq!(may_block(false), Err(NotDirect));
     }
 }

@@ -275,6 +275,7 @@ impl From<StorageError> for ApiError {
             StorageError::DirectRefused(r) => r.into(),
             StorageError::ManageRefused(r) => r.into(),
             StorageError::SharingRefused(r) => r.into(),
+            StorageError::ModerationRefused(r) => r.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -548,6 +549,67 @@ impl From<messenger::Refusal> for ApiError {
             Refusal::CallRecord => {
                 err(s, "call_record", "Запись о звонке нельзя изменить.", "A call's record cannot be edited.")
             }
+            Refusal::Muted => err(
+                s,
+                "muted",
+                "Модератор школы временно запретил вам писать в этот чат.",
+                "A school moderator has muted you in this chat for a while.",
+            ),
+            Refusal::Blocked => err(
+                s,
+                "blocked",
+                "Собеседник ограничил личные сообщения от вас.",
+                "This person has blocked direct messages from you.",
+            ),
+            Refusal::NotDirect => err(
+                StatusCode::CONFLICT,
+                "not_direct",
+                "Заблокировать можно только собеседника в личной переписке.",
+                "Only the other person of a direct chat can be blocked.",
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- safeguarding
+
+impl From<messenger::ModerationRefusal> for ApiError {
+    fn from(r: messenger::ModerationRefusal) -> Self {
+        use messenger::ModerationRefusal::*;
+        let c = StatusCode::CONFLICT;
+        match r {
+            NotModerator => err(
+                StatusCode::FORBIDDEN,
+                "not_moderator",
+                "Это доступно администраторам школы и ответственным за безопасность.",
+                "Only the school's administrators and safeguarding staff can do this.",
+            ),
+            NotStaff => err(
+                c,
+                "not_staff",
+                "Ответственным за безопасность может быть только сотрудник школы.",
+                "Only a member of staff can be responsible for safeguarding.",
+            ),
+            TooManyReports => err(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_reports",
+                "Слишком много жалоб за час. Если ребёнку грозит опасность, позвоните в школу.",
+                "Too many reports in an hour. If a child is in danger, call the school.",
+            )
+            .retry_after(3600),
+            Closed => err(c, "report_closed", "По этой жалобе уже принято решение.", "This report is already decided."),
+            DirectChat => err(
+                c,
+                "remove_from_direct",
+                "Из личной переписки нельзя удалить: запретите автору писать.",
+                "Nobody is removed from a direct chat: mute the author instead.",
+            ),
+            AdultsOnly => err(
+                StatusCode::FORBIDDEN,
+                "adults_only_direct",
+                "Личную переписку взрослых можно открыть только по жалобе.",
+                "A direct chat between adults can be opened only after a report.",
+            ),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod messenger;
 pub mod metrics;
 mod openapi;
 mod roster_api;
+pub mod safeguarding_api;
 mod web;
 
 use axum::Router;
@@ -189,6 +190,17 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(messenger::files::thumbnail))
         .routes(routes!(messenger::search::search))
         .routes(routes!(messenger::api::dm_policy, messenger::api::set_dm_policy))
+        .routes(routes!(safeguarding_api::report))
+        .routes(routes!(safeguarding_api::my_reports))
+        .routes(routes!(safeguarding_api::block_state, safeguarding_api::block, safeguarding_api::unblock))
+        .routes(routes!(safeguarding_api::queue))
+        .routes(routes!(safeguarding_api::detail))
+        .routes(routes!(safeguarding_api::decide))
+        .routes(routes!(safeguarding_api::staff))
+        .routes(routes!(safeguarding_api::oversee))
+        .routes(routes!(safeguarding_api::oversight_log))
+        .routes(routes!(safeguarding_api::oversight_notice))
+        .routes(routes!(safeguarding_api::name_staff, safeguarding_api::unname_staff))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -27,6 +27,7 @@ use utoipa::openapi::{ContentBuilder, Object, ObjectBuilder, Ref, RefOr, Respons
          (name = "chats", description = "The \"Чаты\" window: linking a learning profile"),
          (name = "family", description = "«Дети»: child profiles a guardian makes and manages (never the child's chats)"),
          (name = "chat management", description = "\"Управление чатами\": school staff manage chats, members and admins; the audit log"),
+         (name = "safeguarding", description = "Reports of messages and the school's moderation of them"),
          (name = "messenger", description = "Messenger sign-in, Parta ID settings, chats and messages. Live events: the WebSocket /api/ws, see docs/protocol.md")),
 )]
 struct ApiDoc;

@@ -178,4 +178,18 @@ export const api = {
     /** A link that downloads the audit log (same filters) as a CSV file. */
     auditCsvUrl: (o, params = {}) => `/api${org(o)}/chat-audit.csv${query(params)}`,
   },
+  // Safeguarding: reports from the messenger, the school's moderation queue.
+  reportMessage: (c, id, form) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/reports`, form),
+  myReports: () => request('GET', '/messenger/reports'),
+  blockState: (c) => request('GET', `${chat(c)}/block`),
+  setBlocked: (c, blocked) => request(blocked ? 'PUT' : 'DELETE', `${chat(c)}/block`),
+  oversightNotice: (c) => request('GET', `${chat(c)}/oversight`),
+  safeguarding: {
+    reports: (o, decided = false) => request('GET', `${org(o)}/reports${query({ decided: decided || null })}`),
+    decide: (o, r, form) => request('POST', `${org(o)}/reports/${encodeURIComponent(r)}/decision`, form),
+    staff: (o) => request('GET', `${org(o)}/safeguarding-staff`),
+    setStaff: (o, p, named) => request(named ? 'PUT' : 'DELETE', `${org(o)}/safeguarding-staff/${encodeURIComponent(p)}`),
+    oversee: (o, c, reason) => request('POST', `${org(o)}/chats/${encodeURIComponent(c)}/oversight`, { reason }),
+    oversightLog: (o) => request('GET', `${org(o)}/oversight`),
+  },
 };

@@ -17,6 +17,7 @@ import * as messagingPage from './pages/messaging.js';
 import * as managePage from './pages/manage.js';
 import * as manageChatPage from './pages/manage-chat.js';
 import * as manageAuditPage from './pages/manage-audit.js';
+import * as reportsPage from './pages/reports.js';
 
 const root = document.getElementById('app');
 
@@ -42,6 +43,7 @@ const routes = [
   { path: /^\/chats\/(\d+)\/?$/, page: chatsPage, params: (m) => ({ org: m[1] }) },
   { path: /^\/chats\/(\d+)\/manage\/?$/, page: managePage, params: (m) => ({ org: m[1] }) },
   { path: /^\/chats\/(\d+)\/manage\/audit\/?$/, page: manageAuditPage, params: (m) => ({ org: m[1] }) },
+  { path: /^\/chats\/(\d+)\/manage\/reports\/?$/, page: reportsPage, params: (m) => ({ org: m[1] }) },
   { path: /^\/chats\/(\d+)\/manage\/(\d+)\/?$/, page: manageChatPage, params: (m) => ({ org: m[1], chat: m[2] }) },
 ];
 

@@ -11,6 +11,7 @@ import {
   passwordField, langSwitch, spinner, pageTitle, field, textInput,
 } from './ui.js';
 import { childrenSection } from './family.js';
+import { myReportsList } from './safeguarding.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
 import { ChatApp } from './chat/app.js';
 
@@ -451,6 +452,7 @@ async function settingsPage() {
         h('p', { class: 'section-actions' },
           button(a.has_password ? t('set.changePassword') : t('set.setPassword'), { kind: 'secondary', iconName: 'key', onClick: passwordDialog }))),
       card('set-sessions', t('set.sessions'), h('p', { class: 'muted' }, t('set.sessionsLead')), sessions),
+      card('set-reports', t('sg.mine'), await myReportsList()),
       children,
       card('set-exit', t('set.exit'),
         h('p', null, t('set.exitText')),

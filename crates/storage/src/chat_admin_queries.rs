@@ -17,7 +17,7 @@ fn refused(r: ManageRefusal) -> StorageError {
 }
 
 /// A write transaction that also holds the organisation's reconciliation lock.
-async fn begin(pool: &Pool<Db>, org: i64) -> Result<Tx, StorageError> {
+pub(super) async fn begin(pool: &Pool<Db>, org: i64) -> Result<Tx, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     if let Some(lock) = LOCK_ORG {
         sqlx::query(lock).bind(org).execute(&mut *tx).await?;
@@ -27,7 +27,7 @@ async fn begin(pool: &Pool<Db>, org: i64) -> Result<Tx, StorageError> {
 
 // ---------------------------------------------------------------- facts
 
-async fn actor_facts(conn: &mut Conn, org: i64, person: i64) -> Result<ActorFacts, StorageError> {
+pub(super) async fn actor_facts(conn: &mut Conn, org: i64, person: i64) -> Result<ActorFacts, StorageError> {
     let roles: Vec<String> = sqlx::query_scalar(
         "SELECT r.role FROM person_roles r JOIN people p ON p.id = r.person_id \
          WHERE r.person_id = $1 AND r.org_id = $2 AND p.active",
@@ -288,7 +288,7 @@ async fn present_members(conn: &mut Conn, chat: i64) -> Result<Vec<i64>, sqlx::E
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn audit(
+pub(super) async fn audit(
     tx: &mut Tx,
     org: i64,
     chat: i64,

@@ -6,10 +6,15 @@ use super::messages::access;
 use crate::{Attachment, Author, ChatFile, FileLookup, Garbage, NewFile, StorageError, StoredFile, UploadSlot};
 use std::collections::HashMap;
 
-pub(crate) async fn upload_slot(pool: &Pool<Db>, account: i64, chat: i64) -> Result<UploadSlot, StorageError> {
+pub(crate) async fn upload_slot(
+    pool: &Pool<Db>,
+    account: i64,
+    chat: i64,
+    now: i64,
+) -> Result<UploadSlot, StorageError> {
     let mut conn = pool.acquire().await?;
     let me = access(&mut *conn, chat, account).await?;
-    ::messenger::may_post(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    ::messenger::may_post(&me.chat, &me.member(now)).map_err(StorageError::Refused)?;
     let org_limit: Option<i64> =
         sqlx::query_scalar("SELECT o.max_file_bytes FROM chats c JOIN orgs o ON o.id = c.org_id WHERE c.id = $1")
             .bind(chat)
@@ -35,7 +40,7 @@ pub(crate) async fn add_file(pool: &Pool<Db>, new: &NewFile) -> Result<Attachmen
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     // Checked again: membership may have ended while the body streamed.
     let me = access(&mut *tx, new.chat_id, new.account_id).await?;
-    ::messenger::may_post(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    ::messenger::may_post(&me.chat, &me.member(new.now)).map_err(StorageError::Refused)?;
     touch_blob(&mut tx, &new.sha256, new.size, new.now).await?;
     if let Some((thumb, size)) = &new.thumbnail {
         touch_blob(&mut tx, thumb, *size, new.now).await?;

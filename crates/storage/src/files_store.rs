@@ -127,8 +127,8 @@ pub struct SearchHit {
 impl Store {
     /// The sender's standing for an upload into `chat`: a member who may post
     /// there. Checked before a byte of the body is read.
-    pub async fn upload_slot(&self, account: i64, chat: i64) -> Result<UploadSlot, StorageError> {
-        dispatch!(self.files::upload_slot(account, chat))
+    pub async fn upload_slot(&self, account: i64, chat: i64, now: i64) -> Result<UploadSlot, StorageError> {
+        dispatch!(self.files::upload_slot(account, chat, now))
     }
 
     /// Records a finished upload as the uploader's pending attachment.

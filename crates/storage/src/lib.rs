@@ -27,6 +27,7 @@ mod files_store;
 mod identity_store;
 pub mod maintenance;
 mod messages_store;
+mod safeguarding_store;
 mod sync;
 mod views;
 
@@ -37,6 +38,7 @@ pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
+pub use safeguarding_store::*;
 
 pub use views::*;
 
@@ -74,6 +76,9 @@ pub enum StorageError {
     /// The chat-management rules refuse the change (`messenger::manage`).
     #[error("{0}")]
     ManageRefused(messenger::ManageRefusal),
+    /// The reporting and moderation rules refuse it (`messenger::report`).
+    #[error("{0}")]
+    ModerationRefused(messenger::ModerationRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -194,6 +199,10 @@ mod sqlite {
         use super::*;
         include!("call_queries.rs");
     }
+    pub(crate) mod safeguarding {
+        use super::*;
+        include!("safeguarding_queries.rs");
+    }
 }
 
 mod postgres {
@@ -236,6 +245,10 @@ mod postgres {
     pub(crate) mod calls {
         use super::*;
         include!("call_queries.rs");
+    }
+    pub(crate) mod safeguarding {
+        use super::*;
+        include!("safeguarding_queries.rs");
     }
 }
 

@@ -22,6 +22,10 @@ const PREVIEW_CHARS: usize = 120;
 pub(super) struct Access {
     pub(super) person_id: i64,
     pub(super) admin: bool,
+    /// A moderator muted the viewer here until then.
+    pub(super) muted_until: Option<i64>,
+    /// A direct chat whose other person blocked the viewer.
+    pub(super) blocked: bool,
     pub(super) chat: ChatFacts,
 }
 
@@ -31,6 +35,11 @@ const MEMBER_JOINS: &str = "FROM chats c JOIN orgs o ON o.id = c.org_id \
      JOIN chat_members m ON m.chat_id = c.id \
      JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
      JOIN learning_profiles p ON p.id = l.profile_id";
+
+/// The member `m` of the chat `c` is blocked by the chat's other person (a
+/// direct chat only: a block never reaches a group chat).
+const BLOCKED: &str = "EXISTS (SELECT 1 FROM person_blocks b JOIN chat_members o \
+     ON o.chat_id = c.id AND o.person_id = b.blocker_id WHERE c.kind = 'direct' AND b.blocked_id = m.person_id)";
 
 /// The access rule: an active member, linked, in an organisation whose chats
 /// are on; hidden chats are out of reach like missing ones.
@@ -43,19 +52,23 @@ pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(
     account: i64,
 ) -> Result<Access, StorageError> {
     let query = format!(
-        "SELECT m.person_id, m.admin, c.state, c.announcement_only {MEMBER_JOINS} \
+        "SELECT m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only {MEMBER_JOINS} \
          WHERE c.id = $1 AND p.account_id = $2 AND {REACHABLE}"
     );
-    let row: Option<(i64, bool, String, bool)> =
+    let row: Option<(i64, bool, Option<i64>, bool, String, bool)> =
         sqlx::query_as(&query).bind(chat).bind(account).fetch_optional(conn).await?;
-    let (person_id, admin, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
+    let (person_id, admin, muted_until, blocked, state, announcement_only) = row.ok_or(StorageError::NotFound)?;
     let state = ChatState::parse(&state).ok_or(StorageError::NotFound)?;
-    Ok(Access { person_id, admin, chat: ChatFacts { state, announcement_only } })
+    Ok(Access { person_id, admin, muted_until, blocked, chat: ChatFacts { state, announcement_only } })
 }
 
 impl Access {
-    pub(super) fn member(&self) -> MemberFacts {
-        MemberFacts { admin: self.admin }
+    pub(super) fn member(&self, now: i64) -> MemberFacts {
+        MemberFacts {
+            admin: self.admin,
+            muted: self.muted_until.is_some_and(|until| until > now),
+            blocked: self.blocked,
+        }
     }
 }
 
@@ -156,7 +169,7 @@ pub(crate) async fn append_messages(
             verdicts.push(Verdict::Done(Box::new(Ok(committed))));
             continue;
         }
-        if let Err(refusal) = may_post(&me.access.chat, &me.access.member()) {
+        if let Err(refusal) = may_post(&me.access.chat, &me.access.member(new.now)) {
             verdicts.push(Verdict::Done(Box::new(Err(StorageError::Refused(refusal)))));
             continue;
         }
@@ -221,6 +234,7 @@ pub(crate) async fn append_messages(
             created_at: new.now,
             edited_at: None,
             deleted: false,
+            hidden: None,
             pinned: false,
             reactions: Vec::new(),
             client_id: Some(new.client_id.as_str().to_string()),
@@ -284,7 +298,7 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
     let mut senders = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(LOOKUP_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT c.id, p.account_id, m.person_id, m.admin, c.state, c.announcement_only, \
+            "SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
                a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') \
              {MEMBER_JOINS} JOIN people a ON a.id = m.person_id WHERE {REACHABLE} AND (c.id, p.account_id) IN (VALUES "
         ));
@@ -294,10 +308,12 @@ async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i
             values.push_bind_unseparated(*account).push_unseparated(")");
         }
         q.push(")");
-        let rows: Vec<(i64, i64, i64, bool, String, bool, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (chat, account, person_id, admin, state, announcement_only, name) in rows {
+        type Row = (i64, i64, i64, bool, Option<i64>, bool, String, bool, String);
+        let rows: Vec<Row> = q.build_query_as().fetch_all(&mut **tx).await?;
+        for (chat, account, person_id, admin, muted_until, blocked, state, announcement_only, name) in rows {
             let Some(state) = ChatState::parse(&state) else { continue };
-            let access = Access { person_id, admin, chat: ChatFacts { state, announcement_only } };
+            let chat_facts = ChatFacts { state, announcement_only };
+            let access = Access { person_id, admin, muted_until, blocked, chat: chat_facts };
             senders.entry((chat, account)).or_insert(Sender { access, name });
         }
     }
@@ -413,7 +429,7 @@ const MESSAGE_COLUMNS: &str = "SELECT m.id, m.chat_id, m.seq, m.author_id, \
        m.client_id, m.body, m.mentions, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted, \
        m.pinned_at IS NOT NULL AS pinned, r.id AS reply_id, \
        ra.last_name || ' ' || ra.first_name AS reply_author, r.body AS reply_body, \
-       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id \
+       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id, m.hidden_at IS NOT NULL AS hidden, m.hidden_reason \
      FROM messages m JOIN people a ON a.id = m.author_id \
      LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN people ra ON ra.id = r.author_id ";
 
@@ -436,6 +452,8 @@ struct MessageRow {
     reply_body: Option<String>,
     reply_deleted: Option<bool>,
     call_id: Option<i64>,
+    hidden: bool,
+    hidden_reason: Option<String>,
 }
 
 impl MessageRow {
@@ -458,6 +476,10 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted: self.deleted,
+            // Everyone sees that a moderator hid it; only its author is told why.
+            hidden: self.hidden.then(|| crate::Hidden {
+                reason: self.hidden_reason.filter(|_| viewer.is_some() && viewer == Some(self.author_id)),
+            }),
             pinned: self.pinned,
             reactions,
             attachments: Vec::new(),
@@ -512,7 +534,7 @@ pub(super) async fn message_by_id(
 }
 
 /// Message views of one chat whose `seq` lies in `[from, to]`, oldest first.
-async fn messages_in_range(
+pub(super) async fn messages_in_range(
     conn: &mut <Db as sqlx::Database>::Connection,
     chat: i64,
     from: i64,
@@ -656,6 +678,7 @@ pub(crate) async fn events_after(
                 None => continue,
             },
             "edited" => Change::Edited { message_id, text: body.unwrap_or_default(), edited_at: at },
+            "deleted" if body.as_deref() == Some(HIDDEN_MARK) => Change::Hidden { message_id },
             "deleted" => Change::Deleted { message_id },
             "reaction_added" => Change::ReactionAdded { message_id, person: actor, emoji: body.unwrap_or_default() },
             "reaction_removed" => {
@@ -667,6 +690,30 @@ pub(crate) async fn events_after(
         events.push(EventView { chat_id: chat, seq, at, change });
     }
     Ok(events)
+}
+
+/// The body of the `deleted` event of a message a moderator hid: replay
+/// tells the two apart without another column in the log.
+pub(super) const HIDDEN_MARK: &str = "hidden";
+
+/// Takes a message's words out of every table: the message, its earlier
+/// versions, the events that carried edits, its files and the search index.
+/// A delete does it, and so does a moderator's hide.
+pub(super) async fn erase(tx: &mut Tx, message: i64, now: i64) -> Result<(), StorageError> {
+    sqlx::query("UPDATE messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2")
+        .bind(now)
+        .bind(message)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM message_edits WHERE message_id = $1").bind(message).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM message_reactions WHERE message_id = $1").bind(message).execute(&mut **tx).await?;
+    sqlx::query("UPDATE chat_events SET body = NULL WHERE message_id = $1 AND kind = 'edited'")
+        .bind(message)
+        .execute(&mut **tx)
+        .await?;
+    super::files::unlink_message(tx, message).await?;
+    super::search::unindex(tx, message).await?;
+    Ok(())
 }
 
 /// A message as an action on it needs it: author, body, deleted, pinned, call.
@@ -698,7 +745,7 @@ pub(crate) async fn act_on_message(
     let refused = StorageError::Refused;
     let change = match action {
         MessageAction::Edit(text) => {
-            may_edit(&me.chat, &me.member(), &facts).map_err(refused)?;
+            may_edit(&me.chat, &me.member(now), &facts).map_err(refused)?;
             if text.as_str() == body {
                 return Ok(None);
             }
@@ -718,27 +765,12 @@ pub(crate) async fn act_on_message(
             Change::Edited { message_id: message, text: text.as_str().to_string(), edited_at: now }
         }
         MessageAction::Delete => {
-            may_delete(&me.chat, &me.member(), &facts).map_err(refused)?;
-            // A deleted message's words leave every table: the message, its
-            // earlier versions and the events that carried edits.
-            sqlx::query("UPDATE messages SET body = '', deleted_at = $1, pinned_at = NULL WHERE id = $2")
-                .bind(now)
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM message_edits WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM message_reactions WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
-            sqlx::query("UPDATE chat_events SET body = NULL WHERE message_id = $1 AND kind = 'edited'")
-                .bind(message)
-                .execute(&mut *tx)
-                .await?;
-            // Its files and its words in the index go too.
-            super::files::unlink_message(&mut tx, message).await?;
-            super::search::unindex(&mut tx, message).await?;
+            may_delete(&me.chat, &me.member(now), &facts).map_err(refused)?;
+            erase(&mut tx, message, now).await?;
             Change::Deleted { message_id: message }
         }
         MessageAction::React(reaction) | MessageAction::Unreact(reaction) => {
-            may_react(&me.chat, &me.member()).map_err(refused)?;
+            may_react(&me.chat, &me.member(now)).map_err(refused)?;
             if facts.deleted {
                 return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
             }
@@ -773,7 +805,7 @@ pub(crate) async fn act_on_message(
             }
         }
         MessageAction::Pin | MessageAction::Unpin => {
-            may_pin(&me.chat, &me.member()).map_err(refused)?;
+            may_pin(&me.chat, &me.member(now)).map_err(refused)?;
             let pin = matches!(action, MessageAction::Pin);
             if facts.deleted {
                 return Err(StorageError::Refused(::messenger::Refusal::AlreadyDeleted));
@@ -796,7 +828,7 @@ pub(crate) async fn act_on_message(
         Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
         Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
         Change::Pinned { .. } => ("pinned", None),
-        Change::Unpinned { .. } | Change::Message(_) => ("unpinned", None),
+        Change::Unpinned { .. } | Change::Message(_) | Change::Hidden { .. } => ("unpinned", None),
     };
     log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
     tx.commit().await?;
@@ -1219,19 +1251,42 @@ pub(crate) async fn update_chat_settings(
     account: i64,
     chat: i64,
     settings: &ChatSettings,
+    now: i64,
 ) -> Result<Vec<i64>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
-    may_pin(&me.chat, &me.member()).map_err(StorageError::Refused)?;
+    may_pin(&me.chat, &me.member(now)).map_err(StorageError::Refused)?;
+    let (org, description): (i64, String) =
+        sqlx::query_as("SELECT org_id, description FROM chats WHERE id = $1").bind(chat).fetch_one(&mut *tx).await?;
+    // The same audit line as the portal's edit: a chat admin's change is
+    // accountable wherever it is made.
+    let mut before = serde_json::Map::new();
+    let mut after = serde_json::Map::new();
+    let new_description = settings.description.as_deref().filter(|d| *d != description);
+    if let Some(d) = new_description {
+        before.insert("description".into(), description.as_str().into());
+        after.insert("description".into(), d.into());
+    }
+    let announcement_only = settings.announcement_only.filter(|a| *a != me.chat.announcement_only);
+    if let Some(a) = announcement_only {
+        before.insert("announcement_only".into(), me.chat.announcement_only.into());
+        after.insert("announcement_only".into(), a.into());
+    }
+    if after.is_empty() {
+        tx.rollback().await?;
+        return Ok(Vec::new());
+    }
     sqlx::query(
         "UPDATE chats SET announcement_only = COALESCE($1, announcement_only), \
-         description = COALESCE($2, description) WHERE id = $3",
+         description = COALESCE($2, description), version = version + 1 WHERE id = $3",
     )
-    .bind(settings.announcement_only)
-    .bind(settings.description.as_deref())
+    .bind(announcement_only)
+    .bind(new_description)
     .bind(chat)
     .execute(&mut *tx)
     .await?;
+    let (before, after) = (serde_json::Value::Object(before), serde_json::Value::Object(after));
+    super::chat_admin::audit(&mut tx, org, chat, Some(me.person_id), "edit", None, before, after, now).await?;
     let accounts: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT p.account_id FROM chat_members m JOIN chats c ON c.id = m.chat_id \
          JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \

@@ -53,6 +53,9 @@ pub struct MessageView {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// A moderator hid it (`deleted` is set too: its text is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Hidden>,
     pub pinned: bool,
     pub reactions: Vec<ReactionView>,
     /// The sender's idempotency key; only shown to the author.
@@ -65,6 +68,15 @@ pub struct MessageView {
     /// ordinary messages and once the record is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::CallRecord>,
+}
+
+/// «Скрыто модератором».
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Hidden {
+    /// The report's reason (`bullying`, `inappropriate`, `danger`, `spam`,
+    /// `other`); told to the message's author only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -168,12 +180,34 @@ pub struct EventView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Message(Box<MessageView>),
-    Edited { message_id: i64, text: String, edited_at: i64 },
-    Deleted { message_id: i64 },
-    ReactionAdded { message_id: i64, person: i64, emoji: String },
-    ReactionRemoved { message_id: i64, person: i64, emoji: String },
-    Pinned { message_id: i64 },
-    Unpinned { message_id: i64 },
+    Edited {
+        message_id: i64,
+        text: String,
+        edited_at: i64,
+    },
+    Deleted {
+        message_id: i64,
+    },
+    /// A moderator hid the message: deleted, shown as «Скрыто модератором».
+    Hidden {
+        message_id: i64,
+    },
+    ReactionAdded {
+        message_id: i64,
+        person: i64,
+        emoji: String,
+    },
+    ReactionRemoved {
+        message_id: i64,
+        person: i64,
+        emoji: String,
+    },
+    Pinned {
+        message_id: i64,
+    },
+    Unpinned {
+        message_id: i64,
+    },
 }
 
 /// A chat a Parta ID is in, as a live connection subscribes to it.
@@ -292,15 +326,17 @@ impl Store {
         dispatch!(self.messages::set_dm_policy(org, policy))
     }
 
-    /// A chat admin changes the chat's settings; returns the Parta IDs of its
-    /// members, whose lists show the change.
+    /// A chat admin changes the chat's settings, audited as the portal's edit
+    /// is; returns the Parta IDs of its members, whose lists show the change
+    /// (none when nothing changed).
     pub async fn update_chat_settings(
         &self,
         account: i64,
         chat: i64,
         settings: &ChatSettings,
+        now: i64,
     ) -> Result<Vec<i64>, StorageError> {
-        dispatch!(self.messages::update_chat_settings(account, chat, settings))
+        dispatch!(self.messages::update_chat_settings(account, chat, settings, now))
     }
 
     /// The Parta IDs linked to these school accounts in `org`.

@@ -62,7 +62,7 @@ pub async fn update_chat(
     }
     state.flood.admit(user.account_id, Action::Write).await?;
     let settings = storage::ChatSettings { announcement_only: form.announcement_only, description };
-    let accounts = state.store.update_chat_settings(user.account_id, chat, &settings).await?;
+    let accounts = state.store.update_chat_settings(user.account_id, chat, &settings, state.now()).await?;
     state.messenger.accounts_changed(accounts);
     Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
 }

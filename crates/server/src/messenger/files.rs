@@ -143,7 +143,7 @@ pub async fn upload(
     let raw_name = q.name.or(from_header).unwrap_or_default();
     state.flood.admit(user.account_id, messenger::flood::Action::Write).await?;
     // Membership and the right to post, before a byte of the body is read.
-    let slot = state.store.upload_slot(user.account_id, chat).await?;
+    let slot = state.store.upload_slot(user.account_id, chat, state.now()).await?;
     let files = &state.files;
     let limit = slot.org_limit.and_then(|l| u64::try_from(l).ok()).unwrap_or_else(|| files.default_limit());
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());

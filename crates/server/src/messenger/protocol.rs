@@ -247,13 +247,37 @@ pub enum ServerFrame {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    Message { message: Box<MessageWire> },
-    Edited { message_id: i64, text: String, edited_at: i64 },
-    Deleted { message_id: i64 },
-    ReactionAdded { message_id: i64, person: i64, emoji: String },
-    ReactionRemoved { message_id: i64, person: i64, emoji: String },
-    Pinned { message_id: i64 },
-    Unpinned { message_id: i64 },
+    Message {
+        message: Box<MessageWire>,
+    },
+    Edited {
+        message_id: i64,
+        text: String,
+        edited_at: i64,
+    },
+    Deleted {
+        message_id: i64,
+    },
+    /// A moderator hid the message: deleted, shown as «Скрыто модератором».
+    Hidden {
+        message_id: i64,
+    },
+    ReactionAdded {
+        message_id: i64,
+        person: i64,
+        emoji: String,
+    },
+    ReactionRemoved {
+        message_id: i64,
+        person: i64,
+        emoji: String,
+    },
+    Pinned {
+        message_id: i64,
+    },
+    Unpinned {
+        message_id: i64,
+    },
 }
 
 /// A message on the wire. The same shape as the HTTP history's messages.
@@ -269,6 +293,7 @@ impl ServerFrame {
             }
             Change::Edited { message_id, text, edited_at } => Event::Edited { message_id, text, edited_at },
             Change::Deleted { message_id } => Event::Deleted { message_id },
+            Change::Hidden { message_id } => Event::Hidden { message_id },
             Change::ReactionAdded { message_id, person, emoji } => Event::ReactionAdded { message_id, person, emoji },
             Change::ReactionRemoved { message_id, person, emoji } => {
                 Event::ReactionRemoved { message_id, person, emoji }

@@ -13,6 +13,7 @@ import { MembersPanel } from './members.js';
 import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLIP } from './attachments.js';
 import { callButtons, CallBanner } from './call.js';
 import { PHONE, CAMERA } from './call-icons.js';
+import { reportDialog, hiddenText } from '../safeguarding.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -443,7 +444,9 @@ export class Conversation {
       bubble.append(h('span', { class: 'sr-only' }, `${own ? t('chat.you') : fmt.shortName(m.author.name)}: `));
     }
     let textEl;
-    if (m.deleted) {
+    if (m.hidden) {
+      textEl = h('p', { class: 'pm-text pm-tomb', 'data-testid': 'hidden-message' }, icon('alert'), h('span', null, hiddenText(m)));
+    } else if (m.deleted) {
       textEl = h('p', { class: 'pm-text pm-tomb' }, icon('trash'), h('span', null, t('chat.deleted')));
     } else {
       if (m.reply_to) bubble.append(this.quoteEl(m.reply_to));
@@ -632,6 +635,7 @@ export class Conversation {
         : { label: t('chat.pin'), icon: 'pin', onSelect: () => this.setPinned(m, true) });
     }
     if ((own || s.admin) && live) items.push({ label: t('chat.delete'), icon: 'trash', danger: true, onSelect: () => this.remove(m) });
+    if (!own && !m.call) items.push({ label: t('sg.report'), icon: 'alert', onSelect: () => reportDialog(this.id, m) });
     const reactions = live ? REACTIONS.map((emoji) => ({
       emoji,
       label: t('chat.react', { emoji }),

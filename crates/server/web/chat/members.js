@@ -4,9 +4,10 @@
 
 import { api } from '../api.js';
 import { h, icon, clear } from '../dom.js';
-import { t, plural, roleName } from '../i18n.js';
+import { t, plural, roleName, lang, formatDate } from '../i18n.js';
 import { spinner, notice, announce } from '../ui.js';
 import { initialsOf, hueOf } from './format.js';
+import '../safeguarding.js';
 
 export class MembersPanel {
   constructor(conv) {
@@ -75,7 +76,7 @@ export class MembersPanel {
     this.count.textContent = plural('members', members.length);
     const ul = h('ul', { class: 'pm-member-list' }, sorted.map((m) => this.card(m, s)));
     // Native append writes a null as the text «null»: only what exists goes in.
-    clear(this.list).append(...[this.settings(s), ul].filter(Boolean));
+    clear(this.list).append(...[oversightNotice(s.id), this.settings(s), ul].filter(Boolean));
   }
 
   /** For the chat's admins: «Писать могут только администраторы». */
@@ -149,7 +150,51 @@ export class MembersPanel {
       });
       text.append(write);
     }
+    if (!me && direct) text.append(blockButton(s.id, err));
     text.append(err);
     return li;
   }
+}
+
+/** «Администрация школы открывала этот чат N раз за 30 дней» with the dates;
+ * empty (and hidden) when nobody opened it. */
+function oversightNotice(chat) {
+  const el = h('p', { class: 'pm-oversight notice notice-info', 'data-testid': 'oversight-notice', hidden: true });
+  api.oversightNotice(chat).then(({ dates }) => {
+    if (!dates.length) return;
+    const n = dates.length;
+    el.textContent = t('sg.oversight', { n, times: t(`sg.times.${new Intl.PluralRules(lang()).select(n)}`) })
+      + dates.map((d) => formatDate(d)).join(', ');
+    el.hidden = false;
+  }, () => {});
+  return el;
+}
+
+/** «Заблокировать» the other person of a direct chat (group chats never change). */
+function blockButton(chat, err) {
+  const btn = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'data-testid': 'block-toggle' });
+  let blocked = false;
+  const show = () => {
+    btn.textContent = blocked ? t('sg.unblock') : t('sg.block');
+  };
+  show();
+  api.blockState(chat).then((b) => {
+    blocked = b.blocked;
+    show();
+  }, () => {});
+  btn.addEventListener('click', async () => {
+    err.textContent = '';
+    btn.disabled = true;
+    try {
+      await api.setBlocked(chat, !blocked);
+      blocked = !blocked;
+      show();
+      announce(blocked ? t('sg.blockedDone') : t('sg.unblockedDone'));
+    } catch (e) {
+      err.textContent = e.text ? e.text() : t('error.unknown');
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return btn;
 }

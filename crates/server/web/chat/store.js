@@ -283,11 +283,14 @@ export class ChatStore {
           if (m.reply_to?.id === e.message_id) m.reply_to = { ...m.reply_to, preview: preview(e.text) };
         }
         break;
+      case 'hidden':
       case 'deleted': {
         const m = d?.byId.get(e.message_id);
         if (m && !m.deleted && m.author.person !== s.me && m.seq > (s.last_read_seq || 0) && s.unread > 0) s.unread -= 1;
         else if (!m && s.unread > 0) this.refreshSummarySoon(id);
         if (m) Object.assign(m, { deleted: true, text: '', reactions: [], pinned: false, mentions: [] });
+        // The author learns the reason from the history on the next load.
+        if (m && e.kind === 'hidden') m.hidden = m.hidden || {};
         if (d?.pins) d.pins = d.pins.filter((p) => p.id !== e.message_id);
         if (s.last_message?.id === e.message_id) s.last_message = { ...s.last_message, deleted: true, preview: '' };
         for (const x of d?.messages || []) {

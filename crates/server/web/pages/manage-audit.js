@@ -11,7 +11,8 @@ import { frame, staffOnly, loadOptions } from './manage.js';
 
 export const name = 'manage-audit';
 
-const ACTIONS = ['create', 'edit', 'add_member', 'remove_member', 'appoint_admin', 'revoke_admin', 'archive', 'unarchive', 'delete', 'restore', 'purge'];
+const ACTIONS = ['create', 'edit', 'add_member', 'remove_member', 'appoint_admin', 'revoke_admin', 'archive', 'unarchive', 'delete', 'restore', 'purge',
+  'report', 'hide_message', 'mute_member', 'dismiss_report', 'open_chat'];
 const PAGE = 100;
 const VALUES = new Set(['active', 'pending', 'removed_by_hand', 'live', 'archived', 'read_only_hidden', 'roster', 'manual']);
 

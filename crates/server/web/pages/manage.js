@@ -25,11 +25,14 @@ export function frame(orgId, ctx, current, trail = []) {
       ...trail,
     ]),
     pageTitle(trail.length ? trail[trail.length - 1].label : t('mg.title'), ctx.org_name),
-    current && ctx.administrator ? h('nav', { class: 'tabs', 'aria-label': t('mg.title') },
+    // Safeguarding staff who are not administrators see the tabs for the reports.
+    current && (ctx.administrator || ctx.moderator) ? h('nav', { class: 'tabs', 'aria-label': t('mg.title') },
       h('a', { class: 'tab', href: `#/chats/${orgId}/manage`, 'aria-current': current === 'chats' ? 'page' : null },
         icon('chat'), h('span', null, t('mg.tabChats'))),
-      h('a', { class: 'tab', href: `#/chats/${orgId}/manage/audit`, 'aria-current': current === 'audit' ? 'page' : null },
-        icon('book'), h('span', null, t('mg.tabAudit')))) : null,
+      ctx.administrator ? h('a', { class: 'tab', href: `#/chats/${orgId}/manage/audit`, 'aria-current': current === 'audit' ? 'page' : null },
+        icon('book'), h('span', null, t('mg.tabAudit'))) : null,
+      h('a', { class: 'tab', href: `#/chats/${orgId}/manage/reports`, 'aria-current': current === 'reports' ? 'page' : null },
+        icon('alert'), h('span', null, t('sg.tab')))) : null,
   ];
   return parts.filter(Boolean);
 }
@@ -47,6 +50,9 @@ export async function loadOptions(ctx) {
   try {
     const options = await api.manage.options(ctx.params.org);
     ctx.setHeaderOrg(options.org_name);
+    // Moderators (administrators, safeguarding staff) may read this list.
+    options.moderator = options.administrator
+      || await api.safeguarding.staff(ctx.params.org).then(() => true, () => false);
     return options;
   } catch (e) {
     if (e.status === 403) return null;

@@ -9,6 +9,7 @@ import {
 } from '../ui.js';
 import { personForm, passwordBadge } from './roster.js';
 import { groupLabel } from './class.js';
+import '../safeguarding.js';
 
 export const name = 'person';
 
@@ -37,6 +38,9 @@ export async function render(ctx) {
   const right = [];
   if (isStudent || card.guardians.length) right.push(relatives(ctx, card, 'parents'));
   if (isGuardian || card.children.length) right.push(relatives(ctx, card, 'children'));
+  if (roles.some((r) => ['administrator', 'teacher', 'other_staff'].includes(r))) {
+    right.push(await safeguardingSection(ctx, orgId, card));
+  }
   const sections = [h('div', { class: 'stack' }, left), right.length ? h('div', { class: 'stack' }, right) : null];
 
   return h('div', { class: 'container' },
@@ -53,6 +57,26 @@ function sectionCard(title, ...children) {
   const id = uid('sec');
   return h('section', { class: 'card section-card', 'aria-labelledby': id },
     h('h2', { id, class: 'section-title' }, title), ...children);
+}
+
+/** The director names staff responsible for safeguarding: they review reports. */
+async function safeguardingSection(ctx, orgId, card) {
+  const staff = await api.safeguarding.staff(orgId).catch(() => []);
+  const named = staff.some((p) => p.person_id === card.id);
+  return sectionCard(t('sg.staff'),
+    h('p', { 'data-testid': 'safeguarding-state' }, named ? t('person.safeguardingYes') : t('person.safeguardingNo')),
+    h('p', { class: 'section-actions' }, button(named ? t('person.safeguardingOff') : t('person.safeguardingOn'), {
+      kind: 'secondary',
+      attrs: { 'data-testid': 'safeguarding-toggle' },
+      onClick: async () => {
+        try {
+          await api.safeguarding.setStaff(orgId, card.id, !named);
+          ctx.rerender();
+        } catch (e) {
+          announce(e.text ? e.text() : t('error.unknown'), { error: true });
+        }
+      },
+    })));
 }
 
 function classesSection(orgId, card) {
