@@ -5,7 +5,8 @@
 //! organisation's administrators can edit), and who manages which chat from the
 //! school portal ([`manage`]: creating, editing, members and admins), and how a
 //! call lives and ends ([`call`]), and how fast one person may act
-//! ([`flood`]).
+//! ([`flood`]), and who has read a message as its chat's admins see it
+//! ([`receipts`]: families in parents' chats, people elsewhere).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -21,6 +22,7 @@ pub mod direct;
 pub mod flood;
 pub mod manage;
 pub mod permissions;
+pub mod receipts;
 pub mod text;
 
 pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};

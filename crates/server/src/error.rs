@@ -800,6 +800,14 @@ pub const SEARCH_TOO_LONG: ApiError = err(
     "The query is too long: 500 characters at most.",
 );
 
+// Read receipts, polls and consent forms (issue 20).
+pub const REMINDED_RECENTLY: ApiError = err(
+    StatusCode::CONFLICT,
+    "reminded_recently",
+    "Напоминание об этом сообщении уже отправлено: следующее можно через 12 часов после него.",
+    "A reminder about this message was already sent: the next one can go 12 hours after it.",
+);
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 pub const BODY_TOO_LARGE: ApiError =

@@ -41,6 +41,7 @@ use utoipa::openapi::{ContentBuilder, Object, ObjectBuilder, Ref, RefOr, Respons
         messenger_api::read, messenger_api::direct, messenger_api::dm_policy, messenger_api::set_dm_policy,
         crate::messenger::files::upload, crate::messenger::files::download, crate::messenger::files::thumbnail,
         crate::messenger::files::chat_files, crate::messenger::search::search,
+        crate::messenger::receipts::counts, crate::messenger::receipts::report, crate::messenger::receipts::remind,
         chat_admin_api::options, chat_admin_api::list, chat_admin_api::detail, chat_admin_api::create,
         chat_admin_api::edit, chat_admin_api::archive, chat_admin_api::unarchive, chat_admin_api::delete,
         chat_admin_api::restore, chat_admin_api::add_members, chat_admin_api::remove_member,

@@ -27,6 +27,7 @@ mod files_store;
 mod identity_store;
 pub mod maintenance;
 mod messages_store;
+mod receipts_store;
 mod sync;
 mod views;
 
@@ -37,6 +38,7 @@ pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
+pub use receipts_store::*;
 
 pub use views::*;
 
@@ -194,6 +196,10 @@ mod sqlite {
         use super::*;
         include!("call_queries.rs");
     }
+    pub(crate) mod receipts {
+        use super::*;
+        include!("receipt_queries.rs");
+    }
 }
 
 mod postgres {
@@ -236,6 +242,10 @@ mod postgres {
     pub(crate) mod calls {
         use super::*;
         include!("call_queries.rs");
+    }
+    pub(crate) mod receipts {
+        use super::*;
+        include!("receipt_queries.rs");
     }
 }
 

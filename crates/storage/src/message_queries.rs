@@ -986,6 +986,7 @@ pub(crate) async fn mark_read(
     account: i64,
     chat: i64,
     seq: i64,
+    now: i64,
 ) -> Result<Option<ReadMark>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
@@ -1000,6 +1001,9 @@ pub(crate) async fn mark_read(
     .bind(me.person_id)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() > 0 {
+        super::receipts::mark(&mut tx, chat, me.person_id, seq, now).await?;
+    }
     tx.commit().await?;
     Ok((moved.rows_affected() > 0).then_some(ReadMark { chat_id: chat, person_id: me.person_id, seq }))
 }

@@ -274,8 +274,14 @@ impl Store {
     }
 
     /// Moves the read position forward (never back); `None` when it did not move.
-    pub async fn mark_read(&self, account: i64, chat: i64, seq: i64) -> Result<Option<ReadMark>, StorageError> {
-        dispatch!(self.messages::mark_read(account, chat, seq))
+    pub async fn mark_read(
+        &self,
+        account: i64,
+        chat: i64,
+        seq: i64,
+        now: i64,
+    ) -> Result<Option<ReadMark>, StorageError> {
+        dispatch!(self.messages::mark_read(account, chat, seq, now))
     }
 
     /// The direct chat between the account's person in `org` and `person`,

@@ -338,7 +338,7 @@ pub async fn read(
     Path(chat): Path<i64>,
     Json(form): Json<ReadForm>,
 ) -> ApiResult<StatusCode> {
-    if let Some(mark) = state.store.mark_read(user.account_id, chat, form.seq).await? {
+    if let Some(mark) = state.store.mark_read(user.account_id, chat, form.seq, state.now()).await? {
         let frame = super::protocol::ServerFrame::Read { chat, person: mark.person_id, seq: mark.seq };
         state.messenger.publish_ephemeral(chat, &frame);
     }

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod files;
 pub mod hub;
 pub mod protocol;
+pub(crate) mod receipts;
 pub(crate) mod search;
 mod writer;
 pub(crate) mod ws;

@@ -237,6 +237,13 @@ pub enum ServerFrame {
         person: Option<i64>,
     },
     Pong,
+    /// A chat admin asks this person to read a message they have not
+    /// («Напомнить»). Sent only to those who had not read it.
+    Reminder {
+        chat: i64,
+        message: i64,
+        chat_name: String,
+    },
     Bye {
         reason: ByeReason,
         resume: bool,

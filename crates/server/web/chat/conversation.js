@@ -13,6 +13,7 @@ import { MembersPanel } from './members.js';
 import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLIP } from './attachments.js';
 import { callButtons, CallBanner } from './call.js';
 import { PHONE, CAMERA } from './call-icons.js';
+import { Receipts } from './receipts.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -68,6 +69,7 @@ export class Conversation {
     this.unreadFrom = null;
     this.firstRender = true;
     this.flags = {};
+    this.receipts = new Receipts(this);
     this.build();
   }
 
@@ -156,6 +158,7 @@ export class Conversation {
     this.store.refreshSummary(this.id);
     this.store.ensureLoaded(this.id).then(() => {
       if (this.data && this.data.pins === null) this.store.loadPins(this.id);
+      this.receipts.refreshSoon();
     });
   }
 
@@ -172,6 +175,7 @@ export class Conversation {
   /** Called by the app with what changed since the last frame. */
   render(flags) {
     if (!this.summary) return;
+    if (flags.loaded || flags.receipts) this.receipts.refreshSoon();
     this.renderHeader();
     this.renderPinned();
     this.renderFeed(flags);
@@ -275,9 +279,12 @@ export class Conversation {
       }
       const own = m.author.person === s.me;
       const cont = Boolean(prev && prev.author.person === m.author.person && m.created_at - prev.created_at < RUN_SECS);
-      const status = own && !m.deleted ? (m.seq <= othersRead ? 'read' : 'sent') : null;
-      const opts = { own, cont, status, direct };
-      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont]), build: () => this.messageEl(m, opts) });
+      // ✓✓ says "the other person read it" only where there is one other
+      // person; a group chat's admins see «Прочитали N из M» instead.
+      const status = own && !m.deleted ? (direct && m.seq <= othersRead ? 'read' : 'sent') : null;
+      const receipt = this.receipts.of(m);
+      const opts = { own, cont, status, direct, receipt };
+      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont, receipt]), build: () => this.messageEl(m, opts) });
       prev = m;
     }
     const today = Math.floor(Date.now() / 1000);
@@ -432,7 +439,7 @@ export class Conversation {
 
   // ------------------------------------------------------------ one message
 
-  messageEl(m, { own, cont, status, direct }) {
+  messageEl(m, { own, cont, status, direct, receipt }) {
     const s = this.summary;
     const bubble = h('div', { class: 'pm-bubble' });
     if (!own && !direct && !cont) {
@@ -467,6 +474,7 @@ export class Conversation {
       id: `pm-m-${m.id}`, 'data-id': m.id, 'data-seq': m.seq, tabindex: '-1', 'data-testid': 'message',
     }, bubble);
     if (!m.deleted && m.reactions?.length) art.append(this.reactionsEl(m, s));
+    if (receipt) art.append(this.receipts.el(m, receipt));
     if (!m.deleted) {
       art.append(h('button', {
         type: 'button', class: 'pm-more', tabindex: '-1', 'aria-haspopup': 'menu', 'aria-label': t('chat.actions'), title: t('chat.actions'),
@@ -549,6 +557,11 @@ export class Conversation {
   // ------------------------------------------------------------ acting on messages
 
   feedClick(e) {
+    const receipts = e.target.closest('.pm-receipts');
+    if (receipts) {
+      this.receipts.open(Number(receipts.dataset.receipts));
+      return;
+    }
     const more = e.target.closest('.pm-more');
     if (more) {
       const art = more.closest('.pm-msg');

@@ -219,6 +219,9 @@ export class ChatStore {
       case 'chats_changed':
         this.loadList().catch(() => {});
         return;
+      case 'reminder':
+        this.emit({ kind: 'reminder', frame: f });
+        return;
       default:
     }
   }
