@@ -160,6 +160,10 @@ export const api = {
   receipts: (c, from) => request('GET', `${chat(c)}/receipts${query({ from })}`),
   receiptReport: (c, id) => request('GET', `${chat(c)}/messages/${encodeURIComponent(id)}/receipts`),
   remind: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/remind`),
+  // Polls.
+  createPoll: (c, body) => request('POST', `${chat(c)}/polls`, body),
+  vote: (c, id, options) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/vote`, { options }),
+  closePoll: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/close-poll`),
   direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
 
   // «Управление чатами»: staff manage chats and members; administrators read the audit log.

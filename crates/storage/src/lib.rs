@@ -27,6 +27,7 @@ mod files_store;
 mod identity_store;
 pub mod maintenance;
 mod messages_store;
+mod polls_store;
 mod receipts_store;
 mod sync;
 mod views;
@@ -38,6 +39,7 @@ pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
+pub use polls_store::*;
 pub use receipts_store::*;
 
 pub use views::*;
@@ -76,6 +78,9 @@ pub enum StorageError {
     /// The chat-management rules refuse the change (`messenger::manage`).
     #[error("{0}")]
     ManageRefused(messenger::ManageRefusal),
+    /// The poll rules refuse the vote or the close (`messenger::polls`).
+    #[error("{0}")]
+    VoteRefused(messenger::polls::VoteRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -200,6 +205,10 @@ mod sqlite {
         use super::*;
         include!("receipt_queries.rs");
     }
+    pub(crate) mod polls {
+        use super::*;
+        include!("poll_queries.rs");
+    }
 }
 
 mod postgres {
@@ -246,6 +255,10 @@ mod postgres {
     pub(crate) mod receipts {
         use super::*;
         include!("receipt_queries.rs");
+    }
+    pub(crate) mod polls {
+        use super::*;
+        include!("poll_queries.rs");
     }
 }
 

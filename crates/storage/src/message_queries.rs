@@ -226,6 +226,7 @@ pub(crate) async fn append_messages(
             client_id: Some(new.client_id.as_str().to_string()),
             attachments,
             call: None,
+            poll: new.poll.as_ref().map(super::polls::fresh),
         };
         accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
@@ -235,6 +236,9 @@ pub(crate) async fn append_messages(
         // Attachments and the search index, in the batch's transaction.
         for a in &accepted {
             super::files::link(&mut tx, a.view.id, &a.view.attachments).await?;
+            if let Some(poll) = &batch[a.index].poll {
+                super::polls::insert(&mut tx, a.view.id, poll).await?;
+            }
         }
         let indexed: Vec<super::search::Indexed<'_>> = accepted
             .iter()
@@ -462,6 +466,7 @@ impl MessageRow {
             reactions,
             attachments: Vec::new(),
             call: None,
+            poll: None,
         }
     }
 
@@ -508,6 +513,9 @@ pub(super) async fn message_by_id(
     let mut view = row.into_view(viewer, reactions);
     view.attachments = super::files::attachments_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
     view.call = call;
+    if !view.deleted {
+        view.poll = super::polls::views_of(conn, &[id], viewer).await?.remove(&id);
+    }
     Ok(view)
 }
 
@@ -542,6 +550,8 @@ async fn messages_in_range(
     // page records no call).
     let calls: Vec<i64> = rows.iter().filter_map(MessageRow::live_call).collect();
     let mut records = if calls.is_empty() { HashMap::new() } else { super::calls::records_of(conn, &calls).await? };
+    let live: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    let mut polls = super::polls::views_of(conn, &live, viewer).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -551,6 +561,7 @@ async fn messages_in_range(
             let mut view = row.into_view(viewer, r);
             view.attachments = files.remove(&id).unwrap_or_default();
             view.call = call;
+            view.poll = polls.remove(&id);
             view
         })
         .collect())
@@ -662,6 +673,11 @@ pub(crate) async fn events_after(
                 Change::ReactionRemoved { message_id, person: actor, emoji: body.unwrap_or_default() }
             }
             "pinned" => Change::Pinned { message_id },
+            // The results as they are now: a later vote's event says the same.
+            "poll" => match super::polls::views_of(&mut conn, &[message_id], None).await?.remove(&message_id) {
+                Some(poll) => Change::Poll { message_id, poll: Box::new(poll) },
+                None => continue,
+            },
             _ => Change::Unpinned { message_id },
         };
         events.push(EventView { chat_id: chat, seq, at, change });
@@ -796,7 +812,7 @@ pub(crate) async fn act_on_message(
         Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
         Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
         Change::Pinned { .. } => ("pinned", None),
-        Change::Unpinned { .. } | Change::Message(_) => ("unpinned", None),
+        Change::Unpinned { .. } | Change::Message(_) | Change::Poll { .. } => ("unpinned", None),
     };
     log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
     tx.commit().await?;

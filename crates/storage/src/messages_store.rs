@@ -25,6 +25,8 @@ pub struct NewMessage {
     pub mentions: Vec<i64>,
     /// Pending uploads of the sender in this chat (at most 10), in order.
     pub attachments: Vec<i64>,
+    /// The message is a poll's question.
+    pub poll: Option<crate::NewPoll>,
     pub now: i64,
 }
 
@@ -65,6 +67,10 @@ pub struct MessageView {
     /// ordinary messages and once the record is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::CallRecord>,
+    /// The poll this message asks (its text is the question); absent on
+    /// ordinary messages and once it is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::PollView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -165,6 +171,7 @@ pub struct EventView {
     pub change: Change,
 }
 
+/// `Poll`: a poll's results changed (a vote, or it closed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Message(Box<MessageView>),
@@ -174,6 +181,7 @@ pub enum Change {
     ReactionRemoved { message_id: i64, person: i64, emoji: String },
     Pinned { message_id: i64 },
     Unpinned { message_id: i64 },
+    Poll { message_id: i64, poll: Box<crate::PollView> },
 }
 
 /// A chat a Parta ID is in, as a live connection subscribes to it.

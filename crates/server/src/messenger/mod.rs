@@ -8,6 +8,7 @@ pub mod bus;
 pub mod calls;
 pub mod files;
 pub mod hub;
+pub(crate) mod polls;
 pub mod protocol;
 pub(crate) mod receipts;
 pub(crate) mod search;

@@ -250,7 +250,8 @@ pub enum ServerFrame {
     },
 }
 
-/// The content of an `event` frame.
+/// The content of an `event` frame. `Poll` carries a poll's results after a
+/// vote or a close, naming no voter of an anonymous poll.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
@@ -261,6 +262,7 @@ pub enum Event {
     ReactionRemoved { message_id: i64, person: i64, emoji: String },
     Pinned { message_id: i64 },
     Unpinned { message_id: i64 },
+    Poll { message_id: i64, poll: Box<storage::PollView> },
 }
 
 /// A message on the wire. The same shape as the HTTP history's messages.
@@ -282,6 +284,7 @@ impl ServerFrame {
             }
             Change::Pinned { message_id } => Event::Pinned { message_id },
             Change::Unpinned { message_id } => Event::Unpinned { message_id },
+            Change::Poll { message_id, poll } => Event::Poll { message_id, poll },
         };
         ServerFrame::Event { chat: e.chat_id, seq: e.seq, at: e.at, event }
     }

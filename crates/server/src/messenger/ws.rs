@@ -476,6 +476,7 @@ pub(crate) fn parse_send(account: i64, send: SendRequest<'_>, state: &AppState) 
         reply_to: send.reply_to,
         mentions: send.mentions,
         attachments,
+        poll: None,
         now: state.now(),
     })
 }

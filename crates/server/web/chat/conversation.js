@@ -14,6 +14,7 @@ import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLI
 import { callButtons, CallBanner } from './call.js';
 import { PHONE, CAMERA } from './call-icons.js';
 import { Receipts } from './receipts.js';
+import { pollButton, pollEl } from './polls.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -458,6 +459,7 @@ export class Conversation {
       textEl = h('p', { class: 'pm-text' }, richText(m.text));
     }
     bubble.append(textEl);
+    if (m.poll && !m.deleted) bubble.append(pollEl(this, m));
     // The time sits at the end of the last line when there is room (a float).
     const meta = h('span', { class: 'pm-meta' });
     if (m.pinned && !m.deleted) meta.append(h('span', { class: 'pm-pin-mark', title: t('chat.pinned') }, icon('pin'), h('span', { class: 'sr-only' }, t('chat.pinned'))));
@@ -761,7 +763,7 @@ export class Conversation {
     this.tray = new AttachmentTray(this.id, () => {
       this.sendBtn.disabled = this.tray.busy();
     });
-    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input);
+    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input, pollButton(this));
     form.insertBefore(this.tray.el, form.querySelector('.pm-input-row'));
     form.insertBefore(this.tray.error, this.tray.el);
     this.tray.listenPaste(this.textarea);

@@ -7,7 +7,7 @@
 
 import { api } from '../api.js';
 import { h, icon, clear } from '../dom.js';
-import { t, addStrings, lang } from '../i18n.js';
+import { t, addStrings } from '../i18n.js';
 import { openDialog, spinner, notice, announce, button } from '../ui.js';
 import * as fmt from './format.js';
 
@@ -53,9 +53,7 @@ const FAMILIES = {
 /** «Прочитали 1 семья из 2» / «Прочитали 18 из 27». */
 export function receiptText(unit, read, total) {
   if (unit !== 'family') return t('receipts.people', { n: read, total });
-  const forms = FAMILIES[lang()] || FAMILIES.ru;
-  const rule = new Intl.PluralRules(lang() === 'ru' ? 'ru-RU' : 'en-GB').select(read);
-  return (forms[rule] ?? forms.many ?? forms.other).replace('{n}', read).replace('{total}', total);
+  return fmt.counted(FAMILIES, read, { total });
 }
 
 /** «вчера 19:40», «сегодня 08:15», «3 декабря 19:40». */

@@ -1,4 +1,4 @@
--- Announcements known to be read (issue 20): when each read position was
+-- Announcements known to be read and polls (issue 20). Read receipts: when each read position was
 -- reached, so a chat's admins see when a family read a message, and the
 -- reminders sent to those who had not.
 
@@ -22,3 +22,33 @@ CREATE TABLE message_reminders (
     at         BIGINT NOT NULL
 );
 CREATE INDEX message_reminders_message ON message_reminders (message_id, at);
+
+-- Polls: a message whose text is the question. Anonymous polls keep each
+-- vote only so that its voter can change it; nothing reads it for anyone else.
+CREATE TABLE polls (
+    message_id BIGINT PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    multiple   BOOLEAN NOT NULL,
+    anonymous  BOOLEAN NOT NULL,
+    closes_at  BIGINT,
+    -- Its author closed it early.
+    closed_at  BIGINT
+);
+CREATE TABLE poll_options (
+    message_id BIGINT NOT NULL REFERENCES polls (message_id) ON DELETE CASCADE,
+    idx        BIGINT NOT NULL,
+    text       TEXT NOT NULL,
+    PRIMARY KEY (message_id, idx)
+);
+CREATE TABLE poll_votes (
+    message_id BIGINT NOT NULL REFERENCES polls (message_id) ON DELETE CASCADE,
+    person_id  BIGINT NOT NULL REFERENCES people (id),
+    idx        BIGINT NOT NULL,
+    at         BIGINT NOT NULL,
+    PRIMARY KEY (message_id, person_id, idx)
+);
+
+-- A poll's results changed (a vote, or it closed): an event in the chat's log
+-- like any other, so a client that reconnects misses none.
+ALTER TABLE chat_events DROP CONSTRAINT chat_events_kind_check;
+ALTER TABLE chat_events ADD CONSTRAINT chat_events_kind_check
+    CHECK (kind IN ('message', 'edited', 'deleted', 'reaction_added', 'reaction_removed', 'pinned', 'unpinned', 'poll'));
