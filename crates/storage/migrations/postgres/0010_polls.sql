@@ -1,6 +1,6 @@
--- Announcements known to be read and polls (issue 20). Read receipts: when each read position was
--- reached, so a chat's admins see when a family read a message, and the
--- reminders sent to those who had not.
+-- Announcements known to be read, and polls (issue 20). Read receipts: when
+-- each read position was reached, so a chat's admins see when a family read a
+-- message, and the reminders sent to those who had not.
 
 -- A member's read position moved to `seq` at `at`. The time a member read a
 -- message is the first mark at or past its sequence number.
