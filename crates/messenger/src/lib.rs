@@ -5,8 +5,10 @@
 //! organisation's administrators can edit), and who manages which chat from the
 //! school portal ([`manage`]: creating, editing, members and admins), and how a
 //! call lives and ends ([`call`]), and how fast one person may act
-//! ([`flood`]), and who reports, moderates and how a report is decided
-//! ([`report`]).
+//! ([`flood`]), who reports, moderates and how a report is decided
+//! ([`report`]), who has read a message as its chat's admins see it
+//! ([`receipts`]: families in parents' chats, people elsewhere), and what a
+//! poll and a vote in it may be ([`polls`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -22,6 +24,8 @@ pub mod direct;
 pub mod flood;
 pub mod manage;
 pub mod permissions;
+pub mod polls;
+pub mod receipts;
 pub mod report;
 pub mod text;
 

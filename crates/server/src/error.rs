@@ -276,6 +276,7 @@ impl From<StorageError> for ApiError {
             StorageError::ManageRefused(r) => r.into(),
             StorageError::SharingRefused(r) => r.into(),
             StorageError::ModerationRefused(r) => r.into(),
+            StorageError::VoteRefused(r) => r.into(),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -861,6 +862,82 @@ pub const SEARCH_TOO_LONG: ApiError = err(
     "Запрос слишком длинный: не больше 500 символов.",
     "The query is too long: 500 characters at most.",
 );
+
+// Read receipts, polls and consent forms (issue 20).
+pub const REMINDED_RECENTLY: ApiError = err(
+    StatusCode::CONFLICT,
+    "reminded_recently",
+    "Напоминание об этом сообщении уже отправлено: следующее можно через 12 часов после него.",
+    "A reminder about this message was already sent: the next one can go 12 hours after it.",
+);
+
+impl From<messenger::polls::PollError> for ApiError {
+    fn from(e: messenger::polls::PollError) -> Self {
+        use messenger::polls::PollError::*;
+        let s = StatusCode::BAD_REQUEST;
+        match e {
+            QuestionEmpty => err(s, "poll_question_empty", "Напишите вопрос.", "Write a question.").field("question"),
+            QuestionInvalid => err(
+                s,
+                "poll_question_invalid",
+                "Вопрос — не длиннее 500 символов, без управляющих символов.",
+                "A question is at most 500 characters, without control characters.",
+            )
+            .field("question"),
+            OptionCount => {
+                err(s, "poll_option_count", "В опросе от 2 до 10 вариантов ответа.", "A poll has 2 to 10 options.")
+                    .field("options")
+            }
+            OptionEmpty(i) => err(s, "poll_option_empty", "Вариант ответа пустой.", "An option is empty.")
+                .field(format!("options[{i}]")),
+            OptionInvalid(i) => err(
+                s,
+                "poll_option_invalid",
+                "Вариант ответа — не длиннее 200 символов, без управляющих символов.",
+                "An option is at most 200 characters, without control characters.",
+            )
+            .field(format!("options[{i}]")),
+            ClosesInPast => err(
+                s,
+                "poll_closes_in_past",
+                "Время закрытия опроса уже прошло.",
+                "The poll's closing time has passed.",
+            )
+            .field("closes_at"),
+        }
+    }
+}
+
+impl From<messenger::polls::VoteRefusal> for ApiError {
+    fn from(r: messenger::polls::VoteRefusal) -> Self {
+        use messenger::polls::VoteRefusal::*;
+        match r {
+            Closed => err(StatusCode::CONFLICT, "poll_closed", "Опрос закрыт.", "The poll is closed."),
+            Empty => err(StatusCode::BAD_REQUEST, "vote_empty", "Выберите вариант ответа.", "Choose an option.")
+                .field("options"),
+            OneOnly => err(
+                StatusCode::BAD_REQUEST,
+                "vote_one_only",
+                "В этом опросе можно выбрать только один вариант.",
+                "This poll takes one answer only.",
+            )
+            .field("options"),
+            OutOfRange => err(
+                StatusCode::BAD_REQUEST,
+                "vote_unknown_option",
+                "Такого варианта ответа нет.",
+                "There is no such option.",
+            )
+            .field("options"),
+            NotAuthor => err(
+                StatusCode::FORBIDDEN,
+                "not_poll_author",
+                "Закрыть опрос может только его автор.",
+                "Only the poll's author can close it.",
+            ),
+        }
+    }
+}
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

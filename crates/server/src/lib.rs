@@ -201,6 +201,13 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(safeguarding_api::oversight_log))
         .routes(routes!(safeguarding_api::oversight_notice))
         .routes(routes!(safeguarding_api::name_staff, safeguarding_api::unname_staff))
+        .routes(routes!(messenger::receipts::counts))
+        .routes(routes!(messenger::receipts::report))
+        .routes(routes!(messenger::receipts::remind))
+        .routes(routes!(messenger::polls::create))
+        .routes(routes!(messenger::polls::vote))
+        .routes(routes!(messenger::polls::close))
+        .routes(routes!(messenger::polls::csv))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -144,12 +144,31 @@ pub(crate) fn chat_state() -> Object {
 /// characters, no control characters but line breaks and tabs. The pattern
 /// allows no carriage return, though the server takes `\r\n` as a line break.
 pub(crate) fn message_text() -> Object {
-    const TEXT: &str = r"[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*";
+    written(messenger::MessageText::MAX_CHARS, r"[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*")
+}
+
+/// Not blank, at most `max` characters of `text` (a pattern of allowed runs).
+fn written(max: usize, text: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
-        .max_length(Some(messenger::MessageText::MAX_CHARS))
-        .pattern(Some(format!(r"^{TEXT}[^\s\u0000-\u001F\u007F-\u009F]{TEXT}$")))
+        .max_length(Some(max))
+        .pattern(Some(format!(r"^{text}[^\s\u0000-\u001F\u007F-\u009F]{text}$")))
+        .build()
+}
+
+/// A poll's question: a message's text, at most 500 characters.
+pub(crate) fn poll_question() -> Object {
+    written(messenger::polls::MAX_QUESTION_CHARS, r"[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*")
+}
+
+/// A poll's 2–10 options: each not blank, one line of at most 200 characters.
+pub(crate) fn poll_options() -> utoipa::openapi::schema::Array {
+    use messenger::polls::{MAX_OPTION_CHARS, MAX_OPTIONS, MIN_OPTIONS};
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(written(MAX_OPTION_CHARS, r"[^\u0000-\u001F\u007F-\u009F]*"))
+        .min_items(Some(MIN_OPTIONS))
+        .max_items(Some(MAX_OPTIONS))
         .build()
 }
 

@@ -156,6 +156,14 @@ export const api = {
   pin: (c, id) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/pin`),
   unpin: (c, id) => request('DELETE', `${chat(c)}/messages/${encodeURIComponent(id)}/pin`),
   markRead: (c, seq) => request('POST', `${chat(c)}/read`, { seq }),
+  // Read receipts, for a chat's admins.
+  receipts: (c, from) => request('GET', `${chat(c)}/receipts${query({ from })}`),
+  receiptReport: (c, id) => request('GET', `${chat(c)}/messages/${encodeURIComponent(id)}/receipts`),
+  remind: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/remind`),
+  // Polls.
+  createPoll: (c, body) => request('POST', `${chat(c)}/polls`, body),
+  vote: (c, id, options) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/vote`, { options }),
+  closePoll: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/close-poll`),
   direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
 
   // «Управление чатами»: staff manage chats and members; administrators read the audit log.

@@ -27,6 +27,8 @@ mod files_store;
 mod identity_store;
 pub mod maintenance;
 mod messages_store;
+mod polls_store;
+mod receipts_store;
 mod safeguarding_store;
 mod sync;
 mod views;
@@ -38,6 +40,8 @@ pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
 pub use messages_store::*;
+pub use polls_store::*;
+pub use receipts_store::*;
 pub use safeguarding_store::*;
 
 pub use views::*;
@@ -79,6 +83,9 @@ pub enum StorageError {
     /// The reporting and moderation rules refuse it (`messenger::report`).
     #[error("{0}")]
     ModerationRefused(messenger::ModerationRefusal),
+    /// The poll rules refuse the vote or the close (`messenger::polls`).
+    #[error("{0}")]
+    VoteRefused(messenger::polls::VoteRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -203,6 +210,14 @@ mod sqlite {
         use super::*;
         include!("safeguarding_queries.rs");
     }
+    pub(crate) mod receipts {
+        use super::*;
+        include!("receipt_queries.rs");
+    }
+    pub(crate) mod polls {
+        use super::*;
+        include!("poll_queries.rs");
+    }
 }
 
 mod postgres {
@@ -249,6 +264,14 @@ mod postgres {
     pub(crate) mod safeguarding {
         use super::*;
         include!("safeguarding_queries.rs");
+    }
+    pub(crate) mod receipts {
+        use super::*;
+        include!("receipt_queries.rs");
+    }
+    pub(crate) mod polls {
+        use super::*;
+        include!("poll_queries.rs");
     }
 }
 

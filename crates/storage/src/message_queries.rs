@@ -240,6 +240,7 @@ pub(crate) async fn append_messages(
             client_id: Some(new.client_id.as_str().to_string()),
             attachments,
             call: None,
+            poll: new.poll.as_ref().map(super::polls::fresh),
         };
         accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
@@ -249,6 +250,9 @@ pub(crate) async fn append_messages(
         // Attachments and the search index, in the batch's transaction.
         for a in &accepted {
             super::files::link(&mut tx, a.view.id, &a.view.attachments).await?;
+            if let Some(poll) = &batch[a.index].poll {
+                super::polls::insert(&mut tx, a.view.id, poll).await?;
+            }
         }
         let indexed: Vec<super::search::Indexed<'_>> = accepted
             .iter()
@@ -484,6 +488,7 @@ impl MessageRow {
             reactions,
             attachments: Vec::new(),
             call: None,
+            poll: None,
         }
     }
 
@@ -530,6 +535,9 @@ pub(super) async fn message_by_id(
     let mut view = row.into_view(viewer, reactions);
     view.attachments = super::files::attachments_of(conn, &[id]).await?.remove(&id).unwrap_or_default();
     view.call = call;
+    if !view.deleted {
+        view.poll = super::polls::views_of(conn, &[id], viewer).await?.remove(&id);
+    }
     Ok(view)
 }
 
@@ -564,6 +572,8 @@ pub(super) async fn messages_in_range(
     // page records no call).
     let calls: Vec<i64> = rows.iter().filter_map(MessageRow::live_call).collect();
     let mut records = if calls.is_empty() { HashMap::new() } else { super::calls::records_of(conn, &calls).await? };
+    let live: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    let mut polls = super::polls::views_of(conn, &live, viewer).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -573,6 +583,7 @@ pub(super) async fn messages_in_range(
             let mut view = row.into_view(viewer, r);
             view.attachments = files.remove(&id).unwrap_or_default();
             view.call = call;
+            view.poll = polls.remove(&id);
             view
         })
         .collect())
@@ -685,6 +696,11 @@ pub(crate) async fn events_after(
                 Change::ReactionRemoved { message_id, person: actor, emoji: body.unwrap_or_default() }
             }
             "pinned" => Change::Pinned { message_id },
+            // The results as they are now: a later vote's event says the same.
+            "poll" => match super::polls::views_of(&mut conn, &[message_id], None).await?.remove(&message_id) {
+                Some(poll) => Change::Poll { message_id, poll: Box::new(poll) },
+                None => continue,
+            },
             _ => Change::Unpinned { message_id },
         };
         events.push(EventView { chat_id: chat, seq, at, change });
@@ -828,7 +844,9 @@ pub(crate) async fn act_on_message(
         Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
         Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
         Change::Pinned { .. } => ("pinned", None),
-        Change::Unpinned { .. } | Change::Message(_) | Change::Hidden { .. } => ("unpinned", None),
+        Change::Unpinned { .. } | Change::Message(_) | Change::Hidden { .. } | Change::Poll { .. } => {
+            ("unpinned", None)
+        }
     };
     log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
     tx.commit().await?;
@@ -1018,6 +1036,7 @@ pub(crate) async fn mark_read(
     account: i64,
     chat: i64,
     seq: i64,
+    now: i64,
 ) -> Result<Option<ReadMark>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
@@ -1032,6 +1051,9 @@ pub(crate) async fn mark_read(
     .bind(me.person_id)
     .execute(&mut *tx)
     .await?;
+    if moved.rows_affected() > 0 {
+        super::receipts::mark(&mut tx, chat, me.person_id, seq, now).await?;
+    }
     tx.commit().await?;
     Ok((moved.rows_affected() > 0).then_some(ReadMark { chat_id: chat, person_id: me.person_id, seq }))
 }

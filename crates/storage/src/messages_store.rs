@@ -25,6 +25,8 @@ pub struct NewMessage {
     pub mentions: Vec<i64>,
     /// Pending uploads of the sender in this chat (at most 10), in order.
     pub attachments: Vec<i64>,
+    /// The message is a poll's question.
+    pub poll: Option<crate::NewPoll>,
     pub now: i64,
 }
 
@@ -68,6 +70,10 @@ pub struct MessageView {
     /// ordinary messages and once the record is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::CallRecord>,
+    /// The poll this message asks (its text is the question); absent on
+    /// ordinary messages and once it is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<crate::PollView>,
 }
 
 /// «Скрыто модератором».
@@ -177,6 +183,7 @@ pub struct EventView {
     pub change: Change,
 }
 
+/// `Poll`: a poll's results changed (a vote, or it closed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Message(Box<MessageView>),
@@ -207,6 +214,10 @@ pub enum Change {
     },
     Unpinned {
         message_id: i64,
+    },
+    Poll {
+        message_id: i64,
+        poll: Box<crate::PollView>,
     },
 }
 
@@ -308,8 +319,14 @@ impl Store {
     }
 
     /// Moves the read position forward (never back); `None` when it did not move.
-    pub async fn mark_read(&self, account: i64, chat: i64, seq: i64) -> Result<Option<ReadMark>, StorageError> {
-        dispatch!(self.messages::mark_read(account, chat, seq))
+    pub async fn mark_read(
+        &self,
+        account: i64,
+        chat: i64,
+        seq: i64,
+        now: i64,
+    ) -> Result<Option<ReadMark>, StorageError> {
+        dispatch!(self.messages::mark_read(account, chat, seq, now))
     }
 
     /// The direct chat between the account's person in `org` and `person`,

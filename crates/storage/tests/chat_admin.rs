@@ -48,6 +48,7 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_te
         reply_to: None,
         mentions: vec![],
         attachments: vec![],
+        poll: None,
         now: NOW,
     };
     let first = store.append_messages(&[send("a", "Автобус отходит в восемь")]).await.unwrap();

@@ -27,6 +27,7 @@ fn message(chat: i64, account: i64, client_id: &str, text: &str) -> NewMessage {
         reply_to: None,
         mentions: vec![],
         attachments: vec![],
+        poll: None,
         now: NOW,
     }
 }

@@ -167,6 +167,12 @@ pub struct Ack {
     pub duplicate: bool,
 }
 
+impl Ack {
+    pub(super) fn of(client_id: String, c: &storage::Committed) -> Ack {
+        Ack { client_id, chat: c.chat_id, seq: c.seq, message_id: c.message_id, duplicate: c.duplicate }
+    }
+}
+
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
     params(("chat" = i64, Path)), request_body = SendForm,
     responses((status = 200, body = Ack), (status = 400, body = e::ErrorBody), (status = 403, body = e::ErrorBody),
@@ -189,18 +195,12 @@ pub async fn send(
     let message = parse_send(user.account_id, send, &state)?;
     admit_in_chat(&state, user.account_id, chat, Action::Message).await?;
     let committed = state.messenger.writer.send(message).await?;
-    Ok(axum::Json(Ack {
-        client_id: form.client_id,
-        chat,
-        seq: committed.seq,
-        message_id: committed.message_id,
-        duplicate: committed.duplicate,
-    }))
+    Ok(axum::Json(Ack::of(form.client_id, &committed)))
 }
 
 /// Admits one act in a chat against the person's allowance; a chat admin's
 /// is larger there.
-async fn admit_in_chat(state: &AppState, account: i64, chat: i64, action: Action) -> ApiResult<()> {
+pub(super) async fn admit_in_chat(state: &AppState, account: i64, chat: i64, action: Action) -> ApiResult<()> {
     let is_admin = async { state.store.is_chat_admin(account, chat).await.unwrap_or(false) };
     state.flood.admit_in_chat(account, action, is_admin).await
 }
@@ -338,7 +338,7 @@ pub async fn read(
     Path(chat): Path<i64>,
     Json(form): Json<ReadForm>,
 ) -> ApiResult<StatusCode> {
-    if let Some(mark) = state.store.mark_read(user.account_id, chat, form.seq).await? {
+    if let Some(mark) = state.store.mark_read(user.account_id, chat, form.seq, state.now()).await? {
         let frame = super::protocol::ServerFrame::Read { chat, person: mark.person_id, seq: mark.seq };
         state.messenger.publish_ephemeral(chat, &frame);
     }

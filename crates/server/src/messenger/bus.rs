@@ -20,6 +20,8 @@ pub enum BusMessage {
     /// These Parta IDs joined or left chats, or lost sessions: their
     /// connections reload what they may see.
     Accounts { accounts: Vec<i64> },
+    /// A serialised frame for these Parta IDs' connections alone (a reminder).
+    ToAccounts { accounts: Vec<i64>, frame: Utf8Bytes },
 }
 
 pub trait Bus: Send + Sync {

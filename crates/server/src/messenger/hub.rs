@@ -23,8 +23,9 @@ pub enum Outbound {
     },
     /// Reload memberships and the session: something about this account changed.
     Reload,
-    /// An answer to this connection's own request (an ack or an error),
-    /// serialised; it shares the queue so an idle connection has one channel.
+    /// An answer to this connection's own request (an ack or an error), or a
+    /// frame for its Parta ID alone, serialised; it shares the queue so an
+    /// idle connection has one channel.
     Reply(Utf8Bytes),
 }
 
@@ -141,6 +142,11 @@ impl Hub {
                 BusMessage::Accounts { accounts } => {
                     for id in accounts.iter().filter_map(|a| inner.by_account.get(a)).flatten() {
                         offer(id, Outbound::Reload);
+                    }
+                }
+                BusMessage::ToAccounts { accounts, frame } => {
+                    for id in accounts.iter().filter_map(|a| inner.by_account.get(a)).flatten() {
+                        offer(id, Outbound::Reply(frame.clone()));
                     }
                 }
             }

@@ -237,13 +237,21 @@ pub enum ServerFrame {
         person: Option<i64>,
     },
     Pong,
+    /// A chat admin asks this person to read a message they have not
+    /// («Напомнить»). Sent only to those who had not read it.
+    Reminder {
+        chat: i64,
+        message: i64,
+        chat_name: String,
+    },
     Bye {
         reason: ByeReason,
         resume: bool,
     },
 }
 
-/// The content of an `event` frame.
+/// The content of an `event` frame. `Poll` carries a poll's results after a
+/// vote or a close, naming no voter of an anonymous poll.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
@@ -278,6 +286,10 @@ pub enum Event {
     Unpinned {
         message_id: i64,
     },
+    Poll {
+        message_id: i64,
+        poll: Box<storage::PollView>,
+    },
 }
 
 /// A message on the wire. The same shape as the HTTP history's messages.
@@ -300,6 +312,7 @@ impl ServerFrame {
             }
             Change::Pinned { message_id } => Event::Pinned { message_id },
             Change::Unpinned { message_id } => Event::Unpinned { message_id },
+            Change::Poll { message_id, poll } => Event::Poll { message_id, poll },
         };
         ServerFrame::Event { chat: e.chat_id, seq: e.seq, at: e.at, event }
     }

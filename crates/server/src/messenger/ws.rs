@@ -405,7 +405,7 @@ impl Connection {
             // them than messages, so only the socket's frame rate applies.
             ClientFrame::Read { chat, seq } => {
                 if self.people.contains_key(&chat)
-                    && let Some(mark) = self.state.store.mark_read(self.account, chat, seq).await?
+                    && let Some(mark) = self.state.store.mark_read(self.account, chat, seq, self.state.now()).await?
                 {
                     let frame = ServerFrame::Read { chat, person: mark.person_id, seq: mark.seq };
                     self.state.messenger.publish_ephemeral(chat, &frame);
@@ -504,6 +504,7 @@ pub(crate) fn parse_send(account: i64, send: SendRequest<'_>, state: &AppState) 
         reply_to: send.reply_to,
         mentions: send.mentions,
         attachments,
+        poll: None,
         now: state.now(),
     })
 }

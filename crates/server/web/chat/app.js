@@ -11,6 +11,7 @@ import * as fmt from './format.js';
 import { Conversation, chatAvatar, typingText } from './conversation.js';
 import { searchButton } from './search.js';
 import { CallManager, callBadge } from './call.js';
+import { showReminder } from './receipts.js';
 
 export class ChatApp {
   /**
@@ -193,6 +194,10 @@ export class ChatApp {
   // ------------------------------------------------------------ changes
 
   changed(c) {
+    if (c.kind === 'reminder') {
+      showReminder(c.frame);
+      return;
+    }
     if (c.kind === 'list') this.dirty.list = true;
     else if (c.kind === 'chat' || c.kind === 'typing') {
       this.dirty.list = true;
@@ -201,6 +206,8 @@ export class ChatApp {
         if (c.older) f.older = true;
         if (c.sent) f.sent = true;
         if (c.loaded) f.loaded = true;
+        // Read receipts follow read marks and every event, the own message's too.
+        if (c.read || c.event || c.sent) f.receipts = true;
         if (c.event?.kind === 'message' && c.event.message.author.person !== this.store.chats.get(c.chat)?.me) {
           f.incoming = (f.incoming || 0) + 1;
         }

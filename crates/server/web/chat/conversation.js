@@ -14,6 +14,8 @@ import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLI
 import { callButtons, CallBanner } from './call.js';
 import { PHONE, CAMERA } from './call-icons.js';
 import { reportDialog, hiddenText } from '../safeguarding.js';
+import { Receipts } from './receipts.js';
+import { pollButton, pollEl } from './polls.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -69,6 +71,7 @@ export class Conversation {
     this.unreadFrom = null;
     this.firstRender = true;
     this.flags = {};
+    this.receipts = new Receipts(this);
     this.build();
   }
 
@@ -157,6 +160,7 @@ export class Conversation {
     this.store.refreshSummary(this.id);
     this.store.ensureLoaded(this.id).then(() => {
       if (this.data && this.data.pins === null) this.store.loadPins(this.id);
+      this.receipts.refreshSoon();
     });
   }
 
@@ -173,6 +177,7 @@ export class Conversation {
   /** Called by the app with what changed since the last frame. */
   render(flags) {
     if (!this.summary) return;
+    if (flags.loaded || flags.receipts) this.receipts.refreshSoon();
     this.renderHeader();
     this.renderPinned();
     this.renderFeed(flags);
@@ -276,9 +281,12 @@ export class Conversation {
       }
       const own = m.author.person === s.me;
       const cont = Boolean(prev && prev.author.person === m.author.person && m.created_at - prev.created_at < RUN_SECS);
-      const status = own && !m.deleted ? (m.seq <= othersRead ? 'read' : 'sent') : null;
-      const opts = { own, cont, status, direct };
-      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont]), build: () => this.messageEl(m, opts) });
+      // ✓✓ says "the other person read it" only where there is one other
+      // person; a group chat's admins see «Прочитали N из M» instead.
+      const status = own && !m.deleted ? (direct && m.seq <= othersRead ? 'read' : 'sent') : null;
+      const receipt = this.receipts.of(m);
+      const opts = { own, cont, status, direct, receipt };
+      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont, receipt]), build: () => this.messageEl(m, opts) });
       prev = m;
     }
     const today = Math.floor(Date.now() / 1000);
@@ -433,7 +441,7 @@ export class Conversation {
 
   // ------------------------------------------------------------ one message
 
-  messageEl(m, { own, cont, status, direct }) {
+  messageEl(m, { own, cont, status, direct, receipt }) {
     const s = this.summary;
     const bubble = h('div', { class: 'pm-bubble' });
     if (!own && !direct && !cont) {
@@ -454,6 +462,7 @@ export class Conversation {
       textEl = h('p', { class: 'pm-text' }, richText(m.text));
     }
     bubble.append(textEl);
+    if (m.poll && !m.deleted) bubble.append(pollEl(this, m));
     // The time sits at the end of the last line when there is room (a float).
     const meta = h('span', { class: 'pm-meta' });
     if (m.pinned && !m.deleted) meta.append(h('span', { class: 'pm-pin-mark', title: t('chat.pinned') }, icon('pin'), h('span', { class: 'sr-only' }, t('chat.pinned'))));
@@ -470,6 +479,7 @@ export class Conversation {
       id: `pm-m-${m.id}`, 'data-id': m.id, 'data-seq': m.seq, tabindex: '-1', 'data-testid': 'message',
     }, bubble);
     if (!m.deleted && m.reactions?.length) art.append(this.reactionsEl(m, s));
+    if (receipt) art.append(this.receipts.el(m, receipt));
     if (!m.deleted) {
       art.append(h('button', {
         type: 'button', class: 'pm-more', tabindex: '-1', 'aria-haspopup': 'menu', 'aria-label': t('chat.actions'), title: t('chat.actions'),
@@ -552,6 +562,11 @@ export class Conversation {
   // ------------------------------------------------------------ acting on messages
 
   feedClick(e) {
+    const receipts = e.target.closest('.pm-receipts');
+    if (receipts) {
+      this.receipts.open(Number(receipts.dataset.receipts));
+      return;
+    }
     const more = e.target.closest('.pm-more');
     if (more) {
       const art = more.closest('.pm-msg');
@@ -752,7 +767,7 @@ export class Conversation {
     this.tray = new AttachmentTray(this.id, () => {
       this.sendBtn.disabled = this.tray.busy();
     });
-    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input);
+    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input, pollButton(this));
     form.insertBefore(this.tray.el, form.querySelector('.pm-input-row'));
     form.insertBefore(this.tray.error, this.tray.el);
     this.tray.listenPaste(this.textarea);

@@ -5,6 +5,16 @@ import './call-strings.js';
 
 const locale = () => (lang() === 'ru' ? 'ru-RU' : 'en-GB');
 
+/**
+ * `forms` (`{ru: {one, few, many}, en: {one, other}}`, with `{n}` and other
+ * `{name}` slots) in the current language, agreeing with `n`.
+ */
+export function counted(forms, n, params = {}) {
+  const own = forms[lang()] || forms.ru;
+  const form = own[new Intl.PluralRules(locale()).select(n)] ?? own.many ?? own.other;
+  return Object.entries({ n, ...params }).reduce((s, [k, v]) => s.replace(`{${k}}`, v), form);
+}
+
 function dayStart(d) {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
 }

@@ -219,6 +219,9 @@ export class ChatStore {
       case 'chats_changed':
         this.loadList().catch(() => {});
         return;
+      case 'reminder':
+        this.emit({ kind: 'reminder', frame: f });
+        return;
       default:
     }
   }
@@ -327,6 +330,12 @@ export class ChatStore {
         if (d?.pins) d.pins = d.pins.filter((p) => p.id !== e.message_id);
         break;
       }
+      case 'poll':
+        // An event is everyone's: the viewer's own choice stays as it was.
+        eachCopy(e.message_id, (m) => {
+          m.poll = { ...e.poll, mine: m.poll?.mine };
+        });
+        break;
       default:
         // A kind this version does not know: the position still moves on.
     }
@@ -699,6 +708,13 @@ export class ChatStore {
     for (const [chat, seq] of this.unsentReads) {
       if (this.chats.has(chat) && this.socket?.send({ type: 'read', chat, seq })) this.unsentReads.delete(chat);
     }
+  }
+
+  /** A poll as the viewer's own vote or close answered it (their choice in it). */
+  pollChanged(chat, id, poll) {
+    const d = this.data.get(chat);
+    for (const m of [d?.byId.get(id), ...(d?.pins || []).filter((p) => p.id === id)]) if (m) m.poll = poll;
+    this.emit({ kind: 'chat', chat });
   }
 
   onRead(f) {

@@ -1,0 +1,86 @@
+//! Read receipts for a chat's admins (issue 20): «Прочитали N из M» beside
+//! each message, who has and has not read one, and «Напомнить», which tells
+//! the open messengers of those who have not (a `reminder` frame).
+
+use super::bus::BusMessage;
+use super::protocol::ServerFrame;
+use crate::AppState;
+use crate::error::extract::{Path, Query};
+use crate::error::{self as e, ApiResult};
+use crate::identity_api::MessengerUser;
+use axum::extract::State;
+use messenger::flood::Action;
+use serde::{Deserialize, Serialize};
+use storage::{ReceiptCounts, ReceiptReport, Reminded};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CountsQuery {
+    /// Messages from this sequence number on (the newest 200 of them).
+    #[param(minimum = 0)]
+    pub from: Option<i64>,
+}
+
+/// A chat admin's counts of who has read the chat's recent messages.
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/receipts", tag = "messenger",
+    params(("chat" = i64, Path), CountsQuery),
+    responses((status = 200, body = ReceiptCounts), (status = 403, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn counts(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Query(q): Query<CountsQuery>,
+) -> ApiResult<axum::Json<ReceiptCounts>> {
+    let from = e::bounded("from", q.from, 0, 0..=i64::MAX)?;
+    Ok(axum::Json(state.store.receipt_counts(user.account_id, chat, from).await?))
+}
+
+/// Who has read a message and who has not: families by student in a
+/// parents' chat, people elsewhere.
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/messages/{message}/receipts", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)),
+    responses((status = 200, body = ReceiptReport), (status = 403, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn report(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+) -> ApiResult<axum::Json<ReceiptReport>> {
+    Ok(axum::Json(state.store.receipt_report(user.account_id, chat, message).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemindResult {
+    /// School accounts reminded: the members of families (or the people)
+    /// who had not read.
+    pub people: i64,
+    pub next_reminder_at: i64,
+}
+
+/// Reminds those who have not read a message; at most once per message in
+/// 12 hours (`reminded_recently` with `retry_after` otherwise).
+#[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages/{message}/remind", tag = "messenger",
+    params(("chat" = i64, Path), ("message" = i64, Path)),
+    responses((status = 200, body = RemindResult), (status = 403, body = e::ErrorBody),
+        (status = 409, body = e::ErrorBody), (status = 429, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn remind(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path((chat, message)): Path<(i64, i64)>,
+) -> ApiResult<axum::Json<RemindResult>> {
+    state.flood.admit(user.account_id, Action::Write).await?;
+    match state.store.remind_unread(user.account_id, chat, message, state.now()).await? {
+        Reminded::TooSoon { retry_after } => {
+            Err(e::REMINDED_RECENTLY.retry_after(u64::try_from(retry_after).unwrap_or(0)))
+        }
+        Reminded::Sent { accounts, people, next_at } => {
+            let by = state.store.messenger_chat(user.account_id, chat).await?;
+            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name };
+            state.messenger.bus.publish(BusMessage::ToAccounts { accounts, frame: frame.to_json().into() });
+            Ok(axum::Json(RemindResult { people, next_reminder_at: next_at }))
+        }
+    }
+}

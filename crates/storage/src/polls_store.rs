@@ -1,0 +1,90 @@
+//! Polls (issue 20): a message whose text is the question, with its options,
+//! votes and closing. A poll is created with its message (`NewMessage.poll`,
+//! in the append's transaction); a vote or a close is an event in the chat's
+//! log (`Change::Poll`) carrying the results, so sockets resume through it.
+//! The rules are `messenger::polls`.
+
+use crate::{EventView, Pool, StorageError, Store};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A poll's settings as its message is appended (the question is the text).
+#[derive(Debug, Clone)]
+pub struct NewPoll {
+    pub options: Vec<String>,
+    pub multiple: bool,
+    pub anonymous: bool,
+    pub closes_at: Option<i64>,
+}
+
+/// A poll as every member sees it. An anonymous poll names no voter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PollView {
+    pub multiple: bool,
+    pub anonymous: bool,
+    pub closes_at: Option<i64>,
+    /// When its author closed it early.
+    pub closed_at: Option<i64>,
+    pub options: Vec<PollOption>,
+    /// How many people voted.
+    pub voters: i64,
+    /// The viewer's own choice (option indexes): in answers to the viewer
+    /// only, never in events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mine: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PollOption {
+    pub text: String,
+    pub votes: i64,
+    /// Who chose it (person ids), in a named poll; absent in an anonymous one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<Vec<i64>>,
+}
+
+/// A poll's results as a table: one row per option, with the voters' names
+/// in a named poll.
+#[derive(Debug, Clone)]
+pub struct PollExport {
+    pub question: String,
+    pub anonymous: bool,
+    pub rows: Vec<(String, i64, Vec<String>)>,
+}
+
+/// What a vote or a close did: the event to publish, and the poll as the
+/// actor now sees it.
+#[derive(Debug, Clone)]
+pub struct PollChanged {
+    pub event: EventView,
+    pub poll: PollView,
+}
+
+impl Store {
+    /// Replaces the account's vote in a poll of the chat.
+    pub async fn vote(
+        &self,
+        account: i64,
+        chat: i64,
+        message: i64,
+        choice: &[i64],
+        now: i64,
+    ) -> Result<PollChanged, StorageError> {
+        dispatch!(self.polls::vote(account, chat, message, choice, now))
+    }
+
+    /// The poll's author closes it before its time.
+    pub async fn close_poll(
+        &self,
+        account: i64,
+        chat: i64,
+        message: i64,
+        now: i64,
+    ) -> Result<PollChanged, StorageError> {
+        dispatch!(self.polls::close(account, chat, message, now))
+    }
+
+    pub async fn poll_export(&self, account: i64, chat: i64, message: i64) -> Result<PollExport, StorageError> {
+        dispatch!(self.polls::export(account, chat, message))
+    }
+}
