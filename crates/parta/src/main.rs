@@ -20,7 +20,8 @@ use storage::{ImportError, Store};
 /// Configuration comes from built-in defaults, then a TOML file (--config or
 /// PARTA_CONFIG), then environment variables, then flags. Every key has its
 /// variable: PARTA_<KEY> at the top level (PARTA_LISTEN, PARTA_DATABASE_URL,
-/// PARTA_DATA_DIR, PARTA_LOG, ...), PARTA_<SECTION>_<KEY> in a section
+/// PARTA_DATA_DIR, PARTA_LOG, PARTA_LOG_FORMAT, PARTA_METRICS_LISTEN, ...),
+/// PARTA_<SECTION>_<KEY> in a section
 /// (PARTA_SMS_URL, PARTA_CALLS_UDP_BIND, PARTA_FILES_SECRET_ACCESS_KEY, ...).
 /// docs/configuration.md lists every key.
 #[derive(Parser)]
