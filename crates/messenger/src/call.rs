@@ -92,10 +92,19 @@ pub struct Participant {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CallRefusal {
+    #[error("in a chat where only chat admins post, only they start a call")]
+    AdminsStart,
     #[error("only the person called may decline, and only while it rings")]
     NotDeclinable,
     #[error("not in the call")]
     NotInCall,
+}
+
+/// Who may start a call in a chat they are in: anyone, except that where only
+/// chat admins post (announcement-only) only they start one — a class call is
+/// the teacher's to open. Everyone in the chat may join a call once it runs.
+pub fn may_start(announcement_only: bool, chat_admin: bool) -> Result<(), CallRefusal> {
+    if announcement_only && !chat_admin { Err(CallRefusal::AdminsStart) } else { Ok(()) }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,5 +334,12 @@ mod tests {
             assert_eq!(CallOutcome::parse(o.as_str()), Some(o));
         }
         assert_eq!(CallKind::parse("hologram"), None);
+    }
+
+    #[test]
+    fn in_an_announcement_only_chat_only_its_admins_start_a_call() {
+        assert_eq!(may_start(true, false), Err(CallRefusal::AdminsStart));
+        assert!(may_start(true, true).is_ok());
+        assert!(may_start(false, false).is_ok());
     }
 }

@@ -678,6 +678,12 @@ pub const CALL_FORBIDDEN: ApiError = err(
     "Это доступно только участникам чата и его администраторам.",
     "Only the chat's members and its admins can do this.",
 );
+pub const CALL_ADMINS_START: ApiError = err(
+    StatusCode::FORBIDDEN,
+    "call_admins_start",
+    "В этом чате звонок начинает администратор чата. Присоединиться можно, когда звонок начнётся.",
+    "In this chat a call is started by a chat admin. You can join once it has started.",
+);
 pub const CALL_INVALID_SDP: ApiError = err(
     StatusCode::BAD_REQUEST,
     "call_invalid_sdp",

@@ -159,6 +159,31 @@ async fn only_members_join_and_bad_offers_or_unknown_calls_are_refused_without_s
     app.finish().await;
 }
 
+/// In an announcement-only chat a class call is the teacher's to open: a
+/// student's start is refused (and posts no record in her name), and she
+/// joins the teacher's call.
+#[tokio::test]
+async fn in_an_announcement_only_chat_a_student_cannot_start_a_call_but_joins_the_teachers() {
+    let app = calls_app().await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let settings = json!({"announcement_only": true});
+    let res =
+        teacher.request(&app, reqwest::Method::PATCH, &format!("/api/messenger/chats/{chat}"), Some(settings)).await;
+    assert!(res.status().is_success());
+    let mut s = socket(&app, &student).await;
+    s.send(json!({"type": "call_join", "chat": chat, "kind": "audio", "sdp": offer()})).await;
+    let error = s.until("error").await;
+    assert_eq!(error["code"], "call_admins_start");
+    let mut t = socket(&app, &teacher).await;
+    let call = join(&mut t, chat, "video").await["call"]["id"].clone();
+    let joined = join(&mut s, chat, "audio").await;
+    assert_eq!(joined["call"]["id"], call, "the student joins the teacher's call");
+    assert_eq!(people(&joined["call"]), [teacher.person, student.person]);
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn a_declined_direct_call_and_one_nobody_answers_leave_their_records() {
     let app = calls_app().await;

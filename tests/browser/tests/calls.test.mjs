@@ -424,3 +424,35 @@ test('a dropped connection comes back into the same call with a fresh offer, and
   for (const p of [t, e]) await callView(p).waitFor({ state: 'detached' });
   noProblems();
 });
+
+test('in an announcement-only chat only the teacher starts a call: a student has no call buttons and joins the teacher\'s from the banner', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  await openChat(t, '5А класс');
+  // «Только администраторы пишут»: set by the teacher (its switch has its own test in messenger-chat).
+  const chatId = await t.evaluate(async () => {
+    const chats = await (await fetch('/api/messenger/chats')).json();
+    const chat = chats.find((c) => c.name === '5А класс');
+    const res = await fetch(`/api/messenger/chats/${chat.id}`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ announcement_only: true }),
+    });
+    if (!res.ok) throw new Error(`PATCH: ${res.status}`);
+    return chat.id;
+  });
+  assert.equal(typeof chatId, 'number');
+  await openChat(e, '5А класс');
+  await e.getByText('Писать в этот чат могут только администраторы чата').waitFor();
+  await until(async () => (await e.getByRole('button', { name: 'Аудиозвонок', exact: true }).isVisible()) === false, 'the student\'s call buttons to hide');
+  assert.equal(await e.getByRole('button', { name: 'Видеозвонок', exact: true }).isVisible(), false);
+  await t.getByRole('button', { name: 'Аудиозвонок', exact: true }).click();
+  await inCall(t, 1);
+  const banner = e.getByTestId('call-banner');
+  await banner.getByRole('button', { name: 'Присоединиться' }).click();
+  await inCall(e, 2);
+  await inCall(t, 2);
+  for (const p of [e, t]) {
+    await p.getByRole('button', { name: 'Завершить', exact: true }).click();
+    await callView(p).waitFor({ state: 'detached' });
+  }
+  noProblems();
+});

@@ -13,7 +13,9 @@ use super::Messenger;
 use super::hub::Outbound;
 use super::protocol::{CallInfo, CallLeftReason, CallParticipant, IceServer, ServerFrame};
 use crate::Clock;
-use crate::error::{ApiError, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, UNAVAILABLE};
+use crate::error::{
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, UNAVAILABLE,
+};
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
 use serde::Deserialize;
@@ -292,6 +294,7 @@ impl Calls {
                 id
             }
             None => {
+                messenger::call::may_start(summary.announcement_only, summary.admin).map_err(|_| CALL_ADMINS_START)?;
                 let id =
                     node.store.start_call(chat, person, kind, &node.config.node, now).await.map_err(|_| UNAVAILABLE)?;
                 let call = LiveCall {

@@ -206,8 +206,9 @@ export class Conversation {
     this.subEl.textContent = sub;
     this.subEl.classList.toggle('is-typing', Boolean(typing));
     this.subEl.classList.toggle('is-conn', !typing && Boolean(conn));
-    // An archive holds no calls.
-    for (const b of this.callBtns) b.hidden = Boolean(s.read_only);
+    // An archive holds no calls; where only chat admins post, only they
+    // start one (the others join from the banner once it runs).
+    for (const b of this.callBtns) b.hidden = Boolean(s.read_only || (s.announcement_only && !s.admin));
   }
 
   /** The banner of a call in this chat that this tab is not in. */
