@@ -29,7 +29,7 @@ test('the sign-in page is in Russian and lists the demo accounts to fill in', as
     await demo.getByRole('button', { name: new RegExp(admin.name) }).click();
     assert.equal(await page.getByLabel('Логин', { exact: true }).inputValue(), admin.login);
     assert.equal(await page.getByLabel('Пароль', { exact: true }).inputValue(), admin.password);
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('button', { name: 'Войти', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
     assert.deepEqual(problems, []);
   } finally {
@@ -62,7 +62,7 @@ test('a wrong password shows the Russian error message', async () => {
     const a = account(server.accounts, 'guardian');
     await page.goto('/');
     // Empty fields are caught before asking the server.
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('button', { name: 'Войти', exact: true }).click();
     await page.getByText('Введите логин.').waitFor();
     await signIn(page, a.login, 'not-the-password');
     const alert = page.getByTestId('login-error');
