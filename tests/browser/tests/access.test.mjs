@@ -72,10 +72,10 @@ test('a wrong password shows the Russian error message', async () => {
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sign in to the school portal' }).waitFor();
     await page.getByLabel('Password', { exact: true }).fill('');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Enter your password.').waitFor();
     await page.getByLabel('Password', { exact: true }).fill('still-wrong');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByTestId('login-error').getByText('Wrong login or password.').waitFor();
     assert.deepEqual(problems, []);
   } finally {
