@@ -456,3 +456,28 @@ test('in an announcement-only chat only the teacher starts a call: a student has
   }
   noProblems();
 });
+
+test('removing a participant asks first: «Отмена» keeps the student in the call, confirming removes her and she is told why', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  await openChat(t, '5А класс');
+  await t.getByRole('button', { name: 'Аудиозвонок', exact: true }).click();
+  await inCall(t, 1);
+  await openChat(e, '5А класс');
+  await e.getByTestId('call-banner').getByRole('button', { name: 'Присоединиться' }).click();
+  await inCall(e, 2);
+  await t.getByRole('button', { name: 'Участники звонка' }).click();
+  const remove = t.getByTestId('call-people').getByRole('button', { name: `Удалить из звонка: ${EVA}` });
+  await remove.click();
+  const ask = t.getByRole('dialog', { name: `Удалить из звонка: ${EVA}?` });
+  await ask.getByRole('button', { name: 'Отмена' }).click();
+  await ask.waitFor({ state: 'detached' });
+  await inCall(e, 2);
+  await remove.click();
+  await t.getByRole('dialog', { name: `Удалить из звонка: ${EVA}?` }).getByRole('button', { name: 'Удалить из звонка' }).click();
+  await callView(e).waitFor({ state: 'detached' });
+  await e.getByRole('status').getByText('Модератор удалил вас из звонка.').waitFor();
+  await t.getByRole('button', { name: 'Завершить', exact: true }).click();
+  await callView(t).waitFor({ state: 'detached' });
+  noProblems();
+});

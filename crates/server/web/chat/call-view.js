@@ -351,7 +351,12 @@ export class CallView {
       const remove = h('button', {
         type: 'button', class: 'btn btn-secondary btn-sm pm-cp-remove', 'aria-label': t('call.removeOne', { name: p.name }), 'data-focus': `remove-${p.person}`,
       }, icon('x'), h('span', { class: 'btn-label' }, t('call.remove')));
-      remove.addEventListener('click', () => this.calls.moderate('call_remove', p.person));
+      remove.addEventListener('click', async () => {
+        const ok = await confirmDialog({
+          title: t('call.removeTitle', { name: p.name }), text: t('call.removeText'), confirmLabel: t('call.remove'), danger: true,
+        });
+        if (ok) this.calls.moderate('call_remove', p.person);
+      });
       actions.append(remove);
       li.querySelector('.pm-cp-text').append(actions);
     }
