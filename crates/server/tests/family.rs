@@ -43,6 +43,17 @@ fn child<'a>(list: &'a [Value], first_name: &str) -> &'a Value {
     list.iter().find(|c| c["first_name"] == first_name).unwrap()
 }
 
+/// Королёва Мария (parent1) linked on the family phone, with a profile made
+/// for her child `student`: her portal client, the school, the child.
+async fn mother_with_child_profile(app: &TestApp, student: &str) -> (Client, i64, i64) {
+    let mother = app.signed_in("parent1").await;
+    let org = app.org_of(&mother).await;
+    link_new(app, &mother, org, FAMILY_PHONE, "Королёва", "Мария").await;
+    let child = app.person_id(student).await;
+    app.post(&mother, &format!("/api/family/children/{child}/profile"), json!({ "consent": true })).await;
+    (mother, org, child)
+}
+
 async fn chat_names(app: &TestApp, messenger: &Client) -> Vec<String> {
     let chats: Value = messenger.get(app.url("/api/messenger/chats")).send().await.unwrap().json().await.unwrap();
     let mut names: Vec<String> =
@@ -315,11 +326,7 @@ async fn a_guardian_reaches_only_their_own_children() {
 #[tokio::test]
 async fn a_child_profile_moves_to_the_childs_own_phone_with_its_chats() {
     let app = spawn_app(false).await;
-    let mother = app.signed_in("parent1").await;
-    let org = app.org_of(&mother).await;
-    link_new(&app, &mother, org, FAMILY_PHONE, "Королёва", "Мария").await;
-    let alena = app.person_id("student1").await;
-    app.post(&mother, &format!("/api/family/children/{alena}/profile"), json!({ "consent": true })).await;
+    let (mother, _, alena) = mother_with_child_profile(&app, "student1").await;
 
     // The family phone is taken: refused, nothing moves.
     app.advance(61);
@@ -351,11 +358,7 @@ async fn a_child_profile_moves_to_the_childs_own_phone_with_its_chats() {
 #[tokio::test]
 async fn a_child_signs_in_with_the_login_and_password_a_guardian_set() {
     let app = spawn_app(false).await;
-    let mother = app.signed_in("parent1").await;
-    let org = app.org_of(&mother).await;
-    link_new(&app, &mother, org, FAMILY_PHONE, "Королёва", "Мария").await;
-    let ivan = app.person_id("student2").await;
-    app.post(&mother, &format!("/api/family/children/{ivan}/profile"), json!({ "consent": true })).await;
+    let (mother, _, ivan) = mother_with_child_profile(&app, "student2").await;
     let login = format!("/api/family/children/{ivan}/login");
     let res =
         mother.put(app.url(&login)).json(&json!({ "login": "<b>", "password": "ivan-2015-k" })).send().await.unwrap();
@@ -388,11 +391,7 @@ async fn a_child_signs_in_with_the_login_and_password_a_guardian_set() {
 #[tokio::test]
 async fn unlinking_a_child_profile_takes_the_child_out_of_every_chat_and_device() {
     let app = spawn_app(false).await;
-    let mother = app.signed_in("parent1").await;
-    let org = app.org_of(&mother).await;
-    link_new(&app, &mother, org, FAMILY_PHONE, "Королёва", "Мария").await;
-    let alena = app.person_id("student1").await;
-    app.post(&mother, &format!("/api/family/children/{alena}/profile"), json!({ "consent": true })).await;
+    let (mother, org, alena) = mother_with_child_profile(&app, "student1").await;
     let code: Value = app
         .post(&mother, &format!("/api/family/children/{alena}/sign-in-codes"), json!({}))
         .await
