@@ -44,6 +44,9 @@ pub struct FileConfig {
     pub connections: Option<server::connections::ConnectionLimits>,
     /// How fast one person may post, react, type and call (`[flood]`).
     pub flood: Option<messenger::flood::Limits>,
+    /// NATS servers, e.g. "nats://10.0.0.5:4222" (several separated by
+    /// commas): this node is then one of several sharing the database.
+    pub nats_url: Option<String>,
 }
 
 /// The configuration in force.
@@ -63,6 +66,8 @@ pub struct Config {
     pub calls: server::messenger::calls::CallsConfig,
     pub connections: server::connections::ConnectionLimits,
     pub flood: messenger::flood::Limits,
+    /// Cluster mode when set: the NATS servers (`nats_url`).
+    pub nats_urls: Option<cluster::Servers>,
 }
 
 /// How log lines are written.
@@ -99,6 +104,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "metrics_listen",
     "public_url",
     "max_upload_mb",
+    "nats_url",
 ];
 
 /// Sections, whose keys are set by `PARTA_<SECTION>_<KEY>`
@@ -178,6 +184,10 @@ impl Config {
         if let Some(name) = flood.invalid() {
             anyhow::bail!("[flood] {name} must allow something: a burst of 1 or more and a rate above 0 per second");
         }
+        let nats_urls = match file.nats_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(text) => Some(cluster::parse_urls(text).context("nats_url (PARTA_NATS_URL)")?),
+            None => None,
+        };
         Ok(Config {
             listen,
             database_url,
@@ -193,6 +203,7 @@ impl Config {
             calls,
             connections,
             flood,
+            nats_urls,
         })
     }
 
@@ -422,6 +433,7 @@ mod tests {
             ("PARTA_FILES_BUCKET", "parta"),
             ("PARTA_FILES_ACCESS_KEY_ID", "k"),
             ("PARTA_FILES_SECRET_ACCESS_KEY", "very-secret"),
+            ("PARTA_NATS_URL", "nats://parta:very-secret@10.0.0.5:4222, nats://10.0.0.6:4222"),
         ];
         with_env(&vars, || {
             let cfg = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e:#}"));
@@ -435,6 +447,7 @@ mod tests {
             assert_eq!(cfg.flood.messages, messenger::flood::Rate::new(5, 0.5));
             assert!(matches!(cfg.sms, sms::SmsConfig::Http(ref http) if http.url == "https://sms.example.ru/send"));
             assert!(matches!(cfg.files, blobs::BlobConfig::S3 { ref bucket, .. } if bucket == "parta"));
+            assert!(cfg.nats_urls.is_some(), "cluster mode");
             let shown = format!("{cfg:?}");
             assert!(!shown.contains("very-secret"), "a secret never prints: {shown}");
         });

@@ -230,17 +230,6 @@ async fn run(cli: Cli) -> Result<()> {
             let sms = cfg.sms.build(false).context("the [sms] configuration is not valid")?;
             let store = open_store(&cfg).await?;
             let state = server::AppState::new(store, sms);
-            // Catch up with changes made while Parta was stopped (an import, a
-            // crash between a change and its reconciliation) without delaying start.
-            let background = state.clone();
-            server::chat_admin_api::spawn_purge_task(state.clone());
-            tokio::spawn(async move {
-                if let Ok(orgs) = background.store.orgs().await {
-                    for org in orgs {
-                        background.reconcile(org.id).await;
-                    }
-                }
-            });
             serve(cfg, state, metrics).await
         }
         Command::Doctor { place } => {
@@ -371,7 +360,19 @@ async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics
     state.flood = std::sync::Arc::new(server::flood::Flood::in_memory(cfg.flood));
     let blobs = blobs::Blobs::open(&cfg.files, &cfg.data_dir).context("cannot open the file storage ([files])")?;
     state.files = server::messenger::files::Files::new(blobs, cfg.max_upload_bytes);
+    if let Some(servers) = &cfg.nats_urls {
+        let node = node_name(cfg.listen);
+        let (link, streams) =
+            cluster::Link::connect(servers, &node).await.context("cannot start the NATS client (nats_url)")?;
+        if state.store.backend() == "sqlite" {
+            tracing::warn!("nats_url is set with an SQLite database: only nodes on this machine can share it");
+        }
+        tracing::info!(%node, ?servers, "cluster mode: one node of several");
+        state.join_cluster(link, streams);
+    }
     state.start_calls(cfg.calls.clone()).await.context("cannot start calls ([calls])")?;
+    // Reconciliation at start, purges, the file collector: on one node of the cluster.
+    let _jobs = server::jobs::spawn(state.clone());
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
@@ -392,6 +393,14 @@ async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics
     server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// This process's name among the nodes: the machine, the port, the process
+/// and its start (a node restarted is a new node: the others forget the old).
+fn node_name(listen: std::net::SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "parta".into());
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    format!("{}:{}-{}-{:x}", host.trim(), listen.port(), std::process::id(), started.as_millis() % 0x10000)
 }
 
 /// Every connection is a file descriptor, and systemd's usual soft limit of
@@ -457,7 +466,6 @@ async fn demo(cfg: Config) -> Result<()> {
     // With the development sender, codes appear on the page instead of a phone.
     let sms = cfg.sms.build(true).context("the [sms] configuration is not valid")?;
     let state = server::AppState::demo(store, accounts, sms);
-    server::chat_admin_api::spawn_purge_task(state.clone());
     serve(cfg, state, metrics).await
 }
 

@@ -68,17 +68,6 @@ impl AppState {
     }
 }
 
-/// Purges deleted chats now and then every hour, for as long as the server runs.
-pub fn spawn_purge_task(state: AppState) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            state.purge_deleted_chats().await;
-        }
-    });
-}
-
 /// The chat as the actor now sees it; a change that took away their right to
 /// see it (they revoked their own admin) answers 204.
 async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: ManageOutcome) -> ApiResult<Response> {

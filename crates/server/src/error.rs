@@ -277,6 +277,10 @@ impl From<StorageError> for ApiError {
             StorageError::SharingRefused(r) => r.into(),
             StorageError::ModerationRefused(r) => r.into(),
             StorageError::VoteRefused(r) => r.into(),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "database unavailable");
+                DATABASE_UNAVAILABLE
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 INTERNAL
@@ -668,6 +672,12 @@ pub const UNAVAILABLE: ApiError = err(
     "unavailable",
     "Сервер перегружен или перезапускается. Повторите попытку.",
     "The server is overloaded or restarting. Try again.",
+);
+pub const DATABASE_UNAVAILABLE: ApiError = err(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "database_unavailable",
+    "База данных недоступна. Ничего не потеряно: повторите через минуту.",
+    "The database is unreachable. Nothing was lost: try again in a minute.",
 );
 
 pub const CALL_NOT_FOUND: ApiError =

@@ -13,6 +13,7 @@ pub mod family_api;
 pub mod flood;
 mod guard;
 pub mod identity_api;
+pub mod jobs;
 pub mod messenger;
 pub mod metrics;
 mod openapi;
@@ -97,6 +98,12 @@ impl AppState {
 
     pub fn now(&self) -> i64 {
         (self.clock)()
+    }
+
+    /// Makes this node one of several: its messenger hears the others, and
+    /// they it, through NATS. Before anything is served or started.
+    pub fn join_cluster(&mut self, link: cluster::Link, streams: cluster::Streams) {
+        self.messenger = messenger::Messenger::clustered(self.store.clone(), link, streams);
     }
 
     /// Demo mode: the accounts are listed at `/api/dev/demo-accounts`, and the
@@ -226,6 +233,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(api)
         .merge(web::routes())
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -260,7 +268,6 @@ pub async fn serve(
     let messenger = Arc::clone(&state.messenger);
     let calls = state.calls.clone();
     let connections = Arc::clone(&state.connections);
-    state.files.spawn_collector(state.store.clone(), state.clock.clone());
     // Open sockets are told to reconnect (elsewhere, or here after the restart).
     let shutdown = async move {
         shutdown.await;
@@ -361,15 +368,41 @@ fn org_in_path(path: &str) -> Option<i64> {
     segments.next()?.parse().ok()
 }
 
-/// Liveness and database reachability, for load balancers and the IT person.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.is_empty().await {
-        Ok(_) => (StatusCode::OK, "ok"),
+/// Alive: the process answers. A load balancer or supervisor restarts a
+/// node that does not; it says nothing of the database (see `/readyz`).
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// What `/readyz` found.
+#[derive(Serialize)]
+struct Readiness {
+    ready: bool,
+    /// "ok" or what is wrong with the database.
+    database: &'static str,
+    /// "ok", "unreachable", or "single node" without NATS.
+    bus: &'static str,
+}
+
+/// Can serve: the database answers and, in a cluster, NATS is reachable. A
+/// load balancer sends no new clients to a node that is not ready; its open
+/// sockets stay and catch up when it is again.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, axum::Json<Readiness>) {
+    let database = match state.store.is_empty().await {
+        Ok(_) => "ok",
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            tracing::warn!(error = %e, "not ready: the database is unreachable");
+            "unreachable"
         }
-    }
+    };
+    let bus = match (state.messenger.is_clustered(), state.messenger.bus.connected()) {
+        (false, _) => "single node",
+        (true, true) => "ok",
+        (true, false) => "unreachable",
+    };
+    let ready = database == "ok" && bus != "unreachable";
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(Readiness { ready, database, bus }))
 }
 
 /// Demo mode only: the accounts `parta demo` printed.

@@ -25,6 +25,7 @@ mod chats_store;
 mod family_store;
 mod files_store;
 mod identity_store;
+mod leadership;
 pub mod maintenance;
 mod messages_store;
 mod polls_store;
@@ -39,6 +40,7 @@ pub use chats_store::*;
 pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
+pub use leadership::Leadership;
 pub use messages_store::*;
 pub use polls_store::*;
 pub use receipts_store::*;
@@ -86,6 +88,14 @@ pub enum StorageError {
     /// The poll rules refuse the vote or the close (`messenger::polls`).
     #[error("{0}")]
     VoteRefused(messenger::polls::VoteRefusal),
+}
+
+impl StorageError {
+    /// The database cannot be reached (down, restarting, or every connection
+    /// busy for too long): the request may succeed if tried again later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StorageError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
+    }
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -295,7 +305,13 @@ impl Store {
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
-            let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await?;
+            // A request waits at most a few seconds for a connection: with the
+            // database down it gets `503 database_unavailable`, not a hang.
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
             maintenance::POSTGRES_MIGRATIONS.run(&pool).await?;
             Pool::Postgres(pool)
         } else {

@@ -133,7 +133,7 @@ pub async fn members(
 ) -> ApiResult<axum::Json<Vec<Member>>> {
     let members = state.store.chat_members(user.account_id, chat).await?;
     let people: Vec<i64> = members.iter().map(|m| m.person).collect();
-    let online = state.messenger.hub.online(&people);
+    let online = state.messenger.online(&people);
     Ok(axum::Json(
         members.into_iter().map(|member| Member { online: online.contains(&member.person), member }).collect(),
     ))

@@ -21,7 +21,6 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 use storage::{Attachment, ChatFile, FileLookup, NewFile, Store, StoredFile};
 use utoipa::IntoParams;
 
@@ -34,7 +33,6 @@ pub const PENDING_GRACE: i64 = 24 * 3600;
 /// A blob nothing references is deleted when untouched this long (an upload
 /// of the same bytes in flight touches it first).
 pub const BLOB_GRACE: i64 = 3600;
-const COLLECT_EVERY: Duration = Duration::from_secs(3600);
 const MAX_NAME_CHARS: usize = 200;
 
 /// The blob store and the upload limit the server was configured with.
@@ -72,20 +70,6 @@ impl Files {
             tracing::info!(pending = garbage.pending_files, blobs = garbage.blobs.len(), "file garbage collected");
         }
         Ok(garbage.blobs.len())
-    }
-
-    /// Collects garbage every hour while the server runs.
-    pub fn spawn_collector(self: &Arc<Self>, store: Store, clock: crate::Clock) {
-        let files = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(COLLECT_EVERY);
-            loop {
-                every.tick().await;
-                if let Err(e) = files.collect(&store, clock(), PENDING_GRACE, BLOB_GRACE).await {
-                    tracing::warn!(code = e.code, "file garbage collection failed");
-                }
-            }
-        });
     }
 }
 

@@ -7,7 +7,7 @@ use super::bus::BusMessage;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use tokio::sync::mpsc;
 
 /// Frames queued per connection before it counts as a slow consumer.
@@ -23,6 +23,10 @@ pub enum Outbound {
     },
     /// Reload memberships and the session: something about this account changed.
     Reload,
+    /// Read every chat's events after the connection's positions from the
+    /// database: the bus may have dropped some (this node lost NATS, or another
+    /// node did while publishing).
+    CatchUp,
     /// An answer to this connection's own request (an ack or an error), or a
     /// frame for its Parta ID alone, serialised; it shares the queue so an
     /// idle connection has one channel.
@@ -45,10 +49,20 @@ struct Inner {
     by_person: HashMap<i64, usize>,
 }
 
+/// Told when this node starts or stops having sockets for a chat, and when
+/// a person's first socket opens or their last closes: what another node's
+/// bus needs to route to this one. Called under the hub's lock: it must not
+/// block.
+pub trait HubWatcher: Send + Sync {
+    fn chat(&self, chat: i64, listening: bool);
+    fn person(&self, person: i64, online: bool);
+}
+
 #[derive(Default)]
 pub struct Hub {
     inner: RwLock<Inner>,
     next_id: AtomicU64,
+    watcher: OnceLock<Arc<dyn HubWatcher>>,
 }
 
 /// A connection's place in the hub; dropping it leaves.
@@ -57,20 +71,54 @@ pub struct Registration {
     hub: Arc<Hub>,
 }
 
-fn remove_id(map: &mut HashMap<i64, Vec<u64>>, key: i64, id: u64) {
-    if let Some(ids) = map.get_mut(&key) {
-        ids.retain(|x| *x != id);
-        if ids.is_empty() {
-            map.remove(&key);
+/// Removes `id` under `key`; true when that left the key empty (and gone).
+fn remove_id(map: &mut HashMap<i64, Vec<u64>>, key: i64, id: u64) -> bool {
+    let Some(ids) = map.get_mut(&key) else { return false };
+    ids.retain(|x| *x != id);
+    let emptied = ids.is_empty();
+    if emptied {
+        map.remove(&key);
+    }
+    emptied
+}
+
+/// A chat this node starts or stops listening to, or a person who comes or
+/// goes, for the [`HubWatcher`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Edge {
+    Chat(i64),
+    Person(i64),
+}
+
+/// Edges seen while changing the hub, netted out: a chat a connection left
+/// and joined again in one resubscribe is no change.
+#[derive(Default)]
+struct Edges(HashMap<Edge, i32>);
+
+impl Edges {
+    fn add(&mut self, edge: Edge, up: bool) {
+        *self.0.entry(edge).or_default() += if up { 1 } else { -1 };
+    }
+
+    fn tell(self, watcher: Option<&Arc<dyn HubWatcher>>) {
+        let Some(watcher) = watcher else { return };
+        for (edge, net) in self.0 {
+            match (edge, net.signum()) {
+                (_, 0) => {}
+                (Edge::Chat(chat), n) => watcher.chat(chat, n > 0),
+                (Edge::Person(person), n) => watcher.person(person, n > 0),
+            }
         }
     }
 }
 
 impl Inner {
-    fn unsubscribe(&mut self, id: u64) -> Option<Conn> {
+    fn unsubscribe(&mut self, id: u64, edges: &mut Edges) -> Option<Conn> {
         let conn = self.conns.remove(&id)?;
         for chat in &conn.chats {
-            remove_id(&mut self.by_chat, *chat, id);
+            if remove_id(&mut self.by_chat, *chat, id) {
+                edges.add(Edge::Chat(*chat), false);
+            }
         }
         remove_id(&mut self.by_account, conn.account, id);
         for person in &conn.people {
@@ -78,25 +126,40 @@ impl Inner {
                 *n -= 1;
                 if *n == 0 {
                     self.by_person.remove(person);
+                    edges.add(Edge::Person(*person), false);
                 }
             }
         }
         Some(conn)
     }
 
-    fn subscribe(&mut self, id: u64, conn: Conn) {
+    fn subscribe(&mut self, id: u64, conn: Conn, edges: &mut Edges) {
         for chat in &conn.chats {
-            self.by_chat.entry(*chat).or_default().push(id);
+            let ids = self.by_chat.entry(*chat).or_default();
+            if ids.is_empty() {
+                edges.add(Edge::Chat(*chat), true);
+            }
+            ids.push(id);
         }
         self.by_account.entry(conn.account).or_default().push(id);
         for person in &conn.people {
-            *self.by_person.entry(*person).or_default() += 1;
+            let n = self.by_person.entry(*person).or_default();
+            if *n == 0 {
+                edges.add(Edge::Person(*person), true);
+            }
+            *n += 1;
         }
         self.conns.insert(id, conn);
     }
 }
 
 impl Hub {
+    /// Sets who hears of chats and people coming and going (once, before
+    /// the first connection).
+    pub fn watch(&self, watcher: Arc<dyn HubWatcher>) {
+        let _ = self.watcher.set(watcher);
+    }
+
     /// Adds a connection listening to `chats` as `people` (its persons in them).
     pub fn register(
         self: &Arc<Self>,
@@ -107,7 +170,9 @@ impl Hub {
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.subscribe(id, Conn { tx, account, chats, people });
+        let mut edges = Edges::default();
+        inner.subscribe(id, Conn { tx, account, chats, people }, &mut edges);
+        edges.tell(self.watcher.get());
         Registration { id, hub: Arc::clone(self) }
     }
 
@@ -115,8 +180,10 @@ impl Hub {
     /// hub already dropped it as a slow consumer.
     pub fn resubscribe(&self, registration: &Registration, chats: Vec<i64>, people: Vec<i64>) -> bool {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let Some(old) = inner.unsubscribe(registration.id) else { return false };
-        inner.subscribe(registration.id, Conn { tx: old.tx, account: old.account, chats, people });
+        let mut edges = Edges::default();
+        let Some(old) = inner.unsubscribe(registration.id, &mut edges) else { return false };
+        inner.subscribe(registration.id, Conn { tx: old.tx, account: old.account, chats, people }, &mut edges);
+        edges.tell(self.watcher.get());
         true
     }
 
@@ -154,10 +221,12 @@ impl Hub {
         if !slow.is_empty() {
             metrics::counter!(crate::metrics::SLOW_CONSUMERS).increment(slow.len() as u64);
             let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            let mut edges = Edges::default();
             for id in slow {
                 tracing::info!(connection = id, "slow consumer dropped");
-                inner.unsubscribe(id);
+                inner.unsubscribe(id, &mut edges);
             }
+            edges.tell(self.watcher.get());
         }
     }
 
@@ -165,6 +234,20 @@ impl Hub {
     pub fn online(&self, people: &[i64]) -> HashSet<i64> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         people.iter().copied().filter(|p| inner.by_person.contains_key(p)).collect()
+    }
+
+    /// The people with the messenger open on this node.
+    pub fn people_online(&self) -> Vec<i64> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).by_person.keys().copied().collect()
+    }
+
+    /// Tells every connection to read what it may have missed from the database.
+    pub fn catch_up_all(&self) {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        for conn in inner.conns.values() {
+            // A full queue is a slow consumer: it resumes from the database anyway.
+            let _ = conn.tx.try_send(Outbound::CatchUp);
+        }
     }
 
     pub fn connections(&self) -> usize {
@@ -175,7 +258,9 @@ impl Hub {
 impl Drop for Registration {
     fn drop(&mut self) {
         let mut inner = self.hub.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.unsubscribe(self.id);
+        let mut edges = Edges::default();
+        inner.unsubscribe(self.id, &mut edges);
+        edges.tell(self.hub.watcher.get());
     }
 }
 
@@ -246,5 +331,44 @@ mod tests {
         assert!(matches!(rx1.try_recv(), Ok(Outbound::Reload)));
         assert!(matches!(rx2.try_recv(), Ok(Outbound::Reload)));
         assert!(rx3.try_recv().is_err());
+    }
+
+    #[derive(Default)]
+    struct Heard(std::sync::Mutex<Vec<(char, i64, bool)>>);
+
+    impl HubWatcher for Heard {
+        fn chat(&self, chat: i64, listening: bool) {
+            self.0.lock().unwrap().push(('c', chat, listening));
+        }
+        fn person(&self, person: i64, online: bool) {
+            self.0.lock().unwrap().push(('p', person, online));
+        }
+    }
+
+    impl Heard {
+        fn take(&self) -> Vec<(char, i64, bool)> {
+            let mut heard = std::mem::take(&mut *self.0.lock().unwrap());
+            heard.sort_unstable();
+            heard
+        }
+    }
+
+    #[tokio::test]
+    async fn the_watcher_hears_only_the_first_and_last_connection_of_a_chat_or_person() {
+        let hub = Arc::new(Hub::default());
+        let heard = Arc::new(Heard::default());
+        hub.watch(heard.clone());
+        let (tx, _rx) = mpsc::channel(8);
+        let one = hub.register(1, vec![10, 11], vec![100], tx.clone());
+        assert_eq!(heard.take(), [('c', 10, true), ('c', 11, true), ('p', 100, true)]);
+        let two = hub.register(1, vec![11], vec![100], tx);
+        assert!(heard.take().is_empty(), "already listening, already online");
+        // Leaves 10, stays in 11, joins 12: only the edges are heard.
+        assert!(hub.resubscribe(&one, vec![11, 12], vec![100]));
+        assert_eq!(heard.take(), [('c', 10, false), ('c', 12, true)]);
+        drop(one);
+        assert_eq!(heard.take(), [('c', 12, false)]);
+        drop(two);
+        assert_eq!(heard.take(), [('c', 11, false), ('p', 100, false)]);
     }
 }

@@ -15,9 +15,10 @@ pub(crate) mod search;
 mod writer;
 pub(crate) mod ws;
 
-use bus::{Bus, BusMessage, LocalBus};
+use bus::{Bus, BusMessage, LocalBus, NatsBus};
 use hub::Hub;
 use protocol::ServerFrame;
+use std::collections::HashSet;
 use std::sync::Arc;
 use storage::{EventView, Store};
 use tokio::sync::watch;
@@ -27,6 +28,8 @@ pub use writer::Writer;
 pub struct Messenger {
     pub hub: Arc<Hub>,
     pub bus: Arc<dyn Bus>,
+    /// One node of several (NATS), not a single process.
+    clustered: bool,
     pub writer: Writer,
     /// Turns true when the server stops: sockets say `bye shutdown`.
     stopping: watch::Sender<bool>,
@@ -37,8 +40,30 @@ impl Messenger {
     pub fn local(store: Store) -> Arc<Messenger> {
         let hub = Arc::new(Hub::default());
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(Arc::clone(&hub)));
+        Self::with_bus(store, hub, bus, false)
+    }
+
+    /// One node of several, hearing the others through NATS.
+    pub fn clustered(store: Store, link: cluster::Link, streams: cluster::Streams) -> Arc<Messenger> {
+        let hub = Arc::new(Hub::default());
+        let bus: Arc<dyn Bus> = NatsBus::start(Arc::clone(&hub), link, streams);
+        Self::with_bus(store, hub, bus, true)
+    }
+
+    fn with_bus(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, clustered: bool) -> Arc<Messenger> {
         let writer = Writer::spawn(store, Arc::clone(&bus));
-        Arc::new(Messenger { hub, bus, writer, stopping: watch::Sender::new(false) })
+        Arc::new(Messenger { hub, bus, clustered, writer, stopping: watch::Sender::new(false) })
+    }
+
+    pub fn is_clustered(&self) -> bool {
+        self.clustered
+    }
+
+    /// Which of `people` have the messenger open, on any node.
+    pub fn online(&self, people: &[i64]) -> HashSet<i64> {
+        let mut online = self.hub.online(people);
+        online.extend(self.bus.online_elsewhere(people));
+        online
     }
 
     /// Publishes a committed chat event to every member's connections.

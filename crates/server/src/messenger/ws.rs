@@ -212,6 +212,7 @@ impl Connection {
                     }
                     send(&mut socket, &ServerFrame::ChatsChanged).await?;
                 }
+                Step::Hub(Some(Outbound::CatchUp)) => Box::pin(self.catch_up(&mut socket)).await?,
                 // The hub dropped us: we fell too far behind.
                 Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
                 Step::Resume => {}
@@ -254,7 +255,9 @@ impl Connection {
 
     async fn subscribe(&mut self, tx: mpsc::Sender<Outbound>) -> Result<Registration, ConnectionError> {
         let (chats, people) = self.load_memberships().await?;
-        Ok(self.state.messenger.hub.register(self.account, chats, people, tx))
+        let registration = self.state.messenger.hub.register(self.account, chats, people, tx);
+        self.state.messenger.bus.settled().await;
+        Ok(registration)
     }
 
     /// Why the connection must close instead, if it must: its session ended,
@@ -265,6 +268,7 @@ impl Connection {
         }
         let (chats, people) = self.load_memberships().await?;
         let subscribed = self.state.messenger.hub.resubscribe(registration, chats, people);
+        self.state.messenger.bus.settled().await;
         Ok((!subscribed).then_some(ByeReason::SlowConsumer))
     }
 
@@ -284,6 +288,16 @@ impl Connection {
         send(socket, &ServerFrame::Ready { v: VERSION, chats, ice_servers: self.state.calls.ice_servers() }).await?;
         for frame in calls {
             send(socket, &frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Replays every chat from where the connection is: the bus may have
+    /// dropped frames.
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), ConnectionError> {
+        let positions: Vec<(i64, i64)> = self.positions.iter().map(|(c, s)| (*c, *s)).collect();
+        for (chat, seq) in positions {
+            self.replay(socket, chat, seq).await?;
         }
         Ok(())
     }
@@ -324,7 +338,7 @@ impl Connection {
             match out {
                 Outbound::Chat { chat, seq, frame } => self.forward(socket, chat, seq, frame).await?,
                 Outbound::Reply(frame) => socket.feed(Message::Text(frame)).await?,
-                other @ Outbound::Reload => {
+                other @ (Outbound::Reload | Outbound::CatchUp) => {
                     socket.flush().await?;
                     return Ok(Some(other));
                 }

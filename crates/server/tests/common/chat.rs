@@ -107,7 +107,12 @@ impl Linked {
     }
 
     pub async fn socket(&self, app: &TestApp, positions: Value) -> Socket {
-        let url = app.url("/api/ws").replacen("http", "ws", 1);
+        self.socket_at(&app.base, positions).await
+    }
+
+    /// A socket on the server at `base` (another node of a cluster).
+    pub async fn socket_at(&self, base: &str, positions: Value) -> Socket {
+        let url = format!("{base}/api/ws").replacen("http", "ws", 1);
         let mut request = url.into_client_request().unwrap();
         request.headers_mut().insert("cookie", self.cookie.parse().unwrap());
         let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();

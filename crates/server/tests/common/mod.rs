@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod chat;
+pub mod nats;
 
 use reqwest::StatusCode;
 use roster::import::{Batch, Mode, Org, Part};
@@ -36,6 +37,8 @@ pub struct Options {
     pub flood: Option<messenger::flood::Limits>,
     /// Timeouts and the per-address cap; the server's defaults by default.
     pub connections: Option<server::connections::ConnectionLimits>,
+    /// One node of a cluster on these NATS servers (more nodes: [`spawn_node`]).
+    pub nats: Option<cluster::Servers>,
 }
 
 /// Limits no test meets unless it is about them.
@@ -111,14 +114,60 @@ pub async fn spawn_with(options: Options) -> TestApp {
     if let Some(limits) = options.connections {
         state.connections = Arc::new(server::connections::Connections::new(limits));
     }
+    if let Some(servers) = options.nats {
+        join(&mut state, &servers).await;
+    }
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }
+    let shutdown = start(listener, &state);
+    TestApp { base, db, state, time, shutdown: Some(shutdown) }
+}
+
+fn start(listener: tokio::net::TcpListener, state: &AppState) -> tokio::sync::oneshot::Sender<()> {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server::serve(listener, state.clone(), async {
         let _ = rx.await;
     }));
-    TestApp { base, db, state, time, shutdown: Some(tx) }
+    tx
+}
+
+static NODES: AtomicI64 = AtomicI64::new(0);
+
+async fn join(state: &mut AppState, servers: &cluster::Servers) {
+    let name = format!("test-node-{}", NODES.fetch_add(1, Ordering::Relaxed));
+    let (link, streams) = cluster::Link::connect(servers, &name).await.unwrap();
+    state.join_cluster(link, streams);
+}
+
+/// Another node of `app`'s cluster: its own connections to the same
+/// database, the same NATS, the same clock.
+pub struct Node {
+    pub base: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub async fn spawn_node(app: &TestApp, servers: &cluster::Servers) -> Node {
+    let store = storage::Store::open(&app.db.url).await.unwrap();
+    let mut state = AppState::new(store, app.state.sms.clone());
+    let time = app.time.clone();
+    state.clock = Arc::new(move || time.load(Ordering::SeqCst));
+    state.flood = Arc::new(server::flood::Flood::in_memory(unlimited()));
+    join(&mut state, servers).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = start(listener, &state);
+    Node { base, state, shutdown: Some(shutdown) }
+}
+
+impl Node {
+    /// Stops serving, as a node taken out of the load balancer would.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 impl TestApp {

@@ -1,0 +1,96 @@
+//! Background work that must happen once in the cluster, not once per node:
+//! catching the automatic chats up with the roster after a start, purging
+//! deleted chats, collecting unreferenced files. The node that holds the
+//! database's lead ([`storage::Leadership`]) runs them; the others wait and
+//! take over when it dies. One process on SQLite simply always leads.
+
+use crate::AppState;
+use crate::messenger::files::{BLOB_GRACE, PENDING_GRACE};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The lock's name: one leader for all these jobs.
+const LEAD: &str = "background jobs";
+/// How often a node that does not lead asks again, and the leader checks
+/// that it still does.
+const CHECK_EVERY: Duration = Duration::from_secs(5);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+
+/// The running jobs loop of this node.
+pub struct Jobs {
+    leading: watch::Receiver<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Jobs {
+    /// Whether this node runs the cluster's background jobs now.
+    pub fn leading(&self) -> bool {
+        *self.leading.borrow()
+    }
+
+    /// Stops the loop (and lets go of the lead with it).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Jobs {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts this node's share: leading when it can, waiting when it cannot.
+pub fn spawn(state: AppState) -> Jobs {
+    let (tell, leading) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        loop {
+            match state.store.lead(LEAD).await {
+                Ok(Some(mut lead)) => {
+                    tracing::info!("this node runs the background jobs");
+                    tell.send_replace(true);
+                    run(&state, &mut lead).await;
+                    tell.send_replace(false);
+                    tracing::warn!("this node lost the lead of the background jobs");
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot ask for the lead of the background jobs"),
+            }
+            tokio::time::sleep(CHECK_EVERY).await;
+        }
+    });
+    Jobs { leading, task }
+}
+
+/// The jobs, for as long as the lead holds.
+async fn run(state: &AppState, lead: &mut storage::Leadership) {
+    // Changes made while no node led (an import, a crash between a change and
+    // its reconciliation).
+    match state.store.orgs().await {
+        Ok(orgs) => {
+            for org in orgs {
+                state.reconcile(org.id).await;
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot list the schools to reconcile"),
+    }
+    let mut purge = tokio::time::interval(PURGE_EVERY);
+    let mut collect = tokio::time::interval(COLLECT_EVERY);
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    loop {
+        tokio::select! {
+            _ = purge.tick() => state.purge_deleted_chats().await,
+            _ = collect.tick() => {
+                if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
+                    tracing::warn!(code = e.code, "file garbage collection failed");
+                }
+            }
+            _ = check.tick() => {
+                if !lead.holds().await {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Several nodes sharing one database and a NATS server: whichever node a
+//! person's socket is on, they get what anyone on any node did, and a NATS
+//! outage loses nothing acknowledged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::chat::{Linked, linked};
+use common::nats::NatsServer;
+use common::{Node, Options, TestApp, spawn_node, spawn_with};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The fixture school on node A, plus node B, on a NATS server of the test's own.
+async fn two_nodes(test: &str) -> Option<(NatsServer, TestApp, Node)> {
+    let nats = NatsServer::start(test).await?;
+    let app = spawn_with(Options { nats: Some(nats.servers()), ..Options::default() }).await;
+    let node = spawn_node(&app, &nats.servers()).await;
+    Some((nats, app, node))
+}
+
+async fn on_node(node: &Node, who: &Linked, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}{path}", node.base)).header("cookie", &who.cookie);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn messages_edits_reactions_typing_and_read_marks_cross_between_nodes() {
+    let Some((_nats, app, node)) = two_nodes("cluster messages").await else { return };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = student.chat_named(&app, "5А класс").await;
+    let mut on_a = teacher.socket(&app, json!([])).await;
+    on_a.until("ready").await;
+    let mut on_b = student.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+
+    on_a.send(json!({"type": "send", "chat": chat, "client_id": "a-1", "text": "Родительское собрание в четверг"}))
+        .await;
+    let ack = on_a.until("ack").await;
+    let event = on_b.until("event").await;
+    assert_eq!(
+        (event["seq"].clone(), event["event"]["message"]["text"].as_str()),
+        (ack["seq"].clone(), Some("Родительское собрание в четверг"))
+    );
+    let message = event["event"]["message"]["id"].as_i64().unwrap();
+    assert_eq!(on_a.until("event").await["seq"], ack["seq"], "the sender's own socket has it too");
+
+    // Over HTTP on node B, seen on node A.
+    let reaction = format!("/api/messenger/chats/{chat}/messages/{message}/reactions/%F0%9F%91%8D");
+    assert_eq!(on_node(&node, &student, Method::PUT, &reaction, None).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(on_a.until("event").await["event"]["kind"], "reaction_added");
+    let res = on_node(
+        &node,
+        &student,
+        Method::POST,
+        &format!("/api/messenger/chats/{chat}/messages"),
+        Some(json!({"client_id": "b-1", "text": "Я приду"})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let reply = on_a.until("event").await;
+    assert_eq!(reply["event"]["message"]["text"], "Я приду");
+    let edit = format!("/api/messenger/chats/{chat}/messages/{}", reply["event"]["message"]["id"]);
+    let res = on_node(&node, &student, Method::PATCH, &edit, Some(json!({"text": "Я приду с папой"}))).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(on_a.until("event").await["event"]["text"], "Я приду с папой");
+
+    // Ephemeral frames: typing and read marks.
+    on_b.send(json!({"type": "typing", "chat": chat})).await;
+    assert_eq!(on_a.until("typing").await["person"], student.person);
+    on_a.send(json!({"type": "read", "chat": chat, "seq": reply["seq"]})).await;
+    assert_eq!(on_b.until("read").await["person"], teacher.person);
+
+    // Node B's own members list knows who is online on node A.
+    let members: Value = on_node(&node, &student, Method::GET, &format!("/api/messenger/chats/{chat}/members"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let online =
+        |person: i64| members.as_array().unwrap().iter().find(|m| m["person"] == person).unwrap()["online"].clone();
+    assert_eq!((online(teacher.person), online(student.person)), (json!(true), json!(true)));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn unlinking_on_one_node_ends_the_persons_socket_on_another() {
+    let Some((_nats, app, node)) = two_nodes("cluster unlink").await else { return };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let mut on_b = teacher.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+    let res = teacher.portal.delete(app.url(&format!("/api/chats/{}/link", teacher.org))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(on_b.until("bye").await, json!({"type": "bye", "reason": "session_ended", "resume": false}));
+    app.finish().await;
+}
+
+/// NATS dies while people write: every acknowledged message is in the
+/// database, and once NATS is back the socket on the other node has them
+/// all, each once, in order.
+#[tokio::test]
+async fn a_nats_outage_loses_no_acknowledged_message() {
+    let Some((mut nats, app, node)) = two_nodes("cluster NATS outage").await else { return };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = student.chat_named(&app, "5А класс").await;
+    let mut on_b = student.socket_at(&node.base, json!([{"chat": chat, "seq": 0}])).await;
+    on_b.until("ready").await;
+    let first: Value = teacher.send(&app, chat, "before", "до сбоя").await.json().await.unwrap();
+    assert_eq!(on_b.until("event").await["seq"], first["seq"]);
+
+    nats.kill();
+    let readiness = wait_for_readiness(&node.base, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!((readiness["database"].as_str(), readiness["bus"].as_str()), (Some("ok"), Some("unreachable")));
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let res = teacher.send(&app, chat, &format!("during-{i}"), &format!("во время сбоя {i}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "a node without NATS still takes messages");
+        sent.push(res.json::<Value>().await.unwrap()["seq"].as_i64().unwrap());
+    }
+    nats.resume().await;
+    wait_for_readiness(&node.base, StatusCode::OK).await;
+    let mut seen = Vec::new();
+    while seen.len() < sent.len() {
+        let event = on_b.until_within("event", Duration::from_secs(15)).await;
+        seen.push(event["seq"].as_i64().unwrap());
+    }
+    assert_eq!(seen, sent, "each once, in order");
+    app.finish().await;
+}
+
+async fn wait_for_readiness(base: &str, status: StatusCode) -> Value {
+    for _ in 0..100 {
+        let res = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        if res.status() == status {
+            return res.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/readyz never answered {status}");
+}
+
+/// Reconciliation at start, purges and the file collector run on one node
+/// of the cluster, and on another once that one is gone.
+#[tokio::test]
+async fn background_jobs_run_on_one_node_and_move_when_it_stops() {
+    let Some((nats, app, node)) = two_nodes("cluster jobs").await else { return };
+    let third = spawn_node(&app, &nats.servers()).await;
+    let mut jobs: Vec<server::jobs::Jobs> =
+        [&app.state, &node.state, &third.state].into_iter().map(|s| server::jobs::spawn(s.clone())).collect();
+    if app.state.store.backend() == "sqlite" {
+        // One process per SQLite file: every node there leads; nothing to share.
+        app.finish().await;
+        return;
+    }
+    let leaders = wait_until(&mut jobs, |leading| leading == 1).await;
+    let leader = leaders.iter().position(|l| *l).unwrap();
+    jobs.remove(leader).stop();
+    let leaders = wait_until(&mut jobs, |leading| leading == 1).await;
+    assert_eq!(leaders.iter().filter(|l| **l).count(), 1, "another node took over");
+    app.finish().await;
+}
+
+/// Waits (up to 15 s) until the number of leading nodes satisfies `done`.
+async fn wait_until(jobs: &mut [server::jobs::Jobs], done: impl Fn(usize) -> bool) -> Vec<bool> {
+    for _ in 0..150 {
+        let leading: Vec<bool> = jobs.iter().map(server::jobs::Jobs::leading).collect();
+        if done(leading.iter().filter(|l| **l).count()) {
+            // Still so a moment later: two leaders at once would show here.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let again: Vec<bool> = jobs.iter().map(server::jobs::Jobs::leading).collect();
+            assert_eq!(again, leading);
+            return leading;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the lead did not settle");
+}
