@@ -47,6 +47,11 @@ impl PresenceBook {
         people.iter().copied().filter(|p| live.iter().any(|n| n.people.contains(p))).collect()
     }
 
+    /// Forgets a node known to be gone.
+    pub fn forget(&mut self, node: &str) {
+        self.nodes.remove(node);
+    }
+
     /// Forgets nodes not heard from for too long.
     pub fn expire(&mut self, now: Instant) {
         self.nodes.retain(|_, n| now.duration_since(n.heard) < Self::EXPIRES);

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{free_port, history, start_demo as start};
+use common::{Acks, Sent, WAIT, free_port, history, send_until_the_server_dies, start_demo as start};
 use loadgen::client::{Socket, send_frame};
 use loadgen::seed::{self, Member};
 use std::collections::{HashMap, HashSet};
@@ -17,54 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const SENDERS: usize = 4;
-/// Unacknowledged sends per sender: some are always in flight at the kill.
-const WINDOW: usize = 8;
 const SENDING_BEFORE_KILL: Duration = Duration::from_millis(1500);
-const WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone)]
-struct Sent {
-    sender: usize,
-    client_id: String,
-    text: String,
-}
-
-/// (seq, message_id) per acknowledged client id.
-type Acks = Arc<Mutex<HashMap<String, (i64, i64)>>>;
-
-/// Sends with up to `WINDOW` unacknowledged until the server goes away (at
-/// most 10 s). Every send is recorded before it is written, every ack when it
-/// arrives. Each ack is followed by a new send, so the last sends recorded are
-/// never acknowledged: some were on the way when the server died.
-async fn send_until_the_server_dies(url: String, member: Member, k: usize, sent: Arc<Mutex<Vec<Sent>>>, acks: Acks) {
-    let mut socket = Socket::open(&url, &member.cookie(), &[(member.chat, 0)]).await.unwrap();
-    socket.until("ready", WAIT).await.unwrap();
-    let deadline = Instant::now() + WAIT;
-    let (mut n, mut in_flight) = (0, 0);
-    while Instant::now() < deadline {
-        while in_flight < WINDOW {
-            let client_id = format!("crash-{k}-{n}");
-            let text = format!("сообщение {n} от отправителя {k}");
-            sent.lock().unwrap().push(Sent { sender: k, client_id: client_id.clone(), text: text.clone() });
-            if socket.send_text(send_frame(member.chat, &client_id, &text)).await.is_err() {
-                return;
-            }
-            n += 1;
-            in_flight += 1;
-        }
-        match socket.next_json(WAIT).await {
-            Ok(Some(frame)) if frame["type"] == "ack" => {
-                let (seq, id) = (frame["seq"].as_i64().unwrap(), frame["message_id"].as_i64().unwrap());
-                acks.lock().unwrap().insert(frame["client_id"].as_str().unwrap().to_string(), (seq, id));
-                in_flight -= 1;
-            }
-            Ok(Some(frame)) if frame["type"] == "error" => panic!("a send was refused: {frame}"),
-            Ok(Some(_)) => {}
-            // The server is gone.
-            Ok(None) | Err(_) => return,
-        }
-    }
-}
 
 /// Every message's `client_id`, read as its author (only the author sees it):
 /// client_id → how many times, and (seq, id) of one of them.

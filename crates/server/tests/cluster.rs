@@ -6,17 +6,18 @@
 mod common;
 
 use common::chat::{Linked, linked};
-use common::nats::NatsServer;
 use common::{Node, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use testkit::nats::NatsServer;
 
 /// The fixture school on node A, plus node B, on a NATS server of the test's own.
 async fn two_nodes(test: &str) -> Option<(NatsServer, TestApp, Node)> {
     let nats = NatsServer::start(test).await?;
-    let app = spawn_with(Options { nats: Some(nats.servers()), ..Options::default() }).await;
-    let node = spawn_node(&app, &nats.servers()).await;
+    let servers = cluster::parse_urls(&nats.url()).unwrap();
+    let app = spawn_with(Options { nats: Some(servers.clone()), ..Options::default() }).await;
+    let node = spawn_node(&app, &servers).await;
     Some((nats, app, node))
 }
 
@@ -151,7 +152,7 @@ async fn wait_for_readiness(base: &str, status: StatusCode) -> Value {
 #[tokio::test]
 async fn background_jobs_run_on_one_node_and_move_when_it_stops() {
     let Some((nats, app, node)) = two_nodes("cluster jobs").await else { return };
-    let third = spawn_node(&app, &nats.servers()).await;
+    let third = spawn_node(&app, &cluster::parse_urls(&nats.url()).unwrap()).await;
     let mut jobs: Vec<server::jobs::Jobs> =
         [&app.state, &node.state, &third.state].into_iter().map(|s| server::jobs::spawn(s.clone())).collect();
     if app.state.store.backend() == "sqlite" {

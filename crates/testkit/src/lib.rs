@@ -4,6 +4,7 @@
 //! test drops when it is done. The same tests then prove both backends.
 
 pub mod fixture;
+pub mod nats;
 
 use rand::Rng;
 use sqlx::Connection;

@@ -2,11 +2,18 @@
 //! on a free loopback port and killed when dropped, and the commands around it.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use loadgen::client::{Socket, send_frame};
 use loadgen::seed::Member;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Unacknowledged sends per sender: some are always in flight at a kill.
+pub const WINDOW: usize = 8;
+pub const WAIT: Duration = Duration::from_secs(10);
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -55,10 +62,21 @@ const UNLIMITED: &str = "[flood]\nmessages = { burst = 1000000, per_second = 100
                          socket = { burst = 1000000, per_second = 1000000 }\n";
 
 pub async fn start_demo(dir: &Path, port: u16) -> Server {
+    start_demo_with(dir, port, &[]).await
+}
+
+/// `parta demo` with these environment variables (`PARTA_NATS_URL`…).
+pub async fn start_demo_with(dir: &Path, port: u16, env: &[(&str, &str)]) -> Server {
+    let config = flood_free_config(dir);
+    let args = ["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")];
+    start(parta().args(args).args(["--config", config.to_str().unwrap()]).envs(env.iter().copied()), port).await
+}
+
+/// A config file in `dir` without flood limits; its path.
+pub fn flood_free_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("parta.toml");
     std::fs::write(&config, UNLIMITED).unwrap();
-    let args = ["demo", "--data", dir.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")];
-    start(parta().args(args).args(["--config", config.to_str().unwrap()]), port).await
+    config
 }
 
 /// Starts `command` (a server on `port`) and waits for `/healthz`.
@@ -90,4 +108,54 @@ pub async fn history(url: &str, member: &Member) -> (Vec<Value>, i64) {
         }
     }
     panic!("the history did not end");
+}
+
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub sender: usize,
+    pub client_id: String,
+    pub text: String,
+}
+
+/// (seq, message_id) per acknowledged client id.
+pub type Acks = Arc<Mutex<HashMap<String, (i64, i64)>>>;
+
+/// Sends with up to `WINDOW` unacknowledged until the server goes away (at
+/// most 10 s). Every send is recorded before it is written, every ack when it
+/// arrives. Each ack is followed by a new send, so the last sends recorded are
+/// never acknowledged: some were on the way when the server died.
+pub async fn send_until_the_server_dies(
+    url: String,
+    member: Member,
+    k: usize,
+    sent: Arc<Mutex<Vec<Sent>>>,
+    acks: Acks,
+) {
+    let mut socket = Socket::open(&url, &member.cookie(), &[(member.chat, 0)]).await.unwrap();
+    socket.until("ready", WAIT).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    let (mut n, mut in_flight) = (0, 0);
+    while Instant::now() < deadline {
+        while in_flight < WINDOW {
+            let client_id = format!("crash-{k}-{n}");
+            let text = format!("сообщение {n} от отправителя {k}");
+            sent.lock().unwrap().push(Sent { sender: k, client_id: client_id.clone(), text: text.clone() });
+            if socket.send_text(send_frame(member.chat, &client_id, &text)).await.is_err() {
+                return;
+            }
+            n += 1;
+            in_flight += 1;
+        }
+        match socket.next_json(WAIT).await {
+            Ok(Some(frame)) if frame["type"] == "ack" => {
+                let (seq, id) = (frame["seq"].as_i64().unwrap(), frame["message_id"].as_i64().unwrap());
+                acks.lock().unwrap().insert(frame["client_id"].as_str().unwrap().to_string(), (seq, id));
+                in_flight -= 1;
+            }
+            Ok(Some(frame)) if frame["type"] == "error" => panic!("a send was refused: {frame}"),
+            Ok(Some(_)) => {}
+            // The server is gone.
+            Ok(None) | Err(_) => return,
+        }
+    }
 }

@@ -14,7 +14,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use cluster::{Incoming, Link, PresenceBook, Streams, Topic};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -76,6 +76,8 @@ pub struct NatsBus {
     hub: Arc<Hub>,
     link: Link,
     presence: Mutex<PresenceBook>,
+    /// When each other node last said it was alive.
+    alive: Mutex<HashMap<String, Instant>>,
 }
 
 /// On `parta.accounts`.
@@ -94,11 +96,21 @@ enum PresenceWire {
     Change { node: String, came: Vec<i64>, left: Vec<i64> },
 }
 
-/// On `parta.nodes`: this node was cut off and what it published may be lost.
+/// On `parta.nodes`.
 #[derive(Serialize, Deserialize)]
-struct CatchUpWire {
-    node: String,
+#[serde(rename_all = "snake_case")]
+enum NodesWire {
+    /// Sent every [`ALIVE_EVERY`].
+    Alive { node: String },
+    /// This node was cut off and what it published may be lost.
+    CatchUp { node: String },
 }
+
+/// How often a node says it is alive, and how long the others wait before
+/// taking it for dead: then what it committed and never published (it died
+/// between the two) is read from the database by everyone's connections.
+const ALIVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const DEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(7);
 
 fn json(value: &impl Serialize) -> Bytes {
     Bytes::from(serde_json::to_vec(value).unwrap_or_default())
@@ -126,11 +138,17 @@ impl NatsBus {
     /// Wires `hub` to the link: it hears of chats and people coming and
     /// going, and gets what other nodes publish.
     pub fn start(hub: Arc<Hub>, link: Link, streams: Streams) -> Arc<NatsBus> {
-        let bus = Arc::new(NatsBus { hub: Arc::clone(&hub), link: link.clone(), presence: Mutex::default() });
+        let bus = Arc::new(NatsBus {
+            hub: Arc::clone(&hub),
+            link: link.clone(),
+            presence: Mutex::default(),
+            alive: Mutex::default(),
+        });
         hub.watch(Arc::new(Watcher { link }));
         tokio::spawn(Arc::clone(&bus).receive(streams.incoming));
         tokio::spawn(Arc::clone(&bus).on_connections(streams.connections));
         tokio::spawn(Arc::clone(&bus).announce_presence());
+        tokio::spawn(Arc::clone(&bus).keep_alive());
         bus
     }
 
@@ -160,12 +178,16 @@ impl NatsBus {
                         Err(e) => tracing::warn!(error = %e, "an unreadable presence message from NATS"),
                     }
                 }
-                Incoming::Topic { topic: Topic::Nodes, payload } => {
-                    if let Ok(CatchUpWire { node }) = serde_json::from_slice(&payload) {
+                Incoming::Topic { topic: Topic::Nodes, payload } => match serde_json::from_slice(&payload) {
+                    Ok(NodesWire::Alive { node }) => {
+                        self.alive.lock().unwrap_or_else(PoisonError::into_inner).insert(node, Instant::now());
+                    }
+                    Ok(NodesWire::CatchUp { node }) => {
                         tracing::info!(%node, "a node was cut off from NATS: connections catch up");
                         self.hub.catch_up_all();
                     }
-                }
+                    Err(e) => tracing::warn!(error = %e, "an unreadable node message from NATS"),
+                },
             }
         }
     }
@@ -180,7 +202,37 @@ impl NatsBus {
                 self.hub.catch_up_all();
             }
             if self.link.take_cut_off() {
-                self.link.publish_topic(Topic::Nodes, json(&CatchUpWire { node: self.link.node().to_string() }));
+                let node = self.link.node().to_string();
+                self.link.publish_topic(Topic::Nodes, json(&NodesWire::CatchUp { node }));
+            }
+        }
+    }
+
+    /// Says this node is alive, and notices the nodes that stopped saying so.
+    async fn keep_alive(self: Arc<Self>) {
+        let mut every = tokio::time::interval(ALIVE_EVERY);
+        loop {
+            every.tick().await;
+            let node = self.link.node().to_string();
+            self.link.publish_topic(Topic::Nodes, json(&NodesWire::Alive { node }));
+            let now = Instant::now();
+            let mut dead = Vec::new();
+            self.alive.lock().unwrap_or_else(PoisonError::into_inner).retain(|node, heard| {
+                let alive = now.duration_since(*heard) < DEAD_AFTER;
+                if !alive {
+                    dead.push(node.clone());
+                }
+                alive
+            });
+            // Only while this node hears NATS: cut off, it hears nobody.
+            if !dead.is_empty() && self.link.connected() {
+                tracing::warn!(nodes = ?dead, "nodes stopped answering: connections catch up from the database");
+                let mut book = self.book();
+                for node in &dead {
+                    book.forget(node);
+                }
+                drop(book);
+                self.hub.catch_up_all();
             }
         }
     }

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod chat;
-pub mod nats;
 
 use reqwest::StatusCode;
 use roster::import::{Batch, Mode, Org, Part};

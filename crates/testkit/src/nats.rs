@@ -3,6 +3,8 @@
 //! (Debian's `nats-server` package); without it they say so and pass, unless
 //! `PARTA_REQUIRE_NATS` is set, as `.ci/run` does.
 
+#![allow(clippy::unwrap_used)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -36,8 +38,9 @@ impl NatsServer {
         Some(server)
     }
 
-    pub fn servers(&self) -> cluster::Servers {
-        cluster::parse_urls(&format!("nats://127.0.0.1:{}", self.port)).unwrap()
+    /// What `nats_url` (`PARTA_NATS_URL`) takes.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
     }
 
     /// Kills the server, as a crash would.
