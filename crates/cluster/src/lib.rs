@@ -113,6 +113,37 @@ pub fn parse_urls(text: &str) -> Result<Servers, ClusterError> {
     Ok(Servers(urls))
 }
 
+/// How a request to another node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// Nobody listens on that node's subject: the node is gone.
+    #[error("the node is not running")]
+    NoNode,
+    #[error("the node did not answer in time")]
+    TimedOut,
+    #[error("NATS: {0}")]
+    Nats(String),
+}
+
+/// How long a node waits for another's answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A request addressed to this node ([`Link::serve`]).
+pub struct Request {
+    pub payload: Bytes,
+    reply: Option<async_nats::Subject>,
+}
+
+/// A node's own subject for `service`: `parta.<service>.<node>`.
+fn node_subject(service: &str, node: &str) -> String {
+    format!("parta.{service}.{node}")
+}
+
+/// A node name that is one NATS subject token.
+pub fn subject_safe(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':' { c } else { '_' }).collect()
+}
+
 /// What arrived from other nodes.
 #[derive(Debug)]
 pub enum Incoming {
@@ -249,6 +280,48 @@ impl Link {
     /// shutdown).
     pub async fn flush(&self) {
         let _ = self.inner.client.flush().await;
+    }
+
+    /// Requests addressed to this node for `service` (`parta.<service>.<node>`).
+    pub async fn serve(&self, service: &str) -> Result<mpsc::Receiver<Request>, ClusterError> {
+        let subject = node_subject(service, self.node());
+        let mut subscriber =
+            self.inner.client.subscribe(subject).await.map_err(|e| ClusterError::Connect(e.to_string()))?;
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            while let Some(message) = subscriber.next().await {
+                if tx.send(Request { payload: message.payload, reply: message.reply }).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+
+    /// Answers a request (if its sender waits for an answer).
+    pub fn respond(&self, request: &Request, payload: Bytes) {
+        if let Some(reply) = &request.reply {
+            self.publish(reply.to_string(), payload);
+        }
+    }
+
+    /// Asks `node`'s `service` and waits for its answer.
+    pub async fn request(&self, service: &str, node: &str, payload: Bytes) -> Result<Bytes, RequestError> {
+        let asking = self.inner.client.request(node_subject(service, node), payload);
+        match tokio::time::timeout(REQUEST_TIMEOUT, asking).await {
+            Err(_) => Err(RequestError::TimedOut),
+            Ok(Ok(message)) => Ok(message.payload),
+            Ok(Err(e)) => Err(match e.kind() {
+                async_nats::RequestErrorKind::NoResponders => RequestError::NoNode,
+                async_nats::RequestErrorKind::TimedOut => RequestError::TimedOut,
+                _ => RequestError::Nats(e.to_string()),
+            }),
+        }
+    }
+
+    /// Sends to `node`'s `service` without waiting.
+    pub fn tell(&self, service: &str, node: &str, payload: Bytes) {
+        self.publish(node_subject(service, node), payload);
     }
 }
 

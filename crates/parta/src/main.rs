@@ -400,7 +400,8 @@ async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics
 fn node_name(listen: std::net::SocketAddr) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_else(|_| "parta".into());
     let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    format!("{}:{}-{}-{:x}", host.trim(), listen.port(), std::process::id(), started.as_millis() % 0x10000)
+    let name = format!("{}:{}-{}-{:x}", host.trim(), listen.port(), std::process::id(), started.as_millis() % 0x10000);
+    cluster::subject_safe(&name)
 }
 
 /// Every connection is a file descriptor, and systemd's usual soft limit of

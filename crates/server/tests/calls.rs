@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chat::{Linked, Socket, linked};
+use common::chat::{Linked, Socket, linked, offer};
 use common::{Options, TestApp, spawn_with};
 use serde_json::{Value, json};
 use server::messenger::calls::CallsConfig;
@@ -17,17 +17,6 @@ use std::time::{Duration, Instant};
 async fn calls_app() -> TestApp {
     let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
     spawn_with(Options { calls: Some(calls), ..Options::default() }).await
-}
-
-/// What a browser offers: its microphone and camera, sent only.
-fn offer() -> String {
-    use str0m::media::{Direction, MediaKind};
-    str0m::crypto::from_feature_flags().install_process_default();
-    let mut rtc = str0m::Rtc::builder().build(Instant::now());
-    let mut change = rtc.sdp_api();
-    change.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
-    change.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
-    change.apply().unwrap().0.to_sdp_string()
 }
 
 async fn socket(app: &TestApp, who: &Linked) -> Socket {

@@ -5,19 +5,25 @@
 
 mod common;
 
-use common::chat::{Linked, linked};
+use common::chat::{Linked, linked, offer};
 use common::{Node, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use server::messenger::calls::CallsConfig;
 use std::time::Duration;
 use testkit::nats::NatsServer;
 
 /// The fixture school on node A, plus node B, on a NATS server of the test's own.
 async fn two_nodes(test: &str) -> Option<(NatsServer, TestApp, Node)> {
+    two_nodes_with(test, None).await
+}
+
+/// Both nodes with an SFU each, when `calls` is set.
+async fn two_nodes_with(test: &str, calls: Option<CallsConfig>) -> Option<(NatsServer, TestApp, Node)> {
     let nats = NatsServer::start(test).await?;
     let servers = cluster::parse_urls(&nats.url()).unwrap();
-    let app = spawn_with(Options { nats: Some(servers.clone()), ..Options::default() }).await;
-    let node = spawn_node(&app, &servers).await;
+    let app = spawn_with(Options { nats: Some(servers.clone()), calls: calls.clone(), ..Options::default() }).await;
+    let node = spawn_node(&app, &servers, calls).await;
     Some((nats, app, node))
 }
 
@@ -152,7 +158,7 @@ async fn wait_for_readiness(base: &str, status: StatusCode) -> Value {
 #[tokio::test]
 async fn background_jobs_run_on_one_node_and_move_when_it_stops() {
     let Some((nats, app, node)) = two_nodes("cluster jobs").await else { return };
-    let third = spawn_node(&app, &cluster::parse_urls(&nats.url()).unwrap()).await;
+    let third = spawn_node(&app, &cluster::parse_urls(&nats.url()).unwrap(), None).await;
     let mut jobs: Vec<server::jobs::Jobs> =
         [&app.state, &node.state, &third.state].into_iter().map(|s| server::jobs::spawn(s.clone())).collect();
     if app.state.store.backend() == "sqlite" {
@@ -182,4 +188,76 @@ async fn wait_until(jobs: &mut [server::jobs::Jobs], done: impl Fn(usize) -> boo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the lead did not settle");
+}
+
+/// The port of the SFU an SDP answer sends media to.
+fn media_port(sdp: &str) -> String {
+    let candidate = sdp.lines().find(|l| l.starts_with("a=candidate")).unwrap();
+    candidate.split(' ').nth(5).unwrap().to_string()
+}
+
+/// A call lives on the node that started it: a member whose socket is on
+/// another node joins that call, gets that node's SFU in its answer, and
+/// moderation and leaving work across the two.
+#[tokio::test]
+async fn a_member_on_another_node_joins_the_call_where_it_lives() {
+    let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
+    let Some((_nats, app, node)) = two_nodes_with("cluster calls", Some(calls)).await else { return };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let mut on_a = teacher.socket(&app, json!([])).await;
+    on_a.until("ready").await;
+    let mut on_b = student.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+
+    on_a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
+    let started = on_a.until("call_joined").await;
+    let call = started["call"]["id"].clone();
+    assert_eq!(on_b.until("call_state").await["call"]["id"], call, "node B's members see the call");
+
+    on_b.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
+    let joined = on_b.until("call_joined").await;
+    assert_eq!(joined["call"]["id"], call, "the chat's call, not a second one on node B");
+    let a_sfu = app.state.calls.media_addresses()[0].port().to_string();
+    assert_eq!(media_port(joined["sdp"].as_str().unwrap()), a_sfu, "media goes to node A's SFU");
+    assert_ne!(a_sfu, node.state.calls.media_addresses()[0].port().to_string());
+
+    on_a.send(json!({"type": "call_mute", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("call_muted").await["by"], "Учителева Ольга");
+    on_b.send(json!({"type": "call_end", "call": call})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden", "node A's rules, answered on node B");
+
+    // Someone who opens the messenger on node B during the call sees it.
+    let mut late = student.socket_at(&node.base, json!([])).await;
+    late.until("ready").await;
+    assert_eq!(late.until("call_state").await["call"]["id"], call);
+
+    on_b.send(json!({"type": "call_leave", "call": call})).await;
+    assert_eq!(on_b.until("call_left").await["reason"], "left");
+    let state = on_a.until("call_state").await;
+    assert_eq!(state["call"]["participants"].as_array().unwrap().len(), 1);
+    app.finish().await;
+}
+
+/// A node that is gone cannot serve its calls: a join ends them with a
+/// record and starts a new call where the joiner is.
+#[tokio::test]
+async fn a_call_whose_node_is_gone_ends_with_a_record_and_a_new_one_starts() {
+    let Some((_nats, app, node)) = two_nodes_with("cluster gone call", Some(CallsConfig::default())).await else {
+        return;
+    };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let kind = messenger::call::CallKind::Audio;
+    let orphan =
+        app.db.store.start_call(chat, teacher.person, kind, "a-node-that-died", app.state.now()).await.unwrap();
+    let mut on_b = teacher.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+    on_b.send(json!({"type": "call_join", "chat": chat, "kind": "audio", "sdp": offer()})).await;
+    let joined = on_b.until("call_joined").await;
+    assert_ne!(joined["call"]["id"], orphan, "a new call");
+    let record = app.db.store.call_chat(orphan).await.unwrap();
+    assert_eq!(record, Some((chat, true)), "the gone node's call is over");
+    app.finish().await;
 }

@@ -154,6 +154,29 @@ pub(crate) async fn call_chat(pool: &Pool<Db>, call: i64) -> Result<Option<(i64,
         .await?)
 }
 
+pub(crate) async fn call_host(pool: &Pool<Db>, call: i64) -> Result<Option<(i64, String, bool)>, StorageError> {
+    Ok(sqlx::query_as("SELECT chat_id, node, ended_at IS NOT NULL FROM calls WHERE id = $1")
+        .bind(call)
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub(crate) async fn live_calls_in(pool: &Pool<Db>, chats: &[i64]) -> Result<Vec<(i64, i64, String)>, StorageError> {
+    let mut found = Vec::new();
+    for chunk in chats.chunks(LOOKUP_CHUNK) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "SELECT id, chat_id, node FROM calls WHERE ended_at IS NULL AND chat_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for chat in chunk {
+            list.push_bind(*chat);
+        }
+        q.push(") ORDER BY id");
+        found.extend(q.build_query_as().fetch_all(pool).await?);
+    }
+    Ok(found)
+}
+
 #[derive(sqlx::FromRow)]
 struct RecordRow {
     id: i64,

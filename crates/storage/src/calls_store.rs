@@ -73,6 +73,16 @@ impl Store {
         dispatch!(self.calls::unfinished_calls(node))
     }
 
+    /// Where a call lives: its chat, the node hosting it, and whether it is over.
+    pub async fn call_host(&self, call: i64) -> Result<Option<(i64, String, bool)>, StorageError> {
+        dispatch!(self.calls::call_host(call))
+    }
+
+    /// The calls not finished in these chats: (call, chat, node), oldest first.
+    pub async fn live_calls_in(&self, chats: &[i64]) -> Result<Vec<(i64, i64, String)>, StorageError> {
+        dispatch!(self.calls::live_calls_in(chats))
+    }
+
     /// The chat a call is in, and whether it is over.
     pub async fn call_chat(&self, call: i64) -> Result<Option<(i64, bool)>, StorageError> {
         dispatch!(self.calls::call_chat(call))

@@ -28,8 +28,8 @@ pub use writer::Writer;
 pub struct Messenger {
     pub hub: Arc<Hub>,
     pub bus: Arc<dyn Bus>,
-    /// One node of several (NATS), not a single process.
-    clustered: bool,
+    /// The other nodes, when this is one of several.
+    link: Option<cluster::Link>,
     pub writer: Writer,
     /// Turns true when the server stops: sockets say `bye shutdown`.
     stopping: watch::Sender<bool>,
@@ -40,23 +40,28 @@ impl Messenger {
     pub fn local(store: Store) -> Arc<Messenger> {
         let hub = Arc::new(Hub::default());
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(Arc::clone(&hub)));
-        Self::with_bus(store, hub, bus, false)
+        Self::with_bus(store, hub, bus, None)
     }
 
     /// One node of several, hearing the others through NATS.
     pub fn clustered(store: Store, link: cluster::Link, streams: cluster::Streams) -> Arc<Messenger> {
         let hub = Arc::new(Hub::default());
-        let bus: Arc<dyn Bus> = NatsBus::start(Arc::clone(&hub), link, streams);
-        Self::with_bus(store, hub, bus, true)
+        let bus: Arc<dyn Bus> = NatsBus::start(Arc::clone(&hub), link.clone(), streams);
+        Self::with_bus(store, hub, bus, Some(link))
     }
 
-    fn with_bus(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, clustered: bool) -> Arc<Messenger> {
+    fn with_bus(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, link: Option<cluster::Link>) -> Arc<Messenger> {
         let writer = Writer::spawn(store, Arc::clone(&bus));
-        Arc::new(Messenger { hub, bus, clustered, writer, stopping: watch::Sender::new(false) })
+        Arc::new(Messenger { hub, bus, link, writer, stopping: watch::Sender::new(false) })
     }
 
     pub fn is_clustered(&self) -> bool {
-        self.clustered
+        self.link.is_some()
+    }
+
+    /// The other nodes (calls hosted elsewhere are reached through it).
+    pub(crate) fn link(&self) -> Option<&cluster::Link> {
+        self.link.as_ref()
     }
 
     /// Which of `people` have the messenger open, on any node.

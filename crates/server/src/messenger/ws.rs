@@ -155,6 +155,7 @@ impl Connection {
         // Replies join the same queue through a weak handle, so the queue
         // still closes when the hub drops a slow consumer.
         let replies = tx.downgrade();
+        self.state.calls.connection_opened(self.id, replies.clone());
         // Subscribe first, replay second: whatever commits in between arrives
         // on the queue and is de-duplicated by sequence number.
         let registration = Box::pin(self.subscribe(tx)).await?;
@@ -287,7 +288,7 @@ impl Connection {
         let calls = self.state.calls.snapshot(&chats).await;
         send(socket, &ServerFrame::Ready { v: VERSION, chats, ice_servers: self.state.calls.ice_servers() }).await?;
         for frame in calls {
-            send(socket, &frame).await?;
+            socket.send(Message::Text(frame)).await?;
         }
         Ok(())
     }
@@ -442,22 +443,9 @@ impl Connection {
         if !matches!(frame, ClientFrame::CallAnswer { .. }) {
             self.state.flood.admit(self.account, Action::Call).await?;
         }
-        let calls = &self.state.calls;
         let caller =
-            Caller { account: self.account, people: &self.people, line: Line { conn: self.id, tx: replies.clone() } };
-        match frame {
-            ClientFrame::CallJoin { chat, kind, sdp } => calls.join(caller, chat, kind, &sdp).await,
-            ClientFrame::CallAnswer { call, sdp } => calls.answer(&caller, call, &sdp).await,
-            ClientFrame::CallMedia { call, audio, video, screen } => {
-                calls.media(&caller, call, messenger::call::Media { audio, video, screen }).await
-            }
-            ClientFrame::CallLeave { call } => calls.leave(&caller, call).await,
-            ClientFrame::CallDecline { call } => calls.decline(&caller, call).await,
-            ClientFrame::CallMute { call, person } => calls.mute(&caller, call, person).await,
-            ClientFrame::CallRemove { call, person } => calls.remove(&caller, call, person).await,
-            ClientFrame::CallEnd { call } => calls.end(&caller, call).await,
-            _ => Err(INVALID_INPUT),
-        }
+            Caller { account: self.account, people: &self.people, line: Line::local(self.id, replies.clone()) };
+        self.state.calls.handle(caller, frame).await
     }
 
     async fn typing(&mut self, chat: i64) -> Result<(), ConnectionError> {

@@ -167,3 +167,14 @@ impl Socket {
         }
     }
 }
+
+/// What a browser offers: its microphone and camera, sent only.
+pub fn offer() -> String {
+    use str0m::media::{Direction, MediaKind};
+    str0m::crypto::from_feature_flags().install_process_default();
+    let mut rtc = str0m::Rtc::builder().build(std::time::Instant::now());
+    let mut change = rtc.sdp_api();
+    change.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
+    change.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
+    change.apply().unwrap().0.to_sdp_string()
+}

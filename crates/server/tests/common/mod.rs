@@ -147,13 +147,20 @@ pub struct Node {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-pub async fn spawn_node(app: &TestApp, servers: &cluster::Servers) -> Node {
+pub async fn spawn_node(
+    app: &TestApp,
+    servers: &cluster::Servers,
+    calls: Option<server::messenger::calls::CallsConfig>,
+) -> Node {
     let store = storage::Store::open(&app.db.url).await.unwrap();
     let mut state = AppState::new(store, app.state.sms.clone());
     let time = app.time.clone();
     state.clock = Arc::new(move || time.load(Ordering::SeqCst));
     state.flood = Arc::new(server::flood::Flood::in_memory(unlimited()));
     join(&mut state, servers).await;
+    if let Some(calls) = calls {
+        state.start_calls(calls).await.unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = start(listener, &state);

@@ -8,13 +8,21 @@
 //! A participant's seat outlives their connection for a grace period:
 //! a dropped network rejoins the same call. Leaving the chat, unlinking or a
 //! revoked session empties the seat at once.
+//!
+//! In a cluster, a person whose socket is on another node takes part in a
+//! call through [`remote`]: their node forwards their call frames to the
+//! call's node over NATS, and that node's frames for them come back the same
+//! way, so media always goes to the SFU of the node hosting the call.
+
+mod remote;
 
 use super::Messenger;
 use super::hub::Outbound;
-use super::protocol::{CallInfo, CallLeftReason, CallParticipant, IceServer, ServerFrame};
+use super::protocol::{CallInfo, CallLeftReason, CallParticipant, ClientFrame, IceServer, ServerFrame};
 use crate::Clock;
 use crate::error::{
-    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, UNAVAILABLE,
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, INVALID_INPUT,
+    UNAVAILABLE,
 };
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
@@ -22,7 +30,7 @@ use serde::Deserialize;
 use sfu::{Generation, PeerKey, Sfu, SfuConfig, SfuError, SfuEvent};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 use storage::{Author, Store};
 use tokio::sync::{Mutex, mpsc};
@@ -101,22 +109,51 @@ impl Default for CallsConfig {
     }
 }
 
-/// Where a seat's frames go: one WebSocket connection.
+/// A WebSocket connection anywhere in the cluster: its node (`None` for
+/// this one) and its number there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct LineId {
+    node: Option<Arc<str>>,
+    conn: u64,
+}
+
+impl LineId {
+    pub fn local(conn: u64) -> LineId {
+        LineId { node: None, conn }
+    }
+}
+
+/// Where a seat's frames go: one WebSocket connection, here or on another node.
 #[derive(Clone)]
 pub(crate) struct Line {
-    pub conn: u64,
-    pub tx: mpsc::WeakSender<Outbound>,
+    pub id: LineId,
+    to: LineTo,
+}
+
+#[derive(Clone)]
+enum LineTo {
+    Local(mpsc::WeakSender<Outbound>),
+    Remote(cluster::Link),
 }
 
 impl Line {
+    pub fn local(conn: u64, tx: mpsc::WeakSender<Outbound>) -> Line {
+        Line { id: LineId::local(conn), to: LineTo::Local(tx) }
+    }
+
     fn send(&self, frame: &ServerFrame) {
         self.send_text(frame.to_json().into());
     }
 
     fn send_text(&self, text: Utf8Bytes) {
-        if let Some(tx) = self.tx.upgrade() {
-            // A full queue means the hub is dropping the connection anyway.
-            let _ = tx.try_send(Outbound::Reply(text));
+        match &self.to {
+            LineTo::Local(tx) => {
+                if let Some(tx) = tx.upgrade() {
+                    // A full queue means the hub is dropping the connection anyway.
+                    let _ = tx.try_send(Outbound::Reply(text));
+                }
+            }
+            LineTo::Remote(link) => remote::send_to_line(link, &self.id, text),
         }
     }
 }
@@ -206,6 +243,10 @@ struct Node {
     clock: Clock,
     config: CallsConfig,
     state: Mutex<State>,
+    /// This node's connections, for frames that calls on other nodes send them.
+    lines: std::sync::Mutex<HashMap<u64, mpsc::WeakSender<Outbound>>>,
+    /// The other nodes where each of this node's connections holds a seat.
+    seats_elsewhere: std::sync::Mutex<HashMap<u64, HashSet<String>>>,
 }
 
 /// This node's calls; `disabled` when the server runs without an SFU.
@@ -235,8 +276,23 @@ impl Calls {
             advertise: config.advertise,
             threads: config.media_threads,
         })?;
-        let node = Arc::new(Node { sfu, store, messenger, clock, config, state: Mutex::new(State::default()) });
+        let mut config = config;
+        if let Some(link) = messenger.link() {
+            // The calls table names the hosting node: one name per node.
+            config.node = link.node().to_string();
+        }
+        let node = Arc::new(Node {
+            sfu,
+            store,
+            messenger,
+            clock,
+            config,
+            state: Mutex::new(State::default()),
+            lines: std::sync::Mutex::default(),
+            seats_elsewhere: std::sync::Mutex::default(),
+        });
         node.end_calls_of_previous_run().await;
+        remote::serve(&node).await;
         // The tasks hold the node weakly: dropping the last `Calls` stops the
         // SFU, which closes its event channel and ends them.
         tokio::spawn(sfu_events(Arc::downgrade(&node), events));
@@ -261,19 +317,49 @@ impl Calls {
         self.node.as_ref().ok_or(CALL_UNAVAILABLE)
     }
 
-    /// `call_state` frames for the live calls in these chats (after `ready`).
-    pub(crate) async fn snapshot(&self, chats: &[i64]) -> Vec<ServerFrame> {
+    /// `call_state` frames for the live calls in these chats (after
+    /// `ready`), those on other nodes included.
+    pub(crate) async fn snapshot(&self, chats: &[i64]) -> Vec<Utf8Bytes> {
         let Some(node) = &self.node else { return Vec::new() };
-        let state = node.state.lock().await;
-        chats
-            .iter()
-            .filter_map(|chat| state.by_chat.get(chat))
-            .filter_map(|id| state.calls.get(id))
-            .map(LiveCall::state_frame)
-            .collect()
+        let mut frames = node.snapshot_here(chats).await;
+        frames.extend(remote::snapshot_elsewhere(node, chats).await);
+        frames
     }
 
-    pub(crate) async fn join(&self, caller: Caller<'_>, chat: i64, kind: CallKind, sdp: &str) -> Result<(), ApiError> {
+    /// A connection opened: frames from calls on other nodes can reach it.
+    pub(crate) fn connection_opened(&self, conn: u64, tx: mpsc::WeakSender<Outbound>) {
+        if let Some(node) = &self.node {
+            node.lines.lock().unwrap_or_else(PoisonError::into_inner).insert(conn, tx);
+        }
+    }
+
+    /// A call frame from a connection of this node, handled here or by the
+    /// node hosting the call.
+    pub(crate) async fn handle(&self, caller: Caller<'_>, frame: ClientFrame) -> Result<(), ApiError> {
+        let node = self.node()?;
+        match remote::route(node, &caller, &frame).await? {
+            remote::Route::Here => self.handle_here(caller, frame).await,
+            remote::Route::There { node: host, chat } => remote::forward(node, &caller, &host, chat, frame).await,
+        }
+    }
+
+    async fn handle_here(&self, caller: Caller<'_>, frame: ClientFrame) -> Result<(), ApiError> {
+        match frame {
+            ClientFrame::CallJoin { chat, kind, sdp } => self.join(caller, chat, kind, &sdp).await,
+            ClientFrame::CallAnswer { call, sdp } => self.answer(&caller, call, &sdp).await,
+            ClientFrame::CallMedia { call, audio, video, screen } => {
+                self.media(&caller, call, Media { audio, video, screen }).await
+            }
+            ClientFrame::CallLeave { call } => self.leave(&caller, call).await,
+            ClientFrame::CallDecline { call } => self.decline(&caller, call).await,
+            ClientFrame::CallMute { call, person } => self.mute(&caller, call, person).await,
+            ClientFrame::CallRemove { call, person } => self.remove(&caller, call, person).await,
+            ClientFrame::CallEnd { call } => self.end(&caller, call).await,
+            _ => Err(INVALID_INPUT),
+        }
+    }
+
+    async fn join(&self, caller: Caller<'_>, chat: i64, kind: CallKind, sdp: &str) -> Result<(), ApiError> {
         let node = self.node()?;
         let person = *caller.people.get(&chat).ok_or(CALL_FORBIDDEN)?;
         // Refuse a malformed offer before a call is started for it.
@@ -329,7 +415,7 @@ impl Calls {
         };
         let Some(live) = state.calls.get_mut(&id) else { return Err(CALL_NOT_FOUND) };
         if let Some(old) = live.seats.get(&person).and_then(|s| s.line.clone())
-            && old.conn != caller.line.conn
+            && old.id != caller.line.id
         {
             old.send(&ServerFrame::CallLeft { call: id, reason: CallLeftReason::Elsewhere });
         }
@@ -346,7 +432,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn answer(&self, caller: &Caller<'_>, call: i64, sdp: &str) -> Result<(), ApiError> {
+    async fn answer(&self, caller: &Caller<'_>, call: i64, sdp: &str) -> Result<(), ApiError> {
         let node = self.node()?;
         let (peer, generation) = {
             let state = node.state.lock().await;
@@ -363,7 +449,7 @@ impl Calls {
         }
     }
 
-    pub(crate) async fn media(&self, caller: &Caller<'_>, call: i64, media: Media) -> Result<(), ApiError> {
+    async fn media(&self, caller: &Caller<'_>, call: i64, media: Media) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let (_, person) = seat_of(&state, caller, call)?;
@@ -374,7 +460,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn leave(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+    async fn leave(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let (_, person) = seat_of(&state, caller, call)?;
@@ -382,7 +468,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn decline(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+    async fn decline(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let live = state.calls.get(&call).ok_or(CALL_NOT_FOUND)?;
@@ -392,7 +478,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+    async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let moderator = moderator_of(&state, caller, call)?;
@@ -407,7 +493,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn remove(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+    async fn remove(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         moderator_of(&state, caller, call)?;
@@ -418,7 +504,7 @@ impl Calls {
         Ok(())
     }
 
-    pub(crate) async fn end(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+    async fn end(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         moderator_of(&state, caller, call)?;
@@ -426,46 +512,22 @@ impl Calls {
         Ok(())
     }
 
-    /// The connection closed: its seats wait the grace period for a rejoin.
+    /// The connection closed: its seats wait the grace period for a rejoin,
+    /// here and on the nodes where it took part in calls.
     pub(crate) async fn connection_closed(&self, conn: u64) {
         let Some(node) = &self.node else { return };
-        let mut state = node.state.lock().await;
-        let now = Instant::now();
-        for live in state.calls.values_mut() {
-            let mut changed = false;
-            for (&person, seat) in live.seats.iter_mut() {
-                if seat.line.as_ref().is_some_and(|l| l.conn == conn) {
-                    seat.line = None;
-                    seat.gone_since.get_or_insert(now);
-                    live.call.disconnected(person);
-                    changed = true;
-                }
-            }
-            if changed {
-                node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-            }
-        }
+        node.lines.lock().unwrap_or_else(PoisonError::into_inner).remove(&conn);
+        node.line_closed(&LineId::local(conn)).await;
+        remote::tell_elsewhere(node, conn, remote::Op::Closed, true);
     }
 
     /// The connection reloaded what its account may see: seats in chats it
     /// is no longer in (or all of them, when its session ended) empty now.
     pub(crate) async fn memberships_changed(&self, conn: u64, chats: &HashSet<i64>) {
         let Some(node) = &self.node else { return };
-        let mut state = node.state.lock().await;
-        let lost: Vec<(i64, i64)> = state
-            .calls
-            .values()
-            .filter(|live| !chats.contains(&live.chat))
-            .flat_map(|live| {
-                live.seats
-                    .iter()
-                    .filter(|(_, s)| s.line.as_ref().is_some_and(|l| l.conn == conn))
-                    .map(|(&person, _)| (live.id, person))
-            })
-            .collect();
-        for (call, person) in lost {
-            node.leave(&mut state, call, person, Some(CallLeftReason::NotMember)).await;
-        }
+        node.memberships_changed(&LineId::local(conn), chats).await;
+        let chats = chats.iter().copied().collect();
+        remote::tell_elsewhere(node, conn, remote::Op::Memberships { chats }, false);
     }
 
     /// The server is stopping: every call it hosts ends with a record.
@@ -482,6 +544,53 @@ impl Calls {
 impl Node {
     fn now(&self) -> i64 {
         (self.clock)()
+    }
+
+    async fn snapshot_here(&self, chats: &[i64]) -> Vec<Utf8Bytes> {
+        let state = self.state.lock().await;
+        chats
+            .iter()
+            .filter_map(|chat| state.by_chat.get(chat))
+            .filter_map(|id| state.calls.get(id))
+            .map(|live| live.state_frame().to_json().into())
+            .collect()
+    }
+
+    async fn line_closed(&self, line: &LineId) {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        for live in state.calls.values_mut() {
+            let mut changed = false;
+            for (&person, seat) in live.seats.iter_mut() {
+                if seat.line.as_ref().is_some_and(|l| l.id == *line) {
+                    seat.line = None;
+                    seat.gone_since.get_or_insert(now);
+                    live.call.disconnected(person);
+                    changed = true;
+                }
+            }
+            if changed {
+                self.messenger.publish_ephemeral(live.chat, &live.state_frame());
+            }
+        }
+    }
+
+    async fn memberships_changed(&self, line: &LineId, chats: &HashSet<i64>) {
+        let mut state = self.state.lock().await;
+        let lost: Vec<(i64, i64)> = state
+            .calls
+            .values()
+            .filter(|live| !chats.contains(&live.chat))
+            .flat_map(|live| {
+                live.seats
+                    .iter()
+                    .filter(|(_, s)| s.line.as_ref().is_some_and(|l| l.id == *line))
+                    .map(|(&person, _)| (live.id, person))
+            })
+            .collect();
+        for (call, person) in lost {
+            self.leave(&mut state, call, person, Some(CallLeftReason::NotMember)).await;
+        }
     }
 
     /// Ends the calls this node hosted when it stopped without ending them
@@ -620,7 +729,7 @@ fn seat_of<'s>(state: &'s State, caller: &Caller<'_>, call: i64) -> Result<(&'s 
     let live = state.calls.get(&call).ok_or(CALL_NOT_FOUND)?;
     let person = *caller.people.get(&live.chat).ok_or(CALL_NOT_FOUND)?;
     let seat = live.seats.get(&person).ok_or(CALL_NOT_FOUND)?;
-    if seat.line.as_ref().is_some_and(|l| l.conn != caller.line.conn) {
+    if seat.line.as_ref().is_some_and(|l| l.id != caller.line.id) {
         // Another tab or device holds the seat now.
         return Err(CALL_NOT_FOUND);
     }
