@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -16,13 +17,11 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `parta demo --listen 127.0.0.1:0 --data <tmp>` and resolves once it
- * prints "Parta is running at http://…". Returns {url, accounts, stop}.
+ * prints "Parta is running at http://…". Returns {url, accounts, data, stop}.
  * `config` is the text of a TOML config file to start it with (small flood
- * limits, say).
+ * limits, say); `env`, environment variables (PARTA_NATS_URL).
  */
-export async function startServer({ config } = {}) {
-  const bin = process.env.PARTA_BIN || path.join(repoRoot, 'target', 'debug', 'parta');
-  if (!existsSync(bin)) throw new Error(`Parta binary not found at ${bin}: run \`cargo build -p parta\` or set PARTA_BIN`);
+export async function startServer({ config, env = {} } = {}) {
   const data = mkdtempSync(path.join(tmpdir(), 'parta-browser-'));
   const args = ['demo', '--listen', '127.0.0.1:0', '--data', data];
   if (config) {
@@ -30,14 +29,68 @@ export async function startServer({ config } = {}) {
     writeFileSync(file, config);
     args.push('--config', file);
   }
+  const { url, child } = await startParta(args, env);
+  const res = await fetch(`${url}/api/dev/demo-accounts`);
+  if (!res.ok) throw new Error(`/api/dev/demo-accounts answered ${res.status}`);
+  const accounts = await res.json();
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(data, { recursive: true, force: true });
+  };
+  return { url, accounts, data, stop };
+}
+
+/**
+ * Another node of a cluster: `parta serve` on the demo's data directory
+ * (its SQLite database) with `env` (PARTA_NATS_URL). Returns {url, stop}.
+ */
+export async function startNode({ data, env }) {
+  const { url, child } = await startParta(['serve', '--listen', '127.0.0.1:0', '--data', data], env);
+  return { url, stop: () => stopChild(child) };
+}
+
+/** A NATS server of the test's own on a free loopback port. Returns {url, stop}. */
+export async function startNats() {
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address();
+      probe.close(() => resolve(p));
+    });
+  });
+  const bin = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) || 'nats-server';
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.end(); resolve(true); }).on('error', () => resolve(false));
+    });
+    if (up) return { url: `nats://127.0.0.1:${port}`, stop: () => stopChild(child) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('nats-server did not start');
+}
+
+async function stopChild(child) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the binary with `args` and resolves with its URL once it prints it. */
+async function startParta(args, env) {
+  const bin = process.env.PARTA_BIN || path.join(repoRoot, 'target', 'debug', 'parta');
+  if (!existsSync(bin)) throw new Error(`Parta binary not found at ${bin}: run \`cargo build -p parta\` or set PARTA_BIN`);
   const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
   });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`parta demo did not print its URL within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`));
+      reject(new Error(`parta ${args[0]} did not print its URL within ${STARTUP_TIMEOUT_MS / 1000} s:\n${output}`));
     }, STARTUP_TIMEOUT_MS);
     const onData = (chunk) => {
       output += chunk.toString();
@@ -51,28 +104,13 @@ export async function startServer({ config } = {}) {
     child.stderr.on('data', (chunk) => { output += chunk.toString(); });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`parta demo exited early (code ${code}, signal ${signal}):\n${output}`));
+      reject(new Error(`parta ${args[0]} exited early (code ${code}, signal ${signal}):\n${output}`));
     });
   });
   // Keep draining the pipes so the server never blocks on a full buffer.
   child.stdout.resume();
   child.stderr.resume();
-
-  const res = await fetch(`${url}/api/dev/demo-accounts`);
-  if (!res.ok) throw new Error(`/api/dev/demo-accounts answered ${res.status}`);
-  const accounts = await res.json();
-
-  async function stop() {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(data, { recursive: true, force: true });
-  }
-  return { url, accounts, stop };
+  return { url, child };
 }
 
 /**

@@ -19,6 +19,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, screenshot } from '../lib/server.mjs';
 import { linkAndOpenMessenger } from '../lib/partaid.mjs';
+import { row, openChat } from '../lib/chat.mjs';
+import { callView, inCall, rtp, until, receiving, sleep } from '../lib/calls.mjs';
 
 let server;
 let browser;
@@ -50,8 +52,6 @@ after(async () => {
   await server?.stop();
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 /** Records the `call_speaker` frames of every WebSocket the page opens. */
 function withSpeakers(p) {
   p.speakers = [];
@@ -65,71 +65,6 @@ function withSpeakers(p) {
 
 function noProblems() {
   for (const p of [teacher, eva, mate]) assert.deepEqual(p.problems, []);
-}
-
-/** The chat list's row of the chat called exactly `name`. */
-function row(page, name) {
-  return page.getByTestId('chat-row').filter({ has: page.locator('.pm-row-name').getByText(name, { exact: true }) });
-}
-
-async function openChat(page, name) {
-  await row(page, name).click();
-  await page.getByRole('heading', { level: 2, name }).waitFor();
-}
-
-function callView(page) {
-  return page.getByTestId('call-view');
-}
-
-/** Waits until the page is in a call with `n` tiles (everyone, oneself included) and its status is a running clock. */
-async function inCall(page, n) {
-  await callView(page).getByTestId('call-status').getByText(/^\d\d:\d\d$/).waitFor({ timeout: 20_000 });
-  await page.waitForFunction((count) => document.querySelectorAll('[data-testid="call-tile"]').length === count, n);
-}
-
-/** The RTP streams of the page's peer connection: {id, kind, bytes} (bytes received or sent). */
-function rtp(page, type) {
-  return page.evaluate(async (t) => {
-    const pc = window.__partaCall?.pc;
-    if (!pc) return [];
-    const out = [];
-    (await pc.getStats()).forEach((r) => {
-      if (r.type === t) out.push({ id: r.id, kind: r.kind, bytes: (t === 'inbound-rtp' ? r.bytesReceived : r.bytesSent) || 0 });
-    });
-    return out;
-  }, type);
-}
-
-/** Polls `check` (an async function) until it is true. */
-async function until(check, what, timeout = 20_000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
-/**
- * Every page receives `want` ({audio, video}: how many streams of each) and
- * every one of those streams grows over 3 s.
- */
-async function receiving(pages, want) {
-  for (const page of pages) {
-    await until(async () => {
-      const got = (await rtp(page, 'inbound-rtp')).filter((s) => s.bytes > 0);
-      return Object.entries(want).every(([kind, n]) => got.filter((s) => s.kind === kind).length >= n);
-    }, `media on ${page.url()}`);
-  }
-  const before = await Promise.all(pages.map((p) => rtp(p, 'inbound-rtp')));
-  await sleep(3000);
-  const after = await Promise.all(pages.map((p) => rtp(p, 'inbound-rtp')));
-  pages.forEach((_, i) => {
-    for (const [kind, n] of Object.entries(want)) {
-      const grown = after[i].filter((s) => s.kind === kind && s.bytes > (before[i].find((b) => b.id === s.id)?.bytes ?? 0));
-      assert.ok(grown.length >= n, `page ${i}: ${grown.length} growing inbound ${kind} streams, want ${n}`);
-    }
-  });
 }
 
 /**
