@@ -85,12 +85,18 @@ enum Command {
 
 #[derive(clap::Args)]
 struct W1Args {
-    /// The server (`http://127.0.0.1:PORT`): Parta, or the bare server with `--bare`.
-    #[arg(long)]
-    url: String,
+    /// The server (`http://127.0.0.1:PORT`): Parta, or the bare server with
+    /// `--bare`. Several nodes of a cluster separated by commas: the members
+    /// are spread over them in turn.
+    #[arg(long, value_delimiter = ',', required = true)]
+    url: Vec<String>,
     /// Parta's data directory (the chat is seeded there). Not for `--bare`.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Seed the chat in this database instead of the data directory's
+    /// (PostgreSQL: `postgres://…`, the nodes' `database_url`).
+    #[arg(long)]
+    database_url: Option<String>,
     #[arg(long, default_value_t = 30)]
     members: usize,
     #[arg(long, default_value_t = 10)]
@@ -112,8 +118,9 @@ struct W1Args {
     text_bytes: usize,
     #[arg(long, default_value_t = 32)]
     connect_concurrency: usize,
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process; several nodes' separated by commas.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// `--url` is the bare reference server.
     #[arg(long)]
     bare: bool,
@@ -376,31 +383,35 @@ async fn run_w1(args: W1Args) -> Result<()> {
         text_bytes: args.text_bytes,
         connect_concurrency: args.connect_concurrency,
     };
-    let bare_target = |url: String, pid: Option<u32>| w1::Target {
+    let bare_target = |urls: Vec<String>, pids: Vec<u32>| w1::Target {
         label: "bare".into(),
-        url,
+        urls,
         chat: 1,
         cookies: vec![None; args.members],
         base_seq: None,
-        pid,
+        pids,
     };
     let mut reports = Vec::new();
     if args.bare {
-        reports.push(w1::run(&bare_target(args.url.clone(), args.server_pid), &config).await?);
+        reports.push(w1::run(&bare_target(args.url.clone(), args.server_pid.clone()), &config).await?);
     } else {
-        let data = args.data.as_deref().context("--data (Parta's data directory) is needed, or --bare")?;
-        let s = seed::seed(data, args.members).await.context("seeding the chat")?;
+        let database = match (&args.database_url, &args.data) {
+            (Some(url), _) => url.clone(),
+            (None, Some(data)) => seed::database_url(data),
+            (None, None) => bail!("--data (Parta's data directory) or --database-url is needed, or --bare"),
+        };
+        let s = seed::seed_url(&database, args.members, args.members).await.context("seeding the chat")?;
         let target = w1::Target {
             label: "parta".into(),
-            url: args.url.clone(),
+            urls: args.url.clone(),
             chat: s.chat(),
             cookies: s.members.iter().map(|m| Some(m.cookie())).collect(),
             base_seq: Some(0),
-            pid: args.server_pid,
+            pids: args.server_pid.clone(),
         };
         reports.push(w1::run(&target, &config).await?);
         if let Some(url) = args.bare_url.clone() {
-            reports.push(w1::run(&bare_target(url, args.bare_pid), &config).await?);
+            reports.push(w1::run(&bare_target(vec![url], args.bare_pid.into_iter().collect()), &config).await?);
         }
     }
     print_w1(&config, &reports);

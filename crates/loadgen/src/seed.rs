@@ -1,5 +1,5 @@
-//! A benchmark organisation written straight into a Parta server's SQLite
-//! database while the server runs (WAL lets both in): people with roles,
+//! A benchmark organisation written straight into a Parta server's database
+//! (SQLite, whose WAL lets both in while the server runs, or PostgreSQL): people with roles,
 //! Parta IDs with learning profiles linked to them, `custom` chats (the
 //! reconciler leaves those alone) whose members are all active, and one
 //! messenger session per member with a token this module chose. Everyone is a
@@ -9,19 +9,18 @@
 //! Rows are made in one transaction by `INSERT … SELECT` over a counter, so
 //! 50,000 members take seconds; only the session hashes are bound from Rust.
 //! Ids are given explicitly from the tables' current maximum: the first
-//! statement is a write, so the transaction holds SQLite's write lock and no
-//! one else can take those ids meanwhile.
+//! statement is a write, so the transaction holds SQLite's write lock (on
+//! PostgreSQL, it locks the tables and moves their id sequences on after) and
+//! no one else can take those ids meanwhile.
 
 use crate::{Error, Result, unix_now};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, Connection};
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
 /// Sessions last this long from the seed.
 const SESSION_DAYS: i64 = 30;
-/// Sessions per multi-row INSERT (five binds each, SQLite takes 32,766).
+/// Sessions per multi-row INSERT (one bind each).
 const SESSIONS_PER_INSERT: usize = 2_000;
 
 /// What was made.
@@ -87,25 +86,25 @@ pub async fn seed_chats(data_dir: &Path, members: usize, chat_size: usize) -> Re
     seed_url(&database_url(data_dir), members, chat_size).await
 }
 
-/// As [`seed_chats`], for a database URL (`sqlite://…`).
+/// As [`seed_chats`], for a database URL (`sqlite://…` or `postgres://…`).
 pub async fn seed_url(url: &str, members: usize, chat_size: usize) -> Result<Seeded> {
     if members == 0 || chat_size == 0 {
         return Err(Error::Protocol("members and chat size must be at least 1".into()));
     }
-    let options = SqliteConnectOptions::from_str(url)?
-        // The server made the database and set WAL; asking again is harmless.
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(30));
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    sqlx::any::install_default_drivers();
+    let postgres = url.starts_with("postgres");
+    let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
     let mut conn = pool.acquire().await?;
-    let seeded = write(&mut conn, members, chat_size).await;
+    let seeded = write(&mut conn, postgres, members, chat_size).await;
     drop(conn);
     pool.close().await;
     seeded
 }
 
-async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) -> Result<Seeded> {
+/// The tables given explicit ids, whose PostgreSQL sequences move on after.
+const NUMBERED: [&str; 5] = ["people", "accounts", "learning_profiles", "profile_links", "chats"];
+
+async fn write(conn: &mut AnyConnection, postgres: bool, members: usize, chat_size: usize) -> Result<Seeded> {
     let now = unix_now();
     let n = i64::try_from(members).map_err(|_| Error::Protocol("too many members".into()))?;
     let size = i64::try_from(chat_size).map_err(|_| Error::Protocol("chat size too large".into()))?;
@@ -113,6 +112,10 @@ async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) ->
     let tokens: Vec<String> = (0..members).map(|_| identity::token::new_token(&mut rand::thread_rng())).collect();
 
     let mut tx = conn.begin().await?;
+    if postgres {
+        let tables = NUMBERED.join(", ");
+        sqlx::query(&format!("LOCK TABLE orgs, {tables} IN SHARE ROW EXCLUSIVE MODE")).execute(&mut *tx).await?;
+    }
     // A write first: from here on this transaction holds the write lock.
     let org: i64 = sqlx::query_scalar(
         "INSERT INTO orgs (source_id, name, kind, chats_enabled) VALUES ($1, $2, 'general_education', TRUE) \
@@ -129,6 +132,8 @@ async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) ->
     let link0: i64 = sqlx::query_scalar(&max("profile_links")).fetch_one(&mut *tx).await?;
     let chat0: i64 = sqlx::query_scalar(&max("chats")).fetch_one(&mut *tx).await?;
 
+    // Phones are unique; +7000… is no one's real number.
+    let phone = if postgres { "'+7000' || lpad(($2 + i)::text, 8, '0')" } else { "printf('+7000%08d', $2 + i)" };
     // `n` counts 1..=$1; every id below is the table's maximum plus n.
     const COUNTER: &str = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) ";
     let statements: [(String, Vec<i64>); 7] = [
@@ -147,10 +152,9 @@ async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) ->
             vec![n, person0, org],
         ),
         (
-            // Phones are unique; +7000… is no one's real number.
             format!(
                 "INSERT INTO accounts (id, phone, last_name, first_name, created_at) {COUNTER} \
-                 SELECT $2 + i, printf('+7000%08d', $2 + i), 'Нагрузкин', 'Участник ' || i, $3 FROM n"
+                 SELECT $2 + i, {phone}, 'Нагрузкин', 'Участник ' || i, $3 FROM n"
             ),
             vec![n, account0, now],
         ),
@@ -195,20 +199,30 @@ async fn write(conn: &mut SqliteConnection, members: usize, chat_size: usize) ->
     let expires = now + SESSION_DAYS * 86_400;
     for (chunk_index, chunk) in tokens.chunks(SESSIONS_PER_INSERT).enumerate() {
         let first = chunk_index * SESSIONS_PER_INSERT;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        // Only the hashes are bound (numbered: the Any driver writes `?`,
+        // which PostgreSQL does not read); the numbers are ours.
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|k| {
+                let i = (first + k + 1) as i64;
+                format!("(${}, {}, {}, {now}, {now}, {expires}, 'parta-load')", k + 1, account0 + i, link0 + i)
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO messenger_sessions (token_hash, account_id, link_id, created_at, last_seen_at, expires_at, \
-             user_agent) ",
+             user_agent) VALUES {}",
+            rows.join(", ")
         );
-        q.push_values(chunk.iter().enumerate(), |mut row, (k, token)| {
-            let i = (first + k + 1) as i64;
-            row.push_bind(identity::token::hash(token))
-                .push_bind(account0 + i)
-                .push_bind(link0 + i)
-                .push_bind(now)
-                .push_bind(now)
-                .push_unseparated(format!(", {expires}, 'parta-load'"));
-        });
-        q.build().execute(&mut *tx).await?;
+        let mut query = sqlx::query(&sql);
+        for token in chunk {
+            query = query.bind(identity::token::hash(token));
+        }
+        query.execute(&mut *tx).await?;
+    }
+    if postgres {
+        for table in NUMBERED {
+            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
     }
     tx.commit().await?;
 
@@ -230,10 +244,9 @@ mod tests {
 
     #[tokio::test]
     async fn members_are_linked_in_their_chats_with_sessions_that_hash_their_tokens() {
-        // The server's own migrations make the schema.
-        let dir = tempfile::tempdir().unwrap();
-        let url = database_url(dir.path());
-        storage::Store::open(&url).await.unwrap();
+        // The server's own migrations make the schema (PostgreSQL with PARTA_TEST_POSTGRES).
+        let db = testkit::fresh_db().await;
+        let url = db.url.clone();
         let first = seed_url(&url, 5, 2).await.unwrap();
         let second = seed_url(&url, 3, 3).await.unwrap();
         assert_eq!(first.chats.len(), 3);
@@ -241,7 +254,7 @@ mod tests {
         assert_eq!(first.members[4].chat, first.chats[2]);
         assert!(second.members.iter().all(|m| m.person > first.members[4].person));
 
-        let mut conn = SqliteConnection::connect(&url).await.unwrap();
+        let mut conn = AnyConnection::connect(&url).await.unwrap();
         for m in first.members.iter().chain(&second.members) {
             let (account, status): (i64, String) = sqlx::query_as(
                 "SELECT s.account_id, cm.status FROM messenger_sessions s \
@@ -260,6 +273,15 @@ mod tests {
         let admins: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM chat_members WHERE admin").fetch_one(&mut conn).await.unwrap();
         assert_eq!(admins, 4);
+        // Parta's own inserts go on after the seeded ids (PostgreSQL's sequences moved on).
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO people (last_name, first_name, search_key) VALUES ('После', 'Сида', 'после сида') RETURNING id",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert!(next > second.members[2].person);
+        conn.close().await.unwrap();
 
         let lines = sessions_file(&first.members);
         let parsed: Vec<(i64, i64, &str)> = lines
@@ -274,5 +296,6 @@ mod tests {
         let expected: Vec<(i64, i64, &str)> =
             first.members.iter().map(|m| (m.person, m.chat, m.token.as_str())).collect();
         assert_eq!(parsed, expected, "one line per member: person, chat, the session token");
+        db.finish().await;
     }
 }

@@ -31,14 +31,22 @@ use tokio_tungstenite::tungstenite::Message;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub label: String,
-    pub url: String,
+    /// The server, or the nodes of a cluster: member `i` connects to
+    /// `urls[i % urls.len()]`.
+    pub urls: Vec<String>,
     pub chat: i64,
     pub cookies: Vec<Option<String>>,
     /// The chat's last seq before the run; `None`: take it from the server's
     /// `ready` (the bare server says it).
     pub base_seq: Option<i64>,
-    /// The server's process, for its CPU and memory.
-    pub pid: Option<u32>,
+    /// The server's processes (one per node), for their CPU and memory.
+    pub pids: Vec<u32>,
+}
+
+impl Target {
+    fn url_of(&self, member: usize) -> String {
+        self.urls[member % self.urls.len().max(1)].clone()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -104,21 +112,23 @@ pub struct Report {
 /// Connects every member, runs the workload, and counts.
 pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     let members = target.cookies.len();
-    if members == 0 || config.senders == 0 || config.senders > members {
+    if members == 0 || config.senders == 0 || config.senders > members || target.urls.is_empty() {
         return Err(Error::Protocol(format!("{} senders among {members} members", config.senders)));
     }
     let connect_start = Instant::now();
     let position = target.base_seq.unwrap_or(0);
-    let connected: Vec<Result<(Ws, Option<i64>)>> = futures_util::stream::iter(target.cookies.iter().cloned())
-        .map(|cookie| {
-            let url = target.url.clone();
-            let chat = target.chat;
-            async move { tokio::time::timeout(CONNECT_TIMEOUT, join(&url, cookie.as_deref(), chat, position)).await }
-        })
-        .buffered(config.connect_concurrency.max(1))
-        .map(|r| r.unwrap_or_else(|_| Err(Error::Timeout("connecting a member".into()))))
-        .collect()
-        .await;
+    let connected: Vec<Result<(Ws, Option<i64>)>> = futures_util::stream::iter(
+        target.cookies.iter().cloned().enumerate(),
+    )
+    .map(|(i, cookie)| {
+        let url = target.url_of(i);
+        let chat = target.chat;
+        async move { tokio::time::timeout(CONNECT_TIMEOUT, join(&url, cookie.as_deref(), chat, position)).await }
+    })
+    .buffered(config.connect_concurrency.max(1))
+    .map(|r| r.unwrap_or_else(|_| Err(Error::Timeout("connecting a member".into()))))
+    .collect()
+    .await;
     let mut sockets = Vec::with_capacity(members);
     let mut base = target.base_seq;
     for c in connected {
@@ -133,7 +143,6 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     let from = t0 + config.warmup;
     let stop = from + config.seconds;
     let plan = Arc::new(Plan {
-        url: target.url.clone(),
         chat: target.chat,
         base,
         run: format!("lg{:08x}", rand::thread_rng().r#gen::<u32>()),
@@ -151,23 +160,30 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     for (i, ws) in sockets.into_iter().enumerate() {
         let sender = (i < config.senders).then_some(i);
         let cookie = target.cookies[i].clone();
-        tasks.push(tokio::spawn(member(ws, sender, cookie, Arc::clone(&plan))));
+        tasks.push(tokio::spawn(member(ws, sender, target.url_of(i), cookie, Arc::clone(&plan))));
     }
 
-    let pid = target.pid.map(|p| p.to_string());
+    let pids: Vec<String> = target.pids.iter().map(u32::to_string).collect();
+    let cpu_marks = || pids.iter().map(|p| CpuMark::now(p)).collect::<Option<Vec<_>>>().filter(|m| !m.is_empty());
     sleep_until(from).await;
-    let server_start = pid.as_deref().and_then(CpuMark::now);
+    let server_start = cpu_marks();
     let self_start = CpuMark::now("self");
     sleep_until(stop).await;
-    let server_cpu_percent = pid.as_deref().and_then(CpuMark::now).zip(server_start).map(|(e, s)| s.percent_until(&e));
+    // All the nodes together: 100 % is one core.
+    let server_cpu_percent = cpu_marks()
+        .zip(server_start)
+        .map(|(end, start)| start.iter().zip(&end).map(|(s, e)| s.percent_until(e)).sum::<f64>());
     let generator_cpu_percent = CpuMark::now("self").zip(self_start).map(|(e, s)| s.percent_until(&e));
 
     let mut results = Vec::with_capacity(members);
     for t in tasks {
         results.push(t.await.map_err(|e| Error::Protocol(format!("a member task failed: {e}")))?);
     }
-    let server_rss_kib = pid.as_deref().and_then(|p| procstat::status_kib(p, "VmRSS"));
-    let server_hwm_kib = pid.as_deref().and_then(|p| procstat::status_kib(p, "VmHWM"));
+    let summed = |key: &str| -> Option<u64> {
+        let each: Option<Vec<u64>> = pids.iter().map(|p| procstat::status_kib(p, key)).collect();
+        each.filter(|e| !e.is_empty()).map(|e| e.iter().sum())
+    };
+    let (server_rss_kib, server_hwm_kib) = (summed("VmRSS"), summed("VmHWM"));
 
     let mut report = Report {
         label: target.label.clone(),
@@ -256,7 +272,6 @@ async fn join(url: &str, cookie: Option<&str>, chat: i64, position: i64) -> Resu
 }
 
 struct Plan {
-    url: String,
     chat: i64,
     base: i64,
     run: String,
@@ -301,6 +316,8 @@ struct MemberResult {
 struct Member {
     plan: Arc<Plan>,
     sender: Option<usize>,
+    /// The node this member connects (and reconnects) to.
+    url: String,
     cookie: Option<String>,
     next_n: u64,
     /// Sends awaiting their ack: n → (text, when it was due).
@@ -390,7 +407,7 @@ impl Member {
             tokio::time::sleep(Duration::from_millis(50)).await;
             let Ok(Ok((mut ws, _))) = tokio::time::timeout(
                 Duration::from_secs(10),
-                join(&self.plan.url, self.cookie.as_deref(), self.plan.chat, self.last_seq),
+                join(&self.url, self.cookie.as_deref(), self.plan.chat, self.last_seq),
             )
             .await
             else {
@@ -414,9 +431,10 @@ impl Member {
     }
 }
 
-async fn member(ws: Ws, sender: Option<usize>, cookie: Option<String>, plan: Arc<Plan>) -> MemberResult {
+async fn member(ws: Ws, sender: Option<usize>, url: String, cookie: Option<String>, plan: Arc<Plan>) -> MemberResult {
     let mut m = Member {
         sender,
+        url,
         cookie,
         next_n: 0,
         in_flight: HashMap::new(),
