@@ -39,6 +39,14 @@ enum Command {
     /// none) and kept afterwards. The address and the demo logins are printed.
     Demo(DemoCommand),
     /// Run Parta in production.
+    ///
+    /// Settings come from the config file and PARTA_* environment variables
+    /// (docs/configuration.md). One node on SQLite by default; several nodes
+    /// sharing a PostgreSQL database (database_url) become one cluster with
+    /// nats_url (PARTA_NATS_URL, e.g. nats://10.0.0.5:4222, several separated
+    /// by commas) and S3 file storage ([files] backend = "s3"): see
+    /// docs/deployment.md. Health: GET /healthz (alive), GET /readyz (can serve).
+    #[command(verbatim_doc_comment)]
     Serve {
         #[command(flatten)]
         place: Place,
