@@ -144,6 +144,17 @@ pub fn subject_safe(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':' { c } else { '_' }).collect()
 }
 
+/// Connects once and lets go: whether these servers take this node (for
+/// `parta doctor`).
+pub async fn probe(servers: &Servers) -> Result<(), ClusterError> {
+    let client = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(servers.0.clone())
+        .await
+        .map_err(|e| ClusterError::Connect(e.to_string()))?;
+    client.flush().await.map_err(|e| ClusterError::Connect(e.to_string()))
+}
+
 /// What arrived from other nodes.
 #[derive(Debug)]
 pub enum Incoming {

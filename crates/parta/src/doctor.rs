@@ -87,7 +87,43 @@ pub async fn check(cfg: &Config) -> Vec<Finding> {
     }
     findings.extend(check_calls(cfg));
     findings.push(check_public_url(cfg));
-    findings.push(Finding::skipped("nats", "no NATS in this version: one node, messages fan out in process"));
+    findings.extend(check_cluster(cfg).await);
+    findings
+}
+
+/// NATS reachable, and what several nodes need besides: one database and one
+/// files store they all reach.
+async fn check_cluster(cfg: &Config) -> Vec<Finding> {
+    let Some(servers) = &cfg.nats_urls else {
+        return vec![Finding::skipped("nats", "nats_url is not set: one node, messages fan out in process")];
+    };
+    let mut findings = vec![match tokio::time::timeout(TIMEOUT * 2, cluster::probe(servers)).await {
+        Ok(Ok(())) => Finding::ok("nats", format!("{servers:?} takes this node")),
+        Ok(Err(e)) => Finding::problem(
+            "nats",
+            format!("{servers:?}: {e}"),
+            "check nats_url (PARTA_NATS_URL): the addresses, the user and password, and that this machine reaches them",
+        ),
+        Err(_) => Finding::problem(
+            "nats",
+            format!("{servers:?} did not answer in {} s", (TIMEOUT * 2).as_secs()),
+            "check nats_url (PARTA_NATS_URL) and that this machine reaches it",
+        ),
+    }];
+    if cfg.database_url.starts_with("sqlite:") {
+        findings.push(Finding::warning(
+            "nats",
+            "several nodes on an SQLite database: only nodes on this one machine can share it",
+            "give every node the same PostgreSQL database_url (docs/deployment.md)",
+        ));
+    }
+    if cfg.local_files_dir().is_some() {
+        findings.push(Finding::warning(
+            "nats",
+            "several nodes with a local files store: a file uploaded through one node is missing on the others",
+            "use [files] backend = \"s3\" on every node (docs/configuration.md, File storage)",
+        ));
+    }
     findings
 }
 

@@ -123,3 +123,21 @@ fn without_an_sms_provider_doctor_warns_but_passes() {
     assert!(ok, "{stdout}");
     assert!(stdout.lines().any(|l| l.starts_with("WARNING") && l.contains("only written to the log")), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_cluster_node_checks_nats_and_warns_of_what_nodes_cannot_share() {
+    let Some(nats) = testkit::nats::NatsServer::start("doctor nats").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!("nats_url = \"{}\"\n{}", nats.url(), good(dir.path()));
+    let (ok, stdout) = doctor(dir.path(), &toml);
+    assert!(ok, "warnings only: {stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("ok") && l.contains("takes this node")), "{stdout}");
+    assert!(stdout.contains("only nodes on this one machine can share it"), "{stdout}");
+    assert!(stdout.contains("use [files] backend = \"s3\""), "{stdout}");
+
+    let toml = format!("nats_url = \"nats://parta:s3cret@127.0.0.1:{}\"\n{}", common::free_port(), good(dir.path()));
+    let (ok, stdout) = doctor(dir.path(), &toml);
+    assert!(!ok, "{stdout}");
+    assert!(problem_line(&stdout, "nats").contains("nats://***@127.0.0.1"), "{stdout}");
+    assert!(!stdout.contains("s3cret"), "the password stays out of the report: {stdout}");
+}
