@@ -6,7 +6,7 @@
 mod common;
 
 use common::chat::{Linked, linked, offer};
-use common::{Node, Options, TestApp, spawn_node, spawn_with};
+use common::{Node, NodeOptions, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::messenger::calls::CallsConfig;
@@ -23,7 +23,7 @@ async fn two_nodes_with(test: &str, calls: Option<CallsConfig>) -> Option<(NatsS
     let nats = NatsServer::start(test).await?;
     let servers = cluster::parse_urls(&nats.url()).unwrap();
     let app = spawn_with(Options { nats: Some(servers.clone()), calls: calls.clone(), ..Options::default() }).await;
-    let node = spawn_node(&app, &servers, calls).await;
+    let node = spawn_node(&app, NodeOptions { nats: Some(servers), calls, ..NodeOptions::default() }).await;
     Some((nats, app, node))
 }
 
@@ -158,7 +158,8 @@ async fn wait_for_readiness(base: &str, status: StatusCode) -> Value {
 #[tokio::test]
 async fn background_jobs_run_on_one_node_and_move_when_it_stops() {
     let Some((nats, app, node)) = two_nodes("cluster jobs").await else { return };
-    let third = spawn_node(&app, &cluster::parse_urls(&nats.url()).unwrap(), None).await;
+    let servers = cluster::parse_urls(&nats.url()).unwrap();
+    let third = spawn_node(&app, NodeOptions { nats: Some(servers), ..NodeOptions::default() }).await;
     let mut jobs: Vec<server::jobs::Jobs> =
         [&app.state, &node.state, &third.state].into_iter().map(|s| server::jobs::spawn(s.clone())).collect();
     if app.state.store.backend() == "sqlite" {

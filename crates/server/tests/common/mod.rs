@@ -140,25 +140,32 @@ async fn join(state: &mut AppState, servers: &cluster::Servers) {
 }
 
 /// Another node of `app`'s cluster: its own connections to the same
-/// database, the same NATS, the same clock.
+/// database, the same clock, and NATS when `options` give it.
 pub struct Node {
     pub base: String,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-pub async fn spawn_node(
-    app: &TestApp,
-    servers: &cluster::Servers,
-    calls: Option<server::messenger::calls::CallsConfig>,
-) -> Node {
-    let store = storage::Store::open(&app.db.url).await.unwrap();
+/// How [`spawn_node`] starts another node.
+#[derive(Default)]
+pub struct NodeOptions {
+    pub nats: Option<cluster::Servers>,
+    pub calls: Option<server::messenger::calls::CallsConfig>,
+    /// The database as this node reaches it (through a proxy, say); `app`'s by default.
+    pub database_url: Option<String>,
+}
+
+pub async fn spawn_node(app: &TestApp, options: NodeOptions) -> Node {
+    let store = storage::Store::open(options.database_url.as_deref().unwrap_or(&app.db.url)).await.unwrap();
     let mut state = AppState::new(store, app.state.sms.clone());
     let time = app.time.clone();
     state.clock = Arc::new(move || time.load(Ordering::SeqCst));
     state.flood = Arc::new(server::flood::Flood::in_memory(unlimited()));
-    join(&mut state, servers).await;
-    if let Some(calls) = calls {
+    if let Some(servers) = &options.nats {
+        join(&mut state, servers).await;
+    }
+    if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
