@@ -234,6 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
             // crash between a change and its reconciliation) without delaying start.
             let background = state.clone();
             server::chat_admin_api::spawn_purge_task(state.clone());
+            server::data_rights_api::spawn_tasks(state.clone());
             tokio::spawn(async move {
                 if let Ok(orgs) = background.store.orgs().await {
                     for org in orgs {
@@ -458,6 +459,7 @@ async fn demo(cfg: Config) -> Result<()> {
     let sms = cfg.sms.build(true).context("the [sms] configuration is not valid")?;
     let state = server::AppState::demo(store, accounts, sms);
     server::chat_admin_api::spawn_purge_task(state.clone());
+    server::data_rights_api::spawn_tasks(state.clone());
     serve(cfg, state, metrics).await
 }
 

@@ -22,6 +22,7 @@ macro_rules! dispatch {
 mod calls_store;
 mod chat_admin_store;
 mod chats_store;
+mod data_rights_store;
 mod family_store;
 mod files_store;
 mod identity_store;
@@ -36,6 +37,7 @@ mod views;
 pub use calls_store::*;
 pub use chat_admin_store::*;
 pub use chats_store::*;
+pub use data_rights_store::*;
 pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
@@ -86,6 +88,9 @@ pub enum StorageError {
     /// The poll rules refuse the vote or the close (`messenger::polls`).
     #[error("{0}")]
     VoteRefused(messenger::polls::VoteRefusal),
+    /// The data-rights rules refuse the export or the erasure (`identity::rights`).
+    #[error("{0}")]
+    RightsRefused(identity::rights::RightsRefusal),
 }
 
 /// Edits refused because of what is already stored. Stable: the server maps each
@@ -218,6 +223,10 @@ mod sqlite {
         use super::*;
         include!("poll_queries.rs");
     }
+    pub(crate) mod data_rights {
+        use super::*;
+        include!("data_rights_queries.rs");
+    }
 }
 
 mod postgres {
@@ -272,6 +281,10 @@ mod postgres {
     pub(crate) mod polls {
         use super::*;
         include!("poll_queries.rs");
+    }
+    pub(crate) mod data_rights {
+        use super::*;
+        include!("data_rights_queries.rs");
     }
 }
 
