@@ -24,7 +24,7 @@ use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Write;
-use storage::{ErasurePlan, ExportData, ExportJob, RetentionChat, RetentionSetting, RightsAuditEntry};
+use storage::{ErasurePlan, ExportData, ExportJob, FormerMember, RetentionChat, RetentionSetting, RightsAuditEntry};
 use utoipa::{IntoParams, ToSchema};
 use zip::write::SimpleFileOptions;
 
@@ -268,6 +268,18 @@ pub async fn download_org_export(
 ) -> ApiResult<Response> {
     let job = org_job(&state, org, id).await?;
     download_zip(&state, job, &headers).await
+}
+
+/// The people who left the school and whose data may be erased.
+#[utoipa::path(get, path = "/api/orgs/{org}/former-members", tag = "data rights", params(("org" = i64, Path)),
+    responses((status = 200, body = Vec<FormerMember>), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
+pub async fn former_members(
+    State(state): State<AppState>,
+    _: OrgAdmin,
+    Path(org): Path<i64>,
+) -> Resp<Vec<FormerMember>> {
+    Ok(axum::Json(state.store.former_members(org).await?))
 }
 
 /// The dry-run of an erasure: what would go. Refused (nothing to show) for

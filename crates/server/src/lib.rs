@@ -198,6 +198,7 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(data_rights_api::org_exports))
         .routes(routes!(data_rights_api::org_export))
         .routes(routes!(data_rights_api::download_org_export))
+        .routes(routes!(data_rights_api::former_members))
         .routes(routes!(data_rights_api::erasure_preview, data_rights_api::erase))
         .routes(routes!(data_rights_api::retention, data_rights_api::set_retention))
         .routes(routes!(data_rights_api::retention_preview))

@@ -320,6 +320,12 @@ async fn a_former_members_erasure_shows_what_goes_then_leaves_their_messages_to_
     leaves(&app, "st2", "e2").await;
     app.state.reconcile(org).await;
     let path = format!("/api/orgs/{org}/people/{}/erasure", leaver.person);
+    let former: Value =
+        director.get(app.url(&format!("/api/orgs/{org}/former-members"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        former,
+        json!([{"person_id": leaver.person, "last_name": "Королёв", "first_name": "Иван", "middle_name": null}])
+    );
 
     let plan: Value = director.get(app.url(&path)).send().await.unwrap().json().await.unwrap();
     assert_eq!((plan["messages"].as_i64(), plan["files"].as_i64()), (Some(2), Some(1)), "{plan}");
@@ -348,6 +354,9 @@ async fn a_former_members_erasure_shows_what_goes_then_leaves_their_messages_to_
     assert_eq!(lines[0]["details"]["messages"], 2);
     let res = director.get(app.url(&path)).send().await.unwrap();
     assert_eq!(error_code(res).await, (StatusCode::CONFLICT, "already_erased".into()));
+    let former: Value =
+        director.get(app.url(&format!("/api/orgs/{org}/former-members"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(former, json!([]), "an erased person is no longer listed");
 
     // A teacher cannot erase anyone.
     let teacher = linked(&app, "teacher1", "+79120000001").await;

@@ -5,8 +5,8 @@
 
 use super::chat_admin::{begin, purge_chat};
 use crate::{
-    ErasurePlan, ExportChat, ExportData, ExportFile, ExportJob, ExportMessage, ExportSchoolAccount, RetentionChat,
-    RetentionSetting, RightsAuditEntry, StorageError,
+    ErasurePlan, ExportChat, ExportData, ExportFile, ExportJob, ExportMessage, ExportSchoolAccount, FormerMember,
+    RetentionChat, RetentionSetting, RightsAuditEntry, StorageError,
 };
 use ::identity::event::{IdentityEvent, UnlinkReason};
 use ::identity::rights::{self as rules, RightsRefusal, Subject};
@@ -337,6 +337,19 @@ pub(crate) async fn export_data(pool: &Pool<Db>, job: &ExportJob) -> Result<Expo
 }
 
 // ---------------------------------------------------------------- erasure
+
+pub(crate) async fn former_members(pool: &Pool<Db>, org: i64) -> Result<Vec<FormerMember>, StorageError> {
+    Ok(sqlx::query_as(
+        "SELECT p.id AS person_id, p.last_name, p.first_name, p.middle_name FROM people p \
+         WHERE NOT p.active AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.org_id = $1) \
+           AND NOT EXISTS (SELECT 1 FROM data_rights_audit d WHERE d.org_id = $1 AND d.person_id = p.id \
+             AND d.action = 'erasure') \
+         ORDER BY p.last_name, p.first_name, p.id LIMIT 500",
+    )
+    .bind(org)
+    .fetch_all(pool)
+    .await?)
+}
 
 /// What erasing `person`'s data in `org` takes away (a refusal if it may not).
 async fn erasure_plan_in(conn: &mut Conn, org: i64, person: i64) -> Result<ErasurePlan, StorageError> {

@@ -172,6 +172,15 @@ pub struct RetentionChat {
     pub files: i64,
 }
 
+/// A person who left the school and whose data is not erased yet.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct FormerMember {
+    pub person_id: i64,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+}
+
 /// One line of the school's data-rights audit.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct RightsAuditEntry {
@@ -195,6 +204,11 @@ pub struct RightsAuditEntry {
 }
 
 impl Store {
+    /// The people who left the school and whose data may still be erased.
+    pub async fn former_members(&self, org: i64) -> Result<Vec<FormerMember>, StorageError> {
+        dispatch!(self.data_rights::former_members(org))
+    }
+
     /// The school's data-rights audit, newest first.
     pub async fn data_rights_audit(&self, org: i64) -> Result<Vec<RightsAuditEntry>, StorageError> {
         dispatch!(self.data_rights::audit_log(org))

@@ -1,0 +1,112 @@
+// A person's data rights (152-ФЗ), as people meet them: a mother writes in
+// «Родители 5А», then in the messenger's settings asks for «Мои данные»,
+// watches the archive being made and downloads it — the zip holds her
+// message. The director, on the portal's «Данные» page, makes a copy of her
+// data at her request (with the ground, logged), downloads it, and sets how
+// long archived chats are kept after looking at what would go.
+//
+// This file asks for 1 code.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, launchBrowser, newPage, signIn, screenshot } from '../lib/server.mjs';
+import { linkAndOpenMessenger } from '../lib/partaid.mjs';
+import { message, openChat, send } from '../lib/chat.mjs';
+
+let server;
+let browser;
+let mother;
+const TEXT = 'Прошу выдать справку для бассейна';
+const dir = mkdtempSync(path.join(tmpdir(), 'parta-data-'));
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  mother = await newPage(browser, server.url);
+  await linkAndOpenMessenger(mother.page, { login: 'malysheva.kd', phone: '+7 912 420-00-01' });
+});
+
+after(async () => {
+  await mother?.context.close();
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Clicks the archive's link and returns the named file from the zip. */
+async function downloaded(page, name) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-download').click()]);
+  const file = path.join(dir, `${Date.now()}.zip`);
+  await download.saveAs(file);
+  return execFileSync('unzip', ['-p', file, name], { encoding: 'utf8' });
+}
+
+test('a parent downloads her data from the messenger settings and the zip holds her message', async () => {
+  const { page, problems } = mother;
+  await openChat(page, 'Родители 5А');
+  await send(page, TEXT);
+  await message(page, TEXT).waitFor();
+
+  await page.getByRole('link', { name: 'Настройки' }).click();
+  const card = page.getByTestId('set-data');
+  await card.getByRole('heading', { name: 'Мои данные' }).waitFor();
+  await card.getByRole('button', { name: 'Скачать мои данные' }).click();
+  await card.getByText('Архив готов').waitFor();
+  await card.getByText(/Ссылка действует до/).waitFor();
+  await screenshot(page, 'data-rights-mine');
+  const messages = JSON.parse(await downloaded(page, 'messages.json'));
+  assert.ok(messages.some((m) => m.text === TEXT && m.chat === 'Родители 5А' && m.date), JSON.stringify(messages));
+  const profile = JSON.parse(await downloaded(page, 'profile.json'));
+  assert.equal(profile.phone, '+79124200001');
+  assert.deepEqual(problems, []);
+});
+
+test('the director copies a parent\'s data with a ground, sees it logged, and sets retention after a preview', async () => {
+  const director = await newPage(browser, server.url);
+  try {
+    const { page, problems } = director;
+    await signIn(page, 'sergeev.vr', 'parta2026');
+    await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+    const org = await page.evaluate(async () => {
+      const me = await fetch('/api/me').then((r) => r.json());
+      return me.roles.find((r) => r.role === 'administrator').org_id;
+    });
+    await page.goto(`/#/roster/${org}`);
+    await page.getByRole('link', { name: 'Данные' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Данные и хранение' }).waitFor();
+
+    // A copy of the mother's data, at her request.
+    const exportCard = page.getByTestId('dr-export');
+    await exportCard.getByTestId('export-search').fill('malysheva.kd');
+    const person = exportCard.getByTestId('export-person').filter({ hasText: 'Малышева' }).first();
+    await person.getByRole('button', { name: 'Копия данных' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Копия данных' }).click();
+    await dialog.getByText('Укажите основание.').waitFor();
+    await dialog.getByTestId('rights-reason').fill('Заявление от 7 декабря');
+    await dialog.getByRole('button', { name: 'Копия данных' }).click();
+    await page.getByTestId('org-exports').getByText('Архив готов').waitFor();
+    const messages = JSON.parse(await downloaded(page, 'messages.json'));
+    assert.ok(messages.some((m) => m.text === TEXT), JSON.stringify(messages));
+    const log = page.getByTestId('rights-audit-line').filter({ hasText: 'копия данных' });
+    await log.filter({ hasText: 'Заявление от 7 декабря' }).waitFor();
+
+    // Retention: a year, after seeing that nothing of this year would go.
+    const retention = page.getByTestId('dr-retention');
+    assert.equal(await retention.getByTestId('retention-years').inputValue(), '3');
+    await retention.getByTestId('retention-years').selectOption('1');
+    await retention.getByRole('button', { name: 'Показать, что будет удалено сегодня' }).click();
+    await retention.getByText('Сейчас удалять нечего.').waitFor();
+    await retention.getByRole('button', { name: 'Сохранить' }).click();
+    await page.getByTestId('rights-audit-line').filter({ hasText: 'срок хранения изменён' }).waitFor();
+    assert.equal(await page.getByTestId('retention-years').inputValue(), '1');
+    await page.getByTestId('dr-former').getByText('Выбывших с нестёртыми данными нет.').waitFor();
+    await screenshot(page, 'data-rights-portal');
+    assert.deepEqual(problems, []);
+  } finally {
+    await director.context.close();
+  }
+});
