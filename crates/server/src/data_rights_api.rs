@@ -334,12 +334,10 @@ pub async fn retention(State(state): State<AppState>, _: OrgAdmin, Path(org): Pa
     Ok(axum::Json(state.store.retention(org).await?))
 }
 
-#[derive(Deserialize, ToSchema, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize, ToSchema)]
 pub struct RetentionForm {
     /// 1–25 years after a year's end; null or 0: keep for ever.
     #[schema(minimum = 0, maximum = 25)]
-    #[param(minimum = 0, maximum = 25)]
     pub years: Option<i64>,
 }
 
