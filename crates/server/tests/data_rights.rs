@@ -462,3 +462,90 @@ async fn retention_deletes_past_years_archives_after_a_preview_and_off_keeps_the
     assert_eq!(lines[1]["details"], json!({"before": 0, "after": 1}));
     app.finish().await;
 }
+
+/// Every administrators' endpoint of data rights × every role: only the
+/// school's own administrator gets through (the safeguarding staff included
+/// among the refused: data rights are the administration's), and the refused
+/// attempts leave no copy, no audit line, no setting changed, nobody erased.
+#[tokio::test]
+async fn only_the_schools_administrator_reaches_data_rights_and_refusals_leave_no_trace() {
+    let app = spawn_app(false).await;
+    let director = app.signed_in("director").await;
+    let org = app.org_of(&director).await;
+    let officer_id = app.person_id("teacher2").await;
+    let res = director.put(app.url(&format!("/api/orgs/{org}/safeguarding-staff/{officer_id}"))).send().await;
+    assert_eq!(res.unwrap().status(), StatusCode::NO_CONTENT);
+    let student = app.person_id("student1").await;
+    // A copy of the director's own making, for the by-id endpoints.
+    let own = director
+        .post(app.url(&format!("/api/orgs/{org}/people/{student}/exports")))
+        .json(&json!({"reason": "Запрос"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let roles = [
+        ("safeguarding staff", app.signed_in_anyone("teacher2").await, StatusCode::FORBIDDEN),
+        ("teacher", app.signed_in_anyone("teacher1").await, StatusCode::FORBIDDEN),
+        ("parent", app.signed_in("parent1").await, StatusCode::FORBIDDEN),
+        ("student", app.signed_in_anyone("student1").await, StatusCode::FORBIDDEN),
+        ("another school's administrator", app.signed_in("other.admin").await, StatusCode::FORBIDDEN),
+        ("signed out", app.client(), StatusCode::UNAUTHORIZED),
+    ];
+    let reason = json!({"reason": "Проверка", "confirm": true});
+    let endpoints: Vec<(reqwest::Method, String, Option<Value>)> = vec![
+        (reqwest::Method::POST, format!("/api/orgs/{org}/people/{student}/exports"), Some(reason.clone())),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/exports"), None),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/exports/{own}"), None),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/exports/{own}/download"), None),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/former-members"), None),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/people/{student}/erasure"), None),
+        (reqwest::Method::POST, format!("/api/orgs/{org}/people/{student}/erasure"), Some(reason.clone())),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/retention"), None),
+        (reqwest::Method::PUT, format!("/api/orgs/{org}/retention"), Some(json!({"years": 1}))),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/retention/preview"), None),
+        (reqwest::Method::GET, format!("/api/orgs/{org}/data-rights-audit"), None),
+    ];
+    for (role, client, expected) in &roles {
+        for (method, path, body) in &endpoints {
+            let mut request = client.request(method.clone(), app.url(path));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let status = request.send().await.unwrap().status();
+            assert_eq!(status, *expected, "{role}: {method} {path}");
+        }
+    }
+    assert_eq!(export_count(&app).await, 1, "only the director's copy exists");
+    let lines = rights_audit(&app, &director, org).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let setting: Value =
+        director.get(app.url(&format!("/api/orgs/{org}/retention"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(setting["years"], 3);
+
+    // The director reaches each of them (an erasure of a current student is
+    // refused on its merits, not for who asks).
+    for (method, path, body) in &endpoints {
+        let mut request = director.request(method.clone(), app.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let status = request.send().await.unwrap().status();
+        let expected: &[StatusCode] = if path.ends_with("/erasure") {
+            &[StatusCode::CONFLICT]
+        } else if path.ends_with("/download") {
+            &[StatusCode::OK, StatusCode::CONFLICT]
+        } else {
+            &[StatusCode::OK, StatusCode::ACCEPTED]
+        };
+        assert!(expected.contains(&status), "director: {method} {path} → {status}");
+    }
+    // A messenger's own copies need a messenger session.
+    let res = app.client().post(app.url("/api/messenger/exports")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
