@@ -168,12 +168,7 @@ export async function myDataSection() {
   const jobs = await api.dataRights.mine().catch(() => []);
   const holder = h('div', null);
   const href = (id) => `/api/messenger/exports/${encodeURIComponent(id)}/download`;
-  const place = (job) => {
-    clear(holder);
-    if (job) holder.append(exportState(job, href, api.dataRights.myExport));
-  };
-  place(jobs[0]);
-  const start = button(jobs.length ? t('dr.requestAgain') : t('dr.request'), {
+  const start = button(t('dr.request'), {
     kind: 'secondary',
     iconName: 'down',
     attrs: { 'data-testid': 'export-request' },
@@ -185,5 +180,12 @@ export async function myDataSection() {
       }
     },
   });
+  function place(job) {
+    clear(holder);
+    if (!job) return;
+    holder.append(exportState(job, href, api.dataRights.myExport));
+    start.querySelector('.btn-label').textContent = t('dr.requestAgain');
+  }
+  place(jobs[0]);
   return h('div', null, h('p', null, t('dr.mineLead')), holder, h('p', { class: 'section-actions' }, start));
 }

@@ -56,6 +56,7 @@ test('a parent downloads her data from the messenger settings and the zip holds 
   await card.getByRole('button', { name: 'Скачать мои данные' }).click();
   await card.getByText('Архив готов').waitFor();
   await card.getByText(/Ссылка действует до/).waitFor();
+  await card.getByRole('button', { name: 'Подготовить новый архив' }).waitFor();
   await screenshot(page, 'data-rights-mine');
   const messages = JSON.parse(await downloaded(page, 'messages.json'));
   assert.ok(messages.some((m) => m.text === TEXT && m.chat === 'Родители 5А' && m.date), JSON.stringify(messages));
