@@ -16,7 +16,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `parta demo --listen 127.0.0.1:0 --data <tmp>` and resolves once it
- * prints "Parta is running at http://…". Returns {url, accounts, stop}.
+ * prints "Parta is running at http://…". Returns {url, accounts, data, stop}
+ * (`data`: its data directory, `parta.db` in it).
  * `config` is the text of a TOML config file to start it with (small flood
  * limits, say).
  */
@@ -72,7 +73,7 @@ export async function startServer({ config } = {}) {
     }
     rmSync(data, { recursive: true, force: true });
   }
-  return { url, accounts, stop };
+  return { url, accounts, data, stop };
 }
 
 /**

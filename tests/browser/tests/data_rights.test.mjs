@@ -3,9 +3,12 @@
 // watches the archive being made and downloads it — the zip holds her
 // message. The director, on the portal's «Данные» page, makes a copy of her
 // data at her request (with the ground, logged), downloads it, and sets how
-// long archived chats are kept after looking at what would go.
+// long archived chats are kept after looking at what would go. When the
+// mother has left the school, the director erases her data after reading the
+// dry-run, and her message in the parents' chat is the teacher's to read
+// under «Удалённый пользователь».
 //
-// This file asks for 1 code.
+// This file asks for 2 codes.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +23,7 @@ import { message, openChat, send } from '../lib/chat.mjs';
 let server;
 let browser;
 let mother;
+let teacher;
 const TEXT = 'Прошу выдать справку для бассейна';
 const dir = mkdtempSync(path.join(tmpdir(), 'parta-data-'));
 
@@ -28,10 +32,13 @@ before(async () => {
   browser = await launchBrowser();
   mother = await newPage(browser, server.url);
   await linkAndOpenMessenger(mother.page, { login: 'malysheva.kd', phone: '+7 912 420-00-01' });
+  teacher = await newPage(browser, server.url);
+  await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 420-00-02' });
 });
 
 after(async () => {
   await mother?.context.close();
+  await teacher?.context.close();
   await browser?.close();
   await server?.stop();
 });
@@ -110,4 +117,58 @@ test('the director copies a parent\'s data with a ground, sees it logged, and se
   } finally {
     await director.context.close();
   }
+});
+
+/**
+ * The roster says she left: what a school's import does when a family moves
+ * away (the demo has no import to run, so the row is changed as it would).
+ */
+function leaves(login) {
+  const script = 'import sqlite3, sys\n'
+    + 'db = sqlite3.connect(sys.argv[1], timeout=10)\n'
+    + 'db.execute("UPDATE people SET active = 0 WHERE login = ?", (sys.argv[2],))\n'
+    + 'db.commit()\n';
+  execFileSync('python3', ['-c', script, path.join(server.data, 'parta.db'), login]);
+}
+
+test('the director erases the data of a mother who left, after the dry-run, and her message stays as «Удалённый пользователь»', async () => {
+  leaves('malysheva.kd');
+  const director = await newPage(browser, server.url);
+  try {
+    const { page, problems } = director;
+    await signIn(page, 'sergeev.vr', 'parta2026');
+    await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+    const org = await page.evaluate(async () => {
+      const me = await fetch('/api/me').then((r) => r.json());
+      return me.roles.find((r) => r.role === 'administrator').org_id;
+    });
+    await page.goto(`/#/roster/${org}/data`);
+    const former = page.getByTestId('former-member').filter({ hasText: 'Малышева' });
+    await former.getByRole('button', { name: 'Стереть данные…' }).click();
+    const dialog = page.getByRole('dialog');
+    const plan = dialog.getByTestId('erasure-plan');
+    await plan.getByText('Сообщений станет от «Удалённый пользователь»: 1').waitFor();
+    await plan.getByText('Parta ID будет стёрт полностью', { exact: false }).waitFor();
+    await dialog.getByTestId('rights-reason').fill('Выбыла, заявление от 7 декабря');
+    await dialog.getByRole('button', { name: 'Стереть' }).click();
+    await dialog.getByText('Отметьте, что понимаете: стирание нельзя отменить.').waitFor();
+    await screenshot(page, 'data-rights-erasure');
+    await dialog.getByTestId('erase-confirm').check();
+    await dialog.getByRole('button', { name: 'Стереть' }).click();
+    await page.getByRole('status').filter({ hasText: 'Данные стёрты.' }).waitFor();
+    await page.getByTestId('dr-former').getByText('Выбывших с нестёртыми данными нет.').waitFor();
+    await page.getByTestId('rights-audit-line').filter({ hasText: 'стирание данных' })
+      .filter({ hasText: 'Выбыла, заявление от 7 декабря' }).waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    await director.context.close();
+  }
+
+  const tp = teacher.page;
+  await tp.reload();
+  await openChat(tp, 'Родители 5А');
+  const left = message(tp, TEXT);
+  await left.waitFor();
+  assert.match(await left.innerText(), /Удалённый пользователь/);
+  assert.deepEqual(teacher.problems, []);
 });

@@ -181,7 +181,7 @@ async function eraseDialog(ctx, orgId, person) {
         return false;
       }
       if (!confirm.checked) {
-        showError(t('dr.confirm'));
+        showError(t('dr.confirmNeeded'));
         return false;
       }
       await api.dataRights.erase(orgId, person.person_id, reason.input.value);
