@@ -18,7 +18,6 @@ use crate::safeguarding_api::{MAX_NOTE, free_text};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use messenger::flood::Action;
 use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
@@ -47,21 +46,26 @@ fn pretty<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     serde_json::to_vec_pretty(value).map_err(|e| e.to_string())
 }
 
-fn put(zip: &mut zip::ZipWriter<std::io::Cursor<Vec<u8>>>, name: &str, bytes: &[u8]) -> Result<(), String> {
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file(name, options).map_err(|e| e.to_string())?;
-    zip.write_all(bytes).map_err(|e| e.to_string())
+type Zip = zip::ZipWriter<std::fs::File>;
+
+/// Adds one entry; the writing (a file's bytes may be as large as the upload
+/// limit) runs on the blocking pool, and the writer comes back.
+async fn put(mut zip: Zip, name: String, bytes: Vec<u8>) -> Result<Zip, String> {
+    tokio::task::spawn_blocking(move || {
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file(name, options).map_err(|e| e.to_string())?;
+        zip.write_all(&bytes).map_err(|e| e.to_string())?;
+        Ok(zip)
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
-/// Writes the zip of copy `id`, recording the percent done after each file. The
-/// zip is made in memory: a person's own files are at most a few uploads'
-/// worth, each held to the upload limit.
-async fn zip_of(state: &AppState, id: i64, data: &ExportData) -> Result<Vec<u8>, String> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    put(&mut zip, "README.txt", README.as_bytes())?;
-    put(&mut zip, "profile.json", &pretty(&data.profile)?)?;
-    put(&mut zip, "school_accounts.json", &pretty(&data.school_accounts)?)?;
-    put(&mut zip, "chats.json", &pretty(&data.chats)?)?;
+/// Writes the zip of copy `id` into `file`, recording the percent done after
+/// each of the person's files. Only one attachment at a time is in memory:
+/// a teacher's copy may hold gigabytes of materials.
+async fn zip_into(state: &AppState, id: i64, data: &ExportData, file: std::fs::File) -> Result<(), String> {
+    let mut zip = zip::ZipWriter::new(file);
     let messages: Vec<Value> = data
         .messages
         .iter()
@@ -70,21 +74,32 @@ async fn zip_of(state: &AppState, id: i64, data: &ExportData) -> Result<Vec<u8>,
                     "date": date(m.created_at), "edited": m.edited_at.map(date) })
         })
         .collect();
-    put(&mut zip, "messages.json", &pretty(&messages)?)?;
     let text: String =
         data.messages.iter().map(|m| format!("{} · {}\n{}\n\n", date(m.created_at), m.chat_name, m.text)).collect();
-    put(&mut zip, "messages.txt", text.as_bytes())?;
-    put(&mut zip, "files.json", &pretty(&data.files)?)?;
+    let entries = [
+        ("README.txt", README.as_bytes().to_vec()),
+        ("profile.json", pretty(&data.profile)?),
+        ("school_accounts.json", pretty(&data.school_accounts)?),
+        ("chats.json", pretty(&data.chats)?),
+        ("messages.json", pretty(&messages)?),
+        ("messages.txt", text.into_bytes()),
+        ("files.json", pretty(&data.files)?),
+    ];
+    for (name, bytes) in entries {
+        zip = put(zip, name.to_string(), bytes).await?;
+    }
     let total = data.files.len().max(1) as i64;
     for (i, file) in data.files.iter().enumerate() {
         let bytes = state.files.blobs.read(&file.sha256).await.map_err(|e| e.to_string())?;
-        put(&mut zip, &format!("files/{}-{}", file.id, file.name), &bytes)?;
+        zip = put(zip, format!("files/{}-{}", file.id, file.name), bytes.to_vec()).await?;
         let done = 10 + 85 * (i as i64 + 1) / total;
         if let Err(err) = state.store.set_export_progress(id, done).await {
             tracing::warn!(export = id, error = %err, "cannot record progress");
         }
     }
-    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
+    tokio::task::spawn_blocking(move || zip.finish().map(drop).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// Makes the zip of a pending copy and stores it; a failure marks the copy
@@ -105,10 +120,16 @@ async fn try_build(state: &AppState, id: i64) -> Result<(), String> {
     }
     let data = state.store.export_data(&job).await.map_err(|e| e.to_string())?;
     state.store.set_export_progress(id, 10).await.map_err(|e| e.to_string())?;
-    let zip = zip_of(state, id, &data).await?;
-    let size = zip.len() as i64;
-    let sha = state.files.blobs.put_bytes(Bytes::from(zip)).await.map_err(|e| e.to_string())?;
-    state.store.finish_export(id, &sha, size, state.now()).await.map_err(|e| e.to_string())?;
+    // The zip is written into a staging file of the file store, then stored
+    // under the hash of what was written.
+    let blobs = &state.files.blobs;
+    let mut staged = blobs.stage(u64::MAX).map_err(|e| e.to_string())?.finish().await.map_err(|e| e.to_string())?;
+    let file = std::fs::OpenOptions::new().write(true).truncate(true).open(staged.path()).map_err(|e| e.to_string())?;
+    zip_into(state, id, &data, file).await?;
+    staged.rehash().await.map_err(|e| e.to_string())?;
+    blobs.put_staged(&staged).await.map_err(|e| e.to_string())?;
+    let size = staged.size as i64;
+    state.store.finish_export(id, &staged.sha256, size, state.now()).await.map_err(|e| e.to_string())?;
     tracing::info!(export = id, size, "a copy of a person's data is ready");
     Ok(())
 }
