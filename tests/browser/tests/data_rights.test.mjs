@@ -61,7 +61,7 @@ test('a parent downloads her data from the messenger settings and the zip holds 
   const card = page.getByTestId('set-data');
   await card.getByRole('heading', { name: 'Мои данные' }).waitFor();
   await card.getByRole('button', { name: 'Скачать мои данные' }).click();
-  await card.getByText('Архив готов').waitFor();
+  await card.getByText('Архив готов', { exact: true }).waitFor();
   await card.getByText(/Ссылка действует до/).waitFor();
   await card.getByRole('button', { name: 'Подготовить новый архив' }).waitFor();
   await screenshot(page, 'data-rights-mine');
@@ -96,7 +96,7 @@ test('the director copies a parent\'s data with a ground, sees it logged, and se
     await dialog.getByText('Укажите основание.').waitFor();
     await dialog.getByTestId('rights-reason').fill('Заявление от 7 декабря');
     await dialog.getByRole('button', { name: 'Копия данных' }).click();
-    await page.getByTestId('org-exports').getByText('Архив готов').waitFor();
+    await page.getByTestId('org-exports').getByText('Архив готов', { exact: true }).waitFor();
     const messages = JSON.parse(await downloaded(page, 'messages.json'));
     assert.ok(messages.some((m) => m.text === TEXT), JSON.stringify(messages));
     const log = page.getByTestId('rights-audit-line').filter({ hasText: 'копия данных' });
@@ -106,7 +106,7 @@ test('the director copies a parent\'s data with a ground, sees it logged, and se
     const retention = page.getByTestId('dr-retention');
     assert.equal(await retention.getByTestId('retention-years').inputValue(), '3');
     await retention.getByTestId('retention-years').selectOption('1');
-    await retention.getByRole('button', { name: 'Показать, что будет удалено сегодня' }).click();
+    await retention.getByRole('button', { name: 'Что будет удалено сегодня' }).click();
     await retention.getByText('Сейчас удалять нечего.').waitFor();
     await retention.getByRole('button', { name: 'Сохранить' }).click();
     await page.getByTestId('rights-audit-line').filter({ hasText: 'срок хранения изменён' }).waitFor();
