@@ -51,6 +51,16 @@ async function downloaded(page, name) {
   return execFileSync('unzip', ['-p', file, name], { encoding: 'utf8' });
 }
 
+/** Signs the director in to the portal; the id of the school she runs. */
+async function signedInDirector(page) {
+  await signIn(page, 'sergeev.vr', 'parta2026');
+  await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
+  return page.evaluate(async () => {
+    const me = await fetch('/api/me').then((r) => r.json());
+    return me.roles.find((r) => r.role === 'administrator').org_id;
+  });
+}
+
 test('a parent downloads her data from the messenger settings and the zip holds her message', async () => {
   const { page, problems } = mother;
   await openChat(page, 'Родители 5А');
@@ -76,12 +86,7 @@ test('the director copies a parent\'s data with a ground, sees it logged, and se
   const director = await newPage(browser, server.url);
   try {
     const { page, problems } = director;
-    await signIn(page, 'sergeev.vr', 'parta2026');
-    await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
-    const org = await page.evaluate(async () => {
-      const me = await fetch('/api/me').then((r) => r.json());
-      return me.roles.find((r) => r.role === 'administrator').org_id;
-    });
+    const org = await signedInDirector(page);
     await page.goto(`/#/roster/${org}`);
     await page.getByRole('link', { name: 'Данные' }).click();
     await page.getByRole('heading', { level: 1, name: 'Данные и хранение' }).waitFor();
@@ -136,12 +141,7 @@ test('the director erases the data of a mother who left, after the dry-run, and 
   const director = await newPage(browser, server.url);
   try {
     const { page, problems } = director;
-    await signIn(page, 'sergeev.vr', 'parta2026');
-    await page.getByRole('heading', { level: 1, name: /^Здравствуйте, / }).waitFor();
-    const org = await page.evaluate(async () => {
-      const me = await fetch('/api/me').then((r) => r.json());
-      return me.roles.find((r) => r.role === 'administrator').org_id;
-    });
+    const org = await signedInDirector(page);
     await page.goto(`/#/roster/${org}/data`);
     const former = page.getByTestId('former-member').filter({ hasText: 'Малышева' });
     await former.getByRole('button', { name: 'Стереть данные…' }).click();
