@@ -132,6 +132,12 @@ def rows_to_act_on() -> dict[str, list]:
     detail = _check(s.get(f"{BASE}/api/orgs/{ORG}/classes/{classes[0]}", timeout=TIMEOUT), "class").json()
     sessions = [x["id"] for x in _check(m.get(f"{BASE}/api/messenger/sessions", timeout=TIMEOUT), "sessions").json()]
     subjects = [x["id"] for x in _check(s.get(f"{BASE}/api/orgs/{ORG}/subjects", timeout=TIMEOUT), "subjects").json()]
+    # A copy of the director's own data and one of a student's: both kinds of export ids.
+    own = _check(m.post(f"{BASE}/api/messenger/exports", timeout=TIMEOUT), "own copy").json()["id"]
+    student = detail["students"][0]["id"]
+    ground = {"reason": "Проверка контракта"}
+    url = f"{BASE}/api/orgs/{ORG}/people/{student}/exports"
+    theirs = _check(s.post(url, json=ground, timeout=TIMEOUT), "a student's copy").json()["id"]
     return {
         "org": [ORG],
         "chat": sorted({chat, *chats}),
@@ -142,6 +148,7 @@ def rows_to_act_on() -> dict[str, list]:
         "subject": subjects[:5],
         "section": [sec["id"] for sec in detail["sections"][:5]],
         "session": sessions,
+        "export": [own, theirs],
     }
 
 

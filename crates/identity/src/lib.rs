@@ -14,6 +14,7 @@ pub mod family;
 pub mod limits;
 pub mod password;
 mod phone;
+pub mod rights;
 pub mod token;
 
 pub use phone::{Phone, PhoneError};

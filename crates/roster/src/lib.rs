@@ -9,6 +9,7 @@
 mod chat_state;
 pub mod import;
 mod names;
+pub mod retention;
 
 pub use chat_state::ChatState;
 pub use names::{ClassName, Login, MARKUP, NameError, NamePart, PersonName, parse_title, search_text};

@@ -277,6 +277,7 @@ impl From<StorageError> for ApiError {
             StorageError::SharingRefused(r) => r.into(),
             StorageError::ModerationRefused(r) => r.into(),
             StorageError::VoteRefused(r) => r.into(),
+            StorageError::RightsRefused(r) => r.into(),
             other if other.is_unavailable() => {
                 tracing::error!(error = %other, "database unavailable");
                 DATABASE_UNAVAILABLE
@@ -575,6 +576,53 @@ impl From<messenger::Refusal> for ApiError {
         }
     }
 }
+
+// ---------------------------------------------------------------- data rights
+
+impl From<identity::rights::RightsRefusal> for ApiError {
+    fn from(r: identity::rights::RightsRefusal) -> Self {
+        use identity::rights::RightsRefusal::*;
+        match r {
+            NotInSchool => err(
+                StatusCode::NOT_FOUND,
+                "not_in_school",
+                "Этот человек не состоит и не состоял в вашей школе.",
+                "This person is not and never was a member of your school.",
+            ),
+            StillEnrolled => err(
+                StatusCode::CONFLICT,
+                "still_enrolled",
+                "Человек ещё учится или работает в школе: стереть можно данные только выбывшего.",
+                "The person is still enrolled in the school: only a former member's data can be erased.",
+            ),
+            AlreadyErased => err(
+                StatusCode::CONFLICT,
+                "already_erased",
+                "Данные этого человека уже стёрты.",
+                "This person's data was already erased.",
+            ),
+        }
+    }
+}
+
+pub const EXPORT_NOT_READY: ApiError = err(
+    StatusCode::CONFLICT,
+    "export_not_ready",
+    "Архив ещё готовится или не получился. Проверьте его состояние.",
+    "The archive is still being made, or failed. Check its status.",
+);
+pub const EXPORT_EXPIRED: ApiError = err(
+    StatusCode::GONE,
+    "export_expired",
+    "Ссылка действовала 24 часа и истекла. Запросите архив заново.",
+    "The link was valid for 24 hours and has expired. Ask for the archive again.",
+);
+pub const CONFIRMATION_REQUIRED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "confirmation_required",
+    "Подтвердите стирание: его нельзя отменить.",
+    "Confirm the erasure: it cannot be undone.",
+);
 
 // ---------------------------------------------------------------- safeguarding
 

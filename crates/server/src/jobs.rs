@@ -1,6 +1,8 @@
 //! Background work that must happen once in the cluster, not once per node:
-//! catching the automatic chats up with the roster after a start, purging
-//! deleted chats, collecting unreferenced files. The node that holds the
+//! catching the automatic chats up with the roster after a start, remaking
+//! the copies of people's data a restart interrupted, purging deleted chats,
+//! retention (expired copies, archived chats past the school's years),
+//! collecting unreferenced files. The node that holds the
 //! database's lead ([`storage::Leadership`]) runs them; the others wait and
 //! take over when it dies. One process on SQLite simply always leads.
 
@@ -15,6 +17,7 @@ const LEAD: &str = "background jobs";
 /// that it still does.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const COLLECT_EVERY: Duration = Duration::from_secs(3600);
 
 /// The running jobs loop of this node.
@@ -75,12 +78,15 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
         }
         Err(e) => tracing::error!(error = %e, "cannot list the schools to reconcile"),
     }
+    crate::data_rights_api::resume_exports(state).await;
     let mut purge = tokio::time::interval(PURGE_EVERY);
+    let mut retention = tokio::time::interval(RETENTION_EVERY);
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
     loop {
         tokio::select! {
             _ = purge.tick() => state.purge_deleted_chats().await,
+            _ = retention.tick() => crate::data_rights_api::run_retention(state).await,
             _ = collect.tick() => {
                 if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
                     tracing::warn!(code = e.code, "file garbage collection failed");

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod chat_admin_api;
 pub mod connections;
+pub mod data_rights_api;
 pub mod error;
 pub mod family_api;
 pub mod flood;
@@ -197,6 +198,18 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(messenger::files::thumbnail))
         .routes(routes!(messenger::search::search))
         .routes(routes!(messenger::api::dm_policy, messenger::api::set_dm_policy))
+        .routes(routes!(data_rights_api::request_my_export, data_rights_api::my_exports))
+        .routes(routes!(data_rights_api::my_export))
+        .routes(routes!(data_rights_api::download_my_export))
+        .routes(routes!(data_rights_api::request_export))
+        .routes(routes!(data_rights_api::org_exports))
+        .routes(routes!(data_rights_api::org_export))
+        .routes(routes!(data_rights_api::download_org_export))
+        .routes(routes!(data_rights_api::former_members))
+        .routes(routes!(data_rights_api::erasure_preview, data_rights_api::erase))
+        .routes(routes!(data_rights_api::retention, data_rights_api::set_retention))
+        .routes(routes!(data_rights_api::retention_preview))
+        .routes(routes!(data_rights_api::audit))
         .routes(routes!(safeguarding_api::report))
         .routes(routes!(safeguarding_api::my_reports))
         .routes(routes!(safeguarding_api::block_state, safeguarding_api::block, safeguarding_api::unblock))

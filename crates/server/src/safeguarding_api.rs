@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 type Resp<T> = ApiResult<axum::Json<T>>;
 
 const MAX_COMMENT: usize = 1_000;
-const MAX_NOTE: usize = 500;
+pub(crate) const MAX_NOTE: usize = 500;
 
 pub(crate) fn reason_schema() -> Object {
     ObjectBuilder::new()
@@ -34,7 +34,7 @@ pub(crate) fn reason_schema() -> Object {
 
 /// Free text of at most `max` characters once trimmed, no control characters
 /// but line breaks.
-fn free_text(field: &'static str, raw: &str, max: usize) -> ApiResult<String> {
+pub(crate) fn free_text(field: &'static str, raw: &str, max: usize) -> ApiResult<String> {
     let text = raw.trim();
     if text.chars().count() > max || text.chars().any(|c| c.is_control() && c != '\n') {
         return Err(e::INVALID_INPUT.field(field));

@@ -12,6 +12,7 @@ import {
 } from './ui.js';
 import { childrenSection } from './family.js';
 import { myReportsList } from './safeguarding.js';
+import { myDataSection } from './datarights.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
 import { ChatApp } from './chat/app.js';
 
@@ -453,6 +454,7 @@ async function settingsPage() {
           button(a.has_password ? t('set.changePassword') : t('set.setPassword'), { kind: 'secondary', iconName: 'key', onClick: passwordDialog }))),
       card('set-sessions', t('set.sessions'), h('p', { class: 'muted' }, t('set.sessionsLead')), sessions),
       card('set-reports', t('sg.mine'), await myReportsList()),
+      card('set-data', t('dr.mine'), await myDataSection()),
       children,
       card('set-exit', t('set.exit'),
         h('p', null, t('set.exitText')),

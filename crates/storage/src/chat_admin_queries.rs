@@ -981,6 +981,39 @@ pub(crate) async fn audit_log(
 
 // ---------------------------------------------------------------- purge
 
+/// Erases a chat's messages, log, reactions, edits, search terms, calls,
+/// reports and members; the row stays for the audit log, where `action` says
+/// why it went (a deleted chat's purge, or the school's retention).
+pub(super) async fn purge_chat(tx: &mut Tx, org: i64, chat: i64, action: &str, now: i64) -> Result<(), StorageError> {
+    // The search index forgets each message the way a delete does.
+    let messages: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1").bind(chat).fetch_all(&mut **tx).await?;
+    for message in messages {
+        super::search::unindex(tx, message).await?;
+    }
+    // Attachments go with their messages (ON DELETE CASCADE); the file
+    // collector deletes the bytes nothing refers to any more.
+    for sql in [
+        "DELETE FROM message_reactions WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
+        "DELETE FROM message_edits WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
+        // Reports refer to the messages they copied; the copies go with them.
+        "DELETE FROM message_reports WHERE chat_id = $1",
+        "DELETE FROM chat_events WHERE chat_id = $1",
+        "UPDATE messages SET reply_to = NULL WHERE chat_id = $1",
+        "DELETE FROM messages WHERE chat_id = $1",
+        // Calls after their record messages, which refer to them.
+        "DELETE FROM call_participants WHERE call_id IN (SELECT id FROM calls WHERE chat_id = $1)",
+        "DELETE FROM calls WHERE chat_id = $1",
+        "DELETE FROM chat_members WHERE chat_id = $1",
+        "UPDATE chats SET description = '' WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(chat).execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE chats SET purged_at = $1 WHERE id = $2").bind(now).bind(chat).execute(&mut **tx).await?;
+    audit(tx, org, chat, None, action, None, json!({}), json!({ "purged_at": now }), now).await?;
+    Ok(())
+}
+
 pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(i64, i64)>, StorageError> {
     const DUE: &str = "SELECT org_id, id FROM chats WHERE deleted_at IS NOT NULL AND purged_at IS NULL \
          AND deleted_at <= $1 ORDER BY id";
@@ -993,30 +1026,7 @@ pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(i64,
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let due: Vec<(i64, i64)> = sqlx::query_as(DUE).bind(cutoff).fetch_all(&mut *tx).await?;
     for &(org, chat) in &due {
-        // The search index forgets each message the way a delete does.
-        let messages: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1").bind(chat).fetch_all(&mut *tx).await?;
-        for message in messages {
-            super::search::unindex(&mut tx, message).await?;
-        }
-        // Attachments go with their messages (ON DELETE CASCADE); the file
-        // collector deletes the bytes nothing refers to any more.
-        for sql in [
-            "DELETE FROM message_reactions WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
-            "DELETE FROM message_edits WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
-            "DELETE FROM chat_events WHERE chat_id = $1",
-            "UPDATE messages SET reply_to = NULL WHERE chat_id = $1",
-            "DELETE FROM messages WHERE chat_id = $1",
-            // Calls after their record messages, which refer to them.
-            "DELETE FROM call_participants WHERE call_id IN (SELECT id FROM calls WHERE chat_id = $1)",
-            "DELETE FROM calls WHERE chat_id = $1",
-            "DELETE FROM chat_members WHERE chat_id = $1",
-            "UPDATE chats SET description = '' WHERE id = $1",
-        ] {
-            sqlx::query(sql).bind(chat).execute(&mut *tx).await?;
-        }
-        sqlx::query("UPDATE chats SET purged_at = $1 WHERE id = $2").bind(now).bind(chat).execute(&mut *tx).await?;
-        audit(&mut tx, org, chat, None, "purge", None, json!({}), json!({ "purged_at": now }), now).await?;
+        purge_chat(&mut tx, org, chat, "purge", now).await?;
     }
     tx.commit().await?;
     Ok(due)

@@ -22,6 +22,7 @@ macro_rules! dispatch {
 mod calls_store;
 mod chat_admin_store;
 mod chats_store;
+mod data_rights_store;
 mod family_store;
 mod files_store;
 mod identity_store;
@@ -37,6 +38,7 @@ mod views;
 pub use calls_store::*;
 pub use chat_admin_store::*;
 pub use chats_store::*;
+pub use data_rights_store::*;
 pub use family_store::*;
 pub use files_store::*;
 pub use identity_store::*;
@@ -88,6 +90,9 @@ pub enum StorageError {
     /// The poll rules refuse the vote or the close (`messenger::polls`).
     #[error("{0}")]
     VoteRefused(messenger::polls::VoteRefusal),
+    /// The data-rights rules refuse the export or the erasure (`identity::rights`).
+    #[error("{0}")]
+    RightsRefused(identity::rights::RightsRefusal),
 }
 
 impl StorageError {
@@ -228,6 +233,10 @@ mod sqlite {
         use super::*;
         include!("poll_queries.rs");
     }
+    pub(crate) mod data_rights {
+        use super::*;
+        include!("data_rights_queries.rs");
+    }
 }
 
 mod postgres {
@@ -282,6 +291,10 @@ mod postgres {
     pub(crate) mod polls {
         use super::*;
         include!("poll_queries.rs");
+    }
+    pub(crate) mod data_rights {
+        use super::*;
+        include!("data_rights_queries.rs");
     }
 }
 

@@ -17,7 +17,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 /**
  * Runs `parta demo --listen 127.0.0.1:0 --data <tmp>` and resolves once it
- * prints "Parta is running at http://…". Returns {url, accounts, data, stop}.
+ * prints "Parta is running at http://…". Returns {url, accounts, data, stop}
+ * (`data`: its data directory, `parta.db` in it).
  * `config` is the text of a TOML config file to start it with (small flood
  * limits, say); `env`, environment variables (PARTA_NATS_URL).
  */

@@ -306,7 +306,7 @@ pub async fn thumbnail(
     serve(&state, &thumb, -1, "image/jpeg", None, &headers).await
 }
 
-async fn serve(
+pub(crate) async fn serve(
     state: &AppState,
     sha256: &str,
     size: i64,

@@ -2,6 +2,7 @@
 
 import { t, lang } from '../i18n.js';
 import './call-strings.js';
+import '../datarights.js';
 
 const locale = () => (lang() === 'ru' ? 'ru-RU' : 'en-GB');
 
@@ -77,6 +78,8 @@ export function firstName(full) {
 
 /** "Иванова Мария" — without the middle name, for author lines. */
 export function shortName(full) {
+  // An erased person's messages stay under this name (storage writes it in Russian).
+  if (full === 'Удалённый пользователь') return t('dr.deletedUser');
   const parts = String(full || '').trim().split(/\s+/).filter(Boolean);
   return parts.slice(0, 2).join(' ');
 }

@@ -2,6 +2,7 @@
 // search by name and role.
 
 import { api } from '../api.js';
+import '../datarights.js';
 import { h, icon, clear, fullName, initials, rolesOf, uid } from '../dom.js';
 import { t, plural, roleName, ROLES } from '../i18n.js';
 import {
@@ -63,7 +64,8 @@ export function tabs(orgId, current) {
   return h('nav', { class: 'tabs', 'aria-label': t('roster.sections') },
     tab('classes', `#/roster/${orgId}`, t('roster.tabClasses'), 'school'),
     tab('people', `#/roster/${orgId}/people`, t('roster.tabPeople'), 'users'),
-    tab('messaging', `#/roster/${orgId}/messaging`, t('dm.tab'), 'chat'));
+    tab('messaging', `#/roster/${orgId}/messaging`, t('dm.tab'), 'chat'),
+    tab('data', `#/roster/${orgId}/data`, t('dr.tab'), 'archive'));
 }
 
 // ---------------------------------------------------------------- classes
