@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::chat::{Linked, linked};
+use common::chat::{linked, on_node};
 use common::{Node, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,17 +17,8 @@ async fn two_nodes(test: &str) -> Option<(NatsServer, TestApp, Node)> {
     let nats = NatsServer::start(test).await?;
     let servers = cluster::parse_urls(&nats.url()).unwrap();
     let app = spawn_with(Options { nats: Some(servers.clone()), ..Options::default() }).await;
-    let node = spawn_node(&app, &servers).await;
+    let node = spawn_node(&app, Some(&servers)).await;
     Some((nats, app, node))
-}
-
-async fn on_node(node: &Node, who: &Linked, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut request =
-        reqwest::Client::new().request(method, format!("{}{path}", node.base)).header("cookie", &who.cookie);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -152,7 +143,7 @@ async fn wait_for_readiness(base: &str, status: StatusCode) -> Value {
 #[tokio::test]
 async fn background_jobs_run_on_one_node_and_move_when_it_stops() {
     let Some((nats, app, node)) = two_nodes("cluster jobs").await else { return };
-    let third = spawn_node(&app, &cluster::parse_urls(&nats.url()).unwrap()).await;
+    let third = spawn_node(&app, Some(&cluster::parse_urls(&nats.url()).unwrap())).await;
     let mut jobs: Vec<server::jobs::Jobs> =
         [&app.state, &node.state, &third.state].into_iter().map(|s| server::jobs::spawn(s.clone())).collect();
     if app.state.store.backend() == "sqlite" {
