@@ -1,5 +1,6 @@
 //! `parta doctor` against a good configuration and broken ones: each
-//! problem is named with its fix, and makes the exit status non-zero.
+//! problem is named with its fix, and makes the exit status non-zero. The
+//! documented S3 example passes it against a local S3 server (`testkit::s3`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -140,4 +141,26 @@ async fn a_cluster_node_checks_nats_and_warns_of_what_nodes_cannot_share() {
     assert!(!ok, "{stdout}");
     assert!(problem_line(&stdout, "nats").contains("nats://***@127.0.0.1"), "{stdout}");
     assert!(!stdout.contains("s3cret"), "the password stays out of the report: {stdout}");
+}
+
+/// The `[files]` block of docs/configuration.md whose endpoint is `endpoint`.
+fn documented_files_block(endpoint: &str) -> String {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/configuration.md")).unwrap();
+    let block = docs
+        .split("```toml\n")
+        .filter_map(|part| part.split_once("```").map(|(block, _)| block))
+        .find(|block| block.contains(&format!("endpoint = \"{endpoint}\"")))
+        .unwrap_or_else(|| panic!("docs/configuration.md has no [files] example for {endpoint}"));
+    block.to_string()
+}
+
+#[tokio::test]
+async fn the_documented_minio_example_passes_doctor_against_an_s3_server() {
+    let Some(s3) = testkit::s3::S3Server::start("doctor on S3").await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        documented_files_block("http://127.0.0.1:9000").replace("127.0.0.1:9000", &format!("127.0.0.1:{}", s3.port));
+    let (ok, stdout) = doctor(dir.path(), &format!("{}{files}", good(dir.path())));
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("S3 bucket \"parta-files\" takes and deletes an object"), "{stdout}");
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::chat::{Linked, linked, offer};
+use common::chat::{linked, offer, on_node};
 use common::{Node, NodeOptions, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -25,15 +25,6 @@ async fn two_nodes_with(test: &str, calls: Option<CallsConfig>) -> Option<(NatsS
     let app = spawn_with(Options { nats: Some(servers.clone()), calls: calls.clone(), ..Options::default() }).await;
     let node = spawn_node(&app, NodeOptions { nats: Some(servers), calls, ..NodeOptions::default() }).await;
     Some((nats, app, node))
-}
-
-async fn on_node(node: &Node, who: &Linked, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut request =
-        reqwest::Client::new().request(method, format!("{}{path}", node.base)).header("cookie", &who.cookie);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
 }
 
 #[tokio::test]

@@ -7,32 +7,11 @@
 mod common;
 
 use blobs::testdata;
-use common::chat::{Linked, linked};
+use common::chat::{Linked, linked, upload, uploaded};
 use common::{TestApp, error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
-}
-
-async fn upload(app: &TestApp, who: &Linked, chat: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(app.url(&format!("/api/messenger/chats/{chat}/files")))
-        .header("cookie", &who.cookie)
-        .header("x-file-name", urlencode(name))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn uploaded(app: &TestApp, who: &Linked, chat: i64, name: &str, bytes: Vec<u8>) -> Value {
-    let res = upload(app, who, chat, name, bytes).await;
-    assert_eq!(res.status(), StatusCode::OK, "upload {name}");
-    res.json().await.unwrap()
-}
 
 async fn send_with(
     app: &TestApp,

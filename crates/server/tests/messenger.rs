@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chat::linked;
+use common::chat::{linked, urlencode};
 use common::{error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -225,10 +225,6 @@ async fn replies_edits_deletes_and_reactions_reach_the_other_member_and_deleted_
     assert!(everything.contains("Кто идёт"), "the replay carries the chat");
     assert!(!everything.contains("секрет") && !everything.contains("Я иду"), "deleted words are gone: {everything}");
     app.finish().await;
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod fixture;
 pub mod nats;
+pub mod s3;
 
 use rand::Rng;
 use sqlx::Connection;

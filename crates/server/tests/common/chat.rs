@@ -1,9 +1,9 @@
 //! Messenger test clients: a school account linked to a learning profile with
 //! a messenger session, and a WebSocket speaking the protocol.
 
-use super::{PASSWORD, TestApp};
+use super::{Node, PASSWORD, TestApp};
 use futures_util::{SinkExt, StreamExt};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::auth::hash_password;
 use std::time::Duration;
@@ -52,6 +52,38 @@ pub async fn linked(app: &TestApp, login: &str, phone: &str) -> Linked {
         .unwrap()
         .to_string();
     Linked { portal, cookie, org, person: credentials.person_id }
+}
+
+/// Every byte percent-encoded: a path segment or `x-file-name` of any text.
+pub fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+pub async fn upload(app: &TestApp, who: &Linked, chat: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/messenger/chats/{chat}/files")))
+        .header("cookie", &who.cookie)
+        .header("x-file-name", urlencode(name))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn uploaded(app: &TestApp, who: &Linked, chat: i64, name: &str, bytes: Vec<u8>) -> Value {
+    let res = upload(app, who, chat, name, bytes).await;
+    assert_eq!(res.status(), StatusCode::OK, "upload {name}");
+    res.json().await.unwrap()
+}
+
+/// A request of `who`'s to another node of the cluster.
+pub async fn on_node(node: &Node, who: &Linked, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    let mut request =
+        reqwest::Client::new().request(method, format!("{}{path}", node.base)).header("cookie", &who.cookie);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
 }
 
 impl Linked {

@@ -23,6 +23,23 @@ pub struct TestApp {
     pub state: AppState,
     time: Arc<AtomicI64>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    files: Option<NodeFiles>,
+}
+
+/// A node's file store from configuration, as `parta serve` opens it, and
+/// the node's own data directory (its staging folder).
+struct NodeFiles {
+    config: blobs::BlobConfig,
+    _data_dir: tempfile::TempDir,
+}
+
+impl NodeFiles {
+    fn open(config: &blobs::BlobConfig, state: &mut AppState) -> NodeFiles {
+        let data_dir = tempfile::tempdir().unwrap();
+        let blobs = blobs::Blobs::open(config, data_dir.path()).unwrap();
+        state.files = server::messenger::files::Files::new(blobs, server::messenger::files::DEFAULT_LIMIT);
+        NodeFiles { config: config.clone(), _data_dir: data_dir }
+    }
 }
 
 #[derive(Default)]
@@ -38,6 +55,8 @@ pub struct Options {
     pub connections: Option<server::connections::ConnectionLimits>,
     /// One node of a cluster on these NATS servers (more nodes: [`spawn_node`]).
     pub nats: Option<cluster::Servers>,
+    /// File bytes in this store (`[files]`); in memory by default.
+    pub files: Option<blobs::BlobConfig>,
 }
 
 /// Limits no test meets unless it is about them.
@@ -119,8 +138,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }
+    let files = options.files.map(|config| NodeFiles::open(&config, &mut state));
     let shutdown = start(listener, &state);
-    TestApp { base, db, state, time, shutdown: Some(shutdown) }
+    TestApp { base, db, state, time, shutdown: Some(shutdown), files }
 }
 
 fn start(listener: tokio::net::TcpListener, state: &AppState) -> tokio::sync::oneshot::Sender<()> {
@@ -140,11 +160,13 @@ async fn join(state: &mut AppState, servers: &cluster::Servers) {
 }
 
 /// Another node of `app`'s cluster: its own connections to the same
-/// database, the same clock, and NATS when `options` give it.
+/// database, the same clock, the same file storage (its own client of a
+/// configured store), and NATS when `options` give it.
 pub struct Node {
     pub base: String,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _files: Option<NodeFiles>,
 }
 
 /// How [`spawn_node`] starts another node.
@@ -168,10 +190,17 @@ pub async fn spawn_node(app: &TestApp, options: NodeOptions) -> Node {
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }
+    let files = match &app.files {
+        Some(files) => Some(NodeFiles::open(&files.config, &mut state)),
+        None => {
+            state.files = app.state.files.clone();
+            None
+        }
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = start(listener, &state);
-    Node { base, state, shutdown: Some(shutdown) }
+    Node { base, state, shutdown: Some(shutdown), _files: files }
 }
 
 impl Node {
