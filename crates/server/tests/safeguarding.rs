@@ -442,6 +442,16 @@ async fn an_opening_needs_a_reason_is_logged_and_members_see_when_but_not_who_or
     let lines = audit(&app, &director, org, &format!("?chat={chat}&action=open_chat")).await;
     assert_eq!(lines.len(), 1);
 
+    // The notice counts the last 30 days; the director's log keeps everything.
+    // (A messenger session lasts 30 days too: the class teacher, signed in
+    // later, looks at the end.)
+    app.advance(20 * 86_400);
+    assert_eq!(student.json(&app, &notice).await["dates"].as_array().unwrap().len(), 1, "still within 30 days");
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    app.advance(10 * 86_400 + 1);
+    assert_eq!(teacher.json(&app, &notice).await, json!({"dates": []}), "past 30 days the notice is gone");
+    let director = app.signed_in("director").await;
+    assert_eq!(portal_json(&app, &director, &format!("/api/orgs/{org}/oversight")).await.as_array().unwrap().len(), 1);
     app.finish().await;
 }
 
