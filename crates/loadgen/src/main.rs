@@ -36,10 +36,16 @@ enum Command {
     W1(W1Args),
     /// W2: N authenticated idle connections; the server's memory per connection.
     W2 {
+        /// The server; several nodes of a cluster separated by commas (the
+        /// connections are spread over them in turn).
+        #[arg(long, value_delimiter = ',', required = true)]
+        url: Vec<String>,
+        /// The running server's data directory (its SQLite database is seeded).
         #[arg(long)]
-        url: String,
+        data: Option<PathBuf>,
+        /// Seed this database instead (the nodes' PostgreSQL).
         #[arg(long)]
-        data: PathBuf,
+        database_url: Option<String>,
         #[arg(long)]
         connections: usize,
         /// Members per chat of the seeded organisation.
@@ -60,8 +66,9 @@ enum Command {
         /// Give up connecting after this many seconds.
         #[arg(long, default_value_t = 900)]
         connect_deadline: u64,
-        #[arg(long)]
-        server_pid: Option<u32>,
+        /// The server's process; several nodes' separated by commas.
+        #[arg(long, value_delimiter = ',')]
+        server_pid: Vec<u32>,
     },
     /// Calls: the SFU's capacity with synthetic WebRTC participants (one
     /// chat's call: V video publishers, A audio publishers taking turns to
@@ -255,6 +262,7 @@ async fn main() -> Result<()> {
         Command::W2 {
             url,
             data,
+            database_url,
             connections,
             chat_size,
             concurrency,
@@ -265,7 +273,12 @@ async fn main() -> Result<()> {
             server_pid,
         } => {
             let started = std::time::Instant::now();
-            let s = seed::seed_chats(&data, connections, chat_size).await.context("seeding")?;
+            let s = match (database_url, data) {
+                (Some(url), _) => seed::seed_url(&url, connections, chat_size).await,
+                (None, Some(data)) => seed::seed_chats(&data, connections, chat_size).await,
+                (None, None) => bail!("--data (the server's data directory) or --database-url is needed"),
+            }
+            .context("seeding")?;
             println!(
                 "seeded {} members in {} chats of {chat_size} in {:.1} s",
                 s.members.len(),
@@ -276,13 +289,13 @@ async fn main() -> Result<()> {
             let sources =
                 (0..connections.div_ceil(per_source.max(1)) as u32).map(|k| Ipv4Addr::from(first + k)).collect();
             let config = w2::Config {
-                url,
+                urls: url,
                 cookies: s.members.iter().map(seed::Member::cookie).collect(),
                 concurrency,
                 sources,
                 per_source,
                 settle: Duration::from_secs(settle),
-                pid: server_pid,
+                pids: server_pid,
                 connect_deadline: Duration::from_secs(connect_deadline),
             };
             let r = w2::run(&config).await?;

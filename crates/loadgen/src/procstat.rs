@@ -25,6 +25,13 @@ pub fn status_kib(pid: &str, key: &str) -> Option<u64> {
 }
 
 /// CPU use of a process between two moments.
+/// A `/proc/PID/status` field summed over several processes (a cluster's
+/// nodes); `None` when there are none or one cannot be read.
+pub fn status_kib_sum(pids: &[String], key: &str) -> Option<u64> {
+    let each: Option<Vec<u64>> = pids.iter().map(|p| status_kib(p, key)).collect();
+    each.filter(|e| !e.is_empty()).map(|e| e.iter().sum())
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMark {
     at: Instant,

@@ -179,11 +179,8 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     for t in tasks {
         results.push(t.await.map_err(|e| Error::Protocol(format!("a member task failed: {e}")))?);
     }
-    let summed = |key: &str| -> Option<u64> {
-        let each: Option<Vec<u64>> = pids.iter().map(|p| procstat::status_kib(p, key)).collect();
-        each.filter(|e| !e.is_empty()).map(|e| e.iter().sum())
-    };
-    let (server_rss_kib, server_hwm_kib) = (summed("VmRSS"), summed("VmHWM"));
+    let server_rss_kib = procstat::status_kib_sum(&pids, "VmRSS");
+    let server_hwm_kib = procstat::status_kib_sum(&pids, "VmHWM");
 
     let mut report = Report {
         label: target.label.clone(),

@@ -22,7 +22,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub url: String,
+    /// The server, or a cluster's nodes: connection `i` goes to `urls[i % len]`.
+    pub urls: Vec<String>,
     pub cookies: Vec<String>,
     pub concurrency: usize,
     /// Source addresses, in order; each takes `per_source` connections.
@@ -30,7 +31,8 @@ pub struct Config {
     pub per_source: usize,
     /// How long the connections stay open, idle, before the "after" reading.
     pub settle: Duration,
-    pub pid: Option<u32>,
+    /// The server's processes (one per node): their memory is summed.
+    pub pids: Vec<u32>,
     /// Give up connecting after this long.
     pub connect_deadline: Duration,
 }
@@ -70,9 +72,12 @@ pub async fn run(config: &Config) -> Result<Report> {
             config.sources.len()
         )));
     }
-    let pid = config.pid.map(|p| p.to_string());
-    let rss = |pid: &Option<String>| pid.as_deref().and_then(|p| procstat::status_kib(p, "VmRSS"));
-    let rss_before_kib = rss(&pid);
+    if config.urls.is_empty() {
+        return Err(Error::Protocol("no server to connect to".into()));
+    }
+    let pids: Vec<String> = config.pids.iter().map(u32::to_string).collect();
+    let rss = || procstat::status_kib_sum(&pids, "VmRSS");
+    let rss_before_kib = rss();
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let alive = Arc::new(AtomicU64::new(0));
@@ -81,7 +86,8 @@ pub async fn run(config: &Config) -> Result<Report> {
     let results: Vec<Result<()>> = futures_util::stream::iter(config.cookies.iter().enumerate())
         .map(|(i, cookie)| {
             let source = IpAddr::V4(config.sources[i / config.per_source.max(1)]);
-            let (url, cookie, stop, alive) = (config.url.clone(), cookie.clone(), stop_rx.clone(), Arc::clone(&alive));
+            let url = config.urls[i % config.urls.len()].clone();
+            let (cookie, stop, alive) = (cookie.clone(), stop_rx.clone(), Arc::clone(&alive));
             async move {
                 if Instant::now() > deadline {
                     return Err(Error::Timeout("the connect deadline passed".into()));
@@ -102,8 +108,8 @@ pub async fn run(config: &Config) -> Result<Report> {
     let first_failure = results.iter().find_map(|r| r.as_ref().err().map(|e| e.to_string()));
 
     tokio::time::sleep(config.settle).await;
-    let rss_after_kib = rss(&pid);
-    let hwm_after_kib = pid.as_deref().and_then(|p| procstat::status_kib(p, "VmHWM"));
+    let rss_after_kib = rss();
+    let hwm_after_kib = procstat::status_kib_sum(&pids, "VmHWM");
     let alive_now = alive.load(Ordering::Relaxed);
     let generator_rss_kib = procstat::status_kib("self", "VmRSS");
 
@@ -114,7 +120,7 @@ pub async fn run(config: &Config) -> Result<Report> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_closed_kib = rss(&pid);
+    let rss_closed_kib = rss();
 
     Ok(Report {
         wanted: config.cookies.len(),
