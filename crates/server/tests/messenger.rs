@@ -11,6 +11,7 @@ use common::chat::{linked, urlencode};
 use common::{error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_teacher_posts_in_the_class_chat_and_the_student_sees_it_live_then_reads_it() {
@@ -398,5 +399,52 @@ async fn the_members_list_shows_roles_and_who_is_online_but_no_phone_numbers() {
         (s["role"].as_str(), s["admin"].as_bool(), s["online"].as_bool()),
         (Some("student"), Some(false), Some(true))
     );
+    app.finish().await;
+}
+
+/// Several nodes publish one chat's events, so they can arrive out of order:
+/// an event after a gap waits a moment for the missing one, and one that never
+/// comes is read from the database. Each event reaches the socket once, in order.
+#[tokio::test]
+async fn events_that_arrive_out_of_order_reach_the_socket_in_order_and_once() {
+    use server::messenger::bus::BusMessage;
+    use server::messenger::protocol::ServerFrame;
+    let app = spawn_app(false).await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = student.chat_named(&app, "5А класс").await;
+    let first: Value = teacher.send(&app, chat, "draft", "Черновик").await.json().await.unwrap();
+    let message = first["message_id"].as_i64().unwrap();
+    let account = app.db.store.link_of(teacher.org, teacher.person).await.unwrap().unwrap().account_id;
+    let mut ws = student.socket(&app, json!([{"chat": chat, "seq": first["seq"]}])).await;
+    ws.until("ready").await;
+    // Edits committed but not yet published, as if made on other nodes.
+    let edit = async |text: &str| {
+        let action = storage::MessageAction::Edit(messenger::MessageText::parse(text).unwrap());
+        app.db.store.act_on_message(account, chat, message, &action, app.state.now()).await.unwrap().unwrap()
+    };
+    let publish = |event: storage::EventView| {
+        let (seq, frame) = (Some(event.seq), ServerFrame::event(event).to_json().into());
+        app.state.messenger.hub.deliver(&BusMessage::Chat { chat, seq, frame });
+    };
+    let seqs = async |ws: &mut common::chat::Socket, n: usize| {
+        let mut seen = Vec::new();
+        while seen.len() < n {
+            seen.push(ws.until("event").await["seq"].as_i64().unwrap());
+        }
+        seen
+    };
+
+    let (second, third) = (edit("Вторая версия").await, edit("Третья версия").await);
+    publish(third.clone());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    publish(second.clone());
+    assert_eq!(seqs(&mut ws, 2).await, [second.seq, third.seq], "the late one first");
+
+    let (fourth, fifth) = (edit("Четвёртая версия").await, edit("Пятая версия").await);
+    publish(fifth.clone());
+    assert_eq!(seqs(&mut ws, 2).await, [fourth.seq, fifth.seq], "the one never published, from the database");
+    publish(fourth);
+    assert!(ws.next().await.is_none(), "nothing twice");
     app.finish().await;
 }

@@ -1,8 +1,9 @@
 //! `/api/ws`: one WebSocket per client tab. The connection replays what the
 //! client missed (from the positions in its `hello`), then forwards live
 //! events in sequence order, exactly once each: an event at or below the
-//! position it already sent is skipped, and a gap is filled from the database
-//! before the event that revealed it.
+//! position it already sent is skipped, and an event after a gap waits a
+//! moment for the missing ones (several nodes publish one chat's events, so
+//! they may arrive out of order) before the gap is filled from the database.
 
 use super::calls::{Caller, Line};
 use super::hub::{Outbound, QUEUE, Registration};
@@ -19,7 +20,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use messenger::flood::{self, Action};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,6 +29,10 @@ use tokio::sync::{Semaphore, mpsc};
 
 /// Events replayed per chat on resume; further behind, the client reloads.
 const REPLAY_LIMIT: i64 = 1000;
+/// How long an event after a gap waits for the missing ones to arrive from
+/// the bus before they are read from the database; and how many may wait.
+const REORDER_WAIT: Duration = Duration::from_millis(100);
+const REORDER_LIMIT: usize = 256;
 const PING_EVERY: Duration = Duration::from_secs(30);
 const SILENCE_LIMIT: Duration = Duration::from_secs(90);
 /// Frames written to a socket before one flush: enough to fill a TCP segment
@@ -102,6 +107,8 @@ enum Step {
     Hub(Option<Outbound>),
     /// The socket may be read again after a pause for its frame rate.
     Resume,
+    /// Events that came after a gap waited long enough: fill it from the database.
+    Gap,
     Ping,
     Stop,
 }
@@ -120,6 +127,9 @@ struct Connection {
     admin_of: HashSet<i64>,
     /// The highest event sent per chat; absent until the first one.
     positions: HashMap<i64, i64>,
+    /// Events that came after a gap, per chat, waiting for the missing ones;
+    /// and since when the oldest has waited.
+    early: HashMap<i64, (Instant, BTreeMap<i64, Utf8Bytes>)>,
     names: HashMap<i64, String>,
     last_typing: HashMap<i64, Instant>,
     /// Sends awaiting their commit.
@@ -138,6 +148,7 @@ impl Connection {
             people: HashMap::new(),
             admin_of: HashSet::new(),
             positions: HashMap::new(),
+            early: HashMap::new(),
             names: HashMap::new(),
             last_typing: HashMap::new(),
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
@@ -177,12 +188,15 @@ impl Connection {
             let paced = readable_at > flood.now();
             let may_read = self.in_flight.available_permits() > 0 && !paced;
             let resume = tokio::time::sleep(Duration::from_millis(readable_at.saturating_sub(flood.now())));
+            let gap_due = self.early.values().map(|(since, _)| *since + REORDER_WAIT).min();
+            let gap = tokio::time::sleep_until(gap_due.unwrap_or_else(Instant::now).into());
             let step = match deferred.take() {
                 Some(out) => Step::Hub(Some(out)),
                 None => tokio::select! {
                     message = socket.recv(), if may_read => Step::Client(message),
                     out = rx.recv() => Step::Hub(out),
                     () = resume, if paced => Step::Resume,
+                    () = gap, if gap_due.is_some() => Step::Gap,
                     _ = ping.tick() => Step::Ping,
                     _ = stopping.changed() => Step::Stop,
                 },
@@ -217,6 +231,7 @@ impl Connection {
                 // The hub dropped us: we fell too far behind.
                 Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
                 Step::Resume => {}
+                Step::Gap => Box::pin(self.fill_gaps(&mut socket, false)).await?,
                 Step::Ping => {
                     if heard.elapsed() > SILENCE_LIMIT {
                         return Ok(());
@@ -247,6 +262,7 @@ impl Connection {
         self.people = memberships.iter().map(|m| (m.chat_id, m.person_id)).collect();
         self.admin_of = memberships.iter().filter(|m| m.admin).map(|m| m.chat_id).collect();
         self.positions.retain(|chat, _| self.people.contains_key(chat));
+        self.early.retain(|chat, _| self.people.contains_key(chat));
         let chats: Vec<i64> = self.people.keys().copied().collect();
         let mut people: Vec<i64> = self.people.values().copied().collect();
         people.sort_unstable();
@@ -296,6 +312,7 @@ impl Connection {
     /// Replays every chat from where the connection is: the bus may have
     /// dropped frames.
     async fn catch_up(&mut self, socket: &mut WebSocket) -> Result<(), ConnectionError> {
+        self.early.clear();
         let positions: Vec<(i64, i64)> = self.positions.iter().map(|(c, s)| (*c, *s)).collect();
         for (chat, seq) in positions {
             self.replay(socket, chat, seq).await?;
@@ -353,8 +370,8 @@ impl Connection {
         Ok(None)
     }
 
-    /// Feeds (does not flush) a chat's frame in sequence order, filling a gap
-    /// from the database first.
+    /// Feeds (does not flush) a chat's frame in sequence order. One after a
+    /// gap waits (in `early`) for the missing ones, at most [`REORDER_WAIT`].
     async fn forward(
         &mut self,
         socket: &mut WebSocket,
@@ -368,13 +385,60 @@ impl Connection {
         };
         match self.positions.get(&chat).copied() {
             Some(position) if seq <= position => Ok(()),
-            Some(position) if seq > position + 1 => Box::pin(self.replay(socket, chat, position)).await,
+            Some(position) if seq > position + 1 => {
+                let (_, waiting) = self.early.entry(chat).or_insert_with(|| (Instant::now(), BTreeMap::new()));
+                waiting.insert(seq, frame);
+                if waiting.len() > REORDER_LIMIT {
+                    return Box::pin(self.fill_gaps(socket, true)).await;
+                }
+                Ok(())
+            }
             _ => {
                 self.positions.insert(chat, seq);
                 socket.feed(Message::Text(frame)).await?;
-                Ok(())
+                self.feed_early(socket, chat).await
             }
         }
+    }
+
+    /// Feeds the waiting events of `chat` that now follow on.
+    async fn feed_early(&mut self, socket: &mut WebSocket, chat: i64) -> Result<(), ConnectionError> {
+        let Some((_, waiting)) = self.early.get_mut(&chat) else { return Ok(()) };
+        let mut position = self.positions.get(&chat).copied().unwrap_or_default();
+        while let Some(entry) = waiting.first_entry() {
+            if *entry.key() > position + 1 {
+                break;
+            }
+            let (seq, frame) = entry.remove_entry();
+            if seq == position + 1 {
+                position = seq;
+                socket.feed(Message::Text(frame)).await?;
+            }
+        }
+        self.positions.insert(chat, position);
+        if waiting.is_empty() {
+            self.early.remove(&chat);
+        }
+        Ok(())
+    }
+
+    /// Fills from the database the gaps that waited long enough (`all`: every one).
+    async fn fill_gaps(&mut self, socket: &mut WebSocket, all: bool) -> Result<(), ConnectionError> {
+        let now = Instant::now();
+        let due: Vec<i64> = self
+            .early
+            .iter()
+            .filter(|(_, (since, _))| all || now.duration_since(*since) >= REORDER_WAIT)
+            .map(|(chat, _)| *chat)
+            .collect();
+        for chat in due {
+            // The database has everything that waited: it was committed before it was published.
+            self.early.remove(&chat);
+            let position = self.positions.get(&chat).copied().unwrap_or_default();
+            self.replay(socket, chat, position).await?;
+        }
+        socket.flush().await?;
+        Ok(())
     }
 
     async fn on_client_frame(
