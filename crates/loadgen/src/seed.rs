@@ -225,6 +225,10 @@ async fn write(conn: &mut AnyConnection, postgres: bool, members: usize, chat_si
         }
     }
     tx.commit().await?;
+    if postgres {
+        // As after an import: the planner must know the tables grew.
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+    }
 
     let chats: Vec<i64> = (1..=chat_count).map(|c| chat0 + c).collect();
     let members = tokens

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# W1 on PostgreSQL, side by side in one run: one node without NATS, one node
-# in cluster mode (NATS), and three nodes with the members spread over them.
+# Parta on PostgreSQL, one node and several, side by side in one run.
 # Everything on loopback: PostgreSQL at 127.0.0.1:5432 (trust), a NATS server
 # this script starts on 127.0.0.1:14222, nodes on 127.0.0.1:18091-18093.
 #
 #   cargo build --release -p parta -p loadgen
-#   crates/loadgen/scripts/cluster-w1.sh [MEMBERS] [ROUNDS]
+#   crates/loadgen/scripts/cluster.sh w1 [MEMBERS] [ROUNDS]
+#       W1: one node without NATS, one node in cluster mode, three nodes with
+#       the members spread over them; ROUNDS times, interleaved.
+#   crates/loadgen/scripts/cluster.sh w2 [CONNECTIONS]
+#       W2: idle connections spread over three nodes (each process stays
+#       under the open-files limit): memory per connection, connect time.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-members=${1:-300}
-rounds=${2:-2}
+workload=${1:-w1}
+members=${2:-300}
+rounds=${3:-2}
 bin=${PARTA_RELEASE:-${CARGO_TARGET_DIR:-target}/release}
 db=postgres://postgres@127.0.0.1/parta_bench
 work=$(mktemp -d /tmp/parta-cluster-bench.XXXX)
@@ -61,6 +66,15 @@ w1() {
         --server-pid "$(IFS=,; echo "${nodes[*]}")" --members "$members" --senders 10 --window 4 \
         --warmup 5 --seconds 20
 }
+
+if [[ $workload == w2 ]]; then
+    start 3 nats
+    echo "== three nodes, W2 N=$members"
+    "$bin/parta-load" w2 --database-url "$db" --url "$(IFS=,; echo "${urls[*]}")" \
+        --server-pid "$(IFS=,; echo "${nodes[*]}")" --connections "$members" --chat-size 30 --settle 10
+    stop
+    exit
+fi
 
 for round in $(seq 1 "$rounds"); do
     echo "### round $round"
