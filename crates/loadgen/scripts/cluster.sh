@@ -8,8 +8,9 @@
 #       W1: one node without NATS, one node in cluster mode, three nodes with
 #       the members spread over them; ROUNDS times, interleaved.
 #   crates/loadgen/scripts/cluster.sh w2 [CONNECTIONS]
-#       W2: idle connections spread over three nodes (each process stays
-#       under the open-files limit): memory per connection, connect time.
+#       W2: idle connections over three nodes, a third each from a generator
+#       of its own (every process, generators included, stays under the
+#       machine's 20,000 open-files limit): memory per connection, connect time.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -70,10 +71,18 @@ w1() {
 if [[ $workload == w2 ]]; then
     start 3 nats
     echo "== three nodes, W2 N=$members"
-    "$bin/parta-load" w2 --database-url "$db" --url "$(IFS=,; echo "${urls[*]}")" \
-        --server-pid "$(IFS=,; echo "${nodes[*]}")" --connections "$members" --chat-size 30 --settle 10
+    generators=()
+    for i in 0 1 2; do
+        "$bin/parta-load" w2 --database-url "$db" --url "${urls[$i]}" --server-pid "${nodes[$i]}" \
+            --connections $((members / 3)) --chat-size 30 --settle 10 --first-source "127.0.$((i + 1)).2" \
+            >"$work/w2-$i.txt" 2>&1 &
+        generators+=($!)
+    done
+    status=0
+    for g in "${generators[@]}"; do wait "$g" || status=1; done
+    for i in 0 1 2; do echo "-- node $((i + 1))"; grep -v WARN "$work/w2-$i.txt"; done
     stop
-    exit
+    exit $status
 fi
 
 for round in $(seq 1 "$rounds"); do
