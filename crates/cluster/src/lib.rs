@@ -39,6 +39,13 @@ pub enum Topic {
 impl Topic {
     const ALL: [Topic; 3] = [Topic::Accounts, Topic::Presence, Topic::Nodes];
 
+    /// Whether a node that published this while cut off must have the
+    /// others catch up: chat frames and account changes are; presence and
+    /// liveness are announced again anyway.
+    fn is_record(self) -> bool {
+        self == Topic::Accounts
+    }
+
     fn subject(self) -> &'static str {
         match self {
             Topic::Accounts => "parta.accounts",
@@ -264,19 +271,19 @@ impl Link {
     }
 
     pub fn publish_chat(&self, chat: i64, payload: Bytes) {
-        self.publish(chat_subject(chat), payload);
+        self.publish(chat_subject(chat), payload, true);
     }
 
     pub fn publish_topic(&self, topic: Topic, payload: Bytes) {
-        self.publish(topic.subject().to_string(), payload);
+        self.publish(topic.subject().to_string(), payload, topic.is_record());
     }
 
-    fn publish(&self, subject: String, payload: Bytes) {
-        if !self.connected() {
+    fn publish(&self, subject: String, payload: Bytes, record: bool) {
+        let sent = self.inner.outbox.try_send((subject, payload)).is_ok();
+        if record && (!sent || !self.connected()) {
             self.inner.cut_off.store(true, Ordering::Relaxed);
         }
-        if self.inner.outbox.try_send((subject, payload)).is_err() {
-            self.inner.cut_off.store(true, Ordering::Relaxed);
+        if !sent {
             tracing::debug!("NATS outbox full: a frame is left to the database");
         }
     }
@@ -285,12 +292,6 @@ impl Link {
     /// so, other nodes may have missed it and should catch up.
     pub fn take_cut_off(&self) -> bool {
         self.inner.cut_off.swap(false, Ordering::Relaxed)
-    }
-
-    /// Waits until what was published so far is written to NATS (tests and
-    /// shutdown).
-    pub async fn flush(&self) {
-        let _ = self.inner.client.flush().await;
     }
 
     /// Requests addressed to this node for `service` (`parta.<service>.<node>`).
@@ -312,7 +313,7 @@ impl Link {
     /// Answers a request (if its sender waits for an answer).
     pub fn respond(&self, request: &Request, payload: Bytes) {
         if let Some(reply) = &request.reply {
-            self.publish(reply.to_string(), payload);
+            self.publish(reply.to_string(), payload, false);
         }
     }
 
@@ -332,7 +333,7 @@ impl Link {
 
     /// Sends to `node`'s `service` without waiting.
     pub fn tell(&self, service: &str, node: &str, payload: Bytes) {
-        self.publish(node_subject(service, node), payload);
+        self.publish(node_subject(service, node), payload, false);
     }
 }
 

@@ -423,6 +423,7 @@ mod tests {
             ("PARTA_MAX_UPLOAD_MB", "7"),
             ("PARTA_CALLS_UDP_BIND", "0.0.0.0:3479"),
             ("PARTA_CALLS_MEDIA_THREADS", "2"),
+            ("PARTA_CALLS_PUBLIC_IP", "203.0.113.11"),
             ("PARTA_CONNECTIONS_MAX_PER_ADDRESS", "7"),
             ("PARTA_CONNECTIONS_TRUSTED_PROXIES", "127.0.0.1, 10.1.0.0/16"),
             ("PARTA_FLOOD_MESSAGES", "{burst=5,per_second=0.5}"),
@@ -441,6 +442,7 @@ mod tests {
             assert!(cfg.secure_cookies);
             assert_eq!(cfg.max_upload_bytes, 7 * 1024 * 1024);
             assert_eq!((cfg.calls.udp_bind.port(), cfg.calls.media_threads), (3479, 2));
+            assert_eq!(cfg.calls.advertise, Some([203, 0, 113, 11].into()), "public_ip names advertise");
             assert_eq!((cfg.connections.header_timeout_secs, cfg.connections.max_per_address), (3, 7));
             let nets: Vec<String> = cfg.connections.trusted_proxies.iter().map(ToString::to_string).collect();
             assert_eq!(nets, ["127.0.0.1/32", "10.1.0.0/16"]);

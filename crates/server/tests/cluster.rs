@@ -99,17 +99,20 @@ async fn unlinking_on_one_node_ends_the_persons_socket_on_another() {
     app.finish().await;
 }
 
-/// NATS dies while people write: every acknowledged message is in the
-/// database, and once NATS is back the socket on the other node has them
-/// all, each once, in order.
+/// NATS dies while people write and a parent unlinks: every acknowledged
+/// message is in the database, and once NATS is back the socket on the other
+/// node has them all, each once, in order, and the parent's socket there ends.
 #[tokio::test]
 async fn a_nats_outage_loses_no_acknowledged_message() {
     let Some((mut nats, app, node)) = two_nodes("cluster NATS outage").await else { return };
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let student = linked(&app, "student1", "+79120000002").await;
     let chat = student.chat_named(&app, "5А класс").await;
+    let parent = linked(&app, "parent1", "+79120000003").await;
     let mut on_b = student.socket_at(&node.base, json!([{"chat": chat, "seq": 0}])).await;
     on_b.until("ready").await;
+    let mut parent_on_b = parent.socket_at(&node.base, json!([])).await;
+    parent_on_b.until("ready").await;
     let first: Value = teacher.send(&app, chat, "before", "до сбоя").await.json().await.unwrap();
     assert_eq!(on_b.until("event").await["seq"], first["seq"]);
 
@@ -122,8 +125,13 @@ async fn a_nats_outage_loses_no_acknowledged_message() {
         assert_eq!(res.status(), StatusCode::OK, "a node without NATS still takes messages");
         sent.push(res.json::<Value>().await.unwrap()["seq"].as_i64().unwrap());
     }
+    // An unlink on node A while NATS is down: node B hears of it only by catching up.
+    let res = parent.portal.delete(app.url(&format!("/api/chats/{}/link", parent.org))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     nats.resume().await;
     wait_for_readiness(&node.base, StatusCode::OK).await;
+    let bye = parent_on_b.until_within("bye", Duration::from_secs(15)).await;
+    assert_eq!(bye, json!({"type": "bye", "reason": "session_ended", "resume": false}));
     let mut seen = Vec::new();
     while seen.len() < sent.len() {
         let event = on_b.until_within("event", Duration::from_secs(15)).await;

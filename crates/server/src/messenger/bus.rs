@@ -198,9 +198,7 @@ impl NatsBus {
     async fn on_connections(self: Arc<Self>, mut connections: tokio::sync::watch::Receiver<u64>) {
         while connections.changed().await.is_ok() {
             self.publish_presence();
-            if self.hub.connections() > 0 {
-                self.hub.catch_up_all();
-            }
+            self.hub.catch_up_all();
             if self.link.take_cut_off() {
                 let node = self.link.node().to_string();
                 self.link.publish_topic(Topic::Nodes, json(&NodesWire::CatchUp { node }));

@@ -23,9 +23,10 @@ pub enum Outbound {
     },
     /// Reload memberships and the session: something about this account changed.
     Reload,
-    /// Read every chat's events after the connection's positions from the
-    /// database: the bus may have dropped some (this node lost NATS, or another
-    /// node did while publishing).
+    /// Read from the database what the bus may have dropped (this node lost
+    /// NATS, or another node did while publishing): the session and the
+    /// memberships, as after `Reload`, and every chat's events after the
+    /// connection's positions.
     CatchUp,
     /// An answer to this connection's own request (an ack or an error), or a
     /// frame for its Parta ID alone, serialised; it shares the queue so an

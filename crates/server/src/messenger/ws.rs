@@ -215,7 +215,7 @@ impl Connection {
                 Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::Reply(_)))) => {
                     deferred = self.feed_ready(&mut socket, &mut rx, first).await?;
                 }
-                Step::Hub(Some(Outbound::Reload)) => {
+                Step::Hub(Some(out @ (Outbound::Reload | Outbound::CatchUp))) => {
                     let ended = Box::pin(self.reload(&registration)).await?;
                     // Calls in chats the account left (all of them, when its
                     // session ended) drop it now, not after the grace period.
@@ -226,8 +226,10 @@ impl Connection {
                         return Box::pin(bye(&mut socket, reason)).await;
                     }
                     send(&mut socket, &ServerFrame::ChatsChanged).await?;
+                    if matches!(out, Outbound::CatchUp) {
+                        Box::pin(self.catch_up(&mut socket)).await?;
+                    }
                 }
-                Step::Hub(Some(Outbound::CatchUp)) => Box::pin(self.catch_up(&mut socket)).await?,
                 // The hub dropped us: we fell too far behind.
                 Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
                 Step::Resume => {}

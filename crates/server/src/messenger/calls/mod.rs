@@ -49,7 +49,8 @@ pub struct CallsConfig {
     #[serde(default = "default_udp_bind")]
     pub udp_bind: SocketAddr,
     /// The address browsers send media to, when it is not the bound one.
-    #[serde(default)]
+    /// `public_ip` is the same key by the name deployment guides use.
+    #[serde(default, alias = "public_ip")]
     pub advertise: Option<IpAddr>,
     /// SFU threads, one core's worth of calls each; with a fixed `udp_bind`
     /// port P they take the ports P, P+1, …
