@@ -240,6 +240,29 @@ async fn a_member_on_another_node_joins_the_call_where_it_lives() {
     app.finish().await;
 }
 
+/// Two people on two nodes pressing «Позвонить» in one chat at the same
+/// instant end up in one call, hosted where the first start landed.
+#[tokio::test]
+async fn two_nodes_starting_a_call_in_one_chat_at_once_make_one_call() {
+    let Some((_nats, app, node)) = two_nodes_with("cluster call race", Some(CallsConfig::default())).await else {
+        return;
+    };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let mut on_a = teacher.socket(&app, json!([])).await;
+    on_a.until("ready").await;
+    let mut on_b = student.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+
+    let join = json!({"type": "call_join", "chat": chat, "kind": "audio", "sdp": offer()});
+    tokio::join!(on_a.send(join.clone()), on_b.send(join));
+    let (a, b) = tokio::join!(on_a.until("call_joined"), on_b.until("call_joined"));
+    assert_eq!(a["call"]["id"], b["call"]["id"], "one call for the chat");
+    assert_eq!(app.db.store.live_calls_in(&[chat]).await.unwrap().len(), 1);
+    app.finish().await;
+}
+
 /// A node that is gone cannot serve its calls: a join ends them with a
 /// record and starts a new call where the joiner is.
 #[tokio::test]

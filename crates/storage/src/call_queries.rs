@@ -25,7 +25,10 @@ pub(crate) async fn start_call(
     if chats == 0 {
         return Err(StorageError::NotFound);
     }
-    let call: i64 = sqlx::query_scalar(
+    if let Some(host) = live_call_host(&mut *tx, chat).await? {
+        return Err(StorageError::CallLive { node: host });
+    }
+    let inserted = sqlx::query_scalar(
         "INSERT INTO calls (chat_id, kind, started_by, started_at, node) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(chat)
@@ -34,7 +37,18 @@ pub(crate) async fn start_call(
     .bind(now)
     .bind(node)
     .fetch_one(&mut *tx)
-    .await?;
+    .await;
+    let call: i64 = match inserted {
+        Ok(call) => call,
+        // Another node started one in the same instant (PostgreSQL lets both
+        // transactions reach the insert; `calls_live_in_chat` lets one win).
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            drop(tx);
+            let host = live_call_host(pool, chat).await?.ok_or(StorageError::NotFound)?;
+            return Err(StorageError::CallLive { node: host });
+        }
+        Err(e) => return Err(e.into()),
+    };
     sqlx::query("INSERT INTO call_participants (call_id, person_id, first_joined_at) VALUES ($1, $2, $3)")
         .bind(call)
         .bind(started_by)
@@ -43,6 +57,16 @@ pub(crate) async fn start_call(
         .await?;
     tx.commit().await?;
     Ok(call)
+}
+
+async fn live_call_host<'e, E: sqlx::Executor<'e, Database = Db>>(
+    db: E,
+    chat: i64,
+) -> Result<Option<String>, StorageError> {
+    Ok(sqlx::query_scalar("SELECT node FROM calls WHERE chat_id = $1 AND ended_at IS NULL")
+        .bind(chat)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub(crate) async fn call_joined(pool: &Pool<Db>, call: i64, person: i64, now: i64) -> Result<(), StorageError> {
@@ -140,8 +164,8 @@ pub(crate) async fn finish_call(
     Ok(Some(EventView { chat_id: chat, seq, at: now, change: Change::Message(Box::new(view)) }))
 }
 
-pub(crate) async fn unfinished_calls(pool: &Pool<Db>, node: &str) -> Result<Vec<i64>, StorageError> {
-    Ok(sqlx::query_scalar("SELECT id FROM calls WHERE node = $1 AND ended_at IS NULL ORDER BY id")
+pub(crate) async fn unfinished_calls(pool: &Pool<Db>, node: Option<&str>) -> Result<Vec<i64>, StorageError> {
+    Ok(sqlx::query_scalar("SELECT id FROM calls WHERE ($1 IS NULL OR node = $1) AND ended_at IS NULL ORDER BY id")
         .bind(node)
         .fetch_all(pool)
         .await?)

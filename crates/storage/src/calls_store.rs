@@ -28,7 +28,8 @@ pub struct CallRecord {
 
 impl Store {
     /// Records a call `started_by_person` starts in `chat`, hosted on `node`,
-    /// with the starter as its first participant. Returns the call's id.
+    /// with the starter as its first participant. Returns the call's id;
+    /// `CallLive` when the chat has a call already, on this node or another.
     pub async fn start_call(
         &self,
         chat: i64,
@@ -67,9 +68,9 @@ impl Store {
         dispatch!(self.calls::finish_call(call, outcome, now))
     }
 
-    /// The calls `node` hosts that are not finished, oldest first: at
-    /// start-up the node ends them as `ServerRestart`.
-    pub async fn unfinished_calls(&self, node: &str) -> Result<Vec<i64>, StorageError> {
+    /// The calls `node` hosts (any node's, for `None`) that are not
+    /// finished, oldest first: at start-up the node ends them as `ServerRestart`.
+    pub async fn unfinished_calls(&self, node: Option<&str>) -> Result<Vec<i64>, StorageError> {
         dispatch!(self.calls::unfinished_calls(node))
     }
 

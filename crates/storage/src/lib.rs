@@ -69,6 +69,10 @@ pub enum StorageError {
     NotFound,
     #[error("{0}")]
     Conflict(Conflict),
+    /// The chat already has a live call, hosted on `node`: a chat has one
+    /// call at a time in the whole cluster.
+    #[error("a call is already live in this chat, hosted on node {node:?}")]
+    CallLive { node: String },
     #[error("cannot encode a stored value: {0}")]
     Encoding(String),
     /// The messenger's rules refuse the action (`messenger::permissions`).

@@ -246,24 +246,52 @@ async fn an_answered_direct_call_counts_its_duration_from_the_answer() {
 }
 
 #[tokio::test]
-async fn unfinished_calls_lists_only_the_unfinished_calls_of_that_node() {
+async fn unfinished_calls_lists_the_unfinished_calls_of_one_node_or_of_every_node() {
     let db = fresh_db().await;
     let s = setup(&db.store).await;
     let store = &db.store;
-    let live = store.start_call(s.class_chat, s.teacher, CallKind::Audio, NODE, NOW).await.unwrap();
+    let chats = store.messenger_chats(s.account).await.unwrap();
+    let other_chat = chats.iter().find(|c| c.id != s.class_chat).unwrap().id;
+    let direct = direct_chat(store, &s).await;
     let done = store.start_call(s.class_chat, s.teacher, CallKind::Audio, NODE, NOW).await.unwrap();
-    let elsewhere = store.start_call(s.class_chat, s.teacher, CallKind::Video, "node-b", NOW).await.unwrap();
-    let later = store.start_call(s.class_chat, s.teacher, CallKind::Video, NODE, NOW + 1).await.unwrap();
     store.finish_call(done, CallOutcome::Finished, NOW + 5).await.unwrap();
-    assert_eq!(store.unfinished_calls(NODE).await.unwrap(), [live, later]);
-    assert_eq!(store.unfinished_calls("node-b").await.unwrap(), [elsewhere]);
-    assert!(store.unfinished_calls("node-c").await.unwrap().is_empty());
+    let live = store.start_call(s.class_chat, s.teacher, CallKind::Audio, NODE, NOW + 6).await.unwrap();
+    let elsewhere = store.start_call(other_chat, s.teacher, CallKind::Video, "node-b", NOW).await.unwrap();
+    let later = store.start_call(direct, s.teacher, CallKind::Video, NODE, NOW + 7).await.unwrap();
+    assert_eq!(store.unfinished_calls(Some(NODE)).await.unwrap(), [live, later]);
+    assert_eq!(store.unfinished_calls(Some("node-b")).await.unwrap(), [elsewhere]);
+    assert!(store.unfinished_calls(Some("node-c")).await.unwrap().is_empty());
+    assert_eq!(store.unfinished_calls(None).await.unwrap(), [live, elsewhere, later], "a single node ends them all");
     // What a node does at start-up: each ends as a server restart.
-    for call in store.unfinished_calls(NODE).await.unwrap() {
+    for call in store.unfinished_calls(Some(NODE)).await.unwrap() {
         let event = store.finish_call(call, CallOutcome::ServerRestart, NOW + 9).await.unwrap().unwrap();
         assert_eq!(recorded(&event).1.outcome, "server_restart");
     }
-    assert!(store.unfinished_calls(NODE).await.unwrap().is_empty());
+    assert!(store.unfinished_calls(Some(NODE)).await.unwrap().is_empty());
+    db.finish().await;
+}
+
+/// Two nodes starting a call in one chat at the same instant: one call
+/// starts, the other node is told where it lives (and joins it there).
+#[tokio::test]
+async fn a_chat_has_one_live_call_and_a_second_start_learns_which_node_hosts_it() {
+    let db = fresh_db().await;
+    let s = setup(&db.store).await;
+    let store = &db.store;
+    let (a, b) = tokio::join!(
+        store.start_call(s.class_chat, s.teacher, CallKind::Audio, NODE, NOW),
+        store.start_call(s.class_chat, s.alena, CallKind::Video, "node-b", NOW),
+    );
+    let (call, host) = match (a, b) {
+        (Ok(call), Err(storage::StorageError::CallLive { node })) => (call, (node, NODE)),
+        (Err(storage::StorageError::CallLive { node }), Ok(call)) => (call, (node, "node-b")),
+        other => panic!("exactly one start succeeds: {other:?}"),
+    };
+    assert_eq!(host.0, host.1, "the refused start names the winner's node");
+    assert_eq!(store.live_calls_in(&[s.class_chat]).await.unwrap().len(), 1);
+    // Once it is over the chat can have a new one.
+    store.finish_call(call, CallOutcome::Finished, NOW + 5).await.unwrap();
+    store.start_call(s.class_chat, s.alena, CallKind::Audio, "node-b", NOW + 6).await.unwrap();
     db.finish().await;
 }
 

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
-use storage::{Author, Store};
+use storage::{Author, StorageError, Store};
 use tokio::sync::{Mutex, mpsc};
 
 const TICK: Duration = Duration::from_secs(1);
@@ -382,8 +382,16 @@ impl Calls {
             }
             None => {
                 messenger::call::may_start(summary.announcement_only, summary.admin).map_err(|_| CALL_ADMINS_START)?;
-                let id =
-                    node.store.start_call(chat, person, kind, &node.config.node, now).await.map_err(|_| UNAVAILABLE)?;
+                let id = match node.store.start_call(chat, person, kind, &node.config.node, now).await {
+                    Ok(id) => id,
+                    // Another node started the chat's call a moment ago: join it there.
+                    Err(StorageError::CallLive { node: host }) if host != node.config.node => {
+                        drop(state);
+                        let frame = ClientFrame::CallJoin { chat, kind, sdp: sdp.to_string() };
+                        return Box::pin(remote::forward(node, &caller, &host, chat, frame)).await;
+                    }
+                    Err(_) => return Err(UNAVAILABLE),
+                };
                 let call = LiveCall {
                     id,
                     chat,
@@ -597,7 +605,9 @@ impl Node {
     /// Ends the calls this node hosted when it stopped without ending them
     /// (a crash or `kill -9`).
     async fn end_calls_of_previous_run(&self) {
-        let calls = match self.store.unfinished_calls(&self.config.node).await {
+        // A single node is the only one that can have hosted a call.
+        let host = self.messenger.link().map(|_| self.config.node.as_str());
+        let calls = match self.store.unfinished_calls(host).await {
             Ok(calls) => calls,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read unfinished calls");
