@@ -47,6 +47,9 @@ pub struct FileConfig {
     /// NATS servers, e.g. "nats://10.0.0.5:4222" (several separated by
     /// commas): this node is then one of several sharing the database.
     pub nats_url: Option<String>,
+    /// Web Push to closed tabs (`[push]`: on by default; the push services
+    /// allowed, the VAPID key, the operator's contact).
+    pub push: Option<server::notify::PushConfig>,
 }
 
 /// The configuration in force.
@@ -68,6 +71,7 @@ pub struct Config {
     pub flood: messenger::flood::Limits,
     /// Cluster mode when set: the NATS servers (`nats_url`).
     pub nats_urls: Option<cluster::Servers>,
+    pub push: server::notify::PushConfig,
 }
 
 /// How log lines are written.
@@ -110,7 +114,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 /// Sections, whose keys are set by `PARTA_<SECTION>_<KEY>`
 /// (`PARTA_CALLS_UDP_BIND`, `PARTA_SMS_URL`); a value may be a TOML inline
 /// table for a nested key (`PARTA_FLOOD_MESSAGES={burst=5,per_second=0.5}`).
-const SECTIONS: &[&str] = &["sms", "files", "calls", "connections", "flood"];
+const SECTIONS: &[&str] = &["sms", "files", "calls", "connections", "flood", "push"];
 
 /// `PARTA_FILES_DIR` predates the `[files]` section: it means "local files, in
 /// this folder" whatever the file says, so it is applied after the layers.
@@ -204,6 +208,7 @@ impl Config {
             connections,
             flood,
             nats_urls,
+            push: file.push.unwrap_or_default(),
         })
     }
 

@@ -755,6 +755,37 @@ pub const CALL_UNAVAILABLE: ApiError = err(
     "Calls are switched off on this server.",
 );
 
+pub const PUSH_UNAVAILABLE: ApiError = err(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "push_unavailable",
+    "Уведомления на этом сервере выключены.",
+    "Notifications are switched off on this server.",
+);
+pub const PUSH_ENDPOINT_NOT_HTTPS: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "push_endpoint_not_https",
+    "Браузер предложил небезопасный адрес для уведомлений (нужен https).",
+    "The browser offered an insecure address for notifications (https is required).",
+);
+pub const PUSH_ENDPOINT_NOT_ALLOWED: ApiError = err(
+    StatusCode::BAD_REQUEST,
+    "push_endpoint_not_allowed",
+    "Этот сервер не отправляет уведомления через службу вашего браузера. Обратитесь к администратору.",
+    "This server does not send notifications through your browser's push service. Ask the administrator.",
+);
+pub const PUSH_SUBSCRIPTION_TAKEN: ApiError = err(
+    StatusCode::CONFLICT,
+    "push_subscription_taken",
+    "Эта подписка на уведомления принадлежит другому пользователю.",
+    "This notification subscription belongs to someone else.",
+);
+pub const PUSH_SUBSCRIPTION_NOT_FOUND: ApiError = err(
+    StatusCode::NOT_FOUND,
+    "push_subscription_not_found",
+    "Уведомления на этом устройстве уже выключены.",
+    "Notifications are already off on this device.",
+);
+
 pub const CHAT_NAME_EMPTY: ApiError =
     err(StatusCode::BAD_REQUEST, "chat_name_empty", "Введите название чата.", "Enter a name for the chat.");
 pub const CHAT_NAME_TOO_LONG: ApiError = err(

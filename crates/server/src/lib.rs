@@ -17,7 +17,9 @@ pub mod identity_api;
 pub mod jobs;
 pub mod messenger;
 pub mod metrics;
+pub mod notify;
 mod openapi;
+pub mod push_api;
 mod roster_api;
 pub mod safeguarding_api;
 mod web;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub connections: Arc<connections::Connections>,
     /// How fast one person may act (`[flood]`).
     pub flood: Arc<flood::Flood>,
+    /// Web Push to closed tabs (`[push]`); off until started.
+    pub push: Option<Arc<notify::Notifier>>,
 }
 
 /// The current time in unix seconds.
@@ -86,7 +90,20 @@ impl AppState {
             calls: messenger::calls::Calls::disabled(),
             connections: Arc::default(),
             flood: Arc::default(),
+            push: None,
         }
+    }
+
+    /// Starts Web Push: new messages are pushed to members who have not read
+    /// them. After [`AppState::join_cluster`], whose messenger it hooks into.
+    pub async fn start_push(&mut self, config: &notify::PushConfig) -> Result<(), notify::PushStartError> {
+        self.push =
+            notify::Notifier::start(config, self.store.clone(), self.clock.clone(), self.demo.is_some()).await?;
+        if let Some(notifier) = &self.push {
+            let notifier = Arc::clone(notifier);
+            self.messenger.writer.on_commit(Box::new(move |committed| notifier.message_committed(committed)));
+        }
+        Ok(())
     }
 
     /// Starts this node's SFU and call signalling.
@@ -228,6 +245,9 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(messenger::polls::vote))
         .routes(routes!(messenger::polls::close))
         .routes(routes!(messenger::polls::csv))
+        .routes(routes!(push_api::key))
+        .routes(routes!(push_api::subscribe, push_api::unsubscribe))
+        .routes(routes!(push_api::settings, push_api::save_settings))
 }
 
 pub fn router(state: AppState) -> Router {

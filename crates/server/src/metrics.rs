@@ -37,6 +37,10 @@ pub const RESYNCS: &str = "parta_resyncs_total";
 pub const SMS_SENT: &str = "parta_sms_sent_total";
 /// SMS the provider refused or could not take, by `reason` (counter).
 pub const SMS_FAILED: &str = "parta_sms_failed_total";
+/// Web Push notifications a push service accepted (counter).
+pub const PUSHES_SENT: &str = "parta_pushes_sent_total";
+/// Web Push notifications refused or still failing after the retries (counter).
+pub const PUSHES_FAILED: &str = "parta_pushes_failed_total";
 /// Reconciliations of automatic chats, by `scope` (`org` or `people`) and `result` (counter).
 pub const PROVISIONING_RUNS: &str = "parta_provisioning_runs_total";
 /// How long one reconciliation took (histogram, seconds).
@@ -75,6 +79,8 @@ fn describe() {
     describe_counter!(RESYNCS, "Chats too far behind to replay, reloaded by the client.");
     describe_counter!(SMS_SENT, "SMS codes accepted by the provider.");
     describe_counter!(SMS_FAILED, "SMS codes the provider refused (rejected) or could not take (unavailable).");
+    describe_counter!(PUSHES_SENT, "Web Push notifications accepted by the browsers' push services.");
+    describe_counter!(PUSHES_FAILED, "Web Push notifications refused, or failing after the retries.");
     describe_counter!(PROVISIONING_RUNS, "Reconciliations of the automatic chats.");
     describe_histogram!(PROVISIONING_SECONDS, Unit::Seconds, "Time one reconciliation took.");
     describe_counter!(FILE_BYTES_STORED, Unit::Bytes, "Bytes of attachments and thumbnails stored.");

@@ -14,6 +14,10 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { file("index.html") }))
         .route("/messenger", get(|| async { file("messenger.html") }))
+        // At the root, so that its scope can be `/messenger` (a worker's
+        // scope cannot be above the folder it is served from).
+        .route("/sw.js", get(|| async { file("sw.js") }))
+        .route("/manifest.webmanifest", get(|| async { file("manifest.webmanifest") }))
         .route("/assets/{*path}", get(|Path(path): Path<String>| async move { file(&path) }))
 }
 
@@ -25,6 +29,7 @@ fn content_type(path: &str) -> &'static str {
         Some("svg") => "image/svg+xml",
         Some("png") => "image/png",
         Some("json") => "application/json",
+        Some("webmanifest") => "application/manifest+json",
         _ => "application/octet-stream",
     }
 }

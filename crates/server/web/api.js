@@ -121,6 +121,11 @@ export const api = {
     request('DELETE', `/messenger/session${portal ? '?portal=true' : ''}`, undefined, { quiet401: true }),
   renameMessengerAccount: (about) => request('PUT', '/messenger/me/name', about),
   messengerSessions: () => request('GET', '/messenger/sessions'),
+  pushKey: () => request('GET', '/push/key'),
+  subscribePush: (subscription) => request('POST', '/push/subscriptions', subscription),
+  unsubscribePush: (endpoint) => request('DELETE', '/push/subscriptions', { endpoint }),
+  pushSettings: () => request('GET', '/push/settings'),
+  savePushSettings: (settings) => request('PUT', '/push/settings', settings),
   endMessengerSession: (id) => request('DELETE', `/messenger/sessions/${encodeURIComponent(id)}`),
   setMessengerPassword: (current, next) =>
     request('PUT', '/messenger/me/password', { current: current || null, new: next }),

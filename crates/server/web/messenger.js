@@ -15,6 +15,7 @@ import { myReportsList } from './safeguarding.js';
 import { myDataSection } from './datarights.js';
 import { newFlow, phoneFlow, aboutForm } from './phoneflow.js';
 import { ChatApp } from './chat/app.js';
+import { startApp, notificationsSection, installButton } from './pwa.js';
 
 const root = document.getElementById('app');
 
@@ -89,6 +90,7 @@ function renderHeader() {
       h('span', { class: 'brand-name' }, 'Parta')),
     h('span', { class: 'topbar-org' }, t('msg.short')),
     h('div', { class: 'topbar-slot' }),
+    installButton(),
     langSwitch());
   if (me) {
     const a = me.account;
@@ -452,6 +454,7 @@ async function settingsPage() {
         h('p', { 'data-testid': 'password-state' }, a.has_password ? t('set.passwordSet') : t('set.passwordNone')),
         h('p', { class: 'section-actions' },
           button(a.has_password ? t('set.changePassword') : t('set.setPassword'), { kind: 'secondary', iconName: 'key', onClick: passwordDialog }))),
+      card('set-push', t('push.title'), await notificationsSection()),
       card('set-sessions', t('set.sessions'), h('p', { class: 'muted' }, t('set.sessionsLead')), sessions),
       card('set-reports', t('sg.mine'), await myReportsList()),
       card('set-data', t('dr.mine'), await myDataSection()),
@@ -650,6 +653,7 @@ async function takeToken() {
 }
 
 async function start() {
+  startApp((chat) => { window.location.hash = `#/chat/${chat}`; });
   buildShell();
   onLangChange(async (code) => {
     buildShell();

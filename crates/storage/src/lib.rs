@@ -30,6 +30,7 @@ mod leadership;
 pub mod maintenance;
 mod messages_store;
 mod polls_store;
+mod push_store;
 mod receipts_store;
 mod safeguarding_store;
 mod sync;
@@ -45,6 +46,7 @@ pub use identity_store::*;
 pub use leadership::Leadership;
 pub use messages_store::*;
 pub use polls_store::*;
+pub use push_store::*;
 pub use receipts_store::*;
 pub use safeguarding_store::*;
 
@@ -241,6 +243,10 @@ mod sqlite {
         use super::*;
         include!("data_rights_queries.rs");
     }
+    pub(crate) mod push {
+        use super::*;
+        include!("push_queries.rs");
+    }
 }
 
 mod postgres {
@@ -299,6 +305,10 @@ mod postgres {
     pub(crate) mod data_rights {
         use super::*;
         include!("data_rights_queries.rs");
+    }
+    pub(crate) mod push {
+        use super::*;
+        include!("push_queries.rs");
     }
 }
 

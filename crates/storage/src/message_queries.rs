@@ -31,7 +31,7 @@ pub(super) struct Access {
 
 /// A chat `c` with its organisation `o`, a member `m` and the member's link
 /// `l` to a learning profile `p`.
-const MEMBER_JOINS: &str = "FROM chats c JOIN orgs o ON o.id = c.org_id \
+pub(super) const MEMBER_JOINS: &str = "FROM chats c JOIN orgs o ON o.id = c.org_id \
      JOIN chat_members m ON m.chat_id = c.id \
      JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \
      JOIN learning_profiles p ON p.id = l.profile_id";
@@ -43,7 +43,7 @@ const BLOCKED: &str = "EXISTS (SELECT 1 FROM person_blocks b JOIN chat_members o
 
 /// The access rule: an active member, linked, in an organisation whose chats
 /// are on; hidden chats are out of reach like missing ones.
-const REACHABLE: &str = "m.status = 'active' AND c.state <> 'read_only_hidden' \
+pub(super) const REACHABLE: &str = "m.status = 'active' AND c.state <> 'read_only_hidden' \
      AND o.chats_enabled AND o.kind = 'general_education'";
 
 pub(super) async fn access<'e, E: sqlx::Executor<'e, Database = Db>>(

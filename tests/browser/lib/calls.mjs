@@ -29,11 +29,12 @@ export function rtp(page, type) {
   }, type);
 }
 
-/** Polls `check` (an async function) until it is true. */
+/** Polls `check` (an async function) until it gives something truthy, and returns that. */
 export async function until(check, what, timeout = 20_000) {
   const end = Date.now() + timeout;
   for (;;) {
-    if (await check()) return;
+    const value = await check();
+    if (value) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }

@@ -10,7 +10,7 @@ use super::bus::{Bus, BusMessage};
 use super::hub::Outbound;
 use super::protocol::ServerFrame;
 use crate::error::{ApiError, ApiResult, UNAVAILABLE};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use storage::{Change, Committed, EventView, NewMessage, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -59,17 +59,28 @@ impl AckTo {
     }
 }
 
+/// Told of every new message once it is committed and published (pushes to
+/// closed tabs): it must return at once.
+pub type CommitHook = Box<dyn Fn(&Committed) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    hook: Arc<OnceLock<CommitHook>>,
 }
 
 impl Writer {
     /// Starts the writer task; it ends when the last `Writer` is dropped.
     pub fn spawn(store: Store, bus: Arc<dyn Bus>) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, bus, rx));
-        Writer { tx }
+        let hook = Arc::new(OnceLock::new());
+        tokio::spawn(run(store, bus, rx, Arc::clone(&hook)));
+        Writer { tx, hook }
+    }
+
+    /// Sets the hook told of new messages; only the first one set counts.
+    pub fn on_commit(&self, hook: CommitHook) {
+        let _ = self.hook.set(hook);
     }
 
     /// Appends a message; returns once it is committed (or refused).
@@ -95,7 +106,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>, hook: Arc<OnceLock<CommitHook>>) {
     // Taken once: per batch the metrics then cost three atomic updates.
     let committed_total = metrics::counter!(crate::metrics::MESSAGES_COMMITTED);
     let commit_seconds = metrics::histogram!(crate::metrics::COMMIT_SECONDS);
@@ -127,6 +138,9 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>) {
                     {
                         new += 1;
                         publish(bus.as_ref(), committed);
+                        if let Some(hook) = hook.get() {
+                            hook(committed);
+                        }
                     }
                     // The sender may have gone (a closed socket): the message stands.
                     let _ = reply.send(answer);

@@ -35,13 +35,19 @@ pub async fn linked(app: &TestApp, login: &str, phone: &str) -> Linked {
     let about = json!({ "proof": proof["proof"], "last_name": person.last_name, "first_name": person.first_name });
     let res = app.post(&portal, &format!("/api/chats/{org}/link"), about).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let cookie = messenger_session(app, &portal, org).await;
+    Linked { portal, cookie, org, person: credentials.person_id }
+}
+
+/// «Перейти в Parta Мессенджер» from a linked portal session: a new
+/// messenger session's cookie.
+async fn messenger_session(app: &TestApp, portal: &reqwest::Client, org: i64) -> String {
     let entry: Value =
-        app.post(&portal, &format!("/api/chats/{org}/messenger-token"), json!({})).await.json().await.unwrap();
+        app.post(portal, &format!("/api/chats/{org}/messenger-token"), json!({})).await.json().await.unwrap();
     let token = entry["url"].as_str().unwrap().split("token=").nth(1).unwrap();
     let res = app.post(&reqwest::Client::new(), "/api/messenger/session", json!({ "token": token })).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res
-        .headers()
+    res.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -50,8 +56,7 @@ pub async fn linked(app: &TestApp, login: &str, phone: &str) -> Linked {
         .split(';')
         .next()
         .unwrap()
-        .to_string();
-    Linked { portal, cookie, org, person: credentials.person_id }
+        .to_string()
 }
 
 /// Every byte percent-encoded: a path segment or `x-file-name` of any text.
@@ -87,6 +92,12 @@ pub async fn on_node(node: &Node, who: &Linked, method: Method, path: &str, body
 }
 
 impl Linked {
+    /// The same person opening the messenger again (another device).
+    pub async fn new_session(&self, app: &TestApp) -> Linked {
+        let cookie = messenger_session(app, &self.portal, self.org).await;
+        Linked { portal: self.portal.clone(), cookie, org: self.org, person: self.person }
+    }
+
     pub async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         reqwest::Client::new().get(app.url(path)).header("cookie", &self.cookie).send().await.unwrap()
     }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 pub mod chat;
+pub mod push;
 
 use reqwest::StatusCode;
 use roster::import::{Batch, Mode, Org, Part};
@@ -57,6 +58,9 @@ pub struct Options {
     pub nats: Option<cluster::Servers>,
     /// File bytes in this store (`[files]`); in memory by default.
     pub files: Option<blobs::BlobConfig>,
+    /// Web Push (`[push]`); off by default. With `demo` a receiver on
+    /// loopback may subscribe.
+    pub push: Option<server::notify::PushConfig>,
 }
 
 /// Limits no test meets unless it is about them.
@@ -135,6 +139,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
     if let Some(servers) = options.nats {
         join(&mut state, &servers).await;
     }
+    if let Some(push) = options.push {
+        state.start_push(&push).await.unwrap();
+    }
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();
     }
@@ -176,6 +183,7 @@ pub struct NodeOptions {
     pub calls: Option<server::messenger::calls::CallsConfig>,
     /// The database as this node reaches it (through a proxy, say); `app`'s by default.
     pub database_url: Option<String>,
+    pub push: Option<server::notify::PushConfig>,
 }
 
 pub async fn spawn_node(app: &TestApp, options: NodeOptions) -> Node {
@@ -186,6 +194,9 @@ pub async fn spawn_node(app: &TestApp, options: NodeOptions) -> Node {
     state.flood = Arc::new(server::flood::Flood::in_memory(unlimited()));
     if let Some(servers) = &options.nats {
         join(&mut state, servers).await;
+    }
+    if let Some(push) = options.push {
+        state.start_push(&push).await.unwrap();
     }
     if let Some(calls) = options.calls {
         state.start_calls(calls).await.unwrap();

@@ -1,0 +1,218 @@
+//! Notifications to devices whose messenger is closed (issue 19), by Web
+//! Push. A new message is pushed after a short grace period to the members
+//! who have not read it by then: a person looking at the chat marks it read
+//! within the grace period and gets no push, on whichever node their socket
+//! is, because read positions are in the database.
+//!
+//! The node that committed a message pushes it. A push is a courtesy, not a
+//! delivery: the message itself is durable and reaches every device when it
+//! connects; a node that dies inside the grace period loses only the pushes.
+
+use crate::Clock;
+use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, SubscriptionError, Urgency, VapidKey};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use storage::{Committed, PushTarget, Store};
+use tokio::sync::Semaphore;
+
+/// What a notification shows of a message: as much as a lock screen line.
+pub const PREVIEW_CHARS: usize = 100;
+/// Pushes in flight at once from one node.
+const CONCURRENT_PUSHES: usize = 64;
+
+/// `[push]`: Web Push. On by default; the key is made at first start.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    pub enabled: bool,
+    /// The VAPID private key (32 bytes, base64url), to keep one across a
+    /// reinstall; by default the one stored in the database.
+    pub vapid_private_key: Option<String>,
+    /// How push services reach the operator: `mailto:` or `https:`.
+    pub contact: String,
+    /// Push service hosts subscriptions may name (`*.` for subdomains).
+    pub allowed_endpoints: Vec<String>,
+    /// How long an unread message waits before it is pushed, in
+    /// milliseconds: a person reading the chat meanwhile gets no push.
+    pub delay_ms: u64,
+}
+
+impl Default for PushConfig {
+    fn default() -> PushConfig {
+        PushConfig {
+            enabled: true,
+            vapid_private_key: None,
+            contact: "mailto:admin@localhost".into(),
+            allowed_endpoints: push::BROWSER_PUSH_SERVICES.iter().map(|h| (*h).to_owned()).collect(),
+            delay_ms: 3_000,
+        }
+    }
+}
+
+impl std::fmt::Debug for PushConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushConfig")
+            .field("enabled", &self.enabled)
+            .field("vapid_private_key", &self.vapid_private_key.as_ref().map(|_| "<redacted>"))
+            .field("contact", &self.contact)
+            .field("allowed_endpoints", &self.allowed_endpoints)
+            .field("delay_ms", &self.delay_ms)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushStartError {
+    #[error("[push] vapid_private_key: {0}")]
+    Key(#[from] push::KeyError),
+    #[error("cannot keep the VAPID key: {0}")]
+    Storage(#[from] storage::StorageError),
+    #[error(transparent)]
+    Client(#[from] push::ClientError),
+}
+
+/// What the service worker receives (JSON). Versioned like the socket
+/// protocol: a worker ignores a `v` it does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    pub v: u32,
+    #[serde(flatten)]
+    pub kind: PayloadKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PayloadKind {
+    Message {
+        chat: i64,
+        /// The chat as the person sees it (a direct chat: the sender).
+        chat_name: String,
+        direct: bool,
+        message: i64,
+        seq: i64,
+        sender: String,
+        /// At most [`PREVIEW_CHARS`] characters of the text; absent for a
+        /// person who hides the text of notifications.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        preview: Option<String>,
+    },
+}
+
+pub struct Notifier {
+    pusher: Pusher,
+    allow: AllowList,
+    store: Store,
+    clock: Clock,
+    delay: Duration,
+    sending: Arc<Semaphore>,
+}
+
+impl Notifier {
+    /// `None` when `[push]` is off. In demo mode a receiver on loopback
+    /// (`http://127.0.0.1:…`) may subscribe too, so tests run without the
+    /// internet.
+    pub async fn start(
+        config: &PushConfig,
+        store: Store,
+        clock: Clock,
+        demo: bool,
+    ) -> Result<Option<Arc<Notifier>>, PushStartError> {
+        if !config.enabled {
+            return Ok(None);
+        }
+        let key = match &config.vapid_private_key {
+            Some(configured) => VapidKey::from_base64(configured)?,
+            None => VapidKey::from_base64(&store.push_vapid_key(&VapidKey::generate().to_base64(), clock()).await?)?,
+        };
+        let pusher = Pusher::new(key, PusherConfig { contact: config.contact.clone(), ..PusherConfig::default() })?;
+        Ok(Some(Arc::new(Notifier {
+            pusher,
+            allow: AllowList::new(config.allowed_endpoints.clone(), demo),
+            store,
+            clock,
+            delay: Duration::from_millis(config.delay_ms),
+            sending: Arc::new(Semaphore::new(CONCURRENT_PUSHES)),
+        })))
+    }
+
+    pub fn public_key(&self) -> String {
+        self.pusher.public_key()
+    }
+
+    pub fn check(&self, endpoint: &str, p256dh: &str, auth: &str) -> Result<Subscription, SubscriptionError> {
+        self.allow.check(endpoint, p256dh, auth)
+    }
+
+    /// A message was committed: push it, after the grace period, to whoever
+    /// has not read it by then.
+    pub fn message_committed(self: &Arc<Self>, committed: &Committed) {
+        let message = &committed.message;
+        // A call's record is not news: the call rang while it lasted.
+        if message.call.is_some() || message.deleted {
+            return;
+        }
+        let preview = if message.text.trim().is_empty() && !message.attachments.is_empty() {
+            "📎".to_owned()
+        } else {
+            messenger::preview(&message.text, PREVIEW_CHARS)
+        };
+        let (chat, seq, author, sender) =
+            (committed.chat_id, committed.seq, message.author.person, message.author.name.clone());
+        let message_id = committed.message_id;
+        let notifier = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(notifier.delay).await;
+            let targets = match notifier.store.push_targets(chat, seq, author, (notifier.clock)()).await {
+                Ok(targets) => targets,
+                Err(e) => {
+                    tracing::warn!(chat, seq, error = %e, "cannot find whom to push a message to");
+                    return;
+                }
+            };
+            for target in targets {
+                let chat_name = if target.direct { sender.clone() } else { target.chat_name.clone() };
+                let kind = PayloadKind::Message {
+                    chat,
+                    chat_name,
+                    direct: target.direct,
+                    message: message_id,
+                    seq,
+                    sender: sender.clone(),
+                    preview: target.previews.then(|| preview.clone()),
+                };
+                let notice = Notice {
+                    payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
+                    ttl: Duration::from_secs(24 * 3600),
+                    urgency: if target.direct { Urgency::High } else { Urgency::Normal },
+                    topic: Some(format!("chat-{chat}")),
+                };
+                notifier.deliver(target, notice).await;
+            }
+        });
+    }
+
+    /// Sends one push in the background, within the node's limit of pushes
+    /// in flight; a subscription its push service calls gone is removed.
+    async fn deliver(self: &Arc<Self>, target: PushTarget, notice: Notice) {
+        let Ok(permit) = Arc::clone(&self.sending).acquire_owned().await else { return };
+        let notifier = Arc::clone(self);
+        tokio::spawn(async move {
+            let subscription = Subscription { endpoint: target.endpoint, p256dh: target.p256dh, auth: target.auth };
+            match notifier.pusher.send(&subscription, &notice).await {
+                Delivery::Delivered => metrics::counter!(crate::metrics::PUSHES_SENT).increment(1),
+                Delivery::Gone => {
+                    tracing::info!(subscription = target.subscription, "a push subscription is gone: removed");
+                    if let Err(e) = notifier.store.forget_push_subscription(target.subscription).await {
+                        tracing::warn!(error = %e, "cannot remove a gone push subscription");
+                    }
+                }
+                Delivery::Failed(why) => {
+                    metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
+                    tracing::warn!(subscription = target.subscription, %why, "a push was not delivered");
+                }
+            }
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,90 @@
+// Parta Мессенджер's service worker: the shell offline, notifications pushed
+// by the server while the messenger is closed, and a tap on one opening its
+// chat. Plain script (not a module), so every browser with push runs it.
+
+const SHELL = 'parta-shell-v1';
+const SHELL_FILES = ['/messenger', '/assets/app.css', '/assets/chat.css', '/assets/messenger.js', '/assets/logo.svg', '/assets/icon-192.png'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k !== SHELL).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+// The page and its modules: the network first (an upgrade is seen at once),
+// the copy kept last time when there is no network. The API never from a cache.
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname !== '/messenger' && !url.pathname.startsWith('/assets/')) return;
+  event.respondWith(fetch(event.request).then((response) => {
+    if (response.ok) {
+      const copy = response.clone();
+      caches.open(SHELL).then((cache) => cache.put(event.request, copy));
+    }
+    return response;
+  }).catch(() => caches.match(event.request, { ignoreSearch: true })
+    .then((cached) => cached || caches.match('/messenger'))));
+});
+
+/** Where a notification leads. */
+function chatUrl(chat) {
+  return `/messenger#/chat/${chat}`;
+}
+
+/** The notification for a push payload (`v` 1, docs/protocol.md «Push»); null for one this worker does not know. */
+function notificationOf(p) {
+  if (!p || p.v !== 1) return null;
+  if (p.type === 'message') {
+    return {
+      title: p.chat_name,
+      options: {
+        body: p.preview == null ? `${p.sender}: новое сообщение` : p.direct ? p.preview : `${p.sender}: ${p.preview}`,
+        // One notification per chat: a newer message replaces the older one.
+        tag: `parta-chat-${p.chat}`,
+        renotify: true,
+        icon: '/assets/icon-192.png',
+        data: { url: chatUrl(p.chat), chat: p.chat },
+      },
+    };
+  }
+  return null;
+}
+
+self.addEventListener('push', (event) => {
+  let payload = null;
+  try {
+    payload = event.data ? event.data.json() : null;
+  } catch {
+    payload = null;
+  }
+  // A push must always show something; an unknown one says only that there is news.
+  const n = notificationOf(payload) || {
+    title: 'Parta Мессенджер',
+    options: { body: 'Новое сообщение', tag: 'parta', icon: '/assets/icon-192.png', data: { url: '/messenger' } },
+  };
+  event.waitUntil(self.registration.showNotification(n.title, n.options));
+});
+
+/** A tapped notification: its chat in the open messenger, or in a new window. */
+function openChatOf(notification) {
+  const { url, chat } = notification.data || {};
+  return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((w) => new URL(w.url).pathname === '/messenger');
+    if (open) {
+      if (chat != null) open.postMessage({ type: 'open-chat', chat });
+      // Focusing is allowed only while handling the tap itself.
+      return open.focus().catch(() => open);
+    }
+    return self.clients.openWindow(url || '/messenger');
+  });
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openChatOf(event.notification));
+});

@@ -1,0 +1,128 @@
+// Web Push subscriptions and targets, compiled per backend inside `mod push`
+// of `mod sqlite` and `mod postgres` (see lib.rs).
+
+use super::messages::{MEMBER_JOINS, REACHABLE};
+use crate::{PushTarget, StorageError, SubscriptionTaken};
+
+pub(crate) async fn vapid_key(pool: &Pool<Db>, candidate: &str, now: i64) -> Result<String, StorageError> {
+    sqlx::query(
+        "INSERT INTO push_vapid_key (id, private_key, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(candidate)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(sqlx::query_scalar("SELECT private_key FROM push_vapid_key WHERE id = 1").fetch_one(pool).await?)
+}
+
+pub(crate) async fn save(
+    pool: &Pool<Db>,
+    session: i64,
+    endpoint: &str,
+    p256dh: &str,
+    auth: &str,
+    now: i64,
+) -> Result<Result<i64, SubscriptionTaken>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let holder: Option<(i64, bool)> = sqlx::query_as(
+        "SELECT s.session_id, h.account_id = (SELECT account_id FROM messenger_sessions WHERE id = $2) \
+         FROM push_subscriptions s JOIN messenger_sessions h ON h.id = s.session_id WHERE s.endpoint = $1",
+    )
+    .bind(endpoint)
+    .bind(session)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((_, false)) = holder {
+        return Ok(Err(SubscriptionTaken::ByAnotherAccount));
+    }
+    // One per session (a session is one browser), and the endpoint leaves
+    // the Parta ID's earlier session that held it.
+    sqlx::query("DELETE FROM push_subscriptions WHERE session_id = $1 OR endpoint = $2")
+        .bind(session)
+        .bind(endpoint)
+        .execute(&mut *tx)
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO push_subscriptions (session_id, endpoint, p256dh, auth, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(session)
+    .bind(endpoint)
+    .bind(p256dh)
+    .bind(auth)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+pub(crate) async fn delete(pool: &Pool<Db>, account: i64, endpoint: &str) -> Result<bool, StorageError> {
+    let done = sqlx::query(
+        "DELETE FROM push_subscriptions WHERE endpoint = $1 \
+         AND session_id IN (SELECT id FROM messenger_sessions WHERE account_id = $2)",
+    )
+    .bind(endpoint)
+    .bind(account)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn forget(pool: &Pool<Db>, subscription: i64) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM push_subscriptions WHERE id = $1").bind(subscription).execute(pool).await?;
+    Ok(())
+}
+
+/// subscription, endpoint, p256dh, auth, account, chat name, direct, previews
+type TargetRow = (i64, String, String, String, i64, String, bool, bool);
+
+pub(crate) async fn targets(
+    pool: &Pool<Db>,
+    chat: i64,
+    seq: i64,
+    author: i64,
+    now: i64,
+) -> Result<Vec<PushTarget>, StorageError> {
+    // The author's own Parta ID is left out whichever of its school
+    // accounts wrote (a teacher who is also a parent in the chat).
+    let query = format!(
+        "SELECT DISTINCT s.id, s.endpoint, s.p256dh, s.auth, p.account_id, c.name, c.kind = 'direct', a.push_previews \
+         {MEMBER_JOINS} JOIN accounts a ON a.id = p.account_id \
+         JOIN messenger_sessions ms ON ms.account_id = p.account_id AND ms.expires_at > $4 \
+         JOIN push_subscriptions s ON s.session_id = ms.id \
+         WHERE c.id = $1 AND {REACHABLE} AND m.last_read_seq < $2 \
+         AND p.account_id NOT IN (SELECT ap.account_id FROM profile_links al \
+             JOIN learning_profiles ap ON ap.id = al.profile_id WHERE al.person_id = $3) \
+         AND NOT EXISTS (SELECT 1 FROM person_blocks b WHERE b.blocker_id = m.person_id AND b.blocked_id = $3) \
+         ORDER BY s.id"
+    );
+    let rows: Vec<TargetRow> =
+        sqlx::query_as(&query).bind(chat).bind(seq).bind(author).bind(now).fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(subscription, endpoint, p256dh, auth, account, chat_name, direct, previews)| PushTarget {
+            subscription,
+            endpoint,
+            p256dh,
+            auth,
+            account,
+            chat_name,
+            direct,
+            previews,
+        })
+        .collect())
+}
+
+pub(crate) async fn previews(pool: &Pool<Db>, account: i64) -> Result<bool, StorageError> {
+    let shown: Option<bool> = sqlx::query_scalar("SELECT push_previews FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_optional(pool)
+        .await?;
+    shown.ok_or(StorageError::NotFound)
+}
+
+pub(crate) async fn set_previews(pool: &Pool<Db>, account: i64, shown: bool) -> Result<(), StorageError> {
+    sqlx::query("UPDATE accounts SET push_previews = $1 WHERE id = $2").bind(shown).bind(account).execute(pool).await?;
+    Ok(())
+}
