@@ -4,7 +4,7 @@
 //! never passes through here.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +98,8 @@ pub enum CallRefusal {
     NotDeclinable,
     #[error("not in the call")]
     NotInCall,
+    #[error("a moderator removed them from this call and has not let them back in")]
+    Removed,
 }
 
 /// Who may start a call in a chat they are in: anyone, except that where only
@@ -114,12 +116,21 @@ pub struct Call {
     started_by: i64,
     answered: bool,
     participants: BTreeMap<i64, Participant>,
+    /// Removed by a moderator: kept out of this call until let back in.
+    removed: BTreeSet<i64>,
 }
 
 impl Call {
     /// `person` starts a call and is its first participant.
     pub fn start(kind: CallKind, direct: bool, person: i64) -> Call {
-        let mut call = Call { kind, direct, started_by: person, answered: false, participants: BTreeMap::new() };
+        let mut call = Call {
+            kind,
+            direct,
+            started_by: person,
+            answered: false,
+            participants: BTreeMap::new(),
+            removed: BTreeSet::new(),
+        };
         call.join(person);
         call
     }
@@ -152,8 +163,14 @@ impl Call {
         self.participants.contains_key(&person)
     }
 
+    /// Whether `person` may join: not while removed from this call.
+    pub fn may_join(&self, person: i64) -> Result<(), CallRefusal> {
+        if self.removed.contains(&person) { Err(CallRefusal::Removed) } else { Ok(()) }
+    }
+
     /// A join, or a rejoin after a dropped connection (the person keeps one
-    /// seat). Anyone but the caller joining answers the call.
+    /// seat). Anyone but the caller joining answers the call. The caller asks
+    /// [`Call::may_join`] first.
     pub fn join(&mut self, person: i64) {
         let media = Media { audio: true, video: self.kind == CallKind::Video, screen: false };
         self.participants.insert(person, Participant { media, reconnecting: false });
@@ -194,6 +211,26 @@ impl Call {
             return Some(if self.answered { CallOutcome::Finished } else { CallOutcome::Missed });
         }
         None
+    }
+
+    /// A moderator removes `person`: they [`Call::leave`] now and stay out
+    /// until [`Call::let_back`].
+    pub fn remove(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if !self.is_in(person) {
+            return Err(CallRefusal::NotInCall);
+        }
+        self.removed.insert(person);
+        Ok(())
+    }
+
+    /// A moderator lets a removed person join again.
+    pub fn let_back(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if self.removed.remove(&person) { Ok(()) } else { Err(CallRefusal::NotInCall) }
+    }
+
+    /// Who a moderator removed, until let back.
+    pub fn removed(&self) -> &BTreeSet<i64> {
+        &self.removed
     }
 
     /// The person called declines while it rings.
@@ -317,6 +354,21 @@ mod tests {
         assert!(may_moderate(false, true));
         assert!(!may_moderate(false, false));
         assert!(!may_moderate(true, true));
+    }
+
+    #[test]
+    fn a_removed_participant_stays_out_until_a_moderator_lets_them_back() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        call.join(STUDENT);
+        assert_eq!(call.remove(STUDENT), Ok(()));
+        assert_eq!(call.leave(STUDENT), None);
+        assert_eq!(call.may_join(STUDENT), Err(CallRefusal::Removed));
+        assert_eq!(call.may_join(OTHER), Ok(()));
+        assert_eq!(call.remove(STUDENT), Err(CallRefusal::NotInCall), "already out");
+        assert_eq!(call.let_back(OTHER), Err(CallRefusal::NotInCall), "never removed");
+        call.let_back(STUDENT).unwrap();
+        assert_eq!(call.may_join(STUDENT), Ok(()));
+        assert!(call.removed().is_empty());
     }
 
     #[test]

@@ -288,3 +288,64 @@ async fn stopping_the_server_ends_its_calls_with_a_record_and_a_crash_is_recorde
     );
     app.finish().await;
 }
+
+/// The next `call_state` of `call` in which `check` holds.
+async fn state_where(ws: &mut Socket, check: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let state = ws.until("call_state").await;
+        if check(&state["call"]) {
+            return state["call"].clone();
+        }
+    }
+}
+
+/// The teacher's classroom: one class call, the teacher and two students in it.
+struct Classroom {
+    app: TestApp,
+    teacher: Linked,
+    alyona: Linked,
+    ivan: Linked,
+    call: i64,
+    t: Socket,
+    a: Socket,
+    i: Socket,
+}
+
+async fn classroom() -> Classroom {
+    let app = calls_app().await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let alyona = linked(&app, "student1", "+79120000002").await;
+    let ivan = linked(&app, "student2", "+79120000004").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let (mut t, mut a, mut i) = (socket(&app, &teacher).await, socket(&app, &alyona).await, socket(&app, &ivan).await);
+    let call = join(&mut t, chat, "video").await["call"]["id"].as_i64().unwrap();
+    join(&mut a, chat, "video").await;
+    join(&mut i, chat, "video").await;
+    state_where(&mut t, |c| people(c).len() == 3).await;
+    Classroom { app, teacher, alyona, ivan, call, t, a, i }
+}
+
+#[tokio::test]
+async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    t.send(json!({"type": "call_remove", "call": call, "person": alyona.person})).await;
+    assert_eq!(a.until("call_left").await["reason"], "removed");
+    let state = state_where(&mut t, |c| !people(c).contains(&alyona.person)).await;
+    assert_eq!(state["removed"], json!([{"person": alyona.person, "name": "Королёва Алёна"}]));
+
+    a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
+    let refused = a.until("error").await;
+    assert_eq!(refused["code"], "call_removed");
+    assert!(refused["message"].as_str().unwrap().contains("впустит"), "{refused}");
+    // A student cannot let her back; the teacher can.
+    i.send(json!({"type": "call_let_back", "call": call, "person": alyona.person})).await;
+    assert_eq!(i.until("error").await["code"], "call_forbidden");
+    t.send(json!({"type": "call_let_back", "call": call, "person": ivan.person})).await;
+    assert_eq!(t.until("error").await["code"], "call_not_found", "Иван was never removed");
+    t.send(json!({"type": "call_let_back", "call": call, "person": alyona.person})).await;
+    state_where(&mut i, |c| c["removed"] == json!([])).await;
+    let joined = join(&mut a, chat, "video").await;
+    assert_eq!(joined["call"]["id"], call, "back in the same call");
+    app.finish().await;
+}

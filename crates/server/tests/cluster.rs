@@ -261,3 +261,44 @@ async fn a_call_whose_node_is_gone_ends_with_a_record_and_a_new_one_starts() {
     assert_eq!(record, Some((chat, true)), "the gone node's call is over");
     app.finish().await;
 }
+
+/// The next `call_state` on `ws` whose call satisfies `check`.
+async fn call_state_where(ws: &mut common::chat::Socket, check: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let state = ws.until("call_state").await;
+        if check(&state["call"]) {
+            return state["call"].clone();
+        }
+    }
+}
+
+/// The teacher's classroom controls on node A's call reach a student whose
+/// socket is on node B, and her own controls go there through node A.
+#[tokio::test]
+async fn classroom_controls_work_for_a_student_on_another_node() {
+    let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
+    let Some((_nats, app, node)) = two_nodes_with("cluster classroom", Some(calls)).await else { return };
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let student = linked(&app, "student1", "+79120000002").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let mut on_a = teacher.socket(&app, json!([])).await;
+    on_a.until("ready").await;
+    let mut on_b = student.socket_at(&node.base, json!([])).await;
+    on_b.until("ready").await;
+    on_a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
+    let call = on_a.until("call_joined").await["call"]["id"].as_i64().unwrap();
+    let join = json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()});
+    on_b.send(join.clone()).await;
+    on_b.until("call_joined").await;
+
+    // Removed, she is refused on node B until let back in.
+    on_a.send(json!({"type": "call_remove", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("call_left").await["reason"], "removed");
+    on_b.send(join.clone()).await;
+    assert_eq!(on_b.until("error").await["code"], "call_removed", "node A's refusal, answered on node B");
+    on_a.send(json!({"type": "call_let_back", "call": call, "person": student.person})).await;
+    call_state_where(&mut on_b, |c| c["removed"] == json!([])).await;
+    on_b.send(join.clone()).await;
+    assert_eq!(on_b.until("call_joined").await["call"]["id"], call);
+    app.finish().await;
+}

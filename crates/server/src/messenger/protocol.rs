@@ -76,6 +76,11 @@ pub enum ClientFrame {
         call: i64,
         person: i64,
     },
+    /// A moderator lets a removed person join this call again.
+    CallLetBack {
+        call: i64,
+        person: i64,
+    },
     CallEnd {
         call: i64,
     },
@@ -113,6 +118,8 @@ pub struct CallInfo {
     pub participants: Vec<CallParticipant>,
     /// Who may mute, remove and end for everyone.
     pub moderators: Vec<i64>,
+    /// Whom a moderator removed: they cannot rejoin until let back.
+    pub removed: Vec<Author>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -442,6 +449,7 @@ mod tests {
                 id().prop_map(|call| ClientFrame::CallDecline { call }),
                 (id(), id()).prop_map(|(call, person)| ClientFrame::CallMute { call, person }),
                 (id(), id()).prop_map(|(call, person)| ClientFrame::CallRemove { call, person }),
+                (id(), id()).prop_map(|(call, person)| ClientFrame::CallLetBack { call, person }),
                 id().prop_map(|call| ClientFrame::CallEnd { call }),
             ]
         }

@@ -300,7 +300,8 @@ export class CallView {
     const call = s.call;
     const people = call?.participants || [];
     const moderator = Boolean(call?.moderators?.includes(s.me));
-    const key = JSON.stringify([people, moderator, s.speaker]);
+    const removed = moderator ? call?.removed || [] : [];
+    const key = JSON.stringify([people, moderator, s.speaker, removed]);
     if (key === this.peopleKey) return;
     this.peopleKey = key;
     // The list is built again: the focus goes back to the same button in it.
@@ -312,7 +313,8 @@ export class CallView {
       const ok = await confirmDialog({ title: t('call.endTitle'), text: t('call.endText'), confirmLabel: t('call.endForAll'), danger: true });
       if (ok) this.calls.moderate('call_end');
     });
-    this.panelBody.replaceChildren(...[end].filter(Boolean), h('ul', { class: 'pm-cp-list', 'data-testid': 'call-people' }, rows));
+    this.panelBody.replaceChildren(...[end].filter(Boolean), h('ul', { class: 'pm-cp-list', 'data-testid': 'call-people' }, rows),
+      ...this.removedList(removed));
     if (focused) this.panelBody.querySelector(`[data-focus="${focused}"]`)?.focus();
   }
 
@@ -361,6 +363,20 @@ export class CallView {
       li.querySelector('.pm-cp-text').append(actions);
     }
     return li;
+  }
+
+  /** The moderator's list of those removed from the call, each with «Впустить снова». */
+  removedList(removed) {
+    if (!removed.length) return [];
+    const rows = removed.map((p) => {
+      const back = h('button', {
+        type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': t('call.letBackOne', { name: p.name }), 'data-focus': `back-${p.person}`,
+      }, t('call.letBack'));
+      back.addEventListener('click', () => this.calls.moderate('call_let_back', p.person));
+      return h('li', { class: 'pm-cp pm-cp-removed', 'data-person': p.person, 'data-testid': 'call-removed-person' },
+        h('p', { class: 'pm-cp-name' }, p.name), back);
+    });
+    return [h('h4', { class: 'pm-cp-heading' }, t('call.removedList')), h('ul', { class: 'pm-cp-list', 'data-testid': 'call-removed' }, rows)];
   }
 
   async renderDevices() {

@@ -21,8 +21,8 @@ use super::hub::Outbound;
 use super::protocol::{CallInfo, CallLeftReason, CallParticipant, ClientFrame, IceServer, ServerFrame};
 use crate::Clock;
 use crate::error::{
-    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, INVALID_INPUT,
-    UNAVAILABLE,
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_REMOVED, CALL_UNAVAILABLE,
+    INVALID_INPUT, UNAVAILABLE,
 };
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
@@ -184,6 +184,8 @@ struct LiveCall {
     call: Call,
     seats: BTreeMap<i64, Seat>,
     moderators: BTreeSet<i64>,
+    /// The names of those a moderator removed, for the moderators' list.
+    removed_names: HashMap<i64, String>,
 }
 
 impl LiveCall {
@@ -211,6 +213,15 @@ impl LiveCall {
             started_by: self.started_by.clone(),
             participants,
             moderators: self.moderators.iter().copied().collect(),
+            removed: self
+                .call
+                .removed()
+                .iter()
+                .map(|&person| Author {
+                    person,
+                    name: self.removed_names.get(&person).cloned().unwrap_or_default(),
+                })
+                .collect(),
         }
     }
 
@@ -355,6 +366,7 @@ impl Calls {
             ClientFrame::CallDecline { call } => self.decline(&caller, call).await,
             ClientFrame::CallMute { call, person } => self.mute(&caller, call, person).await,
             ClientFrame::CallRemove { call, person } => self.remove(&caller, call, person).await,
+            ClientFrame::CallLetBack { call, person } => self.let_back(&caller, call, person).await,
             ClientFrame::CallEnd { call } => self.end(&caller, call).await,
             _ => Err(INVALID_INPUT),
         }
@@ -377,6 +389,9 @@ impl Calls {
         let mut state = node.state.lock().await;
         let id = match state.by_chat.get(&chat) {
             Some(&id) => {
+                if let Some(live) = state.calls.get(&id) {
+                    live.call.may_join(person).map_err(|_| CALL_REMOVED)?;
+                }
                 node.store.call_joined(id, person, now).await.map_err(|_| UNAVAILABLE)?;
                 id
             }
@@ -393,6 +408,7 @@ impl Calls {
                     call: Call::start(kind, direct, person),
                     seats: BTreeMap::new(),
                     moderators: BTreeSet::new(),
+                    removed_names: HashMap::new(),
                 };
                 state.calls.insert(id, call);
                 state.by_chat.insert(chat, id);
@@ -498,10 +514,22 @@ impl Calls {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         moderator_of(&state, caller, call)?;
-        if !state.calls.get(&call).is_some_and(|l| l.call.is_in(target)) {
-            return Err(CALL_NOT_FOUND);
-        }
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.remove(target).map_err(|_| CALL_NOT_FOUND)?;
+        let name = live.seats.get(&target).map(|s| s.name.clone()).unwrap_or_default();
+        live.removed_names.insert(target, name);
         node.leave(&mut state, call, target, Some(CallLeftReason::Removed)).await;
+        Ok(())
+    }
+
+    async fn let_back(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.let_back(target).map_err(|_| CALL_NOT_FOUND)?;
+        live.removed_names.remove(&target);
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
     }
 
