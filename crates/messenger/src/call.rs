@@ -100,6 +100,8 @@ pub enum CallRefusal {
     NotInCall,
     #[error("a moderator removed them from this call and has not let them back in")]
     Removed,
+    #[error("a moderator switched the microphones off and has not let this person speak")]
+    MicsLocked,
 }
 
 /// Who may start a call in a chat they are in: anyone, except that where only
@@ -118,6 +120,13 @@ pub struct Call {
     participants: BTreeMap<i64, Participant>,
     /// Removed by a moderator: kept out of this call until let back in.
     removed: BTreeSet<i64>,
+    /// Raised hands, first raised first: the moderator's queue.
+    hands: Vec<i64>,
+    moderators: BTreeSet<i64>,
+    /// «Выключить микрофоны у всех»: only moderators and the floor speak.
+    mics_locked: bool,
+    /// The one participant a moderator gave the floor while microphones are locked.
+    floor: Option<i64>,
 }
 
 impl Call {
@@ -130,6 +139,10 @@ impl Call {
             answered: false,
             participants: BTreeMap::new(),
             removed: BTreeSet::new(),
+            hands: Vec::new(),
+            moderators: BTreeSet::new(),
+            mics_locked: false,
+            floor: None,
         };
         call.join(person);
         call
@@ -170,19 +183,91 @@ impl Call {
 
     /// A join, or a rejoin after a dropped connection (the person keeps one
     /// seat). Anyone but the caller joining answers the call. The caller asks
-    /// [`Call::may_join`] first.
+    /// [`Call::may_join`] first. While microphones are locked, one who may
+    /// not speak joins muted.
     pub fn join(&mut self, person: i64) {
-        let media = Media { audio: true, video: self.kind == CallKind::Video, screen: false };
+        let media = Media { audio: self.may_speak(person), video: self.kind == CallKind::Video, screen: false };
         self.participants.insert(person, Participant { media, reconnecting: false });
         if person != self.started_by {
             self.answered = true;
         }
     }
 
-    pub fn set_media(&mut self, person: i64, media: Media) -> Result<(), CallRefusal> {
+    /// What `person` now sends, as far as it is allowed: while microphones
+    /// are locked, audio stays off for one who may not speak (the rest
+    /// applies). Returns what applies.
+    pub fn set_media(&mut self, person: i64, media: Media) -> Result<Media, CallRefusal> {
+        let audio = media.audio && self.may_speak(person);
         let p = self.participants.get_mut(&person).ok_or(CallRefusal::NotInCall)?;
-        p.media = media;
-        Ok(())
+        p.media = Media { audio, ..media };
+        Ok(p.media)
+    }
+
+    /// A chat admin in a group call (see [`may_moderate`]); rejoining keeps it.
+    pub fn add_moderator(&mut self, person: i64) {
+        self.moderators.insert(person);
+    }
+
+    pub fn moderators(&self) -> &BTreeSet<i64> {
+        &self.moderators
+    }
+
+    pub fn moderates(&self, person: i64) -> bool {
+        self.moderators.contains(&person)
+    }
+
+    /// Whether `person` may have their microphone on: always, unless a
+    /// moderator locked the microphones and this is neither a moderator
+    /// nor the one given the floor.
+    pub fn may_speak(&self, person: i64) -> bool {
+        !self.mics_locked || self.moderates(person) || self.floor == Some(person)
+    }
+
+    pub fn mics_locked(&self) -> bool {
+        self.mics_locked
+    }
+
+    pub fn floor(&self) -> Option<i64> {
+        self.floor
+    }
+
+    /// «Выключить микрофоны у всех»: everyone but the moderators is muted and
+    /// stays so until [`Call::unlock_mics`] or given the floor. Returns those
+    /// whose microphone it switched off.
+    pub fn mute_all(&mut self) -> Vec<i64> {
+        self.mics_locked = true;
+        self.floor = None;
+        let mut muted = Vec::new();
+        for (&person, p) in self.participants.iter_mut().filter(|(person, _)| !self.moderators.contains(*person)) {
+            if p.media.audio {
+                muted.push(person);
+            }
+            p.media.audio = false;
+        }
+        muted
+    }
+
+    /// Everyone may unmute themselves again (nobody is unmuted by it).
+    pub fn unlock_mics(&mut self) {
+        self.mics_locked = false;
+        self.floor = None;
+    }
+
+    /// Gives the floor to `person` (lowering their hand), or takes it back
+    /// (`None`). Returns the one who had it, now muted while locked.
+    pub fn give_floor(&mut self, person: Option<i64>) -> Result<Option<i64>, CallRefusal> {
+        if let Some(p) = person {
+            if !self.is_in(p) {
+                return Err(CallRefusal::NotInCall);
+            }
+            self.lower_hand(p);
+        }
+        let previous = std::mem::replace(&mut self.floor, person).filter(|&p| Some(p) != person);
+        let muted = previous.filter(|&p| !self.may_speak(p));
+        if let Some(p) = muted.and_then(|p| self.participants.get_mut(&p)) {
+            p.media.audio = false;
+        }
+        Ok(muted)
     }
 
     /// A moderator muted them; they may unmute themselves.
@@ -202,6 +287,10 @@ impl Call {
     /// that ends the call.
     pub fn leave(&mut self, person: i64) -> Option<CallOutcome> {
         self.participants.remove(&person)?;
+        self.lower_hand(person);
+        if self.floor == Some(person) {
+            self.floor = None;
+        }
         if self.participants.is_empty() {
             return Some(if self.direct && !self.answered { CallOutcome::Missed } else { CallOutcome::Finished });
         }
@@ -231,6 +320,29 @@ impl Call {
     /// Who a moderator removed, until let back.
     pub fn removed(&self) -> &BTreeSet<i64> {
         &self.removed
+    }
+
+    /// «Поднять руку»: `person` joins the end of the queue (once).
+    pub fn raise_hand(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if !self.is_in(person) {
+            return Err(CallRefusal::NotInCall);
+        }
+        if !self.hands.contains(&person) {
+            self.hands.push(person);
+        }
+        Ok(())
+    }
+
+    /// Lowers their hand (by themselves or a moderator); false when it was not raised.
+    pub fn lower_hand(&mut self, person: i64) -> bool {
+        let before = self.hands.len();
+        self.hands.retain(|&p| p != person);
+        self.hands.len() != before
+    }
+
+    /// The raised hands in the order they were raised.
+    pub fn hands(&self) -> &[i64] {
+        &self.hands
     }
 
     /// The person called declines while it rings.
@@ -369,6 +481,68 @@ mod tests {
         call.let_back(STUDENT).unwrap();
         assert_eq!(call.may_join(STUDENT), Ok(()));
         assert!(call.removed().is_empty());
+    }
+
+    #[test]
+    fn raised_hands_queue_in_order_and_leaving_lowers_one() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        call.join(OTHER);
+        call.raise_hand(OTHER).unwrap();
+        call.raise_hand(STUDENT).unwrap();
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.hands(), [OTHER, STUDENT], "first raised first, once each");
+        assert!(call.lower_hand(OTHER));
+        assert!(!call.lower_hand(OTHER));
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.hands(), [STUDENT, OTHER], "raised again: at the end");
+        call.leave(STUDENT);
+        assert_eq!(call.hands(), [OTHER]);
+        assert_eq!(call.raise_hand(STUDENT), Err(CallRefusal::NotInCall));
+    }
+
+    #[test]
+    fn muting_everyone_locks_microphones_until_unlocked_or_the_floor_is_given() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.add_moderator(TEACHER);
+        call.join(STUDENT);
+        call.join(OTHER);
+        call.mute(OTHER).unwrap();
+        assert_eq!(call.mute_all(), [STUDENT], "the one whose microphone was on");
+        assert!(call.participants()[&TEACHER].media.audio, "a moderator keeps speaking");
+        let on = Media { audio: true, video: true, screen: false };
+        let applied = call.set_media(STUDENT, on).unwrap();
+        assert_eq!(applied, Media { audio: false, ..on }, "her camera turns on, her microphone stays off");
+        call.leave(STUDENT);
+        call.join(STUDENT);
+        assert!(!call.participants()[&STUDENT].media.audio, "rejoining does not get round the lock");
+
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.give_floor(Some(OTHER)), Ok(None));
+        assert!(call.hands().is_empty(), "the floor lowers the hand");
+        assert!(call.set_media(OTHER, on).unwrap().audio);
+        assert!(!call.may_speak(STUDENT));
+        assert_eq!(call.give_floor(Some(STUDENT)), Ok(Some(OTHER)), "the floor moves: the last holder is muted");
+        assert!(!call.participants()[&OTHER].media.audio);
+        assert!(call.set_media(STUDENT, on).unwrap().audio);
+        assert_eq!(call.give_floor(None), Ok(Some(STUDENT)));
+        assert_eq!(call.give_floor(Some(TEACHER + 100)), Err(CallRefusal::NotInCall));
+
+        call.unlock_mics();
+        assert!(call.may_speak(OTHER) && call.set_media(OTHER, on).unwrap().audio);
+        assert!(!call.participants()[&STUDENT].media.audio, "unlocking unmutes nobody");
+    }
+
+    #[test]
+    fn the_floor_goes_with_its_holder() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        call.mute_all();
+        call.give_floor(Some(STUDENT)).unwrap();
+        call.leave(STUDENT);
+        assert_eq!(call.floor(), None);
+        call.join(STUDENT);
+        assert!(!call.may_speak(STUDENT));
     }
 
     #[test]

@@ -349,3 +349,75 @@ async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
     assert_eq!(joined["call"]["id"], call, "back in the same call");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn raised_hands_queue_in_order_for_everyone_and_are_lowered_by_their_owner_or_the_teacher() {
+    let Classroom { app, teacher: _, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    a.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    let queue = json!([ivan.person, alyona.person]);
+    for ws in [&mut t, &mut a, &mut i] {
+        state_where(ws, |c| c["hands"] == queue).await;
+    }
+
+    a.send(json!({"type": "call_hand", "call": call, "raised": false})).await;
+    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    a.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "only a moderator lowers another's hand");
+    t.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
+    state_where(&mut i, |c| c["hands"] == json!([])).await;
+    app.finish().await;
+}
+
+/// The server, not only the page, keeps a locked microphone off: a client
+/// that unmutes anyway is refused, its audio stays unforwarded and the
+/// others see it muted; rejoining does not get round it.
+#[tokio::test]
+async fn muting_everyone_locks_the_students_microphones_until_the_teacher_gives_the_floor_or_unlocks() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let media = |audio: bool| json!({"type": "call_media", "call": call, "audio": audio, "video": true, "screen": false});
+    a.send(json!({"type": "call_mute_all", "call": call})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "a student cannot mute everyone");
+    t.send(json!({"type": "call_mute_all", "call": call})).await;
+    for ws in [&mut a, &mut i] {
+        assert_eq!(ws.until("call_muted").await["by"], "Учителева Ольга");
+    }
+    let state = state_where(&mut t, |c| c["mics_locked"] == true).await;
+    assert_eq!(participant(&state, teacher.person)["audio"], true, "the teacher still speaks");
+    assert_eq!(participant(&state, alyona.person)["audio"], false);
+
+    a.send(media(true)).await;
+    let refused = a.until("error").await;
+    assert_eq!(refused["code"], "call_mics_locked");
+    assert!(!refused["message_en"].as_str().unwrap().is_empty());
+    let state = state_where(&mut t, |c| participant(c, alyona.person)["video"] == true).await;
+    assert_eq!(participant(&state, alyona.person)["audio"], false, "her camera changed, her microphone did not");
+    let joined = join(&mut a, chat, "video").await;
+    assert_eq!(participant(&joined["call"], alyona.person)["audio"], false, "a rejoin stays muted");
+
+    // Иван raises his hand and is given the floor: his hand goes down and he may speak.
+    i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    i.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
+    assert_eq!(i.until("error").await["code"], "call_forbidden");
+    t.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
+    let state = state_where(&mut i, |c| c["floor"] == ivan.person).await;
+    assert_eq!(state["hands"], json!([]));
+    i.send(media(true)).await;
+    state_where(&mut t, |c| participant(c, ivan.person)["audio"] == true).await;
+    a.send(media(true)).await;
+    assert_eq!(a.until("error").await["code"], "call_mics_locked", "the floor is his alone");
+
+    // Taken back, he is muted; unlocked, anyone may unmute (nobody is unmuted by it).
+    t.send(json!({"type": "call_floor", "call": call, "person": null})).await;
+    assert_eq!(i.until("call_muted").await["by"], "Учителева Ольга");
+    state_where(&mut t, |c| c["floor"].is_null() && participant(c, ivan.person)["audio"] == false).await;
+    t.send(json!({"type": "call_unlock_mics", "call": call})).await;
+    let state = state_where(&mut a, |c| c["mics_locked"] == false).await;
+    assert_eq!(participant(&state, alyona.person)["audio"], false);
+    a.send(media(true)).await;
+    state_where(&mut t, |c| participant(c, alyona.person)["audio"] == true).await;
+    app.finish().await;
+}

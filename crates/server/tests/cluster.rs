@@ -300,5 +300,29 @@ async fn classroom_controls_work_for_a_student_on_another_node() {
     call_state_where(&mut on_b, |c| c["removed"] == json!([])).await;
     on_b.send(join.clone()).await;
     assert_eq!(on_b.until("call_joined").await["call"]["id"], call);
+
+    // Her raised hand reaches the teacher on node A, who lowers it.
+    on_b.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    call_state_where(&mut on_a, |c| c["hands"] == json!([student.person])).await;
+    on_b.send(json!({"type": "call_lower_hand", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden", "only a moderator lowers another's hand");
+    on_a.send(json!({"type": "call_lower_hand", "call": call, "person": student.person})).await;
+    call_state_where(&mut on_b, |c| c["hands"] == json!([])).await;
+
+    // Locked microphones hold for her on node B; the floor frees hers.
+    let unmute = json!({"type": "call_media", "call": call, "audio": true, "video": true, "screen": false});
+    on_b.send(json!({"type": "call_mute_all", "call": call})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden");
+    on_a.send(json!({"type": "call_mute_all", "call": call})).await;
+    assert_eq!(on_b.until("call_muted").await["by"], "Учителева Ольга");
+    on_b.send(unmute.clone()).await;
+    assert_eq!(on_b.until("error").await["code"], "call_mics_locked");
+    on_a.send(json!({"type": "call_floor", "call": call, "person": student.person})).await;
+    call_state_where(&mut on_b, |c| c["floor"] == student.person).await;
+    on_b.send(unmute).await;
+    call_state_where(&mut on_a, |c| {
+        c["participants"].as_array().unwrap().iter().any(|p| p["person"] == student.person && p["audio"] == true)
+    })
+    .await;
     app.finish().await;
 }

@@ -2,7 +2,10 @@
 // browsers with a fake camera and microphone: the class teacher of 5А
 // (Донская Эльмира Филимоновна, the chat admin of «5А класс», so the call's
 // moderator) and two students of 5А, Малышева Ева Викторовна and a classmate.
-// A removed student is kept out until let back in.
+// Raised hands queue for the teacher; «Выключить микрофоны у всех» locks the
+// students' microphones — in the page and in the SFU, which drops the audio
+// of a page that sends it anyway — until the teacher gives one raised hand
+// the floor or unlocks; a removed student is kept out until let back in.
 //
 // The server's media socket binds 127.0.0.1, so nothing leaves the machine.
 // The tests run in order and share one class call.
@@ -12,7 +15,7 @@ import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, screenshot } from '../lib/server.mjs';
 import { linkAndOpenMessenger } from '../lib/partaid.mjs';
 import { openChat } from '../lib/chat.mjs';
-import { callView, inCall } from '../lib/calls.mjs';
+import { callView, inCall, until, rtp, sleep } from '../lib/calls.mjs';
 
 let server;
 let browser;
@@ -20,6 +23,8 @@ let browser;
 let teacher;
 let eva;
 let mate;
+/** The classmate's full name (the second 5А student of the demo accounts). */
+let mateName;
 
 const EVA = 'Малышева Ева Викторовна';
 
@@ -27,6 +32,7 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser({ calls: true });
   const classmate = server.accounts.find((a) => a.role === 'student' && a.login !== 'malysheva.ev' && /^учени(к|ца) 5А$/.test(a.note));
+  mateName = classmate.name;
   teacher = await newPage(browser, server.url);
   eva = await newPage(browser, server.url);
   mate = await newPage(browser, server.url);
@@ -89,5 +95,106 @@ test('a removed student\'s «Присоединиться» is refused with the 
   await banner.getByText(/^Идёт звонок · \d участник/).waitFor();
   await banner.getByRole('button', { name: 'Присоединиться' }).click();
   for (const p of [t, e, mate.page]) await inCall(p, 3);
+  noProblems();
+});
+
+/** The names in the raised-hands queue of the page's participant list, in order. */
+function queue(panel) {
+  return panel.getByTestId('call-hand').locator('.pm-cp-name').allTextContents();
+}
+
+test('students raise their hands: the teacher sees them queued in order, one lowers her own and the teacher lowers the other', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  const m = mate.page;
+  await callView(e).getByRole('button', { name: 'Поднять руку', exact: true }).click();
+  await callView(e).getByRole('button', { name: 'Опустить руку', exact: true }).waitFor();
+  await callView(t).getByTestId('call-notice').getByText('Поднята рука: Малышева Ева').waitFor();
+  await callView(m).getByRole('button', { name: 'Поднять руку', exact: true }).click();
+  const panel = await people(t);
+  await until(async () => (await queue(panel)).length === 2, 'two hands in the queue');
+  assert.deepEqual(await queue(panel), [EVA, mateName], 'first raised first');
+  // Everyone sees it: the classmate's tile of Ева carries her place in the queue.
+  const evaTile = m.getByTestId('call-tile').filter({ hasText: 'Малышева Ева' });
+  assert.equal(await evaTile.getAttribute('data-hand'), '1');
+  await screenshot(t, 'classroom-hands');
+
+  await callView(e).getByRole('button', { name: 'Опустить руку', exact: true }).click();
+  await until(async () => (await queue(panel)).join() === mateName, 'Ева\'s hand lowered');
+  await until(async () => (await evaTile.getAttribute('data-hand')) === '', 'her tile without a hand');
+  await panel.getByRole('button', { name: `Опустить руку: ${mateName}` }).click();
+  await panel.getByTestId('call-hands').waitFor({ state: 'detached' });
+  await callView(m).getByRole('button', { name: 'Поднять руку', exact: true }).waitFor();
+  // A student has no «Опустить руку» for anyone else.
+  const hers = await people(e);
+  await callView(m).getByRole('button', { name: 'Поднять руку', exact: true }).click();
+  await hers.getByTestId('call-hand').waitFor();
+  assert.equal(await hers.getByRole('button', { name: /^Опустить руку: / }).count(), 0);
+  await callView(m).getByRole('button', { name: 'Опустить руку', exact: true }).click();
+  await hers.getByTestId('call-hands').waitFor({ state: 'detached' });
+  noProblems();
+});
+
+/** The audio bytes the page's peer connection has received or sent, over all its audio streams. */
+async function audioBytes(page, type) {
+  return (await rtp(page, type)).filter((r) => r.kind === 'audio').reduce((n, r) => n + r.bytes, 0);
+}
+
+/** Whether the page's audio bytes of `type` grow over three seconds. */
+async function audioGrows(page, type) {
+  const before = await audioBytes(page, type);
+  await sleep(3000);
+  return (await audioBytes(page, type)) > before;
+}
+
+test('«Выключить микрофоны у всех» locks the students\' microphones, even against a page that sends anyway, until the teacher gives the floor or unlocks', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  const m = mate.page;
+  const panel = await people(t);
+  await panel.getByRole('button', { name: 'Выключить микрофоны у всех' }).click();
+  for (const p of [e, m]) {
+    await callView(p).getByRole('button', { name: 'Микрофон выключен модератором', exact: true }).waitFor();
+    await callView(p).getByTestId('call-notice').getByText('Модератор выключил микрофоны у всех.').waitFor();
+  }
+  await panel.getByTestId('call-lock').getByText('Микрофоны выключены').waitFor();
+  await screenshot(t, 'classroom-locked-teacher');
+  // The student's button explains instead of unmuting.
+  await callView(e).getByRole('button', { name: 'Микрофон выключен модератором', exact: true }).click();
+  await callView(e).getByTestId('call-notice').getByText('Модератор выключил микрофоны. Поднимите руку, чтобы попросить слово.').waitFor();
+  assert.equal(await callView(e).getByRole('button', { name: 'Выключить микрофон', exact: true }).count(), 0);
+
+  // A page that ignores the lock and puts its microphone back on the wire:
+  // it sends, and the SFU forwards none of it.
+  await e.evaluate(async () => {
+    const track = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks()[0];
+    window.forced = track;
+    await window.__partaCall.pc.getTransceivers()[0].sender.replaceTrack(track);
+  });
+  assert.ok(await audioGrows(e, 'outbound-rtp'), 'the page sends audio');
+  await sleep(1000);
+  assert.equal(await audioGrows(t, 'inbound-rtp'), false, 'the teacher receives none of it');
+  await e.evaluate(async () => {
+    await window.__partaCall.pc.getTransceivers()[0].sender.replaceTrack(null);
+    window.forced.stop();
+  });
+
+  // Ева raises her hand and is given the floor: her hand goes down and she speaks.
+  await callView(e).getByRole('button', { name: 'Поднять руку', exact: true }).click();
+  await panel.getByRole('button', { name: `Дать слово: ${EVA}` }).click();
+  await callView(e).getByTestId('call-notice').getByText('Вам дали слово: можно включить микрофон.').waitFor();
+  await panel.getByTestId('call-hands').waitFor({ state: 'detached' });
+  await panel.getByText(`Слово у: ${EVA}`).waitFor();
+  await callView(e).getByRole('button', { name: 'Включить микрофон', exact: true }).click();
+  await callView(e).getByRole('button', { name: 'Выключить микрофон', exact: true }).waitFor();
+  await until(() => audioGrows(t, 'inbound-rtp'), 'the teacher hearing Ева');
+  await callView(m).getByRole('button', { name: 'Микрофон выключен модератором', exact: true }).waitFor();
+  await screenshot(e, 'classroom-floor-student');
+
+  await panel.getByRole('button', { name: 'Разрешить включать микрофоны' }).click();
+  await callView(m).getByTestId('call-notice').getByText('Модератор разрешил включать микрофоны.').waitFor();
+  await callView(m).getByRole('button', { name: 'Включить микрофон', exact: true }).click();
+  await callView(m).getByRole('button', { name: 'Выключить микрофон', exact: true }).waitFor();
+  await panel.getByRole('button', { name: 'Выключить микрофоны у всех' }).waitFor();
   noProblems();
 });

@@ -205,6 +205,13 @@ export class CallManager {
   }
 
   onError(f) {
+    const s = this.session;
+    // The server kept the microphone off: a lock this page had not heard of yet.
+    if (f.code === 'call_mics_locked' && s?.joined) {
+      s.setMic(false);
+      this.view?.notice(errorText(f));
+      return;
+    }
     announce(errorText(f), { error: true });
     // A join (or a rejoin) the server refused: there is no call to show.
     if (this.session && !this.session.joined) this.endSession(null);
@@ -298,6 +305,12 @@ export class CallManager {
     const s = this.session;
     if (!s?.callId) return;
     this.send(person === undefined ? { type, call: s.callId } : { type, call: s.callId, person });
+  }
+
+  /** «Поднять руку» or lowers one's own hand. */
+  hand(raised) {
+    const s = this.session;
+    if (s?.callId) this.send({ type: 'call_hand', call: s.callId, raised });
   }
 
   // ------------------------------------------------------------ the view's place

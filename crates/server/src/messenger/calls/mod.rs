@@ -21,14 +21,14 @@ use super::hub::Outbound;
 use super::protocol::{CallInfo, CallLeftReason, CallParticipant, ClientFrame, IceServer, ServerFrame};
 use crate::Clock;
 use crate::error::{
-    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_REMOVED, CALL_UNAVAILABLE,
-    INVALID_INPUT, UNAVAILABLE,
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_MICS_LOCKED, CALL_NOT_FOUND, CALL_REMOVED,
+    CALL_UNAVAILABLE, INVALID_INPUT, UNAVAILABLE,
 };
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
 use serde::Deserialize;
 use sfu::{Generation, PeerKey, Sfu, SfuConfig, SfuError, SfuEvent};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -183,7 +183,6 @@ struct LiveCall {
     ringing_since: Instant,
     call: Call,
     seats: BTreeMap<i64, Seat>,
-    moderators: BTreeSet<i64>,
     /// The names of those a moderator removed, for the moderators' list.
     removed_names: HashMap<i64, String>,
 }
@@ -212,7 +211,7 @@ impl LiveCall {
             started_at: self.started_at,
             started_by: self.started_by.clone(),
             participants,
-            moderators: self.moderators.iter().copied().collect(),
+            moderators: self.call.moderators().iter().copied().collect(),
             removed: self
                 .call
                 .removed()
@@ -222,6 +221,9 @@ impl LiveCall {
                     name: self.removed_names.get(&person).cloned().unwrap_or_default(),
                 })
                 .collect(),
+            hands: self.call.hands().to_vec(),
+            mics_locked: self.call.mics_locked(),
+            floor: self.call.floor(),
         }
     }
 
@@ -239,6 +241,17 @@ impl LiveCall {
 
     fn peer(&self, person: i64) -> PeerKey {
         PeerKey { call: self.id, person }
+    }
+
+    /// Tells a participant a moderator switched their microphone off.
+    fn tell_muted(&self, person: i64, by: &str) {
+        if let Some(line) = self.seats.get(&person).and_then(|s| s.line.as_ref()) {
+            line.send(&ServerFrame::CallMuted { call: self.id, by: by.to_string() });
+        }
+    }
+
+    fn name_of(&self, person: i64) -> String {
+        self.seats.get(&person).map(|s| s.name.clone()).unwrap_or_default()
     }
 }
 
@@ -368,6 +381,11 @@ impl Calls {
             ClientFrame::CallRemove { call, person } => self.remove(&caller, call, person).await,
             ClientFrame::CallLetBack { call, person } => self.let_back(&caller, call, person).await,
             ClientFrame::CallEnd { call } => self.end(&caller, call).await,
+            ClientFrame::CallHand { call, raised } => self.hand(&caller, call, raised).await,
+            ClientFrame::CallLowerHand { call, person } => self.lower_hand(&caller, call, person).await,
+            ClientFrame::CallMuteAll { call } => self.mute_all(&caller, call).await,
+            ClientFrame::CallUnlockMics { call } => self.unlock_mics(&caller, call).await,
+            ClientFrame::CallFloor { call, person } => self.floor(&caller, call, person).await,
             _ => Err(INVALID_INPUT),
         }
     }
@@ -407,7 +425,6 @@ impl Calls {
                     ringing_since: Instant::now(),
                     call: Call::start(kind, direct, person),
                     seats: BTreeMap::new(),
-                    moderators: BTreeSet::new(),
                     removed_names: HashMap::new(),
                 };
                 state.calls.insert(id, call);
@@ -436,9 +453,13 @@ impl Calls {
         {
             old.send(&ServerFrame::CallLeft { call: id, reason: CallLeftReason::Elsewhere });
         }
-        live.call.join(person);
         if may_moderate(direct, summary.admin) {
-            live.moderators.insert(person);
+            live.call.add_moderator(person);
+        }
+        live.call.join(person);
+        // A new peer's audio is forwarded until told otherwise: not while locked.
+        if !live.call.may_speak(person) {
+            node.sfu.forward_audio(live.peer(person), false);
         }
         live.seats.insert(
             person,
@@ -471,10 +492,12 @@ impl Calls {
         let mut state = node.state.lock().await;
         let (_, person) = seat_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.set_media(person, media).map_err(|_| CALL_NOT_FOUND)?;
-        node.sfu.forward_audio(live.peer(person), media.audio);
+        // A client that unmutes despite a lock gets the rest of its change,
+        // and the SFU still drops its audio.
+        let applied = live.call.set_media(person, media).map_err(|_| CALL_NOT_FOUND)?;
+        node.sfu.forward_audio(live.peer(person), applied.audio);
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        if media.audio && !applied.audio { Err(CALL_MICS_LOCKED) } else { Ok(()) }
     }
 
     async fn leave(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
@@ -502,10 +525,7 @@ impl Calls {
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
         live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
         node.sfu.forward_audio(live.peer(target), false);
-        let by = live.seats.get(&moderator).map(|s| s.name.clone()).unwrap_or_default();
-        if let Some(line) = live.seats.get(&target).and_then(|s| s.line.as_ref()) {
-            line.send(&ServerFrame::CallMuted { call, by });
-        }
+        live.tell_muted(target, &live.name_of(moderator));
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
     }
@@ -516,8 +536,7 @@ impl Calls {
         moderator_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
         live.call.remove(target).map_err(|_| CALL_NOT_FOUND)?;
-        let name = live.seats.get(&target).map(|s| s.name.clone()).unwrap_or_default();
-        live.removed_names.insert(target, name);
+        live.removed_names.insert(target, live.name_of(target));
         node.leave(&mut state, call, target, Some(CallLeftReason::Removed)).await;
         Ok(())
     }
@@ -529,6 +548,74 @@ impl Calls {
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
         live.call.let_back(target).map_err(|_| CALL_NOT_FOUND)?;
         live.removed_names.remove(&target);
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn hand(&self, caller: &Caller<'_>, call: i64, raised: bool) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let (_, person) = seat_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        if raised {
+            live.call.raise_hand(person).map_err(|_| CALL_NOT_FOUND)?;
+        } else {
+            live.call.lower_hand(person);
+        }
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn lower_hand(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        // Two moderators may lower the same hand at once: the second changes nothing.
+        if live.call.lower_hand(target) {
+            node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        }
+        Ok(())
+    }
+
+    async fn mute_all(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let moderator = moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        let muted = live.call.mute_all();
+        // Everyone locked, not only those it switched off: a client that
+        // said it was muted may still be sending.
+        for &person in live.call.participants().keys().filter(|&&p| !live.call.may_speak(p)) {
+            node.sfu.forward_audio(live.peer(person), false);
+        }
+        let by = live.name_of(moderator);
+        for person in muted {
+            live.tell_muted(person, &by);
+        }
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn unlock_mics(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.unlock_mics();
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn floor(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let moderator = moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        if let Some(previous) = live.call.give_floor(target).map_err(|_| CALL_NOT_FOUND)? {
+            node.sfu.forward_audio(live.peer(previous), false);
+            live.tell_muted(previous, &live.name_of(moderator));
+        }
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
     }
@@ -767,5 +854,5 @@ fn seat_of<'s>(state: &'s State, caller: &Caller<'_>, call: i64) -> Result<(&'s 
 
 fn moderator_of(state: &State, caller: &Caller<'_>, call: i64) -> Result<i64, ApiError> {
     let (live, person) = seat_of(state, caller, call)?;
-    if live.moderators.contains(&person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
+    if live.call.moderates(person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
 }
