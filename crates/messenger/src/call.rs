@@ -127,6 +127,8 @@ pub struct Call {
     mics_locked: bool,
     /// The one participant a moderator gave the floor while microphones are locked.
     floor: Option<i64>,
+    /// The participant a moderator pinned as everyone's main view.
+    presenter: Option<i64>,
 }
 
 impl Call {
@@ -143,6 +145,7 @@ impl Call {
             moderators: BTreeSet::new(),
             mics_locked: false,
             floor: None,
+            presenter: None,
         };
         call.join(person);
         call
@@ -291,6 +294,9 @@ impl Call {
         if self.floor == Some(person) {
             self.floor = None;
         }
+        if self.presenter == Some(person) {
+            self.presenter = None;
+        }
         if self.participants.is_empty() {
             return Some(if self.direct && !self.answered { CallOutcome::Missed } else { CallOutcome::Finished });
         }
@@ -343,6 +349,19 @@ impl Call {
     /// The raised hands in the order they were raised.
     pub fn hands(&self) -> &[i64] {
         &self.hands
+    }
+
+    /// Pins `person`'s picture as everyone's main view (`None`: unpins).
+    pub fn pin(&mut self, person: Option<i64>) -> Result<(), CallRefusal> {
+        if person.is_some_and(|p| !self.is_in(p)) {
+            return Err(CallRefusal::NotInCall);
+        }
+        self.presenter = person;
+        Ok(())
+    }
+
+    pub fn presenter(&self) -> Option<i64> {
+        self.presenter
     }
 
     /// The person called declines while it rings.
@@ -543,6 +562,21 @@ mod tests {
         assert_eq!(call.floor(), None);
         call.join(STUDENT);
         assert!(!call.may_speak(STUDENT));
+    }
+
+    #[test]
+    fn one_presenter_is_pinned_at_a_time_and_leaving_unpins() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        call.join(STUDENT);
+        call.pin(Some(STUDENT)).unwrap();
+        call.pin(Some(TEACHER)).unwrap();
+        assert_eq!(call.presenter(), Some(TEACHER), "pinning another replaces the first");
+        call.pin(None).unwrap();
+        assert_eq!(call.presenter(), None);
+        assert_eq!(call.pin(Some(OTHER)), Err(CallRefusal::NotInCall));
+        call.pin(Some(STUDENT)).unwrap();
+        call.leave(STUDENT);
+        assert_eq!(call.presenter(), None);
     }
 
     #[test]

@@ -421,3 +421,26 @@ async fn muting_everyone_locks_the_students_microphones_until_the_teacher_gives_
     state_where(&mut t, |c| participant(c, alyona.person)["audio"] == true).await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_teacher_pins_a_presenter_for_everyone_and_leaving_unpins() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    a.send(json!({"type": "call_pin", "call": call, "person": alyona.person})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "a student cannot pin");
+    t.send(json!({"type": "call_pin", "call": call, "person": 999_999})).await;
+    assert_eq!(t.until("error").await["code"], "call_not_found", "only a participant is pinned");
+    t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
+    for ws in [&mut t, &mut a, &mut i] {
+        state_where(ws, |c| c["presenter"] == ivan.person).await;
+    }
+    t.send(json!({"type": "call_pin", "call": call, "person": null})).await;
+    state_where(&mut a, |c| c["presenter"].is_null()).await;
+    t.send(json!({"type": "call_pin", "call": call, "person": teacher.person})).await;
+    state_where(&mut a, |c| c["presenter"] == teacher.person).await;
+    t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
+    state_where(&mut a, |c| c["presenter"] == ivan.person).await;
+    i.send(json!({"type": "call_leave", "call": call})).await;
+    let state = state_where(&mut a, |c| !people(c).contains(&ivan.person)).await;
+    assert!(state["presenter"].is_null(), "leaving unpins");
+    app.finish().await;
+}

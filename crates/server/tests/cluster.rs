@@ -324,5 +324,13 @@ async fn classroom_controls_work_for_a_student_on_another_node() {
         c["participants"].as_array().unwrap().iter().any(|p| p["person"] == student.person && p["audio"] == true)
     })
     .await;
+
+    // Pinned by the teacher as the presenter, for everyone; her leaving on node B unpins.
+    on_b.send(json!({"type": "call_pin", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden");
+    on_a.send(json!({"type": "call_pin", "call": call, "person": student.person})).await;
+    call_state_where(&mut on_b, |c| c["presenter"] == student.person).await;
+    on_b.send(json!({"type": "call_leave", "call": call})).await;
+    call_state_where(&mut on_a, |c| c["presenter"].is_null()).await;
     app.finish().await;
 }

@@ -5,7 +5,8 @@
 // Raised hands queue for the teacher; «Выключить микрофоны у всех» locks the
 // students' microphones — in the page and in the SFU, which drops the audio
 // of a page that sends it anyway — until the teacher gives one raised hand
-// the floor or unlocks; a removed student is kept out until let back in.
+// the floor or unlocks; a removed student is kept out until let back in; the
+// teacher pins one participant's picture as everyone's main view.
 //
 // The server's media socket binds 127.0.0.1, so nothing leaves the machine.
 // The tests run in order and share one class call.
@@ -196,5 +197,75 @@ test('«Выключить микрофоны у всех» locks the students\'
   await callView(m).getByRole('button', { name: 'Включить микрофон', exact: true }).click();
   await callView(m).getByRole('button', { name: 'Выключить микрофон', exact: true }).waitFor();
   await panel.getByRole('button', { name: 'Выключить микрофоны у всех' }).waitFor();
+  noProblems();
+});
+
+/** The stage's layout and its presenter tile on the page: {layout, name, self, width, widest}. */
+function stage(page) {
+  return page.evaluate(() => {
+    const el = document.querySelector('[data-testid="call-stage"]');
+    const tiles = [...el.querySelectorAll('[data-testid="call-tile"]')];
+    const pinned = el.querySelector('.pm-tile.is-presenter');
+    const width = (t) => t.getBoundingClientRect().width;
+    return {
+      layout: el.dataset.layout,
+      name: pinned?.querySelector('.pm-tile-name').textContent ?? null,
+      self: Boolean(pinned?.classList.contains('is-self')),
+      width: pinned ? width(pinned) : 0,
+      widest: Math.max(...tiles.filter((t) => t !== pinned).map(width)),
+    };
+  });
+}
+
+test('the teacher pins Ева as the presenter: the main view on every page, a phone too; unpinning and the presenter leaving clear it', async () => {
+  const t = teacher.page;
+  const e = eva.page;
+  const m = mate.page;
+  const panel = await people(t);
+  // A student has no pin.
+  const hers = await people(m);
+  await hers.getByTestId('call-person').first().waitFor();
+  assert.equal(await hers.getByRole('button', { name: /^Закрепить для всех/ }).count(), 0);
+  await callView(m).getByRole('button', { name: 'Участники звонка' }).click();
+
+  await panel.getByRole('button', { name: `Закрепить для всех: ${EVA}` }).click();
+  for (const p of [t, m]) {
+    await until(async () => (await stage(p)).name === 'Малышева Ева', 'Ева pinned');
+  }
+  await until(async () => (await stage(e)).self, 'her own tile pinned on her page');
+  for (const p of [t, e, m]) {
+    const s = await stage(p);
+    assert.equal(s.layout, 'presenter');
+    assert.ok(s.width > s.widest * 1.5, `the presenter is the main view: ${JSON.stringify(s)}`);
+  }
+  await panel.getByTestId('call-person').filter({ hasText: EVA }).getByText('закреплён для всех').waitFor();
+  await screenshot(t, 'classroom-presenter-desktop');
+
+  await m.setViewportSize({ width: 390, height: 844 });
+  try {
+    const s = await stage(m);
+    assert.ok(s.width >= 350, `the presenter spans a phone's width: ${JSON.stringify(s)}`);
+    assert.equal(await m.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing sticks out sideways');
+    for (const name of ['Поднять руку', 'Участники звонка', 'Завершить']) {
+      const b = await callView(m).getByRole('button', { name, exact: true }).boundingBox();
+      assert.ok(b && b.x >= 0 && b.x + b.width <= 390 && b.y + b.height <= 844, `«${name}» on the screen`);
+    }
+    await screenshot(m, 'classroom-presenter-phone');
+  } finally {
+    await m.setViewportSize({ width: 1280, height: 860 });
+  }
+
+  await panel.getByRole('button', { name: `Открепить: ${EVA}` }).click();
+  for (const p of [t, e, m]) await until(async () => (await stage(p)).layout !== 'presenter', 'unpinned');
+
+  await panel.getByRole('button', { name: `Закрепить для всех: ${mateName}` }).click();
+  await until(async () => (await stage(e)).layout === 'presenter', 'the classmate pinned');
+  await callView(m).getByRole('button', { name: 'Завершить', exact: true }).click();
+  await callView(m).waitFor({ state: 'detached' });
+  for (const p of [t, e]) await until(async () => (await stage(p)).layout !== 'presenter', 'unpinned as she left');
+
+  await t.getByRole('button', { name: 'Завершить для всех' }).click();
+  await t.getByRole('dialog', { name: 'Завершить звонок для всех?' }).getByRole('button', { name: 'Завершить для всех' }).click();
+  for (const p of [t, e]) await callView(p).waitFor({ state: 'detached' });
   noProblems();
 });

@@ -108,6 +108,12 @@ pub enum ClientFrame {
         call: i64,
         person: Option<i64>,
     },
+    /// A moderator pins a participant's picture as everyone's main view
+    /// (`None`: unpins).
+    CallPin {
+        call: i64,
+        person: Option<i64>,
+    },
 }
 
 impl ClientFrame {
@@ -149,6 +155,8 @@ pub struct CallInfo {
     /// Only moderators and `floor` may unmute.
     pub mics_locked: bool,
     pub floor: Option<i64>,
+    /// Whose picture is everyone's main view.
+    pub presenter: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -485,6 +493,7 @@ mod tests {
                 id().prop_map(|call| ClientFrame::CallMuteAll { call }),
                 id().prop_map(|call| ClientFrame::CallUnlockMics { call }),
                 (id(), prop::option::of(id())).prop_map(|(call, person)| ClientFrame::CallFloor { call, person }),
+                (id(), prop::option::of(id())).prop_map(|(call, person)| ClientFrame::CallPin { call, person }),
             ]
         }
 

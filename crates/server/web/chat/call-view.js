@@ -238,9 +238,11 @@ export class CallView {
     const s = this.s;
     const others = (s.call?.participants || []).filter((p) => p.person !== s.me);
     const hands = s.call?.hands || [];
+    const presenter = s.call?.presenter ?? null;
     const items = others.map((p) => ({
       key: `p${p.person}`, person: p.person, name: fmt.shortName(p.name), stream: s.remote.get(p.person) || null,
       video: p.video || p.screen, audio: p.audio, reconnecting: p.reconnecting, hand: hands.indexOf(p.person) + 1,
+      presenter: p.person === presenter,
     }));
     if (!items.length && this.summary?.kind === 'direct') {
       // Ringing, or the other person is on their way: their picture waits.
@@ -249,8 +251,10 @@ export class CallView {
     const own = s.outgoingVideo();
     items.push({
       key: 'me', person: s.me, name: t('call.you'), self: true, track: own, video: Boolean(own), audio: Boolean(s.mic), hand: hands.indexOf(s.me) + 1,
+      presenter: s.me === presenter,
     });
-    return items;
+    // The pinned presenter leads: the main view, the others a strip after it.
+    return [...items.filter((it) => it.presenter), ...items.filter((it) => !it.presenter)];
   }
 
   renderTiles() {
@@ -277,9 +281,12 @@ export class CallView {
       tile.el.remove();
       this.tiles.delete(key);
     }
-    // One other person: they fill the stage and one's own picture floats in a corner.
-    this.stage.dataset.layout = items.length === 2 ? 'duo' : 'grid';
-    this.stage.dataset.count = String(items.length);
+    // A presenter fills the stage above the others; else one other person
+    // fills it and one's own picture floats in a corner.
+    const presenting = items.some((it) => it.presenter);
+    this.stage.dataset.layout = presenting ? 'presenter' : items.length === 2 ? 'duo' : 'grid';
+    if (presenting) delete this.stage.dataset.count;
+    else this.stage.dataset.count = String(items.length);
   }
 
   tileEl(it) {
@@ -294,7 +301,7 @@ export class CallView {
     const handEl = h('span', { class: 'pm-tile-hand', 'aria-hidden': 'true' });
     const el = h('div', {
       class: ['pm-tile', it.self && 'is-self', it.waiting && 'is-waiting'], 'data-testid': 'call-tile', 'data-person': it.person ?? '',
-    }, video, ava, handEl, h('div', { class: 'pm-tile-label' }, micEl, nameEl, stateEl));
+    }, video, ava, handEl, h('div', { class: 'pm-tile-label' }, h('span', { class: 'pm-tile-pin', 'aria-hidden': 'true' }, icon('pin')), micEl, nameEl, stateEl));
     return { el, video, nameEl, stateEl, handEl };
   }
 
@@ -317,6 +324,7 @@ export class CallView {
     tile.el.classList.toggle('is-reconnecting', Boolean(it.reconnecting));
     tile.el.dataset.audio = String(it.audio);
     tile.el.dataset.video = String(showsVideo);
+    tile.el.classList.toggle('is-presenter', Boolean(it.presenter));
     tile.el.classList.toggle('has-hand', Boolean(it.hand));
     tile.el.dataset.hand = String(it.hand || '');
     if (it.hand && tile.handEl.dataset.n !== String(it.hand)) {
@@ -324,7 +332,7 @@ export class CallView {
       tile.handEl.replaceChildren(svg(HAND), h('span', null, String(it.hand)));
     }
     const states = [
-      !it.audio && t('call.micIsOff'), it.hand && t('call.handIsUp'), it.reconnecting && t('call.isReconnecting'), it.waiting && t('call.ringing'),
+      it.presenter && t('call.isPresenter'), !it.audio && t('call.micIsOff'), it.hand && t('call.handIsUp'), it.reconnecting && t('call.isReconnecting'), it.waiting && t('call.ringing'),
     ].filter(Boolean);
     tile.stateEl.textContent = states.length ? `, ${states.join(', ')}` : '';
   }
@@ -367,12 +375,13 @@ export class CallView {
     const removed = moderator ? call?.removed || [] : [];
     const hands = call?.hands || [];
     const lock = [Boolean(call?.mics_locked), call?.floor ?? null];
-    const key = JSON.stringify([people, moderator, s.speaker, removed, hands, lock]);
+    const presenter = call?.presenter ?? null;
+    const key = JSON.stringify([people, moderator, s.speaker, removed, hands, lock, presenter]);
     if (key === this.peopleKey) return;
     this.peopleKey = key;
     // The list is built again: the focus goes back to the same button in it.
     const focused = document.activeElement?.closest?.('[data-focus]')?.dataset.focus;
-    const rows = people.map((p) => this.personRow(p, moderator, hands.includes(p.person)));
+    const rows = people.map((p) => this.personRow(p, moderator, hands.includes(p.person), p.person === presenter));
     const end = moderator ? h('button', { type: 'button', class: 'btn btn-danger btn-sm pm-call-end', 'data-focus': 'end' },
       svg(HANG_UP), h('span', { class: 'btn-label' }, t('call.endForAll'))) : null;
     end?.addEventListener('click', async () => {
@@ -384,7 +393,7 @@ export class CallView {
     if (focused) this.panelBody.querySelector(`[data-focus="${focused}"]`)?.focus();
   }
 
-  personRow(p, moderator, hand) {
+  personRow(p, moderator, hand, presenter) {
     const s = this.s;
     const me = p.person === s.me;
     const ava = h('span', { class: 'pm-ava pm-ava-person', 'aria-hidden': 'true' }, fmt.initialsOf(p.name));
@@ -393,6 +402,7 @@ export class CallView {
       p.audio ? t('call.micIsOn') : t('call.micIsOff'),
       p.screen ? t('call.sharing') : p.video ? t('call.camIsOn') : t('call.camIsOff'),
     ];
+    if (presenter) states.push(t('call.isPresenter'));
     if (hand) states.push(t('call.handIsUp'));
     if (p.reconnecting) states.push(t('call.isReconnecting'));
     if (p.person === s.speaker && p.audio) states.push(t('call.speaking'));
@@ -408,8 +418,19 @@ export class CallView {
       h('p', { class: 'pm-cp-name' }, h('span', null, p.name), me ? h('span', { class: 'pm-member-me' }, ` (${t('chat.itsYou')})`) : null),
       h('p', { class: 'pm-cp-state' }, states.join(', '))),
     icons);
-    if (moderator && !me) {
+    if (moderator) {
       const actions = h('div', { class: 'pm-cp-actions' });
+      // Anyone's picture may be the main view, the moderator's own too.
+      const pin = h('button', {
+        type: 'button', class: 'btn btn-secondary btn-sm',
+        'aria-label': t(presenter ? 'call.unpinOne' : 'call.pinOne', { name: p.name }), 'data-focus': `pin-${p.person}`,
+      }, icon('pin'), h('span', { class: 'btn-label' }, t(presenter ? 'call.unpin' : 'call.pin')));
+      pin.addEventListener('click', () => this.calls.moderate('call_pin', presenter ? null : p.person));
+      actions.append(pin);
+      li.querySelector('.pm-cp-text').append(actions);
+    }
+    if (moderator && !me) {
+      const actions = li.querySelector('.pm-cp-actions');
       if (p.audio) {
         const mute = h('button', {
           type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': t('call.muteOne', { name: p.name }), 'data-focus': `mute-${p.person}`,
@@ -427,7 +448,6 @@ export class CallView {
         if (ok) this.calls.moderate('call_remove', p.person);
       });
       actions.append(remove);
-      li.querySelector('.pm-cp-text').append(actions);
     }
     return li;
   }

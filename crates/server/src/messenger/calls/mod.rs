@@ -224,6 +224,7 @@ impl LiveCall {
             hands: self.call.hands().to_vec(),
             mics_locked: self.call.mics_locked(),
             floor: self.call.floor(),
+            presenter: self.call.presenter(),
         }
     }
 
@@ -386,6 +387,7 @@ impl Calls {
             ClientFrame::CallMuteAll { call } => self.mute_all(&caller, call).await,
             ClientFrame::CallUnlockMics { call } => self.unlock_mics(&caller, call).await,
             ClientFrame::CallFloor { call, person } => self.floor(&caller, call, person).await,
+            ClientFrame::CallPin { call, person } => self.pin(&caller, call, person).await,
             _ => Err(INVALID_INPUT),
         }
     }
@@ -616,6 +618,16 @@ impl Calls {
             node.sfu.forward_audio(live.peer(previous), false);
             live.tell_muted(previous, &live.name_of(moderator));
         }
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn pin(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        moderator_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.pin(target).map_err(|_| CALL_NOT_FOUND)?;
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
     }

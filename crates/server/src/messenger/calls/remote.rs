@@ -104,6 +104,7 @@ fn call_of(frame: &ClientFrame) -> Option<i64> {
         | ClientFrame::CallMuteAll { call }
         | ClientFrame::CallUnlockMics { call }
         | ClientFrame::CallFloor { call, .. }
+        | ClientFrame::CallPin { call, .. }
         | ClientFrame::CallEnd { call } => Some(*call),
         _ => None,
     }
