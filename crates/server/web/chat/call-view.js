@@ -198,6 +198,8 @@ export class CallView {
   update() {
     this.noticeHands();
     this.noticeLock();
+    // Locked out by a moderator (`call_mute_all`): the microphone goes off here too.
+    if (this.s.mic && this.micLocked()) this.s.setMic(false);
     this.renderStatus();
     this.renderControls();
     this.renderTiles();

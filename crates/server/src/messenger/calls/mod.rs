@@ -538,7 +538,8 @@ impl Calls {
         moderator_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
         live.call.remove(target).map_err(|_| CALL_NOT_FOUND)?;
-        live.removed_names.insert(target, live.name_of(target));
+        let name = live.name_of(target);
+        live.removed_names.insert(target, name);
         node.leave(&mut state, call, target, Some(CallLeftReason::Removed)).await;
         Ok(())
     }
@@ -583,17 +584,14 @@ impl Calls {
     async fn mute_all(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
-        let moderator = moderator_of(&state, caller, call)?;
+        moderator_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        let muted = live.call.mute_all();
+        // The pages learn it from `mics_locked` and turn their microphones off.
+        live.call.mute_all();
         // Everyone locked, not only those it switched off: a client that
         // said it was muted may still be sending.
         for &person in live.call.participants().keys().filter(|&&p| !live.call.may_speak(p)) {
             node.sfu.forward_audio(live.peer(person), false);
-        }
-        let by = live.name_of(moderator);
-        for person in muted {
-            live.tell_muted(person, &by);
         }
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
