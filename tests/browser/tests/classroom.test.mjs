@@ -37,6 +37,17 @@ before(async () => {
   teacher = await newPage(browser, server.url);
   eva = await newPage(browser, server.url);
   mate = await newPage(browser, server.url);
+  // Ева's page keeps its WebSockets at hand, to play a client that ignores the lock.
+  await eva.context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.sockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.sockets.push(this);
+      }
+    };
+  });
   await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
   await linkAndOpenMessenger(eva.page, { login: 'malysheva.ev', phone: '+7 912 500-00-02' });
   await linkAndOpenMessenger(mate.page, { login: classmate.login, phone: '+7 912 500-00-03' });
@@ -160,21 +171,25 @@ test('«Выключить микрофоны у всех» locks the students\'
   }
   await panel.getByTestId('call-lock').getByText('Микрофоны выключены').waitFor();
   await screenshot(t, 'classroom-locked-teacher');
-  // The student's button explains instead of unmuting.
-  await callView(e).getByRole('button', { name: 'Микрофон выключен модератором', exact: true }).click();
+  // The student's button is marked disabled and explains instead of unmuting.
+  const locked = callView(e).getByRole('button', { name: 'Микрофон выключен модератором', exact: true });
+  assert.equal(await locked.getAttribute('aria-disabled'), 'true');
+  await locked.click({ force: true });
   await callView(e).getByTestId('call-notice').getByText('Модератор выключил микрофоны. Поднимите руку, чтобы попросить слово.').waitFor();
   assert.equal(await callView(e).getByRole('button', { name: 'Выключить микрофон', exact: true }).count(), 0);
 
-  // A page that ignores the lock and puts its microphone back on the wire:
-  // it sends, and the SFU forwards none of it.
+  // A page that ignores the lock, puts its microphone back on the wire and
+  // tells the server it is unmuted: refused, it sends, and the SFU forwards none of it.
   await e.evaluate(async () => {
     const track = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks()[0];
     window.forced = track;
     await window.__partaCall.pc.getTransceivers()[0].sender.replaceTrack(track);
+    const socket = window.sockets.findLast((ws) => ws.readyState === WebSocket.OPEN);
+    socket.send(JSON.stringify({ type: 'call_media', call: window.__partaCall.callId, audio: true, video: false, screen: false }));
   });
   assert.ok(await audioGrows(e, 'outbound-rtp'), 'the page sends audio');
-  await sleep(1000);
   assert.equal(await audioGrows(t, 'inbound-rtp'), false, 'the teacher receives none of it');
+  await callView(e).getByTestId('call-notice').getByText('Модератор выключил микрофоны. Включить микрофон можно, когда он разрешит или даст вам слово.').waitFor();
   await e.evaluate(async () => {
     await window.__partaCall.pc.getTransceivers()[0].sender.replaceTrack(null);
     window.forced.stop();
