@@ -289,16 +289,6 @@ async fn stopping_the_server_ends_its_calls_with_a_record_and_a_crash_is_recorde
     app.finish().await;
 }
 
-/// The next `call_state` of `call` in which `check` holds.
-async fn state_where(ws: &mut Socket, check: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let state = ws.until("call_state").await;
-        if check(&state["call"]) {
-            return state["call"].clone();
-        }
-    }
-}
-
 /// The teacher's classroom: one class call, the teacher and two students in it.
 struct Classroom {
     app: TestApp,
@@ -321,7 +311,7 @@ async fn classroom() -> Classroom {
     let call = join(&mut t, chat, "video").await["call"]["id"].as_i64().unwrap();
     join(&mut a, chat, "video").await;
     join(&mut i, chat, "video").await;
-    state_where(&mut t, |c| people(c).len() == 3).await;
+    t.call_state_where(|c| people(c).len() == 3).await;
     Classroom { app, teacher, alyona, ivan, call, t, a, i }
 }
 
@@ -331,7 +321,7 @@ async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
     let chat = teacher.chat_named(&app, "5А класс").await;
     t.send(json!({"type": "call_remove", "call": call, "person": alyona.person})).await;
     assert_eq!(a.until("call_left").await["reason"], "removed");
-    let state = state_where(&mut t, |c| !people(c).contains(&alyona.person)).await;
+    let state = t.call_state_where(|c| !people(c).contains(&alyona.person)).await;
     assert_eq!(state["removed"], json!([{"person": alyona.person, "name": "Королёва Алёна"}]));
 
     a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
@@ -344,7 +334,7 @@ async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
     t.send(json!({"type": "call_let_back", "call": call, "person": ivan.person})).await;
     assert_eq!(t.until("error").await["code"], "call_not_found", "Иван was never removed");
     t.send(json!({"type": "call_let_back", "call": call, "person": alyona.person})).await;
-    state_where(&mut i, |c| c["removed"] == json!([])).await;
+    i.call_state_where(|c| c["removed"] == json!([])).await;
     let joined = join(&mut a, chat, "video").await;
     assert_eq!(joined["call"]["id"], call, "back in the same call");
     app.finish().await;
@@ -354,19 +344,19 @@ async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
 async fn raised_hands_queue_in_order_for_everyone_and_are_lowered_by_their_owner_or_the_teacher() {
     let Classroom { app, teacher: _, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
     i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
-    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
     a.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
     let queue = json!([ivan.person, alyona.person]);
     for ws in [&mut t, &mut a, &mut i] {
-        state_where(ws, |c| c["hands"] == queue).await;
+        ws.call_state_where(|c| c["hands"] == queue).await;
     }
 
     a.send(json!({"type": "call_hand", "call": call, "raised": false})).await;
-    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
     a.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
     assert_eq!(a.until("error").await["code"], "call_forbidden", "only a moderator lowers another's hand");
     t.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
-    state_where(&mut i, |c| c["hands"] == json!([])).await;
+    i.call_state_where(|c| c["hands"] == json!([])).await;
     app.finish().await;
 }
 
@@ -377,12 +367,13 @@ async fn raised_hands_queue_in_order_for_everyone_and_are_lowered_by_their_owner
 async fn muting_everyone_locks_the_students_microphones_until_the_teacher_gives_the_floor_or_unlocks() {
     let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
     let chat = teacher.chat_named(&app, "5А класс").await;
-    let media = |audio: bool| json!({"type": "call_media", "call": call, "audio": audio, "video": true, "screen": false});
+    let media =
+        |audio: bool| json!({"type": "call_media", "call": call, "audio": audio, "video": true, "screen": false});
     a.send(json!({"type": "call_mute_all", "call": call})).await;
     assert_eq!(a.until("error").await["code"], "call_forbidden", "a student cannot mute everyone");
     t.send(json!({"type": "call_mute_all", "call": call})).await;
-    state_where(&mut i, |c| c["mics_locked"] == true).await;
-    let state = state_where(&mut t, |c| c["mics_locked"] == true).await;
+    i.call_state_where(|c| c["mics_locked"] == true).await;
+    let state = t.call_state_where(|c| c["mics_locked"] == true).await;
     assert_eq!(participant(&state, teacher.person)["audio"], true, "the teacher still speaks");
     assert_eq!(participant(&state, alyona.person)["audio"], false);
 
@@ -390,33 +381,33 @@ async fn muting_everyone_locks_the_students_microphones_until_the_teacher_gives_
     let refused = a.until("error").await;
     assert_eq!(refused["code"], "call_mics_locked");
     assert!(!refused["message_en"].as_str().unwrap().is_empty());
-    let state = state_where(&mut t, |c| participant(c, alyona.person)["video"] == true).await;
+    let state = t.call_state_where(|c| participant(c, alyona.person)["video"] == true).await;
     assert_eq!(participant(&state, alyona.person)["audio"], false, "her camera changed, her microphone did not");
     let joined = join(&mut a, chat, "video").await;
     assert_eq!(participant(&joined["call"], alyona.person)["audio"], false, "a rejoin stays muted");
 
     // Иван raises his hand and is given the floor: his hand goes down and he may speak.
     i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
-    state_where(&mut t, |c| c["hands"] == json!([ivan.person])).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
     i.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
     assert_eq!(i.until("error").await["code"], "call_forbidden");
     t.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
-    let state = state_where(&mut i, |c| c["floor"] == ivan.person).await;
+    let state = i.call_state_where(|c| c["floor"] == ivan.person).await;
     assert_eq!(state["hands"], json!([]));
     i.send(media(true)).await;
-    state_where(&mut t, |c| participant(c, ivan.person)["audio"] == true).await;
+    t.call_state_where(|c| participant(c, ivan.person)["audio"] == true).await;
     a.send(media(true)).await;
     assert_eq!(a.until("error").await["code"], "call_mics_locked", "the floor is his alone");
 
     // Taken back, he is muted; unlocked, anyone may unmute (nobody is unmuted by it).
     t.send(json!({"type": "call_floor", "call": call, "person": null})).await;
     assert_eq!(i.until("call_muted").await["by"], "Учителева Ольга");
-    state_where(&mut t, |c| c["floor"].is_null() && participant(c, ivan.person)["audio"] == false).await;
+    t.call_state_where(|c| c["floor"].is_null() && participant(c, ivan.person)["audio"] == false).await;
     t.send(json!({"type": "call_unlock_mics", "call": call})).await;
-    let state = state_where(&mut a, |c| c["mics_locked"] == false).await;
+    let state = a.call_state_where(|c| c["mics_locked"] == false).await;
     assert_eq!(participant(&state, alyona.person)["audio"], false);
     a.send(media(true)).await;
-    state_where(&mut t, |c| participant(c, alyona.person)["audio"] == true).await;
+    t.call_state_where(|c| participant(c, alyona.person)["audio"] == true).await;
     app.finish().await;
 }
 
@@ -429,16 +420,16 @@ async fn the_teacher_pins_a_presenter_for_everyone_and_leaving_unpins() {
     assert_eq!(t.until("error").await["code"], "call_not_found", "only a participant is pinned");
     t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
     for ws in [&mut t, &mut a, &mut i] {
-        state_where(ws, |c| c["presenter"] == ivan.person).await;
+        ws.call_state_where(|c| c["presenter"] == ivan.person).await;
     }
     t.send(json!({"type": "call_pin", "call": call, "person": null})).await;
-    state_where(&mut a, |c| c["presenter"].is_null()).await;
+    a.call_state_where(|c| c["presenter"].is_null()).await;
     t.send(json!({"type": "call_pin", "call": call, "person": teacher.person})).await;
-    state_where(&mut a, |c| c["presenter"] == teacher.person).await;
+    a.call_state_where(|c| c["presenter"] == teacher.person).await;
     t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
-    state_where(&mut a, |c| c["presenter"] == ivan.person).await;
+    a.call_state_where(|c| c["presenter"] == ivan.person).await;
     i.send(json!({"type": "call_leave", "call": call})).await;
-    let state = state_where(&mut a, |c| !people(c).contains(&ivan.person)).await;
+    let state = a.call_state_where(|c| !people(c).contains(&ivan.person)).await;
     assert!(state["presenter"].is_null(), "leaving unpins");
     app.finish().await;
 }

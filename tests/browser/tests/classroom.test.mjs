@@ -13,10 +13,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, screenshot } from '../lib/server.mjs';
-import { linkAndOpenMessenger } from '../lib/partaid.mjs';
+import { startServer, launchBrowser, screenshot } from '../lib/server.mjs';
 import { openChat } from '../lib/chat.mjs';
-import { callView, inCall, until, rtp, sleep } from '../lib/calls.mjs';
+import { callView, inCall, until, rtp, sleep, classOfThree } from '../lib/calls.mjs';
 
 let server;
 let browser;
@@ -32,25 +31,19 @@ const EVA = 'Малышева Ева Викторовна';
 before(async () => {
   server = await startServer();
   browser = await launchBrowser({ calls: true });
-  const classmate = server.accounts.find((a) => a.role === 'student' && a.login !== 'malysheva.ev' && /^учени(к|ца) 5А$/.test(a.note));
-  mateName = classmate.name;
-  teacher = await newPage(browser, server.url);
-  eva = await newPage(browser, server.url);
-  mate = await newPage(browser, server.url);
-  // Ева's page keeps its WebSockets at hand, to play a client that ignores the lock.
-  await eva.context.addInitScript(() => {
-    const Native = window.WebSocket;
-    window.sockets = [];
-    window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.sockets.push(this);
-      }
-    };
-  });
-  await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
-  await linkAndOpenMessenger(eva.page, { login: 'malysheva.ev', phone: '+7 912 500-00-02' });
-  await linkAndOpenMessenger(mate.page, { login: classmate.login, phone: '+7 912 500-00-03' });
+  ({ teacher, eva, mate, mateName } = await classOfThree(browser, server, async (p) => {
+    // Each page keeps its WebSockets at hand: Ева's plays a client that ignores the lock.
+    await p.context.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.sockets = [];
+      window.WebSocket = class extends Native {
+        constructor(...args) {
+          super(...args);
+          window.sockets.push(this);
+        }
+      };
+    });
+  }));
 });
 
 after(async () => {

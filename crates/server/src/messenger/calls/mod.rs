@@ -216,10 +216,7 @@ impl LiveCall {
                 .call
                 .removed()
                 .iter()
-                .map(|&person| Author {
-                    person,
-                    name: self.removed_names.get(&person).cloned().unwrap_or_default(),
-                })
+                .map(|&person| Author { person, name: self.removed_names.get(&person).cloned().unwrap_or_default() })
                 .collect(),
             hands: self.call.hands().to_vec(),
             mics_locked: self.call.mics_locked(),
@@ -520,16 +517,31 @@ impl Calls {
         Ok(())
     }
 
-    async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+    /// A moderator's change to a live call (`change` gets the moderator's
+    /// person), then its new state to every member of the chat.
+    async fn moderate(
+        &self,
+        caller: &Caller<'_>,
+        call: i64,
+        change: impl FnOnce(&Node, &mut LiveCall, i64) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let moderator = moderator_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
-        node.sfu.forward_audio(live.peer(target), false);
-        live.tell_muted(target, &live.name_of(moderator));
+        change(node, live, moderator)?;
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
+    }
+
+    async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        self.moderate(caller, call, |node, live, moderator| {
+            live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
+            node.sfu.forward_audio(live.peer(target), false);
+            live.tell_muted(target, &live.name_of(moderator));
+            Ok(())
+        })
+        .await
     }
 
     async fn remove(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
@@ -545,14 +557,12 @@ impl Calls {
     }
 
     async fn let_back(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.let_back(target).map_err(|_| CALL_NOT_FOUND)?;
-        live.removed_names.remove(&target);
-        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        self.moderate(caller, call, |_, live, _| {
+            live.call.let_back(target).map_err(|_| CALL_NOT_FOUND)?;
+            live.removed_names.remove(&target);
+            Ok(())
+        })
+        .await
     }
 
     async fn hand(&self, caller: &Caller<'_>, call: i64, raised: bool) -> Result<(), ApiError> {
@@ -570,64 +580,49 @@ impl Calls {
     }
 
     async fn lower_hand(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
         // Two moderators may lower the same hand at once: the second changes nothing.
-        if live.call.lower_hand(target) {
-            node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        }
-        Ok(())
+        self.moderate(caller, call, |_, live, _| {
+            live.call.lower_hand(target);
+            Ok(())
+        })
+        .await
     }
 
     async fn mute_all(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        // The pages learn it from `mics_locked` and turn their microphones off.
-        live.call.mute_all();
-        // Everyone locked, not only those it switched off: a client that
-        // said it was muted may still be sending.
-        for &person in live.call.participants().keys().filter(|&&p| !live.call.may_speak(p)) {
-            node.sfu.forward_audio(live.peer(person), false);
-        }
-        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        self.moderate(caller, call, |node, live, _| {
+            // The pages learn it from `mics_locked` and turn their microphones off.
+            live.call.mute_all();
+            // Everyone locked, not only those it switched off: a client that
+            // said it was muted may still be sending.
+            for &person in live.call.participants().keys().filter(|&&p| !live.call.may_speak(p)) {
+                node.sfu.forward_audio(live.peer(person), false);
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn unlock_mics(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.unlock_mics();
-        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        self.moderate(caller, call, |_, live, _| {
+            live.call.unlock_mics();
+            Ok(())
+        })
+        .await
     }
 
     async fn floor(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        let moderator = moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        if let Some(previous) = live.call.give_floor(target).map_err(|_| CALL_NOT_FOUND)? {
-            node.sfu.forward_audio(live.peer(previous), false);
-            live.tell_muted(previous, &live.name_of(moderator));
-        }
-        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        self.moderate(caller, call, |node, live, moderator| {
+            if let Some(previous) = live.call.give_floor(target).map_err(|_| CALL_NOT_FOUND)? {
+                node.sfu.forward_audio(live.peer(previous), false);
+                live.tell_muted(previous, &live.name_of(moderator));
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn pin(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
-        let node = self.node()?;
-        let mut state = node.state.lock().await;
-        moderator_of(&state, caller, call)?;
-        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.pin(target).map_err(|_| CALL_NOT_FOUND)?;
-        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        self.moderate(caller, call, |_, live, _| live.call.pin(target).map_err(|_| CALL_NOT_FOUND)).await
     }
 
     async fn end(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {

@@ -81,8 +81,8 @@ fn error_of(code: &str) -> ApiError {
         INVALID_INPUT,
     ]
     .into_iter()
-        .find(|e| e.code == code)
-        .unwrap_or(UNAVAILABLE)
+    .find(|e| e.code == code)
+    .unwrap_or(UNAVAILABLE)
 }
 
 pub(super) enum Route {
