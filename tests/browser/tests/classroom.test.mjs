@@ -123,6 +123,20 @@ test('students raise their hands: the teacher sees them queued in order, one low
   const evaTile = m.getByTestId('call-tile').filter({ hasText: 'Малышева Ева' });
   assert.equal(await evaTile.getAttribute('data-hand'), '1');
   await screenshot(t, 'classroom-hands');
+  // The teacher's queue on a phone: every button in reach, nothing sideways.
+  await t.setViewportSize({ width: 390, height: 844 });
+  try {
+    assert.equal(await t.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing sticks out sideways');
+    for (const name of [`Дать слово: ${EVA}`, `Опустить руку: ${mateName}`, 'Выключить микрофоны у всех']) {
+      // The list is built again whenever the speaker changes: measure a button that stays.
+      let b = null;
+      await until(async () => Boolean(b = await panel.getByRole('button', { name, exact: true }).boundingBox()), `«${name}»`);
+      assert.ok(b && b.x >= 0 && b.x + b.width <= 390 && b.width >= 44 && b.height >= 30, `«${name}» on the screen: ${JSON.stringify(b)}`);
+    }
+    await screenshot(t, 'classroom-hands-phone');
+  } finally {
+    await t.setViewportSize({ width: 1280, height: 860 });
+  }
 
   await callView(e).getByRole('button', { name: 'Опустить руку', exact: true }).click();
   await until(async () => (await queue(panel)).join() === mateName, 'Ева\'s hand lowered');
