@@ -4,7 +4,7 @@
 //! never passes through here.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +98,10 @@ pub enum CallRefusal {
     NotDeclinable,
     #[error("not in the call")]
     NotInCall,
+    #[error("a moderator removed them from this call and has not let them back in")]
+    Removed,
+    #[error("a moderator switched the microphones off and has not let this person speak")]
+    MicsLocked,
 }
 
 /// Who may start a call in a chat they are in: anyone, except that where only
@@ -114,12 +118,35 @@ pub struct Call {
     started_by: i64,
     answered: bool,
     participants: BTreeMap<i64, Participant>,
+    /// Removed by a moderator: kept out of this call until let back in.
+    removed: BTreeSet<i64>,
+    /// Raised hands, first raised first: the moderator's queue.
+    hands: Vec<i64>,
+    moderators: BTreeSet<i64>,
+    /// «Выключить микрофоны у всех»: only moderators and the floor speak.
+    mics_locked: bool,
+    /// The one participant a moderator gave the floor while microphones are locked.
+    floor: Option<i64>,
+    /// The participant a moderator pinned as everyone's main view.
+    presenter: Option<i64>,
 }
 
 impl Call {
     /// `person` starts a call and is its first participant.
     pub fn start(kind: CallKind, direct: bool, person: i64) -> Call {
-        let mut call = Call { kind, direct, started_by: person, answered: false, participants: BTreeMap::new() };
+        let mut call = Call {
+            kind,
+            direct,
+            started_by: person,
+            answered: false,
+            participants: BTreeMap::new(),
+            removed: BTreeSet::new(),
+            hands: Vec::new(),
+            moderators: BTreeSet::new(),
+            mics_locked: false,
+            floor: None,
+            presenter: None,
+        };
         call.join(person);
         call
     }
@@ -152,20 +179,92 @@ impl Call {
         self.participants.contains_key(&person)
     }
 
+    /// Whether `person` may join: not while removed from this call.
+    pub fn may_join(&self, person: i64) -> Result<(), CallRefusal> {
+        if self.removed.contains(&person) { Err(CallRefusal::Removed) } else { Ok(()) }
+    }
+
     /// A join, or a rejoin after a dropped connection (the person keeps one
-    /// seat). Anyone but the caller joining answers the call.
+    /// seat). Anyone but the caller joining answers the call. The caller asks
+    /// [`Call::may_join`] first. While microphones are locked, one who may
+    /// not speak joins muted.
     pub fn join(&mut self, person: i64) {
-        let media = Media { audio: true, video: self.kind == CallKind::Video, screen: false };
+        let media = Media { audio: self.may_speak(person), video: self.kind == CallKind::Video, screen: false };
         self.participants.insert(person, Participant { media, reconnecting: false });
         if person != self.started_by {
             self.answered = true;
         }
     }
 
-    pub fn set_media(&mut self, person: i64, media: Media) -> Result<(), CallRefusal> {
+    /// What `person` now sends, as far as it is allowed: while microphones
+    /// are locked, audio stays off for one who may not speak (the rest
+    /// applies). Returns what applies.
+    pub fn set_media(&mut self, person: i64, media: Media) -> Result<Media, CallRefusal> {
+        let audio = media.audio && self.may_speak(person);
         let p = self.participants.get_mut(&person).ok_or(CallRefusal::NotInCall)?;
-        p.media = media;
-        Ok(())
+        p.media = Media { audio, ..media };
+        Ok(p.media)
+    }
+
+    /// A chat admin in a group call (see [`may_moderate`]); rejoining keeps it.
+    pub fn add_moderator(&mut self, person: i64) {
+        self.moderators.insert(person);
+    }
+
+    pub fn moderators(&self) -> &BTreeSet<i64> {
+        &self.moderators
+    }
+
+    pub fn moderates(&self, person: i64) -> bool {
+        self.moderators.contains(&person)
+    }
+
+    /// Whether `person` may have their microphone on: always, unless a
+    /// moderator locked the microphones and this is neither a moderator
+    /// nor the one given the floor.
+    pub fn may_speak(&self, person: i64) -> bool {
+        !self.mics_locked || self.moderates(person) || self.floor == Some(person)
+    }
+
+    pub fn mics_locked(&self) -> bool {
+        self.mics_locked
+    }
+
+    pub fn floor(&self) -> Option<i64> {
+        self.floor
+    }
+
+    /// «Выключить микрофоны у всех»: everyone but the moderators is muted and
+    /// stays so until [`Call::unlock_mics`] or given the floor.
+    pub fn mute_all(&mut self) {
+        self.mics_locked = true;
+        self.floor = None;
+        for (_, p) in self.participants.iter_mut().filter(|(person, _)| !self.moderators.contains(*person)) {
+            p.media.audio = false;
+        }
+    }
+
+    /// Everyone may unmute themselves again (nobody is unmuted by it).
+    pub fn unlock_mics(&mut self) {
+        self.mics_locked = false;
+        self.floor = None;
+    }
+
+    /// Gives the floor to `person` (lowering their hand), or takes it back
+    /// (`None`). Returns the one who had it, now muted while locked.
+    pub fn give_floor(&mut self, person: Option<i64>) -> Result<Option<i64>, CallRefusal> {
+        if let Some(p) = person {
+            if !self.is_in(p) {
+                return Err(CallRefusal::NotInCall);
+            }
+            self.lower_hand(p);
+        }
+        let previous = std::mem::replace(&mut self.floor, person).filter(|&p| Some(p) != person);
+        let muted = previous.filter(|&p| !self.may_speak(p));
+        if let Some(p) = muted.and_then(|p| self.participants.get_mut(&p)) {
+            p.media.audio = false;
+        }
+        Ok(muted)
     }
 
     /// A moderator muted them; they may unmute themselves.
@@ -185,6 +284,13 @@ impl Call {
     /// that ends the call.
     pub fn leave(&mut self, person: i64) -> Option<CallOutcome> {
         self.participants.remove(&person)?;
+        self.lower_hand(person);
+        if self.floor == Some(person) {
+            self.floor = None;
+        }
+        if self.presenter == Some(person) {
+            self.presenter = None;
+        }
         if self.participants.is_empty() {
             return Some(if self.direct && !self.answered { CallOutcome::Missed } else { CallOutcome::Finished });
         }
@@ -194,6 +300,62 @@ impl Call {
             return Some(if self.answered { CallOutcome::Finished } else { CallOutcome::Missed });
         }
         None
+    }
+
+    /// A moderator removes `person`: they [`Call::leave`] now and stay out
+    /// until [`Call::let_back`].
+    pub fn remove(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if !self.is_in(person) {
+            return Err(CallRefusal::NotInCall);
+        }
+        self.removed.insert(person);
+        Ok(())
+    }
+
+    /// A moderator lets a removed person join again.
+    pub fn let_back(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if self.removed.remove(&person) { Ok(()) } else { Err(CallRefusal::NotInCall) }
+    }
+
+    /// Who a moderator removed, until let back.
+    pub fn removed(&self) -> &BTreeSet<i64> {
+        &self.removed
+    }
+
+    /// «Поднять руку»: `person` joins the end of the queue (once).
+    pub fn raise_hand(&mut self, person: i64) -> Result<(), CallRefusal> {
+        if !self.is_in(person) {
+            return Err(CallRefusal::NotInCall);
+        }
+        if !self.hands.contains(&person) {
+            self.hands.push(person);
+        }
+        Ok(())
+    }
+
+    /// Lowers their hand (by themselves or a moderator); false when it was not raised.
+    pub fn lower_hand(&mut self, person: i64) -> bool {
+        let before = self.hands.len();
+        self.hands.retain(|&p| p != person);
+        self.hands.len() != before
+    }
+
+    /// The raised hands in the order they were raised.
+    pub fn hands(&self) -> &[i64] {
+        &self.hands
+    }
+
+    /// Pins `person`'s picture as everyone's main view (`None`: unpins).
+    pub fn pin(&mut self, person: Option<i64>) -> Result<(), CallRefusal> {
+        if person.is_some_and(|p| !self.is_in(p)) {
+            return Err(CallRefusal::NotInCall);
+        }
+        self.presenter = person;
+        Ok(())
+    }
+
+    pub fn presenter(&self) -> Option<i64> {
+        self.presenter
     }
 
     /// The person called declines while it rings.
@@ -317,6 +479,98 @@ mod tests {
         assert!(may_moderate(false, true));
         assert!(!may_moderate(false, false));
         assert!(!may_moderate(true, true));
+    }
+
+    #[test]
+    fn a_removed_participant_stays_out_until_a_moderator_lets_them_back() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        call.join(STUDENT);
+        assert_eq!(call.remove(STUDENT), Ok(()));
+        assert_eq!(call.leave(STUDENT), None);
+        assert_eq!(call.may_join(STUDENT), Err(CallRefusal::Removed));
+        assert_eq!(call.may_join(OTHER), Ok(()));
+        assert_eq!(call.remove(STUDENT), Err(CallRefusal::NotInCall), "already out");
+        assert_eq!(call.let_back(OTHER), Err(CallRefusal::NotInCall), "never removed");
+        call.let_back(STUDENT).unwrap();
+        assert_eq!(call.may_join(STUDENT), Ok(()));
+        assert!(call.removed().is_empty());
+    }
+
+    #[test]
+    fn raised_hands_queue_in_order_and_leaving_lowers_one() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        call.join(OTHER);
+        call.raise_hand(OTHER).unwrap();
+        call.raise_hand(STUDENT).unwrap();
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.hands(), [OTHER, STUDENT], "first raised first, once each");
+        assert!(call.lower_hand(OTHER));
+        assert!(!call.lower_hand(OTHER));
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.hands(), [STUDENT, OTHER], "raised again: at the end");
+        call.leave(STUDENT);
+        assert_eq!(call.hands(), [OTHER]);
+        assert_eq!(call.raise_hand(STUDENT), Err(CallRefusal::NotInCall));
+    }
+
+    #[test]
+    fn muting_everyone_locks_microphones_until_unlocked_or_the_floor_is_given() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.add_moderator(TEACHER);
+        call.join(STUDENT);
+        call.join(OTHER);
+        call.mute_all();
+        assert!(!call.participants()[&STUDENT].media.audio);
+        assert!(call.participants()[&TEACHER].media.audio, "a moderator keeps speaking");
+        let on = Media { audio: true, video: true, screen: false };
+        let applied = call.set_media(STUDENT, on).unwrap();
+        assert_eq!(applied, Media { audio: false, ..on }, "her camera turns on, her microphone stays off");
+        call.leave(STUDENT);
+        call.join(STUDENT);
+        assert!(!call.participants()[&STUDENT].media.audio, "rejoining does not get round the lock");
+
+        call.raise_hand(OTHER).unwrap();
+        assert_eq!(call.give_floor(Some(OTHER)), Ok(None));
+        assert!(call.hands().is_empty(), "the floor lowers the hand");
+        assert!(call.set_media(OTHER, on).unwrap().audio);
+        assert!(!call.may_speak(STUDENT));
+        assert_eq!(call.give_floor(Some(STUDENT)), Ok(Some(OTHER)), "the floor moves: the last holder is muted");
+        assert!(!call.participants()[&OTHER].media.audio);
+        assert!(call.set_media(STUDENT, on).unwrap().audio);
+        assert_eq!(call.give_floor(None), Ok(Some(STUDENT)));
+        assert_eq!(call.give_floor(Some(TEACHER + 100)), Err(CallRefusal::NotInCall));
+
+        call.unlock_mics();
+        assert!(call.may_speak(OTHER) && call.set_media(OTHER, on).unwrap().audio);
+        assert!(!call.participants()[&STUDENT].media.audio, "unlocking unmutes nobody");
+    }
+
+    #[test]
+    fn the_floor_goes_with_its_holder() {
+        let mut call = Call::start(CallKind::Audio, false, TEACHER);
+        call.join(STUDENT);
+        call.mute_all();
+        call.give_floor(Some(STUDENT)).unwrap();
+        call.leave(STUDENT);
+        assert_eq!(call.floor(), None);
+        call.join(STUDENT);
+        assert!(!call.may_speak(STUDENT));
+    }
+
+    #[test]
+    fn one_presenter_is_pinned_at_a_time_and_leaving_unpins() {
+        let mut call = Call::start(CallKind::Video, false, TEACHER);
+        call.join(STUDENT);
+        call.pin(Some(STUDENT)).unwrap();
+        call.pin(Some(TEACHER)).unwrap();
+        assert_eq!(call.presenter(), Some(TEACHER), "pinning another replaces the first");
+        call.pin(None).unwrap();
+        assert_eq!(call.presenter(), None);
+        assert_eq!(call.pin(Some(OTHER)), Err(CallRefusal::NotInCall));
+        call.pin(Some(STUDENT)).unwrap();
+        call.leave(STUDENT);
+        assert_eq!(call.presenter(), None);
     }
 
     #[test]

@@ -742,6 +742,18 @@ pub const CALL_ADMINS_START: ApiError = err(
     "В этом чате звонок начинает администратор чата. Присоединиться можно, когда звонок начнётся.",
     "In this chat a call is started by a chat admin. You can join once it has started.",
 );
+pub const CALL_REMOVED: ApiError = err(
+    StatusCode::FORBIDDEN,
+    "call_removed",
+    "Модератор удалил вас из этого звонка. Вернуться можно, когда он впустит вас снова.",
+    "A moderator removed you from this call. You can rejoin once they let you back in.",
+);
+pub const CALL_MICS_LOCKED: ApiError = err(
+    StatusCode::FORBIDDEN,
+    "call_mics_locked",
+    "Модератор выключил микрофоны. Включить микрофон можно, когда он разрешит или даст вам слово.",
+    "A moderator switched the microphones off. You can turn yours on once they allow it or give you the floor.",
+);
 pub const CALL_INVALID_SDP: ApiError = err(
     StatusCode::BAD_REQUEST,
     "call_invalid_sdp",

@@ -288,3 +288,148 @@ async fn stopping_the_server_ends_its_calls_with_a_record_and_a_crash_is_recorde
     );
     app.finish().await;
 }
+
+/// The teacher's classroom: one class call, the teacher and two students in it.
+struct Classroom {
+    app: TestApp,
+    teacher: Linked,
+    alyona: Linked,
+    ivan: Linked,
+    call: i64,
+    t: Socket,
+    a: Socket,
+    i: Socket,
+}
+
+async fn classroom() -> Classroom {
+    let app = calls_app().await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let alyona = linked(&app, "student1", "+79120000002").await;
+    let ivan = linked(&app, "student2", "+79120000004").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let (mut t, mut a, mut i) = (socket(&app, &teacher).await, socket(&app, &alyona).await, socket(&app, &ivan).await);
+    let call = join(&mut t, chat, "video").await["call"]["id"].as_i64().unwrap();
+    join(&mut a, chat, "video").await;
+    join(&mut i, chat, "video").await;
+    t.call_state_where(|c| people(c).len() == 3).await;
+    Classroom { app, teacher, alyona, ivan, call, t, a, i }
+}
+
+#[tokio::test]
+async fn a_removed_student_cannot_rejoin_until_the_teacher_lets_her_back_in() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    t.send(json!({"type": "call_remove", "call": call, "person": alyona.person})).await;
+    assert_eq!(a.until("call_left").await["reason"], "removed");
+    let state = t.call_state_where(|c| !people(c).contains(&alyona.person)).await;
+    assert_eq!(state["removed"], json!([{"person": alyona.person, "name": "Королёва Алёна"}]));
+
+    a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
+    let refused = a.until("error").await;
+    assert_eq!(refused["code"], "call_removed");
+    assert!(refused["message"].as_str().unwrap().contains("впустит"), "{refused}");
+    // A student cannot let her back; the teacher can.
+    i.send(json!({"type": "call_let_back", "call": call, "person": alyona.person})).await;
+    assert_eq!(i.until("error").await["code"], "call_forbidden");
+    t.send(json!({"type": "call_let_back", "call": call, "person": ivan.person})).await;
+    assert_eq!(t.until("error").await["code"], "call_not_found", "Иван was never removed");
+    t.send(json!({"type": "call_let_back", "call": call, "person": alyona.person})).await;
+    i.call_state_where(|c| c["removed"] == json!([])).await;
+    let joined = join(&mut a, chat, "video").await;
+    assert_eq!(joined["call"]["id"], call, "back in the same call");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn raised_hands_queue_in_order_for_everyone_and_are_lowered_by_their_owner_or_the_teacher() {
+    let Classroom { app, teacher: _, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
+    a.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    let queue = json!([ivan.person, alyona.person]);
+    for ws in [&mut t, &mut a, &mut i] {
+        ws.call_state_where(|c| c["hands"] == queue).await;
+    }
+
+    a.send(json!({"type": "call_hand", "call": call, "raised": false})).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
+    a.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "only a moderator lowers another's hand");
+    t.send(json!({"type": "call_lower_hand", "call": call, "person": ivan.person})).await;
+    i.call_state_where(|c| c["hands"] == json!([])).await;
+    app.finish().await;
+}
+
+/// The server, not only the page, keeps a locked microphone off: a client
+/// that unmutes anyway is refused, its audio stays unforwarded and the
+/// others see it muted; rejoining does not get round it.
+#[tokio::test]
+async fn muting_everyone_locks_the_students_microphones_until_the_teacher_gives_the_floor_or_unlocks() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    let media =
+        |audio: bool| json!({"type": "call_media", "call": call, "audio": audio, "video": true, "screen": false});
+    a.send(json!({"type": "call_mute_all", "call": call})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "a student cannot mute everyone");
+    t.send(json!({"type": "call_mute_all", "call": call})).await;
+    i.call_state_where(|c| c["mics_locked"] == true).await;
+    let state = t.call_state_where(|c| c["mics_locked"] == true).await;
+    assert_eq!(participant(&state, teacher.person)["audio"], true, "the teacher still speaks");
+    assert_eq!(participant(&state, alyona.person)["audio"], false);
+
+    a.send(media(true)).await;
+    let refused = a.until("error").await;
+    assert_eq!(refused["code"], "call_mics_locked");
+    assert!(!refused["message_en"].as_str().unwrap().is_empty());
+    let state = t.call_state_where(|c| participant(c, alyona.person)["video"] == true).await;
+    assert_eq!(participant(&state, alyona.person)["audio"], false, "her camera changed, her microphone did not");
+    let joined = join(&mut a, chat, "video").await;
+    assert_eq!(participant(&joined["call"], alyona.person)["audio"], false, "a rejoin stays muted");
+
+    // Иван raises his hand and is given the floor: his hand goes down and he may speak.
+    i.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    t.call_state_where(|c| c["hands"] == json!([ivan.person])).await;
+    i.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
+    assert_eq!(i.until("error").await["code"], "call_forbidden");
+    t.send(json!({"type": "call_floor", "call": call, "person": ivan.person})).await;
+    let state = i.call_state_where(|c| c["floor"] == ivan.person).await;
+    assert_eq!(state["hands"], json!([]));
+    i.send(media(true)).await;
+    t.call_state_where(|c| participant(c, ivan.person)["audio"] == true).await;
+    a.send(media(true)).await;
+    assert_eq!(a.until("error").await["code"], "call_mics_locked", "the floor is his alone");
+
+    // Taken back, he is muted; unlocked, anyone may unmute (nobody is unmuted by it).
+    t.send(json!({"type": "call_floor", "call": call, "person": null})).await;
+    assert_eq!(i.until("call_muted").await["by"], "Учителева Ольга");
+    t.call_state_where(|c| c["floor"].is_null() && participant(c, ivan.person)["audio"] == false).await;
+    t.send(json!({"type": "call_unlock_mics", "call": call})).await;
+    let state = a.call_state_where(|c| c["mics_locked"] == false).await;
+    assert_eq!(participant(&state, alyona.person)["audio"], false);
+    a.send(media(true)).await;
+    t.call_state_where(|c| participant(c, alyona.person)["audio"] == true).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_teacher_pins_a_presenter_for_everyone_and_leaving_unpins() {
+    let Classroom { app, teacher, alyona, ivan, call, mut t, mut a, mut i } = classroom().await;
+    a.send(json!({"type": "call_pin", "call": call, "person": alyona.person})).await;
+    assert_eq!(a.until("error").await["code"], "call_forbidden", "a student cannot pin");
+    t.send(json!({"type": "call_pin", "call": call, "person": 999_999})).await;
+    assert_eq!(t.until("error").await["code"], "call_not_found", "only a participant is pinned");
+    t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
+    for ws in [&mut t, &mut a, &mut i] {
+        ws.call_state_where(|c| c["presenter"] == ivan.person).await;
+    }
+    t.send(json!({"type": "call_pin", "call": call, "person": null})).await;
+    a.call_state_where(|c| c["presenter"].is_null()).await;
+    t.send(json!({"type": "call_pin", "call": call, "person": teacher.person})).await;
+    a.call_state_where(|c| c["presenter"] == teacher.person).await;
+    t.send(json!({"type": "call_pin", "call": call, "person": ivan.person})).await;
+    a.call_state_where(|c| c["presenter"] == ivan.person).await;
+    i.send(json!({"type": "call_leave", "call": call})).await;
+    let state = a.call_state_where(|c| !people(c).contains(&ivan.person)).await;
+    assert!(state["presenter"].is_null(), "leaving unpins");
+    app.finish().await;
+}

@@ -196,13 +196,22 @@ fn media_port(sdp: &str) -> String {
     candidate.split(' ').nth(5).unwrap().to_string()
 }
 
-/// A call lives on the node that started it: a member whose socket is on
-/// another node joins that call, gets that node's SFU in its answer, and
-/// moderation and leaving work across the two.
-#[tokio::test]
-async fn a_member_on_another_node_joins_the_call_where_it_lives() {
+/// The class teacher's video call on node A, her socket there, and a
+/// student of the class with a socket on node B.
+struct ClassCall {
+    _nats: NatsServer,
+    app: TestApp,
+    node: Node,
+    student: common::chat::Linked,
+    chat: i64,
+    call: i64,
+    on_a: common::chat::Socket,
+    on_b: common::chat::Socket,
+}
+
+async fn class_call_across_nodes(test: &str) -> Option<ClassCall> {
     let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
-    let Some((_nats, app, node)) = two_nodes_with("cluster calls", Some(calls)).await else { return };
+    let (_nats, app, node) = two_nodes_with(test, Some(calls)).await?;
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let student = linked(&app, "student1", "+79120000002").await;
     let chat = teacher.chat_named(&app, "5А класс").await;
@@ -210,10 +219,21 @@ async fn a_member_on_another_node_joins_the_call_where_it_lives() {
     on_a.until("ready").await;
     let mut on_b = student.socket_at(&node.base, json!([])).await;
     on_b.until("ready").await;
-
     on_a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
-    let started = on_a.until("call_joined").await;
-    let call = started["call"]["id"].clone();
+    let call = on_a.until("call_joined").await["call"]["id"].as_i64().unwrap();
+    Some(ClassCall { _nats, app, node, student, chat, call, on_a, on_b })
+}
+
+/// A call lives on the node that started it: a member whose socket is on
+/// another node joins that call, gets that node's SFU in its answer, and
+/// moderation and leaving work across the two.
+#[tokio::test]
+async fn a_member_on_another_node_joins_the_call_where_it_lives() {
+    let Some(ClassCall { _nats, app, node, student, chat, call, mut on_a, mut on_b }) =
+        class_call_across_nodes("cluster calls").await
+    else {
+        return;
+    };
     assert_eq!(on_b.until("call_state").await["call"]["id"], call, "node B's members see the call");
 
     on_b.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
@@ -282,5 +302,62 @@ async fn a_call_whose_node_is_gone_ends_with_a_record_and_a_new_one_starts() {
     assert_ne!(joined["call"]["id"], orphan, "a new call");
     let record = app.db.store.call_chat(orphan).await.unwrap();
     assert_eq!(record, Some((chat, true)), "the gone node's call is over");
+    app.finish().await;
+}
+
+/// The teacher's classroom controls on node A's call reach a student whose
+/// socket is on node B, and her own controls go there through node A.
+#[tokio::test]
+async fn classroom_controls_work_for_a_student_on_another_node() {
+    let Some(ClassCall { _nats, app, node: _node, student, chat, call, mut on_a, mut on_b }) =
+        class_call_across_nodes("cluster classroom").await
+    else {
+        return;
+    };
+    let join = json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()});
+    on_b.send(join.clone()).await;
+    on_b.until("call_joined").await;
+
+    // Removed, she is refused on node B until let back in.
+    on_a.send(json!({"type": "call_remove", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("call_left").await["reason"], "removed");
+    on_b.send(join.clone()).await;
+    assert_eq!(on_b.until("error").await["code"], "call_removed", "node A's refusal, answered on node B");
+    on_a.send(json!({"type": "call_let_back", "call": call, "person": student.person})).await;
+    on_b.call_state_where(|c| c["removed"] == json!([])).await;
+    on_b.send(join.clone()).await;
+    assert_eq!(on_b.until("call_joined").await["call"]["id"], call);
+
+    // Her raised hand reaches the teacher on node A, who lowers it.
+    on_b.send(json!({"type": "call_hand", "call": call, "raised": true})).await;
+    on_a.call_state_where(|c| c["hands"] == json!([student.person])).await;
+    on_b.send(json!({"type": "call_lower_hand", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden", "only a moderator lowers another's hand");
+    on_a.send(json!({"type": "call_lower_hand", "call": call, "person": student.person})).await;
+    on_b.call_state_where(|c| c["hands"] == json!([])).await;
+
+    // Locked microphones hold for her on node B; the floor frees hers.
+    let unmute = json!({"type": "call_media", "call": call, "audio": true, "video": true, "screen": false});
+    on_b.send(json!({"type": "call_mute_all", "call": call})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden");
+    on_a.send(json!({"type": "call_mute_all", "call": call})).await;
+    on_b.call_state_where(|c| c["mics_locked"] == true).await;
+    on_b.send(unmute.clone()).await;
+    assert_eq!(on_b.until("error").await["code"], "call_mics_locked");
+    on_a.send(json!({"type": "call_floor", "call": call, "person": student.person})).await;
+    on_b.call_state_where(|c| c["floor"] == student.person).await;
+    on_b.send(unmute).await;
+    on_a.call_state_where(|c| {
+        c["participants"].as_array().unwrap().iter().any(|p| p["person"] == student.person && p["audio"] == true)
+    })
+    .await;
+
+    // Pinned by the teacher as the presenter, for everyone; her leaving on node B unpins.
+    on_b.send(json!({"type": "call_pin", "call": call, "person": student.person})).await;
+    assert_eq!(on_b.until("error").await["code"], "call_forbidden");
+    on_a.send(json!({"type": "call_pin", "call": call, "person": student.person})).await;
+    on_b.call_state_where(|c| c["presenter"] == student.person).await;
+    on_b.send(json!({"type": "call_leave", "call": call})).await;
+    on_a.call_state_where(|c| c["presenter"].is_null()).await;
     app.finish().await;
 }

@@ -2,6 +2,8 @@
 // RTCPeerConnection (window.__partaCall.pc) sends and receives.
 
 import assert from 'node:assert/strict';
+import { newPage } from './server.mjs';
+import { linkAndOpenMessenger } from './partaid.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,3 +64,24 @@ export async function receiving(pages, want) {
   });
 }
 
+
+/**
+ * A class call's three people, each in a page of their own with the
+ * messenger open: the class teacher of 5А (Донская Эльмира Филимоновна, the
+ * chat admin of «5А класс»), Малышева Ева Викторовна and a classmate (both
+ * students of 5А). `prepare(page)` runs on each new page before it signs in.
+ * Returns {teacher, eva, mate, mateName}, each person {context, page, problems}.
+ */
+export async function classOfThree(browser, server, prepare = async () => {}) {
+  const classmate = server.accounts.find((a) => a.role === 'student' && a.login !== 'malysheva.ev' && /^учени(к|ца) 5А$/.test(a.note));
+  const who = [['donskaya.ef', '+7 912 500-00-01'], ['malysheva.ev', '+7 912 500-00-02'], [classmate.login, '+7 912 500-00-03']];
+  const people = [];
+  for (const [login, phone] of who) {
+    const p = await newPage(browser, server.url);
+    await prepare(p);
+    await linkAndOpenMessenger(p.page, { login, phone });
+    people.push(p);
+  }
+  const [teacher, eva, mate] = people;
+  return { teacher, eva, mate, mateName: classmate.name };
+}

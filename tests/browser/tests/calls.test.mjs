@@ -17,10 +17,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, screenshot } from '../lib/server.mjs';
-import { linkAndOpenMessenger } from '../lib/partaid.mjs';
+import { startServer, launchBrowser, screenshot } from '../lib/server.mjs';
 import { row, openChat } from '../lib/chat.mjs';
-import { callView, inCall, rtp, until, receiving, sleep } from '../lib/calls.mjs';
+import { callView, inCall, rtp, until, receiving, sleep, classOfThree } from '../lib/calls.mjs';
 
 let server;
 let browser;
@@ -36,14 +35,7 @@ const EVA = 'Малышева Ева Викторовна';
 before(async () => {
   server = await startServer();
   browser = await launchBrowser({ calls: true });
-  const classmate = server.accounts.find((a) => a.role === 'student' && a.login !== 'malysheva.ev' && /^учени(к|ца) 5А$/.test(a.note));
-  mateName = classmate.name;
-  teacher = await withSpeakers(await newPage(browser, server.url));
-  eva = await withSpeakers(await newPage(browser, server.url));
-  mate = await withSpeakers(await newPage(browser, server.url));
-  await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
-  await linkAndOpenMessenger(eva.page, { login: 'malysheva.ev', phone: '+7 912 500-00-02' });
-  await linkAndOpenMessenger(mate.page, { login: classmate.login, phone: '+7 912 500-00-03' });
+  ({ teacher, eva, mate, mateName } = await classOfThree(browser, server, withSpeakers));
 });
 
 after(async () => {

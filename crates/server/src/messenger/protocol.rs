@@ -76,8 +76,43 @@ pub enum ClientFrame {
         call: i64,
         person: i64,
     },
+    /// A moderator lets a removed person join this call again.
+    CallLetBack {
+        call: i64,
+        person: i64,
+    },
     CallEnd {
         call: i64,
+    },
+    /// «Поднять руку» (`raised`) or lower one's own hand.
+    CallHand {
+        call: i64,
+        raised: bool,
+    },
+    /// A moderator lowers someone's hand.
+    CallLowerHand {
+        call: i64,
+        person: i64,
+    },
+    /// «Выключить микрофоны у всех»: a moderator mutes everyone else and
+    /// locks the microphones.
+    CallMuteAll {
+        call: i64,
+    },
+    /// A moderator lets everyone unmute again.
+    CallUnlockMics {
+        call: i64,
+    },
+    /// A moderator gives one participant the floor (`None`: takes it back).
+    CallFloor {
+        call: i64,
+        person: Option<i64>,
+    },
+    /// A moderator pins a participant's picture as everyone's main view
+    /// (`None`: unpins).
+    CallPin {
+        call: i64,
+        person: Option<i64>,
     },
 }
 
@@ -113,6 +148,15 @@ pub struct CallInfo {
     pub participants: Vec<CallParticipant>,
     /// Who may mute, remove and end for everyone.
     pub moderators: Vec<i64>,
+    /// Whom a moderator removed: they cannot rejoin until let back.
+    pub removed: Vec<Author>,
+    /// Raised hands, first raised first.
+    pub hands: Vec<i64>,
+    /// Only moderators and `floor` may unmute.
+    pub mics_locked: bool,
+    pub floor: Option<i64>,
+    /// Whose picture is everyone's main view.
+    pub presenter: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -442,7 +486,14 @@ mod tests {
                 id().prop_map(|call| ClientFrame::CallDecline { call }),
                 (id(), id()).prop_map(|(call, person)| ClientFrame::CallMute { call, person }),
                 (id(), id()).prop_map(|(call, person)| ClientFrame::CallRemove { call, person }),
+                (id(), id()).prop_map(|(call, person)| ClientFrame::CallLetBack { call, person }),
                 id().prop_map(|call| ClientFrame::CallEnd { call }),
+                (id(), any::<bool>()).prop_map(|(call, raised)| ClientFrame::CallHand { call, raised }),
+                (id(), id()).prop_map(|(call, person)| ClientFrame::CallLowerHand { call, person }),
+                id().prop_map(|call| ClientFrame::CallMuteAll { call }),
+                id().prop_map(|call| ClientFrame::CallUnlockMics { call }),
+                (id(), prop::option::of(id())).prop_map(|(call, person)| ClientFrame::CallFloor { call, person }),
+                (id(), prop::option::of(id())).prop_map(|(call, person)| ClientFrame::CallPin { call, person }),
             ]
         }
 

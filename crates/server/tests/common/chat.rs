@@ -209,6 +209,16 @@ impl Socket {
             }
         }
     }
+
+    /// Skips frames until a `call_state` whose call satisfies `check`; returns that call.
+    pub async fn call_state_where(&mut self, check: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let state = self.until("call_state").await;
+            if check(&state["call"]) {
+                return state["call"].clone();
+            }
+        }
+    }
 }
 
 /// What a browser offers: its microphone and camera, sent only.

@@ -6,7 +6,7 @@
 import { h, icon } from '../dom.js';
 import { t } from '../i18n.js';
 import { confirmDialog } from '../ui.js';
-import { svg, MIC, MIC_OFF, CAMERA, CAMERA_OFF, SCREEN, HANG_UP } from './call-icons.js';
+import { svg, MIC, MIC_OFF, CAMERA, CAMERA_OFF, SCREEN, HANG_UP, HAND } from './call-icons.js';
 import * as fmt from './format.js';
 
 const NOTICE_MS = 8000;
@@ -94,10 +94,15 @@ export class CallView {
     this.noticeEl = h('p', { class: 'pm-call-notice', role: 'status', 'data-testid': 'call-notice' });
 
     const s = this.s;
-    this.micBtn = roundButton('pm-call-mic', () => s.setMic(!s.mic));
+    this.micBtn = roundButton('pm-call-mic', () => {
+      if (!s.mic && this.micLocked()) this.notice(t('call.micsLockedNotice'));
+      else s.setMic(!s.mic);
+    });
     this.camBtn = roundButton('pm-call-cam', () => s.setCam(!s.cam));
     // Phones cannot share their screen from a browser.
     this.shareBtn = navigator.mediaDevices?.getDisplayMedia ? roundButton('pm-call-share', () => s.setScreen(!s.screen)) : null;
+    // A direct call has nobody to raise a hand to.
+    this.handBtn = this.summary?.kind === 'direct' ? null : roundButton('pm-call-hand', () => this.calls.hand(!this.handRaised()));
     this.devicesBtn = roundButton('pm-call-devices', () => this.openPanel(this.panel === 'devices' ? null : 'devices'));
     this.peopleBtn = roundButton('pm-call-people', () => this.openPanel(this.panel === 'people' ? null : 'people'));
     this.leaveBtn = roundButton('pm-call-leave', () => this.calls.leave());
@@ -106,7 +111,7 @@ export class CallView {
     setButton(this.leaveBtn, t('call.leave'), HANG_UP);
     for (const b of [this.devicesBtn, this.peopleBtn]) b.setAttribute('aria-expanded', 'false');
     const controls = h('div', { class: 'pm-call-controls', role: 'group', 'aria-label': t('call.region', { name }) },
-      this.micBtn, this.camBtn, this.shareBtn, this.devicesBtn, this.peopleBtn, this.leaveBtn);
+      this.micBtn, this.camBtn, this.shareBtn, this.handBtn, this.devicesBtn, this.peopleBtn, this.leaveBtn);
 
     this.full = h('div', { class: 'pm-call-full' },
       head, h('div', { class: 'pm-call-body' }, this.stage, this.panelEl), this.noticeEl, controls);
@@ -156,7 +161,45 @@ export class CallView {
     }, NOTICE_MS);
   }
 
+  /** Whether one's own hand is up. */
+  handRaised() {
+    return Boolean(this.s.call?.hands?.includes(this.s.me));
+  }
+
+  /** The moderator locked the microphones and has not given this person the floor. */
+  micLocked() {
+    const call = this.s.call;
+    return Boolean(call?.mics_locked && !call.moderators?.includes(this.s.me) && call.floor !== this.s.me);
+  }
+
+  /** Tells a participant when the lock or the floor changes for them. */
+  noticeLock() {
+    const call = this.s.call;
+    const now = { locked: Boolean(call?.mics_locked), floor: call?.floor ?? null };
+    const before = this.lock || now;
+    this.lock = now;
+    if (!call || call.moderators?.includes(this.s.me)) return;
+    if (now.floor === this.s.me && before.floor !== this.s.me) this.notice(t('call.floorYou'));
+    else if (now.locked && !before.locked) this.notice(t('call.lockedNotice'));
+    else if (!now.locked && before.locked) this.notice(t('call.unlockedNotice'));
+  }
+
+  /** A moderator is told of each hand raised (the queue is in the participant list). */
+  noticeHands() {
+    const hands = this.s.call?.hands || [];
+    const before = this.hands || hands;
+    this.hands = hands;
+    if (!this.s.call?.moderators?.includes(this.s.me)) return;
+    const fresh = hands.filter((p) => p !== this.s.me && !before.includes(p));
+    const names = fresh.map((p) => fmt.shortName(this.s.call.participants.find((x) => x.person === p)?.name || ''));
+    if (names.length) this.notice(t('call.handRaisedBy', { name: names.join(', ') }));
+  }
+
   update() {
+    this.noticeHands();
+    this.noticeLock();
+    // Locked out by a moderator (`call_mute_all`): the microphone goes off here too.
+    if (this.s.mic && this.micLocked()) this.s.setMic(false);
     this.renderStatus();
     this.renderControls();
     this.renderTiles();
@@ -174,9 +217,20 @@ export class CallView {
 
   renderControls() {
     const s = this.s;
-    setButton(this.micBtn, s.mic ? t('call.micOff') : t('call.micOn'), s.mic ? MIC : MIC_OFF, { off: !s.mic });
+    const locked = !s.mic && this.micLocked();
+    const micLabel = s.mic ? t('call.micOff') : locked ? t('call.micLocked') : t('call.micOn');
+    setButton(this.micBtn, micLabel, s.mic ? MIC : MIC_OFF, { off: !s.mic });
+    this.micBtn.setAttribute('aria-disabled', String(locked));
     setButton(this.camBtn, s.cam ? t('call.camOff') : t('call.camOn'), s.cam ? CAMERA : CAMERA_OFF, { off: !s.cam });
     if (this.shareBtn) setButton(this.shareBtn, s.screen ? t('call.shareOff') : t('call.shareOn'), SCREEN, { on: Boolean(s.screen) });
+    if (this.handBtn) {
+      const raised = this.handRaised();
+      setButton(this.handBtn, raised ? t('call.handDown') : t('call.handUp'), HAND, { on: raised });
+      this.handBtn.setAttribute('aria-pressed', String(raised));
+    }
+    // The number of raised hands, on the participant list's button.
+    const hands = s.call?.hands?.length || 0;
+    this.peopleBtn.dataset.hands = hands ? String(hands) : '';
   }
 
   // ------------------------------------------------------------ tiles
@@ -185,17 +239,24 @@ export class CallView {
   tileItems() {
     const s = this.s;
     const others = (s.call?.participants || []).filter((p) => p.person !== s.me);
+    const hands = s.call?.hands || [];
+    const presenter = s.call?.presenter ?? null;
     const items = others.map((p) => ({
       key: `p${p.person}`, person: p.person, name: fmt.shortName(p.name), stream: s.remote.get(p.person) || null,
-      video: p.video || p.screen, audio: p.audio, reconnecting: p.reconnecting,
+      video: p.video || p.screen, audio: p.audio, reconnecting: p.reconnecting, hand: hands.indexOf(p.person) + 1,
+      presenter: p.person === presenter,
     }));
     if (!items.length && this.summary?.kind === 'direct') {
       // Ringing, or the other person is on their way: their picture waits.
       items.push({ key: 'peer', person: null, name: this.summary.name, stream: null, video: false, audio: true, waiting: true });
     }
     const own = s.outgoingVideo();
-    items.push({ key: 'me', person: s.me, name: t('call.you'), self: true, track: own, video: Boolean(own), audio: Boolean(s.mic) });
-    return items;
+    items.push({
+      key: 'me', person: s.me, name: t('call.you'), self: true, track: own, video: Boolean(own), audio: Boolean(s.mic), hand: hands.indexOf(s.me) + 1,
+      presenter: s.me === presenter,
+    });
+    // The pinned presenter leads: the main view, the others a strip after it.
+    return [...items.filter((it) => it.presenter), ...items.filter((it) => !it.presenter)];
   }
 
   renderTiles() {
@@ -222,9 +283,12 @@ export class CallView {
       tile.el.remove();
       this.tiles.delete(key);
     }
-    // One other person: they fill the stage and one's own picture floats in a corner.
-    this.stage.dataset.layout = items.length === 2 ? 'duo' : 'grid';
-    this.stage.dataset.count = String(items.length);
+    // A presenter fills the stage above the others; else one other person
+    // fills it and one's own picture floats in a corner.
+    const presenting = items.some((it) => it.presenter);
+    this.stage.dataset.layout = presenting ? 'presenter' : items.length === 2 ? 'duo' : 'grid';
+    if (presenting) delete this.stage.dataset.count;
+    else this.stage.dataset.count = String(items.length);
   }
 
   tileEl(it) {
@@ -236,10 +300,11 @@ export class CallView {
     const nameEl = h('span', { class: 'pm-tile-name' }, it.name);
     const stateEl = h('span', { class: 'sr-only' });
     const micEl = h('span', { class: 'pm-tile-mic', 'aria-hidden': 'true' }, svg(MIC_OFF));
+    const handEl = h('span', { class: 'pm-tile-hand', 'aria-hidden': 'true' });
     const el = h('div', {
       class: ['pm-tile', it.self && 'is-self', it.waiting && 'is-waiting'], 'data-testid': 'call-tile', 'data-person': it.person ?? '',
-    }, video, ava, h('div', { class: 'pm-tile-label' }, micEl, nameEl, stateEl));
-    return { el, video, nameEl, stateEl };
+    }, video, ava, handEl, h('div', { class: 'pm-tile-label' }, h('span', { class: 'pm-tile-pin', 'aria-hidden': 'true' }, icon('pin')), micEl, nameEl, stateEl));
+    return { el, video, nameEl, stateEl, handEl };
   }
 
   /** The initials of one's own tile: the name one has in this chat's school. */
@@ -261,7 +326,16 @@ export class CallView {
     tile.el.classList.toggle('is-reconnecting', Boolean(it.reconnecting));
     tile.el.dataset.audio = String(it.audio);
     tile.el.dataset.video = String(showsVideo);
-    const states = [!it.audio && t('call.micIsOff'), it.reconnecting && t('call.isReconnecting'), it.waiting && t('call.ringing')].filter(Boolean);
+    tile.el.classList.toggle('is-presenter', Boolean(it.presenter));
+    tile.el.classList.toggle('has-hand', Boolean(it.hand));
+    tile.el.dataset.hand = String(it.hand || '');
+    if (it.hand && tile.handEl.dataset.n !== String(it.hand)) {
+      tile.handEl.dataset.n = String(it.hand);
+      tile.handEl.replaceChildren(svg(HAND), h('span', null, String(it.hand)));
+    }
+    const states = [
+      it.presenter && t('call.isPresenter'), !it.audio && t('call.micIsOff'), it.hand && t('call.handIsUp'), it.reconnecting && t('call.isReconnecting'), it.waiting && t('call.ringing'),
+    ].filter(Boolean);
     tile.stateEl.textContent = states.length ? `, ${states.join(', ')}` : '';
   }
 
@@ -300,23 +374,28 @@ export class CallView {
     const call = s.call;
     const people = call?.participants || [];
     const moderator = Boolean(call?.moderators?.includes(s.me));
-    const key = JSON.stringify([people, moderator, s.speaker]);
+    const removed = moderator ? call?.removed || [] : [];
+    const hands = call?.hands || [];
+    const lock = [Boolean(call?.mics_locked), call?.floor ?? null];
+    const presenter = call?.presenter ?? null;
+    const key = JSON.stringify([people, moderator, s.speaker, removed, hands, lock, presenter]);
     if (key === this.peopleKey) return;
     this.peopleKey = key;
     // The list is built again: the focus goes back to the same button in it.
     const focused = document.activeElement?.closest?.('[data-focus]')?.dataset.focus;
-    const rows = people.map((p) => this.personRow(p, moderator));
+    const rows = people.map((p) => this.personRow(p, moderator, hands.includes(p.person), p.person === presenter));
     const end = moderator ? h('button', { type: 'button', class: 'btn btn-danger btn-sm pm-call-end', 'data-focus': 'end' },
       svg(HANG_UP), h('span', { class: 'btn-label' }, t('call.endForAll'))) : null;
     end?.addEventListener('click', async () => {
       const ok = await confirmDialog({ title: t('call.endTitle'), text: t('call.endText'), confirmLabel: t('call.endForAll'), danger: true });
       if (ok) this.calls.moderate('call_end');
     });
-    this.panelBody.replaceChildren(...[end].filter(Boolean), h('ul', { class: 'pm-cp-list', 'data-testid': 'call-people' }, rows));
+    this.panelBody.replaceChildren(...[end].filter(Boolean), ...this.micsSection(call, people, moderator), ...this.handsList(hands, people, moderator),
+      h('ul', { class: 'pm-cp-list', 'data-testid': 'call-people' }, rows), ...this.removedList(removed));
     if (focused) this.panelBody.querySelector(`[data-focus="${focused}"]`)?.focus();
   }
 
-  personRow(p, moderator) {
+  personRow(p, moderator, hand, presenter) {
     const s = this.s;
     const me = p.person === s.me;
     const ava = h('span', { class: 'pm-ava pm-ava-person', 'aria-hidden': 'true' }, fmt.initialsOf(p.name));
@@ -325,6 +404,8 @@ export class CallView {
       p.audio ? t('call.micIsOn') : t('call.micIsOff'),
       p.screen ? t('call.sharing') : p.video ? t('call.camIsOn') : t('call.camIsOff'),
     ];
+    if (presenter) states.push(t('call.isPresenter'));
+    if (hand) states.push(t('call.handIsUp'));
     if (p.reconnecting) states.push(t('call.isReconnecting'));
     if (p.person === s.speaker && p.audio) states.push(t('call.speaking'));
     const icons = h('span', { class: 'pm-cp-icons', 'aria-hidden': 'true' },
@@ -339,8 +420,19 @@ export class CallView {
       h('p', { class: 'pm-cp-name' }, h('span', null, p.name), me ? h('span', { class: 'pm-member-me' }, ` (${t('chat.itsYou')})`) : null),
       h('p', { class: 'pm-cp-state' }, states.join(', '))),
     icons);
-    if (moderator && !me) {
+    if (moderator) {
       const actions = h('div', { class: 'pm-cp-actions' });
+      // Anyone's picture may be the main view, the moderator's own too.
+      const pin = h('button', {
+        type: 'button', class: 'btn btn-secondary btn-sm',
+        'aria-label': t(presenter ? 'call.unpinOne' : 'call.pinOne', { name: p.name }), 'data-focus': `pin-${p.person}`,
+      }, icon('pin'), h('span', { class: 'btn-label' }, t(presenter ? 'call.unpin' : 'call.pin')));
+      pin.addEventListener('click', () => this.calls.moderate('call_pin', presenter ? null : p.person));
+      actions.append(pin);
+      li.querySelector('.pm-cp-text').append(actions);
+    }
+    if (moderator && !me) {
+      const actions = li.querySelector('.pm-cp-actions');
       if (p.audio) {
         const mute = h('button', {
           type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': t('call.muteOne', { name: p.name }), 'data-focus': `mute-${p.person}`,
@@ -358,9 +450,73 @@ export class CallView {
         if (ok) this.calls.moderate('call_remove', p.person);
       });
       actions.append(remove);
-      li.querySelector('.pm-cp-text').append(actions);
     }
     return li;
+  }
+
+  /**
+   * «Выключить микрофоны у всех» for a moderator, or, once locked, who has
+   * the floor, «Забрать слово» and «Разрешить включать микрофоны»; the others
+   * read that the microphones are locked.
+   */
+  micsSection(call, people, moderator) {
+    const locked = Boolean(call?.mics_locked);
+    const action = (label, focus, onClick) => {
+      const b = h('button', { type: 'button', class: 'btn btn-secondary btn-sm', 'data-focus': focus }, label);
+      b.addEventListener('click', onClick);
+      return b;
+    };
+    if (!moderator) return locked ? [h('p', { class: 'pm-cp-lock', 'data-testid': 'call-lock' }, t('call.lockedNotice'))] : [];
+    if (!locked) {
+      const muteAll = action(t('call.muteAll'), 'mute-all', () => this.calls.moderate('call_mute_all'));
+      muteAll.prepend(svg(MIC_OFF));
+      return [h('div', { class: 'pm-cp-lock', 'data-testid': 'call-lock' }, muteAll)];
+    }
+    const holder = people.find((p) => p.person === call.floor);
+    const floor = holder
+      ? [h('p', null, t('call.floorOf', { name: holder.name })), action(t('call.takeFloor'), 'take-floor', () => this.calls.moderate('call_floor', null))]
+      : [];
+    return [h('div', { class: 'pm-cp-lock', 'data-testid': 'call-lock' },
+      h('p', null, t('call.lockedModerator')), ...floor,
+      action(t('call.unlockMics'), 'unlock', () => this.calls.moderate('call_unlock_mics')))];
+  }
+
+  /** The raised hands in the order raised; a moderator lowers any of them. */
+  handsList(hands, people, moderator) {
+    if (!hands.length) return [];
+    const rows = hands.map((person, i) => {
+      const name = people.find((p) => p.person === person)?.name || '';
+      const li = h('li', { class: 'pm-cp pm-cp-hand', 'data-person': person, 'data-testid': 'call-hand' },
+        h('span', { class: 'pm-cp-hand-n', 'aria-hidden': 'true' }, String(i + 1)),
+        h('p', { class: 'pm-cp-name' }, name));
+      if (moderator) {
+        const lower = h('button', {
+          type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': t('call.lowerOne', { name }), 'data-focus': `lower-${person}`,
+        }, t('call.lower'));
+        lower.addEventListener('click', () => this.calls.moderate('call_lower_hand', person));
+        const floor = h('button', {
+          type: 'button', class: 'btn btn-primary btn-sm', 'aria-label': t('call.giveFloorOne', { name }), 'data-focus': `floor-${person}`,
+        }, t('call.giveFloor'));
+        floor.addEventListener('click', () => this.calls.moderate('call_floor', person));
+        li.append(h('div', { class: 'pm-cp-actions' }, floor, lower));
+      }
+      return li;
+    });
+    return [h('h4', { class: 'pm-cp-heading' }, t('call.hands')), h('ol', { class: 'pm-cp-list', 'data-testid': 'call-hands' }, rows)];
+  }
+
+  /** The moderator's list of those removed from the call, each with «Впустить снова». */
+  removedList(removed) {
+    if (!removed.length) return [];
+    const rows = removed.map((p) => {
+      const back = h('button', {
+        type: 'button', class: 'btn btn-secondary btn-sm', 'aria-label': t('call.letBackOne', { name: p.name }), 'data-focus': `back-${p.person}`,
+      }, t('call.letBack'));
+      back.addEventListener('click', () => this.calls.moderate('call_let_back', p.person));
+      return h('li', { class: 'pm-cp pm-cp-removed', 'data-person': p.person, 'data-testid': 'call-removed-person' },
+        h('p', { class: 'pm-cp-name' }, p.name), back);
+    });
+    return [h('h4', { class: 'pm-cp-heading' }, t('call.removedList')), h('ul', { class: 'pm-cp-list', 'data-testid': 'call-removed' }, rows)];
   }
 
   async renderDevices() {

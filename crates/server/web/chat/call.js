@@ -205,6 +205,13 @@ export class CallManager {
   }
 
   onError(f) {
+    const s = this.session;
+    // The server kept the microphone off: a lock this page had not heard of yet.
+    if (f.code === 'call_mics_locked' && s?.joined) {
+      s.setMic(false);
+      this.view?.notice(errorText(f));
+      return;
+    }
     announce(errorText(f), { error: true });
     // A join (or a rejoin) the server refused: there is no call to show.
     if (this.session && !this.session.joined) this.endSession(null);
@@ -298,6 +305,12 @@ export class CallManager {
     const s = this.session;
     if (!s?.callId) return;
     this.send(person === undefined ? { type, call: s.callId } : { type, call: s.callId, person });
+  }
+
+  /** «Поднять руку» or lowers one's own hand. */
+  hand(raised) {
+    const s = this.session;
+    if (s?.callId) this.send({ type: 'call_hand', call: s.callId, raised });
   }
 
   // ------------------------------------------------------------ the view's place
@@ -413,10 +426,13 @@ export class CallBanner {
     }
     const me = this.calls.meIn(this.chat);
     const elsewhere = call.participants.some((p) => p.person === me);
-    const key = JSON.stringify([call.id, call.kind, call.participants.length, elsewhere]);
+    // The server refuses their join; «Присоединиться» still asks, and its refusal says why.
+    const removed = (call.removed || []).some((p) => p.person === me);
+    const key = JSON.stringify([call.id, call.kind, call.participants.length, elsewhere, removed]);
     if (key === this.key) return;
     this.key = key;
-    const text = elsewhere ? t('call.elsewhere') : t('call.inProgress', { members: plural('members', call.participants.length) });
+    const members = plural('members', call.participants.length);
+    const text = elsewhere ? t('call.elsewhere') : removed ? t('call.removedBanner', { members }) : t('call.inProgress', { members });
     const join = button(elsewhere ? t('call.moveHere') : t('call.join'), {
       kind: 'primary', onClick: () => this.calls.join(this.chat, call.kind), attrs: { class: 'btn btn-primary btn-sm pm-call-banner-join' },
     });
@@ -424,6 +440,7 @@ export class CallBanner {
       h('span', { class: 'pm-call-banner-icon', 'aria-hidden': 'true' }, svg(call.kind === 'video' ? CAMERA : PHONE)),
       h('span', { class: 'pm-call-banner-text' }, text),
       join);
+    this.el.classList.toggle('is-removed', removed);
     this.el.hidden = false;
   }
 }

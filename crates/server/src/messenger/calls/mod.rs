@@ -21,14 +21,14 @@ use super::hub::Outbound;
 use super::protocol::{CallInfo, CallLeftReason, CallParticipant, ClientFrame, IceServer, ServerFrame};
 use crate::Clock;
 use crate::error::{
-    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, INVALID_INPUT,
-    UNAVAILABLE,
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_MICS_LOCKED, CALL_NOT_FOUND, CALL_REMOVED,
+    CALL_UNAVAILABLE, INVALID_INPUT, UNAVAILABLE,
 };
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
 use serde::Deserialize;
 use sfu::{Generation, PeerKey, Sfu, SfuConfig, SfuError, SfuEvent};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -183,7 +183,8 @@ struct LiveCall {
     ringing_since: Instant,
     call: Call,
     seats: BTreeMap<i64, Seat>,
-    moderators: BTreeSet<i64>,
+    /// The names of those a moderator removed, for the moderators' list.
+    removed_names: HashMap<i64, String>,
 }
 
 impl LiveCall {
@@ -210,7 +211,17 @@ impl LiveCall {
             started_at: self.started_at,
             started_by: self.started_by.clone(),
             participants,
-            moderators: self.moderators.iter().copied().collect(),
+            moderators: self.call.moderators().iter().copied().collect(),
+            removed: self
+                .call
+                .removed()
+                .iter()
+                .map(|&person| Author { person, name: self.removed_names.get(&person).cloned().unwrap_or_default() })
+                .collect(),
+            hands: self.call.hands().to_vec(),
+            mics_locked: self.call.mics_locked(),
+            floor: self.call.floor(),
+            presenter: self.call.presenter(),
         }
     }
 
@@ -228,6 +239,17 @@ impl LiveCall {
 
     fn peer(&self, person: i64) -> PeerKey {
         PeerKey { call: self.id, person }
+    }
+
+    /// Tells a participant a moderator switched their microphone off.
+    fn tell_muted(&self, person: i64, by: &str) {
+        if let Some(line) = self.seats.get(&person).and_then(|s| s.line.as_ref()) {
+            line.send(&ServerFrame::CallMuted { call: self.id, by: by.to_string() });
+        }
+    }
+
+    fn name_of(&self, person: i64) -> String {
+        self.seats.get(&person).map(|s| s.name.clone()).unwrap_or_default()
     }
 }
 
@@ -355,7 +377,14 @@ impl Calls {
             ClientFrame::CallDecline { call } => self.decline(&caller, call).await,
             ClientFrame::CallMute { call, person } => self.mute(&caller, call, person).await,
             ClientFrame::CallRemove { call, person } => self.remove(&caller, call, person).await,
+            ClientFrame::CallLetBack { call, person } => self.let_back(&caller, call, person).await,
             ClientFrame::CallEnd { call } => self.end(&caller, call).await,
+            ClientFrame::CallHand { call, raised } => self.hand(&caller, call, raised).await,
+            ClientFrame::CallLowerHand { call, person } => self.lower_hand(&caller, call, person).await,
+            ClientFrame::CallMuteAll { call } => self.mute_all(&caller, call).await,
+            ClientFrame::CallUnlockMics { call } => self.unlock_mics(&caller, call).await,
+            ClientFrame::CallFloor { call, person } => self.floor(&caller, call, person).await,
+            ClientFrame::CallPin { call, person } => self.pin(&caller, call, person).await,
             _ => Err(INVALID_INPUT),
         }
     }
@@ -377,6 +406,9 @@ impl Calls {
         let mut state = node.state.lock().await;
         let id = match state.by_chat.get(&chat) {
             Some(&id) => {
+                if let Some(live) = state.calls.get(&id) {
+                    live.call.may_join(person).map_err(|_| CALL_REMOVED)?;
+                }
                 node.store.call_joined(id, person, now).await.map_err(|_| UNAVAILABLE)?;
                 id
             }
@@ -400,7 +432,7 @@ impl Calls {
                     ringing_since: Instant::now(),
                     call: Call::start(kind, direct, person),
                     seats: BTreeMap::new(),
-                    moderators: BTreeSet::new(),
+                    removed_names: HashMap::new(),
                 };
                 state.calls.insert(id, call);
                 state.by_chat.insert(chat, id);
@@ -428,9 +460,13 @@ impl Calls {
         {
             old.send(&ServerFrame::CallLeft { call: id, reason: CallLeftReason::Elsewhere });
         }
-        live.call.join(person);
         if may_moderate(direct, summary.admin) {
-            live.moderators.insert(person);
+            live.call.add_moderator(person);
+        }
+        live.call.join(person);
+        // A new peer's audio is forwarded until told otherwise: not while locked.
+        if !live.call.may_speak(person) {
+            node.sfu.forward_audio(live.peer(person), false);
         }
         live.seats.insert(
             person,
@@ -463,10 +499,12 @@ impl Calls {
         let mut state = node.state.lock().await;
         let (_, person) = seat_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.set_media(person, media).map_err(|_| CALL_NOT_FOUND)?;
-        node.sfu.forward_audio(live.peer(person), media.audio);
+        // A client that unmutes despite a lock gets the rest of its change,
+        // and the SFU still drops its audio.
+        let applied = live.call.set_media(person, media).map_err(|_| CALL_NOT_FOUND)?;
+        node.sfu.forward_audio(live.peer(person), applied.audio);
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
-        Ok(())
+        if media.audio && !applied.audio { Err(CALL_MICS_LOCKED) } else { Ok(()) }
     }
 
     async fn leave(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
@@ -487,30 +525,112 @@ impl Calls {
         Ok(())
     }
 
-    async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+    /// A moderator's change to a live call (`change` gets the moderator's
+    /// person), then its new state to every member of the chat.
+    async fn moderate(
+        &self,
+        caller: &Caller<'_>,
+        call: i64,
+        change: impl FnOnce(&Node, &mut LiveCall, i64) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         let moderator = moderator_of(&state, caller, call)?;
         let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
-        live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
-        node.sfu.forward_audio(live.peer(target), false);
-        let by = live.seats.get(&moderator).map(|s| s.name.clone()).unwrap_or_default();
-        if let Some(line) = live.seats.get(&target).and_then(|s| s.line.as_ref()) {
-            line.send(&ServerFrame::CallMuted { call, by });
-        }
+        change(node, live, moderator)?;
         node.messenger.publish_ephemeral(live.chat, &live.state_frame());
         Ok(())
+    }
+
+    async fn mute(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        self.moderate(caller, call, |node, live, moderator| {
+            live.call.mute(target).map_err(|_| CALL_NOT_FOUND)?;
+            node.sfu.forward_audio(live.peer(target), false);
+            live.tell_muted(target, &live.name_of(moderator));
+            Ok(())
+        })
+        .await
     }
 
     async fn remove(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
         let node = self.node()?;
         let mut state = node.state.lock().await;
         moderator_of(&state, caller, call)?;
-        if !state.calls.get(&call).is_some_and(|l| l.call.is_in(target)) {
-            return Err(CALL_NOT_FOUND);
-        }
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        live.call.remove(target).map_err(|_| CALL_NOT_FOUND)?;
+        let name = live.name_of(target);
+        live.removed_names.insert(target, name);
         node.leave(&mut state, call, target, Some(CallLeftReason::Removed)).await;
         Ok(())
+    }
+
+    async fn let_back(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        self.moderate(caller, call, |_, live, _| {
+            live.call.let_back(target).map_err(|_| CALL_NOT_FOUND)?;
+            live.removed_names.remove(&target);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn hand(&self, caller: &Caller<'_>, call: i64, raised: bool) -> Result<(), ApiError> {
+        let node = self.node()?;
+        let mut state = node.state.lock().await;
+        let (_, person) = seat_of(&state, caller, call)?;
+        let Some(live) = state.calls.get_mut(&call) else { return Err(CALL_NOT_FOUND) };
+        if raised {
+            live.call.raise_hand(person).map_err(|_| CALL_NOT_FOUND)?;
+        } else {
+            live.call.lower_hand(person);
+        }
+        node.messenger.publish_ephemeral(live.chat, &live.state_frame());
+        Ok(())
+    }
+
+    async fn lower_hand(&self, caller: &Caller<'_>, call: i64, target: i64) -> Result<(), ApiError> {
+        // Two moderators may lower the same hand at once: the second changes nothing.
+        self.moderate(caller, call, |_, live, _| {
+            live.call.lower_hand(target);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mute_all(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        self.moderate(caller, call, |node, live, _| {
+            // The pages learn it from `mics_locked` and turn their microphones off.
+            live.call.mute_all();
+            // Everyone locked, not only those it switched off: a client that
+            // said it was muted may still be sending.
+            for &person in live.call.participants().keys().filter(|&&p| !live.call.may_speak(p)) {
+                node.sfu.forward_audio(live.peer(person), false);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unlock_mics(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
+        self.moderate(caller, call, |_, live, _| {
+            live.call.unlock_mics();
+            Ok(())
+        })
+        .await
+    }
+
+    async fn floor(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
+        self.moderate(caller, call, |node, live, moderator| {
+            if let Some(previous) = live.call.give_floor(target).map_err(|_| CALL_NOT_FOUND)? {
+                node.sfu.forward_audio(live.peer(previous), false);
+                live.tell_muted(previous, &live.name_of(moderator));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pin(&self, caller: &Caller<'_>, call: i64, target: Option<i64>) -> Result<(), ApiError> {
+        self.moderate(caller, call, |_, live, _| live.call.pin(target).map_err(|_| CALL_NOT_FOUND)).await
     }
 
     async fn end(&self, caller: &Caller<'_>, call: i64) -> Result<(), ApiError> {
@@ -749,5 +869,5 @@ fn seat_of<'s>(state: &'s State, caller: &Caller<'_>, call: i64) -> Result<(&'s 
 
 fn moderator_of(state: &State, caller: &Caller<'_>, call: i64) -> Result<i64, ApiError> {
     let (live, person) = seat_of(state, caller, call)?;
-    if live.moderators.contains(&person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
+    if live.call.moderates(person) { Ok(person) } else { Err(CALL_FORBIDDEN) }
 }

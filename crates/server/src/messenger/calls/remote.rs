@@ -15,8 +15,8 @@
 
 use super::{Caller, Calls, Line, LineId, LineTo, Node};
 use crate::error::{
-    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_NOT_FOUND, CALL_UNAVAILABLE, INVALID_INPUT,
-    UNAVAILABLE,
+    ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_MICS_LOCKED, CALL_NOT_FOUND, CALL_REMOVED,
+    CALL_UNAVAILABLE, INVALID_INPUT, UNAVAILABLE,
 };
 use crate::messenger::hub::Outbound;
 use crate::messenger::protocol::ClientFrame;
@@ -70,10 +70,19 @@ fn json(value: &impl Serialize) -> Bytes {
 
 /// The errors a call frame can meet on the hosting node, by code.
 fn error_of(code: &str) -> ApiError {
-    [CALL_NOT_FOUND, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_UNAVAILABLE, CALL_ADMINS_START, INVALID_INPUT]
-        .into_iter()
-        .find(|e| e.code == code)
-        .unwrap_or(UNAVAILABLE)
+    [
+        CALL_NOT_FOUND,
+        CALL_FORBIDDEN,
+        CALL_INVALID_SDP,
+        CALL_UNAVAILABLE,
+        CALL_ADMINS_START,
+        CALL_REMOVED,
+        CALL_MICS_LOCKED,
+        INVALID_INPUT,
+    ]
+    .into_iter()
+    .find(|e| e.code == code)
+    .unwrap_or(UNAVAILABLE)
 }
 
 pub(super) enum Route {
@@ -89,6 +98,13 @@ fn call_of(frame: &ClientFrame) -> Option<i64> {
         | ClientFrame::CallDecline { call }
         | ClientFrame::CallMute { call, .. }
         | ClientFrame::CallRemove { call, .. }
+        | ClientFrame::CallLetBack { call, .. }
+        | ClientFrame::CallHand { call, .. }
+        | ClientFrame::CallLowerHand { call, .. }
+        | ClientFrame::CallMuteAll { call }
+        | ClientFrame::CallUnlockMics { call }
+        | ClientFrame::CallFloor { call, .. }
+        | ClientFrame::CallPin { call, .. }
         | ClientFrame::CallEnd { call } => Some(*call),
         _ => None,
     }
