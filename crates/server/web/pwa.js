@@ -172,22 +172,25 @@ async function previewsToggle() {
 }
 
 let deferredInstall = null;
-const installListeners = new Set();
+/** Shows or hides the header's button (the latest one: the header is redrawn). */
+let syncInstall = () => {};
 window.addEventListener('beforeinstallprompt', (event) => {
   event.preventDefault();
   deferredInstall = event;
-  installListeners.forEach((f) => f());
+  syncInstall();
 });
 window.addEventListener('appinstalled', () => {
   deferredInstall = null;
-  installListeners.forEach((f) => f());
+  syncInstall();
   announce(t('pwa.installed'));
 });
 
 /** «Установить приложение»: shown only while the browser offers to install. */
 export function installButton() {
   const b = button(t('pwa.install'), { kind: 'ghost', iconName: 'down', attrs: { class: 'btn btn-ghost btn-sm', 'data-testid': 'install-app' } });
-  const sync = () => { b.hidden = !deferredInstall; };
+  // The wrapper is what hides: a button's own display rule would win over `hidden`.
+  const slot = h('span', { class: 'install-slot' }, b);
+  const sync = () => { slot.hidden = !deferredInstall; };
   b.addEventListener('click', async () => {
     if (!deferredInstall) return;
     const prompt = deferredInstall;
@@ -195,7 +198,7 @@ export function installButton() {
     sync();
     await prompt.prompt();
   });
-  installListeners.add(sync);
+  syncInstall = sync;
   sync();
-  return b;
+  return slot;
 }
