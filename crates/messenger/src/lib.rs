@@ -23,6 +23,7 @@ pub mod call;
 pub mod direct;
 pub mod flood;
 pub mod manage;
+pub mod notify;
 pub mod permissions;
 pub mod polls;
 pub mod receipts;

@@ -248,6 +248,7 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(push_api::key))
         .routes(routes!(push_api::subscribe, push_api::unsubscribe))
         .routes(routes!(push_api::settings, push_api::save_settings))
+        .routes(routes!(push_api::chat_notifications, push_api::set_chat_notifications))
 }
 
 pub fn router(state: AppState) -> Router {

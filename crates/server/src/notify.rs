@@ -9,6 +9,7 @@
 //! connects; a node that dies inside the grace period loses only the pushes.
 
 use crate::Clock;
+use messenger::notify;
 use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, SubscriptionError, Urgency, VapidKey};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -159,23 +160,44 @@ impl Notifier {
         };
         let (chat, seq, author, sender) =
             (committed.chat_id, committed.seq, message.author.person, message.author.name.clone());
-        let message_id = committed.message_id;
+        let (message_id, mentions) = (committed.message_id, message.mentions.clone());
+        let reply_to = message.reply_to.as_ref().map(|r| r.id);
         let notifier = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(notifier.delay).await;
-            let targets = match notifier.store.push_targets(chat, seq, author, (notifier.clock)()).await {
-                Ok(targets) => targets,
+            let now = (notifier.clock)();
+            let audience = match notifier.store.push_audience(chat, seq, author, reply_to, now).await {
+                Ok(audience) => audience,
                 Err(e) => {
                     tracing::warn!(chat, seq, error = %e, "cannot find whom to push a message to");
                     return;
                 }
             };
-            for target in targets {
-                let chat_name = if target.direct { sender.clone() } else { target.chat_name.clone() };
+            let direct = audience.kind == "direct";
+            let chat_name = if direct { sender.clone() } else { audience.chat_name.clone() };
+            // A subscription comes once per school account of its Parta ID
+            // in the chat: it is pushed to once, if any of them wants it.
+            let mut wanted: Vec<PushTarget> = Vec::new();
+            for target in audience.targets {
+                let level = target
+                    .setting
+                    .level
+                    .unwrap_or_else(|| notify::default_level(&audience.kind, audience.members, target.admin));
+                let incoming = notify::Incoming {
+                    from_admin: audience.author_admin,
+                    mentions_me: mentions.contains(&target.person),
+                    replies_to_me: audience.reply_author == Some(target.person),
+                };
+                let wants = notify::notifies(level, target.setting.muted(now), incoming);
+                if wants && !wanted.iter().any(|w| w.subscription == target.subscription) {
+                    wanted.push(target);
+                }
+            }
+            for target in wanted {
                 let kind = PayloadKind::Message {
                     chat,
-                    chat_name,
-                    direct: target.direct,
+                    chat_name: chat_name.clone(),
+                    direct,
                     message: message_id,
                     seq,
                     sender: sender.clone(),
@@ -184,7 +206,7 @@ impl Notifier {
                 let notice = Notice {
                     payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
                     ttl: Duration::from_secs(24 * 3600),
-                    urgency: if target.direct { Urgency::High } else { Urgency::Normal },
+                    urgency: if direct { Urgency::High } else { Urgency::Normal },
                     topic: Some(format!("chat-{chat}")),
                 };
                 notifier.deliver(target, notice).await;

@@ -2,12 +2,13 @@
 //! browser's subscription kept for the messenger session that made it.
 
 use crate::AppState;
-use crate::error::extract::Json;
+use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::notify::Notifier;
 use axum::extract::State;
 use axum::http::StatusCode;
+use messenger::notify::{self, Level, Mute};
 use push::SubscriptionError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -118,4 +119,83 @@ pub async fn save_settings(
 ) -> ApiResult<axum::Json<PushSettings>> {
     state.store.set_push_previews(user.account_id, form.previews).await?;
     Ok(axum::Json(form))
+}
+
+/// A person's notifications in one chat.
+#[derive(Serialize, ToSchema)]
+pub struct ChatNotifications {
+    /// `all` («Все сообщения»), `important` («Только от учителя и
+    /// упоминания») or `mentions`: what is in force now, chosen or not.
+    #[schema(value_type = String)]
+    pub level: Level,
+    /// The person chose `level`; false: the chat's kind decides.
+    pub chosen: bool,
+    /// What the chat's kind gives until one is chosen.
+    #[schema(value_type = String)]
+    pub default_level: Level,
+    /// «Без уведомлений» (only mentions) until then; absent when not muted,
+    /// the largest 64-bit number for «пока не включу».
+    pub muted_until: Option<i64>,
+}
+
+/// A change: a `level` (or `default` to let the chat's kind decide), and/or
+/// `mute` for `hour`, `eight_hours` or `until_on`, or `off` to end it.
+#[derive(Deserialize, ToSchema)]
+pub struct ChatNotificationsForm {
+    pub level: Option<String>,
+    pub mute: Option<String>,
+}
+
+async fn chat_notifications_of(state: &AppState, account: i64, chat: i64) -> ApiResult<ChatNotifications> {
+    let summary = state.store.messenger_chat(account, chat).await?;
+    let setting = state.store.notify_setting(chat, summary.me).await?;
+    let default_level = notify::default_level(&summary.kind, summary.members, summary.admin);
+    let now = state.now();
+    Ok(ChatNotifications {
+        level: setting.level.unwrap_or(default_level),
+        chosen: setting.level.is_some(),
+        default_level,
+        muted_until: setting.muted_until.filter(|_| setting.muted(now)),
+    })
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/notifications", tag = "push", params(("chat" = i64, Path)),
+    responses((status = 200, body = ChatNotifications), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn chat_notifications(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<axum::Json<ChatNotifications>> {
+    Ok(axum::Json(chat_notifications_of(&state, user.account_id, chat).await?))
+}
+
+#[utoipa::path(put, path = "/api/messenger/chats/{chat}/notifications", tag = "push", params(("chat" = i64, Path)),
+    request_body = ChatNotificationsForm,
+    responses((status = 200, body = ChatNotifications), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
+        (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn set_chat_notifications(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+    Json(form): Json<ChatNotificationsForm>,
+) -> ApiResult<axum::Json<ChatNotifications>> {
+    let summary = state.store.messenger_chat(user.account_id, chat).await?;
+    let mut setting = state.store.notify_setting(chat, summary.me).await?;
+    match form.level.as_deref() {
+        None => {}
+        Some("default") => setting.level = None,
+        Some(text) => setting.level = Some(Level::parse(text).ok_or(e::INVALID_INPUT.field("level"))?),
+    }
+    match form.mute.as_deref() {
+        None => {}
+        Some("off") => setting.muted_until = None,
+        Some("hour") => setting.muted_until = Some(Mute::Hour.until(state.now())),
+        Some("eight_hours") => setting.muted_until = Some(Mute::EightHours.until(state.now())),
+        Some("until_on") => setting.muted_until = Some(Mute::UntilOn.until(state.now())),
+        Some(_) => return Err(e::INVALID_INPUT.field("mute")),
+    }
+    state.store.set_notify_setting(chat, summary.me, setting).await?;
+    Ok(axum::Json(chat_notifications_of(&state, user.account_id, chat).await?))
 }

@@ -10,9 +10,12 @@ use common::chat::{Linked, linked};
 use common::push::PushReceiver;
 use common::{NodeOptions, Options, TestApp, error_code, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
+use roster::Role;
+use roster::import::{Batch, Guardianship, Mode, Part};
 use serde_json::{Value, json};
 use server::notify::PushConfig;
 use std::time::Duration;
+use testkit::fixture::{origin, person};
 
 /// The grace period in these tests: a read inside it stops the push.
 const GRACE: Duration = Duration::from_millis(400);
@@ -199,4 +202,123 @@ async fn without_push_the_key_says_notifications_are_off() {
     let res = app.client().get(app.url("/api/push/key")).send().await.unwrap();
     assert_eq!(error_code(res).await, (StatusCode::SERVICE_UNAVAILABLE, "push_unavailable".into()));
     app.finish().await;
+}
+
+/// «Родители 5А» with a second parent (Королёв Андрей, Алёна's father), who
+/// chats with the first.
+async fn two_parents() -> (Class, Linked) {
+    let c = class().await;
+    let batch = Batch {
+        people: Part {
+            mode: Mode::Delta, rows: vec![person("g2", "Королёв", "Андрей", "parent2", &[Role::Guardian])]
+        },
+        guardianships: vec![(origin("users.csv", 9), Guardianship { guardian: "g2".into(), student: "st1".into() })],
+        ..Batch::default()
+    };
+    c.app.db.store.apply_import(&batch, false, &|p: &str| p.to_string()).await.unwrap();
+    let father = linked(&c.app, "parent2", "+79120000004").await;
+    assert_eq!(father.chat_named(&c.app, "Родители 5А").await, c.chat);
+    (c, father)
+}
+
+async fn post_json(who: &Linked, app: &TestApp, chat: i64, body: Value) -> i64 {
+    let res = who.post(app, &format!("/api/messenger/chats/{chat}/messages"), body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["message_id"].as_i64().unwrap()
+}
+
+async fn notifications(who: &Linked, app: &TestApp, chat: i64, change: Value) -> Value {
+    let res = who.request(app, Method::PUT, &format!("/api/messenger/chats/{chat}/notifications"), Some(change)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// The previews pushed so far, in order.
+fn previews(service: &PushReceiver) -> Vec<String> {
+    service.received().iter().map(|r| r.payload["preview"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_parent_hears_the_teacher_mentions_and_replies_but_not_the_other_parents_chatter() {
+    let (c, father) = two_parents().await;
+    subscribe(&c, &c.parent, "mother-phone").await;
+    let settings = c.parent.json(&c.app, &format!("/api/messenger/chats/{}/notifications", c.chat)).await;
+    assert_eq!(
+        settings,
+        json!({"level": "important", "chosen": false, "default_level": "important", "muted_until": null})
+    );
+
+    post(&c.parent, &c.app, c.chat, "q", "Во сколько собрание?").await;
+    post_json(&father, &c.app, c.chat, json!({"client_id": "f1", "text": "Кто-нибудь видел сменку?"})).await;
+    post_json(&c.teacher, &c.app, c.chat, json!({"client_id": "t1", "text": "Собрание в 18:00"})).await;
+    c.service.until(1).await;
+    let asked = c.parent.json(&c.app, &format!("/api/messenger/chats/{}/messages?limit=5", c.chat)).await;
+    let question = asked["messages"].as_array().unwrap().iter().find(|m| m["text"] == "Во сколько собрание?").unwrap()
+        ["id"]
+        .as_i64()
+        .unwrap();
+    post_json(&father, &c.app, c.chat, json!({"client_id": "f2", "text": "В 18:00", "reply_to": question})).await;
+    post_json(
+        &father,
+        &c.app,
+        c.chat,
+        json!({"client_id": "f3", "text": "Карина, спасибо!", "mentions": [c.parent.person]}),
+    )
+    .await;
+    c.service.until(3).await;
+    after_grace().await;
+    assert_eq!(previews(&c.service), ["Собрание в 18:00", "В 18:00", "Карина, спасибо!"], "no push for the chatter");
+    c.app.finish().await;
+}
+
+#[tokio::test]
+async fn a_muted_chat_pushes_only_mentions_and_all_messages_brings_the_chatter_back() {
+    let (c, father) = two_parents().await;
+    subscribe(&c, &c.parent, "mother-phone").await;
+    let muted = notifications(&c.parent, &c.app, c.chat, json!({"mute": "eight_hours"})).await;
+    assert_eq!(muted["muted_until"].as_i64(), Some(c.app.state.now() + 8 * 3600));
+    post_json(&c.teacher, &c.app, c.chat, json!({"client_id": "t1", "text": "Собрание в 18:00"})).await;
+    post_json(
+        &father,
+        &c.app,
+        c.chat,
+        json!({"client_id": "f1", "text": "Карина, вы будете?", "mentions": [c.parent.person]}),
+    )
+    .await;
+    c.service.until(1).await;
+    after_grace().await;
+    assert_eq!(previews(&c.service), ["Карина, вы будете?"], "a mention notifies even in a muted chat");
+
+    // Eight hours later the mute is over by itself.
+    c.app.advance(8 * 3600 + 1);
+    let after = c.parent.json(&c.app, &format!("/api/messenger/chats/{}/notifications", c.chat)).await;
+    assert_eq!(after["muted_until"], Value::Null);
+
+    let all = notifications(&c.parent, &c.app, c.chat, json!({"level": "all"})).await;
+    assert_eq!((all["level"].as_str(), all["chosen"].as_bool()), (Some("all"), Some(true)));
+    post_json(&father, &c.app, c.chat, json!({"client_id": "f2", "text": "Кто-нибудь видел сменку?"})).await;
+    c.service.until(2).await;
+    assert_eq!(previews(&c.service)[1], "Кто-нибудь видел сменку?");
+
+    let back = notifications(&c.parent, &c.app, c.chat, json!({"level": "default", "mute": "until_on"})).await;
+    assert_eq!((back["level"].as_str(), back["chosen"].as_bool()), (Some("important"), Some(false)));
+    assert_eq!(back["muted_until"].as_i64(), Some(i64::MAX));
+    c.app.finish().await;
+}
+
+#[tokio::test]
+async fn notification_settings_are_checked_and_only_for_members() {
+    let c = class().await;
+    let path = format!("/api/messenger/chats/{}/notifications", c.chat);
+    for (change, field) in [(json!({"level": "loud"}), "level"), (json!({"mute": "forever"}), "mute")] {
+        let res = c.parent.request(&c.app, Method::PUT, &path, Some(change)).await;
+        let body: Value = res.json().await.unwrap();
+        assert_eq!((body["code"].as_str(), body["field"].as_str()), (Some("invalid_input"), Some(field)));
+    }
+    let student = linked(&c.app, "student3", "+79120000009").await;
+    let res = student.request(&c.app, Method::PUT, &path, Some(json!({"level": "all"}))).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "not a member of «Родители 5А»");
+    let teacher = c.teacher.json(&c.app, &path).await;
+    assert_eq!(teacher["default_level"], "all", "the teacher hears her parents' chat");
+    c.app.finish().await;
 }

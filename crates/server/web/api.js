@@ -150,6 +150,8 @@ export const api = {
   messengerChat: (c) => request('GET', `${chat(c)}`),
   /** A chat admin's settings: {announcement_only?, description?}. */
   updateChat: (c, patch) => request('PATCH', `${chat(c)}`, patch),
+  chatNotifications: (c) => request('GET', `${chat(c)}/notifications`),
+  setChatNotifications: (c, change) => request('PUT', `${chat(c)}/notifications`, change),
   messages: (c, params = {}) => request('GET', `${chat(c)}/messages${query(params)}`),
   members: (c) => request('GET', `${chat(c)}/members`),
   pins: (c) => request('GET', `${chat(c)}/pins`),

@@ -2,7 +2,8 @@
 // of `mod sqlite` and `mod postgres` (see lib.rs).
 
 use super::messages::{MEMBER_JOINS, REACHABLE};
-use crate::{PushTarget, StorageError, SubscriptionTaken};
+use crate::{NotifySetting, PushAudience, PushTarget, StorageError, SubscriptionTaken};
+use ::messenger::notify::Level;
 
 pub(crate) async fn vapid_key(pool: &Pool<Db>, candidate: &str, now: i64) -> Result<String, StorageError> {
     sqlx::query(
@@ -74,23 +75,38 @@ pub(crate) async fn forget(pool: &Pool<Db>, subscription: i64) -> Result<(), Sto
     Ok(())
 }
 
-/// subscription, endpoint, p256dh, auth, account, chat name, direct, previews
-type TargetRow = (i64, String, String, String, i64, String, bool, bool);
+/// subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews
+type TargetRow = (i64, String, String, String, i64, i64, bool, Option<String>, Option<i64>, bool);
 
-pub(crate) async fn targets(
+pub(crate) async fn audience(
     pool: &Pool<Db>,
     chat: i64,
     seq: i64,
     author: i64,
+    reply_to: Option<i64>,
     now: i64,
-) -> Result<Vec<PushTarget>, StorageError> {
+) -> Result<PushAudience, StorageError> {
+    let facts: Option<(String, String, i64, bool, Option<i64>)> = sqlx::query_as(
+        "SELECT c.kind, c.name, \
+         (SELECT COUNT(*) FROM chat_members cm WHERE cm.chat_id = c.id AND cm.status = 'active'), \
+         COALESCE((SELECT am.admin FROM chat_members am WHERE am.chat_id = c.id AND am.person_id = $2), FALSE), \
+         (SELECT r.author_id FROM messages r WHERE r.id = $3 AND r.chat_id = c.id) \
+         FROM chats c WHERE c.id = $1",
+    )
+    .bind(chat)
+    .bind(author)
+    .bind(reply_to)
+    .fetch_optional(pool)
+    .await?;
+    let (kind, chat_name, members, author_admin, reply_author) = facts.ok_or(StorageError::NotFound)?;
     // The author's own Parta ID is left out whichever of its school
     // accounts wrote (a teacher who is also a parent in the chat).
     let query = format!(
-        "SELECT DISTINCT s.id, s.endpoint, s.p256dh, s.auth, p.account_id, c.name, c.kind = 'direct', a.push_previews \
-         {MEMBER_JOINS} JOIN accounts a ON a.id = p.account_id \
+        "SELECT s.id, s.endpoint, s.p256dh, s.auth, p.account_id, m.person_id, m.admin, n.level, n.muted_until, \
+         a.push_previews {MEMBER_JOINS} JOIN accounts a ON a.id = p.account_id \
          JOIN messenger_sessions ms ON ms.account_id = p.account_id AND ms.expires_at > $4 \
          JOIN push_subscriptions s ON s.session_id = ms.id \
+         LEFT JOIN chat_notify n ON n.chat_id = m.chat_id AND n.person_id = m.person_id \
          WHERE c.id = $1 AND {REACHABLE} AND m.last_read_seq < $2 \
          AND p.account_id NOT IN (SELECT ap.account_id FROM profile_links al \
              JOIN learning_profiles ap ON ap.id = al.profile_id WHERE al.person_id = $3) \
@@ -99,19 +115,55 @@ pub(crate) async fn targets(
     );
     let rows: Vec<TargetRow> =
         sqlx::query_as(&query).bind(chat).bind(seq).bind(author).bind(now).fetch_all(pool).await?;
-    Ok(rows
+    let targets = rows
         .into_iter()
-        .map(|(subscription, endpoint, p256dh, auth, account, chat_name, direct, previews)| PushTarget {
-            subscription,
-            endpoint,
-            p256dh,
-            auth,
-            account,
-            chat_name,
-            direct,
-            previews,
+        .map(|(subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews)| {
+            PushTarget {
+                subscription,
+                endpoint,
+                p256dh,
+                auth,
+                account,
+                person,
+                admin,
+                setting: NotifySetting { level: level.as_deref().and_then(Level::parse), muted_until },
+                previews,
+            }
         })
-        .collect())
+        .collect();
+    Ok(PushAudience { kind, chat_name, members, author_admin, reply_author, targets })
+}
+
+pub(crate) async fn setting(pool: &Pool<Db>, chat: i64, person: i64) -> Result<NotifySetting, StorageError> {
+    let row: Option<(Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT level, muted_until FROM chat_notify WHERE chat_id = $1 AND person_id = $2")
+            .bind(chat)
+            .bind(person)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map_or(NotifySetting::default(), |(level, muted_until)| NotifySetting {
+        level: level.as_deref().and_then(Level::parse),
+        muted_until,
+    }))
+}
+
+pub(crate) async fn set_setting(
+    pool: &Pool<Db>,
+    chat: i64,
+    person: i64,
+    setting: NotifySetting,
+) -> Result<(), StorageError> {
+    sqlx::query(
+        "INSERT INTO chat_notify (chat_id, person_id, level, muted_until) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (chat_id, person_id) DO UPDATE SET level = excluded.level, muted_until = excluded.muted_until",
+    )
+    .bind(chat)
+    .bind(person)
+    .bind(setting.level.map(Level::as_str))
+    .bind(setting.muted_until)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 pub(crate) async fn previews(pool: &Pool<Db>, account: i64) -> Result<bool, StorageError> {

@@ -3,8 +3,41 @@
 //! to. Which pushes are wanted is decided by the server; this keeps the rows.
 
 use crate::{Pool, StorageError, Store};
+use ::messenger::notify::Level;
 
-/// A subscription a new message may be pushed to.
+/// A person's notifications in one chat, as they chose them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NotifySetting {
+    /// `None`: the chat's kind decides (`messenger::notify::default_level`).
+    pub level: Option<Level>,
+    /// «Без уведомлений» until then; `i64::MAX` until turned on.
+    pub muted_until: Option<i64>,
+}
+
+impl NotifySetting {
+    pub fn muted(&self, now: i64) -> bool {
+        self.muted_until.is_some_and(|until| until > now)
+    }
+}
+
+/// Who a new message may be pushed to, with what the rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushAudience {
+    pub kind: String,
+    /// The chat's own name (empty for a direct chat, which each side sees
+    /// under the other's name).
+    pub chat_name: String,
+    /// Active members.
+    pub members: i64,
+    /// The author is one of the chat's admins.
+    pub author_admin: bool,
+    /// The author of the message replied to.
+    pub reply_author: Option<i64>,
+    pub targets: Vec<PushTarget>,
+}
+
+/// One member's subscription a new message may be pushed to (a Parta ID
+/// with two school accounts in the chat comes once for each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushTarget {
     pub subscription: i64,
@@ -13,10 +46,10 @@ pub struct PushTarget {
     pub auth: String,
     /// The Parta ID it belongs to.
     pub account: i64,
-    /// The chat's own name (empty for a direct chat, which each side sees
-    /// under the other's name).
-    pub chat_name: String,
-    pub direct: bool,
+    /// The member, and whether they are one of the chat's admins.
+    pub person: i64,
+    pub admin: bool,
+    pub setting: NotifySetting,
     /// The person wants the text in the notification.
     pub previews: bool,
 }
@@ -69,17 +102,28 @@ impl Store {
         dispatch!(self.push::set_previews(account, shown))
     }
 
-    /// Where to push message `seq` of `chat` written by `author` (a person):
-    /// the live sessions' subscriptions of the chat's reachable members who
-    /// have not read it yet, except the author's own Parta ID and anyone the
-    /// author is blocked by.
-    pub async fn push_targets(
+    /// Where message `seq` of `chat` written by `author` (a person) may be
+    /// pushed: the live sessions' subscriptions of the chat's reachable
+    /// members who have not read it yet, except the author's own Parta ID and
+    /// anyone who blocked the author; with each member's choice and the facts
+    /// `messenger::notify` decides by. `reply_to`: the message it answers.
+    pub async fn push_audience(
         &self,
         chat: i64,
         seq: i64,
         author: i64,
+        reply_to: Option<i64>,
         now: i64,
-    ) -> Result<Vec<PushTarget>, StorageError> {
-        dispatch!(self.push::targets(chat, seq, author, now))
+    ) -> Result<PushAudience, StorageError> {
+        dispatch!(self.push::audience(chat, seq, author, reply_to, now))
+    }
+
+    /// `person`'s notifications in `chat`.
+    pub async fn notify_setting(&self, chat: i64, person: i64) -> Result<NotifySetting, StorageError> {
+        dispatch!(self.push::setting(chat, person))
+    }
+
+    pub async fn set_notify_setting(&self, chat: i64, person: i64, setting: NotifySetting) -> Result<(), StorageError> {
+        dispatch!(self.push::set_setting(chat, person, setting))
     }
 }

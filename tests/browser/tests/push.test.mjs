@@ -4,7 +4,9 @@
 // and the settings offer «Уведомления на этом устройстве». A push delivered to
 // the worker as a push service delivers it (DevTools protocol
 // `ServiceWorker.deliverPushMessage`, the payload the server sends) shows the
-// teacher's message as a notification, and tapping it opens that chat.
+// teacher's message as a notification, and tapping it opens that chat. In
+// «Родители 5А» she hears only the teacher and mentions until she chooses
+// otherwise, and mutes the chat for eight hours.
 // (The browser's own subscription needs its vendor's push service on the
 // internet; the server's side of it is proven in crates/server/tests/push.rs.)
 
@@ -113,5 +115,37 @@ test('a pushed message shows a notification and tapping it opens the chat', asyn
   });
   await page.waitForURL(`**/messenger#/chat/${chat.id}`);
   await page.getByRole('heading', { name: 'Родители 5А' }).first().waitFor();
+  assert.deepEqual(mother.problems, []);
+});
+
+test('in a parents\' chat a parent hears the teacher and mentions, and can mute it for eight hours', async () => {
+  const { page } = mother;
+  const chats = await page.evaluate(async () => (await fetch('/api/messenger/chats')).json());
+  const chat = chats.find((c) => c.name === 'Родители 5А');
+  // On a phone an open chat fills the screen: it is opened by its address.
+  const open = async () => {
+    await page.goto(`/messenger#/chat/${chat.id}`);
+    // The panel stays open across a visit elsewhere, as the chat does.
+    const info = page.getByTestId('chat-info');
+    if (await info.getAttribute('aria-expanded') !== 'true') await info.click();
+  };
+  await open();
+  const section = page.getByTestId('members-panel').getByTestId('chat-notifications');
+  const important = section.getByRole('radio', { name: 'Только от учителя и упоминания (по умолчанию)' });
+  await important.waitFor();
+  assert.equal(await important.isChecked(), true);
+  await section.getByRole('radio', { name: 'Без уведомлений на 8 часов' }).check();
+  await section.getByTestId('muted-until').getByText(/Без уведомлений до .*Упоминания вас всё равно придут/).waitFor();
+  await screenshot(page, 'chat-notifications-phone');
+
+  // The choice is the server's: it is there when the panel is opened again.
+  await page.goto('/messenger#/settings');
+  await open();
+  const again = page.getByTestId('members-panel').getByTestId('chat-notifications');
+  await again.getByTestId('muted-until').waitFor();
+  assert.equal(await again.getByRole('radio', { name: 'Без уведомлений на 8 часов' }).isChecked(), true);
+  await again.getByRole('radio', { name: 'Все сообщения' }).check();
+  await page.getByRole('status').getByText('Уведомления: Все сообщения.').waitFor();
+  assert.equal(await again.getByTestId('muted-until').count(), 0);
   assert.deepEqual(mother.problems, []);
 });

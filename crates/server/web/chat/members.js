@@ -8,6 +8,7 @@ import { t, plural, roleName, lang, formatDate } from '../i18n.js';
 import { spinner, notice, announce } from '../ui.js';
 import { initialsOf, hueOf } from './format.js';
 import '../safeguarding.js';
+import { notificationsSection } from './notify.js';
 
 export class MembersPanel {
   constructor(conv) {
@@ -76,7 +77,8 @@ export class MembersPanel {
     this.count.textContent = plural('members', members.length);
     const ul = h('ul', { class: 'pm-member-list' }, sorted.map((m) => this.card(m, s)));
     // Native append writes a null as the text «null»: only what exists goes in.
-    clear(this.list).append(...[oversightNotice(s.id), this.settings(s), ul].filter(Boolean));
+    const notifications = s.read_only ? null : notificationsSection(s.id);
+    clear(this.list).append(...[oversightNotice(s.id), this.settings(s), notifications, ul].filter(Boolean));
   }
 
   /** For the chat's admins: «Писать могут только администраторы». */

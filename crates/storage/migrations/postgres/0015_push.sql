@@ -23,3 +23,15 @@ CREATE TABLE push_subscriptions (
 -- «Показывать текст в уведомлениях»: off, a notification says only who wrote
 -- in which chat (for a phone others look at).
 ALTER TABLE accounts ADD COLUMN push_previews BOOLEAN NOT NULL DEFAULT TRUE;
+
+-- A person's choice of notifications in one chat; no row: the chat's kind
+-- decides (messenger::notify::default_level). `muted_until`: «Без
+-- уведомлений» until then (the largest BIGINT: until turned on).
+CREATE TABLE chat_notify (
+    chat_id     BIGINT NOT NULL,
+    person_id   BIGINT NOT NULL,
+    level       TEXT CHECK (level IN ('all', 'important', 'mentions')),
+    muted_until BIGINT,
+    PRIMARY KEY (chat_id, person_id),
+    FOREIGN KEY (chat_id, person_id) REFERENCES chat_members (chat_id, person_id) ON DELETE CASCADE
+);
