@@ -95,13 +95,13 @@ impl AppState {
     }
 
     /// Starts Web Push: new messages are pushed to members who have not read
-    /// them. After [`AppState::join_cluster`], whose messenger it hooks into.
+    /// them, and direct calls ring. After [`AppState::join_cluster`], whose
+    /// messenger it hooks into, and before [`AppState::start_calls`].
     pub async fn start_push(&mut self, config: &notify::PushConfig) -> Result<(), notify::PushStartError> {
         self.push =
             notify::Notifier::start(config, self.store.clone(), self.clock.clone(), self.demo.is_some()).await?;
         if let Some(notifier) = &self.push {
-            let notifier = Arc::clone(notifier);
-            self.messenger.writer.on_commit(Box::new(move |committed| notifier.message_committed(committed)));
+            self.messenger.set_notifier(Arc::clone(notifier));
         }
         Ok(())
     }

@@ -98,6 +98,8 @@ pub enum PayloadKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         preview: Option<String>,
     },
+    /// A direct call is ringing: the phone rings like a call.
+    Call { chat: i64, call: i64, caller: String },
 }
 
 pub struct Notifier {
@@ -208,6 +210,39 @@ impl Notifier {
                     ttl: Duration::from_secs(24 * 3600),
                     urgency: if direct { Urgency::High } else { Urgency::Normal },
                     topic: Some(format!("chat-{chat}")),
+                };
+                notifier.deliver(target, notice).await;
+            }
+        });
+    }
+
+    /// A direct call started: ring the other person's devices at once, unless
+    /// they muted the chat. The push lives 30 s: a call found later is
+    /// over, and its record message tells of it.
+    pub fn ring(self: &Arc<Self>, chat: i64, call: i64, caller: i64, caller_name: &str) {
+        let notifier = Arc::clone(self);
+        let caller_name = caller_name.to_owned();
+        tokio::spawn(async move {
+            let now = (notifier.clock)();
+            let audience = match notifier.store.push_audience(chat, i64::MAX, caller, None, now).await {
+                Ok(audience) => audience,
+                Err(e) => {
+                    tracing::warn!(chat, call, error = %e, "cannot find whom a call rings");
+                    return;
+                }
+            };
+            let mut rung: Vec<i64> = Vec::new();
+            for target in audience.targets {
+                if target.setting.muted(now) || rung.contains(&target.subscription) {
+                    continue;
+                }
+                rung.push(target.subscription);
+                let kind = PayloadKind::Call { chat, call, caller: caller_name.clone() };
+                let notice = Notice {
+                    payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
+                    ttl: Duration::from_secs(30),
+                    urgency: Urgency::High,
+                    topic: Some(format!("call-{chat}")),
                 };
                 notifier.deliver(target, notice).await;
             }

@@ -322,3 +322,34 @@ async fn notification_settings_are_checked_and_only_for_members() {
     assert_eq!(teacher["default_level"], "all", "the teacher hears her parents' chat");
     c.app.finish().await;
 }
+
+#[tokio::test]
+async fn a_direct_call_rings_the_other_persons_closed_messenger_at_once() {
+    let calls = server::messenger::calls::CallsConfig::default();
+    let app = spawn_with(Options { demo: true, push: Some(config()), calls: Some(calls), ..Options::default() }).await;
+    let service = PushReceiver::start().await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let parent = linked(&app, "parent1", "+79120000003").await;
+    let res = parent.post(&app, "/api/push/subscriptions", service.subscribe("mother-phone")).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let direct: Value = teacher
+        .post(&app, "/api/messenger/direct", json!({"org": teacher.org, "person": parent.person}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chat = direct["id"].as_i64().unwrap();
+    let mut ws = teacher.socket(&app, json!([])).await;
+    ws.until("ready").await;
+    ws.send(json!({"type": "call_join", "chat": chat, "kind": "audio", "sdp": common::chat::offer()})).await;
+    let call = ws.until("call_joined").await["call"]["id"].as_i64().unwrap();
+
+    // No grace period: a call cannot wait.
+    let ring = tokio::time::timeout(GRACE, service.until(1)).await.expect("rung within the grace period");
+    assert_eq!(
+        ring[0].payload,
+        json!({"v": 1, "type": "call", "chat": chat, "call": call, "caller": "Учителева Ольга"})
+    );
+    assert_eq!(ring[0].urgency.as_deref(), Some("high"));
+    app.finish().await;
+}

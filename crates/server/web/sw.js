@@ -52,6 +52,19 @@ function notificationOf(p) {
       },
     };
   }
+  if (p.type === 'call') {
+    return {
+      title: 'Входящий звонок',
+      options: {
+        body: p.caller,
+        tag: `parta-call-${p.call}`,
+        // A call waits for an answer, unlike a message.
+        requireInteraction: true,
+        icon: '/assets/icon-192.png',
+        data: { url: chatUrl(p.chat), chat: p.chat },
+      },
+    };
+  }
   return null;
 }
 

@@ -33,6 +33,8 @@ pub struct Messenger {
     pub writer: Writer,
     /// Turns true when the server stops: sockets say `bye shutdown`.
     stopping: watch::Sender<bool>,
+    /// Web Push to closed tabs, once started.
+    notifier: std::sync::OnceLock<Arc<crate::notify::Notifier>>,
 }
 
 impl Messenger {
@@ -52,7 +54,27 @@ impl Messenger {
 
     fn with_bus(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, link: Option<cluster::Link>) -> Arc<Messenger> {
         let writer = Writer::spawn(store, Arc::clone(&bus));
-        Arc::new(Messenger { hub, bus, link, writer, stopping: watch::Sender::new(false) })
+        Arc::new(Messenger {
+            hub,
+            bus,
+            link,
+            writer,
+            stopping: watch::Sender::new(false),
+            notifier: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Pushes new messages (the writer's commit hook) and rings direct calls
+    /// through `notifier`; only the first one set counts.
+    pub fn set_notifier(&self, notifier: Arc<crate::notify::Notifier>) {
+        let for_writer = Arc::clone(&notifier);
+        if self.notifier.set(notifier).is_ok() {
+            self.writer.on_commit(Box::new(move |committed| for_writer.message_committed(committed)));
+        }
+    }
+
+    pub fn notifier(&self) -> Option<&Arc<crate::notify::Notifier>> {
+        self.notifier.get()
     }
 
     pub fn is_clustered(&self) -> bool {

@@ -436,6 +436,9 @@ impl Calls {
                 };
                 state.calls.insert(id, call);
                 state.by_chat.insert(chat, id);
+                if direct && let Some(notifier) = node.messenger.notifier() {
+                    notifier.ring(chat, id, person, &name);
+                }
                 id
             }
         };
