@@ -6,7 +6,8 @@
 // `ServiceWorker.deliverPushMessage`, the payload the server sends) shows the
 // teacher's message as a notification, and tapping it opens that chat. In
 // «Родители 5А» she hears only the teacher and mentions until she chooses
-// otherwise, and mutes the chat for eight hours.
+// otherwise, and mutes the chat for eight hours; the teacher (Донская
+// Эльмира) mentions her with «@», which gets through any mute.
 // (The browser's own subscription needs its vendor's push service on the
 // internet; the server's side of it is proven in crates/server/tests/push.rs.)
 
@@ -15,10 +16,12 @@ import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, screenshot } from '../lib/server.mjs';
 import { linkAndOpenMessenger } from '../lib/partaid.mjs';
 import { until } from '../lib/calls.mjs';
+import { openChat, message } from '../lib/chat.mjs';
 
 let server;
 let browser;
 let mother;
+let teacher;
 
 before(async () => {
   server = await startServer();
@@ -29,6 +32,7 @@ before(async () => {
 });
 
 after(async () => {
+  await teacher?.context.close();
   await mother?.context.close();
   await browser?.close();
   await server?.stop();
@@ -148,4 +152,30 @@ test('in a parents\' chat a parent hears the teacher and mentions, and can mute 
   await page.getByRole('status').getByText('Уведомления: Все сообщения.').waitFor();
   assert.equal(await again.getByTestId('muted-until').count(), 0);
   assert.deepEqual(mother.problems, []);
+});
+
+test('typing «@» offers the chat\'s members and the mention is marked in the message', async () => {
+  teacher = await newPage(browser, server.url);
+  await linkAndOpenMessenger(teacher.page, { login: 'donskaya.ef', phone: '+7 912 500-00-01' });
+  const { page } = teacher;
+  await openChat(page, 'Родители 5А');
+  const composer = page.getByTestId('composer');
+  await composer.click();
+  await composer.pressSequentially('Спасибо, @Мал');
+  const picker = page.getByTestId('mention-picker');
+  await picker.getByRole('option', { name: 'Карина Малышева' }).waitFor();
+  await composer.press('Enter');
+  assert.equal(await composer.inputValue(), 'Спасибо, @Карина Малышева ');
+  await composer.pressSequentially('за помощь!');
+  await composer.press('Enter');
+  await message(page, 'за помощь!').locator('.pm-mention', { hasText: '@Карина Малышева' }).waitFor();
+  const chats = await page.evaluate(async () => (await fetch('/api/messenger/chats')).json());
+  const chat = chats.find((c) => c.name === 'Родители 5А');
+  const mentions = await until(async () => {
+    const history = await page.evaluate(async (id) => (await fetch(`/api/messenger/chats/${id}/messages?limit=5`)).json(), chat.id);
+    const m = history.messages.find((x) => x.text.endsWith('за помощь!'));
+    return m?.mentions.length ? m.mentions : null;
+  }, 'the stored mention', 10_000);
+  assert.equal(mentions.length, 1, 'the mother is mentioned');
+  assert.deepEqual(teacher.problems, []);
 });

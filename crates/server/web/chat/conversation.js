@@ -9,6 +9,7 @@ import { announce, confirmDialog, notice, spinner, button } from '../ui.js';
 import { REACTIONS } from './store.js';
 import * as fmt from './format.js';
 import { openMenu, closeMenu } from './menu.js';
+import { MentionPicker, markMentions } from './mentions.js';
 import { MembersPanel } from './members.js';
 import { AttachmentTray, attachmentsEl, bindDrops, openFilesPanel, svg, PAPERCLIP } from './attachments.js';
 import { callButtons, CallBanner } from './call.js';
@@ -460,7 +461,7 @@ export class Conversation {
     } else {
       if (m.reply_to) bubble.append(this.quoteEl(m.reply_to));
       if (m.attachments?.length) bubble.append(attachmentsEl(m));
-      textEl = h('p', { class: 'pm-text' }, richText(m.text));
+      textEl = h('p', { class: 'pm-text' }, markMentions(richText(m.text), m.mentions));
     }
     bubble.append(textEl);
     if (m.poll && !m.deleted) bubble.append(pollEl(this, m));
@@ -760,9 +761,11 @@ export class Conversation {
       'aria-describedby': hintId, 'data-testid': 'composer', maxlength: '10000',
     });
     this.textarea.value = this.loadDraft();
+    this.mentions = new MentionPicker(this.textarea, this.id, s.me);
     this.sendBtn = h('button', { type: 'submit', class: 'pm-send', 'aria-label': t('chat.send'), title: t('chat.send') }, icon('send'));
     const form = h('form', { class: 'pm-form', novalidate: true },
       this.bar, this.composerError,
+      this.mentions.el,
       h('div', { class: 'pm-input-row' }, this.textarea, this.sendBtn),
       h('p', { id: hintId, class: 'sr-only' }, t('chat.composerHint')));
     this.tray = new AttachmentTray(this.id, () => {
@@ -909,7 +912,7 @@ export class Conversation {
       return;
     }
     const reply = this.mode?.kind === 'reply' ? this.mode.message : null;
-    this.store.send(this.id, text, reply, files);
+    this.store.send(this.id, text, reply, files, this.mentions.take(text));
     this.tray?.clear();
     ta.value = '';
     try {

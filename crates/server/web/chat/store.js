@@ -548,12 +548,13 @@ export class ChatStore {
   }
 
   /** Posts a message: it shows at once, goes out now or as soon as the socket is back. */
-  send(id, text, reply, attachments = []) {
+  send(id, text, reply, attachments = [], mentions = []) {
     const item = {
       client_id: newClientId(),
       chat: id,
       text,
       attachments,
+      mentions,
       reply_to: reply ? reply.id : null,
       reply: reply ? { id: reply.id, author_name: reply.author.name, preview: preview(reply.text), deleted: false } : null,
       created_at: Math.floor(Date.now() / 1000),
@@ -576,6 +577,7 @@ export class ChatStore {
     const frame = { type: 'send', chat: item.chat, client_id: item.client_id, text: item.text };
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.attachments?.length) frame.attachments = item.attachments;
+    if (item.mentions?.length) frame.mentions = item.mentions;
     return this.socket?.send(frame) ?? false;
   }
 
