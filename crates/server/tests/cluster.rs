@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::chat::{linked, offer, on_node};
+use common::chat::{Linked, Socket, linked, offer, on_node};
 use common::{Node, NodeOptions, Options, TestApp, spawn_node, spawn_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -202,16 +202,20 @@ struct ClassCall {
     _nats: NatsServer,
     app: TestApp,
     node: Node,
-    student: common::chat::Linked,
+    student: Linked,
     chat: i64,
     call: i64,
-    on_a: common::chat::Socket,
-    on_b: common::chat::Socket,
+    on_a: Socket,
+    on_b: Socket,
 }
 
-async fn class_call_across_nodes(test: &str) -> Option<ClassCall> {
-    let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
-    let (_nats, app, node) = two_nodes_with(test, Some(calls)).await?;
+/// The class teacher's socket on node A and a student's on node B, both
+/// ready, in «5А класс».
+async fn class_across_nodes(
+    test: &str,
+    calls: CallsConfig,
+) -> Option<(NatsServer, TestApp, Node, Linked, i64, Socket, Socket)> {
+    let (nats, app, node) = two_nodes_with(test, Some(calls)).await?;
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let student = linked(&app, "student1", "+79120000002").await;
     let chat = teacher.chat_named(&app, "5А класс").await;
@@ -219,6 +223,12 @@ async fn class_call_across_nodes(test: &str) -> Option<ClassCall> {
     on_a.until("ready").await;
     let mut on_b = student.socket_at(&node.base, json!([])).await;
     on_b.until("ready").await;
+    Some((nats, app, node, student, chat, on_a, on_b))
+}
+
+async fn class_call_across_nodes(test: &str) -> Option<ClassCall> {
+    let calls = CallsConfig { ring_timeout_secs: 2, reconnect_grace_secs: 2, ..CallsConfig::default() };
+    let (_nats, app, node, student, chat, mut on_a, on_b) = class_across_nodes(test, calls).await?;
     on_a.send(json!({"type": "call_join", "chat": chat, "kind": "video", "sdp": offer()})).await;
     let call = on_a.until("call_joined").await["call"]["id"].as_i64().unwrap();
     Some(ClassCall { _nats, app, node, student, chat, call, on_a, on_b })
@@ -264,17 +274,11 @@ async fn a_member_on_another_node_joins_the_call_where_it_lives() {
 /// instant end up in one call, hosted where the first start landed.
 #[tokio::test]
 async fn two_nodes_starting_a_call_in_one_chat_at_once_make_one_call() {
-    let Some((_nats, app, node)) = two_nodes_with("cluster call race", Some(CallsConfig::default())).await else {
+    let Some((_nats, app, _node, _student, chat, mut on_a, mut on_b)) =
+        class_across_nodes("cluster call race", CallsConfig::default()).await
+    else {
         return;
     };
-    let teacher = linked(&app, "teacher1", "+79120000001").await;
-    let student = linked(&app, "student1", "+79120000002").await;
-    let chat = teacher.chat_named(&app, "5А класс").await;
-    let mut on_a = teacher.socket(&app, json!([])).await;
-    on_a.until("ready").await;
-    let mut on_b = student.socket_at(&node.base, json!([])).await;
-    on_b.until("ready").await;
-
     let join = json!({"type": "call_join", "chat": chat, "kind": "audio", "sdp": offer()});
     tokio::join!(on_a.send(join.clone()), on_b.send(join));
     let (a, b) = tokio::join!(on_a.until("call_joined"), on_b.until("call_joined"));
