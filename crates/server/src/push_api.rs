@@ -138,12 +138,32 @@ pub struct ChatNotifications {
     pub muted_until: Option<i64>,
 }
 
-/// A change: a `level` (or `default` to let the chat's kind decide), and/or
-/// `mute` for `hour`, `eight_hours` or `until_on`, or `off` to end it.
+/// A change of a person's notifications in one chat.
 #[derive(Deserialize, ToSchema)]
 pub struct ChatNotificationsForm {
-    pub level: Option<String>,
-    pub mute: Option<String>,
+    pub level: Option<LevelChoice>,
+    pub mute: Option<MuteChoice>,
+}
+
+/// A level, or `default` to let the chat's kind decide again.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelChoice {
+    All,
+    Important,
+    Mentions,
+    Default,
+}
+
+/// «Без уведомлений» for an hour, eight hours or until turned on; `off`
+/// ends it.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum MuteChoice {
+    Hour,
+    EightHours,
+    UntilOn,
+    Off,
 }
 
 async fn chat_notifications_of(state: &AppState, account: i64, chat: i64) -> ApiResult<ChatNotifications> {
@@ -183,18 +203,22 @@ pub async fn set_chat_notifications(
 ) -> ApiResult<axum::Json<ChatNotifications>> {
     let summary = state.store.messenger_chat(user.account_id, chat).await?;
     let mut setting = state.store.notify_setting(chat, summary.me).await?;
-    match form.level.as_deref() {
-        None => {}
-        Some("default") => setting.level = None,
-        Some(text) => setting.level = Some(Level::parse(text).ok_or(e::INVALID_INPUT.field("level"))?),
+    if let Some(choice) = form.level {
+        setting.level = match choice {
+            LevelChoice::All => Some(Level::All),
+            LevelChoice::Important => Some(Level::Important),
+            LevelChoice::Mentions => Some(Level::Mentions),
+            LevelChoice::Default => None,
+        };
     }
-    match form.mute.as_deref() {
-        None => {}
-        Some("off") => setting.muted_until = None,
-        Some("hour") => setting.muted_until = Some(Mute::Hour.until(state.now())),
-        Some("eight_hours") => setting.muted_until = Some(Mute::EightHours.until(state.now())),
-        Some("until_on") => setting.muted_until = Some(Mute::UntilOn.until(state.now())),
-        Some(_) => return Err(e::INVALID_INPUT.field("mute")),
+    if let Some(choice) = form.mute {
+        let now = state.now();
+        setting.muted_until = match choice {
+            MuteChoice::Hour => Some(Mute::Hour.until(now)),
+            MuteChoice::EightHours => Some(Mute::EightHours.until(now)),
+            MuteChoice::UntilOn => Some(Mute::UntilOn.until(now)),
+            MuteChoice::Off => None,
+        };
     }
     state.store.set_notify_setting(chat, summary.me, setting).await?;
     Ok(axum::Json(chat_notifications_of(&state, user.account_id, chat).await?))
