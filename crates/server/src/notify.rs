@@ -14,7 +14,7 @@ use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, Subs
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
-use storage::{Committed, PushTarget, Store};
+use storage::{Committed, PushDevice, Store};
 use tokio::sync::Semaphore;
 
 /// What a notification shows of a message: as much as a lock screen line.
@@ -98,6 +98,14 @@ pub enum PayloadKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         preview: Option<String>,
     },
+    /// A chat admin's «Напомнить»: read a message, or answer a form.
+    Reminder {
+        chat: i64,
+        chat_name: String,
+        message: i64,
+        /// `read` or `consent`, as the socket's `reminder` frame says.
+        about: String,
+    },
     /// A direct call is ringing: the phone rings like a call.
     Call { chat: i64, call: i64, caller: String },
 }
@@ -179,7 +187,7 @@ impl Notifier {
             let chat_name = if direct { sender.clone() } else { audience.chat_name.clone() };
             // A subscription comes once per school account of its Parta ID
             // in the chat: it is pushed to once, if any of them wants it.
-            let mut wanted: Vec<PushTarget> = Vec::new();
+            let mut wanted: Vec<(PushDevice, bool)> = Vec::new();
             for target in audience.targets {
                 let level = target
                     .setting
@@ -191,11 +199,11 @@ impl Notifier {
                     replies_to_me: audience.reply_author == Some(target.person),
                 };
                 let wants = notify::notifies(level, target.setting.muted(now), incoming);
-                if wants && !wanted.iter().any(|w| w.subscription == target.subscription) {
-                    wanted.push(target);
+                if wants && !wanted.iter().any(|(w, _)| w.subscription == target.device.subscription) {
+                    wanted.push((target.device, target.previews));
                 }
             }
-            for target in wanted {
+            for (device, previews) in wanted {
                 let kind = PayloadKind::Message {
                     chat,
                     chat_name: chat_name.clone(),
@@ -203,7 +211,7 @@ impl Notifier {
                     message: message_id,
                     seq,
                     sender: sender.clone(),
-                    preview: target.previews.then(|| preview.clone()),
+                    preview: previews.then(|| preview.clone()),
                 };
                 let notice = Notice {
                     payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
@@ -211,7 +219,7 @@ impl Notifier {
                     urgency: if direct { Urgency::High } else { Urgency::Normal },
                     topic: Some(format!("chat-{chat}")),
                 };
-                notifier.deliver(target, notice).await;
+                notifier.deliver(device, notice).await;
             }
         });
     }
@@ -233,10 +241,10 @@ impl Notifier {
             };
             let mut rung: Vec<i64> = Vec::new();
             for target in audience.targets {
-                if target.setting.muted(now) || rung.contains(&target.subscription) {
+                if target.setting.muted(now) || rung.contains(&target.device.subscription) {
                     continue;
                 }
-                rung.push(target.subscription);
+                rung.push(target.device.subscription);
                 let kind = PayloadKind::Call { chat, call, caller: caller_name.clone() };
                 let notice = Notice {
                     payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
@@ -244,14 +252,39 @@ impl Notifier {
                     urgency: Urgency::High,
                     topic: Some(format!("call-{chat}")),
                 };
-                notifier.deliver(target, notice).await;
+                notifier.deliver(target.device, notice).await;
+            }
+        });
+    }
+
+    /// «Напомнить» reaches the devices of `accounts` too, for whoever has
+    /// the messenger closed: a reminder is exactly for those not looking.
+    pub fn remind(self: &Arc<Self>, accounts: Vec<i64>, reminder: PayloadKind) {
+        let notifier = Arc::clone(self);
+        tokio::spawn(async move {
+            let devices = match notifier.store.push_devices(&accounts, (notifier.clock)()).await {
+                Ok(devices) => devices,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot find the devices a reminder goes to");
+                    return;
+                }
+            };
+            let payload = serde_json::to_vec(&Payload { v: 1, kind: reminder }).unwrap_or_default();
+            for device in devices {
+                let notice = Notice {
+                    payload: payload.clone(),
+                    ttl: Duration::from_secs(24 * 3600),
+                    urgency: Urgency::Normal,
+                    topic: None,
+                };
+                notifier.deliver(device, notice).await;
             }
         });
     }
 
     /// Sends one push in the background, within the node's limit of pushes
     /// in flight; a subscription its push service calls gone is removed.
-    async fn deliver(self: &Arc<Self>, target: PushTarget, notice: Notice) {
+    async fn deliver(self: &Arc<Self>, target: PushDevice, notice: Notice) {
         let Ok(permit) = Arc::clone(&self.sending).acquire_owned().await else { return };
         let notifier = Arc::clone(self);
         tokio::spawn(async move {

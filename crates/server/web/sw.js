@@ -52,6 +52,17 @@ function notificationOf(p) {
       },
     };
   }
+  if (p.type === 'reminder') {
+    return {
+      title: p.chat_name,
+      options: {
+        body: p.about === 'consent' ? 'Напоминание: ответьте на форму согласия.' : 'Напоминание: прочитайте сообщение учителя.',
+        tag: `parta-reminder-${p.message}`,
+        icon: '/assets/icon-192.png',
+        data: { url: chatUrl(p.chat), chat: p.chat },
+      },
+    };
+  }
   if (p.type === 'call') {
     return {
       title: 'Входящий звонок',

@@ -2,7 +2,7 @@
 // of `mod sqlite` and `mod postgres` (see lib.rs).
 
 use super::messages::{MEMBER_JOINS, REACHABLE};
-use crate::{NotifySetting, PushAudience, PushTarget, StorageError, SubscriptionTaken};
+use crate::{NotifySetting, PushAudience, PushDevice, PushTarget, StorageError, SubscriptionTaken};
 use ::messenger::notify::Level;
 
 pub(crate) async fn vapid_key(pool: &Pool<Db>, candidate: &str, now: i64) -> Result<String, StorageError> {
@@ -119,11 +119,7 @@ pub(crate) async fn audience(
         .into_iter()
         .map(|(subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews)| {
             PushTarget {
-                subscription,
-                endpoint,
-                p256dh,
-                auth,
-                account,
+                device: PushDevice { subscription, endpoint, p256dh, auth, account },
                 person,
                 admin,
                 setting: NotifySetting { level: level.as_deref().and_then(Level::parse), muted_until },
@@ -177,4 +173,24 @@ pub(crate) async fn previews(pool: &Pool<Db>, account: i64) -> Result<bool, Stor
 pub(crate) async fn set_previews(pool: &Pool<Db>, account: i64, shown: bool) -> Result<(), StorageError> {
     sqlx::query("UPDATE accounts SET push_previews = $1 WHERE id = $2").bind(shown).bind(account).execute(pool).await?;
     Ok(())
+}
+
+pub(crate) async fn devices(pool: &Pool<Db>, accounts: &[i64], now: i64) -> Result<Vec<PushDevice>, StorageError> {
+    let mut devices = Vec::new();
+    for chunk in accounts.chunks(500) {
+        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let query = format!(
+            "SELECT s.id, s.endpoint, s.p256dh, s.auth, ms.account_id \
+             FROM push_subscriptions s JOIN messenger_sessions ms ON ms.id = s.session_id \
+             WHERE ms.expires_at > $1 AND ms.account_id IN ({marks}) ORDER BY s.id"
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String, String, i64)>(&query).bind(now);
+        for account in chunk {
+            q = q.bind(account);
+        }
+        for (subscription, endpoint, p256dh, auth, account) in q.fetch_all(pool).await? {
+            devices.push(PushDevice { subscription, endpoint, p256dh, auth, account });
+        }
+    }
+    Ok(devices)
 }

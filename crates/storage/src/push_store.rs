@@ -36,16 +36,22 @@ pub struct PushAudience {
     pub targets: Vec<PushTarget>,
 }
 
-/// One member's subscription a new message may be pushed to (a Parta ID
-/// with two school accounts in the chat comes once for each).
+/// A browser subscribed to pushes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushTarget {
+pub struct PushDevice {
     pub subscription: i64,
     pub endpoint: String,
     pub p256dh: String,
     pub auth: String,
     /// The Parta ID it belongs to.
     pub account: i64,
+}
+
+/// One member's subscription a new message may be pushed to (a Parta ID
+/// with two school accounts in the chat comes once for each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushTarget {
+    pub device: PushDevice,
     /// The member, and whether they are one of the chat's admins.
     pub person: i64,
     pub admin: bool,
@@ -116,6 +122,11 @@ impl Store {
         now: i64,
     ) -> Result<PushAudience, StorageError> {
         dispatch!(self.push::audience(chat, seq, author, reply_to, now))
+    }
+
+    /// The subscribed devices of these Parta IDs' live sessions.
+    pub async fn push_devices(&self, accounts: &[i64], now: i64) -> Result<Vec<PushDevice>, StorageError> {
+        dispatch!(self.push::devices(accounts, now))
     }
 
     /// `person`'s notifications in `chat`.
