@@ -228,6 +228,12 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(messenger::polls::vote))
         .routes(routes!(messenger::polls::close))
         .routes(routes!(messenger::polls::csv))
+        .routes(routes!(messenger::consent::create))
+        .routes(routes!(messenger::consent::view, messenger::consent::answer))
+        .routes(routes!(messenger::consent::reopen))
+        .routes(routes!(messenger::consent::report))
+        .routes(routes!(messenger::consent::remind))
+        .routes(routes!(messenger::consent::csv))
 }
 
 pub fn router(state: AppState) -> Router {

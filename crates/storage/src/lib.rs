@@ -22,6 +22,7 @@ macro_rules! dispatch {
 mod calls_store;
 mod chat_admin_store;
 mod chats_store;
+mod consent_store;
 mod data_rights_store;
 mod family_store;
 mod files_store;
@@ -38,6 +39,7 @@ mod views;
 pub use calls_store::*;
 pub use chat_admin_store::*;
 pub use chats_store::*;
+pub use consent_store::*;
 pub use data_rights_store::*;
 pub use family_store::*;
 pub use files_store::*;
@@ -90,6 +92,10 @@ pub enum StorageError {
     /// The poll rules refuse the vote or the close (`messenger::polls`).
     #[error("{0}")]
     VoteRefused(messenger::polls::VoteRefusal),
+    /// The consent-form rules refuse the form, the answer or the reopening
+    /// (`messenger::consent`).
+    #[error("{0}")]
+    ConsentRefused(messenger::consent::ConsentRefusal),
     /// The data-rights rules refuse the export or the erasure (`identity::rights`).
     #[error("{0}")]
     RightsRefused(identity::rights::RightsRefusal),
@@ -233,6 +239,10 @@ mod sqlite {
         use super::*;
         include!("poll_queries.rs");
     }
+    pub(crate) mod consent {
+        use super::*;
+        include!("consent_queries.rs");
+    }
     pub(crate) mod data_rights {
         use super::*;
         include!("data_rights_queries.rs");
@@ -291,6 +301,10 @@ mod postgres {
     pub(crate) mod polls {
         use super::*;
         include!("poll_queries.rs");
+    }
+    pub(crate) mod consent {
+        use super::*;
+        include!("consent_queries.rs");
     }
     pub(crate) mod data_rights {
         use super::*;

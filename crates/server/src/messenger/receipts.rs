@@ -3,7 +3,7 @@
 //! the open messengers of those who have not (a `reminder` frame).
 
 use super::bus::BusMessage;
-use super::protocol::ServerFrame;
+use super::protocol::{ReminderAbout, ServerFrame};
 use crate::AppState;
 use crate::error::extract::{Path, Query};
 use crate::error::{self as e, ApiResult};
@@ -78,7 +78,7 @@ pub async fn remind(
         }
         Reminded::Sent { accounts, people, next_at } => {
             let by = state.store.messenger_chat(user.account_id, chat).await?;
-            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name };
+            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name, about: ReminderAbout::Read };
             state.messenger.bus.publish(BusMessage::ToAccounts { accounts, frame: frame.to_json().into() });
             Ok(axum::Json(RemindResult { people, next_reminder_at: next_at }))
         }
