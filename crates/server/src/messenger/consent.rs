@@ -6,9 +6,8 @@
 //! guardian reads their own children's rows.
 
 use super::api::{Ack, admit_in_chat};
-use super::bus::BusMessage;
-use super::protocol::{ReminderAbout, ServerFrame};
-use super::receipts::RemindResult;
+use super::protocol::ReminderAbout;
+use super::receipts::{RemindResult, send_reminders};
 use crate::AppState;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
@@ -20,7 +19,7 @@ use chrono::Offset;
 use messenger::consent::ConsentSpec;
 use messenger::flood::Action;
 use serde::Deserialize;
-use storage::{ConsentAnswer, ConsentReport, ConsentView, NewConsentForm, NewMessage, Reminded};
+use storage::{ConsentAnswer, ConsentReport, ConsentView, NewConsentForm, NewMessage};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -180,17 +179,9 @@ pub async fn remind(
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<RemindResult>> {
     state.flood.admit(user.account_id, Action::Write).await?;
-    match state.store.remind_consent(user.account_id, chat, message, state.now()).await? {
-        Reminded::TooSoon { retry_after } => {
-            Err(e::CONSENT_REMINDED_RECENTLY.retry_after(u64::try_from(retry_after).unwrap_or(0)))
-        }
-        Reminded::Sent { accounts, people, next_at } => {
-            let by = state.store.messenger_chat(user.account_id, chat).await?;
-            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name, about: ReminderAbout::Consent };
-            state.messenger.bus.publish(BusMessage::ToAccounts { accounts, frame: frame.to_json().into() });
-            Ok(axum::Json(RemindResult { people, next_reminder_at: next_at }))
-        }
-    }
+    let reminded = state.store.remind_consent(user.account_id, chat, message, state.now()).await?;
+    let (about, too_soon) = (ReminderAbout::Consent, e::CONSENT_REMINDED_RECENTLY);
+    send_reminders(&state, user.account_id, chat, message, reminded, about, too_soon).await
 }
 
 #[derive(Deserialize, IntoParams)]

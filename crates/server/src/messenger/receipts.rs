@@ -72,13 +72,26 @@ pub async fn remind(
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<RemindResult>> {
     state.flood.admit(user.account_id, Action::Write).await?;
-    match state.store.remind_unread(user.account_id, chat, message, state.now()).await? {
-        Reminded::TooSoon { retry_after } => {
-            Err(e::REMINDED_RECENTLY.retry_after(u64::try_from(retry_after).unwrap_or(0)))
-        }
+    let reminded = state.store.remind_unread(user.account_id, chat, message, state.now()).await?;
+    send_reminders(&state, user.account_id, chat, message, reminded, ReminderAbout::Read, e::REMINDED_RECENTLY).await
+}
+
+/// Sends the `reminder` frames a recorded «Напомнить» asks for, or refuses
+/// with `too_soon` and its `retry_after` when the last one was too recent.
+pub(super) async fn send_reminders(
+    state: &AppState,
+    account: i64,
+    chat: i64,
+    message: i64,
+    reminded: Reminded,
+    about: ReminderAbout,
+    too_soon: e::ApiError,
+) -> ApiResult<axum::Json<RemindResult>> {
+    match reminded {
+        Reminded::TooSoon { retry_after } => Err(too_soon.retry_after(u64::try_from(retry_after).unwrap_or(0))),
         Reminded::Sent { accounts, people, next_at } => {
-            let by = state.store.messenger_chat(user.account_id, chat).await?;
-            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name, about: ReminderAbout::Read };
+            let by = state.store.messenger_chat(account, chat).await?;
+            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name, about };
             state.messenger.bus.publish(BusMessage::ToAccounts { accounts, frame: frame.to_json().into() });
             Ok(axum::Json(RemindResult { people, next_reminder_at: next_at }))
         }
