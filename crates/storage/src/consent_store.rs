@@ -117,7 +117,8 @@ impl Store {
         comment: Option<&str>,
         now: i64,
     ) -> Result<ConsentChanged, StorageError> {
-        dispatch!(self.consent::answer(account, chat, message, student, option, comment, now))
+        self.queued(async { dispatch!(self.consent::answer(account, chat, message, student, option, comment, now)) })
+            .await
     }
 
     /// A chat admin takes answers again until `deadline`.
@@ -129,7 +130,7 @@ impl Store {
         deadline: i64,
         now: i64,
     ) -> Result<ConsentChanged, StorageError> {
-        dispatch!(self.consent::reopen(account, chat, message, deadline, now))
+        self.queued(async { dispatch!(self.consent::reopen(account, chat, message, deadline, now)) }).await
     }
 
     pub async fn consent_report(&self, account: i64, chat: i64, message: i64) -> Result<ConsentReport, StorageError> {

@@ -183,6 +183,26 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Where bursts of small writes wait their turn on SQLite (see `queued`).
+    queue: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Store {
+    /// Runs a small write transaction, on SQLite after the ones queued before
+    /// it. SQLite has one write lock, and a transaction waiting for it in the
+    /// busy handler sleeps, polls and holds a pool connection: a class of
+    /// 1,000 voting within 2 s timed out on the pool and on `database is
+    /// locked`. Queued here, each takes a connection when its turn comes.
+    /// PostgreSQL queues them on the chat's row lock (`next_seq`) instead.
+    async fn queued<T>(&self, write: impl std::future::Future<Output = T>) -> T {
+        match self.pool {
+            Pool::Sqlite(_) => {
+                let _turn = self.queue.lock().await;
+                write.await
+            }
+            Pool::Postgres(_) => write.await,
+        }
+    }
 }
 
 mod sqlite {
@@ -344,7 +364,7 @@ impl Store {
         } else {
             return Err(StorageError::UnsupportedUrl(url.to_string()));
         };
-        Ok(Store { pool })
+        Ok(Store { pool, queue: Default::default() })
     }
 
     pub fn backend(&self) -> &'static str {
