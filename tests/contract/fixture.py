@@ -16,6 +16,7 @@ import re
 import secrets
 import struct
 import sys
+import time
 import zlib
 
 import requests
@@ -128,6 +129,8 @@ def rows_to_act_on() -> dict[str, list]:
             body["attachments"] = [photo]
         ack = _check(m.post(f"{BASE}/api/messenger/chats/{chat}/messages", json=body, timeout=TIMEOUT), "send")
         messages.append(ack.json()["message_id"])
+    parents, form = _consent_form(s, m)
+    messages.append(form)
     classes = [c["id"] for c in _check(s.get(f"{BASE}/api/orgs/{ORG}/classes", timeout=TIMEOUT), "classes").json()]
     detail = _check(s.get(f"{BASE}/api/orgs/{ORG}/classes/{classes[0]}", timeout=TIMEOUT), "class").json()
     sessions = [x["id"] for x in _check(m.get(f"{BASE}/api/messenger/sessions", timeout=TIMEOUT), "sessions").json()]
@@ -140,7 +143,7 @@ def rows_to_act_on() -> dict[str, list]:
     theirs = _check(s.post(url, json=ground, timeout=TIMEOUT), "a student's copy").json()["id"]
     return {
         "org": [ORG],
-        "chat": sorted({chat, *chats}),
+        "chat": sorted({chat, parents, *chats}),
         "message": messages,
         "file": [photo],
         "person": others + [st["id"] for st in detail["students"][:5]],
@@ -150,6 +153,25 @@ def rows_to_act_on() -> dict[str, list]:
         "session": sessions,
         "export": [own, theirs],
     }
+
+
+def _consent_form(s: requests.Session, m: requests.Session) -> tuple[int, int]:
+    """The director, made an admin of a parents' chat, asks for consent there:
+    the chat and the form's message."""
+    me = _check(s.get(f"{BASE}/api/me", timeout=TIMEOUT), "me").json()["person"]["id"]
+    url = f"{BASE}/api/orgs/{ORG}/chats?kind=parents"
+    parents = _check(s.get(url, timeout=TIMEOUT), "parents' chats").json()[0]["id"]
+    chat = f"{BASE}/api/orgs/{ORG}/chats/{parents}"
+    _check(s.post(f"{chat}/members", json={"people": [me]}, timeout=TIMEOUT), "join the parents' chat")
+    _check(s.put(f"{chat}/admins/{me}", timeout=TIMEOUT), "admin of the parents' chat")
+    body = {
+        "client_id": "00000000-0000-4000-8000-0000000000c0",
+        "title": "Экскурсия в музей",
+        "text": "Разрешаете ли вы ребёнку поехать?",
+        "deadline": int(time.time()) + 7 * 24 * 3600,
+    }
+    url = f"{BASE}/api/messenger/chats/{parents}/consent-forms"
+    return parents, _check(m.post(url, json=body, timeout=TIMEOUT), "consent form").json()["message_id"]
 
 
 def dictionaries_toml(ids: dict[str, list]) -> str:

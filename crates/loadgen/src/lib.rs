@@ -11,6 +11,7 @@
 //!   the reference server they are compared with.
 //! - [`hostile`] holds connections that send nothing or trickle their headers
 //!   while another user's requests are timed.
+//! - [`vote`] is a class voting in a poll at once (issue 20).
 //! - [`calls`] measures the SFU with synthetic WebRTC participants
 //!   ([`rtc_client`], on `str0m`; frame pacing and loss accounting in [`pacing`]).
 //!
@@ -29,6 +30,7 @@ pub mod procstat;
 pub mod rtc_client;
 pub mod seed;
 pub mod stats;
+pub mod vote;
 pub mod w1;
 pub mod w2;
 

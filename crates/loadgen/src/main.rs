@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use loadgen::{bare, calls, hostile, seed, w1, w2};
+use loadgen::{bare, calls, hostile, seed, vote, w1, w2};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,6 +82,33 @@ enum Command {
     /// address (`PARTA_CONNECTIONS_TRUSTED_PROXIES=127.0.0.1`): loopback is
     /// trusted, and so not capped, by default.
     Hostile(HostileArgs),
+    /// A class votes: every member of a seeded chat votes once in a new poll,
+    /// the votes due evenly within `--within` seconds, each member's socket
+    /// receiving every vote's results; all votes must be counted.
+    Vote {
+        #[arg(long)]
+        url: String,
+        /// The running server's data directory (the chat is seeded there).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        members: usize,
+        #[arg(long, default_value_t = 2.0)]
+        within: f64,
+        #[arg(long)]
+        anonymous: bool,
+        /// No sockets: the votes alone, without the events' fan-out.
+        #[arg(long)]
+        no_sockets: bool,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Seconds the sockets may take to receive the last events.
+        #[arg(long, default_value_t = 30)]
+        drain: u64,
+        /// The server's process, for its CPU.
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
     /// The bare reference: a minimal WebSocket broadcast server (no storage,
     /// no auth) for `w1 --bare` or `w1 --bare-url`.
     BareServer {
@@ -257,6 +284,22 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::W1(args) => run_w1(args).await,
+        Command::Vote { url, data, members, within, anonymous, no_sockets, concurrency, drain, server_pid } => {
+            let s = seed::seed(&data, members).await?;
+            let config = vote::Config {
+                within: Duration::from_secs_f64(within),
+                anonymous,
+                sockets: !no_sockets,
+                connect_concurrency: concurrency,
+                drain: Duration::from_secs(drain),
+            };
+            let report = vote::run(&url, &s.members, server_pid, &config).await?;
+            print!("{report}");
+            if report.counted != i64::try_from(report.accepted).unwrap_or(-1) || report.errors > 0 {
+                bail!("{} votes accepted but {} counted, {} errors", report.accepted, report.counted, report.errors);
+            }
+            Ok(())
+        }
         Command::Hostile(args) => run_hostile(args).await,
         Command::Calls(args) => run_calls(args).await,
         Command::W2 {

@@ -8,7 +8,8 @@
 //! ([`flood`]), who reports, moderates and how a report is decided
 //! ([`report`]), who has read a message as its chat's admins see it
 //! ([`receipts`]: families in parents' chats, people elsewhere), and what a
-//! poll and a vote in it may be ([`polls`]).
+//! poll and a vote in it may be ([`polls`]), and a consent form answered per
+//! child in a parents' chat ([`consent`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -20,6 +21,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod call;
+pub mod consent;
 pub mod direct;
 pub mod flood;
 pub mod manage;

@@ -277,6 +277,7 @@ impl From<StorageError> for ApiError {
             StorageError::SharingRefused(r) => r.into(),
             StorageError::ModerationRefused(r) => r.into(),
             StorageError::VoteRefused(r) => r.into(),
+            StorageError::ConsentRefused(r) => r.into(),
             StorageError::RightsRefused(r) => r.into(),
             other if other.is_unavailable() => {
                 tracing::error!(error = %other, "database unavailable");
@@ -1042,6 +1043,117 @@ impl From<messenger::polls::VoteRefusal> for ApiError {
                 "Закрыть опрос может только его автор.",
                 "Only the poll's author can close it.",
             ),
+        }
+    }
+}
+
+pub const CONSENT_REMINDED_RECENTLY: ApiError = err(
+    StatusCode::CONFLICT,
+    "reminded_recently",
+    "Напоминание об этой форме уже отправлено: следующее можно через 12 часов после него.",
+    "A reminder about this form was already sent: the next one can go 12 hours after it.",
+);
+
+impl From<messenger::consent::ConsentError> for ApiError {
+    fn from(e: messenger::consent::ConsentError) -> Self {
+        use messenger::consent::ConsentError::*;
+        let s = StatusCode::BAD_REQUEST;
+        match e {
+            TitleEmpty => {
+                err(s, "consent_title_empty", "Напишите заголовок формы.", "Write the form's title.").field("title")
+            }
+            TitleInvalid => err(
+                s,
+                "consent_title_invalid",
+                "Заголовок — одна строка не длиннее 200 символов.",
+                "A title is one line of at most 200 characters.",
+            )
+            .field("title"),
+            TextEmpty => {
+                err(s, "consent_text_empty", "Напишите, на что просите согласие.", "Write what the consent is for.")
+                    .field("text")
+            }
+            TextInvalid => err(
+                s,
+                "consent_text_invalid",
+                "Текст — не длиннее 10 000 символов, без управляющих символов.",
+                "The text is at most 10,000 characters, without control characters.",
+            )
+            .field("text"),
+            OptionCount => {
+                err(s, "consent_option_count", "В форме от 2 до 10 вариантов ответа.", "A form has 2 to 10 options.")
+                    .field("options")
+            }
+            OptionEmpty(i) => err(s, "consent_option_empty", "Вариант ответа пустой.", "An option is empty.")
+                .field(format!("options[{i}]")),
+            OptionInvalid(i) => err(
+                s,
+                "consent_option_invalid",
+                "Вариант ответа — одна строка не длиннее 200 символов.",
+                "An option is one line of at most 200 characters.",
+            )
+            .field(format!("options[{i}]")),
+            DeadlineInPast => err(
+                s,
+                "consent_deadline_in_past",
+                "Срок ответа уже прошёл: укажите время в будущем.",
+                "The deadline has passed: choose a time in the future.",
+            )
+            .field("deadline"),
+        }
+    }
+}
+
+impl From<messenger::consent::ConsentRefusal> for ApiError {
+    fn from(r: messenger::consent::ConsentRefusal) -> Self {
+        use messenger::consent::ConsentRefusal::*;
+        let s = StatusCode::BAD_REQUEST;
+        match r {
+            NotParentsChat => err(
+                StatusCode::CONFLICT,
+                "consent_not_parents_chat",
+                "Форму согласия можно создать только в родительском чате класса.",
+                "A consent form can only be made in a class's parents' chat.",
+            ),
+            NotAdmin => err(
+                StatusCode::FORBIDDEN,
+                "not_chat_admin",
+                "Это могут только администраторы чата.",
+                "Only the chat's admins can do this.",
+            ),
+            Closed => err(
+                StatusCode::CONFLICT,
+                "consent_closed",
+                "Срок ответа прошёл: форма закрыта. Её может открыть снова классный руководитель.",
+                "The deadline has passed: the form is closed. The class teacher can reopen it.",
+            ),
+            NotYourChild => err(
+                StatusCode::FORBIDDEN,
+                "consent_not_your_child",
+                "Отвечать можно только за своих детей из этого класса.",
+                "You can only answer for your own children in this class.",
+            )
+            .field("student"),
+            OutOfRange => err(s, "consent_unknown_option", "Такого варианта ответа нет.", "There is no such option.")
+                .field("option"),
+            CommentRequired => {
+                err(s, "consent_comment_required", "Для этой формы нужен комментарий.", "This form needs a comment.")
+                    .field("comment")
+            }
+            CommentInvalid => err(
+                s,
+                "consent_comment_invalid",
+                "Комментарий — не длиннее 1000 символов, без управляющих символов.",
+                "A comment is at most 1,000 characters, without control characters.",
+            )
+            .field("comment"),
+            DeadlineInPast => err(
+                s,
+                "consent_deadline_in_past",
+                "Срок ответа уже прошёл: укажите время в будущем.",
+                "The deadline has passed: choose a time in the future.",
+            )
+            .field("deadline"),
         }
     }
 }

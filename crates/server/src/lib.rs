@@ -249,6 +249,12 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(push_api::subscribe, push_api::unsubscribe))
         .routes(routes!(push_api::settings, push_api::save_settings))
         .routes(routes!(push_api::chat_notifications, push_api::set_chat_notifications))
+        .routes(routes!(messenger::consent::create))
+        .routes(routes!(messenger::consent::view, messenger::consent::answer))
+        .routes(routes!(messenger::consent::reopen))
+        .routes(routes!(messenger::consent::report))
+        .routes(routes!(messenger::consent::remind))
+        .routes(routes!(messenger::consent::csv))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -9,6 +9,7 @@
 //! connects; a node that dies inside the grace period loses only the pushes.
 
 use crate::Clock;
+use crate::messenger::protocol::ReminderAbout;
 use messenger::notify;
 use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, SubscriptionError, Urgency, VapidKey};
 use serde::{Deserialize, Serialize};
@@ -103,8 +104,8 @@ pub enum PayloadKind {
         chat: i64,
         chat_name: String,
         message: i64,
-        /// `read` or `consent`, as the socket's `reminder` frame says.
-        about: String,
+        /// As the socket's `reminder` frame says.
+        about: ReminderAbout,
     },
     /// A direct call is ringing: the phone rings like a call.
     Call { chat: i64, call: i64, caller: String },

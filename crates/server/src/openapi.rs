@@ -162,6 +162,20 @@ pub(crate) fn poll_question() -> Object {
     written(messenger::polls::MAX_QUESTION_CHARS, r"[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*")
 }
 
+/// A consent form's title: one line, not blank, at most 200 characters.
+pub(crate) fn consent_title() -> Object {
+    written(messenger::consent::MAX_TITLE_CHARS, r"[^\u0000-\u001F\u007F-\u009F]*")
+}
+
+/// A consent form's options: none (the default pair), or 2–10 lines.
+pub(crate) fn consent_options() -> utoipa::openapi::schema::Array {
+    use messenger::consent::{MAX_OPTION_CHARS, MAX_OPTIONS};
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(written(MAX_OPTION_CHARS, r"[^\u0000-\u001F\u007F-\u009F]*"))
+        .max_items(Some(MAX_OPTIONS))
+        .build()
+}
+
 /// A poll's 2–10 options: each not blank, one line of at most 200 characters.
 pub(crate) fn poll_options() -> utoipa::openapi::schema::Array {
     use messenger::polls::{MAX_OPTION_CHARS, MAX_OPTIONS, MIN_OPTIONS};

@@ -353,3 +353,20 @@ async fn a_direct_call_rings_the_other_persons_closed_messenger_at_once() {
     assert_eq!(ring[0].urgency.as_deref(), Some("high"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_teachers_reminder_reaches_a_parent_whose_messenger_is_closed() {
+    let c = class().await;
+    subscribe(&c, &c.parent, "mother-phone").await;
+    let res = c.teacher.send(&c.app, c.chat, "t1", "Завтра уроки до 13:00").await;
+    let message = res.json::<Value>().await.unwrap()["message_id"].as_i64().unwrap();
+    c.service.until(1).await;
+    let path = format!("/api/messenger/chats/{}/messages/{message}/remind", c.chat);
+    assert_eq!(c.teacher.post(&c.app, &path, json!({})).await.status(), StatusCode::OK);
+    let received = c.service.until(2).await;
+    assert_eq!(
+        received[1].payload,
+        json!({"v": 1, "type": "reminder", "chat": c.chat, "chat_name": "Родители 5А", "message": message, "about": "read"})
+    );
+    c.app.finish().await;
+}

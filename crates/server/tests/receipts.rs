@@ -1,62 +1,18 @@
 //! Read receipts for chat admins (issue 20), end to end on a fresh database
-//! (SQLite, or PostgreSQL with `PARTA_TEST_POSTGRES`). The fixture's 5А gets
-//! a second guardian for Алёна (parent2) and a daughter of the class teacher
-//! (Катя), so its parents' chat holds every way of counting a family: two
-//! guardians of one child, one guardian of two children (parent1: Алёна and
-//! Иван), and a teacher who is also a parent.
+//! (SQLite, or PostgreSQL with `PARTA_TEST_POSTGRES`), in the parents' chat
+//! of `common::chat::parents_chat`, which holds every way of counting a
+//! family: two guardians of one child, one guardian of two children, and a
+//! teacher who is also a parent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::chat::{Linked, linked};
+use common::chat::{Linked, ParentsChat as Class, linked, parents_chat};
 use common::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
-use roster::Role;
-use roster::import::{Batch, EnrollmentRole, Guardianship, Mode, Part};
 use serde_json::{Value, json};
-use testkit::fixture::{enrollment, origin, person, school};
 
 const TWELVE_HOURS: i64 = 12 * 3600;
-
-struct Class {
-    app: TestApp,
-    teacher: Linked,
-    parent1: Linked,
-    parent2: Linked,
-    chat: i64,
-}
-
-async fn parents_chat() -> Class {
-    let app = spawn_app(false).await;
-    let teacher_row = school().people.rows.into_iter().find(|p| p.source_id == "t1").unwrap();
-    let batch = Batch {
-        people: Part {
-            mode: Mode::Delta,
-            rows: vec![
-                teacher_row,
-                person("g2", "Королёв", "Андрей", "parent2", &[Role::Guardian]),
-                person("st4", "Учителева", "Катя", "student4", &[Role::Student]),
-            ],
-        },
-        enrollments: Part {
-            mode: Mode::Delta,
-            rows: vec![enrollment("e6", "st4", "c5a", EnrollmentRole::Student, false)],
-        },
-        guardianships: vec![
-            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st3".into() }),
-            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st4".into() }),
-            (origin("users.csv", 9), Guardianship { guardian: "g2".into(), student: "st1".into() }),
-        ],
-        ..Batch::default()
-    };
-    app.db.store.apply_import(&batch, false, &|p: &str| p.to_string()).await.unwrap();
-    let teacher = linked(&app, "teacher1", "+79120000001").await;
-    let parent1 = linked(&app, "parent1", "+79120000003").await;
-    let parent2 = linked(&app, "parent2", "+79120000004").await;
-    let chat = teacher.chat_named(&app, "Родители 5А").await;
-    assert_eq!(parent2.chat_named(&app, "Родители 5А").await, chat);
-    Class { app, teacher, parent1, parent2, chat }
-}
 
 async fn post(who: &Linked, app: &TestApp, chat: i64, id: &str, text: &str) -> (i64, i64) {
     let res = who.send(app, chat, id, text).await;

@@ -171,6 +171,13 @@ export const api = {
   createPoll: (c, body) => request('POST', `${chat(c)}/polls`, body),
   vote: (c, id, options) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/vote`, { options }),
   closePoll: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/close-poll`),
+  // Consent forms in parents' chats.
+  createConsent: (c, body) => request('POST', `${chat(c)}/consent-forms`, body),
+  consent: (c, id) => request('GET', `${chat(c)}/messages/${encodeURIComponent(id)}/consent`),
+  answerConsent: (c, id, body) => request('PUT', `${chat(c)}/messages/${encodeURIComponent(id)}/consent`, body),
+  consentReport: (c, id) => request('GET', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/report`),
+  remindConsent: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/remind`),
+  reopenConsent: (c, id, deadline) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/reopen`, { deadline }),
   direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
 
   // «Управление чатами»: staff manage chats and members; administrators read the audit log.

@@ -472,6 +472,12 @@ pub(crate) async fn erase_person(
         format!(
             "UPDATE message_reminders SET person_id = $3 WHERE person_id = $1 AND message_id IN ({IN_ORG_MESSAGES})"
         ),
+        // A consent answer is the school's record about a child: it stays,
+        // given by «Удалённый пользователь».
+        format!("UPDATE consent_answers SET person_id = $3 WHERE person_id = $1 AND message_id IN ({IN_ORG_MESSAGES})"),
+        format!(
+            "UPDATE consent_reminders SET person_id = $3 WHERE person_id = $1 AND message_id IN ({IN_ORG_MESSAGES})"
+        ),
     ] {
         // PostgreSQL refuses a value bound to no placeholder.
         let mut query = sqlx::query(&sql).bind(person);

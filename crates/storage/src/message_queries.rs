@@ -197,6 +197,16 @@ pub(crate) async fn append_messages(
             let ids = members.get(&new.chat_id).map(Vec::as_slice).unwrap_or_default();
             ::messenger::mentions(&new.mentions, |id| ids.contains(&id))
         };
+        let consent = match &new.consent {
+            None => None,
+            Some(form) => match super::consent::may_create(&mut tx, new.chat_id, me.access.admin).await? {
+                Ok(students) => Some(super::consent::fresh(form, students)),
+                Err(refusal) => {
+                    verdicts.push(Verdict::Done(Box::new(Err(StorageError::ConsentRefused(refusal)))));
+                    continue;
+                }
+            },
+        };
         let attachments = match super::files::pending_of(&mut tx, new.chat_id, person, &new.attachments).await? {
             Some(files) if files.iter().all(|f| claimed.insert(f.id)) => files,
             _ => {
@@ -241,6 +251,7 @@ pub(crate) async fn append_messages(
             attachments,
             call: None,
             poll: new.poll.as_ref().map(super::polls::fresh),
+            consent,
         };
         accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
@@ -252,6 +263,9 @@ pub(crate) async fn append_messages(
             super::files::link(&mut tx, a.view.id, &a.view.attachments).await?;
             if let Some(poll) = &batch[a.index].poll {
                 super::polls::insert(&mut tx, a.view.id, poll).await?;
+            }
+            if let Some(form) = &batch[a.index].consent {
+                super::consent::insert(&mut tx, a.view.id, form).await?;
             }
         }
         let indexed: Vec<super::search::Indexed<'_>> = accepted
@@ -489,6 +503,7 @@ impl MessageRow {
             attachments: Vec::new(),
             call: None,
             poll: None,
+            consent: None,
         }
     }
 
@@ -537,6 +552,7 @@ pub(super) async fn message_by_id(
     view.call = call;
     if !view.deleted {
         view.poll = super::polls::views_of(conn, &[id], viewer).await?.remove(&id);
+        view.consent = super::consent::views_of(conn, &[id], viewer).await?.remove(&id);
     }
     Ok(view)
 }
@@ -574,6 +590,7 @@ pub(super) async fn messages_in_range(
     let mut records = if calls.is_empty() { HashMap::new() } else { super::calls::records_of(conn, &calls).await? };
     let live: Vec<i64> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
     let mut polls = super::polls::views_of(conn, &live, viewer).await?;
+    let mut forms = super::consent::views_of(conn, &live, viewer).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -584,6 +601,7 @@ pub(super) async fn messages_in_range(
             view.attachments = files.remove(&id).unwrap_or_default();
             view.call = call;
             view.poll = polls.remove(&id);
+            view.consent = forms.remove(&id);
             view
         })
         .collect())
@@ -699,6 +717,11 @@ pub(crate) async fn events_after(
             // The results as they are now: a later vote's event says the same.
             "poll" => match super::polls::views_of(&mut conn, &[message_id], None).await?.remove(&message_id) {
                 Some(poll) => Change::Poll { message_id, poll: Box::new(poll) },
+                None => continue,
+            },
+            // What every member may see of the form now; no family's answer.
+            "consent" => match super::consent::views_of(&mut conn, &[message_id], None).await?.remove(&message_id) {
+                Some(consent) => Change::Consent { message_id, consent: Box::new(consent) },
                 None => continue,
             },
             _ => Change::Unpinned { message_id },
@@ -844,9 +867,11 @@ pub(crate) async fn act_on_message(
         Change::ReactionAdded { emoji, .. } => ("reaction_added", Some(emoji.as_str())),
         Change::ReactionRemoved { emoji, .. } => ("reaction_removed", Some(emoji.as_str())),
         Change::Pinned { .. } => ("pinned", None),
-        Change::Unpinned { .. } | Change::Message(_) | Change::Hidden { .. } | Change::Poll { .. } => {
-            ("unpinned", None)
-        }
+        Change::Unpinned { .. }
+        | Change::Message(_)
+        | Change::Hidden { .. }
+        | Change::Poll { .. }
+        | Change::Consent { .. } => ("unpinned", None),
     };
     log_event(&mut tx, chat, seq, kind, message, me.person_id, body, now).await?;
     tx.commit().await?;

@@ -27,6 +27,8 @@ pub struct NewMessage {
     pub attachments: Vec<i64>,
     /// The message is a poll's question.
     pub poll: Option<crate::NewPoll>,
+    /// The message is a consent form's text (a parents' chat's admins only).
+    pub consent: Option<crate::NewConsentForm>,
     pub now: i64,
 }
 
@@ -74,6 +76,10 @@ pub struct MessageView {
     /// ordinary messages and once it is deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<crate::PollView>,
+    /// The consent form this message asks (its text is the form's); absent
+    /// on other messages and once it is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<crate::ConsentView>,
 }
 
 /// «Скрыто модератором».
@@ -183,7 +189,8 @@ pub struct EventView {
     pub change: Change,
 }
 
-/// `Poll`: a poll's results changed (a vote, or it closed).
+/// `Poll`: a poll's results changed (a vote, or it closed). `Consent`: a
+/// consent form was answered or reopened (no family's answer in it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Message(Box<MessageView>),
@@ -218,6 +225,10 @@ pub enum Change {
     Poll {
         message_id: i64,
         poll: Box<crate::PollView>,
+    },
+    Consent {
+        message_id: i64,
+        consent: Box<crate::ConsentView>,
     },
 }
 

@@ -70,7 +70,7 @@ impl Store {
         choice: &[i64],
         now: i64,
     ) -> Result<PollChanged, StorageError> {
-        dispatch!(self.polls::vote(account, chat, message, choice, now))
+        self.queued(async { dispatch!(self.polls::vote(account, chat, message, choice, now)) }).await
     }
 
     /// The poll's author closes it before its time.
@@ -81,7 +81,7 @@ impl Store {
         message: i64,
         now: i64,
     ) -> Result<PollChanged, StorageError> {
-        dispatch!(self.polls::close(account, chat, message, now))
+        self.queued(async { dispatch!(self.polls::close(account, chat, message, now)) }).await
     }
 
     pub async fn poll_export(&self, account: i64, chat: i64, message: i64) -> Result<PollExport, StorageError> {

@@ -210,18 +210,7 @@ pub(crate) async fn remind(
         .collect();
     people.sort_unstable();
     people.dedup();
-    let mut q = sqlx::QueryBuilder::<Db>::new(
-        "SELECT DISTINCT lp.account_id FROM profile_links l JOIN learning_profiles lp ON lp.id = l.profile_id \
-         JOIN chats c ON c.org_id = l.org_id WHERE c.id = ",
-    );
-    q.push_bind(chat).push(" AND l.person_id IN (");
-    let mut list = q.separated(", ");
-    list.push_bind(0_i64);
-    for p in &people {
-        list.push_bind(*p);
-    }
-    q.push(")");
-    let accounts: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+    let accounts = accounts_of(&mut tx, chat, &people).await?;
     sqlx::query("INSERT INTO message_reminders (message_id, person_id, recipients, at) VALUES ($1, $2, $3, $4)")
         .bind(message)
         .bind(me.person_id)
@@ -231,4 +220,21 @@ pub(crate) async fn remind(
         .await?;
     tx.commit().await?;
     Ok(Reminded::Sent { accounts, people: count(people.len()), next_at: now + receipts::REMIND_EVERY })
+}
+
+/// The Parta IDs holding these school accounts of the chat's organisation:
+/// whom a reminder reaches.
+pub(crate) async fn accounts_of(conn: &mut Conn, chat: i64, people: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    let mut q = sqlx::QueryBuilder::<Db>::new(
+        "SELECT DISTINCT lp.account_id FROM profile_links l JOIN learning_profiles lp ON lp.id = l.profile_id \
+         JOIN chats c ON c.org_id = l.org_id WHERE c.id = ",
+    );
+    q.push_bind(chat).push(" AND l.person_id IN (");
+    let mut list = q.separated(", ");
+    list.push_bind(0_i64);
+    for p in people {
+        list.push_bind(*p);
+    }
+    q.push(")");
+    q.build_query_scalar().fetch_all(&mut *conn).await
 }

@@ -161,6 +161,7 @@ async fn the_record_is_in_history_the_event_replay_the_chat_list_and_the_pins() 
         mentions: vec![],
         attachments: vec![],
         poll: None,
+        consent: None,
         now: NOW,
     };
     assert!(store.append_messages(&[text]).await.unwrap()[0].is_ok());

@@ -28,6 +28,7 @@ fn message(chat: i64, account: i64, client_id: &str, text: &str) -> NewMessage {
         mentions: vec![],
         attachments: vec![],
         poll: None,
+        consent: None,
         now: NOW,
     }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod api;
 pub mod bus;
 pub mod calls;
+pub(crate) mod consent;
 pub mod files;
 pub mod hub;
 pub(crate) mod polls;

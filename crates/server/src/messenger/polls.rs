@@ -68,6 +68,7 @@ pub async fn create(
             anonymous: spec.anonymous,
             closes_at: spec.closes_at,
         }),
+        consent: None,
         now,
     };
     let committed = state.messenger.writer.send(message).await?;

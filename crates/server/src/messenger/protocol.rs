@@ -204,6 +204,22 @@ impl ByeReason {
     }
 }
 
+/// What a `reminder` asks for.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReminderAbout {
+    #[default]
+    Read,
+    /// Answer the consent form for a child who has no answer yet.
+    Consent,
+}
+
+impl ReminderAbout {
+    fn is_read(&self) -> bool {
+        *self == ReminderAbout::Read
+    }
+}
+
 /// Server → client.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -281,12 +297,16 @@ pub enum ServerFrame {
         person: Option<i64>,
     },
     Pong,
-    /// A chat admin asks this person to read a message they have not
-    /// («Напомнить»). Sent only to those who had not read it.
+    /// A chat admin asks this person to read a message they have not, or
+    /// to answer a consent form for their child («Напомнить»). Sent only to
+    /// those who had not.
     Reminder {
         chat: i64,
         message: i64,
         chat_name: String,
+        /// What to do; `read` when absent (clients before consent forms).
+        #[serde(default, skip_serializing_if = "ReminderAbout::is_read")]
+        about: ReminderAbout,
     },
     Bye {
         reason: ByeReason,
@@ -295,7 +315,9 @@ pub enum ServerFrame {
 }
 
 /// The content of an `event` frame. `Poll` carries a poll's results after a
-/// vote or a close, naming no voter of an anonymous poll.
+/// vote or a close, naming no voter of an anonymous poll. `Consent` carries a
+/// consent form after an answer or a reopening, with no family's answer: each
+/// guardian reads their own children's rows over HTTP.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
@@ -334,6 +356,10 @@ pub enum Event {
         message_id: i64,
         poll: Box<storage::PollView>,
     },
+    Consent {
+        message_id: i64,
+        consent: Box<storage::ConsentView>,
+    },
 }
 
 /// A message on the wire. The same shape as the HTTP history's messages.
@@ -357,6 +383,7 @@ impl ServerFrame {
             Change::Pinned { message_id } => Event::Pinned { message_id },
             Change::Unpinned { message_id } => Event::Unpinned { message_id },
             Change::Poll { message_id, poll } => Event::Poll { message_id, poll },
+            Change::Consent { message_id, consent } => Event::Consent { message_id, consent },
         };
         ServerFrame::Event { chat: e.chat_id, seq: e.seq, at: e.at, event }
     }

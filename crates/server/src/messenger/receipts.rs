@@ -3,11 +3,12 @@
 //! the open messengers of those who have not (a `reminder` frame).
 
 use super::bus::BusMessage;
-use super::protocol::ServerFrame;
+use super::protocol::{ReminderAbout, ServerFrame};
 use crate::AppState;
 use crate::error::extract::{Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::notify::PayloadKind;
 use axum::extract::State;
 use messenger::flood::Action;
 use serde::{Deserialize, Serialize};
@@ -72,13 +73,30 @@ pub async fn remind(
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<RemindResult>> {
     state.flood.admit(user.account_id, Action::Write).await?;
-    match state.store.remind_unread(user.account_id, chat, message, state.now()).await? {
-        Reminded::TooSoon { retry_after } => {
-            Err(e::REMINDED_RECENTLY.retry_after(u64::try_from(retry_after).unwrap_or(0)))
-        }
+    let reminded = state.store.remind_unread(user.account_id, chat, message, state.now()).await?;
+    send_reminders(&state, user.account_id, chat, message, reminded, ReminderAbout::Read, e::REMINDED_RECENTLY).await
+}
+
+/// Sends the `reminder` frames a recorded «Напомнить» asks for, or refuses
+/// with `too_soon` and its `retry_after` when the last one was too recent.
+pub(super) async fn send_reminders(
+    state: &AppState,
+    account: i64,
+    chat: i64,
+    message: i64,
+    reminded: Reminded,
+    about: ReminderAbout,
+    too_soon: e::ApiError,
+) -> ApiResult<axum::Json<RemindResult>> {
+    match reminded {
+        Reminded::TooSoon { retry_after } => Err(too_soon.retry_after(u64::try_from(retry_after).unwrap_or(0))),
         Reminded::Sent { accounts, people, next_at } => {
-            let by = state.store.messenger_chat(user.account_id, chat).await?;
-            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name };
+            let by = state.store.messenger_chat(account, chat).await?;
+            if let Some(notifier) = state.messenger.notifier() {
+                let reminder = PayloadKind::Reminder { chat, chat_name: by.name.clone(), message, about };
+                notifier.remind(accounts.clone(), reminder);
+            }
+            let frame = ServerFrame::Reminder { chat, message, chat_name: by.name, about };
             state.messenger.bus.publish(BusMessage::ToAccounts { accounts, frame: frame.to_json().into() });
             Ok(axum::Json(RemindResult { people, next_reminder_at: next_at }))
         }

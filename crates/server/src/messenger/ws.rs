@@ -573,6 +573,7 @@ pub(crate) fn parse_send(account: i64, send: SendRequest<'_>, state: &AppState) 
         mentions: send.mentions,
         attachments,
         poll: None,
+        consent: None,
         now: state.now(),
     })
 }

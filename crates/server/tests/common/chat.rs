@@ -1,12 +1,15 @@
 //! Messenger test clients: a school account linked to a learning profile with
 //! a messenger session, and a WebSocket speaking the protocol.
 
-use super::{Node, PASSWORD, TestApp};
+use super::{Node, PASSWORD, TestApp, spawn_app};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
+use roster::Role;
+use roster::import::{Batch, EnrollmentRole, Guardianship, Mode, Part};
 use serde_json::{Value, json};
 use server::auth::hash_password;
 use std::time::Duration;
+use testkit::fixture::{enrollment, origin, person, school};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -230,4 +233,48 @@ pub fn offer() -> String {
     change.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
     change.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
     change.apply().unwrap().0.to_sdp_string()
+}
+
+/// «Родители 5А» with every kind of family: the fixture's 5А gets a second
+/// guardian for Алёна (parent2) and a daughter of the class teacher (Катя),
+/// so it has two guardians of one child (Алёна), one guardian of two children
+/// (parent1: Алёна and Иван), and a teacher who is also a parent.
+pub struct ParentsChat {
+    pub app: TestApp,
+    pub teacher: Linked,
+    pub parent1: Linked,
+    pub parent2: Linked,
+    pub chat: i64,
+}
+
+pub async fn parents_chat() -> ParentsChat {
+    let app = spawn_app(false).await;
+    let teacher_row = school().people.rows.into_iter().find(|p| p.source_id == "t1").unwrap();
+    let batch = Batch {
+        people: Part {
+            mode: Mode::Delta,
+            rows: vec![
+                teacher_row,
+                person("g2", "Королёв", "Андрей", "parent2", &[Role::Guardian]),
+                person("st4", "Учителева", "Катя", "student4", &[Role::Student]),
+            ],
+        },
+        enrollments: Part {
+            mode: Mode::Delta,
+            rows: vec![enrollment("e6", "st4", "c5a", EnrollmentRole::Student, false)],
+        },
+        guardianships: vec![
+            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st3".into() }),
+            (origin("users.csv", 3), Guardianship { guardian: "t1".into(), student: "st4".into() }),
+            (origin("users.csv", 9), Guardianship { guardian: "g2".into(), student: "st1".into() }),
+        ],
+        ..Batch::default()
+    };
+    app.db.store.apply_import(&batch, false, &|p: &str| p.to_string()).await.unwrap();
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let parent1 = linked(&app, "parent1", "+79120000003").await;
+    let parent2 = linked(&app, "parent2", "+79120000004").await;
+    let chat = teacher.chat_named(&app, "Родители 5А").await;
+    assert_eq!(parent2.chat_named(&app, "Родители 5А").await, chat);
+    ParentsChat { app, teacher, parent1, parent2, chat }
 }

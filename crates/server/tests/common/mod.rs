@@ -232,6 +232,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// The server's clock.
+    pub fn now(&self) -> i64 {
+        self.time.load(Ordering::SeqCst)
+    }
+
     /// Moves the server's clock forward.
     pub fn advance(&self, secs: i64) {
         self.time.fetch_add(secs, Ordering::SeqCst);

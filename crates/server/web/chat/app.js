@@ -12,6 +12,7 @@ import { Conversation, chatAvatar, typingText } from './conversation.js';
 import { searchButton } from './search.js';
 import { CallManager, callBadge } from './call.js';
 import { showReminder } from './receipts.js';
+import { reminderText as consentReminderText } from './consent.js';
 
 export class ChatApp {
   /**
@@ -195,7 +196,7 @@ export class ChatApp {
 
   changed(c) {
     if (c.kind === 'reminder') {
-      showReminder(c.frame);
+      showReminder(c.frame, c.frame.about === 'consent' ? consentReminderText(c.frame) : undefined);
       return;
     }
     if (c.kind === 'list') this.dirty.list = true;
@@ -208,6 +209,8 @@ export class ChatApp {
         if (c.loaded) f.loaded = true;
         // Read receipts follow read marks and every event, the own message's too.
         if (c.read || c.event || c.sent) f.receipts = true;
+        // An open consent report follows the answers.
+        if (c.event?.kind === 'consent') (f.consent ||= new Set()).add(c.event.message_id);
         if (c.event?.kind === 'message' && c.event.message.author.person !== this.store.chats.get(c.chat)?.me) {
           f.incoming = (f.incoming || 0) + 1;
         }

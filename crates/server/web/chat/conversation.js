@@ -17,6 +17,7 @@ import { PHONE, CAMERA } from './call-icons.js';
 import { reportDialog, hiddenText } from '../safeguarding.js';
 import { Receipts } from './receipts.js';
 import { pollButton, pollEl } from './polls.js';
+import { consentButton, consentEl } from './consent.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -179,6 +180,7 @@ export class Conversation {
   render(flags) {
     if (!this.summary) return;
     if (flags.loaded || flags.receipts) this.receipts.refreshSoon();
+    if (flags.consent && this.consentReport && flags.consent.has(this.consentReport.message)) this.consentReport.reload();
     this.renderHeader();
     this.renderPinned();
     this.renderFeed(flags);
@@ -465,6 +467,7 @@ export class Conversation {
     }
     bubble.append(textEl);
     if (m.poll && !m.deleted) bubble.append(pollEl(this, m));
+    if (m.consent && !m.deleted) bubble.append(consentEl(this, m));
     // The time sits at the end of the last line when there is room (a float).
     const meta = h('span', { class: 'pm-meta' });
     if (m.pinned && !m.deleted) meta.append(h('span', { class: 'pm-pin-mark', title: t('chat.pinned') }, icon('pin'), h('span', { class: 'sr-only' }, t('chat.pinned'))));
@@ -771,7 +774,8 @@ export class Conversation {
     this.tray = new AttachmentTray(this.id, () => {
       this.sendBtn.disabled = this.tray.busy();
     });
-    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input, pollButton(this));
+    const consent = consentButton(this);
+    form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input, pollButton(this), ...(consent ? [consent] : []));
     form.insertBefore(this.tray.el, form.querySelector('.pm-input-row'));
     form.insertBefore(this.tray.error, this.tray.el);
     this.tray.listenPaste(this.textarea);

@@ -193,11 +193,11 @@ export class Receipts {
   }
 }
 
-/** A reminder frame: a notice for the person asked to read. */
-export function showReminder(f) {
+/** A reminder frame: a notice for the person asked to read (or `text`). */
+export function showReminder(f, text = t('receipts.reminder', { chat: f.chat_name })) {
   const open = () => { location.hash = `#/chat/${f.chat}`; };
   const el = h('div', { class: 'pm-reminder', role: 'alert', 'data-testid': 'reminder' },
-    icon('bell'), h('span', null, t('receipts.reminder', { chat: f.chat_name })),
+    icon('bell'), h('span', null, text),
     button(t('receipts.reminderOpen'), { kind: 'secondary', onClick: () => { el.remove(); open(); } }));
   document.querySelector('.pm-reminder')?.remove();
   document.body.append(el);

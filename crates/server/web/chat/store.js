@@ -336,6 +336,17 @@ export class ChatStore {
           m.poll = { ...e.poll, mine: m.poll?.mine };
         });
         break;
+      case 'consent': {
+        // An event names no family's answer: the viewer's own rows (a
+        // co-guardian may have answered) come from the server again.
+        let mine = false;
+        eachCopy(e.message_id, (m) => {
+          mine ||= Boolean(m.consent?.children?.length);
+          m.consent = { ...e.consent, children: m.consent?.children };
+        });
+        if (mine) this.refreshConsent(id, e.message_id);
+        break;
+      }
       default:
         // A kind this version does not know: the position still moves on.
     }
@@ -709,6 +720,28 @@ export class ChatStore {
   flushReads() {
     for (const [chat, seq] of this.unsentReads) {
       if (this.chats.has(chat) && this.socket?.send({ type: 'read', chat, seq })) this.unsentReads.delete(chat);
+    }
+  }
+
+  /** A consent form as the server answered the viewer (their children in it). */
+  consentChanged(chat, id, form) {
+    const d = this.data.get(chat);
+    for (const m of [d?.byId.get(id), ...(d?.pins || []).filter((p) => p.id === id)]) if (m) m.consent = form;
+    this.emit({ kind: 'chat', chat });
+  }
+
+  /** Loads the viewer's own rows of a consent form, once at a time. */
+  async refreshConsent(chat, id) {
+    const key = `${chat}:${id}`;
+    this.consentLoading ||= new Set();
+    if (this.consentLoading.has(key)) return;
+    this.consentLoading.add(key);
+    try {
+      this.consentChanged(chat, id, await api.consent(chat, id));
+    } catch {
+      // The card shows the form without the rows; the next event tries again.
+    } finally {
+      this.consentLoading.delete(key);
     }
   }
 
