@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use storage::{Committed, PushDevice, Store};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 /// What a notification shows of a message: as much as a lock screen line.
 pub const PREVIEW_CHARS: usize = 100;
@@ -118,6 +118,21 @@ pub struct Notifier {
     clock: Clock,
     delay: Duration,
     sending: Arc<Semaphore>,
+    /// New messages waiting out the grace period, in the order committed.
+    waiting: mpsc::UnboundedSender<Waiting>,
+}
+
+/// A committed message waiting for its grace period to end.
+struct Waiting {
+    due: tokio::time::Instant,
+    chat: i64,
+    seq: i64,
+    message_id: i64,
+    author: i64,
+    sender: String,
+    preview: String,
+    mentions: Vec<i64>,
+    reply_to: Option<i64>,
 }
 
 impl Notifier {
@@ -138,14 +153,18 @@ impl Notifier {
             None => VapidKey::from_base64(&store.push_vapid_key(&VapidKey::generate().to_base64(), clock()).await?)?,
         };
         let pusher = Pusher::new(key, PusherConfig { contact: config.contact.clone(), ..PusherConfig::default() })?;
-        Ok(Some(Arc::new(Notifier {
+        let (waiting, queue) = mpsc::unbounded_channel();
+        let notifier = Arc::new(Notifier {
             pusher,
             allow: AllowList::new(config.allowed_endpoints.clone(), demo),
             store,
             clock,
             delay: Duration::from_millis(config.delay_ms),
             sending: Arc::new(Semaphore::new(CONCURRENT_PUSHES)),
-        })))
+            waiting,
+        });
+        tokio::spawn(push_in_turn(Arc::downgrade(&notifier), queue));
+        Ok(Some(notifier))
     }
 
     pub fn public_key(&self) -> String {
@@ -158,7 +177,7 @@ impl Notifier {
 
     /// A message was committed: push it, after the grace period, to whoever
     /// has not read it by then.
-    pub fn message_committed(self: &Arc<Self>, committed: &Committed) {
+    pub fn message_committed(&self, committed: &Committed) {
         let message = &committed.message;
         // A call's record is not news: the call rang while it lasted.
         if message.call.is_some() || message.deleted {
@@ -169,60 +188,70 @@ impl Notifier {
         } else {
             messenger::preview(&message.text, PREVIEW_CHARS)
         };
-        let (chat, seq, author, sender) =
-            (committed.chat_id, committed.seq, message.author.person, message.author.name.clone());
-        let (message_id, mentions) = (committed.message_id, message.mentions.clone());
-        let reply_to = message.reply_to.as_ref().map(|r| r.id);
-        let notifier = Arc::clone(self);
-        tokio::spawn(async move {
-            tokio::time::sleep(notifier.delay).await;
-            let now = (notifier.clock)();
-            let audience = match notifier.store.push_audience(chat, seq, author, reply_to, now).await {
-                Ok(audience) => audience,
-                Err(e) => {
-                    tracing::warn!(chat, seq, error = %e, "cannot find whom to push a message to");
-                    return;
-                }
+        let waiting = Waiting {
+            due: tokio::time::Instant::now() + self.delay,
+            chat: committed.chat_id,
+            seq: committed.seq,
+            message_id: committed.message_id,
+            author: message.author.person,
+            sender: message.author.name.clone(),
+            preview,
+            mentions: message.mentions.clone(),
+            reply_to: message.reply_to.as_ref().map(|r| r.id),
+        };
+        // Closed only when the node stops.
+        let _ = self.waiting.send(waiting);
+    }
+
+    /// Pushes one message whose grace period is over to the members who have
+    /// not read it by now and want it.
+    async fn push_message(self: &Arc<Self>, w: Waiting) {
+        let now = (self.clock)();
+        let audience = match self.store.push_audience(w.chat, w.seq, w.author, w.reply_to, now).await {
+            Ok(audience) => audience,
+            Err(e) => {
+                tracing::warn!(chat = w.chat, seq = w.seq, error = %e, "cannot find whom to push a message to");
+                return;
+            }
+        };
+        let direct = audience.kind == "direct";
+        let chat_name = if direct { w.sender.clone() } else { audience.chat_name.clone() };
+        // A subscription comes once per school account of its Parta ID in
+        // the chat: it is pushed to once, if any of them wants it.
+        let mut wanted: Vec<(PushDevice, bool)> = Vec::new();
+        for target in audience.targets {
+            let level = target
+                .setting
+                .level
+                .unwrap_or_else(|| notify::default_level(&audience.kind, audience.members, target.admin));
+            let incoming = notify::Incoming {
+                from_admin: audience.author_admin,
+                mentions_me: w.mentions.contains(&target.person),
+                replies_to_me: audience.reply_author == Some(target.person),
             };
-            let direct = audience.kind == "direct";
-            let chat_name = if direct { sender.clone() } else { audience.chat_name.clone() };
-            // A subscription comes once per school account of its Parta ID
-            // in the chat: it is pushed to once, if any of them wants it.
-            let mut wanted: Vec<(PushDevice, bool)> = Vec::new();
-            for target in audience.targets {
-                let level = target
-                    .setting
-                    .level
-                    .unwrap_or_else(|| notify::default_level(&audience.kind, audience.members, target.admin));
-                let incoming = notify::Incoming {
-                    from_admin: audience.author_admin,
-                    mentions_me: mentions.contains(&target.person),
-                    replies_to_me: audience.reply_author == Some(target.person),
-                };
-                let wants = notify::notifies(level, target.setting.muted(now), incoming);
-                if wants && !wanted.iter().any(|(w, _)| w.subscription == target.device.subscription) {
-                    wanted.push((target.device, target.previews));
-                }
+            let wants = notify::notifies(level, target.setting.muted(now), incoming);
+            if wants && !wanted.iter().any(|(d, _)| d.subscription == target.device.subscription) {
+                wanted.push((target.device, target.previews));
             }
-            for (device, previews) in wanted {
-                let kind = PayloadKind::Message {
-                    chat,
-                    chat_name: chat_name.clone(),
-                    direct,
-                    message: message_id,
-                    seq,
-                    sender: sender.clone(),
-                    preview: previews.then(|| preview.clone()),
-                };
-                let notice = Notice {
-                    payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
-                    ttl: Duration::from_secs(24 * 3600),
-                    urgency: if direct { Urgency::High } else { Urgency::Normal },
-                    topic: Some(format!("chat-{chat}")),
-                };
-                notifier.deliver(device, notice).await;
-            }
-        });
+        }
+        for (device, previews) in wanted {
+            let kind = PayloadKind::Message {
+                chat: w.chat,
+                chat_name: chat_name.clone(),
+                direct,
+                message: w.message_id,
+                seq: w.seq,
+                sender: w.sender.clone(),
+                preview: previews.then(|| w.preview.clone()),
+            };
+            let notice = Notice {
+                payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
+                ttl: Duration::from_secs(24 * 3600),
+                urgency: if direct { Urgency::High } else { Urgency::Normal },
+                topic: Some(format!("chat-{}", w.chat)),
+            };
+            self.deliver(device, notice).await;
+        }
     }
 
     /// A direct call started: ring the other person's devices at once, unless
@@ -305,5 +334,16 @@ impl Notifier {
             }
             drop(permit);
         });
+    }
+}
+
+/// Takes the waiting messages one at a time, each when its grace period
+/// ends: a burst of thousands of messages asks the database one question at
+/// a time instead of thousands at once, and never crowds out the writer.
+async fn push_in_turn(notifier: std::sync::Weak<Notifier>, mut queue: mpsc::UnboundedReceiver<Waiting>) {
+    while let Some(waiting) = queue.recv().await {
+        tokio::time::sleep_until(waiting.due).await;
+        let Some(notifier) = notifier.upgrade() else { return };
+        notifier.push_message(waiting).await;
     }
 }
