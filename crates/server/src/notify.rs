@@ -22,6 +22,10 @@ use tokio::sync::{Semaphore, mpsc};
 pub const PREVIEW_CHARS: usize = 100;
 /// Pushes in flight at once from one node.
 const CONCURRENT_PUSHES: usize = 64;
+/// New messages waiting for their grace period on one node. Past this (a
+/// burst faster than the look-ups drain) new ones are not pushed: a push
+/// is a courtesy, the message itself is delivered all the same.
+const WAITING: usize = 20_000;
 
 /// `[push]`: Web Push. On by default; the key is made at first start.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -119,7 +123,7 @@ pub struct Notifier {
     delay: Duration,
     sending: Arc<Semaphore>,
     /// New messages waiting out the grace period, in the order committed.
-    waiting: mpsc::UnboundedSender<Waiting>,
+    waiting: mpsc::Sender<Waiting>,
 }
 
 /// A committed message waiting for its grace period to end.
@@ -153,7 +157,7 @@ impl Notifier {
             None => VapidKey::from_base64(&store.push_vapid_key(&VapidKey::generate().to_base64(), clock()).await?)?,
         };
         let pusher = Pusher::new(key, PusherConfig { contact: config.contact.clone(), ..PusherConfig::default() })?;
-        let (waiting, queue) = mpsc::unbounded_channel();
+        let (waiting, queue) = mpsc::channel(WAITING);
         let notifier = Arc::new(Notifier {
             pusher,
             allow: AllowList::new(config.allowed_endpoints.clone(), demo),
@@ -199,8 +203,10 @@ impl Notifier {
             mentions: message.mentions.clone(),
             reply_to: message.reply_to.as_ref().map(|r| r.id),
         };
-        // Closed only when the node stops.
-        let _ = self.waiting.send(waiting);
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.waiting.try_send(waiting) {
+            metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
+            tracing::debug!(chat = committed.chat_id, "too many messages wait to be pushed: this one is not");
+        }
     }
 
     /// Pushes one message whose grace period is over to the members who have
@@ -340,7 +346,7 @@ impl Notifier {
 /// Takes the waiting messages one at a time, each when its grace period
 /// ends: a burst of thousands of messages asks the database one question at
 /// a time instead of thousands at once, and never crowds out the writer.
-async fn push_in_turn(notifier: std::sync::Weak<Notifier>, mut queue: mpsc::UnboundedReceiver<Waiting>) {
+async fn push_in_turn(notifier: std::sync::Weak<Notifier>, mut queue: mpsc::Receiver<Waiting>) {
     while let Some(waiting) = queue.recv().await {
         tokio::time::sleep_until(waiting.due).await;
         let Some(notifier) = notifier.upgrade() else { return };
