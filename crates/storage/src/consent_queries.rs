@@ -2,6 +2,7 @@
 // and `mod postgres` (see lib.rs).
 
 use super::messages::{access, log_event, next_seq};
+use super::receipts::{Reminders, last_reminder, record_reminder};
 use crate::{
     Author, Change, ConsentAnswer, ConsentChanged, ConsentChild, ConsentReport, ConsentStudent, ConsentView, EventView,
     NewConsentForm, Reminded, StorageError,
@@ -313,13 +314,6 @@ pub(crate) async fn reopen(
     changed(tx, chat, message, me.person_id, now).await
 }
 
-async fn last_reminder(conn: &mut Conn, message: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(at) FROM consent_reminders WHERE message_id = $1")
-        .bind(message)
-        .fetch_one(&mut *conn)
-        .await
-}
-
 /// Every student of the form's class with their guardians in the chat, their
 /// latest answer and the earlier ones.
 async fn students(conn: &mut Conn, chat: i64, message: i64) -> Result<Vec<ConsentStudent>, StorageError> {
@@ -385,7 +379,7 @@ pub(crate) async fn report(
             *n += 1;
         }
     }
-    let reminded_at = last_reminder(&mut conn, message).await?;
+    let reminded_at = last_reminder(&mut conn, Reminders::Consent, message).await?;
     Ok(ConsentReport {
         message,
         title: form.title,
@@ -414,25 +408,14 @@ pub(crate) async fn remind(
     let me = access(&mut *tx, chat, account).await?;
     consent::may_report(me.admin).map_err(StorageError::Refused)?;
     form_of(&mut tx, chat, message).await?;
-    if let Err(wait) = receipts::may_remind(last_reminder(&mut tx, message).await?, now) {
+    if let Err(wait) = receipts::may_remind(last_reminder(&mut tx, Reminders::Consent, message).await?, now) {
         return Ok(Reminded::TooSoon { retry_after: wait });
     }
-    let mut people: Vec<i64> = students(&mut tx, chat, message)
+    let people: Vec<i64> = students(&mut tx, chat, message)
         .await?
         .iter()
         .filter(|s| s.answer.is_none())
         .flat_map(|s| s.guardians.iter().map(|g| g.person))
         .collect();
-    people.sort_unstable();
-    people.dedup();
-    let accounts = super::receipts::accounts_of(&mut tx, chat, &people).await?;
-    sqlx::query("INSERT INTO consent_reminders (message_id, person_id, recipients, at) VALUES ($1, $2, $3, $4)")
-        .bind(message)
-        .bind(me.person_id)
-        .bind(count(people.len()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Reminded::Sent { accounts, people: count(people.len()), next_at: now + receipts::REMIND_EVERY })
+    record_reminder(tx, Reminders::Consent, chat, message, me.person_id, people, now).await
 }

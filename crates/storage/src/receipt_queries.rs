@@ -128,11 +128,54 @@ pub(crate) async fn counts(pool: &Pool<Db>, account: i64, chat: i64, from: i64) 
     Ok(ReceiptCounts { unit: audience.unit.as_str().into(), messages })
 }
 
-async fn last_reminder(conn: &mut Conn, message: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(at) FROM message_reminders WHERE message_id = $1")
+/// Where a «Напомнить» is recorded: the same rows for a message's readers
+/// and for a consent form's families, in a table of each's own.
+#[derive(Clone, Copy)]
+pub(super) enum Reminders {
+    Read,
+    Consent,
+}
+
+impl Reminders {
+    fn table(self) -> &'static str {
+        match self {
+            Reminders::Read => "message_reminders",
+            Reminders::Consent => "consent_reminders",
+        }
+    }
+}
+
+/// When `message` was last reminded of.
+pub(super) async fn last_reminder(
+    conn: &mut Conn,
+    reminders: Reminders,
+    message: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(&format!("SELECT MAX(at) FROM {} WHERE message_id = $1", reminders.table()))
         .bind(message)
         .fetch_one(&mut *conn)
         .await
+}
+
+/// Records that `by` reminded `people` of `message` and commits: the Parta
+/// IDs the reminder goes to, and when the next one may.
+pub(super) async fn record_reminder(
+    mut tx: Tx,
+    reminders: Reminders,
+    chat: i64,
+    message: i64,
+    by: i64,
+    mut people: Vec<i64>,
+    now: i64,
+) -> Result<Reminded, StorageError> {
+    people.sort_unstable();
+    people.dedup();
+    let accounts = accounts_of(&mut tx, chat, &people).await?;
+    let insert =
+        format!("INSERT INTO {} (message_id, person_id, recipients, at) VALUES ($1, $2, $3, $4)", reminders.table());
+    sqlx::query(&insert).bind(message).bind(by).bind(count(people.len())).bind(now).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Reminded::Sent { accounts, people: count(people.len()), next_at: now + receipts::REMIND_EVERY })
 }
 
 pub(crate) async fn report(
@@ -174,7 +217,7 @@ pub(crate) async fn report(
     // Those still to read come first: they are what the admin opens this for.
     readers.sort_by_key(|r| r.read);
     let read = count(readers.iter().filter(|r| r.read).count());
-    let reminded_at = last_reminder(&mut conn, message).await?;
+    let reminded_at = last_reminder(&mut conn, Reminders::Read, message).await?;
     let next_reminder_at = reminded_at.map(|at| at + receipts::REMIND_EVERY);
     Ok(ReceiptReport {
         message,
@@ -198,28 +241,17 @@ pub(crate) async fn remind(
     let me = access(&mut *tx, chat, account).await?;
     receipts::may_see(me.admin).map_err(StorageError::Refused)?;
     let (seq, author) = message_of(&mut tx, chat, message).await?;
-    if let Err(wait) = receipts::may_remind(last_reminder(&mut tx, message).await?, now) {
+    if let Err(wait) = receipts::may_remind(last_reminder(&mut tx, Reminders::Read, message).await?, now) {
         return Ok(Reminded::TooSoon { retry_after: wait });
     }
     let audience = audience(&mut tx, chat).await?;
-    let mut people: Vec<i64> = audience
+    let people: Vec<i64> = audience
         .readers(author)
         .iter()
         .filter(|r| !receipts::has_read(r, author, seq, &audience.read_seq))
         .flat_map(|r| r.people.iter().copied())
         .collect();
-    people.sort_unstable();
-    people.dedup();
-    let accounts = accounts_of(&mut tx, chat, &people).await?;
-    sqlx::query("INSERT INTO message_reminders (message_id, person_id, recipients, at) VALUES ($1, $2, $3, $4)")
-        .bind(message)
-        .bind(me.person_id)
-        .bind(count(people.len()))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Reminded::Sent { accounts, people: count(people.len()), next_at: now + receipts::REMIND_EVERY })
+    record_reminder(tx, Reminders::Read, chat, message, me.person_id, people, now).await
 }
 
 /// The Parta IDs holding these school accounts of the chat's organisation:
