@@ -4,13 +4,13 @@
 //! choose, the chat's kind decides. A mention always notifies: that is what
 //! a mention is for.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A chat with more members than this is quiet unless one is mentioned.
 pub const LARGE_CHAT: i64 = 100;
 
 /// How much of a chat notifies a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// «Все сообщения».

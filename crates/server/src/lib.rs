@@ -64,8 +64,6 @@ pub struct AppState {
     pub connections: Arc<connections::Connections>,
     /// How fast one person may act (`[flood]`).
     pub flood: Arc<flood::Flood>,
-    /// Web Push to closed tabs (`[push]`); off until started.
-    pub push: Option<Arc<notify::Notifier>>,
 }
 
 /// The current time in unix seconds.
@@ -90,7 +88,6 @@ impl AppState {
             calls: messenger::calls::Calls::disabled(),
             connections: Arc::default(),
             flood: Arc::default(),
-            push: None,
         }
     }
 
@@ -98,10 +95,10 @@ impl AppState {
     /// them, and direct calls ring. After [`AppState::join_cluster`], whose
     /// messenger it hooks into, and before [`AppState::start_calls`].
     pub async fn start_push(&mut self, config: &notify::PushConfig) -> Result<(), notify::PushStartError> {
-        self.push =
+        let started =
             notify::Notifier::start(config, self.store.clone(), self.clock.clone(), self.demo.is_some()).await?;
-        if let Some(notifier) = &self.push {
-            self.messenger.set_notifier(Arc::clone(notifier));
+        if let Some(notifier) = started {
+            self.messenger.set_notifier(notifier);
         }
         Ok(())
     }

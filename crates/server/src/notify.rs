@@ -214,7 +214,8 @@ impl Notifier {
     async fn push_message(self: &Arc<Self>, w: Waiting) {
         let now = (self.clock)();
         let audience = match self.store.push_audience(w.chat, w.seq, w.author, w.reply_to, now).await {
-            Ok(audience) => audience,
+            Ok(Some(audience)) => audience,
+            Ok(None) => return,
             Err(e) => {
                 tracing::warn!(chat = w.chat, seq = w.seq, error = %e, "cannot find whom to push a message to");
                 return;
@@ -268,8 +269,10 @@ impl Notifier {
         let caller_name = caller_name.to_owned();
         tokio::spawn(async move {
             let now = (notifier.clock)();
+            // As for a message nobody has read yet: the other member, whatever they read.
             let audience = match notifier.store.push_audience(chat, i64::MAX, caller, None, now).await {
-                Ok(audience) => audience,
+                Ok(Some(audience)) => audience,
+                Ok(None) => return,
                 Err(e) => {
                     tracing::warn!(chat, call, error = %e, "cannot find whom a call rings");
                     return;

@@ -12,7 +12,7 @@ use messenger::notify::{self, Level, Mute};
 use push::SubscriptionError;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use storage::SubscriptionTaken;
+use storage::{ChatSummary, NotifySetting, SubscriptionTaken};
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -42,7 +42,7 @@ pub struct EndpointForm {
 }
 
 fn notifier(state: &AppState) -> ApiResult<&Arc<Notifier>> {
-    state.push.as_ref().ok_or(e::PUSH_UNAVAILABLE)
+    state.messenger.notifier().ok_or(e::PUSH_UNAVAILABLE)
 }
 
 #[utoipa::path(get, path = "/api/push/key", tag = "push",
@@ -166,17 +166,16 @@ pub enum MuteChoice {
     Off,
 }
 
-async fn chat_notifications_of(state: &AppState, account: i64, chat: i64) -> ApiResult<ChatNotifications> {
-    let summary = state.store.messenger_chat(account, chat).await?;
-    let setting = state.store.notify_setting(chat, summary.me).await?;
+/// The person's notifications in the chat, from its summary (kind, size,
+/// their adminship) and their setting.
+fn notifications_of(summary: &ChatSummary, setting: NotifySetting, now: i64) -> ChatNotifications {
     let default_level = notify::default_level(&summary.kind, summary.members, summary.admin);
-    let now = state.now();
-    Ok(ChatNotifications {
+    ChatNotifications {
         level: setting.level.unwrap_or(default_level),
         chosen: setting.level.is_some(),
         default_level,
         muted_until: setting.muted_until.filter(|_| setting.muted(now)),
-    })
+    }
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/notifications", tag = "push", params(("chat" = i64, Path)),
@@ -187,7 +186,9 @@ pub async fn chat_notifications(
     user: MessengerUser,
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<ChatNotifications>> {
-    Ok(axum::Json(chat_notifications_of(&state, user.account_id, chat).await?))
+    let summary = state.store.messenger_chat(user.account_id, chat).await?;
+    let setting = state.store.notify_setting(chat, summary.me).await?;
+    Ok(axum::Json(notifications_of(&summary, setting, state.now())))
 }
 
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/notifications", tag = "push", params(("chat" = i64, Path)),
@@ -211,8 +212,8 @@ pub async fn set_chat_notifications(
             LevelChoice::Default => None,
         };
     }
+    let now = state.now();
     if let Some(choice) = form.mute {
-        let now = state.now();
         setting.muted_until = match choice {
             MuteChoice::Hour => Some(Mute::Hour.until(now)),
             MuteChoice::EightHours => Some(Mute::EightHours.until(now)),
@@ -221,5 +222,5 @@ pub async fn set_chat_notifications(
         };
     }
     state.store.set_notify_setting(chat, summary.me, setting).await?;
-    Ok(axum::Json(chat_notifications_of(&state, user.account_id, chat).await?))
+    Ok(axum::Json(notifications_of(&summary, setting, now)))
 }

@@ -25,15 +25,15 @@ pub(crate) async fn save(
     now: i64,
 ) -> Result<Result<i64, SubscriptionTaken>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
-    let holder: Option<(i64, bool)> = sqlx::query_as(
-        "SELECT s.session_id, h.account_id = (SELECT account_id FROM messenger_sessions WHERE id = $2) \
+    let same_account: Option<bool> = sqlx::query_scalar(
+        "SELECT h.account_id = (SELECT account_id FROM messenger_sessions WHERE id = $2) \
          FROM push_subscriptions s JOIN messenger_sessions h ON h.id = s.session_id WHERE s.endpoint = $1",
     )
     .bind(endpoint)
     .bind(session)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((_, false)) = holder {
+    if same_account == Some(false) {
         return Ok(Err(SubscriptionTaken::ByAnotherAccount));
     }
     // One per session (a session is one browser), and the endpoint leaves
@@ -85,22 +85,10 @@ pub(crate) async fn audience(
     author: i64,
     reply_to: Option<i64>,
     now: i64,
-) -> Result<PushAudience, StorageError> {
-    let facts: Option<(String, String, i64, bool, Option<i64>)> = sqlx::query_as(
-        "SELECT c.kind, c.name, \
-         (SELECT COUNT(*) FROM chat_members cm WHERE cm.chat_id = c.id AND cm.status = 'active'), \
-         COALESCE((SELECT am.admin FROM chat_members am WHERE am.chat_id = c.id AND am.person_id = $2), FALSE), \
-         (SELECT r.author_id FROM messages r WHERE r.id = $3 AND r.chat_id = c.id) \
-         FROM chats c WHERE c.id = $1",
-    )
-    .bind(chat)
-    .bind(author)
-    .bind(reply_to)
-    .fetch_optional(pool)
-    .await?;
-    let (kind, chat_name, members, author_admin, reply_author) = facts.ok_or(StorageError::NotFound)?;
-    // The author's own Parta ID is left out whichever of its school
-    // accounts wrote (a teacher who is also a parent in the chat).
+) -> Result<Option<PushAudience>, StorageError> {
+    // Devices first: most chats have none subscribed, and then the chat's
+    // facts are not needed. The author's own Parta ID is left out whichever
+    // of its school accounts wrote (a teacher who is also a parent in the chat).
     let query = format!(
         "SELECT s.id, s.endpoint, s.p256dh, s.auth, p.account_id, m.person_id, m.admin, n.level, n.muted_until, \
          a.push_previews {MEMBER_JOINS} JOIN accounts a ON a.id = p.account_id \
@@ -115,6 +103,22 @@ pub(crate) async fn audience(
     );
     let rows: Vec<TargetRow> =
         sqlx::query_as(&query).bind(chat).bind(seq).bind(author).bind(now).fetch_all(pool).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let facts: Option<(String, String, i64, bool, Option<i64>)> = sqlx::query_as(
+        "SELECT c.kind, c.name, \
+         (SELECT COUNT(*) FROM chat_members cm WHERE cm.chat_id = c.id AND cm.status = 'active'), \
+         COALESCE((SELECT am.admin FROM chat_members am WHERE am.chat_id = c.id AND am.person_id = $2), FALSE), \
+         (SELECT r.author_id FROM messages r WHERE r.id = $3 AND r.chat_id = c.id) \
+         FROM chats c WHERE c.id = $1",
+    )
+    .bind(chat)
+    .bind(author)
+    .bind(reply_to)
+    .fetch_optional(pool)
+    .await?;
+    let Some((kind, chat_name, members, author_admin, reply_author)) = facts else { return Ok(None) };
     let targets = rows
         .into_iter()
         .map(|(subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews)| {
@@ -127,7 +131,7 @@ pub(crate) async fn audience(
             }
         })
         .collect();
-    Ok(PushAudience { kind, chat_name, members, author_admin, reply_author, targets })
+    Ok(Some(PushAudience { kind, chat_name, members, author_admin, reply_author, targets }))
 }
 
 pub(crate) async fn setting(pool: &Pool<Db>, chat: i64, person: i64) -> Result<NotifySetting, StorageError> {
@@ -178,19 +182,24 @@ pub(crate) async fn set_previews(pool: &Pool<Db>, account: i64, shown: bool) -> 
 pub(crate) async fn devices(pool: &Pool<Db>, accounts: &[i64], now: i64) -> Result<Vec<PushDevice>, StorageError> {
     let mut devices = Vec::new();
     for chunk in accounts.chunks(500) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
-        let query = format!(
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT s.id, s.endpoint, s.p256dh, s.auth, ms.account_id \
-             FROM push_subscriptions s JOIN messenger_sessions ms ON ms.id = s.session_id \
-             WHERE ms.expires_at > $1 AND ms.account_id IN ({marks}) ORDER BY s.id"
+             FROM push_subscriptions s JOIN messenger_sessions ms ON ms.id = s.session_id WHERE ms.expires_at > ",
         );
-        let mut q = sqlx::query_as::<_, (i64, String, String, String, i64)>(&query).bind(now);
+        q.push_bind(now).push(" AND ms.account_id IN (");
+        let mut list = q.separated(", ");
         for account in chunk {
-            q = q.bind(account);
+            list.push_bind(*account);
         }
-        for (subscription, endpoint, p256dh, auth, account) in q.fetch_all(pool).await? {
-            devices.push(PushDevice { subscription, endpoint, p256dh, auth, account });
-        }
+        q.push(") ORDER BY s.id");
+        let rows: Vec<(i64, String, String, String, i64)> = q.build_query_as().fetch_all(pool).await?;
+        devices.extend(rows.into_iter().map(|(subscription, endpoint, p256dh, auth, account)| PushDevice {
+            subscription,
+            endpoint,
+            p256dh,
+            auth,
+            account,
+        }));
     }
     Ok(devices)
 }

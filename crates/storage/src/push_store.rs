@@ -113,6 +113,7 @@ impl Store {
     /// members who have not read it yet, except the author's own Parta ID and
     /// anyone who blocked the author; with each member's choice and the facts
     /// `messenger::notify` decides by. `reply_to`: the message it answers.
+    /// `None` when there is no such subscription.
     pub async fn push_audience(
         &self,
         chat: i64,
@@ -120,7 +121,7 @@ impl Store {
         author: i64,
         reply_to: Option<i64>,
         now: i64,
-    ) -> Result<PushAudience, StorageError> {
+    ) -> Result<Option<PushAudience>, StorageError> {
         dispatch!(self.push::audience(chat, seq, author, reply_to, now))
     }
 
