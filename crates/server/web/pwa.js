@@ -81,8 +81,8 @@ async function enable() {
   const permission = await Notification.requestPermission();
   if (permission !== 'granted') return permission === 'denied' ? 'denied' : 'off';
   const { key } = await api.pushKey();
-  const registration = await navigator.serviceWorker.register('/sw.js', { scope: SCOPE });
-  await navigator.serviceWorker.ready;
+  // The worker `startApp` registered, once it is active.
+  const registration = await navigator.serviceWorker.ready;
   let subscription = await registration.pushManager.getSubscription();
   if (subscription && !sameKey(subscription, key)) {
     // Made for another server key (a reinstall): the push service would refuse it.
@@ -188,9 +188,7 @@ window.addEventListener('appinstalled', () => {
 /** «Установить приложение»: shown only while the browser offers to install. */
 export function installButton() {
   const b = button(t('pwa.install'), { kind: 'ghost', iconName: 'down', attrs: { class: 'btn btn-ghost btn-sm', 'data-testid': 'install-app' } });
-  // The wrapper is what hides: a button's own display rule would win over `hidden`.
-  const slot = h('span', { class: 'install-slot' }, b);
-  const sync = () => { slot.hidden = !deferredInstall; };
+  const sync = () => { b.hidden = !deferredInstall; };
   b.addEventListener('click', async () => {
     if (!deferredInstall) return;
     const prompt = deferredInstall;
@@ -200,5 +198,5 @@ export function installButton() {
   });
   syncInstall = sync;
   sync();
-  return slot;
+  return b;
 }
