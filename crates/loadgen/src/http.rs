@@ -8,17 +8,28 @@ fn client() -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).no_proxy().build()?)
 }
 
+/// A client for many members' requests at once, each given `timeout`.
+pub fn pooled(timeout: Duration) -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(timeout).no_proxy().pool_max_idle_per_host(256).build()?)
+}
+
+/// The answer's JSON, or an error naming `what` with the status and body
+/// when it is not a success.
+pub async fn checked(res: reqwest::Response, what: &str) -> Result<Value> {
+    let status = res.status();
+    let body = res.text().await?;
+    if !status.is_success() {
+        return Err(Error::Protocol(format!("{what}: {status}: {body}")));
+    }
+    serde_json::from_str(&body).map_err(|e| Error::Protocol(format!("{what}: {e}")))
+}
+
 /// `GET {url}{path}` with the cookie; the answer's JSON, or an error with the
 /// status and body when it is not 200.
 pub async fn get_json(url: &str, path: &str, cookie: &str) -> Result<Value> {
     let addr = loopback_addr(url)?;
     let res = client()?.get(format!("http://{addr}{path}")).header("cookie", cookie).send().await?;
-    let status = res.status();
-    let body = res.text().await?;
-    if !status.is_success() {
-        return Err(Error::Protocol(format!("GET {path}: {status}: {body}")));
-    }
-    serde_json::from_str(&body).map_err(|e| Error::Protocol(format!("GET {path}: {e}")))
+    checked(res, &format!("GET {path}")).await
 }
 
 /// Polls `/healthz` every 50 ms until it answers 200 or `within` passes.

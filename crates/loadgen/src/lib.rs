@@ -27,6 +27,7 @@ pub mod hostile;
 pub mod http;
 pub mod pacing;
 pub mod procstat;
+pub mod push;
 pub mod rtc_client;
 pub mod seed;
 pub mod stats;

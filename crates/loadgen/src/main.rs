@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use loadgen::{bare, calls, hostile, seed, vote, w1, w2};
+use loadgen::{bare, calls, hostile, push, seed, vote, w1, w2};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -105,6 +105,30 @@ enum Command {
         /// Seconds the sockets may take to receive the last events.
         #[arg(long, default_value_t = 30)]
         drain: u64,
+        /// The server's process, for its CPU.
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+    /// A message to a large chat whose members all have the messenger closed
+    /// on two devices with Web Push: time until a push service on loopback
+    /// has every push, and the server's CPU. Start the server with `parta
+    /// demo` (demo mode lets loopback push services subscribe).
+    Push {
+        #[arg(long)]
+        url: String,
+        /// The running server's data directory (the chat is seeded there).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        members: usize,
+        /// Push subscriptions per member, each on its own messenger session.
+        #[arg(long, default_value_t = 2)]
+        devices: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Seconds the pushes may take to arrive, the grace period included.
+        #[arg(long, default_value_t = 60)]
+        within: u64,
         /// The server's process, for its CPU.
         #[arg(long)]
         server_pid: Option<u32>,
@@ -297,6 +321,20 @@ async fn main() -> Result<()> {
             print!("{report}");
             if report.counted != i64::try_from(report.accepted).unwrap_or(-1) || report.errors > 0 {
                 bail!("{} votes accepted but {} counted, {} errors", report.accepted, report.counted, report.errors);
+            }
+            Ok(())
+        }
+        Command::Push { url, data, members, devices, concurrency, within, server_pid } => {
+            let first = seed::seed(&data, members).await?.members;
+            let mut all = vec![first];
+            for _ in 1..devices {
+                all.push(seed::another_device(&data, &all[0]).await?);
+            }
+            let config = push::Config { within: Duration::from_secs(within), concurrency };
+            let report = push::run(&url, &all, server_pid, &config).await?;
+            print!("{report}");
+            if report.valid != report.expected {
+                bail!("{} pushes due, {} arrived as sent", report.expected, report.valid);
             }
             Ok(())
         }

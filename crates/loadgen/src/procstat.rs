@@ -43,6 +43,11 @@ impl CpuMark {
         Some(CpuMark { at: Instant::now(), cpu: cpu_seconds(pid)? })
     }
 
+    /// CPU seconds spent between `earlier` and `self`.
+    pub fn cpu_seconds_since(&self, earlier: &CpuMark) -> f64 {
+        self.cpu - earlier.cpu
+    }
+
     /// Percent of one core since `self` (200 % is both cores of the machine).
     pub fn percent_until(&self, later: &CpuMark) -> f64 {
         let wall = later.at.duration_since(self.at).max(Duration::from_millis(1)).as_secs_f64();

@@ -39,6 +39,8 @@ pub struct Member {
     pub person: i64,
     /// The Parta ID.
     pub account: i64,
+    /// The Parta ID's link to the school account (what a session is for).
+    pub link: i64,
     pub chat: i64,
     /// The session token: the value of the `parta_messenger` cookie.
     pub token: String,
@@ -196,28 +198,9 @@ async fn write(conn: &mut AnyConnection, postgres: bool, members: usize, chat_si
         query.execute(&mut *tx).await?;
     }
 
-    let expires = now + SESSION_DAYS * 86_400;
-    for (chunk_index, chunk) in tokens.chunks(SESSIONS_PER_INSERT).enumerate() {
-        let first = chunk_index * SESSIONS_PER_INSERT;
-        // Only the hashes are bound (numbered: the Any driver writes `?`,
-        // which PostgreSQL does not read); the numbers are ours.
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|k| {
-                let i = (first + k + 1) as i64;
-                format!("(${}, {}, {}, {now}, {now}, {expires}, 'parta-load')", k + 1, account0 + i, link0 + i)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO messenger_sessions (token_hash, account_id, link_id, created_at, last_seen_at, expires_at, \
-             user_agent) VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for token in chunk {
-            query = query.bind(identity::token::hash(token));
-        }
-        query.execute(&mut *tx).await?;
-    }
+    let sessions: Vec<(&str, i64, i64)> =
+        tokens.iter().enumerate().map(|(k, t)| (t.as_str(), account0 + k as i64 + 1, link0 + k as i64 + 1)).collect();
+    insert_sessions(&mut tx, &sessions, now).await?;
     if postgres {
         for table in NUMBERED {
             let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
@@ -236,10 +219,56 @@ async fn write(conn: &mut AnyConnection, postgres: bool, members: usize, chat_si
         .enumerate()
         .map(|(k, token)| {
             let i = k as i64 + 1;
-            Member { person: person0 + i, account: account0 + i, chat: chat0 + 1 + (i - 1) / size, token }
+            let (account, link) = (account0 + i, link0 + i);
+            Member { person: person0 + i, account, link, chat: chat0 + 1 + (i - 1) / size, token }
         })
         .collect();
     Ok(Seeded { org, chats, members })
+}
+
+/// Messenger sessions (token, account, link), inserted in chunks. Only
+/// the hashes are bound (numbered: the Any driver writes `?`, which
+/// PostgreSQL does not read); the numbers are ours.
+async fn insert_sessions(conn: &mut AnyConnection, sessions: &[(&str, i64, i64)], now: i64) -> Result<()> {
+    let expires = now + SESSION_DAYS * 86_400;
+    for chunk in sessions.chunks(SESSIONS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|k| {
+                let (_, account, link) = chunk[k];
+                format!("(${}, {account}, {link}, {now}, {now}, {expires}, 'parta-load')", k + 1)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO messenger_sessions (token_hash, account_id, link_id, created_at, last_seen_at, expires_at, \
+             user_agent) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (token, _, _) in chunk {
+            query = query.bind(identity::token::hash(token));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Another device for each of `members`: a second messenger session of the
+/// same member (a phone beside the laptop).
+pub async fn another_device(data_dir: &Path, members: &[Member]) -> Result<Vec<Member>> {
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new().max_connections(1).connect(&database_url(data_dir)).await?;
+    let mut conn = pool.acquire().await?;
+    let devices: Vec<Member> = members
+        .iter()
+        .map(|m| Member { token: identity::token::new_token(&mut rand::thread_rng()), ..m.clone() })
+        .collect();
+    let sessions: Vec<(&str, i64, i64)> = devices.iter().map(|m| (m.token.as_str(), m.account, m.link)).collect();
+    let mut tx = conn.begin().await?;
+    insert_sessions(&mut tx, &sessions, unix_now()).await?;
+    tx.commit().await?;
+    drop(conn);
+    pool.close().await;
+    Ok(devices)
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod key;
+#[cfg(feature = "receiver")]
+pub mod receiver;
 mod send;
 mod subscription;
 

@@ -76,6 +76,7 @@ async fn a_parent_with_the_messenger_closed_gets_the_teachers_message_by_push() 
     assert_eq!(preview.chars().count(), 100, "{preview}");
     assert!(preview.starts_with("Завтра уроки до 13:00") && preview.ends_with('…'));
     assert_eq!(push.urgency.as_deref(), Some("normal"));
+    assert!(push.vapid, "pushes are VAPID-signed");
     after_grace().await;
     assert_eq!(c.service.received().len(), 1, "nothing to the teacher's own laptop");
     c.app.finish().await;
