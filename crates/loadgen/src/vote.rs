@@ -2,17 +2,18 @@
 //! poll, the votes spread evenly over a short window (open loop: each vote is
 //! timed from the moment it was due, so a stalled server shows as latency),
 //! over HTTP as the web client votes. Every member also holds a socket, as an
-//! open messenger does, so each vote's `poll` event — the results so far —
-//! goes to every member. At the end the poll's results are read back: every
-//! vote must be counted.
+//! open messenger does, and receives the poll's `poll` events (the results so
+//! far, a few a second). At the end the poll's results are read back: every
+//! vote must be counted, and every socket's latest event must show them all.
 
 use crate::client::Socket;
+use crate::http::{checked, pooled};
 use crate::procstat::CpuMark;
 use crate::seed::Member;
 use crate::stats::Histogram;
 use crate::{Error, Result, loopback_addr};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -46,24 +47,13 @@ pub struct Report {
     pub seconds: f64,
     /// `voters` of the poll read back at the end.
     pub counted: i64,
-    /// `poll` events received over all sockets, and how many were expected
-    /// (one per accepted vote per socket).
+    /// `poll` events received over all sockets.
     pub events: u64,
-    pub events_expected: u64,
+    /// Sockets whose events came to show every member's vote.
+    pub sockets_complete: u64,
+    /// From the last vote's answer until the last socket was complete.
+    pub complete_after: Option<Duration>,
     pub server_cpu_percent: Option<f64>,
-}
-
-fn client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().timeout(Duration::from_secs(60)).no_proxy().pool_max_idle_per_host(256).build()?)
-}
-
-async fn checked(res: reqwest::Response, what: &str) -> Result<Value> {
-    let status = res.status();
-    let body = res.text().await?;
-    if !status.is_success() {
-        return Err(Error::Protocol(format!("{what}: {status}: {body}")));
-    }
-    serde_json::from_str(&body).map_err(|e| Error::Protocol(format!("{what}: {e}")))
 }
 
 /// Members vote in a new poll of their chat (asked by the first of them).
@@ -71,7 +61,7 @@ pub async fn run(url: &str, members: &[Member], pid: Option<u32>, config: &Confi
     let first = members.first().ok_or_else(|| Error::Config("no members".into()))?;
     let chat = first.chat;
     let base = format!("http://{}", loopback_addr(url)?);
-    let http = client()?;
+    let http = pooled(Duration::from_secs(60))?;
     let body = json!({
         "client_id": format!("vote-{}", std::process::id()),
         "question": "Когда едем на экскурсию?",
@@ -89,6 +79,9 @@ pub async fn run(url: &str, members: &[Member], pid: Option<u32>, config: &Confi
     let seq = ack["seq"].as_i64().unwrap_or(0);
 
     let events = Arc::new(AtomicU64::new(0));
+    let complete = Arc::new(AtomicU64::new(0));
+    let last_complete = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let everyone = i64::try_from(members.len()).unwrap_or(i64::MAX);
     let mut listeners = Vec::new();
     if config.sockets {
         let sockets: Vec<Result<Socket>> = futures_util::stream::iter(members.iter())
@@ -102,12 +95,18 @@ pub async fn run(url: &str, members: &[Member], pid: Option<u32>, config: &Confi
             .await;
         for socket in sockets {
             let mut socket = socket?;
-            let events = events.clone();
+            let (events, complete, last_complete) = (events.clone(), complete.clone(), last_complete.clone());
             listeners.push(tokio::spawn(async move {
-                // Counts `poll` events until the socket is quiet for the drain.
+                // Counts `poll` events until this socket's results show everyone's vote.
                 while let Ok(Some(frame)) = socket.next_json(Duration::from_secs(30)).await {
                     if frame["type"] == "event" && frame["event"]["kind"] == "poll" {
                         events.fetch_add(1, Ordering::Relaxed);
+                        if frame["event"]["poll"]["voters"].as_i64() == Some(everyone) {
+                            complete.fetch_add(1, Ordering::Relaxed);
+                            *last_complete.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                                Some(Instant::now());
+                            return;
+                        }
                     }
                 }
             }));
@@ -169,11 +168,14 @@ pub async fn run(url: &str, members: &[Member], pid: Option<u32>, config: &Confi
         .and_then(|m| m["poll"]["voters"].as_i64())
         .unwrap_or(-1);
 
-    let expected = if config.sockets { accepted * members.len() as u64 } else { 0 };
     let drain_until = Instant::now() + config.drain;
-    while events.load(Ordering::Relaxed) < expected && Instant::now() < drain_until {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    while listeners.iter().any(|l| !l.is_finished()) && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let complete_after = (config.sockets && complete.load(Ordering::Relaxed) == members.len() as u64)
+        .then(|| *last_complete.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .flatten()
+        .map(|at| at.saturating_duration_since(last));
     for l in &listeners {
         l.abort();
     }
@@ -189,7 +191,8 @@ pub async fn run(url: &str, members: &[Member], pid: Option<u32>, config: &Confi
         seconds,
         counted,
         events: events.load(Ordering::Relaxed),
-        events_expected: expected,
+        sockets_complete: complete.load(Ordering::Relaxed),
+        complete_after,
         server_cpu_percent: cpu_start.zip(cpu_end).map(|(a, b)| a.percent_until(&b)),
     })
 }
@@ -203,7 +206,7 @@ impl std::fmt::Display for Report {
             self.members,
             self.within.as_secs_f64(),
             if self.anonymous { "anonymous" } else { "named" },
-            if self.sockets { "on (every vote's event to every member)" } else { "off" }
+            if self.sockets { "on (the results' events to every member)" } else { "off" }
         )?;
         writeln!(
             f,
@@ -222,7 +225,18 @@ impl std::fmt::Display for Report {
             ms(self.ack.max())
         )?;
         if self.sockets {
-            writeln!(f, "  poll events received: {} of {}", self.events, self.events_expected)?;
+            writeln!(
+                f,
+                "  poll events received: {} ({:.1} per member); {} of {} sockets came to show every vote{}",
+                self.events,
+                self.events as f64 / self.members.max(1) as f64,
+                self.sockets_complete,
+                self.members,
+                self.complete_after.map_or(String::new(), |d| format!(
+                    ", the last {:.0} ms after the last vote's answer",
+                    d.as_secs_f64() * 1000.0
+                ))
+            )?;
         }
         if let Some(cpu) = self.server_cpu_percent {
             writeln!(f, "  server CPU while voting: {cpu:.0} % of one core")?;

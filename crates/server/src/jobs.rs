@@ -1,5 +1,6 @@
 //! Background work that must happen once in the cluster, not once per node:
-//! catching the automatic chats up with the roster after a start, remaking
+//! catching the automatic chats up with the roster after a start, logging
+//! the poll results a stopped node left unlogged, remaking
 //! the copies of people's data a restart interrupted, purging deleted chats,
 //! retention (expired copies, archived chats past the school's years),
 //! collecting unreferenced files. The node that holds the
@@ -16,6 +17,9 @@ const LEAD: &str = "background jobs";
 /// How often a node that does not lead asks again, and the leader checks
 /// that it still does.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// Votes whose node stopped before their results' event (a live node logs
+/// its own within a fraction of a second, so this finds only those).
+const POLLS_EVERY: Duration = Duration::from_secs(30);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const COLLECT_EVERY: Duration = Duration::from_secs(3600);
@@ -79,12 +83,14 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
         Err(e) => tracing::error!(error = %e, "cannot list the schools to reconcile"),
     }
     crate::data_rights_api::resume_exports(state).await;
+    let mut polls = tokio::time::interval(POLLS_EVERY);
     let mut purge = tokio::time::interval(PURGE_EVERY);
     let mut retention = tokio::time::interval(RETENTION_EVERY);
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
     loop {
         tokio::select! {
+            _ = polls.tick() => state.messenger.poll_results.log_left_over(state.now()).await,
             _ = purge.tick() => state.purge_deleted_chats().await,
             _ = retention.tick() => crate::data_rights_api::run_retention(state).await,
             _ = collect.tick() => {

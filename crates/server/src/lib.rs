@@ -265,6 +265,7 @@ pub fn router(state: AppState) -> Router {
     };
     let api = api
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), reconcile_after_change))
+        .route_layer(axum::middleware::from_fn(run_to_completion))
         .route("/api", any(|| async { error::NOT_FOUND }))
         .route("/api/{*rest}", any(|| async { error::NOT_FOUND }));
 
@@ -283,6 +284,24 @@ pub fn router(state: AppState) -> Router {
         // so its access log and Parta's lines match.
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)
+}
+
+/// Runs each API request to its end even when its client goes away first.
+/// A handler dropped inside a storage call can leave a pooled connection in
+/// a transaction nothing will end (sqlx's `BEGIN` is not cancel-safe:
+/// launchbadge/sqlx#2054, #4385), and every later write on that connection
+/// then fails; seen when a load generator gave up on slow votes. Dropping
+/// a request now drops only its answer. (A panicking handler becomes a 500.)
+async fn run_to_completion(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tracing::Instrument;
+    match tokio::spawn(next.run(request).instrument(tracing::Span::current())).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "a request's handler failed");
+            error::INTERNAL.into_response()
+        }
+    }
 }
 
 /// The header that carries a request's id, answered back in the response.
@@ -449,7 +468,37 @@ async fn demo_accounts(State(state): State<AppState>) -> axum::Json<Vec<DemoAcco
 
 #[cfg(test)]
 mod tests {
-    use super::org_in_path;
+    use super::{org_in_path, run_to_completion};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::sync::Notify;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_whose_client_went_away_still_runs_to_its_end() {
+        let (go_on, finished) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(false)));
+        let handler = {
+            let (go_on, finished) = (Arc::clone(&go_on), Arc::clone(&finished));
+            move || async move {
+                go_on.notified().await;
+                finished.store(true, Ordering::SeqCst);
+            }
+        };
+        let app = axum::Router::new()
+            .route("/write", axum::routing::post(handler))
+            .route_layer(axum::middleware::from_fn(run_to_completion));
+        let request = axum::http::Request::post("/write").body(axum::body::Body::empty()).unwrap();
+        let gave_up = tokio::time::timeout(std::time::Duration::from_millis(20), app.oneshot(request)).await;
+        assert!(gave_up.is_err(), "the client gives up while the handler waits");
+        go_on.notify_one();
+        for _ in 0..100 {
+            if finished.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the handler was dropped with its client");
+    }
 
     #[test]
     fn the_organisation_is_found_in_roster_paths() {

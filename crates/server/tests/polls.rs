@@ -70,8 +70,13 @@ async fn a_named_poll_counts_votes_live_and_a_voter_changes_their_vote() {
     let live = watching.until("event").await;
     assert_eq!(live["event"]["kind"], "poll");
     assert_eq!(votes(&live["event"]["poll"]), [1, 0]);
-    assert_eq!(live["event"]["poll"]["options"][0]["people"], json!([alyona.person]), "a named poll names its voters");
     assert!(live["event"]["poll"].get("mine").is_none(), "an event is everyone's: no one's own choice in it");
+    assert!(live["event"]["poll"]["options"][0].get("people").is_none(), "events carry counts, not voters");
+    assert_eq!(
+        poll_of(&teacher, &app, chat).await["options"][0]["people"],
+        json!([alyona.person]),
+        "the history names them"
+    );
 
     assert_eq!(vote(&ivan, &app, chat, message, &[1]).await.status(), StatusCode::OK);
     assert_eq!(vote(&alyona, &app, chat, message, &[1]).await.status(), StatusCode::OK);
@@ -242,5 +247,50 @@ async fn only_members_see_or_vote_and_one_who_leaves_keeps_no_access() {
         (StatusCode::NOT_FOUND, "not_found".into())
     );
     assert_eq!(error_code(alyona.get(&app, &csv).await).await, (StatusCode::NOT_FOUND, "not_found".into()));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn votes_in_quick_succession_reach_members_as_a_few_result_events_with_the_final_count() {
+    let Class { app, teacher, alyona, ivan, chat } = class().await;
+    let message = create(&teacher, &app, chat, poll("Когда экскурсия?", &["В пятницу", "В субботу"])).await;
+    let mut watching = teacher.socket(&app, json!([])).await;
+    watching.until("ready").await;
+    // Twenty votes, as fast as they are answered: each one replaces the
+    // voter's earlier choice, so the last two decide.
+    for round in 0..10 {
+        for who in [&alyona, &ivan] {
+            assert_eq!(vote(who, &app, chat, message, &[round % 2]).await.status(), StatusCode::OK);
+        }
+    }
+    let mut events = Vec::new();
+    while let Some(frame) = watching.next().await {
+        if frame["type"] == "event" && frame["event"]["kind"] == "poll" {
+            events.push(frame);
+        }
+    }
+    assert!(!events.is_empty() && events.len() < 20, "{} events for 20 votes", events.len());
+    let last = &events.last().unwrap()["event"]["poll"];
+    assert_eq!((votes(last), last["voters"].as_i64()), (vec![0, 2], Some(2)), "the last event has the final results");
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "each is a logged event, in order: {seqs:?}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn votes_whose_event_was_never_logged_are_logged_by_the_background_jobs() {
+    let Class { app, teacher, alyona, chat, .. } = class().await;
+    let message = create(&teacher, &app, chat, poll("Когда экскурсия?", &["В пятницу", "В субботу"])).await;
+    // A vote committed by a node that stopped before logging its results:
+    // the store alone, no server to hear of it.
+    let account = app.state.store.account_of_person(alyona.person).await.unwrap().unwrap().id;
+    app.state.store.vote(account, chat, message, &[1], app.state.now()).await.unwrap();
+    assert_eq!(app.state.store.unlogged_polls().await.unwrap(), [(chat, message)]);
+    let mut watching = teacher.socket(&app, json!([])).await;
+    watching.until("ready").await;
+    app.state.messenger.poll_results.log_left_over(app.state.now()).await;
+    let event = watching.until("event").await;
+    assert_eq!((event["event"]["kind"].as_str(), votes(&event["event"]["poll"])), (Some("poll"), vec![0, 1]));
+    assert!(app.state.store.unlogged_polls().await.unwrap().is_empty(), "logged once, the mark is gone");
     app.finish().await;
 }

@@ -716,7 +716,7 @@ pub(crate) async fn events_after(
             "pinned" => Change::Pinned { message_id },
             // The results as they are now: a later vote's event says the same.
             "poll" => match super::polls::views_of(&mut conn, &[message_id], None).await?.remove(&message_id) {
-                Some(poll) => Change::Poll { message_id, poll: Box::new(poll) },
+                Some(poll) => Change::Poll { message_id, poll: Box::new(poll.for_everyone()) },
                 None => continue,
             },
             // What every member may see of the form now; no family's answer.

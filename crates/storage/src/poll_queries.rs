@@ -137,25 +137,55 @@ async fn poll_of(conn: &mut Conn, chat: i64, message: i64) -> Result<(PollFacts,
     Ok((facts, p.author_id, p.anonymous))
 }
 
-/// Logs the poll's new results as an event and reads them back for `viewer`.
-async fn changed(
-    mut tx: Tx,
+/// Logs the poll's results as they are now as an event in its chat, and
+/// clears its unlogged mark. The mark is cleared first: a vote committing
+/// meanwhile waits for it (PostgreSQL's row lock) and marks the poll again,
+/// so its results are logged by a later call, never lost between the two.
+async fn log_results(mut tx: Tx, chat: i64, message: i64, author: i64, now: i64) -> Result<EventView, StorageError> {
+    sqlx::query("UPDATE polls SET unlogged = FALSE WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
+    let seq = next_seq(&mut tx, chat).await?;
+    // Under the poll's author: a named poll's voters are not in the log either.
+    log_event(&mut tx, chat, seq, "poll", message, author, None, now).await?;
+    let poll = views_of(&mut tx, &[message], None).await?.remove(&message).ok_or(StorageError::NotFound)?;
+    tx.commit().await?;
+    Ok(EventView {
+        chat_id: chat,
+        seq,
+        at: now,
+        change: Change::Poll { message_id: message, poll: Box::new(poll.for_everyone()) },
+    })
+}
+
+/// Logs a poll's results if a vote left them unlogged (or it changed
+/// otherwise); `None` for a poll that is gone.
+pub(crate) async fn log_unlogged(
+    pool: &Pool<Db>,
     chat: i64,
     message: i64,
-    actor: i64,
-    viewer: i64,
     now: i64,
-) -> Result<PollChanged, StorageError> {
-    let seq = next_seq(&mut tx, chat).await?;
-    log_event(&mut tx, chat, seq, "poll", message, actor, None, now).await?;
-    let mut poll = views_of(&mut tx, &[message], Some(viewer)).await?.remove(&message).ok_or(StorageError::NotFound)?;
-    tx.commit().await?;
-    let mut public = poll.clone();
-    public.mine = None;
-    let event =
-        EventView { chat_id: chat, seq, at: now, change: Change::Poll { message_id: message, poll: Box::new(public) } };
-    poll.mine.get_or_insert_with(Vec::new);
-    Ok(PollChanged { event, poll })
+) -> Result<Option<EventView>, StorageError> {
+    let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
+    let author: Option<i64> = sqlx::query_scalar(
+        "SELECT m.author_id FROM polls p JOIN messages m ON m.id = p.message_id \
+         WHERE p.message_id = $1 AND m.chat_id = $2 AND m.deleted_at IS NULL",
+    )
+    .bind(message)
+    .bind(chat)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match author {
+        Some(author) => log_results(tx, chat, message, author, now).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The polls whose latest votes no event carries yet: (chat, message).
+pub(crate) async fn unlogged(pool: &Pool<Db>) -> Result<Vec<(i64, i64)>, StorageError> {
+    Ok(sqlx::query_as(
+        "SELECT m.chat_id, p.message_id FROM polls p JOIN messages m ON m.id = p.message_id WHERE p.unlogged",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 pub(crate) async fn vote(
@@ -165,10 +195,10 @@ pub(crate) async fn vote(
     message: i64,
     choice: &[i64],
     now: i64,
-) -> Result<PollChanged, StorageError> {
+) -> Result<PollView, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let me = access(&mut *tx, chat, account).await?;
-    let (facts, author, anonymous) = poll_of(&mut tx, chat, message).await?;
+    let (facts, _, _) = poll_of(&mut tx, chat, message).await?;
     let chosen = polls::check_vote(&facts, choice, now).map_err(StorageError::VoteRefused)?;
     sqlx::query("DELETE FROM poll_votes WHERE message_id = $1 AND person_id = $2")
         .bind(message)
@@ -180,9 +210,12 @@ pub(crate) async fn vote(
         row.push_bind(message).push_bind(me.person_id).push_bind(i64::try_from(i).unwrap_or(i64::MAX)).push_bind(now);
     });
     q.build().execute(&mut *tx).await?;
-    // The log names no voter of an anonymous poll: its event is the author's.
-    let actor = if anonymous { author } else { me.person_id };
-    changed(tx, chat, message, actor, me.person_id, now).await
+    sqlx::query("UPDATE polls SET unlogged = TRUE WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
+    let mut poll =
+        views_of(&mut tx, &[message], Some(me.person_id)).await?.remove(&message).ok_or(StorageError::NotFound)?;
+    tx.commit().await?;
+    poll.mine.get_or_insert_with(Vec::new);
+    Ok(poll)
 }
 
 pub(crate) async fn close(
@@ -201,7 +234,11 @@ pub(crate) async fn close(
         .bind(message)
         .execute(&mut *tx)
         .await?;
-    changed(tx, chat, message, me.person_id, me.person_id, now).await
+    let mut poll =
+        views_of(&mut tx, &[message], Some(me.person_id)).await?.remove(&message).ok_or(StorageError::NotFound)?;
+    poll.mine.get_or_insert_with(Vec::new);
+    let event = log_results(tx, chat, message, author, now).await?;
+    Ok(PollChanged { event, poll })
 }
 
 pub(crate) async fn export(pool: &Pool<Db>, account: i64, chat: i64, message: i64) -> Result<PollExport, StorageError> {

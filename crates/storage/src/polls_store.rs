@@ -1,7 +1,8 @@
 //! Polls (issue 20): a message whose text is the question, with its options,
 //! votes and closing. A poll is created with its message (`NewMessage.poll`,
-//! in the append's transaction); a vote or a close is an event in the chat's
-//! log (`Change::Poll`) carrying the results, so sockets resume through it.
+//! in the append's transaction); its close, and its votes a few times a
+//! second at most, are events in the chat's log (`Change::Poll`) carrying
+//! the results, so sockets resume through them.
 //! The rules are `messenger::polls`.
 
 use crate::{EventView, Pool, StorageError, Store};
@@ -34,6 +35,20 @@ pub struct PollView {
     pub mine: Option<Vec<i64>>,
 }
 
+impl PollView {
+    /// The poll as an event shows it to every member: nobody's own choice,
+    /// and no voter named (a named poll's voters are in its history and
+    /// CSV) — a class voting at once would otherwise send every member each
+    /// voter's id again with every update.
+    pub fn for_everyone(mut self) -> PollView {
+        self.mine = None;
+        for option in &mut self.options {
+            option.people = None;
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PollOption {
     pub text: String,
@@ -52,8 +67,8 @@ pub struct PollExport {
     pub rows: Vec<(String, i64, Vec<String>)>,
 }
 
-/// What a vote or a close did: the event to publish, and the poll as the
-/// actor now sees it.
+/// What a close did: the event to publish, and the poll as its author now
+/// sees it.
 #[derive(Debug, Clone)]
 pub struct PollChanged {
     pub event: EventView,
@@ -61,7 +76,9 @@ pub struct PollChanged {
 }
 
 impl Store {
-    /// Replaces the account's vote in a poll of the chat.
+    /// Replaces the account's vote in a poll of the chat, and marks the
+    /// poll's results unlogged: [`Store::log_poll_results`] makes the event,
+    /// at most a few times a second however fast the votes come.
     pub async fn vote(
         &self,
         account: i64,
@@ -69,8 +86,20 @@ impl Store {
         message: i64,
         choice: &[i64],
         now: i64,
-    ) -> Result<PollChanged, StorageError> {
+    ) -> Result<PollView, StorageError> {
         self.queued(async { dispatch!(self.polls::vote(account, chat, message, choice, now)) }).await
+    }
+
+    /// Logs the poll's results as they are now as a `poll` event of its
+    /// chat; `None` if the poll is gone.
+    pub async fn log_poll_results(&self, chat: i64, message: i64, now: i64) -> Result<Option<EventView>, StorageError> {
+        self.queued(async { dispatch!(self.polls::log_unlogged(chat, message, now)) }).await
+    }
+
+    /// Polls with votes no event carries yet (their node stopped before
+    /// logging them), as (chat, message).
+    pub async fn unlogged_polls(&self) -> Result<Vec<(i64, i64)>, StorageError> {
+        dispatch!(self.polls::unlogged())
     }
 
     /// The poll's author closes it before its time.

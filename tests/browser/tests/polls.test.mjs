@@ -83,3 +83,27 @@ test('a poll is voted from three browsers with live results, a changed vote, clo
   assert.match(csv, /В субботу,3,Донская Эльмира; Малышева Карина; Сафин Григорий/);
   for (const p of Object.values(people)) assert.deepEqual(p.problems, []);
 });
+
+test('a poll open in a chat closes on screen at its closing time, with no event to tell it', async () => {
+  const t = people.teacher.page;
+  const m = people.mother.page;
+  const question = 'Кто сможет прийти в субботу?';
+  await openChat(m, CHAT);
+  // Asked over the API: the form's clock takes minutes, and the test waits seconds.
+  await t.evaluate(async ({ name, question }) => {
+    const chats = await (await fetch('/api/messenger/chats')).json();
+    const chat = chats.find((c) => c.name === name);
+    const res = await fetch(`/api/messenger/chats/${chat.id}/polls`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id: 'poll-closes-soon', question, options: ['Смогу', 'Не смогу'], closes_at: Math.floor(Date.now() / 1000) + 3 }),
+    });
+    if (!res.ok) throw new Error(`POST: ${res.status}`);
+  }, { name: CHAT, question });
+  const card = message(m, question);
+  const vote = card.getByTestId('poll-option').filter({ hasText: 'Не смогу' });
+  await vote.waitFor();
+  assert.ok(!(await vote.isDisabled()), 'open until its time');
+  await card.getByTestId('poll-voters').filter({ hasText: 'Опрос закрыт' }).waitFor({ timeout: 10_000 });
+  assert.ok(await vote.isDisabled(), 'closed by the clock alone: no more votes');
+  for (const p of Object.values(people)) assert.deepEqual(p.problems, []);
+});

@@ -9,7 +9,7 @@ pub mod calls;
 pub(crate) mod consent;
 pub mod files;
 pub mod hub;
-pub(crate) mod polls;
+pub mod polls;
 pub mod protocol;
 pub(crate) mod receipts;
 pub(crate) mod search;
@@ -32,6 +32,8 @@ pub struct Messenger {
     /// The other nodes, when this is one of several.
     link: Option<cluster::Link>,
     pub writer: Writer,
+    /// Polls' results as events, a few a second at most.
+    pub poll_results: Arc<polls::PollResults>,
     /// Turns true when the server stops: sockets say `bye shutdown`.
     stopping: watch::Sender<bool>,
     /// Web Push to closed tabs, once started.
@@ -54,12 +56,14 @@ impl Messenger {
     }
 
     fn with_bus(store: Store, hub: Arc<Hub>, bus: Arc<dyn Bus>, link: Option<cluster::Link>) -> Arc<Messenger> {
-        let writer = Writer::spawn(store, Arc::clone(&bus));
+        let writer = Writer::spawn(store.clone(), Arc::clone(&bus));
+        let poll_results = polls::PollResults::new(store, Arc::clone(&bus));
         Arc::new(Messenger {
             hub,
             bus,
             link,
             writer,
+            poll_results,
             stopping: watch::Sender::new(false),
             notifier: std::sync::OnceLock::new(),
         })

@@ -1,21 +1,114 @@
 //! Polls (issue 20): creating one (a message whose text is the question,
 //! through the group-commit writer like any send), voting, closing early and
-//! the results as CSV. Results go to every member as `poll` events; an
-//! anonymous poll names no voter anywhere — not in answers, events or CSV.
+//! the results as CSV. Results go to every member as `poll` events, a few a
+//! second at most ([`PollResults`]), naming no voter; an anonymous poll
+//! names no voter anywhere — not in answers, events or CSV.
 
 use super::api::{Ack, admit_in_chat};
-use crate::AppState;
+use super::bus::{Bus, BusMessage};
+use super::protocol::ServerFrame;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::{AppState, Clock};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use messenger::flood::Action;
 use messenger::polls::{MAX_OPTIONS, PollSpec};
 use serde::Deserialize;
-use storage::{NewMessage, NewPoll, PollView};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use storage::{NewMessage, NewPoll, PollView, Store};
+use tokio::time::Instant;
 use utoipa::ToSchema;
+
+/// A poll's results are logged and sent at most once per this: a class of
+/// a thousand voting within two seconds gets every member eight updates,
+/// not a thousand (a million frames in all).
+pub const RESULTS_EVERY: Duration = Duration::from_millis(250);
+
+/// Logs polls' results as `poll` events, at most once per [`RESULTS_EVERY`]
+/// per poll: the first change at once, later ones in that interval together
+/// at its end. A vote is committed (and marked unlogged) before this hears
+/// of it, so a node that stops first leaves the mark for
+/// [`PollResults::log_left_over`].
+pub struct PollResults {
+    store: Store,
+    bus: Arc<dyn Bus>,
+    /// Polls logged within the last interval: when, and whether a change
+    /// waits for the interval's end.
+    recent: Mutex<HashMap<i64, Recent>>,
+}
+
+struct Recent {
+    logged: Instant,
+    waiting: bool,
+}
+
+impl PollResults {
+    pub fn new(store: Store, bus: Arc<dyn Bus>) -> Arc<PollResults> {
+        Arc::new(PollResults { store, bus, recent: Mutex::new(HashMap::new()) })
+    }
+
+    /// A vote in the poll `message` of `chat` was committed.
+    pub fn changed(self: &Arc<Self>, chat: i64, message: i64, clock: Clock) {
+        let now = Instant::now();
+        let due = {
+            let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            recent.retain(|_, r| r.waiting || now.duration_since(r.logged) < RESULTS_EVERY);
+            match recent.get_mut(&message) {
+                Some(r) if r.waiting => return,
+                Some(r) => {
+                    r.waiting = true;
+                    r.logged + RESULTS_EVERY
+                }
+                None => {
+                    recent.insert(message, Recent { logged: now, waiting: false });
+                    now
+                }
+            }
+        };
+        let results = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(due).await;
+            if let Some(r) = results.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(&message)
+            {
+                // Changes from here on wait for the next interval.
+                *r = Recent { logged: Instant::now(), waiting: false };
+            }
+            results.log(chat, message, clock()).await;
+        });
+    }
+
+    async fn log(&self, chat: i64, message: i64, now: i64) {
+        match self.store.log_poll_results(chat, message, now).await {
+            Ok(Some(event)) => {
+                let seq = event.seq;
+                let frame = ServerFrame::event(event).to_json();
+                self.bus.publish(BusMessage::Chat { chat, seq: Some(seq), frame: frame.into() });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(chat, message, error = %e, "cannot log a poll's results: left for the next vote or the background jobs")
+            }
+        }
+    }
+
+    /// Logs the results of polls whose node stopped between a vote and its
+    /// event (the cluster's background jobs call this).
+    pub async fn log_left_over(&self, now: i64) {
+        match self.store.unlogged_polls().await {
+            Ok(polls) => {
+                for (chat, message) in polls {
+                    self.log(chat, message, now).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot list the polls whose results are unlogged"),
+        }
+    }
+}
 
 #[derive(Deserialize, ToSchema)]
 pub struct PollForm {
@@ -97,9 +190,9 @@ pub async fn vote(
         return Err(e::INVALID_INPUT.field("options"));
     }
     admit_in_chat(&state, user.account_id, chat, Action::Reaction).await?;
-    let changed = state.store.vote(user.account_id, chat, message, &form.options, state.now()).await?;
-    state.messenger.publish_event(changed.event);
-    Ok(axum::Json(changed.poll))
+    let poll = state.store.vote(user.account_id, chat, message, &form.options, state.now()).await?;
+    state.messenger.poll_results.changed(chat, message, state.clock.clone());
+    Ok(axum::Json(poll))
 }
 
 /// The poll's author closes it before its time.

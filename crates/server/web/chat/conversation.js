@@ -23,6 +23,15 @@ import { consentButton, consentEl } from './consent.js';
 const RUN_SECS = 5 * 60;
 const NEAR_TOP_PX = 400;
 const AT_BOTTOM_PX = 48;
+
+/** When a poll or a consent form in `m` closes by itself (unix seconds), or null. */
+function deadlineOf(m) {
+  if (m.deleted) return null;
+  if (m.poll && !m.poll.closed_at && m.poll.closes_at) return m.poll.closes_at;
+  if (m.consent) return m.consent.deadline;
+  return null;
+}
+
 const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
 
 const KIND_ICON = { class: 'school', staff_room: 'teacher', parents: 'users', subject: 'book', custom: 'chat' };
@@ -172,6 +181,7 @@ export class Conversation {
     this.saveDraft();
     // A closed chat writes no draft any more: the next one of this chat owns it.
     this.destroyed = true;
+    clearTimeout(this.deadlineTimer);
     this.resizer?.disconnect();
     this.el.remove();
   }
@@ -260,6 +270,8 @@ export class Conversation {
     let prev = null;
     const direct = s.kind === 'direct';
     const othersRead = s.others_read_seq || 0;
+    const now = Date.now() / 1000;
+    let nextDeadline = Infinity;
     const dayItem = (secs) => {
       const label = fmt.dayLabel(secs);
       out.push({ key: `d${fmt.dayKey(secs)}`, sig: label, build: () => h('h3', { class: 'pm-day' }, h('span', null, label)) });
@@ -290,7 +302,12 @@ export class Conversation {
       const status = own && !m.deleted ? (direct && m.seq <= othersRead ? 'read' : 'sent') : null;
       const receipt = this.receipts.of(m);
       const opts = { own, cont, status, direct, receipt };
-      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont, receipt]), build: () => this.messageEl(m, opts) });
+      // A poll or a form closes at its time with no event: its card is
+      // built again then, with the time passed in its signature.
+      const deadline = deadlineOf(m);
+      const passed = deadline !== null && deadline <= now;
+      if (deadline !== null && !passed) nextDeadline = Math.min(nextDeadline, deadline);
+      out.push({ key: `m${m.id}`, sig: JSON.stringify([m, status, cont, receipt, passed]), build: () => this.messageEl(m, opts) });
       prev = m;
     }
     const today = Math.floor(Date.now() / 1000);
@@ -306,7 +323,19 @@ export class Conversation {
       const notice = it === lastWaiting;
       out.push({ key: `p${it.client_id}`, sig: JSON.stringify([it, notice]), build: () => this.pendingEl(it, notice) });
     }
+    this.redrawAt(nextDeadline);
     return out;
+  }
+
+  /** Builds the feed again at `secs` (the next poll or form to close). */
+  redrawAt(secs) {
+    clearTimeout(this.deadlineTimer);
+    if (!Number.isFinite(secs)) return;
+    // Timers fire late, never early; a long wait is checked again later.
+    const wait = Math.min(Math.max(0, secs * 1000 - Date.now()) + 250, 2 ** 31 - 1);
+    this.deadlineTimer = setTimeout(() => {
+      if (!this.destroyed) this.renderFeed();
+    }, wait);
   }
 
   renderFeed(flags = {}) {
