@@ -2,7 +2,7 @@
 //! catching the automatic chats up with the roster after a start, remaking
 //! the copies of people's data a restart interrupted, purging deleted chats,
 //! retention (expired copies, archived chats past the school's years),
-//! collecting unreferenced files. The node that holds the
+//! collecting unreferenced files, the summaries of what quiet hours held. The node that holds the
 //! database's lead ([`storage::Leadership`]) runs them; the others wait and
 //! take over when it dies. One process on SQLite simply always leads.
 
@@ -19,6 +19,9 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+/// Quiet hours end on the minute and the composer promised that minute: a
+/// second's lag, for one indexed look-up when nothing is due.
+const RELEASE_EVERY: Duration = Duration::from_secs(1);
 
 /// The running jobs loop of this node.
 pub struct Jobs {
@@ -83,6 +86,7 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
     let mut retention = tokio::time::interval(RETENTION_EVERY);
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut release = tokio::time::interval(RELEASE_EVERY);
     loop {
         tokio::select! {
             _ = purge.tick() => state.purge_deleted_chats().await,
@@ -90,6 +94,11 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
             _ = collect.tick() => {
                 if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
                     tracing::warn!(code = e.code, "file garbage collection failed");
+                }
+            }
+            _ = release.tick() => {
+                if let Some(notifier) = state.messenger.notifier() {
+                    notifier.release_held().await;
                 }
             }
             _ = check.tick() => {
