@@ -792,7 +792,8 @@ export class Conversation {
         const on = this.urgentBtn.getAttribute('aria-pressed') !== 'true';
         this.urgentBtn.setAttribute('aria-pressed', String(on));
       });
-      form.querySelector('.pm-input-row').insertBefore(this.urgentBtn, this.textarea);
+      // Above the input, not in its row: a phone's row has no room for it.
+      form.insertBefore(this.urgentBtn, form.querySelector('.pm-input-row'));
     }
     this.checkQuiet();
     form.insertBefore(this.tray.error, this.tray.el);
