@@ -308,6 +308,23 @@ mod tests {
     }
 
     #[test]
+    fn schools_keep_moscow_time_unless_another_zone_is_configured() {
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.time_zone, messenger::quiet::DEFAULT_ZONE);
+        });
+        with_env(&[("PARTA_TIME_ZONE", "Asia/Yekaterinburg")], || {
+            let cfg = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.time_zone.name(), "Asia/Yekaterinburg");
+        });
+        with_env(&[("PARTA_TIME_ZONE", "Moscow")], || {
+            let Err(refused) = Config::load(Overrides::default(), "d") else { panic!("a city is not a zone") };
+            let refused = refused.to_string();
+            assert!(refused.contains("time_zone (PARTA_TIME_ZONE)"), "{refused}");
+        });
+    }
+
+    #[test]
     fn an_sms_provider_is_configured_in_its_own_section() {
         isolated(|| {
             let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
