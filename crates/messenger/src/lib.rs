@@ -9,7 +9,8 @@
 //! ([`report`]), who has read a message as its chat's admins see it
 //! ([`receipts`]: families in parents' chats, people elsewhere), and what a
 //! poll and a vote in it may be ([`polls`]), and a consent form answered per
-//! child in a parents' chat ([`consent`]).
+//! child in a parents' chat ([`consent`]), and a school's quiet hours
+//! ([`quiet`]: when its chats notify nobody, and until when).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -28,6 +29,7 @@ pub mod manage;
 pub mod notify;
 pub mod permissions;
 pub mod polls;
+pub mod quiet;
 pub mod receipts;
 pub mod report;
 pub mod text;

@@ -88,6 +88,8 @@ pub enum Refusal {
     Blocked,
     #[error("only a direct chat's other person can be blocked")]
     NotDirect,
+    #[error("only the chat's admins mark a message urgent")]
+    UrgentNotAdmin,
 }
 
 /// Nothing changes in a chat that is not live, whoever asks.

@@ -50,6 +50,9 @@ pub struct FileConfig {
     /// Web Push to closed tabs (`[push]`: on by default; the push services
     /// allowed, the VAPID key, the operator's contact).
     pub push: Option<server::notify::PushConfig>,
+    /// The IANA time zone of schools that have not chosen their own, e.g.
+    /// "Europe/Moscow" (the default): their quiet hours are on its clock.
+    pub time_zone: Option<String>,
 }
 
 /// The configuration in force.
@@ -72,6 +75,7 @@ pub struct Config {
     /// Cluster mode when set: the NATS servers (`nats_url`).
     pub nats_urls: Option<cluster::Servers>,
     pub push: server::notify::PushConfig,
+    pub time_zone: messenger::quiet::Tz,
 }
 
 /// How log lines are written.
@@ -109,6 +113,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "public_url",
     "max_upload_mb",
     "nats_url",
+    "time_zone",
 ];
 
 /// Sections, whose keys are set by `PARTA_<SECTION>_<KEY>`
@@ -188,6 +193,12 @@ impl Config {
         if let Some(name) = flood.invalid() {
             anyhow::bail!("[flood] {name} must allow something: a burst of 1 or more and a rate above 0 per second");
         }
+        let time_zone = match file.time_zone.as_deref().map(str::trim) {
+            Some(name) => messenger::quiet::parse_zone(name).map_err(|_| {
+                anyhow::anyhow!("time_zone (PARTA_TIME_ZONE): {name:?} is not an IANA zone such as \"Europe/Moscow\"")
+            })?,
+            None => messenger::quiet::DEFAULT_ZONE,
+        };
         let nats_urls = match file.nats_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(text) => Some(cluster::parse_urls(text).context("nats_url (PARTA_NATS_URL)")?),
             None => None,
@@ -209,6 +220,7 @@ impl Config {
             flood,
             nats_urls,
             push: file.push.unwrap_or_default(),
+            time_zone,
         })
     }
 
@@ -292,6 +304,23 @@ mod tests {
             assert_eq!(cfg.database_url, "postgres://db/parta");
             assert_eq!(cfg.listen.port(), 1);
             assert!(cfg.secure_cookies);
+        });
+    }
+
+    #[test]
+    fn schools_keep_moscow_time_unless_another_zone_is_configured() {
+        isolated(|| {
+            let default = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(default.time_zone, messenger::quiet::DEFAULT_ZONE);
+        });
+        with_env(&[("PARTA_TIME_ZONE", "Asia/Yekaterinburg")], || {
+            let cfg = Config::load(Overrides::default(), "d").unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(cfg.time_zone.name(), "Asia/Yekaterinburg");
+        });
+        with_env(&[("PARTA_TIME_ZONE", "Moscow")], || {
+            let Err(refused) = Config::load(Overrides::default(), "d") else { panic!("a city is not a zone") };
+            let refused = refused.to_string();
+            assert!(refused.contains("time_zone (PARTA_TIME_ZONE)"), "{refused}");
         });
     }
 

@@ -378,6 +378,7 @@ async fn serve(cfg: Config, mut state: server::AppState, metrics: Option<Metrics
         tracing::info!(%node, ?servers, "cluster mode: one node of several");
         state.join_cluster(link, streams);
     }
+    state.default_quiet = messenger::quiet::QuietHours::school_default(cfg.time_zone);
     state.start_push(&cfg.push).await.context("cannot start Web Push ([push])")?;
     state.start_calls(cfg.calls.clone()).await.context("cannot start calls ([calls])")?;
     // Reconciliation at start, purges, the file collector: on one node of the cluster.

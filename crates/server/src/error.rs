@@ -22,6 +22,9 @@ pub struct ApiError {
     pub remaining_attempts: Option<u32>,
     /// The request field the error is about (`limit`, `text`, `members[3]`).
     pub field: Option<Cow<'static, str>>,
+    /// What exactly is wrong, in Russian and English, when the message
+    /// alone cannot say (which two periods overlap).
+    pub detail: Option<Box<(String, String)>>,
 }
 
 impl ApiError {
@@ -37,6 +40,10 @@ impl ApiError {
     pub fn field(self, name: impl Into<Cow<'static, str>>) -> Self {
         ApiError { field: Some(name.into()), ..self }
     }
+
+    pub fn detail(self, russian: String, english: String) -> Self {
+        ApiError { detail: Some(Box::new((russian, english))), ..self }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -44,8 +51,10 @@ pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `invalid_credentials`.
     pub code: &'static str,
     /// Russian.
-    pub message: &'static str,
-    pub message_en: &'static str,
+    #[schema(value_type = String)]
+    pub message: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub message_en: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +67,16 @@ pub struct ErrorBody {
 }
 
 const fn err(status: StatusCode, code: &'static str, message: &'static str, message_en: &'static str) -> ApiError {
-    ApiError { status, code, message, message_en, retry_after: None, remaining_attempts: None, field: None }
+    ApiError {
+        status,
+        code,
+        message,
+        message_en,
+        retry_after: None,
+        remaining_attempts: None,
+        field: None,
+        detail: None,
+    }
 }
 
 pub const UNAUTHENTICATED: ApiError =
@@ -250,10 +268,16 @@ pub const INTERNAL: ApiError = err(
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (message, message_en) = match self.detail.map(|d| *d) {
+            Some((russian, english)) => {
+                (format!("{}: {russian}", self.message).into(), format!("{}: {english}", self.message_en).into())
+            }
+            None => (self.message.into(), self.message_en.into()),
+        };
         let body = ErrorBody {
             code: self.code,
-            message: self.message,
-            message_en: self.message_en,
+            message,
+            message_en,
             retry_after: self.retry_after,
             remaining_attempts: self.remaining_attempts,
             field: self.field,
@@ -574,6 +598,12 @@ impl From<messenger::Refusal> for ApiError {
                 "Заблокировать можно только собеседника в личной переписке.",
                 "Only the other person of a direct chat can be blocked.",
             ),
+            Refusal::UrgentNotAdmin => err(
+                s,
+                "urgent_not_admin",
+                "Отметить сообщение «Срочно» могут только администраторы чата.",
+                "Only the chat's admins can mark a message urgent.",
+            ),
         }
     }
 }
@@ -768,6 +798,8 @@ pub const CALL_UNAVAILABLE: ApiError = err(
     "Calls are switched off on this server.",
 );
 
+pub const QUIET_HOURS_INVALID: ApiError =
+    err(StatusCode::BAD_REQUEST, "quiet_hours_invalid", "Тихие часы не сохранены", "Quiet hours not saved");
 pub const PUSH_UNAVAILABLE: ApiError = err(
     StatusCode::SERVICE_UNAVAILABLE,
     "push_unavailable",

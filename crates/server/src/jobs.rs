@@ -3,7 +3,7 @@
 //! the poll results a stopped node left unlogged, remaking
 //! the copies of people's data a restart interrupted, purging deleted chats,
 //! retention (expired copies, archived chats past the school's years),
-//! collecting unreferenced files. The node that holds the
+//! collecting unreferenced files, the summaries of what quiet hours held. The node that holds the
 //! database's lead ([`storage::Leadership`]) runs them; the others wait and
 //! take over when it dies. One process on SQLite simply always leads.
 
@@ -23,6 +23,9 @@ const POLLS_EVERY: Duration = Duration::from_secs(30);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+/// Quiet hours end on the minute and the composer promised that minute: a
+/// second's lag, for one indexed look-up when nothing is due.
+const RELEASE_EVERY: Duration = Duration::from_secs(1);
 
 /// The running jobs loop of this node.
 pub struct Jobs {
@@ -88,6 +91,7 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
     let mut retention = tokio::time::interval(RETENTION_EVERY);
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut release = tokio::time::interval(RELEASE_EVERY);
     loop {
         tokio::select! {
             _ = polls.tick() => state.messenger.poll_results.log_left_over(state.now()).await,
@@ -96,6 +100,11 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
             _ = collect.tick() => {
                 if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
                     tracing::warn!(code = e.code, "file garbage collection failed");
+                }
+            }
+            _ = release.tick() => {
+                if let Some(notifier) = state.messenger.notifier() {
+                    notifier.release_held().await;
                 }
             }
             _ = check.tick() => {

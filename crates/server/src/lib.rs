@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 mod openapi;
 pub mod push_api;
+pub mod quiet_api;
 mod roster_api;
 pub mod safeguarding_api;
 mod web;
@@ -64,6 +65,9 @@ pub struct AppState {
     pub connections: Arc<connections::Connections>,
     /// How fast one person may act (`[flood]`).
     pub flood: Arc<flood::Flood>,
+    /// The quiet hours of a school that has not chosen its own (its zone:
+    /// the configured `time_zone`).
+    pub default_quiet: ::messenger::quiet::QuietHours,
 }
 
 /// The current time in unix seconds.
@@ -88,6 +92,7 @@ impl AppState {
             calls: messenger::calls::Calls::disabled(),
             connections: Arc::default(),
             flood: Arc::default(),
+            default_quiet: ::messenger::quiet::QuietHours::school_default(::messenger::quiet::DEFAULT_ZONE),
         }
     }
 
@@ -95,8 +100,14 @@ impl AppState {
     /// them, and direct calls ring. After [`AppState::join_cluster`], whose
     /// messenger it hooks into, and before [`AppState::start_calls`].
     pub async fn start_push(&mut self, config: &notify::PushConfig) -> Result<(), notify::PushStartError> {
-        let started =
-            notify::Notifier::start(config, self.store.clone(), self.clock.clone(), self.demo.is_some()).await?;
+        let started = notify::Notifier::start(
+            config,
+            self.store.clone(),
+            self.clock.clone(),
+            self.demo.is_some(),
+            self.default_quiet.clone(),
+        )
+        .await?;
         if let Some(notifier) = started {
             self.messenger.set_notifier(notifier);
         }
@@ -246,6 +257,8 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(push_api::subscribe, push_api::unsubscribe))
         .routes(routes!(push_api::settings, push_api::save_settings))
         .routes(routes!(push_api::chat_notifications, push_api::set_chat_notifications))
+        .routes(routes!(quiet_api::quiet_hours, quiet_api::set_quiet_hours))
+        .routes(routes!(quiet_api::chat_quiet))
         .routes(routes!(messenger::consent::create))
         .routes(routes!(messenger::consent::view, messenger::consent::answer))
         .routes(routes!(messenger::consent::reopen))

@@ -4,6 +4,12 @@
 //! within the grace period and gets no push, on whichever node their socket
 //! is, because read positions are in the database.
 //!
+//! In a school's quiet hours (`messenger::quiet`) a message in a chat they
+//! cover is not pushed but held, and each person gets one summary when they
+//! end ([`Notifier::release_held`], run by the cluster's leader). A chat
+//! admin's «Срочно» is pushed at once, through quiet hours and everyone's
+//! choices.
+//!
 //! The node that committed a message pushes it. A push is a courtesy, not a
 //! delivery: the message itself is durable and reaches every device when it
 //! connects; a node that dies inside the grace period loses only the pushes.
@@ -11,6 +17,7 @@
 use crate::Clock;
 use crate::messenger::protocol::ReminderAbout;
 use messenger::notify;
+use messenger::quiet::{Quiet, QuietHours};
 use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, SubscriptionError, Urgency, VapidKey};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -113,6 +120,22 @@ pub enum PayloadKind {
     },
     /// A direct call is ringing: the phone rings like a call.
     Call { chat: i64, call: i64, caller: String },
+    /// Quiet hours ended: what they held, still unread («Пока были тихие
+    /// часы: 5 новых сообщений в 2 чатах»).
+    Summary {
+        /// Held messages in all.
+        messages: i64,
+        chats: Vec<SummaryChat>,
+    },
+}
+
+/// One chat of a [`PayloadKind::Summary`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryChat {
+    pub chat: i64,
+    /// Empty for a direct chat.
+    pub chat_name: String,
+    pub messages: i64,
 }
 
 pub struct Notifier {
@@ -121,6 +144,8 @@ pub struct Notifier {
     store: Store,
     clock: Clock,
     delay: Duration,
+    /// The quiet hours of a school that has not chosen its own.
+    default_quiet: QuietHours,
     sending: Arc<Semaphore>,
     /// New messages waiting out the grace period, in the order committed.
     waiting: mpsc::Sender<Waiting>,
@@ -137,6 +162,7 @@ struct Waiting {
     preview: String,
     mentions: Vec<i64>,
     reply_to: Option<i64>,
+    urgent: bool,
 }
 
 impl Notifier {
@@ -148,6 +174,7 @@ impl Notifier {
         store: Store,
         clock: Clock,
         demo: bool,
+        default_quiet: QuietHours,
     ) -> Result<Option<Arc<Notifier>>, PushStartError> {
         if !config.enabled {
             return Ok(None);
@@ -164,6 +191,7 @@ impl Notifier {
             store,
             clock,
             delay: Duration::from_millis(config.delay_ms),
+            default_quiet,
             sending: Arc::new(Semaphore::new(CONCURRENT_PUSHES)),
             waiting,
         });
@@ -180,7 +208,7 @@ impl Notifier {
     }
 
     /// A message was committed: push it, after the grace period, to whoever
-    /// has not read it by then.
+    /// has not read it by then; an urgent one at once.
     pub fn message_committed(&self, committed: &Committed) {
         let message = &committed.message;
         // A call's record is not news: the call rang while it lasted.
@@ -192,8 +220,9 @@ impl Notifier {
         } else {
             messenger::preview(&message.text, PREVIEW_CHARS)
         };
+        let delay = if message.urgent { Duration::ZERO } else { self.delay };
         let waiting = Waiting {
-            due: tokio::time::Instant::now() + self.delay,
+            due: tokio::time::Instant::now() + delay,
             chat: committed.chat_id,
             seq: committed.seq,
             message_id: committed.message_id,
@@ -202,6 +231,7 @@ impl Notifier {
             preview,
             mentions: message.mentions.clone(),
             reply_to: message.reply_to.as_ref().map(|r| r.id),
+            urgent: message.urgent,
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.waiting.try_send(waiting) {
             metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
@@ -209,8 +239,20 @@ impl Notifier {
         }
     }
 
+    /// The quiet hours of school `org` now for a chat of `kind`; none when
+    /// they cannot be read (a push too many beats a message never told of).
+    async fn quiet(&self, org: i64, kind: &str, now: i64) -> Option<Quiet> {
+        match crate::quiet_api::of_school(&self.store, &self.default_quiet, org).await {
+            Ok(hours) => hours.quiet(kind, now),
+            Err(e) => {
+                tracing::warn!(org, error = %e, "cannot read the school's quiet hours");
+                None
+            }
+        }
+    }
+
     /// Pushes one message whose grace period is over to the members who have
-    /// not read it by now and want it.
+    /// not read it by now and want it; in quiet hours, holds it for them.
     async fn push_message(self: &Arc<Self>, w: Waiting) {
         let now = (self.clock)();
         let audience = match self.store.push_audience(w.chat, w.seq, w.author, w.reply_to, now).await {
@@ -226,6 +268,8 @@ impl Notifier {
         // A subscription comes once per school account of its Parta ID in
         // the chat: it is pushed to once, if any of them wants it.
         let mut wanted: Vec<(PushDevice, bool)> = Vec::new();
+        // Who wants it, as (Parta ID, member): what quiet hours hold.
+        let mut wanting: Vec<(i64, i64)> = Vec::new();
         for target in audience.targets {
             let level = target
                 .setting
@@ -236,10 +280,22 @@ impl Notifier {
                 mentions_me: w.mentions.contains(&target.person),
                 replies_to_me: audience.reply_author == Some(target.person),
             };
-            let wants = notify::notifies(level, target.setting.muted(now), incoming);
+            let wants = w.urgent || notify::notifies(level, target.setting.muted(now), incoming);
+            if wants && !wanting.contains(&(target.device.account, target.person)) {
+                wanting.push((target.device.account, target.person));
+            }
             if wants && !wanted.iter().any(|(d, _)| d.subscription == target.device.subscription) {
                 wanted.push((target.device, target.previews));
             }
+        }
+        let quiet = if w.urgent { None } else { self.quiet(audience.org, &audience.kind, now).await };
+        if let Some(quiet) = quiet {
+            let held: Vec<(i64, i64, i64, i64, i64)> =
+                wanting.into_iter().map(|(account, person)| (account, person, w.chat, w.seq, quiet.until)).collect();
+            if let Err(e) = self.store.hold_pushes(&held).await {
+                tracing::warn!(chat = w.chat, seq = w.seq, error = %e, "cannot hold a message's pushes for quiet hours");
+            }
+            return;
         }
         for (device, previews) in wanted {
             let kind = PayloadKind::Message {
@@ -254,7 +310,7 @@ impl Notifier {
             let notice = Notice {
                 payload: serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default(),
                 ttl: Duration::from_secs(24 * 3600),
-                urgency: if direct { Urgency::High } else { Urgency::Normal },
+                urgency: if direct || w.urgent { Urgency::High } else { Urgency::Normal },
                 topic: Some(format!("chat-{}", w.chat)),
             };
             self.deliver(device, notice).await;
@@ -262,8 +318,9 @@ impl Notifier {
     }
 
     /// A direct call started: ring the other person's devices at once, unless
-    /// they muted the chat. The push lives 30 s: a call found later is
-    /// over, and its record message tells of it.
+    /// they muted the chat or the school's quiet hours cover direct chats
+    /// (they do not by default). A ring is not held: the push lives 30 s,
+    /// a call found later is over, and its record message tells of it.
     pub fn ring(self: &Arc<Self>, chat: i64, call: i64, caller: i64, caller_name: &str) {
         let notifier = Arc::clone(self);
         let caller_name = caller_name.to_owned();
@@ -278,6 +335,9 @@ impl Notifier {
                     return;
                 }
             };
+            if notifier.quiet(audience.org, &audience.kind, now).await.is_some() {
+                return;
+            }
             let mut rung: Vec<i64> = Vec::new();
             for target in audience.targets {
                 if target.setting.muted(now) || rung.contains(&target.device.subscription) {
@@ -319,6 +379,50 @@ impl Notifier {
                 notifier.deliver(device, notice).await;
             }
         });
+    }
+
+    /// Quiet hours ended: each person with held messages still unread gets
+    /// one summary on every device. Run by the cluster's leader alone, so a
+    /// summary goes out once.
+    pub async fn release_held(self: &Arc<Self>) {
+        let summaries = match self.store.release_held_pushes((self.clock)()).await {
+            Ok(summaries) if summaries.is_empty() => return,
+            Ok(summaries) => summaries,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot release the pushes quiet hours held");
+                return;
+            }
+        };
+        let accounts: Vec<i64> = summaries.iter().map(|s| s.account).collect();
+        let devices = match self.store.push_devices(&accounts, (self.clock)()).await {
+            Ok(devices) => devices,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot find the devices quiet hours' summaries go to");
+                return;
+            }
+        };
+        for summary in summaries {
+            let chats: Vec<SummaryChat> = summary
+                .chats
+                .into_iter()
+                .map(|c| SummaryChat {
+                    chat: c.chat,
+                    chat_name: if c.kind == "direct" { String::new() } else { c.name },
+                    messages: c.messages,
+                })
+                .collect();
+            let kind = PayloadKind::Summary { messages: chats.iter().map(|c| c.messages).sum(), chats };
+            let payload = serde_json::to_vec(&Payload { v: 1, kind }).unwrap_or_default();
+            for device in devices.iter().filter(|d| d.account == summary.account) {
+                let notice = Notice {
+                    payload: payload.clone(),
+                    ttl: Duration::from_secs(24 * 3600),
+                    urgency: Urgency::Normal,
+                    topic: Some("quiet-summary".into()),
+                };
+                self.deliver(device.clone(), notice).await;
+            }
+        }
     }
 
     /// Sends one push in the background, within the node's limit of pushes

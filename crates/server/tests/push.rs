@@ -38,6 +38,10 @@ async fn class() -> Class {
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let parent = linked(&app, "parent1", "+79120000003").await;
     let chat = teacher.chat_named(&app, "Родители 5А").await;
+    // These tests are about who wants a push, not the time of day: the
+    // school keeps no quiet hours (tests/quiet_hours.rs is about those).
+    let none = messenger::quiet::QuietHours::new("UTC", Vec::new(), Vec::new()).unwrap();
+    app.db.store.set_quiet_hours(parent.org, &none, app.now()).await.unwrap();
     Class { app, teacher, parent, chat, service: PushReceiver::start().await }
 }
 

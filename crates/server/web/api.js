@@ -152,6 +152,12 @@ export const api = {
   updateChat: (c, patch) => request('PATCH', `${chat(c)}`, patch),
   chatNotifications: (c) => request('GET', `${chat(c)}/notifications`),
   setChatNotifications: (c, change) => request('PUT', `${chat(c)}/notifications`, change),
+  /** {quiet, until, until_local}: the chat's school is in its quiet hours now. */
+  chatQuiet: (c) => request('GET', `${chat(c)}/quiet`),
+  /** A message sent by the server at `send_at` (unix seconds). */
+  schedule: (c, body) => request('POST', `${chat(c)}/scheduled`, body),
+  quietHours: (o) => request('GET', `${org(o)}/quiet-hours`),
+  setQuietHours: (o, form) => request('PUT', `${org(o)}/quiet-hours`, form),
   messages: (c, params = {}) => request('GET', `${chat(c)}/messages${query(params)}`),
   members: (c) => request('GET', `${chat(c)}/members`),
   pins: (c) => request('GET', `${chat(c)}/pins`),

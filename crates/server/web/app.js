@@ -19,6 +19,7 @@ import * as manageChatPage from './pages/manage-chat.js';
 import * as manageAuditPage from './pages/manage-audit.js';
 import * as reportsPage from './pages/reports.js';
 import * as dataPage from './pages/data.js';
+import * as quietPage from './pages/quiet.js';
 
 const root = document.getElementById('app');
 
@@ -38,6 +39,7 @@ const routes = [
   { path: /^\/roster\/(\d+)\/people\/?$/, page: rosterPage, params: (m) => ({ org: m[1], tab: 'people' }) },
   { path: /^\/roster\/(\d+)\/messaging\/?$/, page: messagingPage, params: (m) => ({ org: m[1] }) },
   { path: /^\/roster\/(\d+)\/data\/?$/, page: dataPage, params: (m) => ({ org: m[1] }) },
+  { path: /^\/roster\/(\d+)\/quiet\/?$/, page: quietPage, params: (m) => ({ org: m[1] }) },
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/?$/, page: classPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/class\/(\d+)\/slip\/?$/, page: slipPage, params: (m) => ({ org: m[1], id: m[2] }) },
   { path: /^\/roster\/(\d+)\/person\/(\d+)\/?$/, page: personPage, params: (m) => ({ org: m[1], id: m[2] }) },

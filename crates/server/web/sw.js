@@ -36,6 +36,14 @@ function chatUrl(chat) {
   return `/messenger#/chat/${chat}`;
 }
 
+/** «5 новых сообщений»: the Russian plural of a count. */
+function count(n, one, few, many) {
+  const ten = n % 10;
+  const hundred = n % 100;
+  const word = ten === 1 && hundred !== 11 ? one : ten >= 2 && ten <= 4 && (hundred < 12 || hundred > 14) ? few : many;
+  return `${n} ${word}`;
+}
+
 /** The notification for a push payload (`v` 1, docs/protocol.md «Push»); null for one this worker does not know. */
 function notificationOf(p) {
   if (!p || p.v !== 1) return null;
@@ -60,6 +68,20 @@ function notificationOf(p) {
         tag: `parta-reminder-${p.message}`,
         icon: '/assets/icon-192.png',
         data: { url: chatUrl(p.chat), chat: p.chat },
+      },
+    };
+  }
+  if (p.type === 'summary') {
+    // One chat: open it; several: the chat list.
+    const only = p.chats && p.chats.length === 1 ? p.chats[0].chat : null;
+    return {
+      title: 'Parta Мессенджер',
+      options: {
+        body: `Пока были тихие часы: ${count(p.messages, 'новое сообщение', 'новых сообщения', 'новых сообщений')} ` +
+          `в ${count(p.chats.length, 'чате', 'чатах', 'чатах')}`,
+        tag: 'parta-quiet-summary',
+        icon: '/assets/icon-192.png',
+        data: only == null ? { url: '/messenger' } : { url: chatUrl(only), chat: only },
       },
     };
   }

@@ -32,6 +32,7 @@ pub mod maintenance;
 mod messages_store;
 mod polls_store;
 mod push_store;
+mod quiet_store;
 mod receipts_store;
 mod safeguarding_store;
 mod sync;
@@ -49,6 +50,7 @@ pub use leadership::Leadership;
 pub use messages_store::*;
 pub use polls_store::*;
 pub use push_store::*;
+pub use quiet_store::*;
 pub use receipts_store::*;
 pub use safeguarding_store::*;
 
@@ -277,6 +279,10 @@ mod sqlite {
         use super::*;
         include!("push_queries.rs");
     }
+    pub(crate) mod quiet {
+        use super::*;
+        include!("quiet_queries.rs");
+    }
 }
 
 mod postgres {
@@ -343,6 +349,10 @@ mod postgres {
     pub(crate) mod push {
         use super::*;
         include!("push_queries.rs");
+    }
+    pub(crate) mod quiet {
+        use super::*;
+        include!("quiet_queries.rs");
     }
 }
 

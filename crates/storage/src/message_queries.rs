@@ -173,6 +173,10 @@ pub(crate) async fn append_messages(
             verdicts.push(Verdict::Done(Box::new(Err(StorageError::Refused(refusal)))));
             continue;
         }
+        if new.urgent && !me.access.admin {
+            verdicts.push(Verdict::Done(Box::new(Err(StorageError::Refused(::messenger::Refusal::UrgentNotAdmin)))));
+            continue;
+        }
         let reply_to = match new.reply_to {
             None => None,
             Some(reply) => match reply_preview(&mut tx, new.chat_id, reply).await? {
@@ -246,6 +250,7 @@ pub(crate) async fn append_messages(
             deleted: false,
             hidden: None,
             pinned: false,
+            urgent: new.urgent,
             reactions: Vec::new(),
             client_id: Some(new.client_id.as_str().to_string()),
             attachments,
@@ -396,7 +401,7 @@ const INSERT_CHUNK: usize = 500;
 async fn insert_accepted(tx: &mut Tx, batch: &[NewMessage], accepted: &mut [Accepted]) -> Result<(), StorageError> {
     for chunk in accepted.chunks_mut(INSERT_CHUNK) {
         let mut q = sqlx::QueryBuilder::<Db>::new(
-            "INSERT INTO messages (chat_id, seq, author_id, client_id, body, reply_to, mentions, created_at) ",
+            "INSERT INTO messages (chat_id, seq, author_id, client_id, body, reply_to, mentions, created_at, urgent) ",
         );
         q.push_values(chunk.iter(), |mut row, a| {
             let new = &batch[a.index];
@@ -407,7 +412,8 @@ async fn insert_accepted(tx: &mut Tx, batch: &[NewMessage], accepted: &mut [Acce
                 .push_bind(new.text.as_str().to_string())
                 .push_bind(new.reply_to)
                 .push_bind(join_ids(&a.mentions))
-                .push_bind(new.now);
+                .push_bind(new.now)
+                .push_bind(new.urgent);
         });
         q.push(" RETURNING id, chat_id, seq");
         let ids: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
@@ -447,7 +453,7 @@ const MESSAGE_COLUMNS: &str = "SELECT m.id, m.chat_id, m.seq, m.author_id, \
        m.client_id, m.body, m.mentions, m.created_at, m.edited_at, m.deleted_at IS NOT NULL AS deleted, \
        m.pinned_at IS NOT NULL AS pinned, r.id AS reply_id, \
        ra.last_name || ' ' || ra.first_name AS reply_author, r.body AS reply_body, \
-       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id, m.hidden_at IS NOT NULL AS hidden, m.hidden_reason \
+       r.deleted_at IS NOT NULL AS reply_deleted, m.call_id, m.hidden_at IS NOT NULL AS hidden, m.hidden_reason, m.urgent \
      FROM messages m JOIN people a ON a.id = m.author_id \
      LEFT JOIN messages r ON r.id = m.reply_to LEFT JOIN people ra ON ra.id = r.author_id ";
 
@@ -472,6 +478,7 @@ struct MessageRow {
     call_id: Option<i64>,
     hidden: bool,
     hidden_reason: Option<String>,
+    urgent: bool,
 }
 
 impl MessageRow {
@@ -499,6 +506,7 @@ impl MessageRow {
                 reason: self.hidden_reason.filter(|_| viewer.is_some() && viewer == Some(self.author_id)),
             }),
             pinned: self.pinned,
+            urgent: self.urgent,
             reactions,
             attachments: Vec::new(),
             call: None,

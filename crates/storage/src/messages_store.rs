@@ -29,6 +29,9 @@ pub struct NewMessage {
     pub poll: Option<crate::NewPoll>,
     /// The message is a consent form's text (a parents' chat's admins only).
     pub consent: Option<crate::NewConsentForm>,
+    /// «Срочно» (a chat's admins only): notifies at once, through quiet
+    /// hours and whatever the members chose.
+    pub urgent: bool,
     pub now: i64,
 }
 
@@ -61,6 +64,9 @@ pub struct MessageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<Hidden>,
     pub pinned: bool,
+    /// «Срочно»: a chat admin's message that notified at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
     pub reactions: Vec<ReactionView>,
     /// The sender's idempotency key; only shown to the author.
     #[serde(default, skip_serializing_if = "Option::is_none")]

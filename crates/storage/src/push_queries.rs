@@ -106,8 +106,8 @@ pub(crate) async fn audience(
     if rows.is_empty() {
         return Ok(None);
     }
-    let facts: Option<(String, String, i64, bool, Option<i64>)> = sqlx::query_as(
-        "SELECT c.kind, c.name, \
+    let facts: Option<(i64, String, String, i64, bool, Option<i64>)> = sqlx::query_as(
+        "SELECT c.org_id, c.kind, c.name, \
          (SELECT COUNT(*) FROM chat_members cm WHERE cm.chat_id = c.id AND cm.status = 'active'), \
          COALESCE((SELECT am.admin FROM chat_members am WHERE am.chat_id = c.id AND am.person_id = $2), FALSE), \
          (SELECT r.author_id FROM messages r WHERE r.id = $3 AND r.chat_id = c.id) \
@@ -118,7 +118,7 @@ pub(crate) async fn audience(
     .bind(reply_to)
     .fetch_optional(pool)
     .await?;
-    let Some((kind, chat_name, members, author_admin, reply_author)) = facts else { return Ok(None) };
+    let Some((org, kind, chat_name, members, author_admin, reply_author)) = facts else { return Ok(None) };
     let targets = rows
         .into_iter()
         .map(|(subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews)| {
@@ -131,7 +131,7 @@ pub(crate) async fn audience(
             }
         })
         .collect();
-    Ok(Some(PushAudience { kind, chat_name, members, author_admin, reply_author, targets }))
+    Ok(Some(PushAudience { org, kind, chat_name, members, author_admin, reply_author, targets }))
 }
 
 pub(crate) async fn setting(pool: &Pool<Db>, chat: i64, person: i64) -> Result<NotifySetting, StorageError> {

@@ -23,6 +23,8 @@ impl NotifySetting {
 /// Who a new message may be pushed to, with what the rules need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushAudience {
+    /// The school, whose quiet hours apply.
+    pub org: i64,
     pub kind: String,
     /// The chat's own name (empty for a direct chat, which each side sees
     /// under the other's name).

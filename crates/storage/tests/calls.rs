@@ -162,6 +162,7 @@ async fn the_record_is_in_history_the_event_replay_the_chat_list_and_the_pins() 
         attachments: vec![],
         poll: None,
         consent: None,
+        urgent: false,
         now: NOW,
     };
     assert!(store.append_messages(&[text]).await.unwrap()[0].is_ok());

@@ -50,6 +50,7 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_te
         attachments: vec![],
         poll: None,
         consent: None,
+        urgent: false,
         now: NOW,
     };
     let first = store.append_messages(&[send("a", "Автобус отходит в восемь")]).await.unwrap();

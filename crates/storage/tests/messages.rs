@@ -29,6 +29,7 @@ fn message(chat: i64, account: i64, client_id: &str, text: &str) -> NewMessage {
         attachments: vec![],
         poll: None,
         consent: None,
+        urgent: false,
         now: NOW,
     }
 }

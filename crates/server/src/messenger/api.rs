@@ -156,6 +156,9 @@ pub struct SendForm {
     #[serde(default)]
     #[schema(max_items = 10)]
     pub attachments: Vec<i64>,
+    /// «Срочно» (the chat's admins only): notifies at once, even in quiet hours.
+    #[serde(default)]
+    pub urgent: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -191,6 +194,7 @@ pub async fn send(
         reply_to: form.reply_to,
         mentions: form.mentions,
         attachments: form.attachments,
+        urgent: form.urgent,
     };
     let message = parse_send(user.account_id, send, &state)?;
     admit_in_chat(&state, user.account_id, chat, Action::Message).await?;

@@ -75,6 +75,7 @@ pub async fn create(
             deadline: spec.deadline,
             comment_required: spec.comment_required,
         }),
+        urgent: false,
         now,
     };
     let committed = state.messenger.writer.send(message).await?;

@@ -162,6 +162,7 @@ pub async fn create(
             closes_at: spec.closes_at,
         }),
         consent: None,
+        urgent: false,
         now,
     };
     let committed = state.messenger.writer.send(message).await?;

@@ -35,6 +35,10 @@ pub enum ClientFrame {
         /// Pending uploads of the sender in this chat (at most 10).
         #[serde(default)]
         attachments: Vec<i64>,
+        /// «Срочно»: a chat admin's message that notifies at once, through
+        /// quiet hours and everyone's choices; refused from anyone else.
+        #[serde(default)]
+        urgent: bool,
     },
     Typing {
         chat: i64,
@@ -431,7 +435,8 @@ mod tests {
                 text: "Привет".into(),
                 reply_to: None,
                 mentions: vec![],
-                attachments: vec![]
+                attachments: vec![],
+                urgent: false,
             }
         );
     }
@@ -488,14 +493,15 @@ mod tests {
             let ids = || prop::collection::vec(id(), 0..4);
             prop_oneof![
                 (any::<u32>(), positions).prop_map(|(v, positions)| ClientFrame::Hello { v, positions }),
-                (id(), text(), text(), prop::option::of(id()), ids(), ids()).prop_map(
-                    |(chat, client_id, text, reply_to, mentions, attachments)| ClientFrame::Send {
+                (id(), text(), text(), prop::option::of(id()), ids(), ids(), any::<bool>()).prop_map(
+                    |(chat, client_id, text, reply_to, mentions, attachments, urgent)| ClientFrame::Send {
                         chat,
                         client_id,
                         text,
                         reply_to,
                         mentions,
-                        attachments
+                        attachments,
+                        urgent,
                     }
                 ),
                 id().prop_map(|chat| ClientFrame::Typing { chat }),

@@ -454,8 +454,9 @@ impl Connection {
             Err(_) => return send(socket, &ServerFrame::error(None, &INVALID_INPUT)).await,
         };
         match frame {
-            ClientFrame::Send { chat, client_id, text, reply_to, mentions, attachments } => {
-                let request = SendRequest { chat, client_id: &client_id, text: &text, reply_to, mentions, attachments };
+            ClientFrame::Send { chat, client_id, text, reply_to, mentions, attachments, urgent } => {
+                let request =
+                    SendRequest { chat, client_id: &client_id, text: &text, reply_to, mentions, attachments, urgent };
                 let message = match parse_send(self.account, request, &self.state) {
                     Ok(message) => message,
                     Err(e) => return send(socket, &ServerFrame::error(Some(client_id), &e)).await,
@@ -543,6 +544,7 @@ pub(crate) struct SendRequest<'a> {
     pub reply_to: Option<i64>,
     pub mentions: Vec<i64>,
     pub attachments: Vec<i64>,
+    pub urgent: bool,
 }
 
 /// Parses a send into what the writer appends. With attachments the text
@@ -574,6 +576,7 @@ pub(crate) fn parse_send(account: i64, send: SendRequest<'_>, state: &AppState) 
         attachments,
         poll: None,
         consent: None,
+        urgent: send.urgent,
         now: state.now(),
     })
 }

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { h, icon, clear } from '../dom.js';
 import { t, plural, errorText } from '../i18n.js';
 import { announce, confirmDialog, notice, spinner, button } from '../ui.js';
-import { REACTIONS } from './store.js';
+import { REACTIONS, newClientId } from './store.js';
 import * as fmt from './format.js';
 import { openMenu, closeMenu } from './menu.js';
 import { MentionPicker, markMentions } from './mentions.js';
@@ -18,6 +18,7 @@ import { reportDialog, hiddenText } from '../safeguarding.js';
 import { Receipts } from './receipts.js';
 import { pollButton, pollEl } from './polls.js';
 import { consentButton, consentEl } from './consent.js';
+import { scheduleMessage } from './scheduled.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -494,6 +495,7 @@ export class Conversation {
       if (m.attachments?.length) bubble.append(attachmentsEl(m));
       textEl = h('p', { class: 'pm-text' }, markMentions(richText(m.text), m.mentions));
     }
+    if (m.urgent && !m.deleted) bubble.append(h('p', { class: 'pm-urgent', 'data-testid': 'urgent-badge' }, t('chat.urgent')));
     bubble.append(textEl);
     if (m.poll && !m.deleted) bubble.append(pollEl(this, m));
     if (m.consent && !m.deleted) bubble.append(consentEl(this, m));
@@ -806,6 +808,23 @@ export class Conversation {
     const consent = consentButton(this);
     form.querySelector('.pm-input-row').prepend(this.tray.button, this.tray.input, pollButton(this), ...(consent ? [consent] : []));
     form.insertBefore(this.tray.el, form.querySelector('.pm-input-row'));
+    this.quietEl = h('div', { class: 'pm-quiet', hidden: true, 'data-testid': 'quiet-banner' });
+    form.insertBefore(this.quietEl, form.querySelector('.pm-input-row'));
+    this.urgentBtn = null;
+    if (s.admin) {
+      // «Срочно» cuts through quiet hours and everyone's choices: a chat admin's only.
+      this.urgentBtn = h('button', {
+        type: 'button', class: 'pm-urgent-toggle', 'aria-pressed': 'false', title: t('chat.urgentToggle'),
+        'data-testid': 'urgent-toggle',
+      }, t('chat.urgent'));
+      this.urgentBtn.addEventListener('click', () => {
+        const on = this.urgentBtn.getAttribute('aria-pressed') !== 'true';
+        this.urgentBtn.setAttribute('aria-pressed', String(on));
+      });
+      // Above the input, not in its row: a phone's row has no room for it.
+      form.insertBefore(this.urgentBtn, form.querySelector('.pm-input-row'));
+    }
+    this.checkQuiet();
     form.insertBefore(this.tray.error, this.tray.el);
     this.tray.listenPaste(this.textarea);
     form.addEventListener('submit', (e) => {
@@ -842,6 +861,49 @@ export class Conversation {
     });
     this.composer.append(form);
     requestAnimationFrame(() => this.autosize());
+  }
+
+  /** The school's quiet hours now: the banner says when notifications resume, and offers to send then. */
+  async checkQuiet() {
+    const el = this.quietEl;
+    let quiet;
+    try {
+      quiet = await api.chatQuiet(this.id);
+    } catch {
+      return; // Only a hint: the composer works without it.
+    }
+    if (this.destroyed || el !== this.quietEl) return;
+    clear(el);
+    el.hidden = !quiet.quiet;
+    if (!quiet.quiet) return;
+    const later = h('button', { type: 'button', class: 'pm-quiet-send', 'data-testid': 'send-morning' }, t('chat.sendMorning'));
+    later.addEventListener('click', () => this.sendLater(quiet, later));
+    el.append(icon('clock'), h('span', null, t('chat.quietNow', { time: quiet.until_local })), later);
+  }
+
+  async sendLater(quiet, btn) {
+    const text = this.textarea?.value.trim();
+    if (!text) {
+      this.composerError.textContent = t('chat.writeFirst');
+      return;
+    }
+    btn.disabled = true;
+    try {
+      await scheduleMessage(this.id, text, quiet.until, { client_id: newClientId() });
+      this.textarea.value = '';
+      try {
+        localStorage.removeItem(this.draftKey());
+      } catch {
+        // Nothing was kept.
+      }
+      this.autosize();
+      announce(t('chat.scheduledFor', { time: quiet.until_local }));
+      this.composerError.textContent = '';
+    } catch (e) {
+      this.composerError.textContent = e.text ? e.text() : t('error.unknown');
+    } finally {
+      btn.disabled = false;
+    }
   }
 
   /** Announcement-only or read-only changed: the composer follows. */
@@ -945,7 +1007,9 @@ export class Conversation {
       return;
     }
     const reply = this.mode?.kind === 'reply' ? this.mode.message : null;
-    this.store.send(this.id, text, reply, files, this.mentions.take(text));
+    const urgent = this.urgentBtn?.getAttribute('aria-pressed') === 'true';
+    this.store.send(this.id, text, reply, files, this.mentions.take(text), urgent);
+    this.urgentBtn?.setAttribute('aria-pressed', 'false');
     this.tray?.clear();
     ta.value = '';
     try {

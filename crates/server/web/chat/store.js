@@ -559,13 +559,14 @@ export class ChatStore {
   }
 
   /** Posts a message: it shows at once, goes out now or as soon as the socket is back. */
-  send(id, text, reply, attachments = [], mentions = []) {
+  send(id, text, reply, attachments = [], mentions = [], urgent = false) {
     const item = {
       client_id: newClientId(),
       chat: id,
       text,
       attachments,
       mentions,
+      urgent,
       reply_to: reply ? reply.id : null,
       reply: reply ? { id: reply.id, author_name: reply.author.name, preview: preview(reply.text), deleted: false } : null,
       created_at: Math.floor(Date.now() / 1000),
@@ -589,6 +590,7 @@ export class ChatStore {
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.attachments?.length) frame.attachments = item.attachments;
     if (item.mentions?.length) frame.mentions = item.mentions;
+    if (item.urgent) frame.urgent = true;
     return this.socket?.send(frame) ?? false;
   }
 

@@ -65,7 +65,8 @@ export function tabs(orgId, current) {
     tab('classes', `#/roster/${orgId}`, t('roster.tabClasses'), 'school'),
     tab('people', `#/roster/${orgId}/people`, t('roster.tabPeople'), 'users'),
     tab('messaging', `#/roster/${orgId}/messaging`, t('dm.tab'), 'chat'),
-    tab('data', `#/roster/${orgId}/data`, t('dr.tab'), 'archive'));
+    tab('data', `#/roster/${orgId}/data`, t('dr.tab'), 'archive'),
+    tab('quiet', `#/roster/${orgId}/quiet`, t('quiet.tab'), 'clock'));
 }
 
 // ---------------------------------------------------------------- classes

@@ -1,0 +1,154 @@
+//! A school's quiet hours (issue 19): its administrators set them and see
+//! how often «Срочно» cut through them; someone writing into a chat they
+//! cover is told until when nobody will be notified.
+
+use crate::auth::OrgAdmin;
+use crate::error::extract::{Json, Path};
+use crate::error::{self as e, ApiResult};
+use crate::identity_api::MessengerUser;
+use crate::{AppState, ConcernsOnly};
+use axum::Extension;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use messenger::quiet::{Period, QuietError, QuietHours, WeekTime};
+use serde::{Deserialize, Serialize};
+use storage::{StorageError, Store, UrgentUse};
+use utoipa::ToSchema;
+
+/// How far back administrators see «Срочно» used.
+const USAGE_DAYS: i64 = 30;
+
+/// The school's quiet hours: its own, or `default` (the configured zone,
+/// weekday evenings and weekends, parents' and class chats).
+pub(crate) async fn of_school(store: &Store, default: &QuietHours, org: i64) -> Result<QuietHours, StorageError> {
+    Ok(store.quiet_hours(org).await?.unwrap_or_else(|| default.clone()))
+}
+
+/// One span of the week, in the school's zone: from `from_day` `from` until
+/// `to_day` `to`; a span ending before it starts wraps over Sunday night.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PeriodForm {
+    /// `mon` … `sun`.
+    #[schema(example = "mon")]
+    pub from_day: String,
+    /// `HH:MM`, 00:00–23:59.
+    #[schema(example = "19:00")]
+    pub from: String,
+    #[schema(example = "tue")]
+    pub to_day: String,
+    #[schema(example = "08:00")]
+    pub to: String,
+}
+
+impl PeriodForm {
+    fn of(p: &Period) -> PeriodForm {
+        PeriodForm { from_day: p.from.day().into(), from: p.from.time(), to_day: p.to.day().into(), to: p.to.time() }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct QuietHoursForm {
+    /// An IANA zone, e.g. `Europe/Moscow`.
+    pub time_zone: String,
+    /// Neither empty nor overlapping; at most 28.
+    pub periods: Vec<PeriodForm>,
+    /// The chat kinds covered: `parents`, `class`, `staff_room`, `subject`,
+    /// `custom`, `direct`.
+    pub chat_kinds: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QuietHoursView {
+    pub time_zone: String,
+    pub periods: Vec<PeriodForm>,
+    pub chat_kinds: Vec<String>,
+    /// The school chose these; false: the defaults.
+    pub chosen: bool,
+    /// «Срочно» in the school's chats over the last 30 days, per chat and
+    /// author, the most used first.
+    pub urgent_usage: Vec<UrgentUse>,
+}
+
+async fn view(state: &AppState, org: i64) -> ApiResult<QuietHoursView> {
+    let chosen = state.store.quiet_hours(org).await?;
+    let hours = chosen.clone().unwrap_or_else(|| state.default_quiet.clone());
+    let since = state.now() - USAGE_DAYS * 24 * 3600;
+    Ok(QuietHoursView {
+        time_zone: hours.zone().into(),
+        periods: hours.periods().iter().map(PeriodForm::of).collect(),
+        chat_kinds: hours.kinds().to_vec(),
+        chosen: chosen.is_some(),
+        urgent_usage: state.store.urgent_usage(org, since).await?,
+    })
+}
+
+fn refused(problem: &QuietError) -> e::ApiError {
+    e::QUIET_HOURS_INVALID.detail(problem.to_string(), problem.english())
+}
+
+fn parse(form: QuietHoursForm) -> ApiResult<QuietHours> {
+    let mut periods = Vec::with_capacity(form.periods.len());
+    for (i, p) in form.periods.iter().enumerate() {
+        let from = WeekTime::parse(&p.from_day, &p.from).map_err(|q| refused(&q).field(format!("periods[{i}]")))?;
+        let to = WeekTime::parse(&p.to_day, &p.to).map_err(|q| refused(&q).field(format!("periods[{i}]")))?;
+        periods.push(Period { from, to });
+    }
+    QuietHours::new(form.time_zone.trim(), periods, form.chat_kinds).map_err(|q| refused(&q))
+}
+
+#[utoipa::path(get, path = "/api/orgs/{org}/quiet-hours", tag = "quiet hours", params(("org" = i64, Path)),
+    responses((status = 200, body = QuietHoursView), (status = 401, body = e::ErrorBody), (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
+pub async fn quiet_hours(
+    State(state): State<AppState>,
+    _: OrgAdmin,
+    Path(org): Path<i64>,
+) -> ApiResult<axum::Json<QuietHoursView>> {
+    Ok(axum::Json(view(&state, org).await?))
+}
+
+/// Replaces the school's quiet hours; nothing is stored unless all of it is valid.
+#[utoipa::path(put, path = "/api/orgs/{org}/quiet-hours", tag = "quiet hours", params(("org" = i64, Path)),
+    request_body = QuietHoursForm,
+    responses((status = 200, body = QuietHoursView), (status = 400, body = e::ErrorBody), (status = 401, body = e::ErrorBody),
+        (status = 403, body = e::ErrorBody)),
+    security(("portal_session" = [])))]
+pub async fn set_quiet_hours(
+    State(state): State<AppState>,
+    _: OrgAdmin,
+    Path(org): Path<i64>,
+    Json(form): Json<QuietHoursForm>,
+) -> ApiResult<Response> {
+    let hours = parse(form)?;
+    state.store.set_quiet_hours(org, &hours, state.now()).await?;
+    // Nobody's chats change.
+    Ok((Extension(ConcernsOnly(Vec::new())), axum::Json(view(&state, org).await?)).into_response())
+}
+
+/// Whether a chat is in its school's quiet hours now.
+#[derive(Serialize, ToSchema)]
+pub struct ChatQuiet {
+    pub quiet: bool,
+    /// When they end (unix seconds); absent when not quiet.
+    pub until: Option<i64>,
+    /// The same on the school's clock, `HH:MM` («уведомления придут в 08:00»).
+    pub until_local: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/messenger/chats/{chat}/quiet", tag = "quiet hours", params(("chat" = i64, Path)),
+    responses((status = 200, body = ChatQuiet), (status = 401, body = e::ErrorBody), (status = 404, body = e::ErrorBody)),
+    security(("messenger_session" = [])))]
+pub async fn chat_quiet(
+    State(state): State<AppState>,
+    user: MessengerUser,
+    Path(chat): Path<i64>,
+) -> ApiResult<axum::Json<ChatQuiet>> {
+    let summary = state.store.messenger_chat(user.account_id, chat).await?;
+    let hours = of_school(&state.store, &state.default_quiet, summary.org).await?;
+    let quiet = hours.quiet(&summary.kind, state.now());
+    Ok(axum::Json(ChatQuiet {
+        quiet: quiet.is_some(),
+        until: quiet.map(|q| q.until),
+        until_local: quiet.map(|q| format!("{:02}:{:02}", q.until_hour, q.until_minute)),
+    }))
+}
