@@ -2,7 +2,8 @@
 //! catching the automatic chats up with the roster after a start, remaking
 //! the copies of people's data a restart interrupted, purging deleted chats,
 //! retention (expired copies, archived chats past the school's years),
-//! collecting unreferenced files. The node that holds the
+//! collecting unreferenced files, sending scheduled messages when they are
+//! due. The node that holds the
 //! database's lead ([`storage::Leadership`]) runs them; the others wait and
 //! take over when it dies. One process on SQLite simply always leads.
 
@@ -19,6 +20,10 @@ const CHECK_EVERY: Duration = Duration::from_secs(5);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+/// How often due scheduled messages are looked for: one indexed read that
+/// nearly always finds nothing, and a message goes out within a second of
+/// its time on whatever clock the server reads (tests move theirs).
+const SCHEDULED_EVERY: Duration = Duration::from_secs(1);
 
 /// The running jobs loop of this node.
 pub struct Jobs {
@@ -83,10 +88,15 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
     let mut retention = tokio::time::interval(RETENTION_EVERY);
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
+    let mut scheduled = tokio::time::interval(SCHEDULED_EVERY);
+    // A slow round (a burst of due messages) is not followed by a burst of
+    // catching-up rounds.
+    scheduled.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = purge.tick() => state.purge_deleted_chats().await,
             _ = retention.tick() => crate::data_rights_api::run_retention(state).await,
+            _ = scheduled.tick() => crate::messenger::scheduled::send_due(state).await,
             _ = collect.tick() => {
                 if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
                     tracing::warn!(code = e.code, "file garbage collection failed");

@@ -34,6 +34,7 @@ mod polls_store;
 mod push_store;
 mod receipts_store;
 mod safeguarding_store;
+mod scheduled_store;
 mod sync;
 mod views;
 
@@ -51,6 +52,7 @@ pub use polls_store::*;
 pub use push_store::*;
 pub use receipts_store::*;
 pub use safeguarding_store::*;
+pub use scheduled_store::*;
 
 pub use views::*;
 
@@ -105,6 +107,10 @@ pub enum StorageError {
     /// The data-rights rules refuse the export or the erasure (`identity::rights`).
     #[error("{0}")]
     RightsRefused(identity::rights::RightsRefusal),
+    /// The schedule rules refuse the time, the count or the change
+    /// (`messenger::scheduled`).
+    #[error("{0}")]
+    ScheduleRefused(messenger::scheduled::ScheduleRefusal),
 }
 
 impl StorageError {
@@ -277,6 +283,10 @@ mod sqlite {
         use super::*;
         include!("push_queries.rs");
     }
+    pub(crate) mod scheduled {
+        use super::*;
+        include!("scheduled_queries.rs");
+    }
 }
 
 mod postgres {
@@ -343,6 +353,10 @@ mod postgres {
     pub(crate) mod push {
         use super::*;
         include!("push_queries.rs");
+    }
+    pub(crate) mod scheduled {
+        use super::*;
+        include!("scheduled_queries.rs");
     }
 }
 
