@@ -291,3 +291,16 @@ async fn a_person_has_at_most_a_hundred_messages_waiting() {
     scheduled(&teacher, &app, chat, "one-more", "Ещё", send_at).await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_deleted_parta_id_leaves_no_scheduled_message_behind() {
+    let app = spawn_app(false).await;
+    let teacher = linked(&app, "teacher1", "+79120000001").await;
+    let chat = teacher.chat_named(&app, "5А класс").await;
+    scheduled(&teacher, &app, chat, "mine", "Личное, ещё не отправленное", app.now() + 3600).await;
+    let res = teacher.request(&app, Method::DELETE, "/api/messenger/me", None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let left = app.db.store.claim_due_scheduled(app.now() + 3600, 100).await.unwrap();
+    assert!(left.is_empty(), "its text goes with the Parta ID: {left:?}");
+    app.finish().await;
+}
