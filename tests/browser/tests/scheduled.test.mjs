@@ -58,8 +58,8 @@ test('a teacher schedules from the composer, sees the list, edits one and cancel
   const t = people.teacher.page;
   await openChat(t, CHAT);
 
-  await t.getByTestId('scheduled-open').click();
-  await t.locator('.pm-composer-error').filter({ hasText: 'Сначала напишите сообщение' }).waitFor();
+  // On a phone the clock shows once there is a text to schedule.
+  assert.equal(await t.getByTestId('scheduled-open').isVisible(), false);
 
   await scheduleFromComposer(t, 'Собрание в четверг в 18:00', async (form) => {
     await form.getByTestId('scheduled-choice').filter({ hasText: 'Завтра в 08:00' }).click();
