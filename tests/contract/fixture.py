@@ -131,6 +131,13 @@ def rows_to_act_on() -> dict[str, list]:
         messages.append(ack.json()["message_id"])
     parents, form = _consent_form(s, m)
     messages.append(form)
+    # Messages scheduled a month ahead, to edit and cancel.
+    later = int(time.time()) + 30 * 24 * 3600
+    scheduled = []
+    for i in range(2):
+        body = {"client_id": f"00000000-0000-4000-8000-10000000000{i}", "text": f"Напоминание {i}", "send_at": later}
+        url = f"{BASE}/api/messenger/chats/{chat}/scheduled"
+        scheduled.append(_check(m.post(url, json=body, timeout=TIMEOUT), "scheduled message").json()["id"])
     classes = [c["id"] for c in _check(s.get(f"{BASE}/api/orgs/{ORG}/classes", timeout=TIMEOUT), "classes").json()]
     detail = _check(s.get(f"{BASE}/api/orgs/{ORG}/classes/{classes[0]}", timeout=TIMEOUT), "class").json()
     sessions = [x["id"] for x in _check(m.get(f"{BASE}/api/messenger/sessions", timeout=TIMEOUT), "sessions").json()]
@@ -152,6 +159,7 @@ def rows_to_act_on() -> dict[str, list]:
         "section": [sec["id"] for sec in detail["sections"][:5]],
         "session": sessions,
         "export": [own, theirs],
+        "scheduled": scheduled,
     }
 
 

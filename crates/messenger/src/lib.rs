@@ -9,8 +9,10 @@
 //! ([`report`]), who has read a message as its chat's admins see it
 //! ([`receipts`]: families in parents' chats, people elsewhere), and what a
 //! poll and a vote in it may be ([`polls`]), and a consent form answered per
-//! child in a parents' chat ([`consent`]), and a school's quiet hours
-//! ([`quiet`]: when its chats notify nobody, and until when).
+//! child in a parents' chat ([`consent`]), a school's quiet hours
+//! ([`quiet`]: when its chats notify nobody, and until when), and when a
+//! message scheduled for later may be sent, changed or cancelled
+//! ([`scheduled`]).
 //!
 //! Architecture invariant: this crate is pure. It never touches the clock, the
 //! network, files or a database. Callers load the facts (the chat's state, the
@@ -32,6 +34,7 @@ pub mod polls;
 pub mod quiet;
 pub mod receipts;
 pub mod report;
+pub mod scheduled;
 pub mod text;
 
 pub use direct::{DmPolicy, DmRefusal, DmRule, Party, PersonDmFacts, may_start_direct};

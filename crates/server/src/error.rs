@@ -303,6 +303,7 @@ impl From<StorageError> for ApiError {
             StorageError::VoteRefused(r) => r.into(),
             StorageError::ConsentRefused(r) => r.into(),
             StorageError::RightsRefused(r) => r.into(),
+            StorageError::ScheduleRefused(r) => r.into(),
             other if other.is_unavailable() => {
                 tracing::error!(error = %other, "database unavailable");
                 DATABASE_UNAVAILABLE
@@ -1189,6 +1190,51 @@ impl From<messenger::consent::ConsentRefusal> for ApiError {
         }
     }
 }
+
+// ---------------------------------------------------------------- scheduled messages
+
+impl From<messenger::scheduled::ScheduleRefusal> for ApiError {
+    fn from(r: messenger::scheduled::ScheduleRefusal) -> Self {
+        use messenger::scheduled::ScheduleRefusal::*;
+        match r {
+            InPast => err(
+                StatusCode::BAD_REQUEST,
+                "scheduled_in_past",
+                "Это время уже прошло: выберите время в будущем.",
+                "That time has passed: choose a time in the future.",
+            )
+            .field("send_at"),
+            TooFar => err(
+                StatusCode::BAD_REQUEST,
+                "scheduled_too_far",
+                "Отправку можно запланировать не больше чем на год вперёд.",
+                "A message can be scheduled at most a year ahead.",
+            )
+            .field("send_at"),
+            TooMany => err(
+                StatusCode::CONFLICT,
+                "too_many_scheduled",
+                "У вас уже 100 запланированных сообщений. Дождитесь их отправки или отмените ненужные.",
+                "You already have 100 scheduled messages. Wait until they are sent, or cancel some.",
+            ),
+            NotPending => err(
+                StatusCode::CONFLICT,
+                "scheduled_not_pending",
+                "Это сообщение уже отправлено, отменено или не удалось его отправить: изменить его нельзя.",
+                "This message was already sent, cancelled or could not be sent: it cannot be changed.",
+            ),
+        }
+    }
+}
+
+/// Why a scheduled message's author could not send it when its time came
+/// (`failure` of the message): they are no longer in the chat, or it is gone.
+pub const NOT_IN_CHAT: ApiError = err(
+    StatusCode::NOT_FOUND,
+    "not_in_chat",
+    "Вы больше не участник этого чата, или чат удалён.",
+    "You are no longer a member of this chat, or the chat was deleted.",
+);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 

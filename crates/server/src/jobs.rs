@@ -3,7 +3,8 @@
 //! the poll results a stopped node left unlogged, remaking
 //! the copies of people's data a restart interrupted, purging deleted chats,
 //! retention (expired copies, archived chats past the school's years),
-//! collecting unreferenced files, the summaries of what quiet hours held. The node that holds the
+//! collecting unreferenced files, the summaries of what quiet hours held,
+//! sending scheduled messages when they are due. The node that holds the
 //! database's lead ([`storage::Leadership`]) runs them; the others wait and
 //! take over when it dies. One process on SQLite simply always leads.
 
@@ -26,6 +27,10 @@ const COLLECT_EVERY: Duration = Duration::from_secs(3600);
 /// Quiet hours end on the minute and the composer promised that minute: a
 /// second's lag, for one indexed look-up when nothing is due.
 const RELEASE_EVERY: Duration = Duration::from_secs(1);
+/// How often due scheduled messages are looked for: one indexed read that
+/// nearly always finds nothing, and a message goes out within a second of
+/// its time on whatever clock the server reads (tests move theirs).
+const SCHEDULED_EVERY: Duration = Duration::from_secs(1);
 
 /// The running jobs loop of this node.
 pub struct Jobs {
@@ -92,11 +97,16 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
     let mut collect = tokio::time::interval(COLLECT_EVERY);
     let mut check = tokio::time::interval(CHECK_EVERY);
     let mut release = tokio::time::interval(RELEASE_EVERY);
+    let mut scheduled = tokio::time::interval(SCHEDULED_EVERY);
+    // A slow round (a burst of due messages) is not followed by a burst of
+    // catching-up rounds.
+    scheduled.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = polls.tick() => state.messenger.poll_results.log_left_over(state.now()).await,
             _ = purge.tick() => state.purge_deleted_chats().await,
             _ = retention.tick() => crate::data_rights_api::run_retention(state).await,
+            _ = scheduled.tick() => crate::messenger::scheduled::send_due(state).await,
             _ = collect.tick() => {
                 if let Err(e) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
                     tracing::warn!(code = e.code, "file garbage collection failed");

@@ -265,6 +265,8 @@ pub(crate) fn documented_api() -> OpenApiRouter<AppState> {
         .routes(routes!(messenger::consent::report))
         .routes(routes!(messenger::consent::remind))
         .routes(routes!(messenger::consent::csv))
+        .routes(routes!(messenger::scheduled::list, messenger::scheduled::schedule))
+        .routes(routes!(messenger::scheduled::edit, messenger::scheduled::cancel))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -154,8 +154,6 @@ export const api = {
   setChatNotifications: (c, change) => request('PUT', `${chat(c)}/notifications`, change),
   /** {quiet, until, until_local}: the chat's school is in its quiet hours now. */
   chatQuiet: (c) => request('GET', `${chat(c)}/quiet`),
-  /** A message sent by the server at `send_at` (unix seconds). */
-  schedule: (c, body) => request('POST', `${chat(c)}/scheduled`, body),
   quietHours: (o) => request('GET', `${org(o)}/quiet-hours`),
   setQuietHours: (o, form) => request('PUT', `${org(o)}/quiet-hours`, form),
   messages: (c, params = {}) => request('GET', `${chat(c)}/messages${query(params)}`),
@@ -184,6 +182,11 @@ export const api = {
   consentReport: (c, id) => request('GET', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/report`),
   remindConsent: (c, id) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/remind`),
   reopenConsent: (c, id, deadline) => request('POST', `${chat(c)}/messages/${encodeURIComponent(id)}/consent/reopen`, { deadline }),
+  // Scheduled messages («Отправить позже»): the author's own, until sent.
+  scheduled: (c) => request('GET', `${chat(c)}/scheduled`),
+  schedule: (c, body) => request('POST', `${chat(c)}/scheduled`, body),
+  editScheduled: (id, body) => request('PATCH', `/messenger/scheduled/${encodeURIComponent(id)}`, body),
+  cancelScheduled: (id) => request('DELETE', `/messenger/scheduled/${encodeURIComponent(id)}`),
   direct: (orgId, person) => request('POST', '/messenger/direct', { org: orgId, person }),
 
   // «Управление чатами»: staff manage chats and members; administrators read the audit log.

@@ -982,7 +982,7 @@ pub(crate) async fn audit_log(
 // ---------------------------------------------------------------- purge
 
 /// Erases a chat's messages, log, reactions, edits, search terms, calls,
-/// reports and members; the row stays for the audit log, where `action` says
+/// reports, scheduled messages and members; the row stays for the audit log, where `action` says
 /// why it went (a deleted chat's purge, or the school's retention).
 pub(super) async fn purge_chat(tx: &mut Tx, org: i64, chat: i64, action: &str, now: i64) -> Result<(), StorageError> {
     // The search index forgets each message the way a delete does.
@@ -999,6 +999,7 @@ pub(super) async fn purge_chat(tx: &mut Tx, org: i64, chat: i64, action: &str, n
         // Reports refer to the messages they copied; the copies go with them.
         "DELETE FROM message_reports WHERE chat_id = $1",
         "DELETE FROM chat_events WHERE chat_id = $1",
+        "DELETE FROM scheduled_messages WHERE chat_id = $1",
         "UPDATE messages SET reply_to = NULL WHERE chat_id = $1",
         "DELETE FROM messages WHERE chat_id = $1",
         // Calls after their record messages, which refer to them.

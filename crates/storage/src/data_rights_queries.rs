@@ -461,6 +461,8 @@ pub(crate) async fn erase_person(
         format!("DELETE FROM message_reactions WHERE person_id = $1 AND message_id IN ({IN_ORG_MESSAGES})"),
         format!("DELETE FROM poll_votes WHERE person_id = $1 AND message_id IN ({IN_ORG_MESSAGES})"),
         format!("DELETE FROM chat_members WHERE person_id = $1 AND chat_id IN ({IN_ORG})"),
+        // Messages not sent yet are nobody's record: they go.
+        format!("DELETE FROM scheduled_messages WHERE person_id = $1 AND chat_id IN ({IN_ORG})"),
         "DELETE FROM person_blocks WHERE blocker_id = $1 OR blocked_id = $1".to_string(),
         format!("UPDATE messages SET author_id = $3 WHERE author_id = $1 AND chat_id IN ({IN_ORG})"),
         format!("UPDATE chat_events SET actor_id = $3 WHERE actor_id = $1 AND chat_id IN ({IN_ORG})"),

@@ -565,7 +565,8 @@ pub(crate) async fn erase_account(tx: &mut Tx, account: i64, now: i64) -> Result
             IdentityEvent::ProfileUnlinked { org_id, person_id, profile_id, reason: UnlinkReason::AccountDeleted };
         remove_link(tx, link_id, event, now).await?;
     }
-    for table in ["messenger_sessions", "sign_in_tokens", "child_sign_in_codes", "child_profiles"] {
+    for table in ["messenger_sessions", "sign_in_tokens", "child_sign_in_codes", "child_profiles", "scheduled_messages"]
+    {
         sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1")).bind(account).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE learning_profiles SET last_name = 'Удалённый', first_name = 'пользователь', middle_name = NULL WHERE account_id = $1")

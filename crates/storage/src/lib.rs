@@ -35,6 +35,7 @@ mod push_store;
 mod quiet_store;
 mod receipts_store;
 mod safeguarding_store;
+mod scheduled_store;
 mod sync;
 mod views;
 
@@ -53,6 +54,7 @@ pub use push_store::*;
 pub use quiet_store::*;
 pub use receipts_store::*;
 pub use safeguarding_store::*;
+pub use scheduled_store::*;
 
 pub use views::*;
 
@@ -107,6 +109,10 @@ pub enum StorageError {
     /// The data-rights rules refuse the export or the erasure (`identity::rights`).
     #[error("{0}")]
     RightsRefused(identity::rights::RightsRefusal),
+    /// The schedule rules refuse the time, the count or the change
+    /// (`messenger::scheduled`).
+    #[error("{0}")]
+    ScheduleRefused(messenger::scheduled::ScheduleRefusal),
 }
 
 impl StorageError {
@@ -283,6 +289,10 @@ mod sqlite {
         use super::*;
         include!("quiet_queries.rs");
     }
+    pub(crate) mod scheduled {
+        use super::*;
+        include!("scheduled_queries.rs");
+    }
 }
 
 mod postgres {
@@ -353,6 +363,10 @@ mod postgres {
     pub(crate) mod quiet {
         use super::*;
         include!("quiet_queries.rs");
+    }
+    pub(crate) mod scheduled {
+        use super::*;
+        include!("scheduled_queries.rs");
     }
 }
 

@@ -12,6 +12,7 @@ pub mod hub;
 pub mod polls;
 pub mod protocol;
 pub(crate) mod receipts;
+pub mod scheduled;
 pub(crate) mod search;
 mod writer;
 pub(crate) mod ws;

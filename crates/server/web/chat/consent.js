@@ -14,6 +14,7 @@ import { h, icon, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce, spinner, notice, button } from '../ui.js';
 import * as fmt from './format.js';
+import { newClientId } from './store.js';
 import { svg } from './attachments.js';
 
 /** A ticked sheet: «Согласие». */
@@ -179,7 +180,7 @@ function openConsentForm(conv) {
     },
     onSubmit: async ({ showError }) => {
       const body = {
-        client_id: crypto.randomUUID(),
+        client_id: newClientId(),
         title: title.input.value,
         text: text.input.value,
         options: options.map((f) => f.input.value).filter((v) => v.trim()),

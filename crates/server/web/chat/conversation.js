@@ -18,7 +18,7 @@ import { reportDialog, hiddenText } from '../safeguarding.js';
 import { Receipts } from './receipts.js';
 import { pollButton, pollEl } from './polls.js';
 import { consentButton, consentEl } from './consent.js';
-import { scheduleMessage } from './scheduled.js';
+import { scheduleButton, ScheduledStrip, scheduleMessage } from './scheduled.js';
 
 /** Messages by the same author this close together form one run (one author line). */
 const RUN_SECS = 5 * 60;
@@ -157,8 +157,9 @@ export class Conversation {
 
     this.composer = h('div', { class: 'pm-composer' });
     this.members = new MembersPanel(this);
+    this.scheduled = new ScheduledStrip(this);
     this.body = h('div', { class: 'pm-conv-body' }, this.callBanner.el, this.pinnedBtn,
-      h('div', { class: 'pm-scroll-wrap' }, this.scroller, this.downBtn), this.composer);
+      h('div', { class: 'pm-scroll-wrap' }, this.scroller, this.downBtn), this.scheduled.el, this.composer);
     this.el = h('section', { class: 'pm-conv', 'aria-labelledby': titleId, 'data-chat': this.id },
       this.head, this.body, this.members.el);
     bindDrops(this.body, () => this.tray);
@@ -170,6 +171,7 @@ export class Conversation {
     this.buildComposer();
     this.renderFeed();
     this.store.refreshSummary(this.id);
+    this.scheduled.refresh();
     this.store.ensureLoaded(this.id).then(() => {
       if (this.data && this.data.pins === null) this.store.loadPins(this.id);
       this.receipts.refreshSoon();
@@ -183,6 +185,7 @@ export class Conversation {
     // A closed chat writes no draft any more: the next one of this chat owns it.
     this.destroyed = true;
     clearTimeout(this.deadlineTimer);
+    this.scheduled.destroy();
     this.resizer?.disconnect();
     this.el.remove();
   }
@@ -800,7 +803,7 @@ export class Conversation {
     const form = h('form', { class: 'pm-form', novalidate: true },
       this.bar, this.composerError,
       this.mentions.el,
-      h('div', { class: 'pm-input-row' }, this.textarea, this.sendBtn),
+      h('div', { class: 'pm-input-row' }, this.textarea, scheduleButton(this), this.sendBtn),
       h('p', { id: hintId, class: 'sr-only' }, t('chat.composerHint')));
     this.tray = new AttachmentTray(this.id, () => {
       this.sendBtn.disabled = this.tray.busy();
@@ -890,13 +893,7 @@ export class Conversation {
     btn.disabled = true;
     try {
       await scheduleMessage(this.id, text, quiet.until, { client_id: newClientId() });
-      this.textarea.value = '';
-      try {
-        localStorage.removeItem(this.draftKey());
-      } catch {
-        // Nothing was kept.
-      }
-      this.autosize();
+      this.clearComposer();
       announce(t('chat.scheduledFor', { time: quiet.until_local }));
       this.composerError.textContent = '';
     } catch (e) {
@@ -1010,6 +1007,13 @@ export class Conversation {
     const urgent = this.urgentBtn?.getAttribute('aria-pressed') === 'true';
     this.store.send(this.id, text, reply, files, this.mentions.take(text), urgent);
     this.urgentBtn?.setAttribute('aria-pressed', 'false');
+    this.clearComposer();
+  }
+
+  /** What the composer held was sent (or scheduled): an empty field, no draft, no reply. */
+  clearComposer() {
+    const ta = this.textarea;
+    if (!ta) return;
     this.tray?.clear();
     ta.value = '';
     try {

@@ -9,6 +9,7 @@ import { h, icon, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce } from '../ui.js';
 import * as fmt from './format.js';
+import { newClientId } from './store.js';
 import { svg } from './attachments.js';
 
 /** A bar chart: «Опрос». */
@@ -120,7 +121,7 @@ function openPollForm(conv) {
     onSubmit: async ({ showError }) => {
       const when = closes.input.value ? Math.floor(new Date(closes.input.value).getTime() / 1000) : null;
       const body = {
-        client_id: crypto.randomUUID(),
+        client_id: newClientId(),
         question: question.input.value,
         options: options.map((f) => f.input.value).filter((v) => v.trim()),
         multiple: multiple.input.checked,
