@@ -227,6 +227,7 @@ async fn a_send_repeated_after_a_crash_before_it_was_marked_makes_no_second_mess
         attachments: Vec::new(),
         poll: None,
         consent: None,
+        urgent: false,
         now: app.now(),
     };
     let first = app.state.messenger.writer.send(message).await.unwrap();

@@ -179,6 +179,8 @@ async fn send_one(state: &AppState, due: DueScheduled) -> bool {
         attachments: Vec::new(),
         poll: None,
         consent: None,
+        // Scheduled for a time: what is urgent is sent now.
+        urgent: false,
         now: state.now(),
     };
     let outcome = match state.messenger.writer.send(message).await {
