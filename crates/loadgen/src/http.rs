@@ -16,12 +16,19 @@ pub fn pooled(timeout: Duration) -> Result<reqwest::Client> {
 /// The answer's JSON, or an error naming `what` with the status and body
 /// when it is not a success.
 pub async fn checked(res: reqwest::Response, what: &str) -> Result<Value> {
+    let body = succeeded(res, what).await?;
+    serde_json::from_str(&body).map_err(|e| Error::Protocol(format!("{what}: {e}")))
+}
+
+/// The answer's body (empty for a 204), or an error naming `what` with the
+/// status and body when it is not a success.
+pub async fn succeeded(res: reqwest::Response, what: &str) -> Result<String> {
     let status = res.status();
     let body = res.text().await?;
     if !status.is_success() {
         return Err(Error::Protocol(format!("{what}: {status}: {body}")));
     }
-    serde_json::from_str(&body).map_err(|e| Error::Protocol(format!("{what}: {e}")))
+    Ok(body)
 }
 
 /// `GET {url}{path}` with the cookie; the answer's JSON, or an error with the

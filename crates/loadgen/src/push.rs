@@ -5,7 +5,7 @@
 //! member writes. Measured: how long until the service has every push, and
 //! the server's CPU meanwhile.
 
-use crate::http::{checked, pooled};
+use crate::http::{checked, pooled, succeeded};
 use crate::procstat::CpuMark;
 use crate::seed::Member;
 use crate::{Error, Result, loopback_addr};
@@ -55,7 +55,7 @@ pub async fn run(url: &str, devices: &[Vec<Member>], pid: Option<u32>, config: &
         .map(|(d, m)| {
             let body = service.subscribe(&format!("{}-{d}", m.person));
             let req = http.post(format!("{base}/api/push/subscriptions")).header("cookie", m.cookie()).json(&body);
-            async move { checked(req.send().await?, "subscribing").await.map(|_| ()) }
+            async move { succeeded(req.send().await?, "subscribing").await.map(|_| ()) }
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -69,7 +69,7 @@ pub async fn run(url: &str, devices: &[Vec<Member>], pid: Option<u32>, config: &
                 .put(format!("{base}/api/messenger/chats/{chat}/notifications"))
                 .header("cookie", m.cookie())
                 .json(&json!({ "level": "all" }));
-            async move { checked(req.send().await?, "choosing «Все сообщения»").await.map(|_| ()) }
+            async move { succeeded(req.send().await?, "choosing «Все сообщения»").await.map(|_| ()) }
         })
         .buffer_unordered(concurrency)
         .collect()
