@@ -385,7 +385,8 @@ impl Notifier {
     /// one summary on every device. Run by the cluster's leader alone, so a
     /// summary goes out once.
     pub async fn release_held(self: &Arc<Self>) {
-        let summaries = match self.store.release_held_pushes((self.clock)()).await {
+        let now = (self.clock)();
+        let summaries = match self.store.release_held_pushes(now).await {
             Ok(summaries) if summaries.is_empty() => return,
             Ok(summaries) => summaries,
             Err(e) => {
@@ -394,7 +395,7 @@ impl Notifier {
             }
         };
         let accounts: Vec<i64> = summaries.iter().map(|s| s.account).collect();
-        let devices = match self.store.push_devices(&accounts, (self.clock)()).await {
+        let devices = match self.store.push_devices(&accounts, now).await {
             Ok(devices) => devices,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot find the devices quiet hours' summaries go to");

@@ -141,19 +141,23 @@ async fn poll_of(conn: &mut Conn, chat: i64, message: i64) -> Result<(PollFacts,
 /// clears its unlogged mark. The mark is cleared first: a vote committing
 /// meanwhile waits for it (PostgreSQL's row lock) and marks the poll again,
 /// so its results are logged by a later call, never lost between the two.
-async fn log_results(mut tx: Tx, chat: i64, message: i64, author: i64, now: i64) -> Result<EventView, StorageError> {
+/// Also answers the results as `viewer` sees them (their own choice in it).
+async fn log_results(
+    mut tx: Tx,
+    chat: i64,
+    message: i64,
+    author: i64,
+    viewer: Option<i64>,
+    now: i64,
+) -> Result<(EventView, PollView), StorageError> {
     sqlx::query("UPDATE polls SET unlogged = FALSE WHERE message_id = $1").bind(message).execute(&mut *tx).await?;
     let seq = next_seq(&mut tx, chat).await?;
     // Under the poll's author: a named poll's voters are not in the log either.
     log_event(&mut tx, chat, seq, "poll", message, author, None, now).await?;
-    let poll = views_of(&mut tx, &[message], None).await?.remove(&message).ok_or(StorageError::NotFound)?;
+    let poll = views_of(&mut tx, &[message], viewer).await?.remove(&message).ok_or(StorageError::NotFound)?;
     tx.commit().await?;
-    Ok(EventView {
-        chat_id: chat,
-        seq,
-        at: now,
-        change: Change::Poll { message_id: message, poll: Box::new(poll.for_everyone()) },
-    })
+    let change = Change::Poll { message_id: message, poll: Box::new(poll.clone().for_everyone()) };
+    Ok((EventView { chat_id: chat, seq, at: now, change }, poll))
 }
 
 /// Logs a poll's results if a vote left them unlogged (or it changed
@@ -174,7 +178,7 @@ pub(crate) async fn log_unlogged(
     .fetch_optional(&mut *tx)
     .await?;
     match author {
-        Some(author) => log_results(tx, chat, message, author, now).await.map(Some),
+        Some(author) => log_results(tx, chat, message, author, None, now).await.map(|(event, _)| Some(event)),
         None => Ok(None),
     }
 }
@@ -234,10 +238,8 @@ pub(crate) async fn close(
         .bind(message)
         .execute(&mut *tx)
         .await?;
-    let mut poll =
-        views_of(&mut tx, &[message], Some(me.person_id)).await?.remove(&message).ok_or(StorageError::NotFound)?;
+    let (event, mut poll) = log_results(tx, chat, message, author, Some(me.person_id), now).await?;
     poll.mine.get_or_insert_with(Vec::new);
-    let event = log_results(tx, chat, message, author, now).await?;
     Ok(PollChanged { event, poll })
 }
 
