@@ -147,6 +147,8 @@ pub struct Report {
     /// The worst stream's loss, % (and whose: subscriber, publisher, kind).
     pub worst_stream: Option<(f64, usize, usize, Kind)>,
     pub duplicates: u64,
+    /// Frames that came after a later frame of their stream.
+    pub out_of_order: u64,
     pub latency: Histogram,
     pub keyframe_requests: u64,
     pub keyframes_on_request: u64,
@@ -389,6 +391,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
         silent_frames_forwarded: 0,
         worst_stream: None,
         duplicates: 0,
+        out_of_order: 0,
         latency: Histogram::default(),
         keyframe_requests: reports.iter().map(|p| p.keyframe_requests).sum(),
         keyframes_on_request: reports.iter().map(|p| p.keyframes_on_request).sum(),
@@ -424,6 +427,7 @@ fn tally(shared: &Shared, config: &Config, reports: &[ParticipantReport]) -> Rep
             frames += s.frames_in_window;
             *frames_of.entry(kind).or_default() += s.frames_in_window;
             r.duplicates += s.received.duplicates;
+            r.out_of_order += s.received.out_of_order;
         }
         for publisher in reports.iter().filter(|p| p.index != sub.index) {
             let role = shared.roles[publisher.index];

@@ -686,6 +686,7 @@ fn print_calls(config: &calls::Config, r: &calls::Report, cores: usize) {
                 .unwrap_or_else(|| "—".into()),
         ),
         ("frames received twice", r.duplicates.to_string()),
+        ("frames received after a later one", r.out_of_order.to_string()),
         ("call_speaker frames received (loudest voice changed)", r.speaker_frames.to_string()),
         (
             "due → received p50 / p99 / max ms",

@@ -348,18 +348,27 @@ pub struct Received {
     /// Frames that came more than once (a retransmission the SFU forwarded
     /// twice, or a forwarding bug).
     pub duplicates: u64,
+    /// Frames that came after a later frame of their stream: the SFU (or
+    /// its batched sends) reordered them.
+    pub out_of_order: u64,
+    highest: Option<u32>,
 }
 
 impl Received {
     pub fn new() -> Received {
         // SeqSet holds numbers above its base: frame k is stored as k.
-        Received { frames: SeqSet::above(-1), duplicates: 0 }
+        Received { frames: SeqSet::above(-1), duplicates: 0, out_of_order: 0, highest: None }
     }
 
     pub fn insert(&mut self, frame: u32) {
         if !self.frames.insert(i64::from(frame)) {
             self.duplicates += 1;
+            return;
         }
+        if self.highest.is_some_and(|highest| frame < highest) {
+            self.out_of_order += 1;
+        }
+        self.highest = self.highest.max(Some(frame));
     }
 
     /// How many of the frames in `range` that `wanted` picks came.
@@ -555,7 +564,11 @@ mod tests {
         }
         r.insert(5);
         assert_eq!(r.duplicates, 1);
-        assert_eq!(r.total(), 90);
+        assert_eq!(r.out_of_order, 0, "a repeat is a duplicate, not a reordering");
+        r.insert(103);
+        r.insert(93);
+        assert_eq!(r.out_of_order, 1, "93 came after 103");
+        assert_eq!(r.total(), 92);
         // Frames 10..60 expected: 13, 23, 33, 43, 53 missing.
         assert_eq!(r.count_in(&(10..60), |_| true), 45);
         let mut t = Tally::default();

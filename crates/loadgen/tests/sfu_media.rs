@@ -53,6 +53,7 @@ async fn every_publishers_audio_and_video_reach_every_other_participant_through_
     assert!(report.settled, "the camera and every voice slot began to flow");
     assert_eq!(report.streams_live, report.streams_expected, "each participant receives each other publisher");
     assert_eq!(report.duplicates, 0, "no frame arrives twice");
+    assert_eq!(report.out_of_order, 0, "the batched sends keep every stream's order");
     // Loopback loses nothing, but a debug build on a busy machine may fall behind.
     assert!(report.loss_percent() < 5.0, "loss {:.2} %", report.loss_percent());
     let _ = stop.send(());

@@ -62,6 +62,7 @@ async fn metrics_count_commits_on_their_own_port_and_json_logs_carry_the_request
         "parta_provisioning_runs_total",
         "parta_file_bytes_stored_total",
         "parta_sfu_packets_lost_total",
+        "parta_sfu_packets_dropped_total",
     ] {
         assert!(text.contains(name), "{name} missing from:\n{text}");
     }

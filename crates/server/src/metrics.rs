@@ -88,6 +88,7 @@ fn describe() {
     describe_gauge!(sfu::metrics::PARTICIPANTS, "Participants connected to this node's SFU.");
     describe_counter!(sfu::metrics::PACKETS_FORWARDED, "RTP packets forwarded to subscribers.");
     describe_counter!(sfu::metrics::PACKETS_LOST, "RTP packets that never arrived from publishers.");
+    describe_counter!(sfu::metrics::PACKETS_DROPPED, "Datagrams the SFU's socket refused to send.");
     // Present from the first scrape, so a rate or an alert has a zero to start from.
     for name in [MESSAGES_COMMITTED, COMMIT_FAILURES, SLOW_CONSUMERS, REPLAYS, RESYNCS, SMS_SENT, FILE_BYTES_STORED] {
         metrics::counter!(name).absolute(0);
@@ -100,7 +101,7 @@ fn describe() {
             metrics::counter!(PROVISIONING_RUNS, "scope" => scope, "result" => result).absolute(0);
         }
     }
-    for name in [sfu::metrics::PACKETS_FORWARDED, sfu::metrics::PACKETS_LOST] {
+    for name in [sfu::metrics::PACKETS_FORWARDED, sfu::metrics::PACKETS_LOST, sfu::metrics::PACKETS_DROPPED] {
         metrics::counter!(name).absolute(0);
     }
     for name in [WEBSOCKETS_OPEN, sfu::metrics::CALLS, sfu::metrics::PARTICIPANTS] {

@@ -5,11 +5,11 @@
 //! dropped (its client is told to rejoin) and every other peer carries on.
 
 use crate::peer::{Peer, Voice, new_rtc};
+use crate::udp::{Inbox, MediaSocket};
 use crate::voices::{self, VoiceFrame};
 use crate::{Command, Generation, GoneReason, Joined, PeerKey, SfuError, SfuEvent};
 use std::collections::HashMap;
-use std::io::ErrorKind;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -20,10 +20,9 @@ use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Event, IceConnectionState, Input, Output};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Larger than any UDP payload WebRTC sends (it keeps under the path MTU).
-const RECEIVE_BUFFER: usize = 2048;
-/// Datagrams taken in at most before the peers are polled.
-const RECEIVE_BATCH: usize = 256;
+/// Batches of datagrams (`quinn_udp::BATCH_SIZE` each) taken in at most
+/// before the peers are polled.
+const RECEIVE_BATCHES: usize = 8;
 /// Timeouts already due handled inside one poll before the peer waits for
 /// the loop's next turn (a bound, so a peer cannot hold the thread).
 const TIMEOUTS_IN_A_POLL: usize = 8;
@@ -51,7 +50,8 @@ enum Action {
 }
 
 pub(crate) struct Engine {
-    socket: UdpSocket,
+    socket: MediaSocket,
+    inbox: Inbox,
     advertised: SocketAddr,
     waker: SocketAddr,
     commands: Receiver<Command>,
@@ -78,6 +78,7 @@ struct Meters {
     participants: metrics::Gauge,
     forwarded: metrics::Counter,
     lost: metrics::Counter,
+    dropped: metrics::Counter,
 }
 
 impl Meters {
@@ -87,19 +88,21 @@ impl Meters {
             participants: metrics::gauge!(crate::metrics::PARTICIPANTS),
             forwarded: metrics::counter!(crate::metrics::PACKETS_FORWARDED),
             lost: metrics::counter!(crate::metrics::PACKETS_LOST),
+            dropped: metrics::counter!(crate::metrics::PACKETS_DROPPED),
         }
     }
 }
 
 impl Engine {
     pub fn new(
-        socket: UdpSocket,
+        socket: MediaSocket,
         advertised: SocketAddr,
         waker: SocketAddr,
         commands: Receiver<Command>,
         events: UnboundedSender<SfuEvent>,
     ) -> Engine {
         Engine {
+            inbox: socket.inbox(),
             socket,
             advertised,
             waker,
@@ -119,7 +122,9 @@ impl Engine {
     }
 
     pub fn run(mut self) {
-        let mut buf = vec![0u8; RECEIVE_BUFFER];
+        // A full batch leaves datagrams waiting: the next turn reads them
+        // without waiting.
+        let mut more_waiting = false;
         loop {
             loop {
                 match self.commands.try_recv() {
@@ -140,52 +145,39 @@ impl Engine {
                 self.announce_speakers(now);
             }
 
-            // With no peers the thread sleeps until a command's wake-up datagram.
-            let wait = self
-                .peers
-                .values()
-                .map(|p| p.deadline)
-                .min()
-                .map(|deadline| deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
-            if let Err(e) = self.socket.set_read_timeout(wait) {
-                tracing::error!(error = %e, "SFU socket timeout could not be set");
+            if !more_waiting {
+                // With no peers the thread sleeps until a command's wake-up datagram.
+                let wait =
+                    self.peers.values().map(|p| p.deadline).min().map(|deadline| {
+                        deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))
+                    });
+                self.socket.wait(wait);
             }
-            match self.socket.recv_from(&mut buf) {
-                Ok((n, source)) => {
-                    if n > 0 && source != self.waker {
-                        self.receive(source, &buf[..n]);
-                    }
-                    self.receive_queued(&mut buf);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                // ICMP "port unreachable" from a client that went away surfaces
-                // as a receive error on Linux; the peer's ICE times out.
-                Err(e) => tracing::debug!(error = %e, "SFU receive error"),
-            }
+            more_waiting = self.receive_waiting();
         }
     }
 
-    /// Takes in every datagram already waiting before any peer is polled:
+    /// Takes in the datagrams already waiting before any peer is polled:
     /// a subscriber then packetises the frames of many publishers in one
     /// poll. Polling a peer walks all its tracks, so one poll per received
-    /// packet made a call's cost grow with the cube of its size.
-    fn receive_queued(&mut self, buf: &mut [u8]) {
-        if self.socket.set_nonblocking(true).is_err() {
-            return;
-        }
-        for _ in 0..RECEIVE_BATCH {
-            match self.socket.recv_from(buf) {
-                Ok((n, source)) => {
-                    if n > 0 && source != self.waker {
-                        self.receive(source, &buf[..n]);
-                    }
+    /// packet made a call's cost grow with the cube of its size. Returns
+    /// whether more are waiting.
+    fn receive_waiting(&mut self) -> bool {
+        let mut inbox = std::mem::take(&mut self.inbox);
+        let mut more = true;
+        for _ in 0..RECEIVE_BATCHES {
+            more = self.socket.receive(&mut inbox);
+            for (source, datagram) in inbox.datagrams() {
+                if !datagram.is_empty() && source != self.waker {
+                    self.receive(source, datagram);
                 }
-                Err(_) => break,
+            }
+            if !more {
+                break;
             }
         }
-        if let Err(e) = self.socket.set_nonblocking(false) {
-            tracing::error!(error = %e, "SFU socket cannot block again");
-        }
+        self.inbox = inbox;
+        more
     }
 
     fn command(&mut self, command: Command) {
@@ -337,6 +329,8 @@ impl Engine {
                 self.act(action);
             }
             if self.dirty.is_empty() {
+                let sent = self.socket.send_queued();
+                self.meters.dropped.increment(sent.dropped as u64);
                 return;
             }
             let mut round = std::mem::take(&mut self.dirty);
@@ -359,7 +353,7 @@ impl Engine {
 
     fn poll(&mut self, g: Generation) -> Result<Vec<Action>, GoneReason> {
         let Some(peer) = self.peers.get_mut(&g) else { return Ok(Vec::new()) };
-        let (socket, events, lost) = (&self.socket, &self.events, &self.meters.lost);
+        let (socket, events, lost) = (&mut self.socket, &self.events, &self.meters.lost);
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let mut actions = Vec::new();
             let mut timeouts_now = 0;
@@ -384,10 +378,7 @@ impl Engine {
                         peer.deadline = t;
                         return Ok(actions);
                     }
-                    Ok(Some(Output::Transmit(t))) => {
-                        // A full send buffer drops the packet, as a network would.
-                        let _ = socket.send_to(&t.contents, t.destination);
-                    }
+                    Ok(Some(Output::Transmit(t))) => socket.queue(t.destination, &t.contents),
                     Ok(Some(Output::Event(event))) => on_event(peer, event, &mut actions, events, lost),
                     Err(e) => {
                         tracing::info!(generation = peer.generation, error = %e, "SFU peer failed");

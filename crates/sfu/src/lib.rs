@@ -25,6 +25,7 @@
 
 mod engine;
 mod peer;
+mod udp;
 mod voices;
 
 /// The SFU's metrics, summed over its engine threads (recorded through the
@@ -39,6 +40,9 @@ pub mod metrics {
     /// RTP packets that never arrived from a publisher: gaps in its sequence
     /// numbers (counter).
     pub const PACKETS_LOST: &str = "parta_sfu_packets_lost_total";
+    /// Datagrams the kernel refused to send (a full send buffer), as a
+    /// network drops them (counter).
+    pub const PACKETS_DROPPED: &str = "parta_sfu_packets_dropped_total";
 }
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
@@ -257,6 +261,7 @@ impl Shard {
         waker.connect(engine_addr).map_err(|source| SfuError::Bind { addr: engine_addr, source })?;
         let waker_addr = waker.local_addr().map_err(|source| SfuError::Bind { addr: engine_addr, source })?;
 
+        let socket = udp::MediaSocket::new(socket).map_err(|source| SfuError::Bind { addr: local, source })?;
         let (commands, inbox) = mpsc::channel();
         let engine = engine::Engine::new(socket, advertised, waker_addr, inbox, events);
         let thread = std::thread::Builder::new()

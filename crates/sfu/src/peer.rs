@@ -14,8 +14,6 @@ use str0m::{Candidate, Rtc};
 const KEYFRAME_EVERY: Duration = Duration::from_millis(500);
 /// Opus's payload type in browsers' offers (any other is matched too).
 const OPUS_PT: u8 = 111;
-/// Drafts of one offer before giving up until the next poll.
-const OFFER_ATTEMPTS: usize = 8;
 /// Audio quieter than this (dBov, as the RFC 6464 audio-level header
 /// extension gives it) is the hiss of a quiet room or a muted microphone's
 /// digital silence (−127), not a voice.
@@ -133,15 +131,6 @@ impl OutState {
     fn waiting(self) -> bool {
         matches!(self, OutState::ToOpen | OutState::ToStop(_))
     }
-
-    /// Back to waiting: the offer drafted for it was thrown away.
-    fn redrafted(self) -> OutState {
-        match self {
-            OutState::Negotiating(_) => OutState::ToOpen,
-            OutState::NegotiatingStop(m) => OutState::ToStop(m),
-            other => other,
-        }
-    }
 }
 
 pub(crate) struct Peer {
@@ -258,24 +247,9 @@ impl Peer {
         if !self.connected || self.pending.is_some() || !waiting {
             return None;
         }
-        for _ in 0..OFFER_ATTEMPTS {
-            let (sdp, pending) = self.draft_offer()?;
-            if !has_repeated_mid(&sdp) {
-                self.pending = Some(pending);
-                return Some(sdp);
-            }
-            // str0m 0.24 can give two m-lines added in one change the same
-            // mid, which browsers refuse. A draft changes nothing until its
-            // answer is accepted: roll the tracks back and draw new mids.
-            for track in &mut self.outputs {
-                track.state = track.state.redrafted();
-            }
-            for slot in &mut self.voices.slots {
-                slot.state = slot.state.redrafted();
-            }
-        }
-        tracing::warn!(generation = self.generation, "no offer without a repeated mid; trying on the next poll");
-        None
+        let (sdp, pending) = self.draft_offer()?;
+        self.pending = Some(pending);
+        Some(sdp)
     }
 
     fn draft_offer(&mut self) -> Option<(String, SdpPendingOffer)> {
@@ -352,11 +326,6 @@ impl Peer {
             stream.request_keyframe(kind);
         }
     }
-}
-
-fn has_repeated_mid(sdp: &str) -> bool {
-    let mut seen = std::collections::HashSet::new();
-    sdp.lines().filter_map(|l| l.strip_prefix("a=mid:")).any(|mid| !seen.insert(mid.trim()))
 }
 
 #[cfg(test)]
@@ -487,12 +456,6 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_mid_is_noticed() {
-        assert!(has_repeated_mid("m=audio\r\na=mid:0\r\nm=video\r\na=mid:0\r\n"));
-        assert!(!has_repeated_mid("m=audio\r\na=mid:0\r\nm=video\r\na=mid:1\r\n"));
-    }
-
-    #[test]
     fn many_tracks_added_at_once_get_distinct_mids() {
         str0m::crypto::from_feature_flags().install_process_default();
         let mut p = peer();
@@ -501,8 +464,9 @@ mod tests {
             p.subscribe((person as u64, Mid::from("a")), person);
         }
         let offer = p.offer_if_needed().unwrap();
-        assert!(!has_repeated_mid(&offer));
-        assert_eq!(offer.matches("a=mid:").count(), 58);
+        // str0m 0.24 could draw one new mid twice in a change: browsers refuse such an offer.
+        let mids: std::collections::HashSet<&str> = offer.lines().filter_map(|l| l.strip_prefix("a=mid:")).collect();
+        assert_eq!(mids.len(), 58, "{offer}");
     }
 
     #[test]
