@@ -1,3 +1,4 @@
+// @ts-check
 // One open chat: the header (name, members, typing), the pinned bar, the
 // message feed (day separators, replies, reactions, read marks, infinite
 // scroll up) and the composer (drafts, reply and edit, optimistic sends).
@@ -37,7 +38,12 @@ const URL_RE = /\bhttps?:\/\/[^\s<>"']+/g;
 
 const KIND_ICON = { class: 'school', staff_room: 'teacher', parents: 'users', subject: 'book', custom: 'chat' };
 
-/** The avatar of a chat: its kind's icon, or the person's initials for a direct chat. */
+/**
+ * The avatar of a chat: its kind's icon, or the person's initials for a direct chat.
+ * @param {import('../types.js').ChatSummary} s
+ * @param {string} [cls]
+ * @returns {HTMLElement}
+ */
 export function chatAvatar(s, cls = '') {
   if (s.kind === 'direct') {
     const el = h('span', { class: `pm-ava pm-ava-person ${cls}`, 'aria-hidden': 'true' }, fmt.initialsOf(s.name));
@@ -63,7 +69,11 @@ function richText(text) {
   return out;
 }
 
-/** «Мария печатает…» from the first names of the people typing. */
+/**
+ * «Мария печатает…» from the first names of the people typing.
+ * @param {string[]} first
+ * @returns {string}
+ */
 export function typingText(first) {
   if (!first.length) return '';
   if (first.length === 1) return t('chat.typing1', { name: first[0] });
@@ -72,6 +82,10 @@ export function typingText(first) {
 }
 
 export class Conversation {
+  /**
+   * @param {import('./app.js').ChatApp} app
+   * @param {number} id the chat
+   */
   constructor(app, id) {
     this.app = app;
     this.store = app.store;
@@ -83,6 +97,11 @@ export class Conversation {
     this.unreadFrom = null;
     this.firstRender = true;
     this.flags = {};
+    /**
+     * The consent form whose report is open (consent.js sets it), reloaded when the form changes.
+     * @type {{ message: number, reload: () => void } | null | undefined}
+     */
+    this.consentReport = undefined;
     this.receipts = new Receipts(this);
     this.build();
   }
@@ -128,8 +147,8 @@ export class Conversation {
     }, this.olderEl);
     this.feed.addEventListener('keydown', (e) => this.feedKey(e));
     this.feed.addEventListener('contextmenu', (e) => {
-      const art = e.target.closest('.pm-msg');
-      if (!art || e.target.closest('a')) return;
+      const art = /** @type {HTMLElement | null} */ (/** @type {Element} */ (e.target).closest('.pm-msg'));
+      if (!art || /** @type {Element} */ (e.target).closest('a')) return;
       e.preventDefault();
       this.menuFor(art, { x: e.clientX, y: e.clientY });
     });
@@ -402,7 +421,7 @@ export class Conversation {
 
     if (this.firstRender) {
       this.firstRender = false;
-      const sep = this.feed.querySelector('.pm-unread-sep');
+      const sep = /** @type {HTMLElement | null} */ (this.feed.querySelector('.pm-unread-sep'));
       // The first unread message at the top when the unread ones do not all fit.
       if (sep && sc.scrollHeight - sep.offsetTop > sc.clientHeight) {
         sc.scrollTop = Math.max(0, sep.offsetTop - 24);
@@ -464,7 +483,7 @@ export class Conversation {
       if (!more) break;
     }
     this.app.flush();
-    const el = this.feed.querySelector(`.pm-msg[data-id="${id}"]`);
+    const el = /** @type {HTMLElement | null} */ (this.feed.querySelector(`.pm-msg[data-id="${id}"]`));
     if (!el) {
       announce(t('chat.notFoundMessage'), { error: true });
       return;
@@ -625,7 +644,7 @@ export class Conversation {
   }
 
   feedKey(e) {
-    const arts = () => [...this.feed.querySelectorAll('.pm-msg')];
+    const arts = () => [.../** @type {NodeListOf<HTMLElement>} */ (this.feed.querySelectorAll('.pm-msg'))];
     const cur = e.target.closest?.('.pm-msg');
     if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
       const list = arts();
@@ -666,6 +685,7 @@ export class Conversation {
     if (art.dataset.client) {
       const it = this.store.outboxOf(this.id).find((x) => x.client_id === art.dataset.client);
       if (!it) return;
+      /** @type {{ label: string, icon?: string, danger?: boolean, onSelect: Function }[]} */
       const items = [{ label: t('chat.copy'), icon: 'copy', onSelect: () => this.copy(it.text) }];
       if (it.state === 'failed') {
         items.unshift({ label: t('chat.retry'), icon: 'send', onSelect: () => this.store.retry(it.client_id) });

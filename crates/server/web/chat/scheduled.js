@@ -1,3 +1,4 @@
+// @ts-check
 // Scheduled messages («Отправить позже», issue 19): a clock beside «Отправить»
 // opens a picker (today at 18:00, tomorrow at 08:00, or any time) and the
 // server keeps the composed text until then; «Запланировано: N» above the
@@ -136,6 +137,7 @@ function fromLocal(value) {
 
 /** The usual choices still ahead: today at 18:00, tomorrow at 08:00, Monday at 08:00 before a weekend. */
 function quickChoices(now = new Date()) {
+  /** @type {(days: number, hour: number) => Date} */
   const at = (days, hour) => {
     const d = new Date(now);
     d.setDate(d.getDate() + days);
@@ -145,7 +147,7 @@ function quickChoices(now = new Date()) {
   const time = (d) => fmt.clockTime(d.getTime() / 1000);
   const choices = [];
   const evening = at(0, 18);
-  if (evening - now > 5 * 60 * 1000) choices.push({ label: t('scheduled.today', { time: time(evening) }), when: evening });
+  if (evening.getTime() - now.getTime() > 5 * 60 * 1000) choices.push({ label: t('scheduled.today', { time: time(evening) }), when: evening });
   const morning = at(1, 8);
   choices.push({ label: t('scheduled.tomorrow', { time: time(morning) }), when: morning });
   const tomorrow = morning.getDay();
@@ -176,7 +178,10 @@ function timePicker(initial) {
   return { el: h('div', { class: 'pm-sched-picker' }, choices, when.wrap), value: () => fromLocal(input.value) };
 }
 
-/** The clock beside «Отправить»: schedules what the composer holds. */
+/**
+ * The clock beside «Отправить»: schedules what the composer holds.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function scheduleButton(conv) {
   ensureStyles();
   const btn = h('button', {
@@ -200,6 +205,7 @@ export function scheduleButton(conv) {
   return btn;
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function openScheduleForm(conv, text) {
   const picker = timePicker(null);
   openDialog({
@@ -235,6 +241,7 @@ function failureText(code) {
 
 /** «Запланировано: N» above the composer, and the list it opens. */
 export class ScheduledStrip {
+  /** @param {import('./conversation.js').Conversation} conv */
   constructor(conv) {
     ensureStyles();
     this.conv = conv;

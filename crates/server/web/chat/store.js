@@ -1,3 +1,4 @@
+// @ts-check
 // What the messenger tab knows: the chat list, the loaded history of chats,
 // each chat's position (the highest event `seq` applied, docs/protocol.md),
 // the outbox of sends not yet acknowledged, who is typing. Events from the
@@ -6,6 +7,9 @@
 
 import { api } from '../api.js';
 import { preview, firstName } from './format.js';
+
+/** @typedef {import('../types.js').Message} Message */
+/** @typedef {import('../types.js').Frame} Frame */
 
 const PAGE = 50;
 const TYPING_MS = 5000;
@@ -69,12 +73,26 @@ export class ChatStore {
     this.resendTimer = null;
     this.listeners = new Set();
     this.socket = null;
-    /** (chatId, message, live) → void: someone else's new message. */
+    /**
+     * (chatId, message, live) → void: someone else's new message.
+     * @type {(chatId: number, message: Message, live: boolean) => void}
+     */
     this.onIncoming = () => {};
-    /** (chatId, name) → void: the user is no longer in a chat. */
+    /**
+     * (chatId, name) → void: the user is no longer in a chat.
+     * @type {(chatId: number, name: string) => void}
+     */
     this.onRemoved = () => {};
-    /** (frame) → void: an `error` frame not about a send. */
+    /**
+     * (frame) → void: an `error` frame not about a send.
+     * @type {(frame: Frame) => void}
+     */
     this.onErrorFrame = () => {};
+    /**
+     * `chat:message` of the consent forms whose own rows are being loaded.
+     * @type {Set<string>}
+     */
+    this.consentLoading = new Set();
   }
 
   on(fn) {
@@ -735,7 +753,6 @@ export class ChatStore {
   /** Loads the viewer's own rows of a consent form, once at a time. */
   async refreshConsent(chat, id) {
     const key = `${chat}:${id}`;
-    this.consentLoading ||= new Set();
     if (this.consentLoading.has(key)) return;
     this.consentLoading.add(key);
     try {
