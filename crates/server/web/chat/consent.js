@@ -15,7 +15,7 @@ import { h, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce, spinner, notice, button } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A ticked sheet: «Согласие». */

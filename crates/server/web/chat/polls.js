@@ -10,7 +10,7 @@ import { h } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A bar chart: «Опрос». */

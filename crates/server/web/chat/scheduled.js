@@ -12,7 +12,7 @@ import { h, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, announce, confirmDialog } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A clock: «Отправить позже». */
