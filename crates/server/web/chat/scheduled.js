@@ -189,15 +189,15 @@ export function scheduleButton(conv) {
     'data-testid': 'scheduled-open',
   }, svg(CLOCK));
   btn.addEventListener('click', () => {
-    const text = conv.textarea?.value || '';
-    if (conv.mode?.kind === 'edit') return;
+    const text = conv.composer.textarea?.value || '';
+    if (conv.composer.mode?.kind === 'edit') return;
     if (!text.trim()) {
-      conv.composerError.textContent = t('scheduled.writeFirst');
-      conv.textarea?.focus();
+      conv.composer.composerError.textContent = t('scheduled.writeFirst');
+      conv.composer.textarea?.focus();
       return;
     }
-    if (conv.tray?.ready().length || conv.tray?.busy()) {
-      conv.composerError.textContent = t('scheduled.noFiles');
+    if (conv.composer.tray?.ready().length || conv.composer.tray?.busy()) {
+      conv.composer.composerError.textContent = t('scheduled.noFiles');
       return;
     }
     openScheduleForm(conv, text);
@@ -221,14 +221,14 @@ function openScheduleForm(conv, text) {
         showError(t('scheduled.pickTime'));
         return false;
       }
-      const reply = conv.mode?.kind === 'reply' ? conv.mode.message.id : null;
+      const reply = conv.composer.mode?.kind === 'reply' ? conv.composer.mode.message.id : null;
       try {
-        await scheduleMessage(conv.id, text, when, { reply_to: reply, mentions: conv.mentions?.take(text) || [] });
+        await scheduleMessage(conv.id, text, when, { reply_to: reply, mentions: conv.composer.mentions?.take(text) || [] });
       } catch (e) {
         showError(e.text ? e.text() : t('error.unknown'));
         return false;
       }
-      conv.clearComposer();
+      conv.composer.clearComposer();
       announce(t('scheduled.done', { when: fmt.fullTime(when) }));
       return true;
     },
