@@ -1,9 +1,14 @@
+// @ts-check
 // The HTTP API, as promises. Failures reject with an ApiError carrying the
 // server's JSON body ({code, message, message_en}) and the HTTP status.
 
 import { errorText, t } from './i18n.js';
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when the network failed
+   * @param {import('./types.js').ApiErrorBody | null} body
+   */
   constructor(status, body) {
     super(body?.message || `HTTP ${status}`);
     this.status = status;
@@ -20,12 +25,23 @@ export class ApiError extends Error {
 
 let onUnauthenticated = () => {};
 
-/** Called when a request made while signed in gets 401: the session ended. */
+/**
+ * Called when a request made while signed in gets 401: the session ended.
+ * @param {() => void} fn
+ */
 export function setUnauthenticatedHandler(fn) {
   onUnauthenticated = fn;
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body] sent as JSON
+ * @param {{ quiet401?: boolean }} [opts]
+ * @returns {Promise<any>} the parsed JSON body (null for none); rejects with an ApiError
+ */
 async function request(method, path, body, { quiet401 = false } = {}) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

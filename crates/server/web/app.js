@@ -1,3 +1,4 @@
+// @ts-check
 // Parta school portal: the shell (header, language switch, sign-out), the
 // session, and a hash router that renders one page module at a time.
 

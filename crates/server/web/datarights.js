@@ -1,3 +1,4 @@
+// @ts-check
 // A person's rights over their data (152-ФЗ): «Мои данные» in the messenger's
 // settings (one zip, made in the background, downloadable for 24 hours), and
 // the strings and pieces the portal's «Данные» page shares (pages/data.js).

@@ -1,6 +1,14 @@
+// @ts-check
 // A tiny element builder. Text always goes in as text nodes, never as HTML, so
 // names from the roster cannot inject markup.
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any> | null} [attrs]
+ * @param {...any} children text, nodes, arrays of them; null, undefined and false are skipped
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   setAttrs(el, attrs);
@@ -8,6 +16,10 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/**
+ * @param {HTMLElement & Record<string, any>} el
+ * @param {Record<string, any> | null | undefined} attrs
+ */
 function setAttrs(el, attrs) {
   if (!attrs) return;
   for (const [k, v] of Object.entries(attrs)) {
@@ -22,6 +34,12 @@ function setAttrs(el, attrs) {
   }
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @param {any[]} children
+ * @returns {E}
+ */
 export function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
@@ -30,6 +48,11 @@ export function append(el, children) {
   return el;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @returns {E}
+ */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;
@@ -82,6 +105,11 @@ const ICONS = {
   offline: ['M3 3l18 18', 'M8.5 16.5a5 5 0 0 1 7 0', 'M5 12.5a10 10 0 0 1 4-2.3', 'M12 20h.01', 'M19 12.5a10 10 0 0 0-3.5-2.1', 'M2 8.8a15 15 0 0 1 4.4-2.6', 'M22 8.8A15 15 0 0 0 10.7 5'],
 };
 
+/**
+ * @param {string} name
+ * @param {string} [cls]
+ * @returns {SVGSVGElement}
+ */
 export function icon(name, cls = '') {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', '0 0 24 24');

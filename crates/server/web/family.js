@@ -1,3 +1,4 @@
+// @ts-check
 // «Дети»: a guardian's children and their child profiles (DESIGN §2). The
 // same section in the messenger's settings and in the portal's «Чаты» window.
 // A guardian makes a child's own Parta ID (no phone) with their consent as the
@@ -138,6 +139,7 @@ export function consentBlock() {
 }
 
 /** The «Дети» section; loads the children itself. */
+/** @param {{ headingLevel?: 'h1' | 'h2' | 'h3' }} [opts] */
 export function childrenSection({ headingLevel = 'h2' } = {}) {
   const list = h('div', { class: 'children' }, spinner());
   const el = h('section', { class: 'card section-card children-card', 'aria-labelledby': 'children-title', 'data-testid': 'children' },
@@ -155,7 +157,7 @@ export function childrenSection({ headingLevel = 'h2' } = {}) {
     clear(list).append(children.length
       ? h('ul', { class: 'child-list' }, children.map((c) => childItem(c, reload)))
       : h('p', { class: 'muted' }, t('fam.none')));
-    if (focusChild) list.querySelector(`[data-child="${focusChild}"] .child-name`)?.focus();
+    if (focusChild) (/** @type {HTMLElement | null | undefined} */ (list.querySelector(`[data-child="${focusChild}"] .child-name`)))?.focus();
   };
   reload();
   return el;

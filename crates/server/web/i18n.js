@@ -1,3 +1,4 @@
+// @ts-check
 // Every string the portal shows, in Russian (the default) and English.
 // Keys are stable; `{name}` placeholders are filled by t(key, {name}).
 
@@ -1177,6 +1178,11 @@ function fill(template, params) {
   return template.replace(/\{(\w+)\}/g, (m, k) => (params && k in params ? String(params[k]) : m));
 }
 
+/**
+ * @param {string} key
+ * @param {Record<string, any>} [params]
+ * @returns {string}
+ */
 export function t(key, params) {
   const s = dictionaries[current][key] ?? ru[key];
   if (s === undefined) {
@@ -1186,6 +1192,11 @@ export function t(key, params) {
   return fill(s, params);
 }
 
+/**
+ * @param {string} key
+ * @param {number} n
+ * @returns {string}
+ */
 export function plural(key, n) {
   const forms = plurals[current][key];
   const rule = new Intl.PluralRules(current === 'ru' ? 'ru-RU' : 'en-GB').select(n);

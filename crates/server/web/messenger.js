@@ -1,3 +1,4 @@
+// @ts-check
 // Parta Мессенджер: signing in with Parta ID (or with the one-time link from
 // the school portal's «Перейти в Parta Мессенджер»), registering, the chats
 // (chat/app.js: the list, the open chat, the socket) with the learning profile

@@ -1,3 +1,4 @@
+// @ts-check
 // Proving a phone for Parta ID: number → SMS code or the Parta ID password →
 // a single-use proof. Shared by the "Чаты" window of the school portal (link a
 // learning profile) and the messenger page (sign in, register, change the
@@ -248,7 +249,7 @@ export function phoneFlow(flow, opts) {
             flow.resendAt = 0;
             flow.codeError = errText(ex);
             go('code', { focus: false });
-            root.querySelector('[data-testid="resend"]')?.focus();
+            (/** @type {HTMLElement | null | undefined} */ (root.querySelector('[data-testid="resend"]')))?.focus();
             return;
           }
           err.show(errText(ex));
@@ -345,7 +346,7 @@ export function phoneFlow(flow, opts) {
     clear(root);
     root.dataset.step = flow.step;
     root.append(...(steps[flow.step] || phoneStep)().filter(Boolean));
-    if (focus) (root.querySelector('[data-autofocus]') || root.querySelector('.flow-title'))?.focus();
+    if (focus) (/** @type {HTMLElement | null | undefined} */ (root.querySelector('[data-autofocus]') || root.querySelector('.flow-title')))?.focus();
   }
 
   draw(false);
@@ -357,6 +358,11 @@ export function phoneFlow(flow, opts) {
  * new Parta ID an optional password. `onSubmit({last_name, first_name,
  * middle_name, password})` may throw an ApiError, shown under the form.
  * `extra` ({el, check}) adds a part (a consent) whose `check()` must pass.
+ * @param {{
+ *   title?: string, lead?: any, initial?: any, withPassword?: boolean, headingLevel?: 'h1' | 'h2',
+ *   submitLabel?: string, onSubmit: (about: any) => any, onStartOver?: () => void,
+ *   extra?: { el: HTMLElement, check: () => boolean },
+ * }} opts
  */
 export function aboutForm({ title, lead, initial, withPassword = false, headingLevel = 'h2', submitLabel, onSubmit, onStartOver, extra }) {
   const make = (name, autocomplete, value) => textInput({ name, autocomplete, value: value || '', autocapitalize: 'words' });

@@ -1,3 +1,4 @@
+// @ts-check
 // The messenger as an installed app: its service worker (sw.js: the shell
 // offline, pushed notifications, a tap opening the chat), «Уведомления на
 // этом устройстве» in the settings (Web Push), and «Установить приложение»

@@ -1,3 +1,4 @@
+// @ts-check
 // Safeguarding in the messenger and the portal: «Пожаловаться» on a message,
 // the reporter's «Мои жалобы» with what became of each, and the strings of
 // blocking in a direct chat (chat/members.js) and of the person page.

@@ -1,3 +1,4 @@
+// @ts-check
 // Issued one-time passwords, kept in memory only (never in storage) between
 // issuing them on the class page and printing them on the slip page.
 

@@ -1,25 +1,30 @@
+// @ts-check
 // Parta Мессенджер's service worker: the shell offline, notifications pushed
 // by the server while the messenger is closed, and a tap on one opening its
 // chat. Plain script (not a module), so every browser with push runs it.
 
+// The worker's own global scope (typed for the check: `self` is declared a
+// plain WorkerGlobalScope).
+const worker = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
+
 const SHELL = 'parta-shell-v1';
 const SHELL_FILES = ['/messenger', '/assets/app.css', '/assets/chat.css', '/assets/messenger.js', '/assets/logo.svg', '/assets/icon-192.png'];
 
-self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => self.skipWaiting()));
+worker.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)).then(() => worker.skipWaiting()));
 });
 
-self.addEventListener('activate', (event) => {
+worker.addEventListener('activate', (event) => {
   event.waitUntil(caches.keys()
     .then((keys) => Promise.all(keys.filter((k) => k !== SHELL).map((k) => caches.delete(k))))
-    .then(() => self.clients.claim()));
+    .then(() => worker.clients.claim()));
 });
 
 // The page and its modules: the network first (an upgrade is seen at once),
 // the copy kept last time when there is no network. The API never from a cache.
-self.addEventListener('fetch', (event) => {
+worker.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (event.request.method !== 'GET' || url.origin !== worker.location.origin) return;
   if (url.pathname !== '/messenger' && !url.pathname.startsWith('/assets/')) return;
   event.respondWith(fetch(event.request).then((response) => {
     if (response.ok) {
@@ -101,7 +106,7 @@ function notificationOf(p) {
   return null;
 }
 
-self.addEventListener('push', (event) => {
+worker.addEventListener('push', (event) => {
   let payload = null;
   try {
     payload = event.data ? event.data.json() : null;
@@ -113,24 +118,24 @@ self.addEventListener('push', (event) => {
     title: 'Parta Мессенджер',
     options: { body: 'Новое сообщение', tag: 'parta', icon: '/assets/icon-192.png', data: { url: '/messenger' } },
   };
-  event.waitUntil(self.registration.showNotification(n.title, n.options));
+  event.waitUntil(worker.registration.showNotification(n.title, n.options));
 });
 
 /** A tapped notification: its chat in the open messenger, or in a new window. */
 function openChatOf(notification) {
   const { url, chat } = notification.data || {};
-  return self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
+  return worker.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((windows) => {
     const open = windows.find((w) => new URL(w.url).pathname === '/messenger');
     if (open) {
       if (chat != null) open.postMessage({ type: 'open-chat', chat });
-      // Focusing is allowed only while handling the tap itself.
+      // Focusing is allowed only while handling the tap itworker.
       return open.focus().catch(() => open);
     }
-    return self.clients.openWindow(url || '/messenger');
+    return worker.clients.openWindow(url || '/messenger');
   });
 }
 
-self.addEventListener('notificationclick', (event) => {
+worker.addEventListener('notificationclick', (event) => {
   event.notification.close();
   event.waitUntil(openChatOf(event.notification));
 });

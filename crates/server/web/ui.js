@@ -1,9 +1,21 @@
+// @ts-check
 // Shared pieces of the interface: fields, buttons, dialogs, notices.
 
 import { h, icon, uid, clear } from './dom.js';
 import { t, roleName, lang, setLang, LANGS } from './i18n.js';
 
-/** A labelled input with an optional hint and an inline error, wired for screen readers. */
+/**
+ * @typedef {object} Field
+ * @property {HTMLElement} wrap
+ * @property {HTMLInputElement} input
+ * @property {(msg: string | null | undefined) => void} setError
+ */
+
+/**
+ * A labelled input with an optional hint and an inline error, wired for screen readers.
+ * @param {{ label: any, input: HTMLElement, control?: HTMLElement, hint?: any, optional?: boolean }} opts
+ * @returns {Field}
+ */
 export function field({ label, input, control, hint, optional = false }) {
   const id = input.id || uid('f');
   input.id = id;
@@ -16,7 +28,7 @@ export function field({ label, input, control, hint, optional = false }) {
   const wrap = h('div', { class: 'field' }, labelEl, control || input, hintEl, errEl);
   return {
     wrap,
-    input,
+    input: /** @type {HTMLInputElement} */ (input),
     setError(msg) {
       if (msg) {
         errEl.textContent = msg;
@@ -34,6 +46,8 @@ export function field({ label, input, control, hint, optional = false }) {
 /**
  * A password input with a «Показать» button, in a labelled field. Returns what
  * field() returns.
+ * @param {{ label: any, autocomplete?: string, hint?: any, optional?: boolean, attrs?: Record<string, any> }} opts
+ * @returns {Field}
  */
 export function passwordField({ label, autocomplete = 'current-password', hint, optional = false, attrs = {} }) {
   const input = h('input', { type: 'password', class: 'input', autocomplete, ...attrs });
@@ -87,17 +101,33 @@ export function textInput(attrs = {}) {
   return h('input', { type: 'text', class: 'input', autocomplete: 'off', ...attrs });
 }
 
+/**
+ * @param {any} label
+ * @param {{ kind?: string, iconName?: string, type?: string, onClick?: (e: MouseEvent) => void, attrs?: Record<string, any> }} [opts]
+ */
 export function button(label, { kind = 'secondary', iconName, type = 'button', onClick, attrs = {} } = {}) {
   return h('button', { type, class: ['btn', `btn-${kind}`], onclick: onClick, ...attrs },
     iconName ? icon(iconName) : null, h('span', { class: 'btn-label' }, label));
 }
 
+/**
+ * @param {any} label
+ * @param {string} href
+ * @param {{ kind?: string, iconName?: string, attrs?: Record<string, any> }} [opts]
+ */
 export function linkButton(label, href, { kind = 'secondary', iconName, attrs = {} } = {}) {
   return h('a', { href, class: ['btn', `btn-${kind}`], ...attrs },
     iconName ? icon(iconName) : null, h('span', { class: 'btn-label' }, label));
 }
 
-/** Puts a button in a busy state while `work` runs; returns work's result. */
+/**
+ * Puts a button in a busy state while `work` runs; returns work's result.
+ * @template T
+ * @param {HTMLButtonElement} btn
+ * @param {string | null | undefined} busyLabel
+ * @param {() => T | Promise<T>} work
+ * @returns {Promise<T>}
+ */
 export async function busy(btn, busyLabel, work) {
   const label = btn.querySelector('.btn-label');
   const before = label ? label.textContent : '';
@@ -177,9 +207,18 @@ export function spinner() {
 /**
  * A modal dialog built on <dialog>. `build(body, close)` fills it; `onSubmit`
  * (if given) runs on submit and closes the dialog when it resolves truthy.
+ * @param {{
+ *   title: any,
+ *   build?: (body: HTMLElement, close: (result: any) => void) => any,
+ *   submitLabel?: any,
+ *   submitKind?: string,
+ *   onSubmit?: (ctx: { showError: (msg: any) => void }) => any,
+ *   cancelLabel?: any,
+ * }} opts
+ * @returns {Promise<any>}
  */
 export function openDialog({ title, build, submitLabel, submitKind = 'primary', onSubmit, cancelLabel }) {
-  const opener = document.activeElement;
+  const opener = /** @type {HTMLElement | null} */ (document.activeElement);
   const titleId = uid('dlg');
   const err = formError();
   const body = h('div', { class: 'dialog-body' });
@@ -220,12 +259,16 @@ export function openDialog({ title, build, submitLabel, submitKind = 'primary', 
   build?.(body, close);
   document.body.append(dialog);
   dialog.showModal();
-  const first = body.querySelector('input, select, textarea') || submit || cancel;
+  const first = /** @type {HTMLElement | null} */ (body.querySelector('input, select, textarea')) || submit || cancel;
   first.focus();
   return done;
 }
 
-/** Asks before doing something; resolves true when confirmed. */
+/**
+ * Asks before doing something; resolves true when confirmed.
+ * @param {{ title: any, text: any, confirmLabel?: any, cancelLabel?: any, danger?: boolean }} opts
+ * @returns {Promise<boolean>}
+ */
 export function confirmDialog({ title, text, confirmLabel, cancelLabel, danger = false }) {
   return openDialog({
     title,
@@ -266,7 +309,11 @@ export function setStatusRegion(el) {
   statusEl = el;
 }
 
-/** A short polite message ("Сохранено.") that also shows as a toast; `error` gives it a warning sign. */
+/**
+ * A short polite message ("Сохранено.") that also shows as a toast; `error` gives it a warning sign.
+ * @param {string} text
+ * @param {{ error?: boolean }} [opts]
+ */
 export function announce(text, { error = false } = {}) {
   if (!statusEl) return;
   clear(statusEl);

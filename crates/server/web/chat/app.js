@@ -1,3 +1,4 @@
+// @ts-check
 // Parta Мессенджер's chats: the chat list beside (on a phone: before) the open
 // chat. One instance lives while the user is signed in; it owns the store
 // and the socket, and renders what changed once per animation frame.
@@ -100,7 +101,7 @@ export class ChatApp {
         this.query = '';
         this.renderList();
       } else if (e.key === 'ArrowDown') {
-        const first = this.listEl.querySelector('.pm-row');
+        const first = /** @type {HTMLElement | null} */ (this.listEl.querySelector('.pm-row'));
         if (first) {
           e.preventDefault();
           first.focus();
@@ -162,7 +163,7 @@ export class ChatApp {
     if (id === null) {
       clear(this.mainEl).append(h('div', { class: 'pm-welcome' }, this.welcome()));
       this.renderList();
-      const row = from && this.listEl.querySelector(`.pm-row[data-chat="${from}"]`);
+      const row = from && /** @type {HTMLElement | null} */ (this.listEl.querySelector(`.pm-row[data-chat="${from}"]`));
       if (row && getComputedStyle(this.side).display !== 'none') row.focus({ preventScroll: false });
       else this.side.querySelector('h1')?.focus({ preventScroll: true });
     } else if (!this.store.listLoaded) {
@@ -274,7 +275,7 @@ export class ChatApp {
 
   renderList() {
     const st = this.store;
-    const focused = document.activeElement?.closest?.('.pm-row')?.dataset.chat;
+    const focused = (/** @type {HTMLElement | null | undefined} */ (document.activeElement?.closest?.('.pm-row')))?.dataset.chat;
     if (!st.listLoaded) {
       if (st.listError) {
         const retry = button(t('error.retry'), { kind: 'secondary', onClick: () => this.store.loadList().catch(() => {}) });
@@ -311,7 +312,7 @@ export class ChatApp {
       content = h('ul', { class: 'pm-rows' }, shown.map((s) => this.row(s)));
     }
     append(clear(this.listEl), [content]);
-    if (focused) this.listEl.querySelector(`.pm-row[data-chat="${focused}"]`)?.focus({ preventScroll: true });
+    if (focused) (/** @type {HTMLElement | null | undefined} */ (this.listEl.querySelector(`.pm-row[data-chat="${focused}"]`)))?.focus({ preventScroll: true });
   }
 
   row(s) {
@@ -370,8 +371,8 @@ export class ChatApp {
 
   listKey(e) {
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    const rows = [...this.listEl.querySelectorAll('.pm-row')];
-    const i = rows.indexOf(document.activeElement);
+    const rows = [.../** @type {NodeListOf<HTMLElement>} */ (this.listEl.querySelectorAll('.pm-row'))];
+    const i = rows.indexOf(/** @type {HTMLElement} */ (document.activeElement));
     if (i < 0) return;
     e.preventDefault();
     if (e.key === 'ArrowUp' && i === 0) this.searchInput.focus();

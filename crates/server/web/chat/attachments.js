@@ -1,3 +1,4 @@
+// @ts-check
 // Attachments: the composer's tray (pick, drag and drop, paste; uploads with
 // progress), a message's photos and files, and a chat's «Файлы» panel.
 // Uploads go to POST /api/messenger/chats/{chat}/files as the raw body; a

@@ -1,3 +1,4 @@
+// @ts-check
 // The icons of calls, 24×24 strokes like the rest (dom.js), drawn with
 // attachments.js's svg().
 

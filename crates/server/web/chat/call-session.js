@@ -1,3 +1,4 @@
+// @ts-check
 // The call this tab is in (docs/protocol.md, «Calls»): one peer connection to
 // the SFU with two `sendonly` transceivers made before the first offer, the
 // server's renegotiations answered in order, the microphone, camera and

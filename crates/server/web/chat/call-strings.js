@@ -1,3 +1,4 @@
+// @ts-check
 // The strings of calls (chat/call*.js, the call records in a chat and its
 // preview in the list), kept beside their code like files and search.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The call view: over the open chat (on a phone, the whole screen) — a tile
 // per participant, one's own preview, the controls (microphone, camera,
 // screen, devices, participants, «Завершить»), the participant list with the
@@ -382,7 +383,7 @@ export class CallView {
     if (key === this.peopleKey) return;
     this.peopleKey = key;
     // The list is built again: the focus goes back to the same button in it.
-    const focused = document.activeElement?.closest?.('[data-focus]')?.dataset.focus;
+    const focused = (/** @type {HTMLElement | null | undefined} */ (document.activeElement?.closest?.('[data-focus]')))?.dataset.focus;
     const rows = people.map((p) => this.personRow(p, moderator, hands.includes(p.person), p.person === presenter));
     const end = moderator ? h('button', { type: 'button', class: 'btn btn-danger btn-sm pm-call-end', 'data-focus': 'end' },
       svg(HANG_UP), h('span', { class: 'btn-label' }, t('call.endForAll'))) : null;
@@ -392,7 +393,7 @@ export class CallView {
     });
     this.panelBody.replaceChildren(...[end].filter(Boolean), ...this.micsSection(call, people, moderator), ...this.handsList(hands, people, moderator),
       h('ul', { class: 'pm-cp-list', 'data-testid': 'call-people' }, rows), ...this.removedList(removed));
-    if (focused) this.panelBody.querySelector(`[data-focus="${focused}"]`)?.focus();
+    if (focused) (/** @type {HTMLElement | null | undefined} */ (this.panelBody.querySelector(`[data-focus="${focused}"]`)))?.focus();
   }
 
   personRow(p, moderator, hand, presenter) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Calls in the messenger (docs/protocol.md, «Calls»): the live calls of the
 // user's chats as `call_state` tells them, a conversation's call buttons and
 // «Идёт звонок — Присоединиться» banner, the incoming-call dialog of a direct
@@ -66,7 +67,7 @@ export class CallManager {
   /** Tests read the peer connection's stats and the voices playing through this. */
   expose() {
     const s = this.session;
-    window.__partaCall = { pc: s?.pc ?? null, callId: s?.callId ?? null, voices: s?.voices ?? null };
+    /** @type {any} */ (window).__partaCall = { pc: s?.pc ?? null, callId: s?.callId ?? null, voices: s?.voices ?? null };
   }
 
   changed(chat) {

@@ -1,3 +1,4 @@
+// @ts-check
 // Consent forms in a parents' chat (issue 20): «Согласие» beside the
 // composer (the chat's admins only) opens a form — title, text, options
 // («Согласен» / «Не согласен» or the teacher's own), a deadline, a required
@@ -10,11 +11,11 @@
 // have changed asks the server for the viewer's own rows again.
 
 import { api } from '../api.js';
-import { h, icon, clear } from '../dom.js';
+import { h, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce, spinner, notice, button } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A ticked sheet: «Согласие». */
@@ -141,7 +142,10 @@ function secsOf(input) {
   return input.value ? Math.floor(new Date(input.value).getTime() / 1000) : 0;
 }
 
-/** «Согласие» beside the composer: a parents' chat's admins only. */
+/**
+ * «Согласие» beside the composer: a parents' chat's admins only.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function consentButton(conv) {
   const s = conv.summary;
   if (!s || !s.admin || s.kind !== 'parents') return null;
@@ -153,6 +157,7 @@ export function consentButton(conv) {
   return btn;
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function openConsentForm(conv) {
   const title = field({ label: t('consent.formTitle'), input: textInput({ maxlength: '200', 'data-testid': 'consent-title' }) });
   const text = field({ label: t('consent.text'), input: h('textarea', { class: 'input', rows: '3', maxlength: '10000', 'data-testid': 'consent-text' }) });
@@ -198,7 +203,10 @@ function openConsentForm(conv) {
   });
 }
 
-/** A form message's card: the viewer's children with their answers. */
+/**
+ * A form message's card: the viewer's children with their answers.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function consentEl(conv, m) {
   ensureStyles();
   const c = m.consent;
@@ -230,6 +238,7 @@ export function consentEl(conv, m) {
   return out;
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function childRow(conv, m, child, closed) {
   const c = m.consent;
   const a = child.answer;
@@ -265,6 +274,7 @@ function childRow(conv, m, child, closed) {
     h('p', { class: ['pm-consent-answer', a && 'is-answered'], 'data-testid': 'consent-answer' }, state));
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function openReopen(conv, message) {
   const deadline = field({ label: t('consent.reopenTitle'), input: deadlineInput('consent-reopen-deadline') });
   openDialog({
@@ -284,7 +294,10 @@ function openReopen(conv, message) {
   });
 }
 
-/** The report: every student, their answer or none, with «Напомнить», CSV and print. */
+/**
+ * The report: every student, their answer or none, with «Напомнить», CSV and print.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 function openReport(conv, message) {
   openDialog({
     title: t('consent.report'),
@@ -311,6 +324,7 @@ function openReport(conv, message) {
   });
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function reportView(conv, r, reload) {
   const out = [
     h('p', { class: 'pm-consent-title' }, r.title),

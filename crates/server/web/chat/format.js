@@ -1,3 +1,4 @@
+// @ts-check
 // How the messenger writes times, names and previews.
 
 import { t, lang } from '../i18n.js';
@@ -31,7 +32,11 @@ export function dayKey(secs) {
   return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
 }
 
-/** "14:05". */
+/**
+ * "14:05".
+ * @param {number} secs unix seconds
+ * @returns {string}
+ */
 export function clockTime(secs) {
   return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(secs * 1000));
 }
@@ -60,7 +65,11 @@ export function listTime(secs) {
   return new Intl.DateTimeFormat(locale(), { day: '2-digit', month: '2-digit', year: '2-digit' }).format(d);
 }
 
-/** "29 ноября 2026 г., 14:05": a message's full time, for its tooltip. */
+/**
+ * "29 ноября 2026 г., 14:05": a message's full time, for its tooltip.
+ * @param {number} secs unix seconds
+ * @returns {string}
+ */
 export function fullTime(secs) {
   return new Intl.DateTimeFormat(locale(), {
     day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
@@ -70,13 +79,19 @@ export function fullTime(secs) {
 /**
  * The name a person is called by in a chat: from "Иванова Мария Петровна"
  * (last, first, middle, as the roster writes it) "Мария".
+ * @param {string} full
+ * @returns {string}
  */
 export function firstName(full) {
   const parts = String(full || '').trim().split(/\s+/).filter(Boolean);
   return parts[1] || parts[0] || '';
 }
 
-/** "Иванова Мария" — without the middle name, for author lines. */
+/**
+ * "Иванова Мария" — without the middle name, for author lines.
+ * @param {string} full
+ * @returns {string}
+ */
 export function shortName(full) {
   // An erased person's messages stay under this name (storage writes it in Russian).
   if (full === 'Удалённый пользователь') return t('dr.deletedUser');
@@ -92,7 +107,12 @@ export function initialsOf(name) {
   return (parts[0][0] + parts[1][0]).toUpperCase();
 }
 
-/** A one-line preview, the same rule as the server's: whitespace runs become one space, long text ends in "…". */
+/**
+ * A one-line preview, the same rule as the server's: whitespace runs become one space, long text ends in "…".
+ * @param {string} text
+ * @param {number} [max] characters
+ * @returns {string}
+ */
 export function preview(text, max = 100) {
   const line = String(text || '').split(/\s+/).filter(Boolean).join(' ');
   const chars = Array.from(line);
@@ -100,10 +120,14 @@ export function preview(text, max = 100) {
   return `${chars.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
-/** A stable hue for a person's name colour, from their id. */
+/**
+ * A stable hue for a person's name colour, from their id.
+ * @param {number | string} id
+ * @returns {string} for a CSS custom property (setProperty takes text)
+ */
 export function hueOf(id) {
   const n = Number(id) || 0;
-  return ((n * 137) % 360 + 360) % 360;
+  return String(((n * 137) % 360 + 360) % 360);
 }
 
 /** Folds case and ё for search: «Ёлка» finds «елка». */

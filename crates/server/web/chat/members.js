@@ -1,3 +1,4 @@
+// @ts-check
 // The members of a chat: names, roles, chat admins, who is online, and
 // «Написать» to open a direct chat (the server decides whether the school's
 // policy allows it and says why not).
@@ -11,6 +12,7 @@ import '../safeguarding.js';
 import { notificationsSection } from './notify.js';
 
 export class MembersPanel {
+  /** @param {import('./conversation.js').Conversation} conv */
   constructor(conv) {
     this.conv = conv;
     this.app = conv.app;

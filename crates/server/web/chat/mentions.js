@@ -1,3 +1,4 @@
+// @ts-check
 // @mentions in the composer: typing «@» offers the chat's members by name;
 // the chosen one goes into the text as «@Имя Фамилия» and into the send's
 // `mentions`, which notifies them even in a muted chat (docs/protocol.md).

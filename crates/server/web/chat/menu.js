@@ -1,3 +1,4 @@
+// @ts-check
 // A small popup menu (WAI-ARIA menu pattern): opened by the ⋯ button, a right
 // click, a long press or the keyboard; arrow keys move between items, Escape
 // closes it and gives the focus back.
@@ -20,9 +21,10 @@ export function closeMenu({ restoreFocus = true } = {}) {
  * @param {object} o
  * @param {string} o.label the menu's accessible name
  * @param {Array<{emoji:string, label:string, pressed:boolean, onSelect:Function}>} [o.reactions] a row of emoji first
+ * @param {string} [o.reactionsLabel] the emoji row's accessible name
  * @param {Array<{label:string, icon?:string, danger?:boolean, onSelect:Function}>} o.items
  * @param {HTMLElement} o.opener focus goes back here
- * @param {{x:number, y:number}|DOMRect} o.at where to show it
+ * @param {{x?:number, y?:number, left?:number, bottom?:number, top?:number}} o.at where to show it (a point or a DOMRect)
  */
 export function openMenu({ label, reactions = [], reactionsLabel, items, opener, at }) {
   closeMenu({ restoreFocus: false });
@@ -116,7 +118,7 @@ export function openMenu({ label, reactions = [], reactionsLabel, items, opener,
     },
   };
   // The first item after the emoji row: a reply is the likeliest wish.
-  const firstItem = el.querySelector('.pm-menu-item') || buttons[0];
+  const firstItem = /** @type {HTMLElement | null} */ (el.querySelector('.pm-menu-item')) || buttons[0];
   firstItem?.focus({ preventScroll: true });
   return el;
 }

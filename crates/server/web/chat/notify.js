@@ -1,3 +1,4 @@
+// @ts-check
 // «Уведомления» in a chat's panel: how much of this chat notifies the person
 // (docs/protocol.md, «Push»). The server keeps the choice; until one is made
 // the chat's kind decides, and the option it gives is marked «по умолчанию».
@@ -85,7 +86,7 @@ export function notificationsSection(chat) {
       const n = await api.setChatNotifications(chat, option.change);
       draw(n);
       announce(t('notify.saved', { choice: t(option.label) }));
-      body.querySelector(`input[value="${option.value}"]`)?.focus();
+      (/** @type {HTMLElement | null | undefined} */ (body.querySelector(`input[value="${option.value}"]`)))?.focus();
     } catch (e) {
       announce(e.text ? e.text() : t('error.unknown'), { error: true });
       load();

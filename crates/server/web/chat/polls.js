@@ -1,3 +1,4 @@
+// @ts-check
 // Polls in the messenger (issue 20): «Опрос» beside the composer opens a
 // form (question, 2–10 options, several answers, anonymous, closing time);
 // a poll message shows its options with live results (`poll` events), votes
@@ -5,11 +6,11 @@
 // early and anyone in the chat download the results as CSV.
 
 import { api } from '../api.js';
-import { h, icon, clear } from '../dom.js';
+import { h } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, textInput, announce } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A bar chart: «Опрос». */
@@ -79,7 +80,10 @@ export function pollClosed(p, now = Date.now() / 1000) {
   return Boolean(p.closed_at || (p.closes_at && now >= p.closes_at));
 }
 
-/** «Опрос» beside the composer. */
+/**
+ * «Опрос» beside the composer.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function pollButton(conv) {
   ensureStyles();
   const btn = h('button', {
@@ -89,6 +93,7 @@ export function pollButton(conv) {
   return btn;
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function openPollForm(conv) {
   const question = field({ label: t('poll.question'), input: textInput({ maxlength: '500', 'data-testid': 'poll-question' }) });
   const list = h('div', { class: 'pm-poll-options' });
@@ -139,7 +144,10 @@ function openPollForm(conv) {
   });
 }
 
-/** A poll message's card: options with results, voting, closing, CSV. */
+/**
+ * A poll message's card: options with results, voting, closing, CSV.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function pollEl(conv, m) {
   ensureStyles();
   const p = m.poll;

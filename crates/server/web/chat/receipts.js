@@ -1,3 +1,4 @@
+// @ts-check
 // «Прочитали 18 семей из 27»: read receipts for a chat's admins (issue 20).
 // A parents' chat counts families (a student's guardians: read when any of
 // them has), other chats count people; the server counts
@@ -67,6 +68,7 @@ function ensureStyles() {
 }
 
 export class Receipts {
+  /** @param {import('./conversation.js').Conversation} conv */
   constructor(conv) {
     this.conv = conv;
     this.unit = 'person';
@@ -143,6 +145,7 @@ export class Receipts {
   report(r, reload) {
     const unread = r.readers.filter((x) => !x.read);
     const read = r.readers.filter((x) => x.read);
+    /** @type {HTMLElement[]} */
     const out = [h('p', { class: 'pm-receipts-sum', 'data-testid': 'receipts-sum' }, receiptText(r.unit, r.read, r.total))];
     const group = (title, list, testid) => {
       if (!list.length) return;

@@ -1,3 +1,4 @@
+// @ts-check
 // Scheduled messages («Отправить позже», issue 19): a clock beside «Отправить»
 // opens a picker (today at 18:00, tomorrow at 08:00, or any time) and the
 // server keeps the composed text until then; «Запланировано: N» above the
@@ -11,7 +12,7 @@ import { h, clear } from '../dom.js';
 import { t, addStrings } from '../i18n.js';
 import { openDialog, field, announce, confirmDialog } from '../ui.js';
 import * as fmt from './format.js';
-import { newClientId } from './store.js';
+import { newClientId } from './outbox.js';
 import { svg } from './attachments.js';
 
 /** A clock: «Отправить позже». */
@@ -136,6 +137,7 @@ function fromLocal(value) {
 
 /** The usual choices still ahead: today at 18:00, tomorrow at 08:00, Monday at 08:00 before a weekend. */
 function quickChoices(now = new Date()) {
+  /** @type {(days: number, hour: number) => Date} */
   const at = (days, hour) => {
     const d = new Date(now);
     d.setDate(d.getDate() + days);
@@ -145,7 +147,7 @@ function quickChoices(now = new Date()) {
   const time = (d) => fmt.clockTime(d.getTime() / 1000);
   const choices = [];
   const evening = at(0, 18);
-  if (evening - now > 5 * 60 * 1000) choices.push({ label: t('scheduled.today', { time: time(evening) }), when: evening });
+  if (evening.getTime() - now.getTime() > 5 * 60 * 1000) choices.push({ label: t('scheduled.today', { time: time(evening) }), when: evening });
   const morning = at(1, 8);
   choices.push({ label: t('scheduled.tomorrow', { time: time(morning) }), when: morning });
   const tomorrow = morning.getDay();
@@ -176,7 +178,10 @@ function timePicker(initial) {
   return { el: h('div', { class: 'pm-sched-picker' }, choices, when.wrap), value: () => fromLocal(input.value) };
 }
 
-/** The clock beside «Отправить»: schedules what the composer holds. */
+/**
+ * The clock beside «Отправить»: schedules what the composer holds.
+ * @param {import('./conversation.js').Conversation} conv
+ */
 export function scheduleButton(conv) {
   ensureStyles();
   const btn = h('button', {
@@ -184,15 +189,15 @@ export function scheduleButton(conv) {
     'data-testid': 'scheduled-open',
   }, svg(CLOCK));
   btn.addEventListener('click', () => {
-    const text = conv.textarea?.value || '';
-    if (conv.mode?.kind === 'edit') return;
+    const text = conv.composer.textarea?.value || '';
+    if (conv.composer.mode?.kind === 'edit') return;
     if (!text.trim()) {
-      conv.composerError.textContent = t('scheduled.writeFirst');
-      conv.textarea?.focus();
+      conv.composer.composerError.textContent = t('scheduled.writeFirst');
+      conv.composer.textarea?.focus();
       return;
     }
-    if (conv.tray?.ready().length || conv.tray?.busy()) {
-      conv.composerError.textContent = t('scheduled.noFiles');
+    if (conv.composer.tray?.ready().length || conv.composer.tray?.busy()) {
+      conv.composer.composerError.textContent = t('scheduled.noFiles');
       return;
     }
     openScheduleForm(conv, text);
@@ -200,6 +205,7 @@ export function scheduleButton(conv) {
   return btn;
 }
 
+/** @param {import('./conversation.js').Conversation} conv */
 function openScheduleForm(conv, text) {
   const picker = timePicker(null);
   openDialog({
@@ -215,14 +221,14 @@ function openScheduleForm(conv, text) {
         showError(t('scheduled.pickTime'));
         return false;
       }
-      const reply = conv.mode?.kind === 'reply' ? conv.mode.message.id : null;
+      const reply = conv.composer.mode?.kind === 'reply' ? conv.composer.mode.message.id : null;
       try {
-        await scheduleMessage(conv.id, text, when, { reply_to: reply, mentions: conv.mentions?.take(text) || [] });
+        await scheduleMessage(conv.id, text, when, { reply_to: reply, mentions: conv.composer.mentions?.take(text) || [] });
       } catch (e) {
         showError(e.text ? e.text() : t('error.unknown'));
         return false;
       }
-      conv.clearComposer();
+      conv.composer.clearComposer();
       announce(t('scheduled.done', { when: fmt.fullTime(when) }));
       return true;
     },
@@ -235,6 +241,7 @@ function failureText(code) {
 
 /** «Запланировано: N» above the composer, and the list it opens. */
 export class ScheduledStrip {
+  /** @param {import('./conversation.js').Conversation} conv */
   constructor(conv) {
     ensureStyles();
     this.conv = conv;

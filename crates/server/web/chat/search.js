@@ -1,3 +1,4 @@
+// @ts-check
 // «Поиск по сообщениям»: full-text search over the viewer's chats
 // (GET /api/messenger/search), with filters by chat, attachments and dates.
 // A result opens its chat and scrolls to the message.

@@ -1,3 +1,4 @@
+// @ts-check
 // The one WebSocket of a messenger tab (docs/protocol.md): `hello` with the
 // per-chat positions, keep-alive pings, reconnecting with backoff, and the
 // connection state the interface shows («Соединение…», «Нет сети»).

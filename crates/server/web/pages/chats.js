@@ -1,3 +1,4 @@
+// @ts-check
 // The "Чаты" window (manual §2.1): whether chats exist in the organisation,
 // linking a learning profile (phone → code or password → "about me"), and once
 // linked the way into Parta Мессенджер and unlinking.

@@ -1,3 +1,4 @@
+// @ts-check
 // One class: its class teacher, students with their parents, subjects with
 // teachers; rename, change the class teacher, move a student, issue passwords.
 
@@ -159,7 +160,7 @@ async function issue(ctx, c) {
     confirmLabel: t('class.issueConfirm'),
   });
   if (!ok) return;
-  const btn = document.querySelector('[data-testid="issue-passwords"]');
+  const btn = /** @type {HTMLButtonElement} */ (document.querySelector('[data-testid="issue-passwords"]'));
   try {
     const rows = await busy(btn, t('common.saving'), () => api.passwordSlip(ctx.params.org, c.id));
     keepSlip(ctx.params.org, c.id, rows);

@@ -1,3 +1,4 @@
+// @ts-check
 // «Данные и хранение», for a school's administrators (152-ФЗ): a copy of a
 // person's data at their request, the erasure of a former member's data
 // after a dry-run, how long archived chats of past years are kept (with a

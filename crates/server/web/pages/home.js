@@ -1,3 +1,4 @@
+// @ts-check
 // Home: a greeting, the person's roles in each organisation, whether chats are
 // available there, and for administrators the roster and the chats switch.
 
@@ -78,7 +79,7 @@ function chatsSwitch(org, ctx) {
       for (const r of ctx.session.me.roles) if (r.org_id === org.id) r.chats_enabled = view.chats_enabled;
       await ctx.rerender();
       announce(t('home.chatsSaved', { state: view.chats_enabled ? t('home.chatsModuleOn') : t('home.chatsModuleOff') }));
-      document.querySelector(`[data-org="${org.id}"] .switch`)?.focus();
+      (/** @type {HTMLElement | null | undefined} */ (document.querySelector(`[data-org="${org.id}"] .switch`)))?.focus();
     } catch (ex) {
       sw.disabled = false;
       err.show(ex.text ? ex.text() : t('error.unknown'));

@@ -1,3 +1,4 @@
+// @ts-check
 // Sign-in, with the demo accounts listed when the server runs `parta demo`.
 
 import { api } from '../api.js';
@@ -100,7 +101,7 @@ export async function render({ afterSignIn }) {
         afterSignIn(me, null);
       },
     }));
-    card.querySelector('[data-autofocus]')?.focus();
+    (/** @type {HTMLElement | null | undefined} */ (card.querySelector('[data-autofocus]')))?.focus();
   };
   if (byPhone) showPhone();
   else showPassword();

@@ -1,3 +1,4 @@
+// @ts-check
 // The chat-management audit log, for school administrators: who did what to
 // which chat and when, before → after; filters by chat, action and dates,
 // and the same selection as a CSV file.

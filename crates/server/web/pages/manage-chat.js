@@ -1,3 +1,4 @@
+// @ts-check
 // One chat in «Управление чатами»: its settings, its members with why each is
 // there (from the school's records or by hand) and who is waiting to link,
 // chat admins, adding people from the roster (search, filters, a whole class

@@ -1,3 +1,4 @@
+// @ts-check
 // The strings of «Управление чатами» (pages/manage*.js), in Russian and English.
 
 import { addStrings } from '../i18n.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // «Управление чатами» (DESIGN §5), for school staff: the organisation's chats
 // with filters, member and pending counts, and «Создать чат». Administrators
 // see every chat and the audit log; other staff the chats they admin. One

@@ -1,3 +1,4 @@
+// @ts-check
 // The school's direct-message rules (DESIGN §6), for administrators: who may
 // start a personal conversation with whom. Each role's outgoing rules are a
 // card, so the page reads as sentences on a phone as well as on a laptop.

@@ -1,3 +1,4 @@
+// @ts-check
 // After signing in with a one-time password: choose your own before anything else.
 
 import { api } from '../api.js';
@@ -25,6 +26,7 @@ export async function render({ session, reloadMe, navigate }) {
     e.preventDefault();
     err.show('');
     const cur = known || current.value;
+    /** @type {[import('../ui.js').Field, string, HTMLInputElement][]} */
     const problems = [
       [currentField, known || cur ? '' : t('password.needCurrent'), current],
       [nextField, [...next.value].length >= 8 ? '' : t('password.tooShort'), next],

@@ -1,3 +1,4 @@
+// @ts-check
 // A person's card: roles, classes, parents or children; edit the name and
 // roles, link and unlink parents, move a student to another class.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // «Тихие часы», for a school's administrators (issue 19): when new messages
 // in the chosen kinds of chat notify nobody (a summary comes when they end),
 // in the school's time zone; and how often chat admins used «Срочно», which
@@ -25,9 +26,13 @@ function timeInput(value, testid) {
   return h('input', { type: 'time', class: 'input', value, required: true, 'data-testid': testid, 'aria-label': t('quiet.time') });
 }
 
+/**
+ * @typedef {HTMLLIElement & { fields: Record<string, HTMLInputElement | HTMLSelectElement> }} PeriodRow
+ */
+
 /** One period's row: from day and time, to day and time, a remove button. */
 function periodRow(p, onRemove) {
-  const row = h('li', { class: 'quiet-period', 'data-testid': 'quiet-period' });
+  const row = /** @type {PeriodRow} */ (h('li', { class: 'quiet-period', 'data-testid': 'quiet-period' }));
   row.fields = {
     from_day: daySelect(p.from_day, 'quiet-from-day'), from: timeInput(p.from, 'quiet-from'),
     to_day: daySelect(p.to_day, 'quiet-to-day'), to: timeInput(p.to, 'quiet-to'),
@@ -60,7 +65,7 @@ export async function render(ctx) {
   const save = async () => {
     const form = {
       time_zone: zone.value.trim(),
-      periods: [...list.children].map((row) => Object.fromEntries(Object.entries(row.fields).map(([k, el]) => [k, el.value]))),
+      periods: [.../** @type {HTMLCollectionOf<PeriodRow>} */ (list.children)].map((row) => Object.fromEntries(Object.entries(row.fields).map(([k, el]) => [k, el.value]))),
       chat_kinds: kinds.map((l) => l.querySelector('input')).filter((b) => b.checked).map((b) => b.value),
     };
     try {

@@ -1,3 +1,4 @@
+// @ts-check
 // The school's moderation queue (safeguarding), for its administrators and
 // the staff the director names responsible: each report with the message and
 // those around it as they were, and one decision — hide the message, mute or

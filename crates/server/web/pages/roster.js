@@ -1,3 +1,4 @@
+// @ts-check
 // The school roster for administrators: classes by grade, and people with a
 // search by name and role.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The printable password slip: one card per person to cut out and hand over,
 // each student followed by their parents.
 
