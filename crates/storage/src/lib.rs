@@ -1,10 +1,12 @@
 //! Parta's storage adapter: SQLite (embedded, the default) and PostgreSQL behind
 //! one `Store`.
 //!
-//! Architecture invariant: the SQL is written once. `queries.rs` is compiled twice,
-//! once per backend, with `Db` bound to `sqlx::Sqlite` or `sqlx::Postgres`; both
-//! dialects accept `$1` placeholders, `RETURNING`, `ON CONFLICT` and boolean
-//! literals, so no query branches on the backend. `Store` only dispatches.
+//! Architecture invariant: the SQL is written once. Every `*_queries.rs` file is
+//! compiled twice, once per backend, with `Db` bound to `sqlx::Sqlite` or
+//! `sqlx::Postgres` (the include lists of `mod sqlite` and `mod postgres` are
+//! the same); both dialects accept `$1` placeholders, `RETURNING`, `ON CONFLICT`
+//! and boolean literals, so no query branches on the backend. `Store` only
+//! dispatches.
 //! The rules of an import (what to insert, update or deactivate) live in `sync`,
 //! free of SQL.
 
@@ -228,7 +230,12 @@ mod sqlite {
     const LOCK_ORG: Option<&str> = None;
     /// Search: FTS5 over terms stemmed in Rust (search_queries.rs).
     const SEARCH_FTS5: bool = true;
-    include!("queries.rs");
+    include!("common_queries.rs");
+    include!("roster_import_queries.rs");
+    include!("roster_import_people_queries.rs");
+    include!("school_account_queries.rs");
+    include!("roster_queries.rs");
+    include!("roster_teaching_queries.rs");
     pub(crate) mod chats {
         use super::*;
         include!("chat_queries.rs");
@@ -303,7 +310,12 @@ mod postgres {
     const LOCK_ORG: Option<&str> = Some("SELECT pg_advisory_xact_lock($1)");
     /// Search: the `russian` text-search configuration (search_queries.rs).
     const SEARCH_FTS5: bool = false;
-    include!("queries.rs");
+    include!("common_queries.rs");
+    include!("roster_import_queries.rs");
+    include!("roster_import_people_queries.rs");
+    include!("school_account_queries.rs");
+    include!("roster_queries.rs");
+    include!("roster_teaching_queries.rs");
     pub(crate) mod chats {
         use super::*;
         include!("chat_queries.rs");

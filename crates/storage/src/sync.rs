@@ -1,7 +1,7 @@
 //! The backend-independent half of a roster import: turning batch rows into
 //! column values, and deciding per row whether to insert, update, deactivate or
-//! leave alone. The SQL half (`queries.rs`) only executes these plans, so the
-//! rules are written once and tested without a database.
+//! leave alone. The SQL half (`roster_import_queries.rs`) only executes these
+//! plans, so the rules are written once and tested without a database.
 //!
 //! A region package has millions of rows, so a table is planned a chunk of rows
 //! at a time against a [`Planner`] that knows every stored row by a 128-bit key
@@ -400,8 +400,8 @@ mod tests {
         p
     }
 
-    /// Plans all rows as one chunk and executes the plan the way `queries.rs`
-    /// does: inserted rows get ids from 1000 on.
+    /// Plans all rows as one chunk and executes the plan the way
+    /// `roster_import_queries.rs` does: inserted rows get ids from 1000 on.
     fn run(p: &mut Planner, incoming: Vec<Incoming>) -> (Vec<String>, Vec<i64>, Vec<i64>) {
         let plan = p.plan(incoming);
         let inserts: Vec<String> = plan.inserts.iter().map(|r| r.source_id.to_owned()).collect();
