@@ -251,6 +251,10 @@ mod sqlite {
     pub(crate) mod messages {
         use super::*;
         include!("message_queries.rs");
+        include!("message_history_queries.rs");
+        include!("message_action_queries.rs");
+        include!("chat_list_queries.rs");
+        include!("direct_chat_queries.rs");
     }
     pub(crate) mod files {
         use super::*;
@@ -331,6 +335,10 @@ mod postgres {
     pub(crate) mod messages {
         use super::*;
         include!("message_queries.rs");
+        include!("message_history_queries.rs");
+        include!("message_action_queries.rs");
+        include!("chat_list_queries.rs");
+        include!("direct_chat_queries.rs");
     }
     pub(crate) mod files {
         use super::*;
