@@ -267,6 +267,9 @@ mod sqlite {
     pub(crate) mod chat_admin {
         use super::*;
         include!("chat_admin_queries.rs");
+        include!("chat_edit_queries.rs");
+        include!("chat_member_queries.rs");
+        include!("chat_audit_queries.rs");
     }
     pub(crate) mod calls {
         use super::*;
@@ -351,6 +354,9 @@ mod postgres {
     pub(crate) mod chat_admin {
         use super::*;
         include!("chat_admin_queries.rs");
+        include!("chat_edit_queries.rs");
+        include!("chat_member_queries.rs");
+        include!("chat_audit_queries.rs");
     }
     pub(crate) mod calls {
         use super::*;
