@@ -239,6 +239,8 @@ mod sqlite {
     pub(crate) mod chats {
         use super::*;
         include!("chat_queries.rs");
+        include!("chat_snapshot_queries.rs");
+        include!("chat_apply_queries.rs");
     }
     pub(crate) mod identity {
         use super::*;
@@ -326,6 +328,8 @@ mod postgres {
     pub(crate) mod chats {
         use super::*;
         include!("chat_queries.rs");
+        include!("chat_snapshot_queries.rs");
+        include!("chat_apply_queries.rs");
     }
     pub(crate) mod identity {
         use super::*;
