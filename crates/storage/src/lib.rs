@@ -245,6 +245,9 @@ mod sqlite {
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
+        include!("identity_code_queries.rs");
+        include!("identity_link_queries.rs");
+        include!("identity_session_queries.rs");
     }
     pub(crate) mod family {
         use super::*;
@@ -334,6 +337,9 @@ mod postgres {
     pub(crate) mod identity {
         use super::*;
         include!("identity_queries.rs");
+        include!("identity_code_queries.rs");
+        include!("identity_link_queries.rs");
+        include!("identity_session_queries.rs");
     }
     pub(crate) mod family {
         use super::*;
