@@ -472,6 +472,13 @@ impl Peer {
                     ));
                 }
                 self.remote.insert(m.mid, (m.kind, stream_id));
+                let cameras = self.shared.roles.iter().enumerate().filter(|&(i, r)| r.video && i != self.index).count();
+                let video_lines = self.remote.values().filter(|(kind, _)| *kind == MediaKind::Video).count();
+                if video_lines > cameras {
+                    self.r.observations.insert(format!(
+                        "a camera that sends nothing was offered ({video_lines} video m-lines for {cameras} cameras)"
+                    ));
+                }
             }
             Event::KeyframeRequest(k) if k.mid == self.video_mid => {
                 self.r.keyframe_requests += 1;

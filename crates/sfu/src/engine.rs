@@ -228,7 +228,7 @@ impl Engine {
         self.next_generation += 1;
         let mut peer = Peer::new(key, generation, rtc, now);
         for other in self.calls.get(&key.call).into_iter().flatten().filter_map(|g| self.peers.get(g)) {
-            for track in other.inputs.iter().filter(|t| t.kind == MediaKind::Video) {
+            for track in other.inputs.iter().filter(|t| t.kind == MediaKind::Video && t.flowing) {
                 peer.subscribe((other.generation, track.mid), other.key.person);
             }
         }
@@ -558,7 +558,10 @@ fn on_event(
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => peer.rtc.disconnect(),
         Event::MediaAdded(added) if added.direction.is_receiving() => {
             peer.add_input(added.mid, added.kind);
-            actions.push(Action::Publish { from: peer.generation, mid: added.mid, kind: added.kind });
+            // A camera is published with its first packet (`TrackIn::flowing`).
+            if added.kind == MediaKind::Audio {
+                actions.push(Action::Publish { from: peer.generation, mid: added.mid, kind: added.kind });
+            }
         }
         Event::RtpPacket(packet) => {
             let Some(mid) = peer.rtc.direct_api().stream_rx(&packet.header.ssrc).map(|s| s.mid()) else { return };
@@ -566,6 +569,11 @@ fn on_event(
             let Some(codec) = peer.rtc.codec_config().find(|p| p.pt() == pt).map(|p| p.spec().codec) else { return };
             let forward_audio = peer.forward_audio;
             let Some(track) = peer.inputs.iter_mut().find(|t| t.mid == mid) else { return };
+            // Padding (bandwidth probes) is not a picture.
+            if track.kind == MediaKind::Video && !track.flowing && !packet.payload.is_empty() {
+                track.flowing = true;
+                actions.push(Action::Publish { from: peer.generation, mid, kind: MediaKind::Video });
+            }
             let skipped = track.received(*packet.seq_no);
             if skipped > 0 {
                 lost.increment(skipped);

@@ -17,7 +17,8 @@
 //! the offer ([`SfuEvent::Offer`]) and the client answers ([`Sfu::answer`]),
 //! so offers never cross.
 //!
-//! Cameras and screens are forwarded on an m-line each; microphones through
+//! Cameras and screens are forwarded on an m-line each, offered to the others
+//! from their first packet (a camera that is off costs nothing); microphones through
 //! at most three voice slots per subscriber, whoever speaks ([`voices`]),
 //! and the SFU tells who is speaking ([`SfuEvent::Speaker`]).
 

@@ -34,6 +34,12 @@ pub(crate) struct TrackIn {
     /// The highest RTP sequence number received, to count the packets that
     /// never arrived.
     highest_seq: Option<u64>,
+    /// Media has come on it. A camera is offered to the others from its
+    /// first packet on, not when its m-line is negotiated: every browser
+    /// offers a video m-line at joining, camera on or off, and a class of
+    /// thirty with their cameras off would otherwise give each subscriber
+    /// thirty silent m-lines, which every poll of it walks.
+    pub flowing: bool,
 }
 
 impl TrackIn {
@@ -194,6 +200,7 @@ impl Peer {
                 last_keyframe_request: None,
                 voice: VoiceGate::default(),
                 highest_seq: None,
+                flowing: false,
             });
         }
     }
