@@ -474,9 +474,10 @@ impl Peer {
                 self.remote.insert(m.mid, (m.kind, stream_id));
                 let cameras = self.shared.roles.iter().enumerate().filter(|&(i, r)| r.video && i != self.index).count();
                 let video_lines = self.remote.values().filter(|(kind, _)| *kind == MediaKind::Video).count();
+                // One line however many there are: observations are deduplicated.
                 if video_lines > cameras {
                     self.r.observations.insert(format!(
-                        "a camera that sends nothing was offered ({video_lines} video m-lines for {cameras} cameras)"
+                        "a camera that sends nothing was offered (more video m-lines than the call's {cameras} other cameras)"
                     ));
                 }
             }
