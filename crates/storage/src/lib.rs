@@ -222,6 +222,96 @@ impl Store {
     }
 }
 
+/// The SQL modules, written once for both databases: each backend module
+/// below sets `Db` and the few constants the SQL differs by, then expands
+/// this one list, so the two backends cannot include different files.
+macro_rules! queries {
+    () => {
+        include!("common_queries.rs");
+        include!("roster_import_queries.rs");
+        include!("roster_import_people_queries.rs");
+        include!("school_account_queries.rs");
+        include!("roster_queries.rs");
+        include!("roster_teaching_queries.rs");
+        pub(crate) mod chats {
+            use super::*;
+            include!("chat_queries.rs");
+            include!("chat_snapshot_queries.rs");
+            include!("chat_apply_queries.rs");
+        }
+        pub(crate) mod identity {
+            use super::*;
+            include!("identity_queries.rs");
+            include!("identity_code_queries.rs");
+            include!("identity_link_queries.rs");
+            include!("identity_session_queries.rs");
+        }
+        pub(crate) mod family {
+            use super::*;
+            include!("family_queries.rs");
+        }
+        pub(crate) mod messages {
+            use super::*;
+            include!("message_queries.rs");
+            include!("message_history_queries.rs");
+            include!("message_action_queries.rs");
+            include!("chat_list_queries.rs");
+            include!("direct_chat_queries.rs");
+        }
+        pub(crate) mod files {
+            use super::*;
+            include!("file_queries.rs");
+        }
+        pub(crate) mod search {
+            use super::*;
+            include!("search_queries.rs");
+        }
+        pub(crate) mod chat_admin {
+            use super::*;
+            include!("chat_admin_queries.rs");
+            include!("chat_edit_queries.rs");
+            include!("chat_member_queries.rs");
+            include!("chat_audit_queries.rs");
+        }
+        pub(crate) mod calls {
+            use super::*;
+            include!("call_queries.rs");
+        }
+        pub(crate) mod safeguarding {
+            use super::*;
+            include!("safeguarding_queries.rs");
+        }
+        pub(crate) mod receipts {
+            use super::*;
+            include!("receipt_queries.rs");
+        }
+        pub(crate) mod polls {
+            use super::*;
+            include!("poll_queries.rs");
+        }
+        pub(crate) mod consent {
+            use super::*;
+            include!("consent_queries.rs");
+        }
+        pub(crate) mod data_rights {
+            use super::*;
+            include!("data_rights_queries.rs");
+        }
+        pub(crate) mod push {
+            use super::*;
+            include!("push_queries.rs");
+        }
+        pub(crate) mod quiet {
+            use super::*;
+            include!("quiet_queries.rs");
+        }
+        pub(crate) mod scheduled {
+            use super::*;
+            include!("scheduled_queries.rs");
+        }
+    };
+}
+
 mod sqlite {
     type Db = sqlx::Sqlite;
     const STRING_AGG: &str = "GROUP_CONCAT";
@@ -231,88 +321,7 @@ mod sqlite {
     const LOCK_ORG: Option<&str> = None;
     /// Search: FTS5 over terms stemmed in Rust (search_queries.rs).
     const SEARCH_FTS5: bool = true;
-    include!("common_queries.rs");
-    include!("roster_import_queries.rs");
-    include!("roster_import_people_queries.rs");
-    include!("school_account_queries.rs");
-    include!("roster_queries.rs");
-    include!("roster_teaching_queries.rs");
-    pub(crate) mod chats {
-        use super::*;
-        include!("chat_queries.rs");
-        include!("chat_snapshot_queries.rs");
-        include!("chat_apply_queries.rs");
-    }
-    pub(crate) mod identity {
-        use super::*;
-        include!("identity_queries.rs");
-        include!("identity_code_queries.rs");
-        include!("identity_link_queries.rs");
-        include!("identity_session_queries.rs");
-    }
-    pub(crate) mod family {
-        use super::*;
-        include!("family_queries.rs");
-    }
-    pub(crate) mod messages {
-        use super::*;
-        include!("message_queries.rs");
-        include!("message_history_queries.rs");
-        include!("message_action_queries.rs");
-        include!("chat_list_queries.rs");
-        include!("direct_chat_queries.rs");
-    }
-    pub(crate) mod files {
-        use super::*;
-        include!("file_queries.rs");
-    }
-    pub(crate) mod search {
-        use super::*;
-        include!("search_queries.rs");
-    }
-    pub(crate) mod chat_admin {
-        use super::*;
-        include!("chat_admin_queries.rs");
-        include!("chat_edit_queries.rs");
-        include!("chat_member_queries.rs");
-        include!("chat_audit_queries.rs");
-    }
-    pub(crate) mod calls {
-        use super::*;
-        include!("call_queries.rs");
-    }
-    pub(crate) mod safeguarding {
-        use super::*;
-        include!("safeguarding_queries.rs");
-    }
-    pub(crate) mod receipts {
-        use super::*;
-        include!("receipt_queries.rs");
-    }
-    pub(crate) mod polls {
-        use super::*;
-        include!("poll_queries.rs");
-    }
-    pub(crate) mod consent {
-        use super::*;
-        include!("consent_queries.rs");
-    }
-    pub(crate) mod data_rights {
-        use super::*;
-        include!("data_rights_queries.rs");
-    }
-    pub(crate) mod push {
-        use super::*;
-        include!("push_queries.rs");
-    }
-    pub(crate) mod quiet {
-        use super::*;
-        include!("quiet_queries.rs");
-    }
-    pub(crate) mod scheduled {
-        use super::*;
-        include!("scheduled_queries.rs");
-    }
+    queries!();
 }
 
 mod postgres {
@@ -323,88 +332,7 @@ mod postgres {
     const LOCK_ORG: Option<&str> = Some("SELECT pg_advisory_xact_lock($1)");
     /// Search: the `russian` text-search configuration (search_queries.rs).
     const SEARCH_FTS5: bool = false;
-    include!("common_queries.rs");
-    include!("roster_import_queries.rs");
-    include!("roster_import_people_queries.rs");
-    include!("school_account_queries.rs");
-    include!("roster_queries.rs");
-    include!("roster_teaching_queries.rs");
-    pub(crate) mod chats {
-        use super::*;
-        include!("chat_queries.rs");
-        include!("chat_snapshot_queries.rs");
-        include!("chat_apply_queries.rs");
-    }
-    pub(crate) mod identity {
-        use super::*;
-        include!("identity_queries.rs");
-        include!("identity_code_queries.rs");
-        include!("identity_link_queries.rs");
-        include!("identity_session_queries.rs");
-    }
-    pub(crate) mod family {
-        use super::*;
-        include!("family_queries.rs");
-    }
-    pub(crate) mod messages {
-        use super::*;
-        include!("message_queries.rs");
-        include!("message_history_queries.rs");
-        include!("message_action_queries.rs");
-        include!("chat_list_queries.rs");
-        include!("direct_chat_queries.rs");
-    }
-    pub(crate) mod files {
-        use super::*;
-        include!("file_queries.rs");
-    }
-    pub(crate) mod search {
-        use super::*;
-        include!("search_queries.rs");
-    }
-    pub(crate) mod chat_admin {
-        use super::*;
-        include!("chat_admin_queries.rs");
-        include!("chat_edit_queries.rs");
-        include!("chat_member_queries.rs");
-        include!("chat_audit_queries.rs");
-    }
-    pub(crate) mod calls {
-        use super::*;
-        include!("call_queries.rs");
-    }
-    pub(crate) mod safeguarding {
-        use super::*;
-        include!("safeguarding_queries.rs");
-    }
-    pub(crate) mod receipts {
-        use super::*;
-        include!("receipt_queries.rs");
-    }
-    pub(crate) mod polls {
-        use super::*;
-        include!("poll_queries.rs");
-    }
-    pub(crate) mod consent {
-        use super::*;
-        include!("consent_queries.rs");
-    }
-    pub(crate) mod data_rights {
-        use super::*;
-        include!("data_rights_queries.rs");
-    }
-    pub(crate) mod push {
-        use super::*;
-        include!("push_queries.rs");
-    }
-    pub(crate) mod quiet {
-        use super::*;
-        include!("quiet_queries.rs");
-    }
-    pub(crate) mod scheduled {
-        use super::*;
-        include!("scheduled_queries.rs");
-    }
+    queries!();
 }
 
 impl Store {
