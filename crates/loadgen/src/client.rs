@@ -60,6 +60,38 @@ pub fn send_frame(chat: i64, client_id: &str, text: &str) -> String {
     json!({ "type": "send", "chat": chat, "client_id": client_id, "text": text }).to_string()
 }
 
+/// The protocol a workload's server speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    Parta,
+    /// `../shared/reference/bare-ws`, the machine's ceiling for fan-out: a
+    /// room by name, no sessions, no history; an ack names the sender's
+    /// `txn`, and members get `msg` frames with the `body`.
+    BareWs {
+        room: String,
+    },
+}
+
+impl Dialect {
+    /// The first frame of member `member`, resuming `chat` after `position`.
+    pub fn hello(&self, member: usize, chat: i64, position: i64) -> String {
+        match self {
+            Dialect::Parta => hello(&[(chat, position)]),
+            Dialect::BareWs { room } => {
+                json!({ "type": "hello", "user": format!("u{member}"), "room": room }).to_string()
+            }
+        }
+    }
+
+    /// A send of `text`, the sender's `n`th, whose client id is `client_id`.
+    pub fn send(&self, chat: i64, client_id: &str, n: u64, text: &str) -> String {
+        match self {
+            Dialect::Parta => send_frame(chat, client_id, text),
+            Dialect::BareWs { .. } => json!({ "type": "msg", "txn": n, "body": text }).to_string(),
+        }
+    }
+}
+
 /// A connection that reads and writes `serde_json::Value`s: for tests and
 /// low-rate tools (the workloads parse frames without building values).
 pub struct Socket {

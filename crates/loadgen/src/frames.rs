@@ -25,9 +25,12 @@ pub struct Incoming<'a> {
     pub code: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub reason: Option<Cow<'a, str>>,
-    /// The bare reference server's `ready` tells where its sequence stands.
+    /// bare-ws's ack names the send by its `txn`.
     #[serde(default)]
-    pub last_seq: Option<i64>,
+    pub txn: Option<u64>,
+    /// bare-ws's `msg` carries the text as `body`.
+    #[serde(default, borrow)]
+    pub body: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +53,21 @@ impl<'a> Incoming<'a> {
     /// The text of a `message` event.
     pub fn message_text(&self) -> Option<&str> {
         self.event.as_ref()?.message.as_ref().map(|m| m.text.as_ref())
+    }
+
+    /// A message delivered to a member: Parta's `event`, bare-ws's `msg`.
+    pub fn is_delivery(&self) -> bool {
+        matches!(self.kind.as_ref(), "event" | "msg")
+    }
+
+    /// The delivered message's text, in either protocol.
+    pub fn delivered_text(&self) -> Option<&str> {
+        self.message_text().or(self.body.as_deref())
+    }
+
+    /// The server took the connection in: Parta's `ready`, bare-ws's `joined`.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.kind.as_ref(), "ready" | "joined")
     }
 }
 
@@ -83,6 +101,18 @@ mod tests {
         let f = Incoming::parse(&frame).unwrap();
         assert_eq!((f.kind.as_ref(), f.chat, f.seq), ("event", 7, 9));
         assert_eq!(f.message_text().and_then(sent_us), Some(1_234_567));
+    }
+
+    #[test]
+    fn a_bare_ws_msg_is_a_delivery_with_its_send_time_and_its_ack_names_the_txn() {
+        let text = message_text(7_654_321, 1, 2, 100);
+        let frame = format!(r#"{{"type":"msg","seq":42,"from":"u1","body":"{text}"}}"#);
+        let f = Incoming::parse(&frame).unwrap();
+        assert!(f.is_delivery());
+        assert_eq!((f.seq, f.delivered_text().and_then(sent_us)), (42, Some(7_654_321)));
+        let ack = Incoming::parse(r#"{"type":"ack","txn":7,"seq":42}"#).unwrap();
+        assert_eq!((ack.kind.as_ref(), ack.txn, ack.seq), ("ack", Some(7), 42));
+        assert!(Incoming::parse(r#"{"type":"joined","room":"R"}"#).unwrap().is_ready());
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //!   address (50,000 connections need more ephemeral ports than one address has);
 //!   [`http`] reads JSON from the server.
 //! - [`w1`] (one chat, M members, closed or open loop) and [`w2`] (N idle
-//!   connections) are the workloads of the issue "Messenger core"; [`bare`] is
-//!   the reference server they are compared with.
+//!   connections) are the workloads of the issue "Messenger core"; W1 also
+//!   speaks the protocol of `bare-ws`, the machine's ceiling it is compared with
+//!   ([`client::Dialect`]).
 //! - [`hostile`] holds connections that send nothing or trickle their headers
 //!   while another user's requests are timed.
 //! - [`vote`] is a class voting in a poll at once (issue 20).
@@ -19,7 +20,6 @@
 //! this tool never sends traffic off the machine.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod bare;
 pub mod calls;
 pub mod client;
 pub mod frames;

@@ -2,8 +2,9 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use loadgen::{bare, calls, hostile, push, seed, vote, w1, w2};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use loadgen::client::Dialect;
+use loadgen::{calls, hostile, push, seed, vote, w1, w2};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -133,18 +134,12 @@ enum Command {
         #[arg(long)]
         server_pid: Option<u32>,
     },
-    /// The bare reference: a minimal WebSocket broadcast server (no storage,
-    /// no auth) for `w1 --bare` or `w1 --bare-url`.
-    BareServer {
-        #[arg(long, default_value = "127.0.0.1:18099")]
-        listen: SocketAddr,
-    },
 }
 
 #[derive(clap::Args)]
 struct W1Args {
-    /// The server (`http://127.0.0.1:PORT`): Parta, or the bare server with
-    /// `--bare`. Several nodes of a cluster separated by commas: the members
+    /// The server (`http://127.0.0.1:PORT`): Parta, or bare-ws (the
+    /// machine's ceiling, `../shared/reference/bare-ws`) with `--bare`. Several nodes of a cluster separated by commas: the members
     /// are spread over them in turn.
     #[arg(long, value_delimiter = ',', required = true)]
     url: Vec<String>,
@@ -179,10 +174,11 @@ struct W1Args {
     /// The server's process; several nodes' separated by commas.
     #[arg(long, value_delimiter = ',')]
     server_pid: Vec<u32>,
-    /// `--url` is the bare reference server.
+    /// `--url` is bare-ws.
     #[arg(long)]
     bare: bool,
-    /// Also run the same workload against the bare server here, and print ratios.
+    /// Also run the same workload against bare-ws here (`http://ADDR` of a
+    /// running `bare`), right after Parta, and print the ratios.
     #[arg(long)]
     bare_url: Option<String>,
     #[arg(long)]
@@ -386,15 +382,6 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::BareServer { listen } => {
-            if !listen.ip().is_loopback() {
-                bail!("the bare server listens on loopback only, not {listen}");
-            }
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-            println!("bare server at http://{}", listener.local_addr()?);
-            bare::serve(listener).await?;
-            Ok(())
-        }
     }
 }
 
@@ -477,12 +464,14 @@ async fn run_w1(args: W1Args) -> Result<()> {
         text_bytes: args.text_bytes,
         connect_concurrency: args.connect_concurrency,
     };
+    // A room of its own each run: bare-ws keeps a room's sequence for as long as it runs.
     let bare_target = |urls: Vec<String>, pids: Vec<u32>| w1::Target {
-        label: "bare".into(),
+        label: "bare-ws".into(),
+        dialect: Dialect::BareWs { room: format!("w1-{:08x}", rand::random::<u32>()) },
         urls,
         chat: 1,
         cookies: vec![None; args.members],
-        base_seq: None,
+        base_seq: 0,
         pids,
     };
     let mut reports = Vec::new();
@@ -497,10 +486,11 @@ async fn run_w1(args: W1Args) -> Result<()> {
         let s = seed::seed_url(&database, args.members, args.members).await.context("seeding the chat")?;
         let target = w1::Target {
             label: "parta".into(),
+            dialect: Dialect::Parta,
             urls: args.url.clone(),
             chat: s.chat(),
             cookies: s.members.iter().map(|m| Some(m.cookie())).collect(),
-            base_seq: Some(0),
+            base_seq: 0,
             pids: args.server_pid.clone(),
         };
         reports.push(w1::run(&target, &config).await?);
@@ -509,7 +499,7 @@ async fn run_w1(args: W1Args) -> Result<()> {
         }
     }
     print_w1(&config, &reports);
-    // The bare server has no history to resume from: only Parta must lose nothing.
+    // bare-ws has no history to resume from: only Parta must lose nothing.
     if reports.iter().any(|r| r.label == "parta" && (r.lost_messages > 0 || r.duplicated > 0)) {
         bail!("Parta lost or duplicated messages");
     }
@@ -791,7 +781,7 @@ fn print_w1(config: &w1::Config, reports: &[w1::Report]) {
         header.push_str(&format!(" {} |", r.label));
     }
     if ratio {
-        header.push_str(" parta / bare |");
+        header.push_str(" parta / bare-ws |");
     }
     println!("{header}");
     println!("|---|{}", "---|".repeat(reports.len() + usize::from(ratio)));

@@ -13,7 +13,7 @@
 //! resumes from its position, and a sender re-sends what was in flight with the
 //! same client ids, as the protocol says a client does.
 
-use crate::client::{self, Ws};
+use crate::client::{self, Dialect, Ws};
 use crate::frames::{self, Incoming};
 use crate::procstat::{self, CpuMark};
 use crate::stats::{Histogram, SeqSet};
@@ -27,18 +27,18 @@ use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Where to send: a server, one chat on it, and one cookie per member
-/// (`None` for the bare server, which has no sessions).
+/// (`None` for bare-ws, which has no sessions).
 #[derive(Debug, Clone)]
 pub struct Target {
     pub label: String,
+    pub dialect: Dialect,
     /// The server, or the nodes of a cluster: member `i` connects to
     /// `urls[i % urls.len()]`.
     pub urls: Vec<String>,
     pub chat: i64,
     pub cookies: Vec<Option<String>>,
-    /// The chat's last seq before the run; `None`: take it from the server's
-    /// `ready` (the bare server says it).
-    pub base_seq: Option<i64>,
+    /// The chat's last seq before the run (a fresh bare-ws room: 0).
+    pub base_seq: i64,
     /// The server's processes (one per node), for their CPU and memory.
     pub pids: Vec<u32>,
 }
@@ -116,33 +116,25 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
         return Err(Error::Protocol(format!("{} senders among {members} members", config.senders)));
     }
     let connect_start = Instant::now();
-    let position = target.base_seq.unwrap_or(0);
-    let connected: Vec<Result<(Ws, Option<i64>)>> = futures_util::stream::iter(
-        target.cookies.iter().cloned().enumerate(),
-    )
-    .map(|(i, cookie)| {
-        let url = target.url_of(i);
-        let chat = target.chat;
-        async move { tokio::time::timeout(CONNECT_TIMEOUT, join(&url, cookie.as_deref(), chat, position)).await }
-    })
-    .buffered(config.connect_concurrency.max(1))
-    .map(|r| r.unwrap_or_else(|_| Err(Error::Timeout("connecting a member".into()))))
-    .collect()
-    .await;
-    let mut sockets = Vec::with_capacity(members);
-    let mut base = target.base_seq;
-    for c in connected {
-        let (ws, last_seq) = c?;
-        base = base.or(last_seq);
-        sockets.push(ws);
-    }
+    let base = target.base_seq;
+    let connected: Vec<Result<Ws>> = futures_util::stream::iter(target.cookies.iter().cloned().enumerate())
+        .map(|(i, cookie)| {
+            let url = target.url_of(i);
+            let hello = target.dialect.hello(i, target.chat, base);
+            async move { tokio::time::timeout(CONNECT_TIMEOUT, join(&url, cookie.as_deref(), hello)).await }
+        })
+        .buffered(config.connect_concurrency.max(1))
+        .map(|r| r.unwrap_or_else(|_| Err(Error::Timeout("connecting a member".into()))))
+        .collect()
+        .await;
+    let sockets = connected.into_iter().collect::<Result<Vec<Ws>>>()?;
     let connect_seconds = connect_start.elapsed().as_secs_f64();
-    let base = base.unwrap_or(0);
 
     let t0 = Instant::now() + Duration::from_millis(200);
     let from = t0 + config.warmup;
     let stop = from + config.seconds;
     let plan = Arc::new(Plan {
+        dialect: target.dialect.clone(),
         chat: target.chat,
         base,
         run: format!("lg{:08x}", rand::thread_rng().r#gen::<u32>()),
@@ -160,7 +152,7 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     for (i, ws) in sockets.into_iter().enumerate() {
         let sender = (i < config.senders).then_some(i);
         let cookie = target.cookies[i].clone();
-        tasks.push(tokio::spawn(member(ws, sender, target.url_of(i), cookie, Arc::clone(&plan))));
+        tasks.push(tokio::spawn(member(ws, i, sender, target.url_of(i), cookie, Arc::clone(&plan))));
     }
 
     let pids: Vec<String> = target.pids.iter().map(u32::to_string).collect();
@@ -249,15 +241,14 @@ pub async fn run(target: &Target, config: &Config) -> Result<Report> {
     Ok(report)
 }
 
-/// Connects, says hello from `position`, and waits for `ready`; returns the
-/// `last_seq` a bare server's `ready` carries.
-async fn join(url: &str, cookie: Option<&str>, chat: i64, position: i64) -> Result<(Ws, Option<i64>)> {
+/// Connects, says `hello`, and waits until the server takes the connection in.
+async fn join(url: &str, cookie: Option<&str>, hello: String) -> Result<Ws> {
     let mut ws = client::connect(url, cookie, None).await?;
-    ws.send(Message::Text(client::hello(&[(chat, position)]).into())).await?;
+    ws.send(Message::Text(hello.into())).await?;
     while let Some(message) = ws.next().await {
         if let Message::Text(text) = message? {
             match Incoming::parse(&text) {
-                Some(f) if f.kind == "ready" => return Ok((ws, f.last_seq)),
+                Some(f) if f.is_ready() => return Ok(ws),
                 Some(f) if f.kind == "bye" || f.kind == "error" => {
                     return Err(Error::Protocol(format!("the server refused the connection: {text}")));
                 }
@@ -269,6 +260,7 @@ async fn join(url: &str, cookie: Option<&str>, chat: i64, position: i64) -> Resu
 }
 
 struct Plan {
+    dialect: Dialect,
     chat: i64,
     base: i64,
     run: String,
@@ -312,6 +304,8 @@ struct MemberResult {
 
 struct Member {
     plan: Arc<Plan>,
+    /// This member's place among the members (bare-ws's user name).
+    index: usize,
     sender: Option<usize>,
     /// The node this member connects (and reconnects) to.
     url: String,
@@ -333,7 +327,7 @@ impl Member {
         self.next_n += 1;
         let text =
             frames::message_text(self.plan.micros(due), self.sender.unwrap_or_default(), n, self.plan.text_bytes);
-        let frame = client::send_frame(self.plan.chat, &self.client_id(n), &text);
+        let frame = self.plan.dialect.send(self.plan.chat, &self.client_id(n), n, &text);
         self.in_flight.insert(n, (text, due));
         ws.send(Message::Text(frame.into())).await?;
         Ok(())
@@ -346,28 +340,13 @@ impl Member {
     /// Handles a text frame; true when a closed-loop sender may send the next.
     fn on_frame(&mut self, text: &str, now: Instant) -> bool {
         let Some(f) = Incoming::parse(text) else { return false };
+        if f.is_delivery() {
+            return self.on_delivery(&f, now);
+        }
+        // Parta's ack names the client id (whose last part is n), bare-ws's the txn.
+        let n = f.txn.or_else(|| f.client_id.as_deref().and_then(|c| c.rsplit('-').next()?.parse::<u64>().ok()));
         match f.kind.as_ref() {
-            "event" => {
-                if f.seq <= self.plan.base {
-                    return false;
-                }
-                if !self.r.seen.insert(f.seq) {
-                    self.r.duplicated += 1;
-                }
-                if f.seq < self.last_seq {
-                    self.r.out_of_order += 1;
-                }
-                self.last_seq = self.last_seq.max(f.seq);
-                if self.plan.in_window(now) {
-                    self.r.delivered_in_window += 1;
-                    if let Some(sent) = f.message_text().and_then(frames::sent_us) {
-                        self.r.latency.record(self.plan.micros(now).saturating_sub(sent));
-                    }
-                }
-                false
-            }
             "ack" => {
-                let n = f.client_id.as_deref().and_then(|c| c.rsplit('-').next()?.parse::<u64>().ok());
                 let Some((_, due)) = n.and_then(|n| self.in_flight.remove(&n)) else { return false };
                 self.r.acked.push(f.seq);
                 if self.plan.in_window(now) {
@@ -381,7 +360,6 @@ impl Member {
                 if self.r.first_error.is_none() {
                     self.r.first_error = Some(text.chars().take(300).collect());
                 }
-                let n = f.client_id.as_deref().and_then(|c| c.rsplit('-').next()?.parse::<u64>().ok());
                 n.and_then(|n| self.in_flight.remove(&n)).is_some()
             }
             "bye" => {
@@ -396,17 +374,36 @@ impl Member {
         }
     }
 
+    /// Counts a message delivered to this member; never frees a send.
+    fn on_delivery(&mut self, f: &Incoming<'_>, now: Instant) -> bool {
+        if f.seq <= self.plan.base {
+            return false;
+        }
+        if !self.r.seen.insert(f.seq) {
+            self.r.duplicated += 1;
+        }
+        if f.seq < self.last_seq {
+            self.r.out_of_order += 1;
+        }
+        self.last_seq = self.last_seq.max(f.seq);
+        if self.plan.in_window(now) {
+            self.r.delivered_in_window += 1;
+            if let Some(sent) = f.delivered_text().and_then(frames::sent_us) {
+                self.r.latency.record(self.plan.micros(now).saturating_sub(sent));
+            }
+        }
+        false
+    }
+
     /// Reconnects and resumes from the last seq seen; re-sends what was in
     /// flight with the same client ids. `None` when it is time to stop.
     async fn reconnect(&mut self) -> Option<Ws> {
         while Instant::now() < self.plan.end && self.r.reconnects < MAX_RECONNECTS {
             self.r.reconnects += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let Ok(Ok((mut ws, _))) = tokio::time::timeout(
-                Duration::from_secs(10),
-                join(&self.url, self.cookie.as_deref(), self.plan.chat, self.last_seq),
-            )
-            .await
+            let hello = self.plan.dialect.hello(self.index, self.plan.chat, self.last_seq);
+            let Ok(Ok(mut ws)) =
+                tokio::time::timeout(Duration::from_secs(10), join(&self.url, self.cookie.as_deref(), hello)).await
             else {
                 continue;
             };
@@ -414,7 +411,7 @@ impl Member {
             pending.sort_unstable();
             let mut ok = true;
             for (n, text) in pending {
-                let frame = client::send_frame(self.plan.chat, &self.client_id(n), &text);
+                let frame = self.plan.dialect.send(self.plan.chat, &self.client_id(n), n, &text);
                 if ws.send(Message::Text(frame.into())).await.is_err() {
                     ok = false;
                     break;
@@ -428,8 +425,16 @@ impl Member {
     }
 }
 
-async fn member(ws: Ws, sender: Option<usize>, url: String, cookie: Option<String>, plan: Arc<Plan>) -> MemberResult {
+async fn member(
+    ws: Ws,
+    index: usize,
+    sender: Option<usize>,
+    url: String,
+    cookie: Option<String>,
+    plan: Arc<Plan>,
+) -> MemberResult {
     let mut m = Member {
+        index,
         sender,
         url,
         cookie,
