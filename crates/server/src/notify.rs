@@ -20,6 +20,7 @@ use messenger::notify;
 use messenger::quiet::{Quiet, QuietHours};
 use push::{AllowList, Delivery, Notice, Pusher, PusherConfig, Subscription, SubscriptionError, Urgency, VapidKey};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use storage::{Committed, PushDevice, Store};
@@ -33,6 +34,10 @@ const CONCURRENT_PUSHES: usize = 64;
 /// burst faster than the look-ups drain) new ones are not pushed: a push
 /// is a courtesy, the message itself is delivered all the same.
 const WAITING: usize = 20_000;
+/// How long after a message's grace period the ones that came due with it
+/// are gathered: a chat's burst then asks once whether anyone could get a
+/// push at all, not once per message.
+const GATHER: Duration = Duration::from_millis(200);
 
 /// `[push]`: Web Push. On by default; the key is made at first start.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -251,6 +256,38 @@ impl Notifier {
         }
     }
 
+    /// Pushes messages whose grace period is over. A chat with several of
+    /// them is first asked whether any member who has not read them all has
+    /// a device to push to; a class chat where nobody does costs one question.
+    async fn push_due(self: &Arc<Self>, due: Vec<Waiting>) {
+        let now = (self.clock)();
+        let mut newest: HashMap<i64, (i64, usize)> = HashMap::new();
+        for w in &due {
+            let (seq, count) = newest.entry(w.chat).or_insert((w.seq, 0));
+            *seq = (*seq).max(w.seq);
+            *count += 1;
+        }
+        let mut nobody = HashSet::new();
+        for (chat, (seq, count)) in newest {
+            if count < 2 {
+                continue;
+            }
+            // Read positions only grow: nobody behind the newest is nobody behind any.
+            match self.store.push_devices_unread(chat, seq, now).await {
+                Ok(false) => {
+                    nobody.insert(chat);
+                }
+                Ok(true) => {}
+                Err(e) => tracing::warn!(chat, error = %e, "cannot tell whether a chat has devices to push to"),
+            }
+        }
+        for w in due {
+            if !nobody.contains(&w.chat) {
+                self.push_message(w).await;
+            }
+        }
+    }
+
     /// Pushes one message whose grace period is over to the members who have
     /// not read it by now and want it; in quiet hours, holds it for them.
     async fn push_message(self: &Arc<Self>, w: Waiting) {
@@ -451,13 +488,33 @@ impl Notifier {
     }
 }
 
-/// Takes the waiting messages one at a time, each when its grace period
-/// ends: a burst of thousands of messages asks the database one question at
-/// a time instead of thousands at once, and never crowds out the writer.
+/// Takes the waiting messages when their grace period ends, an urgent one
+/// at once: a burst of thousands of messages asks the database one question
+/// at a time instead of thousands at once, and never crowds out the writer.
 async fn push_in_turn(notifier: std::sync::Weak<Notifier>, mut queue: mpsc::Receiver<Waiting>) {
-    while let Some(waiting) = queue.recv().await {
-        tokio::time::sleep_until(waiting.due).await;
-        let Some(notifier) = notifier.upgrade() else { return };
-        notifier.push_message(waiting).await;
+    // In the order committed, which is the order of their grace periods' ends.
+    let mut waiting: VecDeque<Waiting> = VecDeque::new();
+    loop {
+        let gathered = waiting.front().map(|w| w.due + GATHER);
+        tokio::select! {
+            received = queue.recv() => {
+                let Some(w) = received else { return };
+                if w.urgent {
+                    let Some(notifier) = notifier.upgrade() else { return };
+                    notifier.push_message(w).await;
+                } else if waiting.len() < WAITING {
+                    waiting.push_back(w);
+                } else {
+                    metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
+                    tracing::debug!(chat = w.chat, "too many messages wait to be pushed: this one is not");
+                }
+            }
+            () = tokio::time::sleep_until(gathered.unwrap_or_else(tokio::time::Instant::now)), if gathered.is_some() => {
+                let now = tokio::time::Instant::now();
+                let due: Vec<Waiting> = waiting.drain(..waiting.partition_point(|w| w.due <= now)).collect();
+                let Some(notifier) = notifier.upgrade() else { return };
+                notifier.push_due(due).await;
+            }
+        }
     }
 }

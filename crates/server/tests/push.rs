@@ -103,6 +103,28 @@ async fn a_person_who_reads_the_chat_within_the_grace_period_gets_no_push() {
 }
 
 #[tokio::test]
+async fn messages_that_come_due_together_are_each_pushed_only_if_still_unread() {
+    let c = class().await;
+    subscribe(&c, &c.parent, "parent-phone").await;
+    // A burst: the parent's open tab reads the first two within the grace period.
+    post(&c.teacher, &c.app, c.chat, "b1", "Первое").await;
+    let second = post(&c.teacher, &c.app, c.chat, "b2", "Второе").await;
+    post(&c.teacher, &c.app, c.chat, "b3", "Третье").await;
+    let res = c.parent.post(&c.app, &format!("/api/messenger/chats/{}/read", c.chat), json!({ "seq": second })).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(c.service.until(1).await[0].payload["preview"], "Третье");
+
+    // A burst read in full: nobody behind, nothing pushed.
+    post(&c.teacher, &c.app, c.chat, "b4", "Четвёртое").await;
+    let last = post(&c.teacher, &c.app, c.chat, "b5", "Пятое").await;
+    let res = c.parent.post(&c.app, &format!("/api/messenger/chats/{}/read", c.chat), json!({ "seq": last })).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    after_grace().await;
+    assert_eq!(c.service.requests("parent-phone"), 1, "only «Третье» was pushed");
+    c.app.finish().await;
+}
+
+#[tokio::test]
 async fn a_subscription_the_push_service_calls_gone_is_removed() {
     let c = class().await;
     subscribe(&c, &c.parent, "parent-phone").await;

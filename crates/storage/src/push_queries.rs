@@ -75,6 +75,16 @@ pub(crate) async fn forget(pool: &Pool<Db>, subscription: i64) -> Result<(), Sto
     Ok(())
 }
 
+pub(crate) async fn any_unread_device(pool: &Pool<Db>, chat: i64, below: i64, now: i64) -> Result<bool, StorageError> {
+    let query = format!(
+        "SELECT EXISTS (SELECT 1 {MEMBER_JOINS} \
+         JOIN messenger_sessions ms ON ms.account_id = p.account_id AND ms.expires_at > $3 \
+         JOIN push_subscriptions s ON s.session_id = ms.id \
+         WHERE c.id = $1 AND {REACHABLE} AND m.last_read_seq < $2)"
+    );
+    Ok(sqlx::query_scalar(&query).bind(chat).bind(below).bind(now).fetch_one(pool).await?)
+}
+
 /// subscription, endpoint, p256dh, auth, account, person, admin, level, muted_until, previews
 type TargetRow = (i64, String, String, String, i64, i64, bool, Option<String>, Option<i64>, bool);
 

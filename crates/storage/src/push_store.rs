@@ -127,6 +127,13 @@ impl Store {
         dispatch!(self.push::audience(chat, seq, author, reply_to, now))
     }
 
+    /// Whether any reachable member of `chat` who has not read up to `below`
+    /// has a subscribed device on a live session: when none has, no message
+    /// of the chat up to `below` is pushed, and nothing more need be asked.
+    pub async fn push_devices_unread(&self, chat: i64, below: i64, now: i64) -> Result<bool, StorageError> {
+        dispatch!(self.push::any_unread_device(chat, below, now))
+    }
+
     /// The subscribed devices of these Parta IDs' live sessions.
     pub async fn push_devices(&self, accounts: &[i64], now: i64) -> Result<Vec<PushDevice>, StorageError> {
         dispatch!(self.push::devices(accounts, now))
