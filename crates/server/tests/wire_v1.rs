@@ -10,6 +10,7 @@ use messenger::call::{CallKind, CallOutcome, CallPhase};
 use server::messenger::protocol::{
     ByeReason, CallInfo, CallLeftReason, CallParticipant, IceServer, ReminderAbout, ServerFrame,
 };
+use server::wire::v1;
 use storage::{
     Attachment, Author, CallRecord, Change, ConsentAnswer, ConsentChild, ConsentView, EventView, Hidden, MessageView,
     PollOption, PollView, ReactionView, ReplyPreview,
@@ -279,7 +280,7 @@ fn call_frames() {
         direct: false,
         state: CallPhase::Active,
         started_at: 1_790_000_000,
-        started_by: author(3, "Иванова Мария Петровна"),
+        started_by: v1::Author { person: 3, name: "Иванова Мария Петровна".into() },
         participants: vec![CallParticipant {
             person: 3,
             name: "Иванова Мария Петровна".into(),
@@ -289,7 +290,7 @@ fn call_frames() {
             reconnecting: false,
         }],
         moderators: vec![3],
-        removed: vec![author(6, "Сидоров Пётр")],
+        removed: vec![v1::Author { person: 6, name: "Сидоров Пётр".into() }],
         hands: vec![5],
         mics_locked: true,
         floor: Some(5),
@@ -326,7 +327,7 @@ fn call_frames() {
 fn a_message_as_its_author_reads_it_over_http() {
     let message = MessageView { poll: Some(poll()), consent: Some(consent()), ..full_message() };
     assert_eq!(
-        serde_json::to_string(&message).unwrap(),
+        serde_json::to_string(&v1::MessageView::for_viewer(message)).unwrap(),
         r#"{"id":41,"chat":7,"seq":12,"author":{"person":3,"name":"Иванова Мария Петровна"},"text":"Завтра экскурсия, @Петров","reply_to":{"id":40,"author_name":"Петров Олег","preview":"Во сколько?","deleted":false},"mentions":[5,6],"created_at":1790000000,"edited_at":1790000060,"deleted":false,"pinned":true,"urgent":true,"reactions":[{"emoji":"👍","people":[5,3]},{"emoji":"❤️","people":[6]}],"client_id":"c-1790000000-1","attachments":[{"id":90,"name":"маршрут.png","size":48213,"mime":"image/png","kind":"image","width":640,"height":480},{"id":91,"name":"список.pdf","size":1024,"mime":"application/pdf","kind":"file","width":null,"height":null}],"poll":{"multiple":true,"anonymous":false,"closes_at":1790086400,"closed_at":null,"options":[{"text":"Суббота","votes":2,"people":[5,6]},{"text":"Воскресенье","votes":0,"people":[]}],"voters":2,"mine":[0]},"consent":{"title":"Экскурсия в музей","options":["Согласен","Не согласен"],"deadline":1790172800,"comment_required":false,"reopened_at":1790100000,"answered":1,"students":25,"children":[{"student":8,"name":"Петров Илья","answer":{"option":0,"comment":"Заберу сам","by":{"person":5,"name":"Петров Олег"},"at":1790050000}},{"student":9,"name":"Петрова Анна","answer":null}]}}"#
     );
 }
