@@ -11,6 +11,7 @@ use crate::error::{
 };
 use crate::guard::PasswordGuard;
 use crate::identity_api::MESSENGER_COOKIE;
+use crate::wire::v1::{self, PersonView, RoleView};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -20,7 +21,6 @@ use rand::RngCore;
 use roster::Role;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use storage::{PersonView, RoleView};
 use utoipa::ToSchema;
 
 pub const SESSION_COOKIE: &str = "parta_session";
@@ -112,7 +112,10 @@ pub struct Me {
 }
 
 pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
-    Ok(Me { person: state.store.person(person_id).await?, roles: state.store.person_roles(person_id).await? })
+    Ok(Me {
+        person: state.store.person(person_id).await?.into(),
+        roles: v1::list(state.store.person_roles(person_id).await?),
+    })
 }
 
 fn session_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {

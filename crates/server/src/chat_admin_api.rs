@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
+use crate::wire::v1::{self, AuditEntry, Candidates, ManageContext, ManagedChat, ManagedChatDetail};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +19,7 @@ use messenger::{ChatDescription, ChatName, ChatTextError, ManageRefusal};
 use roster::Role;
 use serde::{Deserialize, Serialize};
 use storage::{
-    AuditEntry, AuditFilter, CandidateFilter, Candidates, ChatDraft, ChatEdit, ChatFilter, ManageContext,
-    ManageOutcome, ManagedChat, ManagedChatDetail, StateFilter, StorageError,
+    AuditFilter, CandidateFilter, ChatDraft, ChatEdit, ChatFilter, ManageOutcome, StateFilter, StorageError,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,7 +73,7 @@ impl AppState {
 async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: ManageOutcome) -> ApiResult<Response> {
     state.notify(org, &outcome).await;
     match state.store.managed_chat(org, user.person_id, outcome.chat_id).await {
-        Ok(detail) => Ok(axum::Json(detail).into_response()),
+        Ok(detail) => Ok(axum::Json(ManagedChatDetail::from(detail)).into_response()),
         Err(StorageError::ManageRefused(ManageRefusal::NotChatAdmin)) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => Err(err.into()),
     }
@@ -84,7 +84,7 @@ async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: M
     responses((status = 200, body = ManageContext), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<ManageContext> {
-    Ok(axum::Json(state.store.manage_context(org, user.person_id).await?))
+    Ok(axum::Json(state.store.manage_context(org, user.person_id).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -129,7 +129,7 @@ pub async fn list(
         },
         query: e::search_text("q", q.q, MAX_SEARCH)?,
     };
-    Ok(axum::Json(state.store.managed_chats(org, user.person_id, &filter).await?))
+    Ok(axum::Json(v1::list(state.store.managed_chats(org, user.person_id, &filter).await?)))
 }
 
 /// One chat with its members: why each is there (roster or by hand), who is pending, who admins.
@@ -142,7 +142,7 @@ pub async fn detail(
     user: CurrentUser,
     Path((org, chat)): Path<(i64, i64)>,
 ) -> Resp<ManagedChatDetail> {
-    Ok(axum::Json(state.store.managed_chat(org, user.person_id, chat).await?))
+    Ok(axum::Json(state.store.managed_chat(org, user.person_id, chat).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -186,7 +186,7 @@ pub async fn create(
     tracing::info!(org, chat = outcome.chat_id, by = user.person_id, "chat created");
     state.notify(org, &outcome).await;
     let detail = state.store.managed_chat(org, user.person_id, outcome.chat_id).await?;
-    Ok((StatusCode::CREATED, axum::Json(detail)).into_response())
+    Ok((StatusCode::CREATED, axum::Json(ManagedChatDetail::from(detail))).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -391,7 +391,7 @@ pub async fn candidates(
         // Within 1..=500, so the cast is exact.
         limit: e::bounded("limit", q.limit, 200, 1..=500)? as usize,
     };
-    Ok(axum::Json(state.store.chat_candidates(org, user.person_id, &filter).await?))
+    Ok(axum::Json(state.store.chat_candidates(org, user.person_id, &filter).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -464,7 +464,7 @@ pub async fn audit(
 ) -> Resp<Vec<AuditEntry>> {
     let filter =
         q.filter(e::bounded("limit", page.limit, 100, 1..=500)?, e::bounded("offset", page.offset, 0, 0..=i64::MAX)?);
-    Ok(axum::Json(state.store.chat_audit(org, user.person_id, &filter).await?))
+    Ok(axum::Json(v1::list(state.store.chat_audit(org, user.person_id, &filter).await?)))
 }
 
 #[derive(Serialize)]

@@ -15,6 +15,7 @@ use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::safeguarding_api::{MAX_NOTE, free_text};
+use crate::wire::v1::{self, ErasurePlan, ExportJob, FormerMember, RetentionChat, RetentionSetting, RightsAuditEntry};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +24,7 @@ use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Write;
-use storage::{ErasurePlan, ExportData, ExportJob, FormerMember, RetentionChat, RetentionSetting, RightsAuditEntry};
+use storage::ExportData;
 use utoipa::{IntoParams, ToSchema};
 use zip::write::SimpleFileOptions;
 
@@ -138,7 +139,7 @@ fn spawn_build(state: &AppState, id: i64) {
     tokio::spawn(build_export(state.clone(), id));
 }
 
-async fn download_zip(state: &AppState, job: ExportJob, headers: &HeaderMap) -> ApiResult<Response> {
+async fn download_zip(state: &AppState, job: storage::ExportJob, headers: &HeaderMap) -> ApiResult<Response> {
     let expired =
         job.status == "expired" || job.expires_at.is_some_and(|at| identity::rights::export_expired(at, state.now()));
     if expired {
@@ -162,7 +163,7 @@ pub async fn request_my_export(State(state): State<AppState>, user: MessengerUse
     state.flood.admit(user.account_id, Action::Write).await?;
     let job = state.store.create_self_export(user.account_id, state.now()).await?;
     spawn_build(&state, job.id);
-    Ok((StatusCode::ACCEPTED, axum::Json(job)).into_response())
+    Ok((StatusCode::ACCEPTED, axum::Json(ExportJob::from(job))).into_response())
 }
 
 /// The signed-in person's copies, newest first.
@@ -170,10 +171,10 @@ pub async fn request_my_export(State(state): State<AppState>, user: MessengerUse
     responses((status = 200, body = Vec<ExportJob>)),
     security(("messenger_session" = [])))]
 pub async fn my_exports(State(state): State<AppState>, user: MessengerUser) -> Resp<Vec<ExportJob>> {
-    Ok(axum::Json(state.store.account_exports(user.account_id).await?))
+    Ok(axum::Json(v1::list(state.store.account_exports(user.account_id).await?)))
 }
 
-async fn my_job(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<ExportJob> {
+async fn my_job(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<storage::ExportJob> {
     let job = state.store.export_job(id).await?;
     if job.account_id != Some(user.account_id) {
         return Err(e::NOT_FOUND);
@@ -185,7 +186,7 @@ async fn my_job(state: &AppState, user: &MessengerUser, id: i64) -> ApiResult<Ex
     responses((status = 200, body = ExportJob), (status = 404, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn my_export(State(state): State<AppState>, user: MessengerUser, Path(id): Path<i64>) -> Resp<ExportJob> {
-    Ok(axum::Json(my_job(&state, &user, id).await?))
+    Ok(axum::Json(my_job(&state, &user, id).await?.into()))
 }
 
 /// The zip, for 24 hours after it was made.
@@ -245,7 +246,7 @@ pub async fn request_export(
     let job = state.store.create_org_export(org, admin.person_id, person, &reason, state.now()).await?;
     tracing::info!(org, person, by = admin.person_id, export = job.id, "copy of a person's data requested");
     spawn_build(&state, job.id);
-    Ok((StatusCode::ACCEPTED, axum::Json(job)).into_response())
+    Ok((StatusCode::ACCEPTED, axum::Json(ExportJob::from(job))).into_response())
 }
 
 /// The copies the school's administrators made, newest first.
@@ -253,10 +254,10 @@ pub async fn request_export(
     responses((status = 200, body = Vec<ExportJob>), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn org_exports(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<ExportJob>> {
-    Ok(axum::Json(state.store.org_exports(org).await?))
+    Ok(axum::Json(v1::list(state.store.org_exports(org).await?)))
 }
 
-async fn org_job(state: &AppState, org: i64, id: i64) -> ApiResult<ExportJob> {
+async fn org_job(state: &AppState, org: i64, id: i64) -> ApiResult<storage::ExportJob> {
     let job = state.store.export_job(id).await?;
     if job.org_id != Some(org) || job.account_id.is_some() {
         return Err(e::NOT_FOUND);
@@ -273,7 +274,7 @@ pub async fn org_export(
     _: OrgAdmin,
     Path((org, id)): Path<(i64, i64)>,
 ) -> Resp<ExportJob> {
-    Ok(axum::Json(org_job(&state, org, id).await?))
+    Ok(axum::Json(org_job(&state, org, id).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/exports/{export}/download", tag = "data rights",
@@ -300,7 +301,7 @@ pub async fn former_members(
     _: OrgAdmin,
     Path(org): Path<i64>,
 ) -> Resp<Vec<FormerMember>> {
-    Ok(axum::Json(state.store.former_members(org).await?))
+    Ok(axum::Json(v1::list(state.store.former_members(org).await?)))
 }
 
 /// The dry-run of an erasure: what would go. Refused (nothing to show) for
@@ -315,7 +316,7 @@ pub async fn erasure_preview(
     _: OrgAdmin,
     Path((org, person)): Path<(i64, i64)>,
 ) -> Resp<ErasurePlan> {
-    Ok(axum::Json(state.store.erasure_plan(org, person).await?))
+    Ok(axum::Json(state.store.erasure_plan(org, person).await?.into()))
 }
 
 /// Erases a former member's Parta ID data in the school: their messages stay
@@ -345,14 +346,14 @@ pub async fn erase(
     if let Err(err) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
         tracing::warn!(code = err.code, "collecting an erased person's files failed; the hourly run retries");
     }
-    Ok(axum::Json(erased))
+    Ok(axum::Json(erased.into()))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/retention", tag = "data rights", params(("org" = i64, Path)),
     responses((status = 200, body = RetentionSetting), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn retention(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<RetentionSetting> {
-    Ok(axum::Json(state.store.retention(org).await?))
+    Ok(axum::Json(state.store.retention(org).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -378,7 +379,7 @@ pub async fn set_retention(
     Json(form): Json<RetentionForm>,
 ) -> Resp<RetentionSetting> {
     let retention = parse_retention(form.years)?;
-    Ok(axum::Json(state.store.set_retention(org, admin.person_id, retention, state.now()).await?))
+    Ok(axum::Json(state.store.set_retention(org, admin.person_id, retention, state.now()).await?.into()))
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {
@@ -408,7 +409,7 @@ pub async fn retention_preview(
         Some(years) => parse_retention(Some(years))?,
         None => parse_retention(state.store.retention(org).await?.years)?,
     };
-    Ok(axum::Json(state.store.retention_preview(org, retention, today(&state)).await?))
+    Ok(axum::Json(v1::list(state.store.retention_preview(org, retention, today(&state)).await?)))
 }
 
 /// Who exported or erased whose data, when and why; retention's settings and runs.
@@ -416,7 +417,7 @@ pub async fn retention_preview(
     responses((status = 200, body = Vec<RightsAuditEntry>), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn audit(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<RightsAuditEntry>> {
-    Ok(axum::Json(state.store.data_rights_audit(org).await?))
+    Ok(axum::Json(v1::list(state.store.data_rights_audit(org).await?)))
 }
 
 // ---------------------------------------------------------------- background

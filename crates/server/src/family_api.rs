@@ -323,7 +323,7 @@ pub async fn sessions(
 ) -> ApiResult<axum::Json<Vec<SessionItem>>> {
     let account = state.store.managed_child(guardian.account_id, child).await?;
     let list = state.store.messenger_sessions(account, state.now()).await?;
-    Ok(axum::Json(list.into_iter().map(|session| SessionItem { current: false, session }).collect()))
+    Ok(axum::Json(list.into_iter().map(|session| SessionItem { current: false, session: session.into() }).collect()))
 }
 
 /// Sign the child out on one device.

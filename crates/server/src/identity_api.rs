@@ -12,6 +12,7 @@ use crate::connections::ClientAddr;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::guard::{self, PasswordGuard};
+use crate::wire::v1::{self, ChatListItem, MessengerLink, MessengerSessionView};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,7 +24,7 @@ use identity::{Phone, PhoneError, family, password, token};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use storage::{LinkAs, MessengerLink, MessengerSessionView, NewLink, StorageError};
+use storage::{LinkAs, NewLink, StorageError};
 use utoipa::ToSchema;
 
 pub const MESSENGER_COOKIE: &str = "parta_messenger";
@@ -294,7 +295,7 @@ pub struct ChatsWindow {
     /// Guardians see «Дети»: profiles for their children.
     pub guardian: bool,
     /// The person's chats here (when linked and chats are available).
-    pub chats: Vec<storage::ChatListItem>,
+    pub chats: Vec<ChatListItem>,
     /// "About me" pre-filled from the school roster.
     pub suggested: AboutMe,
 }
@@ -314,7 +315,7 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
         linked_at: l.linked_at,
     });
     let chats = if linked.is_some() && availability.is_ok() {
-        state.store.person_chats(org, user.person_id).await?
+        v1::list(state.store.person_chats(org, user.person_id).await?)
     } else {
         Vec::new()
     };
@@ -536,7 +537,7 @@ async fn messenger_me_of(state: &AppState, account_id: i64) -> ApiResult<Messeng
             has_password: a.password_hash.is_some(),
         },
         profile,
-        links: state.store.messenger_links(account_id).await?,
+        links: v1::list(state.store.messenger_links(account_id).await?),
     })
 }
 
@@ -727,7 +728,9 @@ pub struct SessionItem {
     security(("messenger_session" = [])))]
 pub async fn sessions(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<SessionItem>>> {
     let list = state.store.messenger_sessions(user.account_id, state.now()).await?;
-    Ok(axum::Json(list.into_iter().map(|s| SessionItem { current: s.id == user.session_id, session: s }).collect()))
+    Ok(axum::Json(
+        list.into_iter().map(|s| SessionItem { current: s.id == user.session_id, session: s.into() }).collect(),
+    ))
 }
 
 /// End a session on another device (or this one).

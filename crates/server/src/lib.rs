@@ -24,6 +24,7 @@ pub mod quiet_api;
 mod roster_api;
 pub mod safeguarding_api;
 mod web;
+pub mod wire;
 
 use axum::Router;
 use axum::extract::State;

@@ -6,13 +6,14 @@ use crate::auth::OrgAdmin;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, UrgentUse};
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use messenger::quiet::{Period, QuietError, QuietHours, WeekTime};
 use serde::{Deserialize, Serialize};
-use storage::{StorageError, Store, UrgentUse};
+use storage::{StorageError, Store};
 use utoipa::ToSchema;
 
 /// How far back administrators see «Срочно» used.
@@ -78,7 +79,7 @@ async fn view(state: &AppState, org: i64) -> ApiResult<QuietHoursView> {
         periods: hours.periods().iter().map(PeriodForm::of).collect(),
         chat_kinds: hours.kinds().to_vec(),
         chosen: chosen.is_some(),
-        urgent_usage: state.store.urgent_usage(org, since).await?,
+        urgent_usage: v1::list(state.store.urgent_usage(org, since).await?),
     })
 }
 

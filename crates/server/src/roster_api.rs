@@ -6,6 +6,9 @@
 use crate::auth::{OrgAdmin, hash_blocking, one_time_password};
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{ApiResult, INVALID_INPUT, bounded, search_text};
+use crate::wire::v1::{
+    self, ClassView, OrgView, PasswordSlip, PersonBrief, PersonCard, SectionView, StudentView, SubjectView,
+};
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
 use axum::extract::State;
@@ -14,9 +17,7 @@ use axum::response::{IntoResponse, Response};
 use roster::import::EnrollmentRole;
 use roster::{ClassName, Login, PersonName, Role};
 use serde::{Deserialize, Serialize};
-use storage::{
-    ClassView, OrgView, PasswordSlip, PeopleFilter, PersonBrief, PersonCard, SectionView, StudentView, SubjectView,
-};
+use storage::PeopleFilter;
 use utoipa::{IntoParams, ToSchema};
 
 type Resp<T> = ApiResult<axum::Json<T>>;
@@ -26,7 +27,7 @@ type Resp<T> = ApiResult<axum::Json<T>>;
     responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn org(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<OrgView> {
-    Ok(axum::Json(state.store.org(org).await?))
+    Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -46,7 +47,7 @@ pub async fn set_chats_module(
 ) -> Resp<OrgView> {
     state.store.set_chats_enabled(org, req.enabled).await?;
     tracing::info!(org, enabled = req.enabled, by = admin.person_id, "chats module switched");
-    Ok(axum::Json(state.store.org(org).await?))
+    Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
 /// The classes of an organisation, by grade.
@@ -54,7 +55,7 @@ pub async fn set_chats_module(
     responses((status = 200, body = Vec<ClassView>)),
     security(("portal_session" = [])))]
 pub async fn classes(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
-    Ok(axum::Json(state.store.classes(org).await?))
+    Ok(axum::Json(v1::list(state.store.classes(org).await?)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -74,9 +75,9 @@ pub async fn class(
     Path((org, class)): Path<(i64, i64)>,
 ) -> Resp<ClassDetail> {
     Ok(axum::Json(ClassDetail {
-        class: state.store.class(org, class).await?,
-        students: state.store.class_students(org, class).await?,
-        sections: state.store.class_sections(org, class).await?,
+        class: state.store.class(org, class).await?.into(),
+        students: v1::list(state.store.class_students(org, class).await?),
+        sections: v1::list(state.store.class_sections(org, class).await?),
     }))
 }
 
@@ -99,7 +100,7 @@ pub async fn create_class(
 ) -> ApiResult<(StatusCode, axum::Json<ClassView>)> {
     let name = ClassName::parse(&req.name)?;
     let id = state.store.create_class(org, &name).await?;
-    Ok((StatusCode::CREATED, axum::Json(state.store.class(org, id).await?)))
+    Ok((StatusCode::CREATED, axum::Json(state.store.class(org, id).await?.into())))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -135,7 +136,7 @@ pub async fn edit_class(
     if let Some(teacher) = req.class_teacher_id {
         state.store.set_class_teacher(org, class, teacher).await?;
     }
-    Ok(axum::Json(state.store.class(org, class).await?))
+    Ok(axum::Json(state.store.class(org, class).await?.into()))
 }
 
 /// Issue one-time passwords to the students of a class and their parents who
@@ -155,7 +156,7 @@ pub async fn password_slip(
         state.store.set_password(slip.person_id, &hash, true).await?;
     }
     tracing::info!(org, class, issued = slips.len(), by = admin.person_id, "one-time passwords issued");
-    Ok(axum::Json(slips))
+    Ok(axum::Json(v1::list(slips)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -197,7 +198,7 @@ pub async fn people(
         limit: bounded("limit", q.limit, 50, 1..=500)?,
         offset: bounded("offset", q.offset, 0, 0..=i64::MAX)?,
     };
-    Ok(axum::Json(state.store.people(org, &filter).await?))
+    Ok(axum::Json(v1::list(state.store.people(org, &filter).await?)))
 }
 
 /// A person's card: roles, classes, parents or children.
@@ -209,7 +210,7 @@ pub async fn person(
     _: OrgAdmin,
     Path((org, person)): Path<(i64, i64)>,
 ) -> Resp<PersonCard> {
-    Ok(axum::Json(state.store.person_card(org, person).await?))
+    Ok(axum::Json(state.store.person_card(org, person).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -248,7 +249,7 @@ pub async fn create_person(
         roles: parse_roles(form.roles.as_deref().unwrap_or_default())?,
     };
     let id = state.store.create_person(org, &new).await?;
-    Ok((StatusCode::CREATED, axum::Json(state.store.person_card(org, id).await?)))
+    Ok((StatusCode::CREATED, axum::Json(state.store.person_card(org, id).await?.into())))
 }
 
 /// Correct a person's name or roles.
@@ -265,7 +266,7 @@ pub async fn edit_person(
     let name = PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?;
     let roles = form.roles.as_deref().map(parse_roles).transpose()?;
     state.store.update_person(org, person, &name, roles.as_deref()).await?;
-    Ok(axum::Json(state.store.person_card(org, person).await?))
+    Ok(axum::Json(state.store.person_card(org, person).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -286,7 +287,7 @@ pub async fn move_student(
 ) -> ApiResult<Response> {
     let today = chrono::Local::now().date_naive().to_string();
     state.store.move_student(org, person, req.class_id, &today).await?;
-    let card = axum::Json(state.store.person_card(org, person).await?);
+    let card = axum::Json(PersonCard::from(state.store.person_card(org, person).await?));
     // The student's chats and, through them, their guardians' parents chats.
     Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
 }
@@ -330,7 +331,7 @@ pub async fn remove_guardianship(
     responses((status = 200, body = Vec<SubjectView>)),
     security(("portal_session" = [])))]
 pub async fn subjects(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<SubjectView>> {
-    Ok(axum::Json(state.store.subjects(org).await?))
+    Ok(axum::Json(v1::list(state.store.subjects(org).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -402,7 +403,7 @@ pub async fn create_section(
             return Err(e.into());
         }
     }
-    Ok((StatusCode::CREATED, axum::Json(state.store.class_sections(org, class).await?)))
+    Ok((StatusCode::CREATED, axum::Json(v1::list(state.store.class_sections(org, class).await?))))
 }
 
 /// Stop teaching a section: its teachers and group members leave it.

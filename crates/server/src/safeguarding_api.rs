@@ -10,13 +10,13 @@ use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, MyReport, OversightEntry, OversightView, ReportReceipt, ReportView, SafeguardingPerson};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::ReportReason;
 use messenger::flood::Action;
 use messenger::report::{Decision, MAX_MUTE_MINUTES};
 use serde::{Deserialize, Serialize};
-use storage::{MyReport, OversightEntry, OversightView, ReportReceipt, ReportView, SafeguardingPerson};
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
@@ -67,7 +67,9 @@ pub async fn report(
     let reason = ReportReason::parse(&form.reason).ok_or(e::INVALID_INPUT.field("reason"))?;
     let comment = free_text("comment", &form.comment, MAX_COMMENT)?;
     state.flood.admit(user.account_id, Action::Write).await?;
-    Ok(axum::Json(state.store.report_message(user.account_id, chat, message, reason, &comment, state.now()).await?))
+    Ok(axum::Json(
+        state.store.report_message(user.account_id, chat, message, reason, &comment, state.now()).await?.into(),
+    ))
 }
 
 /// The reports the signed-in person filed, with what became of them.
@@ -75,7 +77,7 @@ pub async fn report(
     responses((status = 200, body = Vec<MyReport>)),
     security(("messenger_session" = [])))]
 pub async fn my_reports(State(state): State<AppState>, user: MessengerUser) -> Resp<Vec<MyReport>> {
-    Ok(axum::Json(state.store.my_reports(user.account_id).await?))
+    Ok(axum::Json(v1::list(state.store.my_reports(user.account_id).await?)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -96,7 +98,7 @@ pub async fn queue(
     Path(org): Path<i64>,
     Query(q): Query<QueueQuery>,
 ) -> Resp<Vec<ReportView>> {
-    Ok(axum::Json(state.store.reports(org, user.person_id, !q.decided).await?))
+    Ok(axum::Json(v1::list(state.store.reports(org, user.person_id, !q.decided).await?)))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/reports/{report}", tag = "safeguarding",
@@ -108,7 +110,7 @@ pub async fn detail(
     user: CurrentUser,
     Path((org, report)): Path<(i64, i64)>,
 ) -> Resp<ReportView> {
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?))
+    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
 }
 
 /// What a moderator does; choosing nothing dismisses the report.
@@ -153,7 +155,7 @@ pub async fn decide(
         // The removed author's messengers lose the chat at once.
         state.messenger.accounts_changed(state.store.accounts_of_people(org, &decided.people).await?);
     }
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?))
+    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/safeguarding-staff", tag = "safeguarding", params(("org" = i64, Path)),
@@ -164,7 +166,7 @@ pub async fn staff(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<SafeguardingPerson>> {
-    Ok(axum::Json(state.store.safeguarding_staff(org, user.person_id).await?))
+    Ok(axum::Json(v1::list(state.store.safeguarding_staff(org, user.person_id).await?)))
 }
 
 /// An administrator names an employee responsible for safeguarding.
@@ -261,7 +263,7 @@ pub async fn oversee(
     if reason.is_empty() {
         return Err(e::INVALID_INPUT.field("reason"));
     }
-    Ok(axum::Json(state.store.oversee(org, user.person_id, chat, &reason, state.now()).await?))
+    Ok(axum::Json(state.store.oversee(org, user.person_id, chat, &reason, state.now()).await?.into()))
 }
 
 /// Every opening of the school's chats: who, when, which chat, why.
@@ -273,7 +275,7 @@ pub async fn oversight_log(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<OversightEntry>> {
-    Ok(axum::Json(state.store.oversight_log(org, user.person_id).await?))
+    Ok(axum::Json(v1::list(state.store.oversight_log(org, user.person_id).await?)))
 }
 
 /// «Администрация школы открывала этот чат N раз за 30 дней».

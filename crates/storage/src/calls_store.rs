@@ -7,10 +7,9 @@
 use crate::{Author, EventView, Pool, StorageError, Store};
 use messenger::call::{CallKind, CallOutcome};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A finished call, as its record message carries it (`MessageView.call`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
     pub id: i64,
     /// `audio` or `video`: what it was started as.

@@ -10,14 +10,12 @@
 
 use crate::{Pool, StorageError, Store};
 use messenger::{ChatDescription, ChatName};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// How long a deleted chat can be restored before it is purged.
 pub const PURGE_AFTER_SECS: i64 = 30 * 24 * 3600;
 
 /// A chat on the management page.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ManagedChat {
     pub id: i64,
     /// `staff_room`, `class`, `parents`, `subject` or `custom`.
@@ -55,7 +53,7 @@ pub struct ManagedChat {
 }
 
 /// A member as the management page explains them.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ManagedMember {
     pub person: i64,
     pub last_name: String,
@@ -75,9 +73,8 @@ pub struct ManagedMember {
     pub reasons: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ManagedChatDetail {
-    #[serde(flatten)]
     pub chat: ManagedChat,
     pub members: Vec<ManagedMember>,
     /// Other chats of the organisation with the same name (allowed; the page warns).
@@ -151,7 +148,7 @@ pub struct ManageOutcome {
 }
 
 /// A person staff may add, as the add-participants dialog lists them.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub id: i64,
     pub last_name: String,
@@ -166,7 +163,7 @@ pub struct Candidate {
     pub member: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Candidates {
     pub people: Vec<Candidate>,
     /// More people match: narrow the filters.
@@ -184,14 +181,14 @@ pub struct CandidateFilter {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NamedId {
     pub id: i64,
     pub name: String,
 }
 
 /// What the management page needs to draw its filters.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ManageContext {
     pub org_id: i64,
     pub org_name: String,
@@ -204,7 +201,7 @@ pub struct ManageContext {
 }
 
 /// One management action.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: i64,
@@ -218,9 +215,7 @@ pub struct AuditEntry {
     pub action: String,
     pub person_id: Option<i64>,
     pub person_name: Option<String>,
-    #[schema(value_type = Object)]
     pub before: serde_json::Value,
-    #[schema(value_type = Object)]
     pub after: serde_json::Value,
 }
 

@@ -3,11 +3,9 @@
 //! the chats a person sees.
 
 use crate::{Pool, StorageError, Store};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A chat as the "Чаты" window lists it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChatListItem {
     pub id: i64,
     /// `staff_room`, `class`, `parents`, `subject` or `custom`.

@@ -8,7 +8,6 @@
 
 use crate::{Author, EventView, Pool, Reminded, StorageError, Store};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A form's settings as its message is appended (the text is the message's).
 #[derive(Debug, Clone)]
@@ -21,7 +20,7 @@ pub struct NewConsentForm {
 
 /// A form as a member sees it. Events carry no `children`: which families
 /// answered what is theirs and the chat admins'.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentView {
     pub title: String,
     pub options: Vec<String>,
@@ -40,7 +39,7 @@ pub struct ConsentView {
     pub children: Option<Vec<ConsentChild>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentChild {
     pub student: i64,
     pub name: String,
@@ -48,7 +47,7 @@ pub struct ConsentChild {
 }
 
 /// One answer for one child.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentAnswer {
     /// The option's index.
     pub option: i64,
@@ -59,7 +58,7 @@ pub struct ConsentAnswer {
 }
 
 /// A chat admin's report: every student of the class, answered or not.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ConsentReport {
     pub message: i64,
     pub title: String,
@@ -79,7 +78,7 @@ pub struct ConsentReport {
     pub next_reminder_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ConsentStudent {
     pub student: i64,
     pub name: String,

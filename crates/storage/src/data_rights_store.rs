@@ -10,17 +10,14 @@ use crate::{Pool, StorageError, Store};
 use roster::retention::Retention;
 use serde::Serialize;
 use serde_json::{Value, json};
-use utoipa::ToSchema;
 
 /// A copy of a person's data, as its requester follows it.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportJob {
     pub id: i64,
     /// The Parta ID whose own copy this is.
-    #[serde(skip)]
     pub account_id: Option<i64>,
     /// An administrator's copy: the school and the person.
-    #[serde(skip)]
     pub org_id: Option<i64>,
     pub person_id: Option<i64>,
     pub person_name: Option<String>,
@@ -28,7 +25,6 @@ pub struct ExportJob {
     pub status: String,
     /// Percent done.
     pub progress: i64,
-    #[serde(skip)]
     pub sha256: Option<String>,
     /// The zip's size in bytes, once ready.
     pub size: Option<i64>,
@@ -116,7 +112,7 @@ pub struct ExportFile {
 }
 
 /// What erasing a former member's data takes away.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ErasurePlan {
     /// Messages that stay, shown as «Удалённый пользователь».
     pub messages: i64,
@@ -132,7 +128,6 @@ pub struct ErasurePlan {
     /// The Parta ID itself is erased (no other school holds it).
     pub parta_id: bool,
     /// The link, its profile and its Parta ID.
-    #[serde(skip)]
     pub(crate) link_ids: Option<(i64, i64, i64)>,
 }
 
@@ -153,14 +148,14 @@ impl ErasurePlan {
 }
 
 /// A school's retention of past years' archived chats.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct RetentionSetting {
     /// Years after a year's end its archived chats are deleted; null: never.
     pub years: Option<i64>,
 }
 
 /// An archived chat the retention deletes.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RetentionChat {
     pub chat_id: i64,
     pub name: String,
@@ -173,7 +168,7 @@ pub struct RetentionChat {
 }
 
 /// A person who left the school and whose data is not erased yet.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FormerMember {
     pub person_id: i64,
     pub last_name: String,
@@ -182,7 +177,7 @@ pub struct FormerMember {
 }
 
 /// One line of the school's data-rights audit.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RightsAuditEntry {
     pub id: i64,
     /// `export`, `erasure`, `retention_setting` or `retention`.
@@ -194,10 +189,8 @@ pub struct RightsAuditEntry {
     pub reason: String,
     /// What went (counts), or the setting before and after.
     #[sqlx(skip)]
-    #[schema(value_type = Object)]
     pub details: Value,
     /// `details` as stored.
-    #[serde(skip)]
     #[sqlx(rename = "details")]
     pub(crate) details_json: String,
     pub at: i64,

@@ -9,10 +9,9 @@
 
 use crate::{Author, Pool, StorageError, Store};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// An attachment as a chat member sees it (in `MessageView.attachments`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: i64,
     pub name: String,
@@ -74,9 +73,8 @@ pub struct UploadSlot {
 }
 
 /// An attachment in a chat's "Files" view.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ChatFile {
-    #[serde(flatten)]
     pub file: Attachment,
     pub message_id: i64,
     pub seq: i64,
@@ -109,7 +107,7 @@ pub struct SearchFilter {
 }
 
 /// A message that matched, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SearchHit {
     pub chat: i64,
     pub chat_name: String,

@@ -4,8 +4,6 @@
 
 use crate::{Pool, StorageError, Store};
 use roster::PersonName;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -78,7 +76,7 @@ pub struct LinkView {
     pub linked_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessengerSessionView {
     pub id: i64,
     pub created_at: i64,
@@ -88,7 +86,7 @@ pub struct MessengerSessionView {
     pub from_school: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MessengerLink {
     pub org_id: i64,
     pub org_name: String,

@@ -10,7 +10,6 @@
 use crate::{Pool, StorageError, Store};
 use messenger::{ClientId, DmPolicy, MessageText, Reaction};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A message to append, as the writer batches them.
 #[derive(Debug, Clone)]
@@ -46,8 +45,11 @@ pub struct Committed {
     pub message: MessageView,
 }
 
-/// A message as a chat member sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A message as a chat member sees it. Serialisable because a report keeps
+/// its message and those around it as JSON (`message_reports.snapshot`):
+/// these derives, and those of the types it holds, are that column's format,
+/// which old rows keep; clients read the server's wire types instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
     pub chat: i64,
@@ -89,7 +91,7 @@ pub struct MessageView {
 }
 
 /// «Скрыто модератором».
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hidden {
     /// The report's reason (`bullying`, `inappropriate`, `danger`, `spam`,
     /// `other`); told to the message's author only.
@@ -97,13 +99,13 @@ pub struct Hidden {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
     pub person: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplyPreview {
     pub id: i64,
     pub author_name: String,
@@ -111,7 +113,7 @@ pub struct ReplyPreview {
     pub deleted: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReactionView {
     pub emoji: String,
     /// Who reacted, in the order they did.
@@ -119,7 +121,7 @@ pub struct ReactionView {
 }
 
 /// A chat in the messenger's list.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ChatSummary {
     pub id: i64,
     pub org: i64,
@@ -144,7 +146,7 @@ pub struct ChatSummary {
     pub last_message: Option<LastMessage>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct LastMessage {
     pub id: i64,
     pub author_name: String,
@@ -152,12 +154,11 @@ pub struct LastMessage {
     pub at: i64,
     pub deleted: bool,
     /// The last message is a call's record (its preview is empty).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<crate::CallRecord>,
 }
 
 /// One page of a chat's history, consistent with `last_seq`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct HistoryPage {
     /// Oldest first.
     pub messages: Vec<MessageView>,
@@ -177,7 +178,7 @@ pub enum HistoryRange {
     After { seq: i64, limit: i64 },
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct MemberView {
     pub person: i64,
     pub name: String,

@@ -7,7 +7,6 @@
 
 use crate::{EventView, Pool, StorageError, Store};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A poll's settings as its message is appended (the question is the text).
 #[derive(Debug, Clone)]
@@ -19,7 +18,7 @@ pub struct NewPoll {
 }
 
 /// A poll as every member sees it. An anonymous poll names no voter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollView {
     pub multiple: bool,
     pub anonymous: bool,
@@ -49,7 +48,7 @@ impl PollView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollOption {
     pub text: String,
     pub votes: i64,

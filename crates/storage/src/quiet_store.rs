@@ -4,8 +4,6 @@
 
 use crate::{Pool, StorageError, Store};
 use ::messenger::quiet::QuietHours;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// What quiet hours held for one Parta ID, unread when they ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +22,7 @@ pub struct HeldChat {
 }
 
 /// How often one chat admin marked messages «Срочно» in one chat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrgentUse {
     pub chat: i64,
     pub chat_name: String,

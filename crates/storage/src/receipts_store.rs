@@ -5,11 +5,9 @@
 //! and the times they reached them (`read_marks`), the class's families.
 
 use crate::{Pool, StorageError, Store};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// How many have read one message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReceiptCount {
     pub message: i64,
     pub seq: i64,
@@ -18,7 +16,7 @@ pub struct ReceiptCount {
 }
 
 /// The counts of a chat's recent messages.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReceiptCounts {
     /// `family` in a parents' chat, `person` elsewhere.
     pub unit: String,
@@ -27,7 +25,7 @@ pub struct ReceiptCounts {
 }
 
 /// Who has read a message and who has not.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReceiptReport {
     pub message: i64,
     /// `family` in a parents' chat, `person` elsewhere.
@@ -42,7 +40,7 @@ pub struct ReceiptReport {
     pub next_reminder_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReceiptReader {
     /// The student (a family) or the person.
     pub id: i64,
@@ -52,7 +50,7 @@ pub struct ReceiptReader {
     pub people: Vec<ReceiptPerson>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReceiptPerson {
     pub person: i64,
     pub name: String,

@@ -11,11 +11,9 @@
 use crate::{EventView, MessageView, Pool, StorageError, Store};
 use messenger::ReportReason;
 use messenger::report::Decision;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A report as its reporter follows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct MyReport {
     pub id: i64,
     pub chat_id: i64,
@@ -34,7 +32,7 @@ pub struct MyReport {
 }
 
 /// A report in the school's moderation queue.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReportView {
     pub id: i64,
     pub chat_id: i64,
@@ -61,7 +59,7 @@ pub struct ReportView {
 }
 
 /// A filed report.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ReportReceipt {
     pub id: i64,
     /// False when the person had already reported this message.
@@ -79,7 +77,7 @@ pub struct Decided {
 }
 
 /// A chat as a moderator opened it, read-only.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OversightView {
     pub chat_id: i64,
     pub chat_name: String,
@@ -89,7 +87,7 @@ pub struct OversightView {
 }
 
 /// One opening in the school's oversight log.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OversightEntry {
     pub id: i64,
     pub chat_id: i64,
@@ -102,7 +100,7 @@ pub struct OversightEntry {
 }
 
 /// A person named responsible for safeguarding.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SafeguardingPerson {
     pub person_id: i64,
     pub name: String,

@@ -5,8 +5,6 @@
 
 use crate::{Pool, StorageError, Store};
 use messenger::{ClientId, MessageText};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// A message to schedule, checked.
 #[derive(Debug, Clone)]
@@ -25,8 +23,7 @@ pub struct NewScheduled {
 
 /// Where a scheduled message is, as its author is told. (A message the
 /// server has taken to send is still `pending` to them: it is about to go.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScheduledStatus {
     Pending,
     Sent,
@@ -35,7 +32,7 @@ pub enum ScheduledStatus {
 }
 
 /// A scheduled message as its author sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledView {
     pub id: i64,
     pub chat: i64,
@@ -49,10 +46,8 @@ pub struct ScheduledView {
     /// (`announcement_only`, `chat_read_only`, `muted`, `blocked`,
     /// `reply_outside_chat`, `not_in_chat`: the author left the chat or it
     /// was deleted).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
     /// The message it became, once sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<i64>,
 }
 

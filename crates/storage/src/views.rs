@@ -1,9 +1,5 @@
 //! Read models: what the portal shows, shaped by the queries that fill them.
-//! They serialise as the HTTP API's JSON and document themselves in its OpenAPI
-//! description.
-
-use serde::Serialize;
-use utoipa::ToSchema;
+//! What a client reads of them is the server's wire layer's to decide.
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
@@ -13,7 +9,7 @@ pub struct Credentials {
     pub active: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonView {
     pub id: i64,
     pub last_name: String,
@@ -23,7 +19,7 @@ pub struct PersonView {
     pub must_change_password: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleView {
     pub org_id: i64,
     pub org_name: String,
@@ -34,7 +30,7 @@ pub struct RoleView {
     pub role: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgView {
     pub id: i64,
     pub name: String,
@@ -42,7 +38,7 @@ pub struct OrgView {
     pub chats_enabled: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassView {
     pub id: i64,
     pub name: String,
@@ -53,7 +49,7 @@ pub struct ClassView {
     pub students: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonBrief {
     pub id: i64,
     pub last_name: String,
@@ -65,14 +61,13 @@ pub struct PersonBrief {
     pub has_password: bool,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct StudentView {
-    #[serde(flatten)]
     pub student: PersonBrief,
     pub guardians: Vec<PersonBrief>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SectionView {
     pub id: i64,
     pub subject: String,
@@ -82,13 +77,13 @@ pub struct SectionView {
     pub group_students: i64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SubjectView {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassLink {
     pub class_id: i64,
     pub class_name: String,
@@ -98,9 +93,8 @@ pub struct ClassLink {
     pub group_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PersonCard {
-    #[serde(flatten)]
     pub person: PersonBrief,
     pub classes: Vec<ClassLink>,
     pub guardians: Vec<PersonBrief>,
@@ -109,7 +103,7 @@ pub struct PersonCard {
 
 /// One line of a class's password slip. `password` is filled in by the caller
 /// that issues it; storage only ever sees the hash.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct PasswordSlip {
     pub person_id: i64,
     pub name: String,

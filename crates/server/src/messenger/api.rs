@@ -8,19 +8,20 @@ use crate::auth::OrgAdmin;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult, UNKNOWN_REACTION};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, ChatSummary, HistoryPage, MemberView, MessageView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::flood::Action;
 use messenger::{DmPolicy, DmRule, MessageText, Party, Reaction};
 use serde::{Deserialize, Serialize};
-use storage::{ChatSummary, HistoryPage, HistoryRange, MemberView, MessageAction, MessageView};
+use storage::{HistoryRange, MessageAction};
 use utoipa::{IntoParams, ToSchema};
 
 #[utoipa::path(get, path = "/api/messenger/chats", tag = "messenger",
     responses((status = 200, body = Vec<ChatSummary>), (status = 401, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
 pub async fn chats(State(state): State<AppState>, user: MessengerUser) -> ApiResult<axum::Json<Vec<ChatSummary>>> {
-    Ok(axum::Json(state.store.messenger_chats(user.account_id).await?))
+    Ok(axum::Json(v1::list(state.store.messenger_chats(user.account_id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}", tag = "messenger", params(("chat" = i64, Path)),
@@ -31,7 +32,7 @@ pub async fn chat(
     user: MessengerUser,
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<ChatSummary>> {
-    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,7 +65,7 @@ pub async fn update_chat(
     let settings = storage::ChatSettings { announcement_only: form.announcement_only, description };
     let accounts = state.store.update_chat_settings(user.account_id, chat, &settings, state.now()).await?;
     state.messenger.accounts_changed(accounts);
-    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -100,7 +101,7 @@ pub async fn history(
         Some(seq) => HistoryRange::After { seq, limit },
         None => HistoryRange::Before { seq: q.before, limit },
     };
-    Ok(axum::Json(state.store.history(user.account_id, chat, range).await?))
+    Ok(axum::Json(state.store.history(user.account_id, chat, range).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/pins", tag = "messenger", params(("chat" = i64, Path)),
@@ -111,7 +112,8 @@ pub async fn pins(
     user: MessengerUser,
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<MessageView>>> {
-    Ok(axum::Json(state.store.pinned_messages(user.account_id, chat).await?))
+    let pinned = state.store.pinned_messages(user.account_id, chat).await?;
+    Ok(axum::Json(pinned.into_iter().map(MessageView::for_viewer).collect()))
 }
 
 /// A chat member; never their phone number.
@@ -135,7 +137,10 @@ pub async fn members(
     let people: Vec<i64> = members.iter().map(|m| m.person).collect();
     let online = state.messenger.online(&people);
     Ok(axum::Json(
-        members.into_iter().map(|member| Member { online: online.contains(&member.person), member }).collect(),
+        members
+            .into_iter()
+            .map(|member| Member { online: online.contains(&member.person), member: member.into() })
+            .collect(),
     ))
 }
 
@@ -374,7 +379,7 @@ pub async fn direct(
     let mut accounts = state.store.accounts_of_people(form.org, &[form.person]).await?;
     accounts.push(user.account_id);
     state.messenger.accounts_changed(accounts);
-    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?))
+    Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?.into()))
 }
 
 /// One rule of an organisation's direct-message policy.

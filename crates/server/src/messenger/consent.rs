@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{ConsentReport, ConsentView};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +20,7 @@ use chrono::Offset;
 use messenger::consent::ConsentSpec;
 use messenger::flood::Action;
 use serde::Deserialize;
-use storage::{ConsentAnswer, ConsentReport, ConsentView, NewConsentForm, NewMessage};
+use storage::{ConsentAnswer, NewConsentForm, NewMessage};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
@@ -93,7 +94,7 @@ pub async fn view(
     user: MessengerUser,
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<ConsentView>> {
-    Ok(axum::Json(state.store.consent(user.account_id, chat, message).await?))
+    Ok(axum::Json(state.store.consent(user.account_id, chat, message).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -127,7 +128,7 @@ pub async fn answer(
         .answer_consent(user.account_id, chat, message, form.student, form.option, form.comment.as_deref(), state.now())
         .await?;
     state.messenger.publish_event(changed.event);
-    Ok(axum::Json(changed.form))
+    Ok(axum::Json(changed.form.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -150,7 +151,7 @@ pub async fn reopen(
     admit_in_chat(&state, user.account_id, chat, Action::Write).await?;
     let changed = state.store.reopen_consent(user.account_id, chat, message, form.deadline, state.now()).await?;
     state.messenger.publish_event(changed.event);
-    Ok(axum::Json(changed.form))
+    Ok(axum::Json(changed.form.into()))
 }
 
 /// Every student of the class: who answered, what, when and with what
@@ -164,7 +165,7 @@ pub async fn report(
     user: MessengerUser,
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<ConsentReport>> {
-    Ok(axum::Json(state.store.consent_report(user.account_id, chat, message).await?))
+    Ok(axum::Json(state.store.consent_report(user.account_id, chat, message).await?.into()))
 }
 
 /// Reminds the guardians (in the chat) of students without an answer; at
@@ -217,7 +218,7 @@ pub async fn csv(
         .into_response())
 }
 
-fn report_csv(report: &ConsentReport, offset_minutes: i64) -> Result<Vec<u8>, csv::Error> {
+fn report_csv(report: &storage::ConsentReport, offset_minutes: i64) -> Result<Vec<u8>, csv::Error> {
     let zone =
         i32::try_from(offset_minutes * 60).ok().and_then(chrono::FixedOffset::east_opt).unwrap_or(chrono::Utc.fix());
     let time = |at: i64| {

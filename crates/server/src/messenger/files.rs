@@ -11,6 +11,7 @@ use crate::AppState;
 use crate::error::extract::{Path, Query};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, Attachment, ChatFile};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,7 +22,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use storage::{Attachment, ChatFile, FileLookup, NewFile, Store, StoredFile};
+use storage::{FileLookup, NewFile, Store, StoredFile};
 use utoipa::IntoParams;
 
 /// The default upload limit: 100 MB.
@@ -209,7 +210,7 @@ pub async fn upload(
         Some(bytes) => drop(files.blobs.put_bytes(bytes).await.map_err(blob_error)?),
         None => files.blobs.put_staged(&staged).await.map_err(blob_error)?,
     }
-    Ok(axum::Json(attachment))
+    Ok(axum::Json(attachment.into()))
 }
 
 /// Removes a video's or a HEIF/HEIC/AVIF photo's location and device
@@ -425,7 +426,7 @@ pub async fn chat_files(
     Query(q): Query<FilesQuery>,
 ) -> ApiResult<axum::Json<Vec<ChatFile>>> {
     let limit = e::bounded("limit", q.limit, 100, 1..=200)?;
-    Ok(axum::Json(state.store.chat_files(user.account_id, chat, q.before, limit).await?))
+    Ok(axum::Json(v1::list(state.store.chat_files(user.account_id, chat, q.before, limit).await?)))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::protocol::ServerFrame;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::PollView;
 use crate::{AppState, Clock};
 use axum::extract::State;
 use axum::http::header;
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use storage::{NewMessage, NewPoll, PollView, Store};
+use storage::{NewMessage, NewPoll, Store};
 use tokio::time::Instant;
 use utoipa::ToSchema;
 
@@ -193,7 +194,7 @@ pub async fn vote(
     admit_in_chat(&state, user.account_id, chat, Action::Reaction).await?;
     let poll = state.store.vote(user.account_id, chat, message, &form.options, state.now()).await?;
     state.messenger.poll_results.changed(chat, message, state.clock.clone());
-    Ok(axum::Json(poll))
+    Ok(axum::Json(poll.into()))
 }
 
 /// The poll's author closes it before its time.
@@ -210,7 +211,7 @@ pub async fn close(
     admit_in_chat(&state, user.account_id, chat, Action::Write).await?;
     let changed = state.store.close_poll(user.account_id, chat, message, state.now()).await?;
     state.messenger.publish_event(changed.event);
-    Ok(axum::Json(changed.poll))
+    Ok(axum::Json(changed.poll.into()))
 }
 
 /// The results as CSV (UTF-8 with a byte-order mark): one row per option,

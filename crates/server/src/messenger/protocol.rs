@@ -1,10 +1,13 @@
 //! The messenger's WebSocket protocol, version 1: every frame either side
 //! sends, in one place (`docs/protocol.md` explains them). A change that
-//! breaks old clients bumps [`VERSION`].
+//! breaks old clients bumps [`VERSION`]. What a frame carries from storage
+//! (a message, a poll, a consent form, an author) is `wire::v1`'s, converted
+//! here: storage's own types never reach the socket.
 
+use crate::wire::v1::{Author, ConsentView, MessageView, PollView};
 use messenger::call::{CallKind, CallOutcome, CallPhase};
 use serde::{Deserialize, Serialize};
-use storage::{Author, Change, EventView, MessageView};
+use storage::{Change, EventView};
 
 pub const VERSION: u32 = 1;
 
@@ -325,8 +328,9 @@ pub enum ServerFrame {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
+    /// As every member may see it: [`MessageView::for_members`].
     Message {
-        message: Box<MessageWire>,
+        message: Box<MessageView>,
     },
     Edited {
         message_id: i64,
@@ -358,25 +362,18 @@ pub enum Event {
     },
     Poll {
         message_id: i64,
-        poll: Box<storage::PollView>,
+        poll: Box<PollView>,
     },
     Consent {
         message_id: i64,
-        consent: Box<storage::ConsentView>,
+        consent: Box<ConsentView>,
     },
 }
-
-/// A message on the wire. The same shape as the HTTP history's messages.
-pub type MessageWire = MessageView;
 
 impl ServerFrame {
     pub fn event(e: EventView) -> ServerFrame {
         let event = match e.change {
-            // Events go to every member: the author's idempotency key stays out.
-            Change::Message(mut m) => {
-                m.client_id = None;
-                Event::Message { message: m }
-            }
+            Change::Message(m) => Event::Message { message: Box::new(MessageView::for_members(*m)) },
             Change::Edited { message_id, text, edited_at } => Event::Edited { message_id, text, edited_at },
             Change::Deleted { message_id } => Event::Deleted { message_id },
             Change::Hidden { message_id } => Event::Hidden { message_id },
@@ -386,8 +383,10 @@ impl ServerFrame {
             }
             Change::Pinned { message_id } => Event::Pinned { message_id },
             Change::Unpinned { message_id } => Event::Unpinned { message_id },
-            Change::Poll { message_id, poll } => Event::Poll { message_id, poll },
-            Change::Consent { message_id, consent } => Event::Consent { message_id, consent },
+            Change::Poll { message_id, poll } => Event::Poll { message_id, poll: Box::new((*poll).into()) },
+            Change::Consent { message_id, consent } => {
+                Event::Consent { message_id, consent: Box::new((*consent).into()) }
+            }
         };
         ServerFrame::Event { chat: e.chat_id, seq: e.seq, at: e.at, event }
     }

@@ -9,10 +9,11 @@ use crate::error::extract::{Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::notify::PayloadKind;
+use crate::wire::v1::{ReceiptCounts, ReceiptReport};
 use axum::extract::State;
 use messenger::flood::Action;
 use serde::{Deserialize, Serialize};
-use storage::{ReceiptCounts, ReceiptReport, Reminded};
+use storage::Reminded;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -35,7 +36,7 @@ pub async fn counts(
     Query(q): Query<CountsQuery>,
 ) -> ApiResult<axum::Json<ReceiptCounts>> {
     let from = e::bounded("from", q.from, 0, 0..=i64::MAX)?;
-    Ok(axum::Json(state.store.receipt_counts(user.account_id, chat, from).await?))
+    Ok(axum::Json(state.store.receipt_counts(user.account_id, chat, from).await?.into()))
 }
 
 /// Who has read a message and who has not: families by student in a
@@ -49,7 +50,7 @@ pub async fn report(
     user: MessengerUser,
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<ReceiptReport>> {
-    Ok(axum::Json(state.store.receipt_report(user.account_id, chat, message).await?))
+    Ok(axum::Json(state.store.receipt_report(user.account_id, chat, message).await?.into()))
 }
 
 #[derive(Serialize, ToSchema)]

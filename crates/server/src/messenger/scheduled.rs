@@ -10,12 +10,13 @@ use crate::AppState;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, ScheduledView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::flood::Action;
 use messenger::{ClientId, MessageText};
 use serde::Deserialize;
-use storage::{DueScheduled, NewMessage, NewScheduled, ScheduledChange, ScheduledOutcome, ScheduledView};
+use storage::{DueScheduled, NewMessage, NewScheduled, ScheduledChange, ScheduledOutcome};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -66,7 +67,7 @@ pub async fn schedule(
         now: state.now(),
     };
     let view = state.store.schedule_message(&new).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    Ok((StatusCode::CREATED, axum::Json(view.into())))
 }
 
 /// The caller's own scheduled messages in the chat: those waiting, and
@@ -80,7 +81,7 @@ pub async fn list(
     user: MessengerUser,
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<ScheduledView>>> {
-    Ok(axum::Json(state.store.scheduled_in_chat(user.account_id, chat, state.now()).await?))
+    Ok(axum::Json(v1::list(state.store.scheduled_in_chat(user.account_id, chat, state.now()).await?)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -110,7 +111,7 @@ pub async fn edit(
     };
     state.flood.admit(user.account_id, Action::Write).await?;
     let change = ScheduledChange { text, send_at: form.send_at };
-    Ok(axum::Json(state.store.edit_scheduled(user.account_id, id, &change, state.now()).await?))
+    Ok(axum::Json(state.store.edit_scheduled(user.account_id, id, &change, state.now()).await?.into()))
 }
 
 /// Cancels one's own message while it waits.
@@ -125,7 +126,7 @@ pub async fn cancel(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<ScheduledView>> {
     state.flood.admit(user.account_id, Action::Write).await?;
-    Ok(axum::Json(state.store.cancel_scheduled(user.account_id, id, state.now()).await?))
+    Ok(axum::Json(state.store.cancel_scheduled(user.account_id, id, state.now()).await?.into()))
 }
 
 /// The most due messages one round takes: the writer batches them.

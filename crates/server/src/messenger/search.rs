@@ -5,9 +5,10 @@ use crate::AppState;
 use crate::error::extract::Query;
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::identity_api::MessengerUser;
+use crate::wire::v1::{self, SearchHit};
 use axum::extract::State;
 use serde::Deserialize;
-use storage::{SearchFilter, SearchHit};
+use storage::SearchFilter;
 use utoipa::IntoParams;
 
 const DEFAULT_LIMIT: i64 = 30;
@@ -79,7 +80,7 @@ pub async fn search(
         before: q.before,
         limit,
     };
-    Ok(axum::Json(state.store.search_messages(user.account_id, &filter).await?))
+    Ok(axum::Json(v1::list(state.store.search_messages(user.account_id, &filter).await?)))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use crate::error::{
     ApiError, CALL_ADMINS_START, CALL_FORBIDDEN, CALL_INVALID_SDP, CALL_MICS_LOCKED, CALL_NOT_FOUND, CALL_REMOVED,
     CALL_UNAVAILABLE, INVALID_INPUT, UNAVAILABLE,
 };
+use crate::wire::v1::Author;
 use axum::extract::ws::Utf8Bytes;
 use messenger::call::{Call, CallKind, CallOutcome, Media, may_moderate};
 use serde::Deserialize;
@@ -32,7 +33,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
-use storage::{Author, StorageError, Store};
+use storage::{StorageError, Store};
 use tokio::sync::{Mutex, mpsc};
 
 const TICK: Duration = Duration::from_secs(1);
