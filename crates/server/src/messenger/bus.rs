@@ -25,6 +25,10 @@ pub enum BusMessage {
     /// for chat events (the connection orders and de-duplicates by it) and
     /// absent for ephemeral frames (typing, read marks).
     Chat { chat: i64, seq: Option<i64>, frame: Utf8Bytes },
+    /// A committed batch's events in one chat, in sequence order: a
+    /// connection takes them as one entry of its queue and writes them with
+    /// one flush, rather than waking and writing once per event.
+    ChatRun { chat: i64, events: Arc<[(i64, Utf8Bytes)]> },
     /// These Parta IDs joined or left chats, or lost sessions: their
     /// connections reload what they may see.
     Accounts { accounts: Vec<i64> },
@@ -256,6 +260,12 @@ impl Bus for NatsBus {
         self.hub.deliver(&message);
         match message {
             BusMessage::Chat { chat, seq, frame } => self.link.publish_chat(chat, encode_chat(seq, &frame)),
+            // Other nodes take them one by one, as from any node.
+            BusMessage::ChatRun { chat, events } => {
+                for (seq, frame) in events.iter() {
+                    self.link.publish_chat(chat, encode_chat(Some(*seq), frame));
+                }
+            }
             BusMessage::Accounts { accounts } => {
                 self.link.publish_topic(Topic::Accounts, json(&AccountsWire::Reload { accounts }));
             }

@@ -21,6 +21,11 @@ pub enum Outbound {
         seq: Option<i64>,
         frame: Utf8Bytes,
     },
+    /// Events of one chat committed together, in sequence order.
+    ChatRun {
+        chat: i64,
+        events: Arc<[(i64, Utf8Bytes)]>,
+    },
     /// Reload memberships and the session: something about this account changed.
     Reload,
     /// Read from the database what the bus may have dropped (this node lost
@@ -205,6 +210,11 @@ impl Hub {
                 BusMessage::Chat { chat, seq, frame } => {
                     for id in inner.by_chat.get(chat).into_iter().flatten() {
                         offer(id, Outbound::Chat { chat: *chat, seq: *seq, frame: frame.clone() });
+                    }
+                }
+                BusMessage::ChatRun { chat, events } => {
+                    for id in inner.by_chat.get(chat).into_iter().flatten() {
+                        offer(id, Outbound::ChatRun { chat: *chat, events: Arc::clone(events) });
                     }
                 }
                 BusMessage::Accounts { accounts } => {

@@ -10,6 +10,8 @@ use super::bus::{Bus, BusMessage};
 use super::hub::Outbound;
 use super::protocol::ServerFrame;
 use crate::error::{ApiError, ApiResult, UNAVAILABLE};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use storage::{Change, Committed, EventView, NewMessage, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -131,21 +133,17 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>, hook:
                     }
                     answered.push((job.reply, answer));
                 }
-                let mut new = 0;
+                let new: Vec<&Committed> =
+                    answered.iter().filter_map(|(_, a)| a.as_ref().ok()).filter(|c| !c.duplicate).collect();
+                publish(bus.as_ref(), &new);
+                if let Some(hook) = hook.get() {
+                    new.iter().for_each(|c| hook(c));
+                }
+                committed_total.increment(new.len() as u64);
                 for (reply, answer) in answered {
-                    if let Ok(committed) = &answer
-                        && !committed.duplicate
-                    {
-                        new += 1;
-                        publish(bus.as_ref(), committed);
-                        if let Some(hook) = hook.get() {
-                            hook(committed);
-                        }
-                    }
                     // The sender may have gone (a closed socket): the message stands.
                     let _ = reply.send(answer);
                 }
-                committed_total.increment(new);
             }
             Err(e) => {
                 failures.increment(1);
@@ -161,13 +159,26 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<Job>, hook:
     }
 }
 
-fn publish(bus: &dyn Bus, committed: &Committed) {
-    let event = EventView {
-        chat_id: committed.chat_id,
-        seq: committed.seq,
-        at: committed.message.created_at,
-        change: Change::Message(Box::new(committed.message.clone())),
-    };
-    let frame = ServerFrame::event(event).to_json();
-    bus.publish(BusMessage::Chat { chat: committed.chat_id, seq: Some(committed.seq), frame: frame.into() });
+/// Puts a batch's new messages on the bus, one run per chat in sequence
+/// order: a member's connection then wakes and writes once per batch.
+fn publish(bus: &dyn Bus, committed: &[&Committed]) {
+    let mut runs: Vec<(i64, Vec<(i64, Utf8Bytes)>)> = Vec::new();
+    let mut run_of: HashMap<i64, usize> = HashMap::new();
+    for c in committed {
+        let event = EventView {
+            chat_id: c.chat_id,
+            seq: c.seq,
+            at: c.message.created_at,
+            change: Change::Message(Box::new(c.message.clone())),
+        };
+        let frame = (c.seq, ServerFrame::event(event).to_json().into());
+        let run = *run_of.entry(c.chat_id).or_insert_with(|| {
+            runs.push((c.chat_id, Vec::new()));
+            runs.len() - 1
+        });
+        runs[run].1.push(frame);
+    }
+    for (chat, events) in runs {
+        bus.publish(BusMessage::ChatRun { chat, events: events.into() });
+    }
 }

@@ -212,7 +212,7 @@ impl Connection {
                         Box::pin(self.on_client_frame(&mut socket, &text, &replies)).await?;
                     }
                 }
-                Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::Reply(_)))) => {
+                Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::ChatRun { .. } | Outbound::Reply(_)))) => {
                     deferred = self.feed_ready(&mut socket, &mut rx, first).await?;
                 }
                 Step::Hub(Some(out @ (Outbound::Reload | Outbound::CatchUp))) => {
@@ -357,6 +357,11 @@ impl Connection {
         while let Some(out) = next.take() {
             match out {
                 Outbound::Chat { chat, seq, frame } => self.forward(socket, chat, seq, frame).await?,
+                Outbound::ChatRun { chat, events } => {
+                    for (seq, frame) in events.iter() {
+                        self.forward(socket, chat, Some(*seq), frame.clone()).await?;
+                    }
+                }
                 Outbound::Reply(frame) => socket.feed(Message::Text(frame)).await?,
                 other @ (Outbound::Reload | Outbound::CatchUp) => {
                     socket.flush().await?;
