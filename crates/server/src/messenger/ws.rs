@@ -67,20 +67,23 @@ pub async fn upgrade(
         .write_buffer_size(4096)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| async move {
-            let open = metrics::gauge!(crate::metrics::WEBSOCKETS_OPEN);
-            open.increment(1.0);
-            // Behind a proxy, the socket counts against its client's address
-            // for as long as it is open.
-            let _proxied = proxied;
+        .on_upgrade(move |mut socket| {
+            // Built before the task's future, which then holds each part once.
             let mut connection = Connection::new(state, user);
-            let ended = connection.run(socket).await;
-            open.decrement(1.0);
-            if let Err(e) = ended {
-                tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
+            async move {
+                let open = metrics::gauge!(crate::metrics::WEBSOCKETS_OPEN);
+                open.increment(1.0);
+                // Behind a proxy, the socket counts against its client's address
+                // for as long as it is open.
+                let _proxied = proxied;
+                let ended = connection.run(&mut socket).await;
+                open.decrement(1.0);
+                if let Err(e) = ended {
+                    tracing::debug!(account = connection.account, error = %e, "messenger connection ended");
+                }
+                // Its call seats wait a while for the client to come back.
+                Box::pin(connection.state.calls.connection_closed(connection.id)).await;
             }
-            // Its call seats wait a while for the client to come back.
-            connection.state.calls.connection_closed(connection.id).await;
         })
 }
 
@@ -156,11 +159,14 @@ impl Connection {
         }
     }
 
-    async fn run(&mut self, mut socket: WebSocket) -> Result<(), ConnectionError> {
+    /// Serves the socket until it closes. The socket is borrowed, not moved
+    /// in: a moved argument would take its room twice in this future, which
+    /// every idle connection keeps for as long as it is open.
+    async fn run(&mut self, socket: &mut WebSocket) -> Result<(), ConnectionError> {
         // Rare steps are boxed: the task of an idle connection then holds only
         // the loop's state, not the largest future it might ever await.
-        let Some(positions) = Box::pin(self.hello(&mut socket)).await? else {
-            return Box::pin(bye(&mut socket, ByeReason::Protocol)).await;
+        let Some(positions) = Box::pin(self.hello(socket)).await? else {
+            return Box::pin(bye(socket, ByeReason::Protocol)).await;
         };
         let (tx, mut rx) = mpsc::channel(QUEUE);
         // Replies join the same queue through a weak handle, so the queue
@@ -170,7 +176,7 @@ impl Connection {
         // Subscribe first, replay second: whatever commits in between arrives
         // on the queue and is de-duplicated by sequence number.
         let registration = Box::pin(self.subscribe(tx)).await?;
-        Box::pin(self.replay_positions(&mut socket, positions)).await?;
+        Box::pin(self.replay_positions(socket, positions)).await?;
 
         let mut stopping = self.state.messenger.stopping();
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -209,11 +215,11 @@ impl Connection {
                     let flood = &self.state.flood;
                     self.frames_tat = Some(flood::charge(self.frames_tat, flood.now(), flood.limits.socket));
                     if let Message::Text(text) = message {
-                        Box::pin(self.on_client_frame(&mut socket, &text, &replies)).await?;
+                        Box::pin(self.on_client_frame(socket, &text, &replies)).await?;
                     }
                 }
                 Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::ChatRun { .. } | Outbound::Reply(_)))) => {
-                    deferred = self.feed_ready(&mut socket, &mut rx, first).await?;
+                    deferred = self.feed_ready(socket, &mut rx, first).await?;
                 }
                 Step::Hub(Some(out @ (Outbound::Reload | Outbound::CatchUp))) => {
                     let ended = Box::pin(self.reload(&registration)).await?;
@@ -221,26 +227,26 @@ impl Connection {
                     // session ended) drop it now, not after the grace period.
                     let chats: HashSet<i64> =
                         if ended.is_some() { HashSet::new() } else { self.people.keys().copied().collect() };
-                    self.state.calls.memberships_changed(self.id, &chats).await;
+                    Box::pin(self.state.calls.memberships_changed(self.id, &chats)).await;
                     if let Some(reason) = ended {
-                        return Box::pin(bye(&mut socket, reason)).await;
+                        return Box::pin(bye(socket, reason)).await;
                     }
-                    send(&mut socket, &ServerFrame::ChatsChanged).await?;
+                    send(socket, &ServerFrame::ChatsChanged).await?;
                     if matches!(out, Outbound::CatchUp) {
-                        Box::pin(self.catch_up(&mut socket)).await?;
+                        Box::pin(self.catch_up(socket)).await?;
                     }
                 }
                 // The hub dropped us: we fell too far behind.
-                Step::Hub(None) => return Box::pin(bye(&mut socket, ByeReason::SlowConsumer)).await,
+                Step::Hub(None) => return Box::pin(bye(socket, ByeReason::SlowConsumer)).await,
                 Step::Resume => {}
-                Step::Gap => Box::pin(self.fill_gaps(&mut socket, false)).await?,
+                Step::Gap => Box::pin(self.fill_gaps(socket, false)).await?,
                 Step::Ping => {
                     if heard.elapsed() > SILENCE_LIMIT {
                         return Ok(());
                     }
                     socket.send(Message::Ping(Default::default())).await?;
                 }
-                Step::Stop => return Box::pin(bye(&mut socket, ByeReason::Shutdown)).await,
+                Step::Stop => return Box::pin(bye(socket, ByeReason::Shutdown)).await,
             }
         }
     }
