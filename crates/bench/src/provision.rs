@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use roster::ids::{ClassId, OrgId, PersonId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use storage::{NewLink, Store};
 
@@ -77,7 +78,7 @@ pub async fn run(args: Args) -> Result<()> {
         .with_context(|| format!("cannot open {}", file.display()))?;
     let url = format!("sqlite://{}", file.display());
     let store = Store::open(&url).await.with_context(|| format!("cannot open the store {url}"))?;
-    let mut orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+    let mut orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id.into()).collect();
     if let Some(n) = args.orgs {
         orgs.truncate(n);
     }
@@ -268,7 +269,7 @@ async fn single_changes(
     if orgs.is_empty() {
         bail!("no organisations");
     }
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = chrono::Local::now().date_naive();
     let follows = [Follow::Org, Follow::People];
     let mut moves: [Timings; 2] = Default::default();
     let mut unlinks: [Timings; 2] = Default::default();
@@ -278,7 +279,11 @@ async fn single_changes(
             let org = orgs[rng.below(orgs.len())];
             if let Some((student, class)) = pick_move(raw, org, rng).await? {
                 let started = Instant::now();
-                store.move_student(org, student, class, &today).await.context("moving a student")?;
+                // The picks are raw rows: typed here, where they meet the store.
+                store
+                    .move_student(OrgId(org), PersonId(student), ClassId(class), today)
+                    .await
+                    .context("moving a student")?;
                 let plan = reconcile_after(store, org, student, follow, &mut moves[i]).await?;
                 moves[i].total.push(started.elapsed());
                 if plan.is_empty() {

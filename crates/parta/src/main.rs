@@ -252,7 +252,7 @@ async fn run(cli: Cli) -> Result<()> {
             let store = open_store(&cfg).await?;
             let orgs = match org {
                 Some(id) => vec![id],
-                None => store.orgs().await?.into_iter().map(|o| o.id).collect(),
+                None => store.orgs().await?.into_iter().map(|o| o.id.into()).collect(),
             };
             let changes = provision(&store, &orgs, dry_run, true).await?;
             if !dry_run {
@@ -455,8 +455,10 @@ async fn demo(cfg: Config) -> Result<()> {
         demo::write_demo_package(seed.path()).context("cannot write the demo package")?;
         let package = oneroster::read_package(seed.path(), &mut |_, _| {})
             .map_err(|e| anyhow::anyhow!("the demo package is invalid: {e}"))?;
-        let summary =
-            store.apply_import(&package.batch, false, &server::auth::hash_password).await.map_err(import_error)?;
+        let summary = store
+            .apply_import(&package.batch, storage::Run::Apply, &server::auth::hash_password)
+            .await
+            .map_err(import_error)?;
         tracing::info!("demo school created:\n{summary}");
     }
     let accounts: Vec<server::DemoAccount> = demo::demo_accounts()
@@ -470,7 +472,7 @@ async fn demo(cfg: Config) -> Result<()> {
             note: a.note,
         })
         .collect();
-    let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+    let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id.into()).collect();
     provision(&store, &orgs, false, false).await?;
     println!("Parta demo — data in {}", cfg.data_dir.display());
     println!("{}", accounts_table(&accounts));
@@ -560,8 +562,8 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool, skip_chats: bool) -> R
     let read_secs = started.elapsed().as_secs_f64();
     let applying = bar(0, "{spinner} applying to the database… {elapsed}");
     applying.enable_steady_tick(std::time::Duration::from_millis(200));
-    let summary =
-        store.apply_import(&package.batch, dry_run, &server::auth::hash_password).await.map_err(import_error)?;
+    let run = if dry_run { storage::Run::DryRun } else { storage::Run::Apply };
+    let summary = store.apply_import(&package.batch, run, &server::auth::hash_password).await.map_err(import_error)?;
     applying.finish_and_clear();
     drop(package);
     let secs = started.elapsed().as_secs_f64();
@@ -578,7 +580,7 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool, skip_chats: bool) -> R
         println!("chats not updated: run `parta provision` to bring them in line with the roster");
     } else {
         let chats_started = Instant::now();
-        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id.into()).collect();
         let changes = provision(&store, &orgs, false, false).await?;
         println!("chats: {changes} changes in {:.1} s", chats_started.elapsed().as_secs_f64());
     }

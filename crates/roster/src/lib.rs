@@ -7,6 +7,7 @@
 //! rest of Parta never sees a blank name or a class called "".
 
 mod chat_state;
+pub mod ids;
 pub mod import;
 mod names;
 pub mod retention;

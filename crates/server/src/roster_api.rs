@@ -14,10 +14,11 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
 use roster::import::EnrollmentRole;
 use roster::{ClassName, Login, PersonName, Role};
 use serde::{Deserialize, Serialize};
-use storage::PeopleFilter;
+use storage::{LinkChange, PeopleFilter};
 use utoipa::{IntoParams, ToSchema};
 
 type Resp<T> = ApiResult<axum::Json<T>>;
@@ -26,7 +27,7 @@ type Resp<T> = ApiResult<axum::Json<T>>;
 #[utoipa::path(get, path = "/api/orgs/{org}", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody)),
     security(("portal_session" = [])))]
-pub async fn org(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<OrgView> {
+pub async fn org(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<OrgView> {
     Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
@@ -42,11 +43,11 @@ pub struct ModuleSwitch {
 pub async fn set_chats_module(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(req): Json<ModuleSwitch>,
 ) -> Resp<OrgView> {
     state.store.set_chats_enabled(org, req.enabled).await?;
-    tracing::info!(org, enabled = req.enabled, by = admin.person_id, "chats module switched");
+    tracing::info!(org = i64::from(org), enabled = req.enabled, by = admin.person_id, "chats module switched");
     Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
@@ -54,7 +55,7 @@ pub async fn set_chats_module(
 #[utoipa::path(get, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = Vec<ClassView>)),
     security(("portal_session" = [])))]
-pub async fn classes(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<ClassView>> {
+pub async fn classes(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<Vec<ClassView>> {
     Ok(axum::Json(v1::list(state.store.classes(org).await?)))
 }
 
@@ -72,7 +73,7 @@ pub struct ClassDetail {
 pub async fn class(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, class)): Path<(i64, i64)>,
+    Path((org, class)): Path<(OrgId, ClassId)>,
 ) -> Resp<ClassDetail> {
     Ok(axum::Json(ClassDetail {
         class: state.store.class(org, class).await?.into(),
@@ -95,7 +96,7 @@ pub struct NewClass {
 pub async fn create_class(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(req): Json<NewClass>,
 ) -> ApiResult<(StatusCode, axum::Json<ClassView>)> {
     let name = ClassName::parse(&req.name)?;
@@ -108,12 +109,13 @@ pub struct ClassEdit {
     pub name: Option<String>,
     /// Set the class teacher; `null` removes them. Omit to leave unchanged.
     #[serde(default, deserialize_with = "present")]
-    pub class_teacher_id: Option<Option<i64>>,
+    #[schema(value_type = Option<Option<i64>>)]
+    pub class_teacher_id: Option<Option<PersonId>>,
 }
 
 /// Distinguishes a field sent as `null` (Some(None)) from one not sent (None).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<PersonId>>, D::Error> {
+    Option::<PersonId>::deserialize(d).map(Some)
 }
 
 /// Rename a class or change its class teacher.
@@ -124,7 +126,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
 pub async fn edit_class(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, class)): Path<(i64, i64)>,
+    Path((org, class)): Path<(OrgId, ClassId)>,
     Json(req): Json<ClassEdit>,
 ) -> Resp<ClassView> {
     // Validate everything before changing anything.
@@ -147,7 +149,7 @@ pub async fn edit_class(
 pub async fn password_slip(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    Path((org, class)): Path<(i64, i64)>,
+    Path((org, class)): Path<(OrgId, ClassId)>,
 ) -> Resp<Vec<PasswordSlip>> {
     let mut slips = state.store.password_candidates(org, class).await?;
     for slip in &mut slips {
@@ -155,7 +157,13 @@ pub async fn password_slip(
         let hash = hash_blocking(slip.password.clone()).await?;
         state.store.set_password(slip.person_id, &hash, true).await?;
     }
-    tracing::info!(org, class, issued = slips.len(), by = admin.person_id, "one-time passwords issued");
+    tracing::info!(
+        org = i64::from(org),
+        class = i64::from(class),
+        issued = slips.len(),
+        by = admin.person_id,
+        "one-time passwords issued"
+    );
     Ok(axum::Json(v1::list(slips)))
 }
 
@@ -183,7 +191,7 @@ pub struct PeopleQuery {
 pub async fn people(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Query(q): Query<PeopleQuery>,
 ) -> Resp<Vec<PersonBrief>> {
     let role = q
@@ -208,7 +216,7 @@ pub async fn people(
 pub async fn person(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, person)): Path<(i64, i64)>,
+    Path((org, person)): Path<(OrgId, PersonId)>,
 ) -> Resp<PersonCard> {
     Ok(axum::Json(state.store.person_card(org, person).await?.into()))
 }
@@ -240,7 +248,7 @@ fn parse_roles(roles: &[String]) -> ApiResult<Vec<Role>> {
 pub async fn create_person(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(form): Json<PersonForm>,
 ) -> ApiResult<(StatusCode, axum::Json<PersonCard>)> {
     let new = storage::NewPerson {
@@ -260,7 +268,7 @@ pub async fn create_person(
 pub async fn edit_person(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, person)): Path<(i64, i64)>,
+    Path((org, person)): Path<(OrgId, PersonId)>,
     Json(form): Json<PersonForm>,
 ) -> Resp<PersonCard> {
     let name = PersonName::parse(&form.last_name, &form.first_name, form.middle_name.as_deref())?;
@@ -271,7 +279,8 @@ pub async fn edit_person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct MoveStudent {
-    pub class_id: i64,
+    #[schema(value_type = i64)]
+    pub class_id: ClassId,
 }
 
 /// Move a student to another class from today; the old enrollment is kept as history.
@@ -282,20 +291,22 @@ pub struct MoveStudent {
 pub async fn move_student(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, person)): Path<(i64, i64)>,
+    Path((org, person)): Path<(OrgId, PersonId)>,
     Json(req): Json<MoveStudent>,
 ) -> ApiResult<Response> {
-    let today = chrono::Local::now().date_naive().to_string();
-    state.store.move_student(org, person, req.class_id, &today).await?;
+    let today = chrono::Local::now().date_naive();
+    state.store.move_student(org, person, req.class_id, today).await?;
     let card = axum::Json(PersonCard::from(state.store.person_card(org, person).await?));
     // The student's chats and, through them, their guardians' parents chats.
-    Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
+    Ok((Extension(ConcernsOnly(vec![person.into()])), card).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct GuardianshipForm {
-    pub guardian_id: i64,
-    pub student_id: i64,
+    #[schema(value_type = i64)]
+    pub guardian_id: PersonId,
+    #[schema(value_type = i64)]
+    pub student_id: PersonId,
 }
 
 /// Record that a parent is the guardian of a student.
@@ -305,11 +316,11 @@ pub struct GuardianshipForm {
 pub async fn add_guardianship(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
-    state.store.set_guardianship(org, req.guardian_id, req.student_id, true).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
+    state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Add).await?;
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
 }
 
 /// Remove a guardianship.
@@ -319,18 +330,18 @@ pub async fn add_guardianship(
 pub async fn remove_guardianship(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
-    state.store.set_guardianship(org, req.guardian_id, req.student_id, false).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
+    state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Remove).await?;
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
 }
 
 /// Subjects taught in the organisation.
 #[utoipa::path(get, path = "/api/orgs/{org}/subjects", tag = "roster", params(("org" = i64, Path)),
     responses((status = 200, body = Vec<SubjectView>)),
     security(("portal_session" = [])))]
-pub async fn subjects(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<Vec<SubjectView>> {
+pub async fn subjects(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<Vec<SubjectView>> {
     Ok(axum::Json(v1::list(state.store.subjects(org).await?)))
 }
 
@@ -348,12 +359,12 @@ pub struct SubjectForm {
 pub async fn create_subject(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(form): Json<SubjectForm>,
 ) -> ApiResult<(StatusCode, axum::Json<SubjectView>)> {
     let name = roster::parse_title(&form.name)?;
     let id = state.store.create_subject(org, &name).await?;
-    Ok((StatusCode::CREATED, axum::Json(SubjectView { id, name })))
+    Ok((StatusCode::CREATED, axum::Json(SubjectView { id: id.into(), name })))
 }
 
 /// Rename a subject.
@@ -364,20 +375,22 @@ pub async fn create_subject(
 pub async fn rename_subject(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, subject)): Path<(i64, i64)>,
+    Path((org, subject)): Path<(OrgId, SubjectId)>,
     Json(form): Json<SubjectForm>,
 ) -> Resp<SubjectView> {
     let name = roster::parse_title(&form.name)?;
     state.store.rename_subject(org, subject, &name).await?;
-    Ok(axum::Json(SubjectView { id: subject, name }))
+    Ok(axum::Json(SubjectView { id: subject.into(), name }))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewSection {
-    pub subject_id: i64,
+    #[schema(value_type = i64)]
+    pub subject_id: SubjectId,
     /// A group of the class ("1"); omit when the whole class takes the subject.
     pub group_name: Option<String>,
-    pub teacher_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub teacher_ids: Vec<PersonId>,
 }
 
 /// Teach a subject in a class (or a group of it) by the given teachers.
@@ -389,14 +402,15 @@ pub struct NewSection {
 pub async fn create_section(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, class)): Path<(i64, i64)>,
+    Path((org, class)): Path<(OrgId, ClassId)>,
     Json(form): Json<NewSection>,
 ) -> ApiResult<(StatusCode, axum::Json<Vec<SectionView>>)> {
     let group =
         form.group_name.as_deref().map(str::trim).filter(|g| !g.is_empty()).map(roster::parse_title).transpose()?;
     let section = state.store.create_section(org, class, form.subject_id, group.as_deref()).await?;
     for teacher in form.teacher_ids {
-        let added = state.store.set_section_member(org, section, teacher, EnrollmentRole::Teacher, true).await;
+        let added =
+            state.store.set_section_member(org, section, teacher, EnrollmentRole::Teacher, LinkChange::Add).await;
         if let Err(e) = added {
             // Not half-made: a section whose teacher was refused is closed again.
             state.store.close_section(org, section).await?;
@@ -413,7 +427,7 @@ pub async fn create_section(
 pub async fn close_section(
     State(state): State<AppState>,
     _: OrgAdmin,
-    Path((org, section)): Path<(i64, i64)>,
+    Path((org, section)): Path<(OrgId, SectionId)>,
 ) -> ApiResult<StatusCode> {
     state.store.close_section(org, section).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -421,12 +435,15 @@ pub async fn close_section(
 
 #[derive(Deserialize, IntoParams)]
 pub struct SectionMemberPath {
-    pub org: i64,
-    pub section: i64,
+    #[param(value_type = i64)]
+    pub org: OrgId,
+    #[param(value_type = i64)]
+    pub section: SectionId,
     /// Students only in group sections.
     #[param(inline)]
     pub kind: SectionRole,
-    pub person: i64,
+    #[param(value_type = i64)]
+    pub person: PersonId,
 }
 
 #[derive(Deserialize, ToSchema, Clone, Copy)]
@@ -436,12 +453,12 @@ pub enum SectionRole {
     Students,
 }
 
-async fn set_section_member(state: &AppState, p: SectionMemberPath, present: bool) -> ApiResult<StatusCode> {
+async fn set_section_member(state: &AppState, p: SectionMemberPath, change: LinkChange) -> ApiResult<StatusCode> {
     let role = match p.kind {
         SectionRole::Teachers => EnrollmentRole::Teacher,
         SectionRole::Students => EnrollmentRole::Student,
     };
-    state.store.set_section_member(p.org, p.section, p.person, role, present).await?;
+    state.store.set_section_member(p.org, p.section, p.person, role, change).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -454,7 +471,7 @@ pub async fn add_section_member(
     _: OrgAdmin,
     Path(p): Path<SectionMemberPath>,
 ) -> ApiResult<StatusCode> {
-    set_section_member(&state, p, true).await
+    set_section_member(&state, p, LinkChange::Add).await
 }
 
 /// Remove a teacher from a section, or a student from a group.
@@ -466,5 +483,5 @@ pub async fn remove_section_member(
     _: OrgAdmin,
     Path(p): Path<SectionMemberPath>,
 ) -> ApiResult<StatusCode> {
-    set_section_member(&state, p, false).await
+    set_section_member(&state, p, LinkChange::Remove).await
 }

@@ -8,6 +8,7 @@ mod common;
 use common::chat::linked;
 use common::{PASSWORD, TestApp, error_code, spawn_app};
 use reqwest::{Method, StatusCode};
+use roster::ids::OrgId;
 use roster::{Login, PersonName, Role};
 use serde_json::{Value, json};
 use server::auth::hash_password;
@@ -30,7 +31,7 @@ async fn add_librarian(app: &TestApp, org: i64) -> i64 {
         login: Login::parse("librarian").unwrap(),
         roles: vec![Role::OtherStaff],
     };
-    app.db.store.create_person(org, &new).await.unwrap()
+    app.db.store.create_person(OrgId(org), &new).await.unwrap().into()
 }
 
 async fn call(
@@ -352,7 +353,7 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() {
         login: Login::parse("deputy").unwrap(),
         roles: vec![Role::Administrator],
     };
-    app.db.store.create_person(org, &deputy).await.unwrap();
+    app.db.store.create_person(OrgId(org), &deputy).await.unwrap();
     let deputy = portal(&app, "deputy").await;
     let version = chat["version"].as_i64().unwrap();
     let (first, second) = tokio::join!(

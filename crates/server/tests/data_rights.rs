@@ -91,7 +91,7 @@ async fn rights_audit(app: &TestApp, admin: &reqwest::Client, org: i64) -> Vec<V
 async fn export_count(app: &TestApp) -> usize {
     let mut n = 0;
     for org in app.db.store.orgs().await.unwrap() {
-        n += app.db.store.org_exports(org.id).await.unwrap().len();
+        n += app.db.store.org_exports(org.id.into()).await.unwrap().len();
     }
     n
 }
@@ -281,7 +281,7 @@ async fn leaves(app: &TestApp, source_id: &str, enrollment_id: &str) {
         enrollments: Part { mode: Mode::Delta, rows: vec![ended] },
         ..Batch::default()
     };
-    app.db.store.apply_import(&batch, false, &server::auth::hash_password).await.unwrap();
+    app.db.store.apply_import(&batch, storage::Run::Apply, &server::auth::hash_password).await.unwrap();
 }
 
 #[tokio::test]
@@ -397,7 +397,7 @@ async fn next_year(app: &TestApp, org: i64) {
         },
         ..Batch::default()
     };
-    app.db.store.apply_import(&batch, false, &server::auth::hash_password).await.unwrap();
+    app.db.store.apply_import(&batch, storage::Run::Apply, &server::auth::hash_password).await.unwrap();
     app.state.reconcile(org).await;
 }
 

@@ -242,7 +242,7 @@ async fn two_parents() -> (Class, Linked) {
         guardianships: vec![(origin("users.csv", 9), Guardianship { guardian: "g2".into(), student: "st1".into() })],
         ..Batch::default()
     };
-    c.app.db.store.apply_import(&batch, false, &|p: &str| p.to_string()).await.unwrap();
+    c.app.db.store.apply_import(&batch, storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
     let father = linked(&c.app, "parent2", "+79120000004").await;
     assert_eq!(father.chat_named(&c.app, "Родители 5А").await, c.chat);
     (c, father)

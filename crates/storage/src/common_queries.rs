@@ -7,11 +7,13 @@
 
 use crate::sync::{self, Existing, Incoming, Key, Keys, Kind, Plan, Planner, Table, Val};
 use crate::{
-    ClassLink, ClassView, Conflict, Credentials, ImportError, NewPerson, OrgView, PasswordSlip, PeopleFilter,
-    PersonBrief, PersonCard, PersonView, RoleView, SectionView, StorageError, StudentView, SubjectView,
+    ClassLink, ClassView, Conflict, Credentials, ImportError, LinkChange, NewPerson, OrgView, PasswordSlip,
+    PeopleFilter, PersonBrief, PersonCard, PersonView, RoleView, SectionView, StorageError, StudentView, SubjectView,
 };
+use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use futures_util::future::join;
+use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
 use roster::import::{Batch, Counts, EnrollmentRole, Mode, Origin, Part, Person, Row as BatchRow, Summary};
 use roster::{ClassName, PersonName, Role};
 use sqlx::query_builder::Separated;

@@ -46,7 +46,7 @@ pub(crate) async fn orgs(pool: &Pool<Db>) -> Result<Vec<OrgView>, StorageError> 
         .await?)
 }
 
-pub(crate) async fn org(pool: &Pool<Db>, id: i64) -> Result<OrgView, StorageError> {
+pub(crate) async fn org(pool: &Pool<Db>, id: OrgId) -> Result<OrgView, StorageError> {
     sqlx::query_as("SELECT id, name, kind, chats_enabled FROM orgs WHERE id = $1 AND active")
         .bind(id)
         .fetch_optional(pool)
@@ -63,11 +63,11 @@ const CLASS_VIEW: &str = "SELECT c.id, c.name, c.grade, y.title AS year, \
         WHERE e.class_id = c.id AND e.role = 'student' AND e.active AND p.active) AS students \
      FROM classes c LEFT JOIN academic_years y ON y.id = c.year_id WHERE c.org_id = $1 AND c.active";
 
-pub(crate) async fn classes(pool: &Pool<Db>, org: i64) -> Result<Vec<ClassView>, StorageError> {
+pub(crate) async fn classes(pool: &Pool<Db>, org: OrgId) -> Result<Vec<ClassView>, StorageError> {
     Ok(sqlx::query_as(&format!("{CLASS_VIEW} ORDER BY c.grade, c.name, c.id")).bind(org).fetch_all(pool).await?)
 }
 
-pub(crate) async fn class(pool: &Pool<Db>, org: i64, class: i64) -> Result<ClassView, StorageError> {
+pub(crate) async fn class(pool: &Pool<Db>, org: OrgId, class: ClassId) -> Result<ClassView, StorageError> {
     sqlx::query_as(&format!("{CLASS_VIEW} AND c.id = $2"))
         .bind(org)
         .bind(class)
@@ -78,12 +78,17 @@ pub(crate) async fn class(pool: &Pool<Db>, org: i64, class: i64) -> Result<Class
 
 #[derive(sqlx::FromRow)]
 struct Related {
+    /// A person's or a section's id: the one query shape serves both.
     of: i64,
     #[sqlx(flatten)]
     person: PersonBrief,
 }
 
-pub(crate) async fn class_students(pool: &Pool<Db>, org: i64, class_id: i64) -> Result<Vec<StudentView>, StorageError> {
+pub(crate) async fn class_students(
+    pool: &Pool<Db>,
+    org: OrgId,
+    class_id: ClassId,
+) -> Result<Vec<StudentView>, StorageError> {
     class(pool, org, class_id).await?;
     let students: Vec<PersonBrief> = sqlx::query_as(&brief_sql(&format!(
         "FROM people p JOIN enrollments e ON e.person_id = p.id \
@@ -108,19 +113,23 @@ pub(crate) async fn class_students(pool: &Pool<Db>, org: i64, class_id: i64) -> 
     }
     Ok(students
         .into_iter()
-        .map(|s| StudentView { guardians: by_student.remove(&s.id).unwrap_or_default(), student: s })
+        .map(|s| StudentView { guardians: by_student.remove(&i64::from(s.id)).unwrap_or_default(), student: s })
         .collect())
 }
 
 #[derive(sqlx::FromRow)]
 struct SectionRow {
-    id: i64,
+    id: SectionId,
     subject: String,
     group_name: Option<String>,
     group_students: i64,
 }
 
-pub(crate) async fn class_sections(pool: &Pool<Db>, org: i64, class_id: i64) -> Result<Vec<SectionView>, StorageError> {
+pub(crate) async fn class_sections(
+    pool: &Pool<Db>,
+    org: OrgId,
+    class_id: ClassId,
+) -> Result<Vec<SectionView>, StorageError> {
     class(pool, org, class_id).await?;
     let sections: Vec<SectionRow> = sqlx::query_as(
         "SELECT s.id, sub.name AS subject, s.group_name, \
@@ -148,7 +157,7 @@ pub(crate) async fn class_sections(pool: &Pool<Db>, org: i64, class_id: i64) -> 
     Ok(sections
         .into_iter()
         .map(|s| SectionView {
-            teachers: by_section.remove(&s.id).unwrap_or_default(),
+            teachers: by_section.remove(&i64::from(s.id)).unwrap_or_default(),
             id: s.id,
             subject: s.subject,
             group_name: s.group_name,
@@ -157,7 +166,11 @@ pub(crate) async fn class_sections(pool: &Pool<Db>, org: i64, class_id: i64) -> 
         .collect())
 }
 
-pub(crate) async fn people(pool: &Pool<Db>, org: i64, filter: &PeopleFilter) -> Result<Vec<PersonBrief>, StorageError> {
+pub(crate) async fn people(
+    pool: &Pool<Db>,
+    org: OrgId,
+    filter: &PeopleFilter,
+) -> Result<Vec<PersonBrief>, StorageError> {
     let query = filter.query.as_deref().map(|q| format!("%{}%", roster::search_text(q).replace(['%', '_'], "")));
     Ok(sqlx::query_as(&brief_sql(&format!(
         "FROM people p WHERE p.active \
@@ -175,7 +188,7 @@ pub(crate) async fn people(pool: &Pool<Db>, org: i64, filter: &PeopleFilter) -> 
     .await?)
 }
 
-pub(crate) async fn person_card(pool: &Pool<Db>, org: i64, person: i64) -> Result<PersonCard, StorageError> {
+pub(crate) async fn person_card(pool: &Pool<Db>, org: OrgId, person: PersonId) -> Result<PersonCard, StorageError> {
     let brief: PersonBrief = sqlx::query_as(&brief_sql(
         "FROM people p WHERE p.id = $2 AND p.active \
          AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.org_id = $1)",
@@ -207,12 +220,12 @@ pub(crate) async fn person_card(pool: &Pool<Db>, org: i64, person: i64) -> Resul
     Ok(PersonCard { person: brief, classes, guardians, children })
 }
 
-async fn related(pool: &Pool<Db>, org: i64, person: i64, join: &str) -> Result<Vec<PersonBrief>, sqlx::Error> {
+async fn related(pool: &Pool<Db>, org: OrgId, person: PersonId, join: &str) -> Result<Vec<PersonBrief>, sqlx::Error> {
     let sql = brief_sql(&format!("FROM people p JOIN guardianships g ON {join} AND p.active {ORDER_BY_NAME}"));
     sqlx::query_as(&sql).bind(org).bind(person).fetch_all(pool).await
 }
 
-pub(crate) async fn subjects(pool: &Pool<Db>, org: i64) -> Result<Vec<SubjectView>, StorageError> {
+pub(crate) async fn subjects(pool: &Pool<Db>, org: OrgId) -> Result<Vec<SubjectView>, StorageError> {
     Ok(sqlx::query_as("SELECT id, name FROM subjects WHERE org_id = $1 AND active ORDER BY name")
         .bind(org)
         .fetch_all(pool)
@@ -221,7 +234,7 @@ pub(crate) async fn subjects(pool: &Pool<Db>, org: i64) -> Result<Vec<SubjectVie
 
 // ---------------------------------------------------------------- edits
 
-async fn has_role(tx: &mut Tx, org: i64, person: i64, role: Role) -> Result<bool, sqlx::Error> {
+async fn has_role(tx: &mut Tx, org: OrgId, person: PersonId, role: Role) -> Result<bool, sqlx::Error> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM person_roles r JOIN people p ON p.id = r.person_id \
          WHERE r.org_id = $1 AND r.person_id = $2 AND r.role = $3 AND p.active",
@@ -234,11 +247,17 @@ async fn has_role(tx: &mut Tx, org: i64, person: i64, role: Role) -> Result<bool
     Ok(n > 0)
 }
 
-async fn require_role(tx: &mut Tx, org: i64, person: i64, role: Role, otherwise: Conflict) -> Result<(), StorageError> {
+async fn require_role(
+    tx: &mut Tx,
+    org: OrgId,
+    person: PersonId,
+    role: Role,
+    otherwise: Conflict,
+) -> Result<(), StorageError> {
     if has_role(tx, org, person, role).await? { Ok(()) } else { Err(StorageError::Conflict(otherwise)) }
 }
 
-async fn require_class(tx: &mut Tx, org: i64, class: i64) -> Result<(), StorageError> {
+async fn require_class(tx: &mut Tx, org: OrgId, class: ClassId) -> Result<(), StorageError> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM classes WHERE id = $1 AND org_id = $2 AND active")
         .bind(class)
         .bind(org)
@@ -254,7 +273,7 @@ fn unique_login(e: sqlx::Error) -> StorageError {
     }
 }
 
-pub(crate) async fn set_chats_enabled(pool: &Pool<Db>, org: i64, enabled: bool) -> Result<(), StorageError> {
+pub(crate) async fn set_chats_enabled(pool: &Pool<Db>, org: OrgId, enabled: bool) -> Result<(), StorageError> {
     let done = sqlx::query("UPDATE orgs SET chats_enabled = $1 WHERE id = $2 AND active")
         .bind(enabled)
         .bind(org)
@@ -265,8 +284,8 @@ pub(crate) async fn set_chats_enabled(pool: &Pool<Db>, org: i64, enabled: bool) 
 
 pub(crate) async fn update_person(
     pool: &Pool<Db>,
-    org: i64,
-    person: i64,
+    org: OrgId,
+    person: PersonId,
     name: &PersonName,
     roles: Option<&[Role]>,
 ) -> Result<(), StorageError> {
@@ -295,12 +314,12 @@ pub(crate) async fn update_person(
     Ok(())
 }
 
-pub(crate) async fn create_person(pool: &Pool<Db>, org: i64, new: &NewPerson) -> Result<i64, StorageError> {
+pub(crate) async fn create_person(pool: &Pool<Db>, org: OrgId, new: &NewPerson) -> Result<PersonId, StorageError> {
     if new.roles.is_empty() {
         return Err(StorageError::Conflict(Conflict::LastRole));
     }
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: PersonId = sqlx::query_scalar(
         "INSERT INTO people (last_name, first_name, middle_name, login, search_key) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(new.name.last())
@@ -316,7 +335,7 @@ pub(crate) async fn create_person(pool: &Pool<Db>, org: i64, new: &NewPerson) ->
     Ok(id)
 }
 
-async fn insert_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Result<(), sqlx::Error> {
+async fn insert_roles(tx: &mut Tx, org: OrgId, person: PersonId, roles: &[Role]) -> Result<(), sqlx::Error> {
     for role in roles {
         sqlx::query("INSERT INTO person_roles (person_id, org_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(person)
@@ -328,7 +347,7 @@ async fn insert_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Res
     Ok(())
 }
 
-async fn set_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Result<(), StorageError> {
+async fn set_roles(tx: &mut Tx, org: OrgId, person: PersonId, roles: &[Role]) -> Result<(), StorageError> {
     if roles.is_empty() {
         return Err(StorageError::Conflict(Conflict::LastRole));
     }
@@ -349,7 +368,7 @@ async fn set_roles(tx: &mut Tx, org: i64, person: i64, roles: &[Role]) -> Result
     Ok(())
 }
 
-pub(crate) async fn create_class(pool: &Pool<Db>, org: i64, name: &ClassName) -> Result<i64, StorageError> {
+pub(crate) async fn create_class(pool: &Pool<Db>, org: OrgId, name: &ClassName) -> Result<ClassId, StorageError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO classes (org_id, year_id, name, grade) VALUES \
          ($1, (SELECT id FROM academic_years WHERE active ORDER BY start_date DESC LIMIT 1), $2, $3) RETURNING id",
@@ -361,7 +380,12 @@ pub(crate) async fn create_class(pool: &Pool<Db>, org: i64, name: &ClassName) ->
     .await?)
 }
 
-pub(crate) async fn rename_class(pool: &Pool<Db>, org: i64, class: i64, name: &ClassName) -> Result<(), StorageError> {
+pub(crate) async fn rename_class(
+    pool: &Pool<Db>,
+    org: OrgId,
+    class: ClassId,
+    name: &ClassName,
+) -> Result<(), StorageError> {
     let done = sqlx::query("UPDATE classes SET name = $1, grade = $2 WHERE id = $3 AND org_id = $4 AND active")
         .bind(name.to_string())
         .bind(i64::from(name.grade()))
@@ -374,9 +398,9 @@ pub(crate) async fn rename_class(pool: &Pool<Db>, org: i64, class: i64, name: &C
 
 pub(crate) async fn set_class_teacher(
     pool: &Pool<Db>,
-    org: i64,
-    class: i64,
-    teacher: Option<i64>,
+    org: OrgId,
+    class: ClassId,
+    teacher: Option<PersonId>,
 ) -> Result<(), StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
@@ -402,11 +426,13 @@ pub(crate) async fn set_class_teacher(
 
 pub(crate) async fn move_student(
     pool: &Pool<Db>,
-    org: i64,
-    student: i64,
-    class: i64,
-    today: &str,
+    org: OrgId,
+    student: PersonId,
+    class: ClassId,
+    today: NaiveDate,
 ) -> Result<(), StorageError> {
+    // Enrollment dates are ISO text on both backends, as the importer writes them.
+    let today = today.to_string();
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
     require_role(&mut tx, org, student, Role::Student, Conflict::NotAStudent).await?;
@@ -418,7 +444,7 @@ pub(crate) async fn move_student(
          AND (EXISTS (SELECT 1 FROM classes c WHERE c.id = enrollments.class_id AND c.org_id = $3) \
            OR EXISTS (SELECT 1 FROM sections s WHERE s.id = enrollments.section_id AND s.org_id = $3))",
     )
-    .bind(today)
+    .bind(&today)
     .bind(student)
     .bind(org)
     .execute(&mut *tx)
@@ -426,7 +452,7 @@ pub(crate) async fn move_student(
     sqlx::query("INSERT INTO enrollments (person_id, class_id, role, begin_date) VALUES ($1, $2, 'student', $3)")
         .bind(student)
         .bind(class)
-        .bind(today)
+        .bind(&today)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -435,18 +461,17 @@ pub(crate) async fn move_student(
 
 pub(crate) async fn set_guardianship(
     pool: &Pool<Db>,
-    org: i64,
-    guardian: i64,
-    student: i64,
-    present: bool,
+    org: OrgId,
+    guardian: PersonId,
+    student: PersonId,
+    change: LinkChange,
 ) -> Result<(), StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_role(&mut tx, org, guardian, Role::Guardian, Conflict::NotAGuardian).await?;
     require_role(&mut tx, org, student, Role::Student, Conflict::NotAStudent).await?;
-    let sql = if present {
-        "INSERT INTO guardianships (guardian_id, student_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-    } else {
-        "DELETE FROM guardianships WHERE guardian_id = $1 AND student_id = $2"
+    let sql = match change {
+        LinkChange::Add => "INSERT INTO guardianships (guardian_id, student_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        LinkChange::Remove => "DELETE FROM guardianships WHERE guardian_id = $1 AND student_id = $2",
     };
     sqlx::query(sql).bind(guardian).bind(student).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -463,8 +488,8 @@ struct SlipRow {
 
 pub(crate) async fn password_candidates(
     pool: &Pool<Db>,
-    org: i64,
-    class: i64,
+    org: OrgId,
+    class: ClassId,
 ) -> Result<Vec<PasswordSlip>, StorageError> {
     let mut tx: Tx = pool.begin().await?;
     require_class(&mut tx, org, class).await?;

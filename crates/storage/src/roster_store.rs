@@ -7,21 +7,23 @@ use crate::{
     ClassView, Credentials, ImportError, OrgView, PasswordSlip, PersonBrief, PersonCard, PersonView, Pool, RoleView,
     SectionView, StorageError, Store, StudentView, SubjectView,
 };
+use chrono::NaiveDate;
+use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
 use roster::import::{Batch, Summary};
 use roster::{ClassName, PersonName, Role};
 
 impl Store {
-    /// Applies a roster package in one transaction. With `dry_run` the work is
-    /// done and counted, then rolled back. `hash_password` turns a package's
+    /// Applies a roster package in one transaction. A dry run does and counts
+    /// the work, then rolls it back. `hash_password` turns a package's
     /// initial password into its stored hash.
     pub async fn apply_import(
         &self,
         batch: &Batch,
-        dry_run: bool,
+        run: Run,
         hash_password: &(dyn Fn(&str) -> String + Sync),
     ) -> Result<Summary, ImportError> {
-        let summary = dispatch!(self.apply_import(batch, dry_run, hash_password))?;
-        if !dry_run {
+        let summary = dispatch!(self.apply_import(batch, run == Run::DryRun, hash_password))?;
+        if run == Run::Apply {
             self.refresh_statistics().await?;
         }
         Ok(summary)
@@ -70,133 +72,158 @@ impl Store {
         dispatch!(self.orgs())
     }
 
-    pub async fn org(&self, id: i64) -> Result<OrgView, StorageError> {
+    pub async fn org(&self, id: OrgId) -> Result<OrgView, StorageError> {
         dispatch!(self.org(id))
     }
 
-    pub async fn classes(&self, org: i64) -> Result<Vec<ClassView>, StorageError> {
+    pub async fn classes(&self, org: OrgId) -> Result<Vec<ClassView>, StorageError> {
         dispatch!(self.classes(org))
     }
 
-    pub async fn class(&self, org: i64, class: i64) -> Result<ClassView, StorageError> {
+    pub async fn class(&self, org: OrgId, class: ClassId) -> Result<ClassView, StorageError> {
         dispatch!(self.class(org, class))
     }
 
     /// The students of a class with their guardians.
-    pub async fn class_students(&self, org: i64, class: i64) -> Result<Vec<StudentView>, StorageError> {
+    pub async fn class_students(&self, org: OrgId, class: ClassId) -> Result<Vec<StudentView>, StorageError> {
         dispatch!(self.class_students(org, class))
     }
 
     /// What is taught in a class: subjects, groups and their teachers.
-    pub async fn class_sections(&self, org: i64, class: i64) -> Result<Vec<SectionView>, StorageError> {
+    pub async fn class_sections(&self, org: OrgId, class: ClassId) -> Result<Vec<SectionView>, StorageError> {
         dispatch!(self.class_sections(org, class))
     }
 
-    pub async fn people(&self, org: i64, filter: &PeopleFilter) -> Result<Vec<PersonBrief>, StorageError> {
+    pub async fn people(&self, org: OrgId, filter: &PeopleFilter) -> Result<Vec<PersonBrief>, StorageError> {
         dispatch!(self.people(org, filter))
     }
 
     /// A person as an administrator of `org` sees them: roles, classes, family.
-    pub async fn person_card(&self, org: i64, person: i64) -> Result<PersonCard, StorageError> {
+    pub async fn person_card(&self, org: OrgId, person: PersonId) -> Result<PersonCard, StorageError> {
         dispatch!(self.person_card(org, person))
     }
 
-    pub async fn subjects(&self, org: i64) -> Result<Vec<SubjectView>, StorageError> {
+    pub async fn subjects(&self, org: OrgId) -> Result<Vec<SubjectView>, StorageError> {
         dispatch!(self.subjects(org))
     }
 
     // ---- edits by administrators (every one scoped to the organisation) ----
 
-    pub async fn set_chats_enabled(&self, org: i64, enabled: bool) -> Result<(), StorageError> {
+    pub async fn set_chats_enabled(&self, org: OrgId, enabled: bool) -> Result<(), StorageError> {
         dispatch!(self.set_chats_enabled(org, enabled))
     }
 
     /// Corrects a person's name and, when given, their roles: both or neither.
     pub async fn update_person(
         &self,
-        org: i64,
-        person: i64,
+        org: OrgId,
+        person: PersonId,
         name: &PersonName,
         roles: Option<&[Role]>,
     ) -> Result<(), StorageError> {
         dispatch!(self.update_person(org, person, name, roles))
     }
 
-    pub async fn create_person(&self, org: i64, new: &NewPerson) -> Result<i64, StorageError> {
+    pub async fn create_person(&self, org: OrgId, new: &NewPerson) -> Result<PersonId, StorageError> {
         dispatch!(self.create_person(org, new))
     }
 
-    pub async fn create_class(&self, org: i64, name: &ClassName) -> Result<i64, StorageError> {
+    pub async fn create_class(&self, org: OrgId, name: &ClassName) -> Result<ClassId, StorageError> {
         dispatch!(self.create_class(org, name))
     }
 
-    pub async fn rename_class(&self, org: i64, class: i64, name: &ClassName) -> Result<(), StorageError> {
+    pub async fn rename_class(&self, org: OrgId, class: ClassId, name: &ClassName) -> Result<(), StorageError> {
         dispatch!(self.rename_class(org, class, name))
     }
 
-    pub async fn set_class_teacher(&self, org: i64, class: i64, teacher: Option<i64>) -> Result<(), StorageError> {
+    pub async fn set_class_teacher(
+        &self,
+        org: OrgId,
+        class: ClassId,
+        teacher: Option<PersonId>,
+    ) -> Result<(), StorageError> {
         dispatch!(self.set_class_teacher(org, class, teacher))
     }
 
     /// Moves a student into `class` from wherever they were in this organisation,
     /// closing the old enrollment on `today` so the history stays.
-    pub async fn move_student(&self, org: i64, student: i64, class: i64, today: &str) -> Result<(), StorageError> {
+    pub async fn move_student(
+        &self,
+        org: OrgId,
+        student: PersonId,
+        class: ClassId,
+        today: NaiveDate,
+    ) -> Result<(), StorageError> {
         dispatch!(self.move_student(org, student, class, today))
     }
 
     pub async fn set_guardianship(
         &self,
-        org: i64,
-        guardian: i64,
-        student: i64,
-        present: bool,
+        org: OrgId,
+        guardian: PersonId,
+        student: PersonId,
+        change: LinkChange,
     ) -> Result<(), StorageError> {
-        dispatch!(self.set_guardianship(org, guardian, student, present))
+        dispatch!(self.set_guardianship(org, guardian, student, change))
     }
 
     /// The students of a class and their guardians who have a login but no
     /// password yet: the lines of the class's password slip, to be filled in.
-    pub async fn password_candidates(&self, org: i64, class: i64) -> Result<Vec<PasswordSlip>, StorageError> {
+    pub async fn password_candidates(&self, org: OrgId, class: ClassId) -> Result<Vec<PasswordSlip>, StorageError> {
         dispatch!(self.password_candidates(org, class))
     }
 }
 
 impl Store {
-    pub async fn create_subject(&self, org: i64, name: &str) -> Result<i64, StorageError> {
+    pub async fn create_subject(&self, org: OrgId, name: &str) -> Result<SubjectId, StorageError> {
         dispatch!(self.create_subject(org, name))
     }
 
-    pub async fn rename_subject(&self, org: i64, subject: i64, name: &str) -> Result<(), StorageError> {
+    pub async fn rename_subject(&self, org: OrgId, subject: SubjectId, name: &str) -> Result<(), StorageError> {
         dispatch!(self.rename_subject(org, subject, name))
     }
 
     /// Starts teaching a subject in a class, or in a group of it.
     pub async fn create_section(
         &self,
-        org: i64,
-        class: i64,
-        subject: i64,
+        org: OrgId,
+        class: ClassId,
+        subject: SubjectId,
         group: Option<&str>,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<SectionId, StorageError> {
         dispatch!(self.create_section(org, class, subject, group))
     }
 
     /// Stops teaching a section; its teachers and group members leave it.
-    pub async fn close_section(&self, org: i64, section: i64) -> Result<(), StorageError> {
+    pub async fn close_section(&self, org: OrgId, section: SectionId) -> Result<(), StorageError> {
         dispatch!(self.close_section(org, section))
     }
 
-    /// Adds (`present`) or removes a teacher of a section, or a student of a group.
+    /// Adds or removes a teacher of a section, or a student of a group.
     pub async fn set_section_member(
         &self,
-        org: i64,
-        section: i64,
-        person: i64,
+        org: OrgId,
+        section: SectionId,
+        person: PersonId,
         role: roster::import::EnrollmentRole,
-        present: bool,
+        change: LinkChange,
     ) -> Result<(), StorageError> {
-        dispatch!(self.set_section_member(org, section, person, role, present))
+        dispatch!(self.set_section_member(org, section, person, role, change))
     }
+}
+
+/// Whether an import is kept or only counted (`parta import --dry-run`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    Apply,
+    DryRun,
+}
+
+/// Whether a link between two rows (a guardianship, a section's member) is made or undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkChange {
+    Add,
+    Remove,
 }
 
 /// Filters for the people list of an organisation.

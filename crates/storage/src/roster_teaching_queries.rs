@@ -1,7 +1,7 @@
 // Compiled twice, into the backend module itself (imports in common_queries.rs).
 // Subjects and teaching: sections of a class, their teachers and group members.
 
-pub(crate) async fn create_subject(pool: &Pool<Db>, org: i64, name: &str) -> Result<i64, StorageError> {
+pub(crate) async fn create_subject(pool: &Pool<Db>, org: OrgId, name: &str) -> Result<SubjectId, StorageError> {
     org_exists(pool, org).await?;
     Ok(sqlx::query_scalar("INSERT INTO subjects (org_id, name) VALUES ($1, $2) RETURNING id")
         .bind(org)
@@ -10,13 +10,18 @@ pub(crate) async fn create_subject(pool: &Pool<Db>, org: i64, name: &str) -> Res
         .await?)
 }
 
-async fn org_exists(pool: &Pool<Db>, org: i64) -> Result<(), StorageError> {
+async fn org_exists(pool: &Pool<Db>, org: OrgId) -> Result<(), StorageError> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM orgs WHERE id = $1 AND active").bind(org).fetch_one(pool).await?;
     if n > 0 { Ok(()) } else { Err(StorageError::NotFound) }
 }
 
-pub(crate) async fn rename_subject(pool: &Pool<Db>, org: i64, subject: i64, name: &str) -> Result<(), StorageError> {
+pub(crate) async fn rename_subject(
+    pool: &Pool<Db>,
+    org: OrgId,
+    subject: SubjectId,
+    name: &str,
+) -> Result<(), StorageError> {
     let done = sqlx::query("UPDATE subjects SET name = $1 WHERE id = $2 AND org_id = $3 AND active")
         .bind(name)
         .bind(subject)
@@ -28,11 +33,11 @@ pub(crate) async fn rename_subject(pool: &Pool<Db>, org: i64, subject: i64, name
 
 pub(crate) async fn create_section(
     pool: &Pool<Db>,
-    org: i64,
-    class: i64,
-    subject: i64,
+    org: OrgId,
+    class: ClassId,
+    subject: SubjectId,
     group: Option<&str>,
-) -> Result<i64, StorageError> {
+) -> Result<SectionId, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_class(&mut tx, org, class).await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subjects WHERE id = $1 AND org_id = $2 AND active")
@@ -57,7 +62,7 @@ pub(crate) async fn create_section(
     Ok(id)
 }
 
-async fn require_section(tx: &mut Tx, org: i64, section: i64) -> Result<Option<String>, StorageError> {
+async fn require_section(tx: &mut Tx, org: OrgId, section: SectionId) -> Result<Option<String>, StorageError> {
     let group: Option<Option<String>> =
         sqlx::query_scalar("SELECT group_name FROM sections WHERE id = $1 AND org_id = $2 AND active")
             .bind(section)
@@ -67,7 +72,7 @@ async fn require_section(tx: &mut Tx, org: i64, section: i64) -> Result<Option<S
     group.ok_or(StorageError::NotFound)
 }
 
-pub(crate) async fn close_section(pool: &Pool<Db>, org: i64, section: i64) -> Result<(), StorageError> {
+pub(crate) async fn close_section(pool: &Pool<Db>, org: OrgId, section: SectionId) -> Result<(), StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     require_section(&mut tx, org, section).await?;
     sqlx::query("UPDATE sections SET active = FALSE WHERE id = $1").bind(section).execute(&mut *tx).await?;
@@ -82,11 +87,11 @@ pub(crate) async fn close_section(pool: &Pool<Db>, org: i64, section: i64) -> Re
 /// Adds or removes a teacher of a section, or a student of a group section.
 pub(crate) async fn set_section_member(
     pool: &Pool<Db>,
-    org: i64,
-    section: i64,
-    person: i64,
+    org: OrgId,
+    section: SectionId,
+    person: PersonId,
     role: roster::import::EnrollmentRole,
-    present: bool,
+    change: LinkChange,
 ) -> Result<(), StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let group = require_section(&mut tx, org, section).await?;
@@ -111,7 +116,7 @@ pub(crate) async fn set_section_member(
     .bind(role)
     .execute(&mut *tx)
     .await?;
-    if present {
+    if change == LinkChange::Add {
         sqlx::query("INSERT INTO enrollments (person_id, section_id, role) VALUES ($1, $2, $3)")
             .bind(person)
             .bind(section)

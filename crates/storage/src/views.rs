@@ -1,6 +1,8 @@
 //! Read models: what the portal shows, shaped by the queries that fill them.
 //! What a client reads of them is the server's wire layer's to decide.
 
+use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
     pub person_id: i64,
@@ -32,7 +34,7 @@ pub struct RoleView {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgView {
-    pub id: i64,
+    pub id: OrgId,
     pub name: String,
     pub kind: String,
     pub chats_enabled: bool,
@@ -40,18 +42,18 @@ pub struct OrgView {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassView {
-    pub id: i64,
+    pub id: ClassId,
     pub name: String,
     pub grade: i64,
     pub year: Option<String>,
-    pub class_teacher_id: Option<i64>,
+    pub class_teacher_id: Option<PersonId>,
     pub class_teacher_name: Option<String>,
     pub students: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonBrief {
-    pub id: i64,
+    pub id: PersonId,
     pub last_name: String,
     pub first_name: String,
     pub middle_name: Option<String>,
@@ -69,7 +71,7 @@ pub struct StudentView {
 
 #[derive(Debug, Clone)]
 pub struct SectionView {
-    pub id: i64,
+    pub id: SectionId,
     pub subject: String,
     pub group_name: Option<String>,
     pub teachers: Vec<PersonBrief>,
@@ -79,13 +81,13 @@ pub struct SectionView {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SubjectView {
-    pub id: i64,
+    pub id: SubjectId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClassLink {
-    pub class_id: i64,
+    pub class_id: ClassId,
     pub class_name: String,
     /// `student`, `class_teacher` or `teacher` (then `subject` says what).
     pub relation: String,

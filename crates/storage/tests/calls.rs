@@ -26,7 +26,7 @@ struct School {
 
 async fn person(store: &Store, org: i64, q: &str) -> i64 {
     let filter = PeopleFilter { query: Some(q.into()), limit: 5, ..PeopleFilter::default() };
-    store.people(org, &filter).await.unwrap()[0].id
+    store.people(roster::ids::OrgId(org), &filter).await.unwrap()[0].id.into()
 }
 
 async fn setup(store: &Store) -> School {

@@ -5,20 +5,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use roster::PersonName;
-use storage::{NewLink, PeopleFilter, Store};
+use roster::ids::{OrgId, PersonId};
+use storage::{LinkChange, NewLink, PeopleFilter, Store};
 use testkit::fixture::school;
 use testkit::fresh_db;
 
 const NOW: i64 = 1_800_000_000;
 
+fn day(iso: &str) -> chrono::NaiveDate {
+    iso.parse().unwrap()
+}
+
+// The ids here are bare: the chats and links these tests are about take bare
+// ids still, so the roster's typed ones are converted where they meet.
 async fn setup(store: &Store) -> i64 {
-    store.apply_import(&school(), false, &|p: &str| p.to_string()).await.unwrap();
-    store.orgs().await.unwrap()[0].id
+    store.apply_import(&school(), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
+    store.orgs().await.unwrap()[0].id.into()
 }
 
 async fn person(store: &Store, org: i64, q: &str) -> i64 {
     let filter = PeopleFilter { query: Some(q.into()), limit: 5, ..PeopleFilter::default() };
-    store.people(org, &filter).await.unwrap()[0].id
+    store.people(OrgId(org), &filter).await.unwrap()[0].id.into()
 }
 
 async fn link(store: &Store, org: i64, person: i64, phone: &str) {
@@ -74,8 +81,8 @@ async fn a_linked_student_sees_their_chats_and_moves_with_their_class() {
     db.store.reconcile(org, false, NOW).await.unwrap();
     assert_eq!(chat_names(&db.store, org, alena).await, ["5А класс", "Математика 5А"]);
 
-    let c5b = db.store.classes(org).await.unwrap().into_iter().find(|c| c.name == "5Б").unwrap().id;
-    db.store.move_student(org, alena, c5b, "2026-11-29").await.unwrap();
+    let c5b = db.store.classes(OrgId(org)).await.unwrap().into_iter().find(|c| c.name == "5Б").unwrap().id;
+    db.store.move_student(OrgId(org), PersonId(alena), c5b, day("2026-11-29")).await.unwrap();
     let plan = db.store.reconcile(org, false, NOW).await.unwrap();
     assert!(plan.to_string().contains("5Б"), "{plan}");
     assert_eq!(chat_names(&db.store, org, alena).await, ["5Б класс"]);
@@ -96,11 +103,11 @@ async fn switching_the_module_off_hides_the_chats_and_on_brings_them_back() {
     let before = chat_names(&db.store, org, teacher).await;
     assert_eq!(before, ["Учительская", "5А класс", "Родители 5А", "Родители 5Б"], "teacher and parent: the union");
 
-    db.store.set_chats_enabled(org, false).await.unwrap();
+    db.store.set_chats_enabled(OrgId(org), false).await.unwrap();
     let plan = db.store.reconcile(org, false, NOW).await.unwrap();
     assert_eq!(plan.set_state.len(), 6);
     assert!(chat_names(&db.store, org, teacher).await.is_empty());
-    db.store.set_chats_enabled(org, true).await.unwrap();
+    db.store.set_chats_enabled(OrgId(org), true).await.unwrap();
     db.store.reconcile(org, false, NOW).await.unwrap();
     assert_eq!(chat_names(&db.store, org, teacher).await, before);
     db.finish().await;
@@ -165,8 +172,8 @@ async fn plans_larger_than_one_statement_are_written_in_full() {
     // row, the removals 2, the log 6; SQLite allows 32,766 values).
     const N: usize = 15_100;
     let db = fresh_db().await;
-    db.store.apply_import(&big_school(N, "c5a"), false, &|p: &str| p.to_string()).await.unwrap();
-    let org = db.store.orgs().await.unwrap()[0].id;
+    db.store.apply_import(&big_school(N, "c5a"), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
+    let org: i64 = db.store.orgs().await.unwrap()[0].id.into();
 
     let plan = db.store.reconcile(org, false, NOW).await.unwrap();
     let memberships: usize = plan.create.iter().map(|c| c.members.len()).sum();
@@ -181,7 +188,7 @@ async fn plans_larger_than_one_statement_are_written_in_full() {
     assert!(again.is_empty(), "every membership was written as planned: {} changes left", again.change_count());
 
     // Everyone moves to 5Б: as many removals and additions in one plan.
-    db.store.apply_import(&big_school(N, "c5b"), false, &|p: &str| p.to_string()).await.unwrap();
+    db.store.apply_import(&big_school(N, "c5b"), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
     let plan = db.store.reconcile(org, false, NOW).await.unwrap();
     assert_eq!(plan.remove.len(), 3 * N, "the students leave 5А and its subject, their guardians «Родители 5А»");
     assert_eq!(plan.add.len(), 2 * N);
@@ -226,18 +233,18 @@ async fn reconciling_the_chats_of_the_people_a_change_concerns_is_the_whole_plan
     link(s, org, math, "+79120000014").await;
     scoped_equals_whole(s, org, &[math], "a subject teacher links").await;
 
-    let c5b = s.classes(org).await.unwrap().into_iter().find(|c| c.name == "5Б").unwrap().id;
-    let c5a = s.classes(org).await.unwrap().into_iter().find(|c| c.name == "5А").unwrap().id;
-    s.move_student(org, alena, c5b, "2026-11-29").await.unwrap();
+    let c5b = s.classes(OrgId(org)).await.unwrap().into_iter().find(|c| c.name == "5Б").unwrap().id;
+    let c5a = s.classes(OrgId(org)).await.unwrap().into_iter().find(|c| c.name == "5А").unwrap().id;
+    s.move_student(OrgId(org), PersonId(alena), c5b, day("2026-11-29")).await.unwrap();
     scoped_equals_whole(s, org, &[alena], "a student moves to 5Б").await;
-    s.move_student(org, ivan, c5b, "2026-11-29").await.unwrap();
+    s.move_student(OrgId(org), PersonId(ivan), c5b, day("2026-11-29")).await.unwrap();
     scoped_equals_whole(s, org, &[ivan], "their brother follows: the mother leaves «Родители 5А»").await;
-    s.move_student(org, alena, c5a, "2026-11-30").await.unwrap();
+    s.move_student(OrgId(org), PersonId(alena), c5a, day("2026-11-30")).await.unwrap();
     scoped_equals_whole(s, org, &[alena], "and she moves back").await;
 
-    s.set_guardianship(org, mother, ivan, false).await.unwrap();
+    s.set_guardianship(OrgId(org), PersonId(mother), PersonId(ivan), LinkChange::Remove).await.unwrap();
     scoped_equals_whole(s, org, &[mother], "a guardianship ends: the mother leaves «Родители 5Б»").await;
-    s.set_guardianship(org, mother, ivan, true).await.unwrap();
+    s.set_guardianship(OrgId(org), PersonId(mother), PersonId(ivan), LinkChange::Add).await.unwrap();
     scoped_equals_whole(s, org, &[mother], "and is back").await;
 
     s.unlink_profile(org, teacher, NOW).await.unwrap();

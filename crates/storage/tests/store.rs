@@ -2,33 +2,38 @@
 //! `PARTA_TEST_POSTGRES` is set (see the `testkit` crate).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use roster::ids::{ClassId, OrgId, PersonId};
 use roster::import::*;
 use roster::{ClassName, Login, PersonName, Role};
-use storage::{Conflict, ImportError, PeopleFilter, StorageError, Store};
+use storage::{Conflict, ImportError, LinkChange, PeopleFilter, StorageError, Store};
 use testkit::fixture::{enrollment, origin, person, school};
 use testkit::fresh_db;
+
+fn day(iso: &str) -> chrono::NaiveDate {
+    iso.parse().unwrap()
+}
 
 fn plain(p: &str) -> String {
     format!("hash:{p}")
 }
 
 async fn import(store: &Store, batch: &Batch) -> Summary {
-    store.apply_import(batch, false, &plain).await.unwrap()
+    store.apply_import(batch, storage::Run::Apply, &plain).await.unwrap()
 }
 
 fn counts(summary: &Summary, entity: &str) -> Counts {
     summary.entities.iter().find(|(e, _)| *e == entity).map(|(_, c)| *c).unwrap()
 }
 
-async fn org_id(store: &Store) -> i64 {
+async fn org_id(store: &Store) -> OrgId {
     store.orgs().await.unwrap()[0].id
 }
 
-async fn class_id(store: &Store, org: i64, name: &str) -> i64 {
+async fn class_id(store: &Store, org: OrgId, name: &str) -> ClassId {
     store.classes(org).await.unwrap().into_iter().find(|c| c.name == name).unwrap().id
 }
 
-async fn person_id(store: &Store, org: i64, q: &str) -> i64 {
+async fn person_id(store: &Store, org: OrgId, q: &str) -> PersonId {
     let filter = PeopleFilter { query: Some(q.into()), limit: 10, ..PeopleFilter::default() };
     let found = store.people(org, &filter).await.unwrap();
     assert_eq!(found.len(), 1, "{q}: {found:?}");
@@ -121,7 +126,7 @@ async fn a_dangling_reference_refuses_the_whole_package_and_names_its_line() {
         origin: origin("enrollments.csv", 41),
         ..enrollment("e9", "st1", "no-such-class", EnrollmentRole::Student, false)
     });
-    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&batch, false, &plain).await else {
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&batch, storage::Run::Apply, &plain).await else {
         panic!("the package must be refused");
     };
     assert_eq!(problems, [(origin("enrollments.csv", 41), "unknown class \"no-such-class\"".to_string())]);
@@ -136,7 +141,7 @@ async fn a_login_used_twice_is_refused_with_both_places() {
     let mut twin = person("x1", "Двойников", "Олег", "student1", &[Role::Student]);
     twin.origin = origin("users.csv", 30);
     batch.people.rows.push(twin);
-    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&batch, false, &plain).await else {
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&batch, storage::Run::Apply, &plain).await else {
         panic!("the package must be refused");
     };
     assert_eq!(problems[0].0, origin("users.csv", 30));
@@ -167,7 +172,7 @@ async fn a_login_moving_to_another_person_is_refused_anywhere_in_a_large_file() 
     let mut next = batch.clone();
     next.people.rows[first + 1].data.login = login("renamed1");
     next.people.rows[first + 4_500].data.login = login("many1");
-    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, false, &plain).await else {
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, storage::Run::Apply, &plain).await else {
         panic!("the package must be refused");
     };
     assert_eq!(problems, [(origin("users.csv", 4_600), taken("many1"))]);
@@ -175,7 +180,7 @@ async fn a_login_moving_to_another_person_is_refused_anywhere_in_a_large_file() 
     let mut next = batch.clone();
     next.people.rows[first + 2].data.login = login("many4600");
     next.people.rows[first + 4_600].data.login = login("renamed2");
-    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, false, &plain).await else {
+    let Err(ImportError::Rejected(problems)) = db.store.apply_import(&next, storage::Run::Apply, &plain).await else {
         panic!("the package must be refused");
     };
     assert_eq!(problems, [(origin("users.csv", 102), taken("many4600"))]);
@@ -187,7 +192,7 @@ async fn a_login_moving_to_another_person_is_refused_anywhere_in_a_large_file() 
 #[tokio::test]
 async fn a_dry_run_counts_the_changes_and_writes_nothing() {
     let db = fresh_db().await;
-    let summary = db.store.apply_import(&school(), true, &plain).await.unwrap();
+    let summary = db.store.apply_import(&school(), storage::Run::DryRun, &plain).await.unwrap();
     assert_eq!(counts(&summary, "people").added, 7);
     assert!(db.store.is_empty().await.unwrap());
     db.finish().await;
@@ -241,7 +246,7 @@ async fn moving_a_student_closes_the_old_class_and_keeps_its_history() {
     let org = org_id(&db.store).await;
     let c5b = class_id(&db.store, org, "5Б").await;
     let alena = person_id(&db.store, org, "алёна").await;
-    db.store.move_student(org, alena, c5b, "2026-11-29").await.unwrap();
+    db.store.move_student(org, alena, c5b, day("2026-11-29")).await.unwrap();
     let card = db.store.person_card(org, alena).await.unwrap();
     assert_eq!(card.classes.iter().map(|c| c.class_name.as_str()).collect::<Vec<_>>(), ["5Б"]);
     let classes = db.store.classes(org).await.unwrap();
@@ -261,7 +266,7 @@ async fn edits_are_refused_for_the_wrong_role_or_another_organisation() {
 
     let not_teacher = db.store.set_class_teacher(org, c5a, Some(student)).await;
     assert!(matches!(not_teacher, Err(StorageError::Conflict(Conflict::NotATeacher))));
-    let reversed = db.store.set_guardianship(org, student, parent, true).await;
+    let reversed = db.store.set_guardianship(org, student, parent, LinkChange::Add).await;
     assert!(matches!(reversed, Err(StorageError::Conflict(Conflict::NotAGuardian))));
     let renamed = PersonName::parse("Другой", "Человек", None).unwrap();
     let no_roles = db.store.update_person(org, teacher, &renamed, Some(&[])).await;
@@ -269,7 +274,7 @@ async fn edits_are_refused_for_the_wrong_role_or_another_organisation() {
     let card = db.store.person_card(org, teacher).await.unwrap();
     assert_eq!(card.person.last_name, "Математиков", "a refused edit changes nothing");
 
-    let other_org = org + 1000;
+    let other_org = OrgId(org.0 + 1000);
     assert!(matches!(db.store.class_students(other_org, c5a).await, Err(StorageError::NotFound)));
     assert!(matches!(
         db.store.rename_class(other_org, c5a, &ClassName::parse("6А").unwrap()).await,

@@ -113,13 +113,15 @@ pub fn school() -> Batch {
 
 /// The fixture school imported into `store`, with its 5А class teacher
 /// (Учителева Ольга) linked to a learning profile: (org, her person, her
-/// Parta ID account). Chats are not reconciled yet.
+/// Parta ID account). Chats are not reconciled yet. The ids are bare because
+/// the chats, links and messages the tests go on to use are not typed yet.
 #[allow(clippy::unwrap_used)]
 pub async fn school_with_linked_class_teacher(store: &storage::Store, now: i64) -> (i64, i64, i64) {
-    store.apply_import(&school(), false, &|p: &str| p.to_string()).await.unwrap();
-    let org = store.orgs().await.unwrap()[0].id;
+    store.apply_import(&school(), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
+    let school = store.orgs().await.unwrap()[0].id;
     let filter = storage::PeopleFilter { query: Some("Учителева".into()), limit: 5, ..Default::default() };
-    let teacher = store.people(org, &filter).await.unwrap()[0].id;
+    let teacher = store.people(school, &filter).await.unwrap()[0].id;
+    let (org, teacher) = (school.into(), teacher.into());
     store.create_proof("proof", "+79120000001", now + 900).await.unwrap();
     let about = PersonName::parse("Учителева", "Ольга", None).unwrap();
     let link = storage::NewLink {

@@ -270,7 +270,7 @@ pub async fn parents_chat() -> ParentsChat {
         ],
         ..Batch::default()
     };
-    app.db.store.apply_import(&batch, false, &|p: &str| p.to_string()).await.unwrap();
+    app.db.store.apply_import(&batch, storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let parent1 = linked(&app, "parent1", "+79120000003").await;
     let parent2 = linked(&app, "parent2", "+79120000004").await;

@@ -91,7 +91,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
             p.data.password = Some(PASSWORD.into());
         }
     }
-    db.store.apply_import(&batch, false, &hash_password).await.unwrap();
+    db.store.apply_import(&batch, storage::Run::Apply, &hash_password).await.unwrap();
     let mut other_admin = person("b1", "Чужой", "Админ", "other.admin", &[Role::Administrator]);
     other_admin.data.roles = vec![(Role::Administrator, "s2".into())];
     other_admin.data.password = Some(PASSWORD.into());
@@ -111,7 +111,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
         people: Part { mode: Mode::Delta, rows: vec![other_admin, parent_in_both] },
         ..Batch::default()
     };
-    db.store.apply_import(&other, false, &hash_password).await.unwrap();
+    db.store.apply_import(&other, storage::Run::Apply, &hash_password).await.unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

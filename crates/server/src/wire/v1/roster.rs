@@ -49,7 +49,7 @@ pub struct OrgView {
 impl From<storage::OrgView> for OrgView {
     fn from(value: storage::OrgView) -> Self {
         let storage::OrgView { id, name, kind, chats_enabled } = value;
-        OrgView { id, name, kind, chats_enabled }
+        OrgView { id: id.into(), name, kind, chats_enabled }
     }
 }
 
@@ -67,7 +67,15 @@ pub struct ClassView {
 impl From<storage::ClassView> for ClassView {
     fn from(value: storage::ClassView) -> Self {
         let storage::ClassView { id, name, grade, year, class_teacher_id, class_teacher_name, students } = value;
-        ClassView { id, name, grade, year, class_teacher_id, class_teacher_name, students }
+        ClassView {
+            id: id.into(),
+            name,
+            grade,
+            year,
+            class_teacher_id: class_teacher_id.map(Into::into),
+            class_teacher_name,
+            students,
+        }
     }
 }
 
@@ -86,7 +94,7 @@ pub struct PersonBrief {
 impl From<storage::PersonBrief> for PersonBrief {
     fn from(value: storage::PersonBrief) -> Self {
         let storage::PersonBrief { id, last_name, first_name, middle_name, login, roles, has_password } = value;
-        PersonBrief { id, last_name, first_name, middle_name, login, roles, has_password }
+        PersonBrief { id: id.into(), last_name, first_name, middle_name, login, roles, has_password }
     }
 }
 
@@ -118,7 +126,7 @@ impl From<storage::SectionView> for SectionView {
     fn from(value: storage::SectionView) -> Self {
         let storage::SectionView { id, subject, group_name, teachers, group_students } = value;
         SectionView {
-            id,
+            id: id.into(),
             subject,
             group_name,
             teachers: teachers.into_iter().map(Into::into).collect(),
@@ -136,7 +144,7 @@ pub struct SubjectView {
 impl From<storage::SubjectView> for SubjectView {
     fn from(value: storage::SubjectView) -> Self {
         let storage::SubjectView { id, name } = value;
-        SubjectView { id, name }
+        SubjectView { id: id.into(), name }
     }
 }
 
@@ -153,7 +161,7 @@ pub struct ClassLink {
 impl From<storage::ClassLink> for ClassLink {
     fn from(value: storage::ClassLink) -> Self {
         let storage::ClassLink { class_id, class_name, relation, subject, group_name } = value;
-        ClassLink { class_id, class_name, relation, subject, group_name }
+        ClassLink { class_id: class_id.into(), class_name, relation, subject, group_name }
     }
 }
 
