@@ -239,8 +239,7 @@ impl Notifier {
             urgent: message.urgent,
         };
         if let Err(mpsc::error::TrySendError::Full(_)) = self.waiting.try_send(waiting) {
-            metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
-            tracing::debug!(chat = committed.chat_id, "too many messages wait to be pushed: this one is not");
+            too_many_waiting(committed.chat_id);
         }
     }
 
@@ -488,6 +487,12 @@ impl Notifier {
     }
 }
 
+/// A message of `chat` is not pushed: [`WAITING`] others already wait.
+fn too_many_waiting(chat: i64) {
+    metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
+    tracing::debug!(chat, "too many messages wait to be pushed: this one is not");
+}
+
 /// Takes the waiting messages when their grace period ends, an urgent one
 /// at once: a burst of thousands of messages asks the database one question
 /// at a time instead of thousands at once, and never crowds out the writer.
@@ -505,8 +510,7 @@ async fn push_in_turn(notifier: std::sync::Weak<Notifier>, mut queue: mpsc::Rece
                 } else if waiting.len() < WAITING {
                     waiting.push_back(w);
                 } else {
-                    metrics::counter!(crate::metrics::PUSHES_FAILED).increment(1);
-                    tracing::debug!(chat = w.chat, "too many messages wait to be pushed: this one is not");
+                    too_many_waiting(w.chat);
                 }
             }
             () = tokio::time::sleep_until(gathered.unwrap_or_else(tokio::time::Instant::now)), if gathered.is_some() => {
