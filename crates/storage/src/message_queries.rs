@@ -78,7 +78,14 @@ impl Access {
 /// The next sequence number of a chat. The row lock it takes orders
 /// concurrent writers of one chat (PostgreSQL; SQLite has one writer).
 pub(super) async fn next_seq(tx: &mut Tx, chat: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("UPDATE chats SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
+    reserve_seqs(tx, chat, 1).await
+}
+
+/// Takes the chat's next `count` sequence numbers, under its row lock, with
+/// one statement; returns the last of them.
+async fn reserve_seqs(tx: &mut Tx, chat: i64, count: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("UPDATE chats SET last_seq = last_seq + $1 WHERE id = $2 RETURNING last_seq")
+        .bind(count)
         .bind(chat)
         .fetch_one(&mut **tx)
         .await
@@ -121,9 +128,9 @@ struct Sender {
 struct Accepted {
     index: usize,
     chat_id: i64,
-    seq: i64,
     author: i64,
     mentions: Vec<i64>,
+    /// Its `seq` is set by `number_accepted`, its `id` by `insert_accepted`.
     view: MessageView,
 }
 
@@ -146,9 +153,7 @@ pub(crate) async fn append_messages(
 ) -> Result<Vec<Result<Committed, StorageError>>, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let mut verdicts: Vec<Verdict> = Vec::with_capacity(batch.len());
-    let senders = senders_of(&mut tx, batch).await?;
-    let existing = existing_messages(&mut tx, batch, &senders).await?;
-    let mut counters: HashMap<i64, i64> = HashMap::new();
+    let Lookup { senders, existing } = look_up(&mut tx, batch).await?;
     let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
     // A retry can land in the same batch as the send it repeats.
     let mut in_batch: HashMap<(i64, i64, &str), usize> = HashMap::new();
@@ -222,28 +227,11 @@ pub(crate) async fn append_messages(
                 continue;
             }
         };
-        let seq = match counters.get_mut(&new.chat_id) {
-            Some(last) => {
-                *last += 1;
-                *last
-            }
-            None => {
-                // Reading the counter through an UPDATE takes the chat's row
-                // lock (PostgreSQL) until commit: concurrent nodes queue here.
-                let last: i64 =
-                    sqlx::query_scalar("UPDATE chats SET last_seq = last_seq WHERE id = $1 RETURNING last_seq")
-                        .bind(new.chat_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                counters.insert(new.chat_id, last + 1);
-                last + 1
-            }
-        };
         in_batch.insert((new.chat_id, person, new.client_id.as_str()), index);
         let view = MessageView {
             id: 0,
             chat: new.chat_id,
-            seq,
+            seq: 0,
             author: Author { person, name: me.name.clone() },
             text: new.text.as_str().to_string(),
             reply_to,
@@ -261,9 +249,10 @@ pub(crate) async fn append_messages(
             poll: new.poll.as_ref().map(super::polls::fresh),
             consent,
         };
-        accepted.push(Accepted { index, chat_id: new.chat_id, seq, author: person, mentions, view });
+        accepted.push(Accepted { index, chat_id: new.chat_id, author: person, mentions, view });
         verdicts.push(Verdict::Accepted);
     }
+    number_accepted(&mut tx, &mut accepted).await?;
     insert_accepted(&mut tx, batch, &mut accepted).await?;
     {
         // Attachments and the search index, in the batch's transaction.
@@ -287,15 +276,17 @@ pub(crate) async fn append_messages(
             .collect();
         super::search::index(&mut tx, &indexed).await?;
     }
-    for (chat, last) in &counters {
-        sqlx::query("UPDATE chats SET last_seq = $1 WHERE id = $2").bind(last).bind(chat).execute(&mut *tx).await?;
-    }
     tx.commit().await?;
     let committed: HashMap<usize, Committed> = accepted
         .into_iter()
         .map(|a| {
-            let c =
-                Committed { chat_id: a.chat_id, seq: a.seq, message_id: a.view.id, duplicate: false, message: a.view };
+            let c = Committed {
+                chat_id: a.chat_id,
+                seq: a.view.seq,
+                message_id: a.view.id,
+                duplicate: false,
+                message: a.view,
+            };
             (a.index, c)
         })
         .collect();
@@ -312,70 +303,80 @@ pub(crate) async fn append_messages(
     Ok(out)
 }
 
-/// Rows per `IN (VALUES …)` lookup: three parameters each at most.
+/// Gives the accepted messages their chats' next sequence numbers, in batch
+/// order, with one statement per chat. The chats are taken in id order, so two
+/// nodes' batches that share chats lock their rows in the same order
+/// (PostgreSQL) and never deadlock.
+async fn number_accepted(tx: &mut Tx, accepted: &mut [Accepted]) -> Result<(), StorageError> {
+    let mut counts: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for a in accepted.iter() {
+        *counts.entry(a.chat_id).or_default() += 1;
+    }
+    let mut next: HashMap<i64, i64> = HashMap::with_capacity(counts.len());
+    for (chat, count) in counts {
+        let last = reserve_seqs(tx, chat, count).await?;
+        next.insert(chat, last - count + 1);
+    }
+    for a in accepted.iter_mut() {
+        let seq = next.get_mut(&a.chat_id).ok_or(StorageError::NotFound)?;
+        a.view.seq = *seq;
+        *seq += 1;
+    }
+    Ok(())
+}
+
+/// Rows per lookup: three parameters each.
 const LOOKUP_CHUNK: usize = 400;
 
-/// Each sender's standing and name in the chat they write to, one query per
-/// chunk of the batch; a (chat, account) without access is absent.
-async fn senders_of(tx: &mut Tx, batch: &[NewMessage]) -> Result<HashMap<(i64, i64), Sender>, StorageError> {
-    let mut keys: Vec<(i64, i64)> = batch.iter().map(|n| (n.chat_id, n.account_id)).collect();
+/// The batch's senders and the messages its sends already made.
+struct Lookup {
+    /// Each sender's standing and name in the chat they write to; a (chat,
+    /// account) without access is absent.
+    senders: HashMap<(i64, i64), Sender>,
+    /// Messages that sends of the batch repeat (retries), by (chat, author,
+    /// client id).
+    existing: HashMap<(i64, i64, String), i64>,
+}
+
+/// Who sends and which sends are retries, with one query per chunk of the
+/// batch: a round trip saved per batch is throughput under load.
+async fn look_up(tx: &mut Tx, batch: &[NewMessage]) -> Result<Lookup, StorageError> {
+    let mut keys: Vec<(i64, i64, &str)> =
+        batch.iter().map(|n| (n.chat_id, n.account_id, n.client_id.as_str())).collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut senders = HashMap::with_capacity(keys.len());
+    let mut found = Lookup { senders: HashMap::new(), existing: HashMap::new() };
     for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
-               a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, '') \
-             {MEMBER_JOINS} JOIN people a ON a.id = m.person_id WHERE {REACHABLE} AND (c.id, p.account_id) IN (VALUES "
-        ));
+        let mut q = sqlx::QueryBuilder::<Db>::new("WITH sends (chat, account, client) AS (VALUES ");
         let mut values = q.separated(", ");
-        for (chat, account) in chunk {
+        for (chat, account, client_id) in chunk {
             values.push("(").push_bind_unseparated(*chat).push_unseparated(", ");
-            values.push_bind_unseparated(*account).push_unseparated(")");
+            values.push_bind_unseparated(*account).push_unseparated(", ");
+            values.push_bind_unseparated(client_id.to_string()).push_unseparated(")");
         }
-        q.push(")");
-        type Row = (i64, i64, i64, bool, Option<i64>, bool, String, bool, String);
+        q.push(format!(
+            ") SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
+               a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, ''), s.client, e.id \
+             {MEMBER_JOINS} JOIN people a ON a.id = m.person_id \
+             JOIN sends s ON s.chat = c.id AND s.account = p.account_id \
+             LEFT JOIN messages e ON e.chat_id = c.id AND e.author_id = m.person_id AND e.client_id = s.client \
+             WHERE {REACHABLE}"
+        ));
+        type Row = (i64, i64, i64, bool, Option<i64>, bool, String, bool, String, String, Option<i64>);
         let rows: Vec<Row> = q.build_query_as().fetch_all(&mut **tx).await?;
-        for (chat, account, person_id, admin, muted_until, blocked, state, announcement_only, name) in rows {
+        for (chat, account, person_id, admin, muted_until, blocked, state, announcement_only, name, client, existing) in
+            rows
+        {
+            if let Some(id) = existing {
+                found.existing.insert((chat, person_id, client), id);
+            }
             let Some(state) = ChatState::parse(&state) else { continue };
             let chat_facts = ChatFacts { state, announcement_only };
             let access = Access { person_id, admin, muted_until, blocked, chat: chat_facts };
-            senders.entry((chat, account)).or_insert(Sender { access, name });
+            found.senders.entry((chat, account)).or_insert(Sender { access, name });
         }
     }
-    Ok(senders)
-}
-
-/// Messages the batch's sends already made (they are retries), by (chat,
-/// author, client id).
-async fn existing_messages(
-    tx: &mut Tx,
-    batch: &[NewMessage],
-    senders: &HashMap<(i64, i64), Sender>,
-) -> Result<HashMap<(i64, i64, String), i64>, StorageError> {
-    let keys: Vec<(i64, i64, &str)> = batch
-        .iter()
-        .filter_map(|n| {
-            let me = senders.get(&(n.chat_id, n.account_id))?;
-            Some((n.chat_id, me.access.person_id, n.client_id.as_str()))
-        })
-        .collect();
-    let mut existing = HashMap::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Db>::new(
-            "SELECT chat_id, author_id, client_id, id FROM messages WHERE (chat_id, author_id, client_id) IN (VALUES ",
-        );
-        let mut values = q.separated(", ");
-        for (chat, author, client_id) in chunk {
-            values.push("(").push_bind_unseparated(*chat).push_unseparated(", ");
-            values.push_bind_unseparated(*author).push_unseparated(", ");
-            values.push_bind_unseparated(client_id.to_string()).push_unseparated(")");
-        }
-        q.push(")");
-        let rows: Vec<(i64, i64, String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-        existing.extend(rows.into_iter().map(|(chat, author, client_id, id)| ((chat, author, client_id), id)));
-    }
-    Ok(existing)
+    Ok(found)
 }
 
 /// The preview of the message replied to, if it is in this chat.
@@ -409,7 +410,7 @@ async fn insert_accepted(tx: &mut Tx, batch: &[NewMessage], accepted: &mut [Acce
         q.push_values(chunk.iter(), |mut row, a| {
             let new = &batch[a.index];
             row.push_bind(a.chat_id)
-                .push_bind(a.seq)
+                .push_bind(a.view.seq)
                 .push_bind(a.author)
                 .push_bind(new.client_id.as_str().to_string())
                 .push_bind(new.text.as_str().to_string())
@@ -422,14 +423,14 @@ async fn insert_accepted(tx: &mut Tx, batch: &[NewMessage], accepted: &mut [Acce
         let ids: Vec<(i64, i64, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
         let ids: HashMap<(i64, i64), i64> = ids.into_iter().map(|(id, chat, seq)| ((chat, seq), id)).collect();
         for a in chunk.iter_mut() {
-            a.view.id = ids.get(&(a.chat_id, a.seq)).copied().ok_or(StorageError::NotFound)?;
+            a.view.id = ids.get(&(a.chat_id, a.view.seq)).copied().ok_or(StorageError::NotFound)?;
         }
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "INSERT INTO chat_events (chat_id, seq, kind, message_id, actor_id, body, at) ",
         );
         q.push_values(chunk.iter(), |mut row, a| {
             row.push_bind(a.chat_id)
-                .push_bind(a.seq)
+                .push_bind(a.view.seq)
                 .push_bind("message")
                 .push_bind(a.view.id)
                 .push_bind(a.author)
