@@ -354,13 +354,19 @@ async fn look_up(tx: &mut Tx, batch: &[NewMessage]) -> Result<Lookup, StorageErr
             values.push_bind_unseparated(*account).push_unseparated(", ");
             values.push_bind_unseparated(client_id.to_string()).push_unseparated(")");
         }
+        // MEMBER_JOINS and REACHABLE's rule, joined from the sends outwards:
+        // account → profile → links → the chat's membership by its primary
+        // key. CROSS JOIN is how SQLite is told that order (PostgreSQL plans
+        // it freely); left to itself SQLite walked every member of the chat,
+        // or every membership there is, for each send.
         q.push(format!(
             ") SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
                a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, ''), s.client, e.id \
-             {MEMBER_JOINS} JOIN people a ON a.id = m.person_id \
-             JOIN sends s ON s.chat = c.id AND s.account = p.account_id \
-             LEFT JOIN messages e ON e.chat_id = c.id AND e.author_id = m.person_id AND e.client_id = s.client \
-             WHERE {REACHABLE}"
+             FROM sends s CROSS JOIN learning_profiles p CROSS JOIN profile_links l CROSS JOIN chats c \
+               CROSS JOIN chat_members m JOIN orgs o ON o.id = c.org_id JOIN people a ON a.id = m.person_id \
+               LEFT JOIN messages e ON e.chat_id = c.id AND e.author_id = m.person_id AND e.client_id = s.client \
+             WHERE p.account_id = s.account AND l.profile_id = p.id AND c.id = s.chat AND l.org_id = c.org_id \
+               AND m.chat_id = c.id AND m.person_id = l.person_id AND {REACHABLE}"
         ));
         type Row = (i64, i64, i64, bool, Option<i64>, bool, String, bool, String, String, Option<i64>);
         let rows: Vec<Row> = q.build_query_as().fetch_all(&mut **tx).await?;
