@@ -358,13 +358,15 @@ async fn look_up(tx: &mut Tx, batch: &[NewMessage]) -> Result<Lookup, StorageErr
         // account → profile → links → the chat's membership by its primary
         // key. CROSS JOIN is how SQLite is told that order (PostgreSQL plans
         // it freely); left to itself SQLite walked every member of the chat,
-        // or every membership there is, for each send.
+        // or every membership there is, for each send. The retry is a scalar
+        // lookup by the full unique key: as a join, PostgreSQL with stale
+        // statistics walked the chat's messages by (chat_id, seq) instead.
         q.push(format!(
             ") SELECT c.id, p.account_id, m.person_id, m.admin, m.muted_until, {BLOCKED}, c.state, c.announcement_only, \
-               a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, ''), s.client, e.id \
+               a.last_name || ' ' || a.first_name || COALESCE(' ' || a.middle_name, ''), s.client, \
+               (SELECT e.id FROM messages e WHERE e.chat_id = c.id AND e.author_id = m.person_id AND e.client_id = s.client) \
              FROM sends s CROSS JOIN learning_profiles p CROSS JOIN profile_links l CROSS JOIN chats c \
                CROSS JOIN chat_members m JOIN orgs o ON o.id = c.org_id JOIN people a ON a.id = m.person_id \
-               LEFT JOIN messages e ON e.chat_id = c.id AND e.author_id = m.person_id AND e.client_id = s.client \
              WHERE p.account_id = s.account AND l.profile_id = p.id AND c.id = s.chat AND l.org_id = c.org_id \
                AND m.chat_id = c.id AND m.person_id = l.person_id AND {REACHABLE}"
         ));
