@@ -3,6 +3,7 @@
 //! are the protocol's: a type keeps its name here because its name is its
 //! OpenAPI schema's.
 
+mod auth;
 mod calls;
 mod chat_admin;
 mod chats;
@@ -15,12 +16,14 @@ mod files;
 mod identity;
 mod messages;
 mod polls;
+mod push;
 mod quiet;
 mod receipts;
 mod roster;
 mod safeguarding;
 mod scheduled;
 
+pub use auth::*;
 pub use calls::*;
 pub use chat_admin::*;
 pub use chats::*;
@@ -33,6 +36,7 @@ pub use files::*;
 pub use identity::*;
 pub use messages::*;
 pub use polls::*;
+pub use push::*;
 pub use quiet::*;
 pub use receipts::*;
 pub use roster::*;
