@@ -11,7 +11,7 @@ use crate::error::{
 };
 use crate::guard::PasswordGuard;
 use crate::identity_api::MESSENGER_COOKIE;
-use crate::wire::v1::{self, PersonView, RoleView};
+use crate::wire::v1::{self, ChangePassword, LoginRequest, Me, PhoneSignIn, SignedOut};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,9 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use roster::Role;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::time::Duration;
-use utoipa::ToSchema;
 
 pub const SESSION_COOKIE: &str = "parta_session";
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -98,19 +97,6 @@ impl FromRequestParts<AppState> for OrgAdmin {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub login: String,
-    pub password: String,
-}
-
-/// Who is signed in and what they may see.
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    pub person: PersonView,
-    pub roles: Vec<RoleView>,
-}
-
 pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
     Ok(Me {
         person: state.store.person(person_id).await?.into(),
@@ -176,12 +162,6 @@ async fn try_login(state: &AppState, client: std::net::IpAddr, req: LoginRequest
     Ok((token, me_of(state, credentials.person_id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PhoneSignIn {
-    /// A proof of the phone of the Parta ID linked to the school account.
-    pub proof: String,
-}
-
 /// Sign in to the school portal with an SMS code instead of the password:
 /// the school account linked to the proven phone's Parta ID. A password
 /// lockout does not close this way.
@@ -203,12 +183,6 @@ pub async fn login_by_phone(
     tracing::info!(person, "signed in to the portal by an SMS code");
     let me = me_of(&state, person).await?;
     Ok((jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response())
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SignedOut {
-    /// The messenger was open on this device too and is signed out as well.
-    pub messenger_signed_out: bool,
 }
 
 /// Sign out: the session is deleted on the server, not only forgotten by the
@@ -244,13 +218,6 @@ pub(crate) async fn end_portal_session(state: &AppState, jar: CookieJar) -> ApiR
     security(("portal_session" = [])))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<axum::Json<Me>> {
     Ok(axum::Json(me_of(&state, user.person_id).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChangePassword {
-    pub current: String,
-    #[schema(min_length = 8)]
-    pub new: String,
 }
 
 /// Change one's own password (required after signing in with a one-time password).

@@ -11,7 +11,10 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
-use crate::wire::v1::{self, AuditEntry, Candidates, ManageContext, ManagedChat, ManagedChatDetail};
+use crate::wire::v1::{
+    self, AuditEntry, Candidates, ChatEditForm, Language, ManageContext, ManagedChat, ManagedChatDetail, NewChatForm,
+    PeopleForm,
+};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use storage::{
     AuditFilter, CandidateFilter, ChatDraft, ChatEdit, ChatFilter, ManageOutcome, StateFilter, StorageError,
 };
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
@@ -145,23 +148,6 @@ pub async fn detail(
     Ok(axum::Json(state.store.managed_chat(org, user.person_id, chat).await?.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewChatForm {
-    /// 1–100 characters. Another chat may have the same name (`same_name` says so).
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub description: String,
-    /// Only chat admins post.
-    #[serde(default)]
-    pub announcement_only: bool,
-    /// People to add besides the creator, who becomes the chat's admin.
-    #[serde(default)]
-    #[schema(max_items = 2000)]
-    pub members: Vec<i64>,
-}
-
 /// Create a custom chat; the creator is its first admin.
 #[utoipa::path(post, path = "/api/orgs/{org}/chats", tag = "chat management", params(("org" = i64, Path)),
     request_body = NewChatForm,
@@ -187,17 +173,6 @@ pub async fn create(
     state.notify(org, &outcome).await;
     let detail = state.store.managed_chat(org, user.person_id, outcome.chat_id).await?;
     Ok((StatusCode::CREATED, axum::Json(ManagedChatDetail::from(detail))).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChatEditForm {
-    /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
-    pub version: i64,
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: Option<String>,
-    #[schema(max_length = 500)]
-    pub description: Option<String>,
-    pub announcement_only: Option<bool>,
 }
 
 /// Rename, describe, or switch "only admins post". Renaming an automatic chat keeps the new name.
@@ -274,13 +249,6 @@ pub async fn restore(
 ) -> ApiResult<Response> {
     let outcome = state.store.restore_chat(org, user.person_id, chat, state.now()).await?;
     after_change(&state, &user, org, outcome).await
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PeopleForm {
-    /// School accounts of this organisation; all are added or none.
-    #[schema(min_items = 1, max_items = 2000)]
-    pub people: Vec<i64>,
 }
 
 /// Add participants. People not linked yet become pending members and join when they link.
@@ -428,13 +396,6 @@ pub struct CsvOptions {
     /// The header's language: `ru` (the default) or `en`.
     #[param(inline)]
     pub lang: Option<Language>,
-}
-
-#[derive(Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Ru,
-    En,
 }
 
 impl AuditQuery {

@@ -15,7 +15,10 @@ use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::safeguarding_api::{MAX_NOTE, free_text};
-use crate::wire::v1::{self, ErasurePlan, ExportJob, FormerMember, RetentionChat, RetentionSetting, RightsAuditEntry};
+use crate::wire::v1::{
+    self, ErasurePlan, ExportJob, FormerMember, RetentionChat, RetentionForm, RetentionSetting, RightsAuditEntry,
+    RightsForm,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Write;
 use storage::ExportData;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use zip::write::SimpleFileOptions;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
@@ -207,20 +210,6 @@ pub async fn download_my_export(
 
 // ---------------------------------------------------------------- administrators
 
-/// Why an administrator acts on a person's data: required.
-#[derive(Deserialize, ToSchema)]
-pub struct RightsForm {
-    /// The person's request or the legal ground, at most 500 characters once trimmed.
-    #[schema(
-        max_length = 500,
-        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
-    pub reason: String,
-    /// Erasure only: true once the administrator saw the dry-run and confirms.
-    #[serde(default)]
-    pub confirm: bool,
-}
-
 fn reason(form: &RightsForm) -> ApiResult<String> {
     let reason = free_text("reason", &form.reason, MAX_NOTE)?;
     if reason.is_empty() {
@@ -354,13 +343,6 @@ pub async fn erase(
     security(("portal_session" = [])))]
 pub async fn retention(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<RetentionSetting> {
     Ok(axum::Json(state.store.retention(org).await?.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RetentionForm {
-    /// 1–25 years after a year's end; null or 0: keep for ever.
-    #[schema(minimum = 0, maximum = 25)]
-    pub years: Option<i64>,
 }
 
 fn parse_retention(years: Option<i64>) -> ApiResult<Retention> {

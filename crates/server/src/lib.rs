@@ -37,9 +37,10 @@ use storage::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+pub use wire::v1::DemoAccount;
 
 /// Everything a request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -138,18 +139,6 @@ impl AppState {
     pub fn demo(store: Store, accounts: Vec<DemoAccount>, sms: Arc<dyn sms::SmsSender>) -> Self {
         AppState { demo: Some(Arc::new(accounts)), ..AppState::new(store, sms) }
     }
-}
-
-/// A demo login, as printed by `parta demo`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DemoAccount {
-    pub role: String,
-    pub name: String,
-    pub login: String,
-    pub password: String,
-    pub org: String,
-    /// Who this is, e.g. «классный руководитель 5А».
-    pub note: String,
 }
 
 /// Every route of the API with its OpenAPI entry, from one declaration: a

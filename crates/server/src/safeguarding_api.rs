@@ -10,27 +10,22 @@ use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{self, MyReport, OversightEntry, OversightView, ReportReceipt, ReportView, SafeguardingPerson};
+use crate::wire::v1::{
+    self, BlockState, DecisionForm, MyReport, OversightEntry, OversightForm, OversightNotice, OversightView,
+    ReportForm, ReportReceipt, ReportView, SafeguardingPerson,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::ReportReason;
 use messenger::flood::Action;
 use messenger::report::{Decision, MAX_MUTE_MINUTES};
-use serde::{Deserialize, Serialize};
-use utoipa::openapi::{Object, ObjectBuilder, Type};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
 const MAX_COMMENT: usize = 1_000;
 pub(crate) const MAX_NOTE: usize = 500;
-
-pub(crate) fn reason_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(ReportReason::ALL.map(ReportReason::as_str)))
-        .build()
-}
 
 /// Free text of at most `max` characters once trimmed, no control characters
 /// but line breaks.
@@ -40,16 +35,6 @@ pub(crate) fn free_text(field: &'static str, raw: &str, max: usize) -> ApiResult
         return Err(e::INVALID_INPUT.field(field));
     }
     Ok(text.to_string())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ReportForm {
-    #[schema(schema_with = reason_schema)]
-    pub reason: String,
-    /// What happened, in the reporter's words (optional).
-    #[serde(default)]
-    #[schema(max_length = 1000, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
-    pub comment: String,
 }
 
 /// A member reports a message of their chat to the school's moderators; a
@@ -111,24 +96,6 @@ pub async fn detail(
     Path((org, report)): Path<(i64, i64)>,
 ) -> Resp<ReportView> {
     Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
-}
-
-/// What a moderator does; choosing nothing dismisses the report.
-#[derive(Deserialize, ToSchema)]
-pub struct DecisionForm {
-    /// Hide the message for everyone («Скрыто модератором»).
-    #[serde(default)]
-    pub hide: bool,
-    /// Mute the author in the chat for this many minutes.
-    #[schema(minimum = 1, maximum = 43200)]
-    pub mute_minutes: Option<i64>,
-    /// Remove the author from the chat (not from a direct chat).
-    #[serde(default)]
-    pub remove: bool,
-    /// Told to the reporter (and, with a hide, shown to moderators).
-    #[serde(default)]
-    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
-    pub note: String,
 }
 
 /// Decides a report once: everything it does goes to the chat audit log.
@@ -196,12 +163,6 @@ pub async fn unname_staff(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BlockState {
-    /// The signed-in person blocked the other person of this direct chat.
-    pub blocked: bool,
-}
-
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/block", tag = "safeguarding", params(("chat" = i64, Path)),
     responses((status = 200, body = BlockState), (status = 409, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
@@ -237,16 +198,6 @@ pub async fn unblock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OversightForm {
-    /// Why the chat is opened: required, at most 500 characters once trimmed.
-    #[schema(
-        max_length = 500,
-        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
-    pub reason: String,
-}
-
 /// A moderator opens a chat of the school read-only, giving a reason; the
 /// opening is logged and its members are told of it (never who or why).
 #[utoipa::path(post, path = "/api/orgs/{org}/chats/{chat}/oversight", tag = "safeguarding",
@@ -276,13 +227,6 @@ pub async fn oversight_log(
     Path(org): Path<i64>,
 ) -> Resp<Vec<OversightEntry>> {
     Ok(axum::Json(v1::list(state.store.oversight_log(org, user.person_id).await?)))
-}
-
-/// «Администрация школы открывала этот чат N раз за 30 дней».
-#[derive(Serialize, ToSchema)]
-pub struct OversightNotice {
-    /// When, newest first (never who or why).
-    pub dates: Vec<i64>,
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/oversight", tag = "safeguarding", params(("chat" = i64, Path)),

@@ -1,6 +1,6 @@
 //! "Управление чатами": chats, members, candidates and the audit log.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A chat on the management page.
@@ -276,4 +276,46 @@ impl From<storage::AuditEntry> for AuditEntry {
         } = value;
         AuditEntry { id, at, chat_id, chat_name, actor_id, actor_name, action, person_id, person_name, before, after }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewChatForm {
+    /// 1–100 characters. Another chat may have the same name (`same_name` says so).
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub description: String,
+    /// Only chat admins post.
+    #[serde(default)]
+    pub announcement_only: bool,
+    /// People to add besides the creator, who becomes the chat's admin.
+    #[serde(default)]
+    #[schema(max_items = 2000)]
+    pub members: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChatEditForm {
+    /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
+    pub version: i64,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    pub announcement_only: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PeopleForm {
+    /// School accounts of this organisation; all are added or none.
+    #[schema(min_items = 1, max_items = 2000)]
+    pub people: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ru,
+    En,
 }

@@ -1,6 +1,7 @@
 //! The school roster, for the portal.
 
-use serde::Serialize;
+use roster::ids::{ClassId, PersonId, SubjectId};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -203,4 +204,91 @@ impl From<storage::PasswordSlip> for PasswordSlip {
         let storage::PasswordSlip { person_id, name, login, password, role } = value;
         PasswordSlip { person_id, name, login, password, role }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ModuleSwitch {
+    pub enabled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassDetail {
+    pub class: ClassView,
+    pub students: Vec<StudentView>,
+    pub sections: Vec<SectionView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewClass {
+    /// "5А", "10 Физмат".
+    #[schema(min_length = 1, max_length = 18)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClassEdit {
+    pub name: Option<String>,
+    /// Set the class teacher; `null` removes them. Omit to leave unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Option<i64>>)]
+    pub class_teacher_id: Option<Option<PersonId>>,
+}
+
+/// Distinguishes a field sent as `null` (Some(None)) from one not sent (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<PersonId>>, D::Error> {
+    Option::<PersonId>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PersonForm {
+    /// No markup characters (`roster::MARKUP`): a name is a name.
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub last_name: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub first_name: String,
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub middle_name: Option<String>,
+    /// Required when creating a person; ignored when editing.
+    pub login: Option<String>,
+    /// Roles in this organisation; when editing, omit to leave unchanged.
+    #[schema(schema_with = crate::openapi::roles)]
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveStudent {
+    #[schema(value_type = i64)]
+    pub class_id: ClassId,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GuardianshipForm {
+    #[schema(value_type = i64)]
+    pub guardian_id: PersonId,
+    #[schema(value_type = i64)]
+    pub student_id: PersonId,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubjectForm {
+    /// "Математика", "Английский язык".
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewSection {
+    #[schema(value_type = i64)]
+    pub subject_id: SubjectId,
+    /// A group of the class ("1"); omit when the whole class takes the subject.
+    pub group_name: Option<String>,
+    #[schema(value_type = Vec<i64>)]
+    pub teacher_ids: Vec<PersonId>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionRole {
+    Teachers,
+    Students,
 }
