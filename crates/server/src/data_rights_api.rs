@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use messenger::flood::Action;
+use roster::ids::{OrgId, PersonId};
 use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -341,7 +342,7 @@ pub async fn erase(
     tracing::info!(org, person, by = admin.person_id, "a former member's data erased");
     // Sessions of an erased Parta ID close; the removed files' bytes go now.
     state.messenger.accounts_changed(links);
-    state.reconcile_people(org, &[person]).await;
+    state.reconcile_people(OrgId(org), &[PersonId(person)]).await;
     use crate::messenger::files::{BLOB_GRACE, PENDING_GRACE};
     if let Err(err) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
         tracing::warn!(code = err.code, "collecting an erased person's files failed; the hourly run retries");

@@ -21,6 +21,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use identity::code::{self, Verdict};
 use identity::limits::{self, SendHistory, SendRefusal};
 use identity::{Phone, PhoneError, family, password, token};
+use roster::ids::{OrgId, PersonId};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -417,7 +418,7 @@ pub async fn link(
     let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), target };
     let profile = state.store.link_profile(&link, state.now()).await?;
     tracing::info!(org, person = user.person_id, profile, "learning profile linked");
-    state.reconcile_people(org, &[user.person_id]).await;
+    state.reconcile_people(OrgId(org), &[PersonId(user.person_id)]).await;
     // Pending memberships in chats staff made joined in the link itself: a
     // messenger already open (linked in another school) shows them now.
     if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id]).await {
@@ -446,7 +447,7 @@ pub async fn unlink(
     // Their open messengers lose the school's chats (and close, if their
     // session came from this link) before the reconciler even runs.
     state.messenger.accounts_changed(account.into_iter().collect());
-    state.reconcile_people(org, &[user.person_id]).await;
+    state.reconcile_people(OrgId(org), &[PersonId(user.person_id)]).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 
@@ -819,7 +820,7 @@ pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, 
     state.store.delete_account(user.account_id, state.now()).await?;
     state.messenger.accounts_changed(vec![user.account_id]);
     for link in links {
-        state.reconcile_people(link.org_id, &[link.person_id]).await;
+        state.reconcile_people(OrgId(link.org_id), &[PersonId(link.person_id)]).await;
     }
     tracing::info!(account = user.account_id, "Parta ID deleted");
     Ok((StatusCode::NO_CONTENT, jar.add(expired_messenger_cookie(&state))).into_response())

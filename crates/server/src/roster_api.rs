@@ -298,7 +298,7 @@ pub async fn move_student(
     state.store.move_student(org, person, req.class_id, today).await?;
     let card = axum::Json(PersonCard::from(state.store.person_card(org, person).await?));
     // The student's chats and, through them, their guardians' parents chats.
-    Ok((Extension(ConcernsOnly(vec![person.into()])), card).into_response())
+    Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -320,7 +320,7 @@ pub async fn add_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Add).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Remove a guardianship.
@@ -334,7 +334,7 @@ pub async fn remove_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Remove).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Subjects taught in the organisation.

@@ -10,6 +10,7 @@ use common::chat::{Linked, linked};
 use common::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 use roster::ClassName;
+use roster::ids::OrgId;
 use roster::import::{AcademicYear, Batch, Class, EnrollmentRole, Mode, Part};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -319,7 +320,7 @@ async fn a_former_members_erasure_shows_what_goes_then_leaves_their_messages_to_
     let director = app.signed_in("director").await;
     let org = leaver.org;
     leaves(&app, "st2", "e2").await;
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     let path = format!("/api/orgs/{org}/people/{}/erasure", leaver.person);
     let former: Value =
         director.get(app.url(&format!("/api/orgs/{org}/former-members"))).send().await.unwrap().json().await.unwrap();
@@ -398,7 +399,7 @@ async fn next_year(app: &TestApp, org: i64) {
         ..Batch::default()
     };
     app.db.store.apply_import(&batch, storage::Run::Apply, &server::auth::hash_password).await.unwrap();
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
 }
 
 #[tokio::test]
