@@ -10,7 +10,7 @@ use common::chat::{Linked, linked};
 use common::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 use roster::ClassName;
-use roster::ids::OrgId;
+use roster::ids::{ChatId, OrgId, PersonId};
 use roster::import::{AcademicYear, Batch, Class, EnrollmentRole, Mode, Part};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -446,13 +446,15 @@ async fn retention_deletes_past_years_archives_after_a_preview_and_off_keeps_the
     let res = director.put(app.url(&format!("/api/orgs/{org}/retention"))).json(&json!({"years": null})).send();
     assert_eq!(res.await.unwrap().json::<Value>().await.unwrap()["years"], Value::Null);
     server::data_rights_api::run_retention(&app.state).await;
-    let detail = app.db.store.managed_chat(org, app.person_id("director").await, chat).await.unwrap();
+    let detail =
+        app.db.store.managed_chat(OrgId(org), PersonId(app.person_id("director").await), ChatId(chat)).await.unwrap();
     assert!(!detail.chat.purged, "off keeps the archive");
 
     let res = director.put(app.url(&format!("/api/orgs/{org}/retention"))).json(&json!({"years": 1})).send();
     assert_eq!(res.await.unwrap().json::<Value>().await.unwrap()["years"], 1);
     server::data_rights_api::run_retention(&app.state).await;
-    let detail = app.db.store.managed_chat(org, app.person_id("director").await, chat).await.unwrap();
+    let detail =
+        app.db.store.managed_chat(OrgId(org), PersonId(app.person_id("director").await), ChatId(chat)).await.unwrap();
     assert!(detail.chat.purged, "the archive of 2026/2027 is deleted");
     assert_eq!(preview("").await, json!([]), "nothing is left to go");
 
