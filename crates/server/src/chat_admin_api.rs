@@ -77,7 +77,7 @@ impl AppState {
 /// see it (they revoked their own admin) answers 204.
 async fn after_change(state: &AppState, user: &CurrentUser, org: OrgId, outcome: ManageOutcome) -> ApiResult<Response> {
     state.notify(org, &outcome).await;
-    match state.store.managed_chat(org, PersonId(user.person_id), outcome.chat_id).await {
+    match state.store.managed_chat(org, user.person_id, outcome.chat_id).await {
         Ok(detail) => Ok(axum::Json(ManagedChatDetail::from(detail)).into_response()),
         Err(StorageError::ManageRefused(ManageRefusal::NotChatAdmin)) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(err) => Err(err.into()),
@@ -89,7 +89,7 @@ async fn after_change(state: &AppState, user: &CurrentUser, org: OrgId, outcome:
     responses((status = 200, body = ManageContext), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
 pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org): Path<OrgId>) -> Resp<ManageContext> {
-    Ok(axum::Json(state.store.manage_context(org, PersonId(user.person_id)).await?.into()))
+    Ok(axum::Json(state.store.manage_context(org, user.person_id).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -134,7 +134,7 @@ pub async fn list(
         },
         query: e::search_text("q", q.q, MAX_SEARCH)?,
     };
-    Ok(axum::Json(v1::list(state.store.managed_chats(org, PersonId(user.person_id), &filter).await?)))
+    Ok(axum::Json(v1::list(state.store.managed_chats(org, user.person_id, &filter).await?)))
 }
 
 /// One chat with its members: why each is there (roster or by hand), who is pending, who admins.
@@ -147,7 +147,7 @@ pub async fn detail(
     user: CurrentUser,
     Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> Resp<ManagedChatDetail> {
-    Ok(axum::Json(state.store.managed_chat(org, PersonId(user.person_id), chat).await?.into()))
+    Ok(axum::Json(state.store.managed_chat(org, user.person_id, chat).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -187,10 +187,15 @@ pub async fn create(
         announcement_only: form.announcement_only,
         members: form.members.into_iter().map(PersonId).collect(),
     };
-    let outcome = state.store.create_custom_chat(org, PersonId(user.person_id), &draft, state.now()).await?;
-    tracing::info!(org = i64::from(org), chat = i64::from(outcome.chat_id), by = user.person_id, "chat created");
+    let outcome = state.store.create_custom_chat(org, user.person_id, &draft, state.now()).await?;
+    tracing::info!(
+        org = i64::from(org),
+        chat = i64::from(outcome.chat_id),
+        by = i64::from(user.person_id),
+        "chat created"
+    );
     state.notify(org, &outcome).await;
-    let detail = state.store.managed_chat(org, PersonId(user.person_id), outcome.chat_id).await?;
+    let detail = state.store.managed_chat(org, user.person_id, outcome.chat_id).await?;
     Ok((StatusCode::CREATED, axum::Json(ManagedChatDetail::from(detail))).into_response())
 }
 
@@ -222,7 +227,7 @@ pub async fn edit(
         description: form.description.as_deref().map(description).transpose()?,
         announcement_only: form.announcement_only,
     };
-    let outcome = state.store.edit_chat(org, PersonId(user.person_id), chat, &edit, state.now()).await?;
+    let outcome = state.store.edit_chat(org, user.person_id, chat, &edit, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -235,8 +240,7 @@ pub async fn archive(
     user: CurrentUser,
     Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome =
-        state.store.set_chat_archived(org, PersonId(user.person_id), chat, ArchiveChange::Archive, state.now()).await?;
+    let outcome = state.store.set_chat_archived(org, user.person_id, chat, ArchiveChange::Archive, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -249,10 +253,8 @@ pub async fn unarchive(
     user: CurrentUser,
     Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome = state
-        .store
-        .set_chat_archived(org, PersonId(user.person_id), chat, ArchiveChange::Unarchive, state.now())
-        .await?;
+    let outcome =
+        state.store.set_chat_archived(org, user.person_id, chat, ArchiveChange::Unarchive, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -266,8 +268,8 @@ pub async fn delete(
     user: CurrentUser,
     Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.delete_chat(org, PersonId(user.person_id), chat, state.now()).await?;
-    tracing::info!(org = i64::from(org), chat = i64::from(chat), by = user.person_id, "chat deleted");
+    let outcome = state.store.delete_chat(org, user.person_id, chat, state.now()).await?;
+    tracing::info!(org = i64::from(org), chat = i64::from(chat), by = i64::from(user.person_id), "chat deleted");
     after_change(&state, &user, org, outcome).await
 }
 
@@ -281,7 +283,7 @@ pub async fn restore(
     user: CurrentUser,
     Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.restore_chat(org, PersonId(user.person_id), chat, state.now()).await?;
+    let outcome = state.store.restore_chat(org, user.person_id, chat, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -310,7 +312,7 @@ pub async fn add_members(
         return Err(e::TOO_MANY_PEOPLE);
     }
     let people: Vec<PersonId> = form.people.into_iter().map(PersonId).collect();
-    let outcome = state.store.add_chat_members(org, PersonId(user.person_id), chat, &people, state.now()).await?;
+    let outcome = state.store.add_chat_members(org, user.person_id, chat, &people, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -324,7 +326,7 @@ pub async fn remove_member(
     user: CurrentUser,
     Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.remove_chat_member(org, PersonId(user.person_id), chat, person, state.now()).await?;
+    let outcome = state.store.remove_chat_member(org, user.person_id, chat, person, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -338,10 +340,8 @@ pub async fn appoint_admin(
     user: CurrentUser,
     Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
-    let outcome = state
-        .store
-        .set_chat_admin(org, PersonId(user.person_id), chat, person, AdminChange::Appoint, state.now())
-        .await?;
+    let outcome =
+        state.store.set_chat_admin(org, user.person_id, chat, person, AdminChange::Appoint, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -355,10 +355,8 @@ pub async fn revoke_admin(
     user: CurrentUser,
     Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
-    let outcome = state
-        .store
-        .set_chat_admin(org, PersonId(user.person_id), chat, person, AdminChange::Revoke, state.now())
-        .await?;
+    let outcome =
+        state.store.set_chat_admin(org, user.person_id, chat, person, AdminChange::Revoke, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -407,7 +405,7 @@ pub async fn candidates(
         // Within 1..=500, so the cast is exact.
         limit: e::bounded("limit", q.limit, 200, 1..=500)? as usize,
     };
-    Ok(axum::Json(state.store.chat_candidates(org, PersonId(user.person_id), &filter).await?.into()))
+    Ok(axum::Json(state.store.chat_candidates(org, user.person_id, &filter).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -480,7 +478,7 @@ pub async fn audit(
 ) -> Resp<Vec<AuditEntry>> {
     let filter =
         q.filter(e::bounded("limit", page.limit, 100, 1..=500)?, e::bounded("offset", page.offset, 0, 0..=i64::MAX)?);
-    Ok(axum::Json(v1::list(state.store.chat_audit(org, PersonId(user.person_id), &filter).await?)))
+    Ok(axum::Json(v1::list(state.store.chat_audit(org, user.person_id, &filter).await?)))
 }
 
 #[derive(Serialize)]
@@ -506,7 +504,7 @@ pub async fn audit_csv(
     Query(q): Query<AuditQuery>,
     Query(options): Query<CsvOptions>,
 ) -> ApiResult<Response> {
-    let entries = state.store.chat_audit(org, PersonId(user.person_id), &q.filter(CSV_ENTRIES, 0)).await?;
+    let entries = state.store.chat_audit(org, user.person_id, &q.filter(CSV_ENTRIES, 0)).await?;
     let english = options.lang == Some(Language::En);
     let header: [&str; 8] = if english {
         ["time (UTC)", "chat id", "chat", "who", "action", "person", "before", "after"]

@@ -303,12 +303,12 @@ pub struct ChatsWindow {
 
 async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<ChatsWindow> {
     let roles: Vec<_> =
-        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == org).collect();
+        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == OrgId(org)).collect();
     let first = roles.first().ok_or(e::NOT_FOUND)?;
     let kind = OrgKind::parse(&first.org_kind).unwrap_or(OrgKind::Other);
     let availability = chats_availability(kind, first.chats_enabled);
     let person = state.store.person(user.person_id).await?;
-    let linked = state.store.link_of(org, user.person_id).await?.map(|l| LinkedProfile {
+    let linked = state.store.link_of(org, user.person_id.into()).await?.map(|l| LinkedProfile {
         phone_masked: l.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
         last_name: l.last_name,
         first_name: l.first_name,
@@ -316,7 +316,7 @@ async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<Cha
         linked_at: l.linked_at,
     });
     let chats = if linked.is_some() && availability.is_ok() {
-        v1::list(state.store.person_chats(org, user.person_id).await?)
+        v1::list(state.store.person_chats(org, user.person_id.into()).await?)
     } else {
         Vec::new()
     };
@@ -415,13 +415,13 @@ pub async fn link(
     if !before.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), target };
+    let link = NewLink { org_id: org, person_id: user.person_id.into(), proof_hash: token::hash(&form.proof), target };
     let profile = state.store.link_profile(&link, state.now()).await?;
-    tracing::info!(org, person = user.person_id, profile, "learning profile linked");
-    state.reconcile_people(OrgId(org), &[PersonId(user.person_id)]).await;
+    tracing::info!(org, person = i64::from(user.person_id), profile, "learning profile linked");
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     // Pending memberships in chats staff made joined in the link itself: a
     // messenger already open (linked in another school) shows them now.
-    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id]).await {
+    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id.into()]).await {
         state.messenger.accounts_changed(accounts);
     }
     Ok(axum::Json(window(&state, &user, org).await?))
@@ -438,16 +438,16 @@ pub async fn unlink(
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
     window(&state, &user, org).await?;
-    let account = state.store.link_of(org, user.person_id).await?.map(|l| l.account_id);
-    state.store.unlink_profile(org, user.person_id, state.now()).await.map_err(|err| match err {
+    let account = state.store.link_of(org, user.person_id.into()).await?.map(|l| l.account_id);
+    state.store.unlink_profile(org, user.person_id.into(), state.now()).await.map_err(|err| match err {
         StorageError::NotFound => e::NOT_LINKED,
         other => other.into(),
     })?;
-    tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    tracing::info!(org, person = i64::from(user.person_id), "learning profile unlinked");
     // Their open messengers lose the school's chats (and close, if their
     // session came from this link) before the reconciler even runs.
     state.messenger.accounts_changed(account.into_iter().collect());
-    state.reconcile_people(OrgId(org), &[PersonId(user.person_id)]).await;
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 
@@ -470,7 +470,7 @@ pub async fn messenger_token(
     if !window.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = state.store.link_of(org, user.person_id).await?.ok_or(e::NOT_LINKED)?;
+    let link = state.store.link_of(org, user.person_id.into()).await?.ok_or(e::NOT_LINKED)?;
     let one_time = token::new_token(&mut rand::thread_rng());
     let expires = state.now() + secs(SIGN_IN_TOKEN_LIFETIME);
     state.store.create_sign_in_token(&token::hash(&one_time), link.account_id, link.link_id, expires).await?;

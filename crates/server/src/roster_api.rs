@@ -47,7 +47,12 @@ pub async fn set_chats_module(
     Json(req): Json<ModuleSwitch>,
 ) -> Resp<OrgView> {
     state.store.set_chats_enabled(org, req.enabled).await?;
-    tracing::info!(org = i64::from(org), enabled = req.enabled, by = admin.person_id, "chats module switched");
+    tracing::info!(
+        org = i64::from(org),
+        enabled = req.enabled,
+        by = i64::from(admin.person_id),
+        "chats module switched"
+    );
     Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
@@ -161,7 +166,7 @@ pub async fn password_slip(
         org = i64::from(org),
         class = i64::from(class),
         issued = slips.len(),
-        by = admin.person_id,
+        by = i64::from(admin.person_id),
         "one-time passwords issued"
     );
     Ok(axum::Json(v1::list(slips)))

@@ -21,7 +21,7 @@ async fn portal(app: &TestApp, login: &str) -> reqwest::Client {
 }
 
 async fn person_id(app: &TestApp, login: &str) -> i64 {
-    app.db.store.credentials(login).await.unwrap().unwrap().person_id
+    app.db.store.credentials(login).await.unwrap().unwrap().person_id.into()
 }
 
 /// A librarian: an employee who is neither an administrator nor a teacher.
