@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use roster::Role;
+use roster::ids::{OrgId, PersonId};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ pub fn one_time_password() -> String {
 
 /// The signed-in person, resolved from the session cookie on every request.
 pub struct CurrentUser {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub token_hash: String,
 }
 
@@ -74,12 +75,12 @@ where
 /// A signed-in administrator of the organisation the path names (`{org}`):
 /// taking one as an argument is what makes a handler administrators-only.
 pub struct OrgAdmin {
-    pub person_id: i64,
+    pub person_id: PersonId,
 }
 
 #[derive(Deserialize)]
 struct OrgInPath {
-    org: i64,
+    org: OrgId,
 }
 
 impl FromRequestParts<AppState> for OrgAdmin {
@@ -97,7 +98,7 @@ impl FromRequestParts<AppState> for OrgAdmin {
     }
 }
 
-pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
+pub async fn me_of(state: &AppState, person_id: PersonId) -> ApiResult<Me> {
     Ok(Me {
         person: state.store.person(person_id).await?.into(),
         roles: v1::list(state.store.person_roles(person_id).await?),
@@ -158,7 +159,7 @@ async fn try_login(state: &AppState, client: std::net::IpAddr, req: LoginRequest
     let issued = state.now();
     let expires = issued + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
     state.store.create_session(&identity::token::hash(&token), credentials.person_id, issued, expires).await?;
-    tracing::info!(person = credentials.person_id, "signed in to the portal");
+    tracing::info!(person = i64::from(credentials.person_id), "signed in to the portal");
     Ok((token, me_of(state, credentials.person_id).await?))
 }
 
@@ -180,7 +181,7 @@ pub async fn login_by_phone(
         .store
         .portal_session_from_proof(&identity::token::hash(&req.proof), &identity::token::hash(&token), now, expires)
         .await?;
-    tracing::info!(person, "signed in to the portal by an SMS code");
+    tracing::info!(person = i64::from(person), "signed in to the portal by an SMS code");
     let me = me_of(&state, person).await?;
     Ok((jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response())
 }

@@ -23,6 +23,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use messenger::flood::Action;
+use roster::ids::{OrgId, PersonId};
 use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -232,8 +233,8 @@ pub async fn request_export(
     Json(form): Json<RightsForm>,
 ) -> ApiResult<Response> {
     let reason = reason(&form)?;
-    let job = state.store.create_org_export(org, admin.person_id, person, &reason, state.now()).await?;
-    tracing::info!(org, person, by = admin.person_id, export = job.id, "copy of a person's data requested");
+    let job = state.store.create_org_export(org, i64::from(admin.person_id), person, &reason, state.now()).await?;
+    tracing::info!(org, person, by = i64::from(admin.person_id), export = job.id, "copy of a person's data requested");
     spawn_build(&state, job.id);
     Ok((StatusCode::ACCEPTED, axum::Json(ExportJob::from(job))).into_response())
 }
@@ -326,11 +327,11 @@ pub async fn erase(
         return Err(e::CONFIRMATION_REQUIRED.field("confirm"));
     }
     let links = state.store.accounts_of_people(org, &[person]).await?;
-    let erased = state.store.erase_person(org, admin.person_id, person, &reason, state.now()).await?;
-    tracing::info!(org, person, by = admin.person_id, "a former member's data erased");
+    let erased = state.store.erase_person(org, i64::from(admin.person_id), person, &reason, state.now()).await?;
+    tracing::info!(org, person, by = i64::from(admin.person_id), "a former member's data erased");
     // Sessions of an erased Parta ID close; the removed files' bytes go now.
     state.messenger.accounts_changed(links);
-    state.reconcile_people(org, &[person]).await;
+    state.reconcile_people(OrgId(org), &[PersonId(person)]).await;
     use crate::messenger::files::{BLOB_GRACE, PENDING_GRACE};
     if let Err(err) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
         tracing::warn!(code = err.code, "collecting an erased person's files failed; the hourly run retries");
@@ -361,7 +362,7 @@ pub async fn set_retention(
     Json(form): Json<RetentionForm>,
 ) -> Resp<RetentionSetting> {
     let retention = parse_retention(form.years)?;
-    Ok(axum::Json(state.store.set_retention(org, admin.person_id, retention, state.now()).await?.into()))
+    Ok(axum::Json(state.store.set_retention(org, i64::from(admin.person_id), retention, state.now()).await?.into()))
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {

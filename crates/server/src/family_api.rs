@@ -22,6 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use identity::{family, password, token};
 use roster::Login;
+use roster::ids::{OrgId, PersonId};
 use storage::NewConsent;
 
 /// The guardian's Parta ID: from a messenger session, or from a portal
@@ -91,7 +92,7 @@ pub async fn create_profile(
         tracing::info!(child, account = created.account_id, "child profile created");
     }
     for org in &created.orgs {
-        state.reconcile_people(*org, &[child]).await;
+        state.reconcile_people(OrgId(*org), &[PersonId(child)]).await;
     }
     // A child moved off a shared Parta ID leaves its open messengers now.
     state.messenger.accounts_changed(created.left.into_iter().collect());
@@ -113,7 +114,7 @@ pub async fn delete_profile(
     state.store.delete_child_profile(account, state.now()).await?;
     state.messenger.accounts_changed(vec![account]);
     for (org, person) in links {
-        state.reconcile_people(org, &[person]).await;
+        state.reconcile_people(OrgId(org), &[PersonId(person)]).await;
     }
     tracing::info!(child, account, "child profile deleted by a guardian");
     Ok(axum::Json(child_of(&state, &guardian, child).await?))

@@ -24,6 +24,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use identity::code::{self, Verdict};
 use identity::limits::{self, SendHistory, SendRefusal};
 use identity::{Phone, PhoneError, family, password, token};
+use roster::ids::{OrgId, PersonId};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
 use serde::Deserialize;
 use std::time::Duration;
@@ -219,14 +220,14 @@ async fn check_code(state: &AppState, phone: &Phone, input: &str, now: i64) -> A
 
 async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<ChatsWindow> {
     let roles: Vec<_> =
-        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == org).collect();
+        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == OrgId(org)).collect();
     let first = roles.first().ok_or(e::NOT_FOUND)?;
     let kind = OrgKind::parse(&first.org_kind).unwrap_or(OrgKind::Other);
     let availability = chats_availability(kind, first.chats_enabled);
     let person = state.store.person(user.person_id).await?;
-    let linked = state.store.link_of(org, user.person_id).await?.map(LinkedProfile::from);
+    let linked = state.store.link_of(org, user.person_id.into()).await?.map(LinkedProfile::from);
     let chats = if linked.is_some() && availability.is_ok() {
-        v1::list(state.store.person_chats(org, user.person_id).await?)
+        v1::list(state.store.person_chats(org, user.person_id.into()).await?)
     } else {
         Vec::new()
     };
@@ -300,13 +301,13 @@ pub async fn link(
     if !before.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), target };
+    let link = NewLink { org_id: org, person_id: user.person_id.into(), proof_hash: token::hash(&form.proof), target };
     let profile = state.store.link_profile(&link, state.now()).await?;
-    tracing::info!(org, person = user.person_id, profile, "learning profile linked");
-    state.reconcile_people(org, &[user.person_id]).await;
+    tracing::info!(org, person = i64::from(user.person_id), profile, "learning profile linked");
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     // Pending memberships in chats staff made joined in the link itself: a
     // messenger already open (linked in another school) shows them now.
-    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id]).await {
+    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id.into()]).await {
         state.messenger.accounts_changed(accounts);
     }
     Ok(axum::Json(window(&state, &user, org).await?))
@@ -323,16 +324,16 @@ pub async fn unlink(
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
     window(&state, &user, org).await?;
-    let account = state.store.link_of(org, user.person_id).await?.map(|l| l.account_id);
-    state.store.unlink_profile(org, user.person_id, state.now()).await.map_err(|err| match err {
+    let account = state.store.link_of(org, user.person_id.into()).await?.map(|l| l.account_id);
+    state.store.unlink_profile(org, user.person_id.into(), state.now()).await.map_err(|err| match err {
         StorageError::NotFound => e::NOT_LINKED,
         other => other.into(),
     })?;
-    tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    tracing::info!(org, person = i64::from(user.person_id), "learning profile unlinked");
     // Their open messengers lose the school's chats (and close, if their
     // session came from this link) before the reconciler even runs.
     state.messenger.accounts_changed(account.into_iter().collect());
-    state.reconcile_people(org, &[user.person_id]).await;
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     Ok(axum::Json(window(&state, &user, org).await?))
 }
 
@@ -349,7 +350,7 @@ pub async fn messenger_token(
     if !window.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = state.store.link_of(org, user.person_id).await?.ok_or(e::NOT_LINKED)?;
+    let link = state.store.link_of(org, user.person_id.into()).await?.ok_or(e::NOT_LINKED)?;
     let one_time = token::new_token(&mut rand::thread_rng());
     let expires = state.now() + secs(SIGN_IN_TOKEN_LIFETIME);
     state.store.create_sign_in_token(&token::hash(&one_time), link.account_id, link.link_id, expires).await?;
@@ -625,7 +626,7 @@ pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, 
     state.store.delete_account(user.account_id, state.now()).await?;
     state.messenger.accounts_changed(vec![user.account_id]);
     for link in links {
-        state.reconcile_people(link.org_id, &[link.person_id]).await;
+        state.reconcile_people(OrgId(link.org_id), &[PersonId(link.person_id)]).await;
     }
     tracing::info!(account = user.account_id, "Parta ID deleted");
     Ok((StatusCode::NO_CONTENT, jar.add(expired_messenger_cookie(&state))).into_response())

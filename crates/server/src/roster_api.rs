@@ -43,7 +43,12 @@ pub async fn set_chats_module(
     Json(req): Json<ModuleSwitch>,
 ) -> Resp<OrgView> {
     state.store.set_chats_enabled(org, req.enabled).await?;
-    tracing::info!(org = i64::from(org), enabled = req.enabled, by = admin.person_id, "chats module switched");
+    tracing::info!(
+        org = i64::from(org),
+        enabled = req.enabled,
+        by = i64::from(admin.person_id),
+        "chats module switched"
+    );
     Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
@@ -129,7 +134,7 @@ pub async fn password_slip(
         org = i64::from(org),
         class = i64::from(class),
         issued = slips.len(),
-        by = admin.person_id,
+        by = i64::from(admin.person_id),
         "one-time passwords issued"
     );
     Ok(axum::Json(v1::list(slips)))
@@ -244,7 +249,7 @@ pub async fn move_student(
     state.store.move_student(org, person, req.class_id, today).await?;
     let card = axum::Json(PersonCard::from(state.store.person_card(org, person).await?));
     // The student's chats and, through them, their guardians' parents chats.
-    Ok((Extension(ConcernsOnly(vec![person.into()])), card).into_response())
+    Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
 }
 
 /// Record that a parent is the guardian of a student.
@@ -258,7 +263,7 @@ pub async fn add_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Add).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Remove a guardianship.
@@ -272,7 +277,7 @@ pub async fn remove_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Remove).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Subjects taught in the organisation.

@@ -83,7 +83,7 @@ pub async fn queue(
     Path(org): Path<i64>,
     Query(q): Query<QueueQuery>,
 ) -> Resp<Vec<ReportView>> {
-    Ok(axum::Json(v1::list(state.store.reports(org, user.person_id, !q.decided).await?)))
+    Ok(axum::Json(v1::list(state.store.reports(org, i64::from(user.person_id), !q.decided).await?)))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/reports/{report}", tag = "safeguarding",
@@ -95,7 +95,7 @@ pub async fn detail(
     user: CurrentUser,
     Path((org, report)): Path<(i64, i64)>,
 ) -> Resp<ReportView> {
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
+    Ok(axum::Json(state.store.report(org, i64::from(user.person_id), report).await?.into()))
 }
 
 /// Decides a report once: everything it does goes to the chat audit log.
@@ -114,7 +114,8 @@ pub async fn decide(
     }
     let note = free_text("note", &form.note, MAX_NOTE)?;
     let decision = Decision { hide: form.hide, mute_minutes: form.mute_minutes, remove: form.remove };
-    let decided = state.store.decide_report(org, user.person_id, report, decision, &note, state.now()).await?;
+    let decided =
+        state.store.decide_report(org, i64::from(user.person_id), report, decision, &note, state.now()).await?;
     if let Some(event) = decided.event {
         state.messenger.publish_event(event);
     }
@@ -122,7 +123,7 @@ pub async fn decide(
         // The removed author's messengers lose the chat at once.
         state.messenger.accounts_changed(state.store.accounts_of_people(org, &decided.people).await?);
     }
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
+    Ok(axum::Json(state.store.report(org, i64::from(user.person_id), report).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/safeguarding-staff", tag = "safeguarding", params(("org" = i64, Path)),
@@ -133,7 +134,7 @@ pub async fn staff(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<SafeguardingPerson>> {
-    Ok(axum::Json(v1::list(state.store.safeguarding_staff(org, user.person_id).await?)))
+    Ok(axum::Json(v1::list(state.store.safeguarding_staff(org, i64::from(user.person_id)).await?)))
 }
 
 /// An administrator names an employee responsible for safeguarding.
@@ -146,7 +147,7 @@ pub async fn name_staff(
     user: CurrentUser,
     Path((org, person)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.store.set_safeguarding(org, user.person_id, person, true, state.now()).await?;
+    state.store.set_safeguarding(org, i64::from(user.person_id), person, true, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -159,7 +160,7 @@ pub async fn unname_staff(
     user: CurrentUser,
     Path((org, person)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.store.set_safeguarding(org, user.person_id, person, false, state.now()).await?;
+    state.store.set_safeguarding(org, i64::from(user.person_id), person, false, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -214,7 +215,7 @@ pub async fn oversee(
     if reason.is_empty() {
         return Err(e::INVALID_INPUT.field("reason"));
     }
-    Ok(axum::Json(state.store.oversee(org, user.person_id, chat, &reason, state.now()).await?.into()))
+    Ok(axum::Json(state.store.oversee(org, i64::from(user.person_id), chat, &reason, state.now()).await?.into()))
 }
 
 /// Every opening of the school's chats: who, when, which chat, why.
@@ -226,7 +227,7 @@ pub async fn oversight_log(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<OversightEntry>> {
-    Ok(axum::Json(v1::list(state.store.oversight_log(org, user.person_id).await?)))
+    Ok(axum::Json(v1::list(state.store.oversight_log(org, i64::from(user.person_id)).await?)))
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/oversight", tag = "safeguarding", params(("chat" = i64, Path)),

@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use messenger::flood::{self, Action};
+use roster::ids::PersonId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -536,7 +537,7 @@ impl Connection {
         let name = match self.names.get(&person) {
             Some(name) => name.clone(),
             None => {
-                let p = self.state.store.person(person).await?;
+                let p = self.state.store.person(PersonId(person)).await?;
                 let name = format!("{} {}", p.first_name, p.last_name);
                 self.names.insert(person, name.clone());
                 name

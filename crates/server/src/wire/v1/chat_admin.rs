@@ -68,13 +68,13 @@ impl From<storage::ManagedChat> for ManagedChat {
             can_manage,
         } = value;
         ManagedChat {
-            id,
+            id: id.into(),
             kind,
             name,
             description,
             state,
             announcement_only,
-            class_id,
+            class_id: class_id.map(Into::into),
             class_name,
             year_id,
             year_title,
@@ -130,7 +130,7 @@ impl From<storage::ManagedMember> for ManagedMember {
             reasons,
         } = value;
         ManagedMember {
-            person,
+            person: person.into(),
             last_name,
             first_name,
             middle_name,
@@ -179,7 +179,7 @@ pub struct Candidate {
 impl From<storage::Candidate> for Candidate {
     fn from(value: storage::Candidate) -> Self {
         let storage::Candidate { id, last_name, first_name, middle_name, roles, classes, linked, member } = value;
-        Candidate { id, last_name, first_name, middle_name, roles, classes, linked, member }
+        Candidate { id: id.into(), last_name, first_name, middle_name, roles, classes, linked, member }
     }
 }
 
@@ -227,7 +227,7 @@ impl From<storage::ManageContext> for ManageContext {
     fn from(value: storage::ManageContext) -> Self {
         let storage::ManageContext { org_id, org_name, administrator, can_create, classes, years, subjects } = value;
         ManageContext {
-            org_id,
+            org_id: org_id.into(),
             org_name,
             administrator,
             can_create,
@@ -274,7 +274,19 @@ impl From<storage::AuditEntry> for AuditEntry {
             before,
             after,
         } = value;
-        AuditEntry { id, at, chat_id, chat_name, actor_id, actor_name, action, person_id, person_name, before, after }
+        AuditEntry {
+            id,
+            at,
+            chat_id: chat_id.into(),
+            chat_name,
+            actor_id: actor_id.map(Into::into),
+            actor_name,
+            action,
+            person_id: person_id.map(Into::into),
+            person_name,
+            before,
+            after,
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub struct PersonView {
 impl From<storage::PersonView> for PersonView {
     fn from(value: storage::PersonView) -> Self {
         let storage::PersonView { id, last_name, first_name, middle_name, login, must_change_password } = value;
-        PersonView { id, last_name, first_name, middle_name, login, must_change_password }
+        PersonView { id: id.into(), last_name, first_name, middle_name, login, must_change_password }
     }
 }
 
@@ -35,7 +35,7 @@ pub struct RoleView {
 impl From<storage::RoleView> for RoleView {
     fn from(value: storage::RoleView) -> Self {
         let storage::RoleView { org_id, org_name, org_kind, chats_enabled, role } = value;
-        RoleView { org_id, org_name, org_kind, chats_enabled, role }
+        RoleView { org_id: org_id.into(), org_name, org_kind, chats_enabled, role }
     }
 }
 
@@ -202,7 +202,7 @@ pub struct PasswordSlip {
 impl From<storage::PasswordSlip> for PasswordSlip {
     fn from(value: storage::PasswordSlip) -> Self {
         let storage::PasswordSlip { person_id, name, login, password, role } = value;
-        PasswordSlip { person_id, name, login, password, role }
+        PasswordSlip { person_id: person_id.into(), name, login, password, role }
     }
 }
 
