@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use roster::ids::{ClassId, OrgId, PersonId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use storage::{NewLink, Store};
+use storage::{NewLink, Run, Store};
 
 use crate::stats::{Latencies, cpu_time, mib, ms, peak_rss_kib, reset_peak_rss, secs, thousands};
 use demo::Rng;
@@ -89,13 +89,14 @@ pub async fn run(args: Args) -> Result<()> {
         rows.push(link_everyone(&raw).await?);
     }
     if args.dry_run {
-        rows.push(reconcile_all(&store, &orgs, true, "plan every organisation (dry run)").await?.0);
+        rows.push(reconcile_all(&store, &orgs, Run::DryRun, "plan every organisation (dry run)").await?.0);
     }
     if !args.skip_full {
-        rows.push(reconcile_all(&store, &orgs, false, "reconcile every organisation from scratch").await?.0);
+        rows.push(reconcile_all(&store, &orgs, Run::Apply, "reconcile every organisation from scratch").await?.0);
     }
     if !args.skip_noop {
-        let (row, changes) = reconcile_all(&store, &orgs, false, "reconcile every organisation again (no-op)").await?;
+        let (row, changes) =
+            reconcile_all(&store, &orgs, Run::Apply, "reconcile every organisation again (no-op)").await?;
         if changes > 0 {
             eprintln!("warning: the second reconciliation changed {changes} things: it was not a no-op");
         }
@@ -173,10 +174,10 @@ fn cpu_used(before: Option<Duration>) -> String {
     }
 }
 
-/// Reconciles (or plans, with `dry_run`) every organisation one after the
+/// Reconciles (or plans, with [`Run::DryRun`]) every organisation one after the
 /// other, as `parta provision` does; returns the table line and the number of
 /// changes.
-async fn reconcile_all(store: &Store, orgs: &[i64], dry_run: bool, step: &str) -> Result<(Row, u64)> {
+async fn reconcile_all(store: &Store, orgs: &[i64], run: Run, step: &str) -> Result<(Row, u64)> {
     let peak_reset = reset_peak_rss();
     let now = chrono::Utc::now().timestamp();
     let cpu_before = cpu_time();
@@ -185,7 +186,7 @@ async fn reconcile_all(store: &Store, orgs: &[i64], dry_run: bool, step: &str) -
     let mut slowest = Duration::ZERO;
     for (i, &org) in orgs.iter().enumerate() {
         let one = Instant::now();
-        let plan = store.reconcile(org, dry_run, now).await.with_context(|| format!("organisation {org}"))?;
+        let plan = store.reconcile(OrgId(org), run, now).await.with_context(|| format!("organisation {org}"))?;
         slowest = slowest.max(one.elapsed());
         chats += plan.create.len() as u64;
         members += plan.create.iter().map(|c| c.members.len() as u64).sum::<u64>() + plan.add.len() as u64;
@@ -198,7 +199,7 @@ async fn reconcile_all(store: &Store, orgs: &[i64], dry_run: bool, step: &str) -
     let cpu = cpu_used(cpu_before);
     let peak = mib(peak_rss_kib());
     let peak_of = if peak_reset { "peak RSS of this step" } else { "peak RSS of the run" };
-    let verb = if dry_run { "planned" } else { "made" };
+    let verb = if run == Run::DryRun { "planned" } else { "made" };
     let figures = format!(
         "{} changes: {} chats, {} memberships {verb}; slowest organisation {}; {peak_of} {peak}",
         thousands(changes),
@@ -346,8 +347,8 @@ async fn reconcile_after(
     let started = Instant::now();
     let now = chrono::Utc::now().timestamp();
     let plan = match follow {
-        Follow::Org => store.reconcile(org, false, now).await?,
-        Follow::People => store.reconcile_people(org, &[person], false, now).await?,
+        Follow::Org => store.reconcile(OrgId(org), Run::Apply, now).await?,
+        Follow::People => store.reconcile_people(OrgId(org), &[PersonId(person)], Run::Apply, now).await?,
     };
     timings.reconcile.push(started.elapsed());
     timings.changes += plan.change_count() as u64;
@@ -356,7 +357,7 @@ async fn reconcile_after(
 
 /// The scoped reconciliation left nothing for the whole organisation to do.
 async fn nothing_left(store: &Store, org: i64, after: &str) -> Result<()> {
-    let rest = store.reconcile(org, true, chrono::Utc::now().timestamp()).await?;
+    let rest = store.reconcile(OrgId(org), Run::DryRun, chrono::Utc::now().timestamp()).await?;
     if !rest.is_empty() {
         bail!("after {after} and reconcile_people, organisation {org} still has changes to make:\n{rest}");
     }

@@ -35,6 +35,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use roster::Role;
+use roster::ids::{ClassId, SectionId};
 
 /// Why a management action was refused. The variants are stable: the server
 /// maps each to an error code and translated messages.
@@ -76,9 +77,9 @@ pub struct ActorFacts {
     /// Roles in this organisation; empty when the person has none here.
     pub roles: BTreeSet<Role>,
     /// Classes they teach: as the class teacher or in one of the class's sections.
-    pub taught_classes: BTreeSet<i64>,
+    pub taught_classes: BTreeSet<ClassId>,
     /// Sections (a subject in a class, a group, a club) they teach.
-    pub taught_sections: BTreeSet<i64>,
+    pub taught_sections: BTreeSet<SectionId>,
 }
 
 impl ActorFacts {
@@ -97,9 +98,9 @@ pub struct PersonFacts {
     /// Roles in this organisation; empty when the person has none here.
     pub roles: BTreeSet<Role>,
     /// Classes the person is in as a student, or as a parent of a student.
-    pub classes: BTreeSet<i64>,
+    pub classes: BTreeSet<ClassId>,
     /// Sections the person is in as a student of a group, or as a parent of one.
-    pub sections: BTreeSet<i64>,
+    pub sections: BTreeSet<SectionId>,
 }
 
 /// The chat acted on, as the rules see it.
@@ -264,16 +265,16 @@ mod tests {
     fn actor(roles: &[Role], classes: &[i64], sections: &[i64]) -> ActorFacts {
         ActorFacts {
             roles: roles.iter().copied().collect(),
-            taught_classes: classes.iter().copied().collect(),
-            taught_sections: sections.iter().copied().collect(),
+            taught_classes: classes.iter().copied().map(ClassId).collect(),
+            taught_sections: sections.iter().copied().map(SectionId).collect(),
         }
     }
 
     fn person(roles: &[Role], classes: &[i64], sections: &[i64]) -> PersonFacts {
         PersonFacts {
             roles: roles.iter().copied().collect(),
-            classes: classes.iter().copied().collect(),
-            sections: sections.iter().copied().collect(),
+            classes: classes.iter().copied().map(ClassId).collect(),
+            sections: sections.iter().copied().map(SectionId).collect(),
         }
     }
 

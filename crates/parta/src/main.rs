@@ -10,10 +10,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use config::{Config, LogFormat, Overrides};
 use indicatif::{ProgressBar, ProgressStyle};
+use roster::ids::OrgId;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use storage::{ImportError, Store};
+use storage::{ImportError, Run, Store};
 
 /// Parta — school chats and calls for general-education schools.
 ///
@@ -251,10 +252,11 @@ async fn run(cli: Cli) -> Result<()> {
             init_logging(&cfg);
             let store = open_store(&cfg).await?;
             let orgs = match org {
-                Some(id) => vec![id],
-                None => store.orgs().await?.into_iter().map(|o| o.id.into()).collect(),
+                Some(id) => vec![OrgId(id)],
+                None => store.orgs().await?.into_iter().map(|o| o.id).collect(),
             };
-            let changes = provision(&store, &orgs, dry_run, true).await?;
+            let run = if dry_run { Run::DryRun } else { Run::Apply };
+            let changes = provision(&store, &orgs, run, true).await?;
             if !dry_run {
                 let purged = store.purge_deleted_chats(chrono::Utc::now().timestamp()).await?;
                 if !purged.is_empty() {
@@ -455,10 +457,8 @@ async fn demo(cfg: Config) -> Result<()> {
         demo::write_demo_package(seed.path()).context("cannot write the demo package")?;
         let package = oneroster::read_package(seed.path(), &mut |_, _| {})
             .map_err(|e| anyhow::anyhow!("the demo package is invalid: {e}"))?;
-        let summary = store
-            .apply_import(&package.batch, storage::Run::Apply, &server::auth::hash_password)
-            .await
-            .map_err(import_error)?;
+        let summary =
+            store.apply_import(&package.batch, Run::Apply, &server::auth::hash_password).await.map_err(import_error)?;
         tracing::info!("demo school created:\n{summary}");
     }
     let accounts: Vec<server::DemoAccount> = demo::demo_accounts()
@@ -472,8 +472,8 @@ async fn demo(cfg: Config) -> Result<()> {
             note: a.note,
         })
         .collect();
-    let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id.into()).collect();
-    provision(&store, &orgs, false, false).await?;
+    let orgs: Vec<OrgId> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+    provision(&store, &orgs, Run::Apply, false).await?;
     println!("Parta demo — data in {}", cfg.data_dir.display());
     println!("{}", accounts_table(&accounts));
     // With the development sender, codes appear on the page instead of a phone.
@@ -517,12 +517,12 @@ fn import_error(e: ImportError) -> anyhow::Error {
 
 /// Reconciles the organisations' chats; prints each non-empty plan when `print`.
 /// Returns the number of changes.
-async fn provision(store: &Store, orgs: &[i64], dry_run: bool, print: bool) -> Result<usize> {
+async fn provision(store: &Store, orgs: &[OrgId], run: Run, print: bool) -> Result<usize> {
     let progress = bar(orgs.len() as u64, "chats    [{bar:40}] {pos}/{len} organisations ({eta})");
     let now = chrono::Utc::now().timestamp();
     let mut changes = 0;
     for org in orgs {
-        let plan = store.reconcile(*org, dry_run, now).await.with_context(|| format!("organisation {org}"))?;
+        let plan = store.reconcile(*org, run, now).await.with_context(|| format!("organisation {org}"))?;
         changes += plan.change_count();
         if print && !plan.is_empty() {
             progress.suspend(|| println!("{plan}"));
@@ -562,7 +562,7 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool, skip_chats: bool) -> R
     let read_secs = started.elapsed().as_secs_f64();
     let applying = bar(0, "{spinner} applying to the database… {elapsed}");
     applying.enable_steady_tick(std::time::Duration::from_millis(200));
-    let run = if dry_run { storage::Run::DryRun } else { storage::Run::Apply };
+    let run = if dry_run { Run::DryRun } else { Run::Apply };
     let summary = store.apply_import(&package.batch, run, &server::auth::hash_password).await.map_err(import_error)?;
     applying.finish_and_clear();
     drop(package);
@@ -580,8 +580,8 @@ async fn import(cfg: &Config, path: &Path, dry_run: bool, skip_chats: bool) -> R
         println!("chats not updated: run `parta provision` to bring them in line with the roster");
     } else {
         let chats_started = Instant::now();
-        let orgs: Vec<i64> = store.orgs().await?.into_iter().map(|o| o.id.into()).collect();
-        let changes = provision(&store, &orgs, false, false).await?;
+        let orgs: Vec<OrgId> = store.orgs().await?.into_iter().map(|o| o.id).collect();
+        let changes = provision(&store, &orgs, Run::Apply, false).await?;
         println!("chats: {changes} changes in {:.1} s", chats_started.elapsed().as_secs_f64());
     }
     store.close().await;

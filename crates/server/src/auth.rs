@@ -11,7 +11,7 @@ use crate::error::{
 };
 use crate::guard::PasswordGuard;
 use crate::identity_api::MESSENGER_COOKIE;
-use crate::wire::v1::{self, PersonView, RoleView};
+use crate::wire::v1::{self, ChangePassword, LoginRequest, Me, PhoneSignIn, SignedOut};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use rand::RngCore;
 use roster::Role;
-use serde::{Deserialize, Serialize};
+use roster::ids::{OrgId, PersonId};
+use serde::Deserialize;
 use std::time::Duration;
-use utoipa::ToSchema;
 
 pub const SESSION_COOKIE: &str = "parta_session";
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -51,7 +51,7 @@ pub fn one_time_password() -> String {
 
 /// The signed-in person, resolved from the session cookie on every request.
 pub struct CurrentUser {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub token_hash: String,
 }
 
@@ -75,12 +75,12 @@ where
 /// A signed-in administrator of the organisation the path names (`{org}`):
 /// taking one as an argument is what makes a handler administrators-only.
 pub struct OrgAdmin {
-    pub person_id: i64,
+    pub person_id: PersonId,
 }
 
 #[derive(Deserialize)]
 struct OrgInPath {
-    org: i64,
+    org: OrgId,
 }
 
 impl FromRequestParts<AppState> for OrgAdmin {
@@ -98,20 +98,7 @@ impl FromRequestParts<AppState> for OrgAdmin {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    pub login: String,
-    pub password: String,
-}
-
-/// Who is signed in and what they may see.
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    pub person: PersonView,
-    pub roles: Vec<RoleView>,
-}
-
-pub async fn me_of(state: &AppState, person_id: i64) -> ApiResult<Me> {
+pub async fn me_of(state: &AppState, person_id: PersonId) -> ApiResult<Me> {
     Ok(Me {
         person: state.store.person(person_id).await?.into(),
         roles: v1::list(state.store.person_roles(person_id).await?),
@@ -172,14 +159,8 @@ async fn try_login(state: &AppState, client: std::net::IpAddr, req: LoginRequest
     let issued = state.now();
     let expires = issued + i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
     state.store.create_session(&identity::token::hash(&token), credentials.person_id, issued, expires).await?;
-    tracing::info!(person = credentials.person_id, "signed in to the portal");
+    tracing::info!(person = i64::from(credentials.person_id), "signed in to the portal");
     Ok((token, me_of(state, credentials.person_id).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PhoneSignIn {
-    /// A proof of the phone of the Parta ID linked to the school account.
-    pub proof: String,
 }
 
 /// Sign in to the school portal with an SMS code instead of the password:
@@ -200,15 +181,9 @@ pub async fn login_by_phone(
         .store
         .portal_session_from_proof(&identity::token::hash(&req.proof), &identity::token::hash(&token), now, expires)
         .await?;
-    tracing::info!(person, "signed in to the portal by an SMS code");
+    tracing::info!(person = i64::from(person), "signed in to the portal by an SMS code");
     let me = me_of(&state, person).await?;
     Ok((jar.add(session_cookie(&state, token, SESSION_LIFETIME)), axum::Json(me)).into_response())
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SignedOut {
-    /// The messenger was open on this device too and is signed out as well.
-    pub messenger_signed_out: bool,
 }
 
 /// Sign out: the session is deleted on the server, not only forgotten by the
@@ -244,13 +219,6 @@ pub(crate) async fn end_portal_session(state: &AppState, jar: CookieJar) -> ApiR
     security(("portal_session" = [])))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<axum::Json<Me>> {
     Ok(axum::Json(me_of(&state, user.person_id).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChangePassword {
-    pub current: String,
-    #[schema(min_length = 8)]
-    pub new: String,
 }
 
 /// Change one's own password (required after signing in with a one-time password).

@@ -11,17 +11,22 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
-use crate::wire::v1::{self, AuditEntry, Candidates, ManageContext, ManagedChat, ManagedChatDetail};
+use crate::wire::v1::{
+    self, AuditEntry, Candidates, ChatEditForm, Language, ManageContext, ManagedChat, ManagedChatDetail, NewChatForm,
+    PeopleForm,
+};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use messenger::{ChatDescription, ChatName, ChatTextError, ManageRefusal};
 use roster::Role;
+use roster::ids::{ChatId, ClassId, OrgId, PersonId, SubjectId};
 use serde::{Deserialize, Serialize};
 use storage::{
-    AuditFilter, CandidateFilter, ChatDraft, ChatEdit, ChatFilter, ManageOutcome, StateFilter, StorageError,
+    AdminChange, ArchiveChange, AuditFilter, CandidateFilter, ChatDraft, ChatEdit, ChatFilter, ManageOutcome,
+    StateFilter, StorageError,
 };
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
@@ -47,13 +52,16 @@ fn description(raw: &str) -> ApiResult<ChatDescription> {
 
 impl AppState {
     /// Open messengers of the people a change touched reload their chats.
-    async fn notify(&self, org: i64, outcome: &ManageOutcome) {
+    async fn notify(&self, org: OrgId, outcome: &ManageOutcome) {
         if outcome.people.is_empty() {
             return;
         }
-        match self.store.accounts_of_people(org, &outcome.people).await {
+        let people: Vec<i64> = outcome.people.iter().copied().map(i64::from).collect();
+        match self.store.accounts_of_people(org.into(), &people).await {
             Ok(accounts) => self.messenger.accounts_changed(accounts),
-            Err(err) => tracing::error!(org, chat = outcome.chat_id, error = %err, "cannot tell messengers"),
+            Err(err) => {
+                tracing::error!(org = i64::from(org), chat = i64::from(outcome.chat_id), error = %err, "cannot tell messengers")
+            }
         }
     }
 
@@ -70,7 +78,7 @@ impl AppState {
 
 /// The chat as the actor now sees it; a change that took away their right to
 /// see it (they revoked their own admin) answers 204.
-async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: ManageOutcome) -> ApiResult<Response> {
+async fn after_change(state: &AppState, user: &CurrentUser, org: OrgId, outcome: ManageOutcome) -> ApiResult<Response> {
     state.notify(org, &outcome).await;
     match state.store.managed_chat(org, user.person_id, outcome.chat_id).await {
         Ok(detail) => Ok(axum::Json(ManagedChatDetail::from(detail)).into_response()),
@@ -83,7 +91,7 @@ async fn after_change(state: &AppState, user: &CurrentUser, org: i64, outcome: M
 #[utoipa::path(get, path = "/api/orgs/{org}/chats/options", tag = "chat management", params(("org" = i64, Path)),
     responses((status = 200, body = ManageContext), (status = 403, body = e::ErrorBody)),
     security(("portal_session" = [])))]
-pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org): Path<i64>) -> Resp<ManageContext> {
+pub async fn options(State(state): State<AppState>, user: CurrentUser, Path(org): Path<OrgId>) -> Resp<ManageContext> {
     Ok(axum::Json(state.store.manage_context(org, user.person_id).await?.into()))
 }
 
@@ -112,7 +120,7 @@ pub(crate) const KINDS: [&str; 5] = ["staff_room", "class", "parents", "subject"
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Query(q): Query<ChatListQuery>,
 ) -> Resp<Vec<ManagedChat>> {
     let kind = q.kind.filter(|k| !k.is_empty());
@@ -121,7 +129,7 @@ pub async fn list(
     }
     let filter = ChatFilter {
         kind,
-        class_id: q.class,
+        class_id: q.class.map(ClassId),
         year_id: q.year,
         state: match q.state.as_deref().filter(|s| !s.is_empty()) {
             None => StateFilter::Current,
@@ -140,26 +148,9 @@ pub async fn list(
 pub async fn detail(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> Resp<ManagedChatDetail> {
     Ok(axum::Json(state.store.managed_chat(org, user.person_id, chat).await?.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewChatForm {
-    /// 1–100 characters. Another chat may have the same name (`same_name` says so).
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(max_length = 500)]
-    pub description: String,
-    /// Only chat admins post.
-    #[serde(default)]
-    pub announcement_only: bool,
-    /// People to add besides the creator, who becomes the chat's admin.
-    #[serde(default)]
-    #[schema(max_items = 2000)]
-    pub members: Vec<i64>,
 }
 
 /// Create a custom chat; the creator is its first admin.
@@ -170,7 +161,7 @@ pub struct NewChatForm {
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Json(form): Json<NewChatForm>,
 ) -> ApiResult<Response> {
     if form.members.len() > MAX_PEOPLE {
@@ -180,24 +171,18 @@ pub async fn create(
         name: name(&form.name)?,
         description: description(&form.description)?,
         announcement_only: form.announcement_only,
-        members: form.members,
+        members: form.members.into_iter().map(PersonId).collect(),
     };
     let outcome = state.store.create_custom_chat(org, user.person_id, &draft, state.now()).await?;
-    tracing::info!(org, chat = outcome.chat_id, by = user.person_id, "chat created");
+    tracing::info!(
+        org = i64::from(org),
+        chat = i64::from(outcome.chat_id),
+        by = i64::from(user.person_id),
+        "chat created"
+    );
     state.notify(org, &outcome).await;
     let detail = state.store.managed_chat(org, user.person_id, outcome.chat_id).await?;
     Ok((StatusCode::CREATED, axum::Json(ManagedChatDetail::from(detail))).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChatEditForm {
-    /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
-    pub version: i64,
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: Option<String>,
-    #[schema(max_length = 500)]
-    pub description: Option<String>,
-    pub announcement_only: Option<bool>,
 }
 
 /// Rename, describe, or switch "only admins post". Renaming an automatic chat keeps the new name.
@@ -208,7 +193,7 @@ pub struct ChatEditForm {
 pub async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
     Json(form): Json<ChatEditForm>,
 ) -> ApiResult<Response> {
     let edit = ChatEdit {
@@ -228,9 +213,9 @@ pub async fn edit(
 pub async fn archive(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.set_chat_archived(org, user.person_id, chat, true, state.now()).await?;
+    let outcome = state.store.set_chat_archived(org, user.person_id, chat, ArchiveChange::Archive, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -241,9 +226,10 @@ pub async fn archive(
 pub async fn unarchive(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.set_chat_archived(org, user.person_id, chat, false, state.now()).await?;
+    let outcome =
+        state.store.set_chat_archived(org, user.person_id, chat, ArchiveChange::Unarchive, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -255,10 +241,10 @@ pub async fn unarchive(
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
     let outcome = state.store.delete_chat(org, user.person_id, chat, state.now()).await?;
-    tracing::info!(org, chat, by = user.person_id, "chat deleted");
+    tracing::info!(org = i64::from(org), chat = i64::from(chat), by = i64::from(user.person_id), "chat deleted");
     after_change(&state, &user, org, outcome).await
 }
 
@@ -270,17 +256,10 @@ pub async fn delete(
 pub async fn restore(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
 ) -> ApiResult<Response> {
     let outcome = state.store.restore_chat(org, user.person_id, chat, state.now()).await?;
     after_change(&state, &user, org, outcome).await
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct PeopleForm {
-    /// School accounts of this organisation; all are added or none.
-    #[schema(min_items = 1, max_items = 2000)]
-    pub people: Vec<i64>,
 }
 
 /// Add participants. People not linked yet become pending members and join when they link.
@@ -291,7 +270,7 @@ pub struct PeopleForm {
 pub async fn add_members(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat)): Path<(i64, i64)>,
+    Path((org, chat)): Path<(OrgId, ChatId)>,
     Json(form): Json<PeopleForm>,
 ) -> ApiResult<Response> {
     if form.people.is_empty() {
@@ -300,7 +279,8 @@ pub async fn add_members(
     if form.people.len() > MAX_PEOPLE {
         return Err(e::TOO_MANY_PEOPLE);
     }
-    let outcome = state.store.add_chat_members(org, user.person_id, chat, &form.people, state.now()).await?;
+    let people: Vec<PersonId> = form.people.into_iter().map(PersonId).collect();
+    let outcome = state.store.add_chat_members(org, user.person_id, chat, &people, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -312,7 +292,7 @@ pub async fn add_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat, person)): Path<(i64, i64, i64)>,
+    Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
     let outcome = state.store.remove_chat_member(org, user.person_id, chat, person, state.now()).await?;
     after_change(&state, &user, org, outcome).await
@@ -326,9 +306,10 @@ pub async fn remove_member(
 pub async fn appoint_admin(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat, person)): Path<(i64, i64, i64)>,
+    Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.set_chat_admin(org, user.person_id, chat, person, true, state.now()).await?;
+    let outcome =
+        state.store.set_chat_admin(org, user.person_id, chat, person, AdminChange::Appoint, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -340,9 +321,10 @@ pub async fn appoint_admin(
 pub async fn revoke_admin(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((org, chat, person)): Path<(i64, i64, i64)>,
+    Path((org, chat, person)): Path<(OrgId, ChatId, PersonId)>,
 ) -> ApiResult<Response> {
-    let outcome = state.store.set_chat_admin(org, user.person_id, chat, person, false, state.now()).await?;
+    let outcome =
+        state.store.set_chat_admin(org, user.person_id, chat, person, AdminChange::Revoke, state.now()).await?;
     after_change(&state, &user, org, outcome).await
 }
 
@@ -373,7 +355,7 @@ pub struct CandidateQuery {
 pub async fn candidates(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Query(q): Query<CandidateQuery>,
 ) -> Resp<Candidates> {
     let role = q
@@ -385,9 +367,9 @@ pub async fn candidates(
     let filter = CandidateFilter {
         query: e::search_text("q", q.q, MAX_SEARCH)?,
         role,
-        class_id: q.class,
-        subject_id: q.subject,
-        chat_id: q.chat,
+        class_id: q.class.map(ClassId),
+        subject_id: q.subject.map(SubjectId),
+        chat_id: q.chat.map(ChatId),
         // Within 1..=500, so the cast is exact.
         limit: e::bounded("limit", q.limit, 200, 1..=500)? as usize,
     };
@@ -430,18 +412,11 @@ pub struct CsvOptions {
     pub lang: Option<Language>,
 }
 
-#[derive(Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Ru,
-    En,
-}
-
 impl AuditQuery {
     fn filter(self, limit: i64, offset: i64) -> AuditFilter {
         AuditFilter {
-            chat_id: self.chat,
-            actor_id: self.actor,
+            chat_id: self.chat.map(ChatId),
+            actor_id: self.actor.map(PersonId),
             action: self.action.filter(|a| !a.is_empty()),
             from: self.from,
             to: self.to,
@@ -458,7 +433,7 @@ impl AuditQuery {
 pub async fn audit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Query(q): Query<AuditQuery>,
     Query(page): Query<AuditPage>,
 ) -> Resp<Vec<AuditEntry>> {
@@ -486,7 +461,7 @@ struct CsvRow<'a> {
 pub async fn audit_csv(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(org): Path<i64>,
+    Path(org): Path<OrgId>,
     Query(q): Query<AuditQuery>,
     Query(options): Query<CsvOptions>,
 ) -> ApiResult<Response> {
@@ -508,7 +483,7 @@ pub async fn audit_csv(
         out.serialize(CsvRow {
             at: chrono::DateTime::from_timestamp(entry.at, 0)
                 .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-            chat_id: entry.chat_id,
+            chat_id: entry.chat_id.into(),
             chat: &entry.chat_name,
             actor: entry.actor_name.as_deref().unwrap_or(system),
             action: &entry.action,

@@ -15,17 +15,21 @@ use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::safeguarding_api::{MAX_NOTE, free_text};
-use crate::wire::v1::{self, ErasurePlan, ExportJob, FormerMember, RetentionChat, RetentionSetting, RightsAuditEntry};
+use crate::wire::v1::{
+    self, ErasurePlan, ExportJob, FormerMember, RetentionChat, RetentionForm, RetentionSetting, RightsAuditEntry,
+    RightsForm,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use messenger::flood::Action;
+use roster::ids::{OrgId, PersonId};
 use roster::retention::Retention;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Write;
 use storage::ExportData;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use zip::write::SimpleFileOptions;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
@@ -207,20 +211,6 @@ pub async fn download_my_export(
 
 // ---------------------------------------------------------------- administrators
 
-/// Why an administrator acts on a person's data: required.
-#[derive(Deserialize, ToSchema)]
-pub struct RightsForm {
-    /// The person's request or the legal ground, at most 500 characters once trimmed.
-    #[schema(
-        max_length = 500,
-        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
-    pub reason: String,
-    /// Erasure only: true once the administrator saw the dry-run and confirms.
-    #[serde(default)]
-    pub confirm: bool,
-}
-
 fn reason(form: &RightsForm) -> ApiResult<String> {
     let reason = free_text("reason", &form.reason, MAX_NOTE)?;
     if reason.is_empty() {
@@ -243,8 +233,8 @@ pub async fn request_export(
     Json(form): Json<RightsForm>,
 ) -> ApiResult<Response> {
     let reason = reason(&form)?;
-    let job = state.store.create_org_export(org, admin.person_id, person, &reason, state.now()).await?;
-    tracing::info!(org, person, by = admin.person_id, export = job.id, "copy of a person's data requested");
+    let job = state.store.create_org_export(org, i64::from(admin.person_id), person, &reason, state.now()).await?;
+    tracing::info!(org, person, by = i64::from(admin.person_id), export = job.id, "copy of a person's data requested");
     spawn_build(&state, job.id);
     Ok((StatusCode::ACCEPTED, axum::Json(ExportJob::from(job))).into_response())
 }
@@ -337,11 +327,11 @@ pub async fn erase(
         return Err(e::CONFIRMATION_REQUIRED.field("confirm"));
     }
     let links = state.store.accounts_of_people(org, &[person]).await?;
-    let erased = state.store.erase_person(org, admin.person_id, person, &reason, state.now()).await?;
-    tracing::info!(org, person, by = admin.person_id, "a former member's data erased");
+    let erased = state.store.erase_person(org, i64::from(admin.person_id), person, &reason, state.now()).await?;
+    tracing::info!(org, person, by = i64::from(admin.person_id), "a former member's data erased");
     // Sessions of an erased Parta ID close; the removed files' bytes go now.
     state.messenger.accounts_changed(links);
-    state.reconcile_people(org, &[person]).await;
+    state.reconcile_people(OrgId(org), &[PersonId(person)]).await;
     use crate::messenger::files::{BLOB_GRACE, PENDING_GRACE};
     if let Err(err) = state.files.collect(&state.store, state.now(), PENDING_GRACE, BLOB_GRACE).await {
         tracing::warn!(code = err.code, "collecting an erased person's files failed; the hourly run retries");
@@ -354,13 +344,6 @@ pub async fn erase(
     security(("portal_session" = [])))]
 pub async fn retention(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<i64>) -> Resp<RetentionSetting> {
     Ok(axum::Json(state.store.retention(org).await?.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RetentionForm {
-    /// 1–25 years after a year's end; null or 0: keep for ever.
-    #[schema(minimum = 0, maximum = 25)]
-    pub years: Option<i64>,
 }
 
 fn parse_retention(years: Option<i64>) -> ApiResult<Retention> {
@@ -379,7 +362,7 @@ pub async fn set_retention(
     Json(form): Json<RetentionForm>,
 ) -> Resp<RetentionSetting> {
     let retention = parse_retention(form.years)?;
-    Ok(axum::Json(state.store.set_retention(org, admin.person_id, retention, state.now()).await?.into()))
+    Ok(axum::Json(state.store.set_retention(org, i64::from(admin.person_id), retention, state.now()).await?.into()))
 }
 
 fn today(state: &AppState) -> chrono::NaiveDate {

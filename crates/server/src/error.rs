@@ -6,11 +6,11 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster::{NameError, NamePart};
-use serde::Serialize;
 use std::borrow::Cow;
 use std::ops::RangeInclusive;
 use storage::{Conflict, StorageError};
-use utoipa::ToSchema;
+
+pub use crate::wire::v1::ErrorBody;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -44,26 +44,6 @@ impl ApiError {
     pub fn detail(self, russian: String, english: String) -> Self {
         ApiError { detail: Some(Box::new((russian, english))), ..self }
     }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `invalid_credentials`.
-    pub code: &'static str,
-    /// Russian.
-    #[schema(value_type = String)]
-    pub message: Cow<'static, str>,
-    #[schema(value_type = String)]
-    pub message_en: Cow<'static, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remaining_attempts: Option<u32>,
-    /// The request field the error is about, as the request named it: `limit`,
-    /// `text`, `members[3]`. Set for `invalid_input` whenever one field is to blame.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub field: Option<Cow<'static, str>>,
 }
 
 const fn err(status: StatusCode, code: &'static str, message: &'static str, message_en: &'static str) -> ApiError {

@@ -13,15 +13,17 @@ use crate::auth::OrgAdmin;
 use crate::auth::{CurrentUser, hash_blocking};
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiError, ApiResult};
-use crate::identity_api::{MessengerUser, SessionItem};
+use crate::identity_api::MessengerUser;
+use crate::wire::v1::{
+    Child, ChildLogin, ChildPhone, ChildSignInCode, ConsentWording, NewChildProfile, SessionItem, SharedParta,
+};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use identity::{Phone, family, password, token};
-use roster::{Login, OrgKind, chats_availability};
-use serde::{Deserialize, Serialize};
-use storage::{ChildRow, NewConsent};
-use utoipa::ToSchema;
+use identity::{family, password, token};
+use roster::Login;
+use roster::ids::{OrgId, PersonId};
+use storage::NewConsent;
 
 /// The guardian's Parta ID: from a messenger session, or from a portal
 /// session whose school account is linked.
@@ -47,93 +49,6 @@ where
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ChildSchool {
-    pub org_id: i64,
-    pub org_name: String,
-    pub class_name: Option<String>,
-    pub chats_available: bool,
-}
-
-/// Where a child's profile stands.
-#[derive(Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "snake_case")]
-pub enum ProfileState {
-    /// No profile yet: a guardian can make one.
-    None,
-    /// A child profile the guardians manage.
-    Managed,
-    /// The child's own Parta ID (their own phone): nothing to manage.
-    Own,
-    /// On a Parta ID shared with adults, made before the family rules: making
-    /// a child profile moves the child onto it.
-    Shared,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ManagedProfile {
-    /// «Сафин Ринат»: the guardian who made it (the other guardian sees who).
-    pub created_by: String,
-    pub created_at: i64,
-    pub login: Option<String>,
-    pub has_password: bool,
-    /// Once moved to the child's phone: «+7 912 ***-**-89».
-    pub phone_masked: Option<String>,
-    /// Devices signed in now.
-    pub devices: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Child {
-    pub person_id: i64,
-    pub last_name: String,
-    pub first_name: String,
-    pub middle_name: Option<String>,
-    pub schools: Vec<ChildSchool>,
-    pub profile: ProfileState,
-    pub managed: Option<ManagedProfile>,
-}
-
-impl From<ChildRow> for Child {
-    fn from(row: ChildRow) -> Self {
-        let profile = match (&row.managed, row.linked, row.shared) {
-            (Some(_), _, _) => ProfileState::Managed,
-            (None, false, _) => ProfileState::None,
-            (None, true, true) => ProfileState::Shared,
-            (None, true, false) => ProfileState::Own,
-        };
-        Child {
-            person_id: row.person_id,
-            last_name: row.last_name,
-            first_name: row.first_name,
-            middle_name: row.middle_name,
-            schools: row
-                .schools
-                .into_iter()
-                .map(|s| ChildSchool {
-                    chats_available: chats_availability(
-                        OrgKind::parse(&s.org_kind).unwrap_or(OrgKind::Other),
-                        s.chats_enabled,
-                    )
-                    .is_ok(),
-                    org_id: s.org_id,
-                    org_name: s.org_name,
-                    class_name: s.class_name,
-                })
-                .collect(),
-            profile,
-            managed: row.managed.map(|m| ManagedProfile {
-                created_by: format!("{} {}", m.created_by_last, m.created_by_first),
-                created_at: m.created_at,
-                login: m.login,
-                has_password: m.has_password,
-                phone_masked: m.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-                devices: m.devices,
-            }),
-        }
-    }
-}
-
 async fn child_of(state: &AppState, guardian: &Guardian, child: i64) -> ApiResult<Child> {
     let children = state.store.children_of(guardian.account_id, state.now()).await?;
     children.into_iter().find(|c| c.person_id == child).map(Child::from).ok_or(e::NOT_FOUND)
@@ -146,19 +61,6 @@ async fn child_of(state: &AppState, guardian: &Guardian, child: i64) -> ApiResul
 pub async fn children(State(state): State<AppState>, guardian: Guardian) -> ApiResult<axum::Json<Vec<Child>>> {
     let children = state.store.children_of(guardian.account_id, state.now()).await?;
     Ok(axum::Json(children.into_iter().map(Child::from).collect()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewChildProfile {
-    /// The guardian confirms, as the child's legal representative, the
-    /// consent whose wording is `consent_text` (version `consent_version`).
-    pub consent: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ConsentWording {
-    pub version: &'static str,
-    pub text: &'static str,
 }
 
 /// The consent a guardian gives when making a child's profile.
@@ -190,7 +92,7 @@ pub async fn create_profile(
         tracing::info!(child, account = created.account_id, "child profile created");
     }
     for org in &created.orgs {
-        state.reconcile_people(*org, &[child]).await;
+        state.reconcile_people(OrgId(*org), &[PersonId(child)]).await;
     }
     // A child moved off a shared Parta ID leaves its open messengers now.
     state.messenger.accounts_changed(created.left.into_iter().collect());
@@ -212,21 +114,10 @@ pub async fn delete_profile(
     state.store.delete_child_profile(account, state.now()).await?;
     state.messenger.accounts_changed(vec![account]);
     for (org, person) in links {
-        state.reconcile_people(org, &[person]).await;
+        state.reconcile_people(OrgId(org), &[PersonId(person)]).await;
     }
     tracing::info!(child, account, "child profile deleted by a guardian");
     Ok(axum::Json(child_of(&state, &guardian, child).await?))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ChildSignInCode {
-    /// «ABCD-EFGH»: typed on the child's device under «Войти по коду от родителя».
-    pub code: String,
-    pub expires_at: i64,
-    /// Opens the messenger on the child's device signed in: what the QR holds.
-    pub url: String,
-    /// The QR code of `url`, as SVG.
-    pub qr_svg: String,
 }
 
 /// Where the QR code sends the child's device: this server as the guardian's
@@ -261,13 +152,6 @@ pub async fn sign_in_code(
     Ok(axum::Json(ChildSignInCode { code: family::display_child_code(&code), expires_at, qr_svg: qr_svg(&url)?, url }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ChildLogin {
-    /// 3–64 letters, digits or . _ - @; unique among Parta IDs.
-    pub login: String,
-    pub password: String,
-}
-
 /// Set (or reset) the login and password the child signs in with.
 #[utoipa::path(put, path = "/api/family/children/{child}/login", tag = "family", params(("child" = i64, Path)),
     request_body = ChildLogin,
@@ -286,12 +170,6 @@ pub async fn set_login(
     let hash = hash_blocking(form.password).await?;
     state.store.set_child_login(account, login.as_str(), &hash).await?;
     Ok(axum::Json(child_of(&state, &guardian, child).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChildPhone {
-    /// A proof of the child's new phone (a code sent to it).
-    pub proof: String,
 }
 
 /// Move the child profile onto the child's own phone (a number with no
@@ -342,23 +220,6 @@ pub async fn end_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SharedHolder {
-    pub person_id: i64,
-    /// «Малышева Ева»
-    pub name: String,
-    pub org_name: String,
-    pub student: bool,
-}
-
-/// A Parta ID that holds a student's school account together with someone
-/// else's: made before the family rules, reported, never changed silently.
-#[derive(Serialize, ToSchema)]
-pub struct SharedParta {
-    pub phone_masked: Option<String>,
-    pub holders: Vec<SharedHolder>,
-}
-
 /// Parta IDs of this school that mix a student with other people (for
 /// administrators): who should get a child profile or a number of their own.
 #[utoipa::path(get, path = "/api/orgs/{org}/shared-parta-ids", tag = "roster", params(("org" = i64, Path)),
@@ -371,20 +232,5 @@ pub async fn shared_parta_ids(
 ) -> ApiResult<axum::Json<Vec<SharedParta>>> {
     let mixed = state.store.mixed_parta_ids().await?;
     let here = mixed.into_iter().filter(|m| m.holders.iter().any(|h| h.org_id == org));
-    Ok(axum::Json(
-        here.map(|m| SharedParta {
-            phone_masked: m.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-            holders: m
-                .holders
-                .into_iter()
-                .map(|r| SharedHolder {
-                    person_id: r.person_id,
-                    name: format!("{} {}", r.last_name, r.first_name),
-                    org_name: r.org_name,
-                    student: r.student,
-                })
-                .collect(),
-        })
-        .collect(),
-    ))
+    Ok(axum::Json(here.map(SharedParta::from).collect()))
 }

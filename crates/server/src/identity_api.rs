@@ -12,7 +12,10 @@ use crate::connections::ClientAddr;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::guard::{self, PasswordGuard};
-use crate::wire::v1::{self, ChatListItem, MessengerLink, MessengerSessionView};
+use crate::wire::v1::{
+    self, AboutMe, ChatsWindow, CodeSent, LinkForm, LinkedProfile, MessengerEntry, MessengerMe, MessengerSignIn,
+    NewPassword, PhoneChange, PhoneForm, PhoneStatus, Proof, ProofForm, Registration, SessionItem,
+};
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -21,11 +24,11 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use identity::code::{self, Verdict};
 use identity::limits::{self, SendHistory, SendRefusal};
 use identity::{Phone, PhoneError, family, password, token};
+use roster::ids::{OrgId, PersonId};
 use roster::{ChatsUnavailable, OrgKind, PersonName, Role, chats_availability};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::time::Duration;
 use storage::{LinkAs, NewLink, StorageError};
-use utoipa::ToSchema;
 
 pub const MESSENGER_COOKIE: &str = "parta_messenger";
 const MESSENGER_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -46,21 +49,6 @@ fn phone(raw: &str) -> ApiResult<Phone> {
 
 // ---------------------------------------------------------------- proving a phone
 
-#[derive(Deserialize, ToSchema)]
-pub struct PhoneForm {
-    /// As the person typed it: "8 (912) 345-67-89", "+7 912 345-67-89", "89123456789".
-    #[schema(min_length = 1)]
-    pub phone: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PhoneStatus {
-    /// E.164, to send back in the next steps.
-    pub phone: String,
-    /// "+7 912 345-67-89".
-    pub display: String,
-}
-
 /// Normalise a phone number. The answer is the same whether or not a Parta ID
 /// uses the number: that is told only once a code has proven the phone.
 /// Limited per network address.
@@ -74,15 +62,6 @@ pub async fn phone_status(
     guard::phone_lookup(&state, client).await?;
     let phone = phone(&form.phone)?;
     Ok(axum::Json(PhoneStatus { phone: phone.as_e164().to_string(), display: phone.display() }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CodeSent {
-    pub display: String,
-    /// Seconds the code stays valid.
-    pub expires_in: u64,
-    /// Seconds before another code may be requested.
-    pub resend_after: u64,
 }
 
 /// Send a 6-digit code by SMS. Limited: one per minute and a few per hour per
@@ -137,38 +116,6 @@ pub async fn send_code(
         expires_in: code::CODE_TTL.as_secs(),
         resend_after: code::RESEND_COOLDOWN.as_secs(),
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ProofForm {
-    #[schema(min_length = 1)]
-    pub phone: String,
-    /// The code from the SMS…
-    pub code: Option<String>,
-    /// …or the password of the existing Parta ID.
-    pub password: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Proof {
-    /// Single-use, valid 15 minutes: pass it to the step that needs a proven phone.
-    pub proof: String,
-    pub account_exists: bool,
-    pub has_profile: bool,
-    /// Whose Parta ID the proven phone has, masked: «Ева М.». The full name
-    /// is never given out: on a family phone it may be somebody else's.
-    pub holder: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AboutMe {
-    /// No markup characters (`roster::MARKUP`): a name is a name.
-    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub last_name: String,
-    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub first_name: String,
-    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub middle_name: Option<String>,
 }
 
 impl AboutMe {
@@ -271,51 +218,16 @@ async fn check_code(state: &AppState, phone: &Phone, input: &str, now: i64) -> A
 
 // ---------------------------------------------------------------- the "Чаты" window
 
-#[derive(Serialize, ToSchema)]
-pub struct LinkedProfile {
-    pub last_name: String,
-    pub first_name: String,
-    pub middle_name: Option<String>,
-    /// "+7 912 ***-**-89": the owner's own number, partly hidden.
-    pub phone_masked: Option<String>,
-    pub linked_at: i64,
-}
-
-/// What the "Чаты" window shows the signed-in person for one organisation.
-#[derive(Serialize, ToSchema)]
-pub struct ChatsWindow {
-    pub org_id: i64,
-    pub org_name: String,
-    pub available: bool,
-    /// `not_general_education` or `module_off` when chats are not available.
-    pub unavailable_reason: Option<&'static str>,
-    pub linked: Option<LinkedProfile>,
-    /// Employees see "Управление чатами".
-    pub can_manage: bool,
-    /// Guardians see «Дети»: profiles for their children.
-    pub guardian: bool,
-    /// The person's chats here (when linked and chats are available).
-    pub chats: Vec<ChatListItem>,
-    /// "About me" pre-filled from the school roster.
-    pub suggested: AboutMe,
-}
-
 async fn window(state: &AppState, user: &CurrentUser, org: i64) -> ApiResult<ChatsWindow> {
     let roles: Vec<_> =
-        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == org).collect();
+        state.store.person_roles(user.person_id).await?.into_iter().filter(|r| r.org_id == OrgId(org)).collect();
     let first = roles.first().ok_or(e::NOT_FOUND)?;
     let kind = OrgKind::parse(&first.org_kind).unwrap_or(OrgKind::Other);
     let availability = chats_availability(kind, first.chats_enabled);
     let person = state.store.person(user.person_id).await?;
-    let linked = state.store.link_of(org, user.person_id).await?.map(|l| LinkedProfile {
-        phone_masked: l.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-        last_name: l.last_name,
-        first_name: l.first_name,
-        middle_name: l.middle_name,
-        linked_at: l.linked_at,
-    });
+    let linked = state.store.link_of(org, user.person_id.into()).await?.map(LinkedProfile::from);
     let chats = if linked.is_some() && availability.is_ok() {
-        v1::list(state.store.person_chats(org, user.person_id).await?)
+        v1::list(state.store.person_chats(org, user.person_id.into()).await?)
     } else {
         Vec::new()
     };
@@ -346,31 +258,6 @@ pub async fn chats_window(
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
     Ok(axum::Json(window(&state, &user, org).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct LinkForm {
-    #[schema(min_length = 1)]
-    pub proof: String,
-    /// "It's me": add this school account to the Parta ID the proven phone
-    /// already has, keeping its name. Otherwise a new Parta ID is made with
-    /// the names below, and a phone that has one is refused (`phone_in_use`)…
-    #[serde(default)]
-    pub join: bool,
-    /// …unless it is the Parta ID of the caller's child, registered on the
-    /// caller's phone: with `child_consent` it becomes the child's profile
-    /// (chats and history kept) and the phone becomes the caller's.
-    #[serde(default)]
-    pub free_from_child: bool,
-    /// The legal representative's consent (`GET /api/family/consent`).
-    #[serde(default)]
-    pub child_consent: bool,
-    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub last_name: Option<String>,
-    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub first_name: Option<String>,
-    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub middle_name: Option<String>,
 }
 
 impl LinkForm {
@@ -414,13 +301,13 @@ pub async fn link(
     if !before.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = NewLink { org_id: org, person_id: user.person_id, proof_hash: token::hash(&form.proof), target };
+    let link = NewLink { org_id: org, person_id: user.person_id.into(), proof_hash: token::hash(&form.proof), target };
     let profile = state.store.link_profile(&link, state.now()).await?;
-    tracing::info!(org, person = user.person_id, profile, "learning profile linked");
-    state.reconcile_people(org, &[user.person_id]).await;
+    tracing::info!(org, person = i64::from(user.person_id), profile, "learning profile linked");
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     // Pending memberships in chats staff made joined in the link itself: a
     // messenger already open (linked in another school) shows them now.
-    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id]).await {
+    if let Ok(accounts) = state.store.accounts_of_people(org, &[user.person_id.into()]).await {
         state.messenger.accounts_changed(accounts);
     }
     Ok(axum::Json(window(&state, &user, org).await?))
@@ -437,23 +324,17 @@ pub async fn unlink(
     Path(org): Path<i64>,
 ) -> ApiResult<axum::Json<ChatsWindow>> {
     window(&state, &user, org).await?;
-    let account = state.store.link_of(org, user.person_id).await?.map(|l| l.account_id);
-    state.store.unlink_profile(org, user.person_id, state.now()).await.map_err(|err| match err {
+    let account = state.store.link_of(org, user.person_id.into()).await?.map(|l| l.account_id);
+    state.store.unlink_profile(org, user.person_id.into(), state.now()).await.map_err(|err| match err {
         StorageError::NotFound => e::NOT_LINKED,
         other => other.into(),
     })?;
-    tracing::info!(org, person = user.person_id, "learning profile unlinked");
+    tracing::info!(org, person = i64::from(user.person_id), "learning profile unlinked");
     // Their open messengers lose the school's chats (and close, if their
     // session came from this link) before the reconciler even runs.
     state.messenger.accounts_changed(account.into_iter().collect());
-    state.reconcile_people(org, &[user.person_id]).await;
+    state.reconcile_people(OrgId(org), &[user.person_id]).await;
     Ok(axum::Json(window(&state, &user, org).await?))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MessengerEntry {
-    /// Open this address to land in the messenger signed in. Valid once, for a minute.
-    pub url: String,
 }
 
 /// "Перейти в мессенджер": a one-time, short-lived sign-in link.
@@ -469,7 +350,7 @@ pub async fn messenger_token(
     if !window.available {
         return Err(e::CHATS_UNAVAILABLE);
     }
-    let link = state.store.link_of(org, user.person_id).await?.ok_or(e::NOT_LINKED)?;
+    let link = state.store.link_of(org, user.person_id.into()).await?.ok_or(e::NOT_LINKED)?;
     let one_time = token::new_token(&mut rand::thread_rng());
     let expires = state.now() + secs(SIGN_IN_TOKEN_LIFETIME);
     state.store.create_sign_in_token(&token::hash(&one_time), link.account_id, link.link_id, expires).await?;
@@ -501,44 +382,14 @@ where
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Account {
-    pub id: i64,
-    /// The owner's own number, in full: only they see this.
-    pub phone: Option<String>,
-    pub last_name: String,
-    pub first_name: String,
-    pub middle_name: Option<String>,
-    pub has_password: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MessengerMe {
-    pub account: Account,
-    /// None: no learning profile yet — link one from the school portal.
-    pub profile: Option<AboutMe>,
-    pub links: Vec<MessengerLink>,
-}
-
 async fn messenger_me_of(state: &AppState, account_id: i64) -> ApiResult<MessengerMe> {
-    let a = state.store.account(account_id).await?;
+    let account = state.store.account(account_id).await?.into();
     let profile = state.store.profile_of(account_id).await?.map(|(last_name, first_name, middle_name)| AboutMe {
         last_name,
         first_name,
         middle_name,
     });
-    Ok(MessengerMe {
-        account: Account {
-            id: a.id,
-            phone: a.phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.display()),
-            last_name: a.last_name,
-            first_name: a.first_name,
-            middle_name: a.middle_name,
-            has_password: a.password_hash.is_some(),
-        },
-        profile,
-        links: v1::list(state.store.messenger_links(account_id).await?),
-    })
+    Ok(MessengerMe { account, profile, links: v1::list(state.store.messenger_links(account_id).await?) })
 }
 
 fn messenger_cookie(state: &AppState, value: String, max_age: Duration) -> Cookie<'static> {
@@ -572,19 +423,6 @@ fn new_session(state: &AppState, headers: &HeaderMap) -> (String, storage::NewSe
 async fn signed_in(state: &AppState, jar: CookieJar, session: String, account: i64) -> ApiResult<Response> {
     let me = messenger_me_of(state, account).await?;
     Ok((jar.add(messenger_cookie(state, session, MESSENGER_SESSION_LIFETIME)), axum::Json(me)).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct MessengerSignIn {
-    /// The one-time token from "Перейти в мессенджер"…
-    pub token: Option<String>,
-    /// …or a phone proof ("Войти" with a code or password)…
-    pub proof: Option<String>,
-    /// …or the code a guardian's device shows for a child's («ABCD-EFGH»)…
-    pub child_code: Option<String>,
-    /// …or the login and password a guardian set for a child.
-    pub login: Option<String>,
-    pub password: Option<String>,
 }
 
 /// Sign in to the messenger.
@@ -650,15 +488,6 @@ async fn login_session(
     Ok(account.id)
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct Registration {
-    #[schema(min_length = 1)]
-    pub proof: String,
-    #[serde(flatten)]
-    pub about: AboutMe,
-    pub password: Option<String>,
-}
-
 /// "Зарегистрироваться": create a Parta ID for a proven phone.
 #[utoipa::path(post, path = "/api/messenger/register", tag = "messenger", request_body = Registration,
     responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)))]
@@ -716,13 +545,6 @@ pub async fn messenger_me(State(state): State<AppState>, user: MessengerUser) ->
     Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SessionItem {
-    #[serde(flatten)]
-    pub session: MessengerSessionView,
-    pub current: bool,
-}
-
 /// Devices signed in to this Parta ID.
 #[utoipa::path(get, path = "/api/messenger/sessions", tag = "messenger", responses((status = 200, body = Vec<SessionItem>)),
     security(("messenger_session" = [])))]
@@ -746,14 +568,6 @@ pub async fn revoke_session(
     // The revoked device's open socket closes now, not at its next request.
     state.messenger.accounts_changed(vec![user.account_id]);
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewPassword {
-    /// Required when the account already has a password.
-    pub current: Option<String>,
-    #[schema(min_length = 8, max_length = 256)]
-    pub new: String,
 }
 
 /// Set or change the Parta ID password.
@@ -790,13 +604,6 @@ pub async fn rename(
     Ok(axum::Json(messenger_me_of(&state, user.account_id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PhoneChange {
-    /// A proof for the new phone (a code sent to it).
-    #[schema(min_length = 1)]
-    pub proof: String,
-}
-
 /// Change the phone number; the new one is verified by its own code.
 #[utoipa::path(put, path = "/api/messenger/me/phone", tag = "messenger", request_body = PhoneChange,
     responses((status = 200, body = MessengerMe), (status = 409, body = e::ErrorBody)),
@@ -819,7 +626,7 @@ pub async fn delete_account(State(state): State<AppState>, user: MessengerUser, 
     state.store.delete_account(user.account_id, state.now()).await?;
     state.messenger.accounts_changed(vec![user.account_id]);
     for link in links {
-        state.reconcile_people(link.org_id, &[link.person_id]).await;
+        state.reconcile_people(OrgId(link.org_id), &[PersonId(link.person_id)]).await;
     }
     tracing::info!(account = user.account_id, "Parta ID deleted");
     Ok((StatusCode::NO_CONTENT, jar.add(expired_messenger_cookie(&state))).into_response())

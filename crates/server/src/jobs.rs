@@ -85,7 +85,7 @@ async fn run(state: &AppState, lead: &mut storage::Leadership) {
     match state.store.orgs().await {
         Ok(orgs) => {
             for org in orgs {
-                state.reconcile(org.id.into()).await;
+                state.reconcile(org.id).await;
             }
         }
         Err(e) => tracing::error!(error = %e, "cannot list the schools to reconcile"),

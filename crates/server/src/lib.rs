@@ -30,6 +30,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::{any, get};
+use roster::ids::{OrgId, PersonId};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -37,9 +38,10 @@ use storage::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+pub use wire::v1::DemoAccount;
 
 /// Everything a request handler may reach. Cheap to clone.
 #[derive(Clone)]
@@ -138,18 +140,6 @@ impl AppState {
     pub fn demo(store: Store, accounts: Vec<DemoAccount>, sms: Arc<dyn sms::SmsSender>) -> Self {
         AppState { demo: Some(Arc::new(accounts)), ..AppState::new(store, sms) }
     }
-}
-
-/// A demo login, as printed by `parta demo`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DemoAccount {
-    pub role: String,
-    pub name: String,
-    pub login: String,
-    pub password: String,
-    pub org: String,
-    /// Who this is, e.g. «классный руководитель 5А».
-    pub note: String,
 }
 
 /// Every route of the API with its OpenAPI entry, from one declaration: a
@@ -354,9 +344,9 @@ impl AppState {
     /// Reconciles an organisation's automatic chats. A failure is logged, not
     /// returned: the change that triggered it is committed, and the next
     /// reconciliation (the next change, or the one at start) catches up.
-    pub async fn reconcile(&self, org: i64) {
+    pub async fn reconcile(&self, org: OrgId) {
         let started = std::time::Instant::now();
-        let result = self.store.reconcile(org, false, self.now()).await;
+        let result = self.store.reconcile(org, storage::Run::Apply, self.now()).await;
         count_reconciliation("org", started, &result);
         self.after_reconcile(org, result).await;
     }
@@ -364,14 +354,15 @@ impl AppState {
     /// Reconciles only the chats `people` are in or belong in: enough after a
     /// change that concerns only them (a link, an unlink, a student moved, a
     /// guardianship), and far cheaper in a large school.
-    pub async fn reconcile_people(&self, org: i64, people: &[i64]) {
+    pub async fn reconcile_people(&self, org: OrgId, people: &[PersonId]) {
         let started = std::time::Instant::now();
-        let result = self.store.reconcile_people(org, people, false, self.now()).await;
+        let result = self.store.reconcile_people(org, people, storage::Run::Apply, self.now()).await;
         count_reconciliation("people", started, &result);
         self.after_reconcile(org, result).await;
     }
 
-    async fn after_reconcile(&self, org: i64, result: Result<provisioning::Plan, storage::StorageError>) {
+    async fn after_reconcile(&self, org: OrgId, result: Result<provisioning::Plan, storage::StorageError>) {
+        let org = i64::from(org);
         match result {
             Ok(plan) if !plan.is_empty() => {
                 tracing::info!(org, changes = plan.change_count(), "chats reconciled");
@@ -408,7 +399,7 @@ fn count_reconciliation<T, E>(scope: &'static str, started: std::time::Instant, 
 /// Set on a response by a roster handler whose change concerns only these
 /// people: the middleware then reconciles their chats, not the whole school.
 #[derive(Clone, Debug)]
-pub(crate) struct ConcernsOnly(pub Vec<i64>);
+pub(crate) struct ConcernsOnly(pub Vec<PersonId>);
 
 /// Roster changes move people between chats. After any successful change under
 /// `/api/orgs/{org}`, that organisation is reconciled before the response goes
@@ -434,10 +425,10 @@ async fn reconcile_after_change(
 }
 
 /// The organisation id of `/orgs/{org}/…`.
-fn org_in_path(path: &str) -> Option<i64> {
+fn org_in_path(path: &str) -> Option<OrgId> {
     let mut segments = path.split('/').skip_while(|s| *s != "orgs");
     segments.next()?;
-    segments.next()?.parse().ok()
+    segments.next()?.parse().ok().map(OrgId)
 }
 
 /// Alive: the process answers. A load balancer or supervisor restarts a
@@ -484,7 +475,7 @@ async fn demo_accounts(State(state): State<AppState>) -> axum::Json<Vec<DemoAcco
 
 #[cfg(test)]
 mod tests {
-    use super::{org_in_path, run_to_completion};
+    use super::{OrgId, org_in_path, run_to_completion};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tokio::sync::Notify;
@@ -518,8 +509,8 @@ mod tests {
 
     #[test]
     fn the_organisation_is_found_in_roster_paths() {
-        assert_eq!(org_in_path("/api/orgs/12/classes/3"), Some(12));
-        assert_eq!(org_in_path("/orgs/7/people"), Some(7));
+        assert_eq!(org_in_path("/api/orgs/12/classes/3"), Some(OrgId(12)));
+        assert_eq!(org_in_path("/orgs/7/people"), Some(OrgId(7)));
         assert_eq!(org_in_path("/api/chats/5/link"), None);
         assert_eq!(org_in_path("/api/messenger/me"), None);
         assert_eq!(org_in_path("/api/orgs/x/classes"), None);

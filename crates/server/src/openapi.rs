@@ -128,6 +128,10 @@ pub(crate) fn dm_rule() -> Object {
     one_of(messenger::DmRule::ALL.map(messenger::DmRule::as_str))
 }
 
+pub(crate) fn report_reason() -> Object {
+    one_of(messenger::ReportReason::ALL.map(messenger::ReportReason::as_str))
+}
+
 pub(crate) fn reaction() -> Object {
     one_of(messenger::Reaction::ALLOWED)
 }

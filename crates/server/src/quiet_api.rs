@@ -6,15 +6,13 @@ use crate::auth::OrgAdmin;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{self, UrgentUse};
+use crate::wire::v1::{self, ChatQuiet, PeriodForm, QuietHoursForm, QuietHoursView};
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use messenger::quiet::{Period, QuietError, QuietHours, WeekTime};
-use serde::{Deserialize, Serialize};
 use storage::{StorageError, Store};
-use utoipa::ToSchema;
 
 /// How far back administrators see «Срочно» used.
 const USAGE_DAYS: i64 = 30;
@@ -23,51 +21,6 @@ const USAGE_DAYS: i64 = 30;
 /// weekday evenings and weekends, parents' and class chats).
 pub(crate) async fn of_school(store: &Store, default: &QuietHours, org: i64) -> Result<QuietHours, StorageError> {
     Ok(store.quiet_hours(org).await?.unwrap_or_else(|| default.clone()))
-}
-
-/// One span of the week, in the school's zone: from `from_day` `from` until
-/// `to_day` `to`; a span ending before it starts wraps over Sunday night.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct PeriodForm {
-    /// `mon` … `sun`.
-    #[schema(example = "mon")]
-    pub from_day: String,
-    /// `HH:MM`, 00:00–23:59.
-    #[schema(example = "19:00")]
-    pub from: String,
-    #[schema(example = "tue")]
-    pub to_day: String,
-    #[schema(example = "08:00")]
-    pub to: String,
-}
-
-impl PeriodForm {
-    fn of(p: &Period) -> PeriodForm {
-        PeriodForm { from_day: p.from.day().into(), from: p.from.time(), to_day: p.to.day().into(), to: p.to.time() }
-    }
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct QuietHoursForm {
-    /// An IANA zone, e.g. `Europe/Moscow`.
-    pub time_zone: String,
-    /// Neither empty nor overlapping; at most 28.
-    pub periods: Vec<PeriodForm>,
-    /// The chat kinds covered: `parents`, `class`, `staff_room`, `subject`,
-    /// `custom`, `direct`.
-    pub chat_kinds: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct QuietHoursView {
-    pub time_zone: String,
-    pub periods: Vec<PeriodForm>,
-    pub chat_kinds: Vec<String>,
-    /// The school chose these; false: the defaults.
-    pub chosen: bool,
-    /// «Срочно» in the school's chats over the last 30 days, per chat and
-    /// author, the most used first.
-    pub urgent_usage: Vec<UrgentUse>,
 }
 
 async fn view(state: &AppState, org: i64) -> ApiResult<QuietHoursView> {
@@ -124,16 +77,6 @@ pub async fn set_quiet_hours(
     state.store.set_quiet_hours(org, &hours, state.now()).await?;
     // Nobody's chats change.
     Ok((Extension(ConcernsOnly(Vec::new())), axum::Json(view(&state, org).await?)).into_response())
-}
-
-/// Whether a chat is in its school's quiet hours now.
-#[derive(Serialize, ToSchema)]
-pub struct ChatQuiet {
-    pub quiet: bool,
-    /// When they end (unix seconds); absent when not quiet.
-    pub until: Option<i64>,
-    /// The same on the school's clock, `HH:MM` («уведомления придут в 08:00»).
-    pub until_local: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/quiet", tag = "quiet hours", params(("chat" = i64, Path)),

@@ -7,7 +7,8 @@ use crate::auth::{OrgAdmin, hash_blocking, one_time_password};
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{ApiResult, INVALID_INPUT, bounded, search_text};
 use crate::wire::v1::{
-    self, ClassView, OrgView, PasswordSlip, PersonBrief, PersonCard, SectionView, StudentView, SubjectView,
+    self, ClassDetail, ClassEdit, ClassView, GuardianshipForm, ModuleSwitch, MoveStudent, NewClass, NewSection,
+    OrgView, PasswordSlip, PersonBrief, PersonCard, PersonForm, SectionRole, SectionView, SubjectForm, SubjectView,
 };
 use crate::{AppState, ConcernsOnly};
 use axum::Extension;
@@ -17,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
 use roster::import::EnrollmentRole;
 use roster::{ClassName, Login, PersonName, Role};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use storage::{LinkChange, PeopleFilter};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
@@ -29,11 +30,6 @@ type Resp<T> = ApiResult<axum::Json<T>>;
     security(("portal_session" = [])))]
 pub async fn org(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<OrgView> {
     Ok(axum::Json(state.store.org(org).await?.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ModuleSwitch {
-    pub enabled: bool,
 }
 
 /// Switch the chats module of an organisation on or off.
@@ -47,7 +43,12 @@ pub async fn set_chats_module(
     Json(req): Json<ModuleSwitch>,
 ) -> Resp<OrgView> {
     state.store.set_chats_enabled(org, req.enabled).await?;
-    tracing::info!(org = i64::from(org), enabled = req.enabled, by = admin.person_id, "chats module switched");
+    tracing::info!(
+        org = i64::from(org),
+        enabled = req.enabled,
+        by = i64::from(admin.person_id),
+        "chats module switched"
+    );
     Ok(axum::Json(state.store.org(org).await?.into()))
 }
 
@@ -57,13 +58,6 @@ pub async fn set_chats_module(
     security(("portal_session" = [])))]
 pub async fn classes(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<Vec<ClassView>> {
     Ok(axum::Json(v1::list(state.store.classes(org).await?)))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ClassDetail {
-    pub class: ClassView,
-    pub students: Vec<StudentView>,
-    pub sections: Vec<SectionView>,
 }
 
 /// One class: its students with their parents, and what is taught there by whom.
@@ -82,13 +76,6 @@ pub async fn class(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewClass {
-    /// "5А", "10 Физмат".
-    #[schema(min_length = 1, max_length = 18)]
-    pub name: String,
-}
-
 /// Create a class in the current academic year.
 #[utoipa::path(post, path = "/api/orgs/{org}/classes", tag = "roster", params(("org" = i64, Path)),
     request_body = NewClass, responses((status = 201, body = ClassView)),
@@ -102,20 +89,6 @@ pub async fn create_class(
     let name = ClassName::parse(&req.name)?;
     let id = state.store.create_class(org, &name).await?;
     Ok((StatusCode::CREATED, axum::Json(state.store.class(org, id).await?.into())))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ClassEdit {
-    pub name: Option<String>,
-    /// Set the class teacher; `null` removes them. Omit to leave unchanged.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Option<i64>>)]
-    pub class_teacher_id: Option<Option<PersonId>>,
-}
-
-/// Distinguishes a field sent as `null` (Some(None)) from one not sent (None).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<PersonId>>, D::Error> {
-    Option::<PersonId>::deserialize(d).map(Some)
 }
 
 /// Rename a class or change its class teacher.
@@ -161,7 +134,7 @@ pub async fn password_slip(
         org = i64::from(org),
         class = i64::from(class),
         issued = slips.len(),
-        by = admin.person_id,
+        by = i64::from(admin.person_id),
         "one-time passwords issued"
     );
     Ok(axum::Json(v1::list(slips)))
@@ -221,22 +194,6 @@ pub async fn person(
     Ok(axum::Json(state.store.person_card(org, person).await?.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PersonForm {
-    /// No markup characters (`roster::MARKUP`): a name is a name.
-    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub last_name: String,
-    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub first_name: String,
-    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
-    pub middle_name: Option<String>,
-    /// Required when creating a person; ignored when editing.
-    pub login: Option<String>,
-    /// Roles in this organisation; when editing, omit to leave unchanged.
-    #[schema(schema_with = crate::openapi::roles)]
-    pub roles: Option<Vec<String>>,
-}
-
 fn parse_roles(roles: &[String]) -> ApiResult<Vec<Role>> {
     roles.iter().enumerate().map(|(i, r)| Role::parse(r).ok_or(INVALID_INPUT.field(format!("roles[{i}]")))).collect()
 }
@@ -277,12 +234,6 @@ pub async fn edit_person(
     Ok(axum::Json(state.store.person_card(org, person).await?.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct MoveStudent {
-    #[schema(value_type = i64)]
-    pub class_id: ClassId,
-}
-
 /// Move a student to another class from today; the old enrollment is kept as history.
 #[utoipa::path(post, path = "/api/orgs/{org}/people/{person}/class", tag = "roster",
     params(("org" = i64, Path), ("person" = i64, Path)), request_body = MoveStudent,
@@ -298,15 +249,7 @@ pub async fn move_student(
     state.store.move_student(org, person, req.class_id, today).await?;
     let card = axum::Json(PersonCard::from(state.store.person_card(org, person).await?));
     // The student's chats and, through them, their guardians' parents chats.
-    Ok((Extension(ConcernsOnly(vec![person.into()])), card).into_response())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct GuardianshipForm {
-    #[schema(value_type = i64)]
-    pub guardian_id: PersonId,
-    #[schema(value_type = i64)]
-    pub student_id: PersonId,
+    Ok((Extension(ConcernsOnly(vec![person])), card).into_response())
 }
 
 /// Record that a parent is the guardian of a student.
@@ -320,7 +263,7 @@ pub async fn add_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Add).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Remove a guardianship.
@@ -334,7 +277,7 @@ pub async fn remove_guardianship(
     Json(req): Json<GuardianshipForm>,
 ) -> ApiResult<Response> {
     state.store.set_guardianship(org, req.guardian_id, req.student_id, LinkChange::Remove).await?;
-    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id.into()]))).into_response())
+    Ok((StatusCode::NO_CONTENT, Extension(ConcernsOnly(vec![req.guardian_id]))).into_response())
 }
 
 /// Subjects taught in the organisation.
@@ -343,13 +286,6 @@ pub async fn remove_guardianship(
     security(("portal_session" = [])))]
 pub async fn subjects(State(state): State<AppState>, _: OrgAdmin, Path(org): Path<OrgId>) -> Resp<Vec<SubjectView>> {
     Ok(axum::Json(v1::list(state.store.subjects(org).await?)))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SubjectForm {
-    /// "Математика", "Английский язык".
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
 }
 
 /// Add a subject to the organisation's curriculum.
@@ -381,16 +317,6 @@ pub async fn rename_subject(
     let name = roster::parse_title(&form.name)?;
     state.store.rename_subject(org, subject, &name).await?;
     Ok(axum::Json(SubjectView { id: subject.into(), name }))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NewSection {
-    #[schema(value_type = i64)]
-    pub subject_id: SubjectId,
-    /// A group of the class ("1"); omit when the whole class takes the subject.
-    pub group_name: Option<String>,
-    #[schema(value_type = Vec<i64>)]
-    pub teacher_ids: Vec<PersonId>,
 }
 
 /// Teach a subject in a class (or a group of it) by the given teachers.
@@ -444,13 +370,6 @@ pub struct SectionMemberPath {
     pub kind: SectionRole,
     #[param(value_type = i64)]
     pub person: PersonId,
-}
-
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-pub enum SectionRole {
-    Teachers,
-    Students,
 }
 
 async fn set_section_member(state: &AppState, p: SectionMemberPath, change: LinkChange) -> ApiResult<StatusCode> {

@@ -10,27 +10,22 @@ use crate::auth::CurrentUser;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{self, MyReport, OversightEntry, OversightView, ReportReceipt, ReportView, SafeguardingPerson};
+use crate::wire::v1::{
+    self, BlockState, DecisionForm, MyReport, OversightEntry, OversightForm, OversightNotice, OversightView,
+    ReportForm, ReportReceipt, ReportView, SafeguardingPerson,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::ReportReason;
 use messenger::flood::Action;
 use messenger::report::{Decision, MAX_MUTE_MINUTES};
-use serde::{Deserialize, Serialize};
-use utoipa::openapi::{Object, ObjectBuilder, Type};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 type Resp<T> = ApiResult<axum::Json<T>>;
 
 const MAX_COMMENT: usize = 1_000;
 pub(crate) const MAX_NOTE: usize = 500;
-
-pub(crate) fn reason_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(ReportReason::ALL.map(ReportReason::as_str)))
-        .build()
-}
 
 /// Free text of at most `max` characters once trimmed, no control characters
 /// but line breaks.
@@ -40,16 +35,6 @@ pub(crate) fn free_text(field: &'static str, raw: &str, max: usize) -> ApiResult
         return Err(e::INVALID_INPUT.field(field));
     }
     Ok(text.to_string())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ReportForm {
-    #[schema(schema_with = reason_schema)]
-    pub reason: String,
-    /// What happened, in the reporter's words (optional).
-    #[serde(default)]
-    #[schema(max_length = 1000, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
-    pub comment: String,
 }
 
 /// A member reports a message of their chat to the school's moderators; a
@@ -98,7 +83,7 @@ pub async fn queue(
     Path(org): Path<i64>,
     Query(q): Query<QueueQuery>,
 ) -> Resp<Vec<ReportView>> {
-    Ok(axum::Json(v1::list(state.store.reports(org, user.person_id, !q.decided).await?)))
+    Ok(axum::Json(v1::list(state.store.reports(org, i64::from(user.person_id), !q.decided).await?)))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/reports/{report}", tag = "safeguarding",
@@ -110,25 +95,7 @@ pub async fn detail(
     user: CurrentUser,
     Path((org, report)): Path<(i64, i64)>,
 ) -> Resp<ReportView> {
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
-}
-
-/// What a moderator does; choosing nothing dismisses the report.
-#[derive(Deserialize, ToSchema)]
-pub struct DecisionForm {
-    /// Hide the message for everyone («Скрыто модератором»).
-    #[serde(default)]
-    pub hide: bool,
-    /// Mute the author in the chat for this many minutes.
-    #[schema(minimum = 1, maximum = 43200)]
-    pub mute_minutes: Option<i64>,
-    /// Remove the author from the chat (not from a direct chat).
-    #[serde(default)]
-    pub remove: bool,
-    /// Told to the reporter (and, with a hide, shown to moderators).
-    #[serde(default)]
-    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
-    pub note: String,
+    Ok(axum::Json(state.store.report(org, i64::from(user.person_id), report).await?.into()))
 }
 
 /// Decides a report once: everything it does goes to the chat audit log.
@@ -147,7 +114,8 @@ pub async fn decide(
     }
     let note = free_text("note", &form.note, MAX_NOTE)?;
     let decision = Decision { hide: form.hide, mute_minutes: form.mute_minutes, remove: form.remove };
-    let decided = state.store.decide_report(org, user.person_id, report, decision, &note, state.now()).await?;
+    let decided =
+        state.store.decide_report(org, i64::from(user.person_id), report, decision, &note, state.now()).await?;
     if let Some(event) = decided.event {
         state.messenger.publish_event(event);
     }
@@ -155,7 +123,7 @@ pub async fn decide(
         // The removed author's messengers lose the chat at once.
         state.messenger.accounts_changed(state.store.accounts_of_people(org, &decided.people).await?);
     }
-    Ok(axum::Json(state.store.report(org, user.person_id, report).await?.into()))
+    Ok(axum::Json(state.store.report(org, i64::from(user.person_id), report).await?.into()))
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org}/safeguarding-staff", tag = "safeguarding", params(("org" = i64, Path)),
@@ -166,7 +134,7 @@ pub async fn staff(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<SafeguardingPerson>> {
-    Ok(axum::Json(v1::list(state.store.safeguarding_staff(org, user.person_id).await?)))
+    Ok(axum::Json(v1::list(state.store.safeguarding_staff(org, i64::from(user.person_id)).await?)))
 }
 
 /// An administrator names an employee responsible for safeguarding.
@@ -179,7 +147,7 @@ pub async fn name_staff(
     user: CurrentUser,
     Path((org, person)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.store.set_safeguarding(org, user.person_id, person, true, state.now()).await?;
+    state.store.set_safeguarding(org, i64::from(user.person_id), person, true, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -192,14 +160,8 @@ pub async fn unname_staff(
     user: CurrentUser,
     Path((org, person)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.store.set_safeguarding(org, user.person_id, person, false, state.now()).await?;
+    state.store.set_safeguarding(org, i64::from(user.person_id), person, false, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BlockState {
-    /// The signed-in person blocked the other person of this direct chat.
-    pub blocked: bool,
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/block", tag = "safeguarding", params(("chat" = i64, Path)),
@@ -237,16 +199,6 @@ pub async fn unblock(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OversightForm {
-    /// Why the chat is opened: required, at most 500 characters once trimmed.
-    #[schema(
-        max_length = 500,
-        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
-    )]
-    pub reason: String,
-}
-
 /// A moderator opens a chat of the school read-only, giving a reason; the
 /// opening is logged and its members are told of it (never who or why).
 #[utoipa::path(post, path = "/api/orgs/{org}/chats/{chat}/oversight", tag = "safeguarding",
@@ -263,7 +215,7 @@ pub async fn oversee(
     if reason.is_empty() {
         return Err(e::INVALID_INPUT.field("reason"));
     }
-    Ok(axum::Json(state.store.oversee(org, user.person_id, chat, &reason, state.now()).await?.into()))
+    Ok(axum::Json(state.store.oversee(org, i64::from(user.person_id), chat, &reason, state.now()).await?.into()))
 }
 
 /// Every opening of the school's chats: who, when, which chat, why.
@@ -275,14 +227,7 @@ pub async fn oversight_log(
     user: CurrentUser,
     Path(org): Path<i64>,
 ) -> Resp<Vec<OversightEntry>> {
-    Ok(axum::Json(v1::list(state.store.oversight_log(org, user.person_id).await?)))
-}
-
-/// «Администрация школы открывала этот чат N раз за 30 дней».
-#[derive(Serialize, ToSchema)]
-pub struct OversightNotice {
-    /// When, newest first (never who or why).
-    pub dates: Vec<i64>,
+    Ok(axum::Json(v1::list(state.store.oversight_log(org, i64::from(user.person_id)).await?)))
 }
 
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/oversight", tag = "safeguarding", params(("chat" = i64, Path)),

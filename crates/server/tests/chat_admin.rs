@@ -21,7 +21,7 @@ async fn portal(app: &TestApp, login: &str) -> reqwest::Client {
 }
 
 async fn person_id(app: &TestApp, login: &str) -> i64 {
-    app.db.store.credentials(login).await.unwrap().unwrap().person_id
+    app.db.store.credentials(login).await.unwrap().unwrap().person_id.into()
 }
 
 /// A librarian: an employee who is neither an administrator nor a teacher.
@@ -505,10 +505,10 @@ async fn automatic_chats_keep_what_staff_change_and_explain_every_member() {
     ok(&app, &admin, Method::DELETE, &format!("{c}/admins/{teacher1}"), None).await;
 
     // The roster moves on and the reconciler runs: staff's changes hold.
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     let (status, code) = refused(&app, &admin, Method::DELETE, &c, None).await;
     assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "automatic_chat"));
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     let class = ok(&app, &admin, Method::GET, &c, None).await;
     assert_eq!((class["name"].as_str(), class["name_overridden"].as_bool()), (Some("Наш 5А"), Some(true)));
     let removed = member(&class, alena.person).unwrap();
@@ -523,12 +523,12 @@ async fn automatic_chats_keep_what_staff_change_and_explain_every_member() {
 
     // Archived by hand, it stays an archive; brought back, it is live again.
     ok(&app, &admin, Method::PUT, &format!("{c}/archive"), None).await;
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     assert_eq!(ok(&app, &admin, Method::GET, &c, None).await["state"], "archived");
     let archived = ok(&app, &admin, Method::GET, &format!("/api/orgs/{org}/chats?state=archived"), None).await;
     assert_eq!(archived.as_array().unwrap().len(), 1);
     ok(&app, &admin, Method::DELETE, &format!("{c}/archive"), None).await;
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     assert_eq!(ok(&app, &admin, Method::GET, &c, None).await["state"], "live");
 
     // Added back by hand, the student returns as a manual member.

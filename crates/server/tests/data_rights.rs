@@ -10,6 +10,7 @@ use common::chat::{Linked, linked};
 use common::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 use roster::ClassName;
+use roster::ids::{ChatId, OrgId, PersonId};
 use roster::import::{AcademicYear, Batch, Class, EnrollmentRole, Mode, Part};
 use serde_json::{Value, json};
 use std::io::Read;
@@ -319,7 +320,7 @@ async fn a_former_members_erasure_shows_what_goes_then_leaves_their_messages_to_
     let director = app.signed_in("director").await;
     let org = leaver.org;
     leaves(&app, "st2", "e2").await;
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     let path = format!("/api/orgs/{org}/people/{}/erasure", leaver.person);
     let former: Value =
         director.get(app.url(&format!("/api/orgs/{org}/former-members"))).send().await.unwrap().json().await.unwrap();
@@ -398,7 +399,7 @@ async fn next_year(app: &TestApp, org: i64) {
         ..Batch::default()
     };
     app.db.store.apply_import(&batch, storage::Run::Apply, &server::auth::hash_password).await.unwrap();
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
 }
 
 #[tokio::test]
@@ -445,13 +446,15 @@ async fn retention_deletes_past_years_archives_after_a_preview_and_off_keeps_the
     let res = director.put(app.url(&format!("/api/orgs/{org}/retention"))).json(&json!({"years": null})).send();
     assert_eq!(res.await.unwrap().json::<Value>().await.unwrap()["years"], Value::Null);
     server::data_rights_api::run_retention(&app.state).await;
-    let detail = app.db.store.managed_chat(org, app.person_id("director").await, chat).await.unwrap();
+    let detail =
+        app.db.store.managed_chat(OrgId(org), PersonId(app.person_id("director").await), ChatId(chat)).await.unwrap();
     assert!(!detail.chat.purged, "off keeps the archive");
 
     let res = director.put(app.url(&format!("/api/orgs/{org}/retention"))).json(&json!({"years": 1})).send();
     assert_eq!(res.await.unwrap().json::<Value>().await.unwrap()["years"], 1);
     server::data_rights_api::run_retention(&app.state).await;
-    let detail = app.db.store.managed_chat(org, app.person_id("director").await, chat).await.unwrap();
+    let detail =
+        app.db.store.managed_chat(OrgId(org), PersonId(app.person_id("director").await), ChatId(chat)).await.unwrap();
     assert!(detail.chat.purged, "the archive of 2026/2027 is deleted");
     assert_eq!(preview("").await, json!([]), "nothing is left to go");
 

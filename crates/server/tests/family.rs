@@ -6,6 +6,7 @@ mod common;
 
 use common::{TestApp, error_code, spawn_app};
 use reqwest::{Client, StatusCode};
+use roster::ids::OrgId;
 use serde_json::{Value, json};
 
 const FAMILY_PHONE: &str = "+79123456789";
@@ -489,7 +490,7 @@ async fn a_mix_made_before_the_rules_is_reported_to_administrators_and_ended_by_
              SELECT profile_id, {alena}, org_id, 0 FROM profile_links WHERE person_id = {maria}"
         ))
         .await;
-    app.state.reconcile(org).await;
+    app.state.reconcile(OrgId(org)).await;
     let phone = messenger_by_phone(&app, FAMILY_PHONE).await;
     assert_eq!(chat_names(&app, &phone).await, ["5А класс", "Математика 5А", "Родители 5А"], "the mix, as found");
 

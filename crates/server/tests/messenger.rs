@@ -331,7 +331,7 @@ async fn direct_messages_follow_the_schools_policy() {
     let ivan = linked(&app, "student2", "+79120000004").await;
     let teacher = linked(&app, "teacher1", "+79120000001").await;
     let org = alyona.org;
-    let misha = app.db.store.credentials("student3").await.unwrap().unwrap().person_id;
+    let misha: i64 = app.db.store.credentials("student3").await.unwrap().unwrap().person_id.into();
     let direct = |person: i64| json!({"org": org, "person": person});
 
     let res = alyona.post(&app, "/api/messenger/direct", direct(misha)).await;

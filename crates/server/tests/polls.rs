@@ -283,7 +283,7 @@ async fn votes_whose_event_was_never_logged_are_logged_by_the_background_jobs() 
     let message = create(&teacher, &app, chat, poll("Когда экскурсия?", &["В пятницу", "В субботу"])).await;
     // A vote committed by a node that stopped before logging its results:
     // the store alone, no server to hear of it.
-    let account = app.state.store.account_of_person(alyona.person).await.unwrap().unwrap().id;
+    let account = app.state.store.account_of_person(roster::ids::PersonId(alyona.person)).await.unwrap().unwrap().id;
     app.state.store.vote(account, chat, message, &[1], app.state.now()).await.unwrap();
     assert_eq!(app.state.store.unlogged_polls().await.unwrap(), [(chat, message)]);
     let mut watching = teacher.socket(&app, json!([])).await;

@@ -6,12 +6,14 @@
 // the helpers the changes share, and what the portal reads.
 
 use crate::{
-    AuditEntry, AuditFilter, Candidate, CandidateFilter, Candidates, ChatDraft, ChatEdit, ChatFilter, ManageContext,
-    ManageOutcome, ManagedChat, ManagedChatDetail, ManagedMember, NamedId, PURGE_AFTER_SECS, StateFilter, StorageError,
+    AdminChange, ArchiveChange, AuditEntry, AuditFilter, Candidate, CandidateFilter, Candidates, ChatDraft, ChatEdit,
+    ChatFilter, ManageContext, ManageOutcome, ManagedChat, ManagedChatDetail, ManagedMember, NamedId, PURGE_AFTER_SECS,
+    StateFilter, StorageError,
 };
 use ::messenger::ManageRefusal;
 use ::messenger::manage::{self as rules, ActorFacts, ManagedChatFacts, PersonFacts};
 use roster::Role;
+use roster::ids::{ChatId, ClassId, OrgId, PersonId, SectionId};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,7 +22,7 @@ fn refused(r: ManageRefusal) -> StorageError {
 }
 
 /// A write transaction that also holds the organisation's reconciliation lock.
-pub(super) async fn begin(pool: &Pool<Db>, org: i64) -> Result<Tx, StorageError> {
+pub(super) async fn begin(pool: &Pool<Db>, org: OrgId) -> Result<Tx, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     if let Some(lock) = LOCK_ORG {
         sqlx::query(lock).bind(org).execute(&mut *tx).await?;
@@ -30,7 +32,7 @@ pub(super) async fn begin(pool: &Pool<Db>, org: i64) -> Result<Tx, StorageError>
 
 // ---------------------------------------------------------------- facts
 
-pub(super) async fn actor_facts(conn: &mut Conn, org: i64, person: i64) -> Result<ActorFacts, StorageError> {
+pub(super) async fn actor_facts(conn: &mut Conn, org: OrgId, person: PersonId) -> Result<ActorFacts, StorageError> {
     let roles: Vec<String> = sqlx::query_scalar(
         "SELECT r.role FROM person_roles r JOIN people p ON p.id = r.person_id \
          WHERE r.person_id = $1 AND r.org_id = $2 AND p.active",
@@ -39,7 +41,7 @@ pub(super) async fn actor_facts(conn: &mut Conn, org: i64, person: i64) -> Resul
     .bind(org)
     .fetch_all(&mut *conn)
     .await?;
-    let taught: Vec<(Option<i64>, Option<i64>)> = sqlx::query_as(
+    let taught: Vec<(Option<ClassId>, Option<SectionId>)> = sqlx::query_as(
         "SELECT e.class_id, CAST(NULL AS BIGINT) FROM enrollments e JOIN classes c ON c.id = e.class_id \
            WHERE e.person_id = $1 AND e.role = 'teacher' AND e.active AND c.org_id = $2 AND c.active \
          UNION SELECT s.class_id, s.id FROM enrollments e JOIN sections s ON s.id = e.section_id \
@@ -63,8 +65,8 @@ async fn rows_for<T>(
     conn: &mut Conn,
     sql: &str,
     column: &str,
-    scope: i64,
-    people: &[i64],
+    scope: impl Into<i64> + Copy,
+    people: &[PersonId],
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
@@ -74,7 +76,7 @@ where
         let mut q = QueryBuilder::<Db>::new("");
         for (i, part) in sql.split("{scope}").enumerate() {
             if i > 0 {
-                q.push_bind(scope);
+                q.push_bind(scope.into());
             }
             q.push(part);
         }
@@ -93,12 +95,16 @@ where
 /// and sections they are in as a student or as a parent of a student (each
 /// counted only with the matching role here). People without a role here get
 /// empty facts.
-async fn person_facts(conn: &mut Conn, org: i64, people: &[i64]) -> Result<HashMap<i64, PersonFacts>, StorageError> {
-    let mut facts: HashMap<i64, PersonFacts> = people.iter().map(|&p| (p, PersonFacts::default())).collect();
+async fn person_facts(
+    conn: &mut Conn,
+    org: OrgId,
+    people: &[PersonId],
+) -> Result<HashMap<PersonId, PersonFacts>, StorageError> {
+    let mut facts: HashMap<PersonId, PersonFacts> = people.iter().map(|&p| (p, PersonFacts::default())).collect();
     if people.is_empty() {
         return Ok(facts);
     }
-    let roles: Vec<(i64, String)> = rows_for(
+    let roles: Vec<(PersonId, String)> = rows_for(
         conn,
         "SELECT r.person_id, r.role FROM person_roles r JOIN people p ON p.id = r.person_id \
          WHERE r.org_id = {scope} AND p.active",
@@ -115,8 +121,9 @@ async fn person_facts(conn: &mut Conn, org: i64, people: &[i64]) -> Result<HashM
     const LINKS: &str = "SELECT e.person_id AS who, e.class_id, e.section_id FROM enrollments e \
          LEFT JOIN classes c ON c.id = e.class_id LEFT JOIN sections s ON s.id = e.section_id \
          WHERE (c.org_id = {scope} AND c.active OR s.org_id = {scope} AND s.active) AND e.role = 'student' AND e.active";
-    let as_student: Vec<(i64, Option<i64>, Option<i64>)> = rows_for(conn, LINKS, "e.person_id", org, people).await?;
-    let as_parent: Vec<(i64, Option<i64>, Option<i64>)> = rows_for(
+    let as_student: Vec<(PersonId, Option<ClassId>, Option<SectionId>)> =
+        rows_for(conn, LINKS, "e.person_id", org, people).await?;
+    let as_parent: Vec<(PersonId, Option<ClassId>, Option<SectionId>)> = rows_for(
         conn,
         "SELECT g.guardian_id, e.class_id, e.section_id FROM guardianships g JOIN enrollments e ON e.person_id = g.student_id \
          LEFT JOIN classes c ON c.id = e.class_id LEFT JOIN sections s ON s.id = e.section_id \
@@ -138,8 +145,8 @@ async fn person_facts(conn: &mut Conn, org: i64, people: &[i64]) -> Result<HashM
 }
 
 /// Which of `people` have linked a learning profile in `org`.
-async fn linked_people(conn: &mut Conn, org: i64, people: &[i64]) -> Result<BTreeSet<i64>, StorageError> {
-    let rows: Vec<(i64,)> =
+async fn linked_people(conn: &mut Conn, org: OrgId, people: &[PersonId]) -> Result<BTreeSet<PersonId>, StorageError> {
+    let rows: Vec<(PersonId,)> =
         rows_for(conn, "SELECT l.person_id FROM profile_links l WHERE l.org_id = {scope}", "l.person_id", org, people)
             .await?;
     Ok(rows.into_iter().map(|(p,)| p).collect())
@@ -147,7 +154,7 @@ async fn linked_people(conn: &mut Conn, org: i64, people: &[i64]) -> Result<BTre
 
 #[derive(sqlx::FromRow)]
 struct ChatRow {
-    id: i64,
+    id: ChatId,
     kind: String,
     name: String,
     description: String,
@@ -158,7 +165,7 @@ struct ChatRow {
     deleted_at: Option<i64>,
     purged_at: Option<i64>,
     version: i64,
-    class_id: Option<i64>,
+    class_id: Option<ClassId>,
     class_name: Option<String>,
     year_id: Option<i64>,
     year_title: Option<String>,
@@ -225,7 +232,7 @@ const CHATS: &str = "SELECT c.id, c.kind, c.name, c.description, c.state, c.anno
      LEFT JOIN subjects sub ON sub.id = s.subject_id \
      WHERE c.org_id = $1 AND c.kind <> 'direct'";
 
-async fn chat_row(conn: &mut Conn, org: i64, actor: i64, chat: i64) -> Result<ChatRow, StorageError> {
+async fn chat_row(conn: &mut Conn, org: OrgId, actor: PersonId, chat: ChatId) -> Result<ChatRow, StorageError> {
     sqlx::query_as(&format!("{CHATS} AND c.id = $3"))
         .bind(org)
         .bind(actor)
@@ -236,7 +243,12 @@ async fn chat_row(conn: &mut Conn, org: i64, actor: i64, chat: i64) -> Result<Ch
 }
 
 /// The actor and the chat, with the chat checked to be in the organisation.
-async fn load(conn: &mut Conn, org: i64, actor: i64, chat: i64) -> Result<(ActorFacts, ChatRow), StorageError> {
+async fn load(
+    conn: &mut Conn,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
+) -> Result<(ActorFacts, ChatRow), StorageError> {
     let facts = actor_facts(conn, org, actor).await?;
     // Students and parents learn nothing about chats, not even which exist.
     rules::may_create(&facts).map_err(refused)?;
@@ -249,9 +261,9 @@ type Rule = fn(&ActorFacts, &ManagedChatFacts) -> Result<(), ManageRefusal>;
 /// facts and the chat, once `rule` allows it.
 async fn change(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
     rule: Rule,
 ) -> Result<(Tx, ActorFacts, ChatRow), StorageError> {
     let mut tx = begin(pool, org).await?;
@@ -261,7 +273,7 @@ async fn change(
 }
 
 /// Commits a change every member sees (a rename, an archive, a delete).
-async fn commit_for_members(mut tx: Tx, chat: i64) -> Result<ManageOutcome, StorageError> {
+async fn commit_for_members(mut tx: Tx, chat: ChatId) -> Result<ManageOutcome, StorageError> {
     let people = present_members(&mut tx, chat).await?;
     tx.commit().await?;
     Ok(ManageOutcome { chat_id: chat, people })
@@ -274,7 +286,7 @@ struct MemberRow {
     admin: bool,
 }
 
-async fn member(conn: &mut Conn, chat: i64, person: i64) -> Result<Option<MemberRow>, sqlx::Error> {
+async fn member(conn: &mut Conn, chat: ChatId, person: PersonId) -> Result<Option<MemberRow>, sqlx::Error> {
     sqlx::query_as("SELECT status, source, admin FROM chat_members WHERE chat_id = $1 AND person_id = $2")
         .bind(chat)
         .bind(person)
@@ -283,7 +295,7 @@ async fn member(conn: &mut Conn, chat: i64, person: i64) -> Result<Option<Member
 }
 
 /// Everyone in the chat who sees it (active or waiting to link).
-async fn present_members(conn: &mut Conn, chat: i64) -> Result<Vec<i64>, sqlx::Error> {
+async fn present_members(conn: &mut Conn, chat: ChatId) -> Result<Vec<PersonId>, sqlx::Error> {
     sqlx::query_scalar("SELECT person_id FROM chat_members WHERE chat_id = $1 AND status <> 'removed_by_hand'")
         .bind(chat)
         .fetch_all(&mut *conn)
@@ -294,13 +306,18 @@ fn status_for(linked: bool) -> &'static str {
     if linked { "active" } else { "pending" }
 }
 
-fn dedup(people: &[i64]) -> Vec<i64> {
-    let set: BTreeSet<i64> = people.iter().copied().collect();
+fn dedup(people: &[PersonId]) -> Vec<PersonId> {
+    let set: BTreeSet<PersonId> = people.iter().copied().collect();
     set.into_iter().collect()
 }
 
 /// Refuses the whole request if anyone in it may not be added by `actor`.
-async fn check_additions(conn: &mut Conn, org: i64, actor: &ActorFacts, people: &[i64]) -> Result<(), StorageError> {
+async fn check_additions(
+    conn: &mut Conn,
+    org: OrgId,
+    actor: &ActorFacts,
+    people: &[PersonId],
+) -> Result<(), StorageError> {
     let facts = person_facts(conn, org, people).await?;
     for person in people {
         let f = facts.get(person).cloned().unwrap_or_default();
@@ -311,7 +328,11 @@ async fn check_additions(conn: &mut Conn, org: i64, actor: &ActorFacts, people: 
 
 // ---------------------------------------------------------------- reads
 
-pub(crate) async fn manage_context(pool: &Pool<Db>, org: i64, actor: i64) -> Result<ManageContext, StorageError> {
+pub(crate) async fn manage_context(
+    pool: &Pool<Db>,
+    org: OrgId,
+    actor: PersonId,
+) -> Result<ManageContext, StorageError> {
     let mut conn = pool.acquire().await?;
     let facts = actor_facts(&mut conn, org, actor).await?;
     rules::may_create(&facts).map_err(refused)?;
@@ -357,8 +378,8 @@ fn fold(s: &str) -> String {
 
 pub(crate) async fn managed_chats(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
+    org: OrgId,
+    actor: PersonId,
     filter: &ChatFilter,
 ) -> Result<Vec<ManagedChat>, StorageError> {
     let mut conn = pool.acquire().await?;
@@ -397,9 +418,9 @@ pub(crate) async fn managed_chats(
 
 pub(crate) async fn managed_chat(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
 ) -> Result<ManagedChatDetail, StorageError> {
     let mut conn = pool.acquire().await?;
     let (facts, row) = load(&mut conn, org, actor, chat).await?;
@@ -451,7 +472,7 @@ pub(crate) async fn managed_chat(
 
 #[derive(sqlx::FromRow)]
 struct MemberDetailRow {
-    person: i64,
+    person: PersonId,
     last_name: String,
     first_name: String,
     middle_name: Option<String>,

@@ -10,6 +10,7 @@
 
 use crate::{Pool, StorageError, Store};
 use messenger::{ChatDescription, ChatName};
+use roster::ids::{ChatId, ClassId, OrgId, PersonId, SubjectId};
 
 /// How long a deleted chat can be restored before it is purged.
 pub const PURGE_AFTER_SECS: i64 = 30 * 24 * 3600;
@@ -17,7 +18,7 @@ pub const PURGE_AFTER_SECS: i64 = 30 * 24 * 3600;
 /// A chat on the management page.
 #[derive(Debug, Clone)]
 pub struct ManagedChat {
-    pub id: i64,
+    pub id: ChatId,
     /// `staff_room`, `class`, `parents`, `subject` or `custom`.
     pub kind: String,
     pub name: String,
@@ -26,7 +27,7 @@ pub struct ManagedChat {
     pub state: String,
     pub announcement_only: bool,
     /// The class of a class, parents' or subject chat.
-    pub class_id: Option<i64>,
+    pub class_id: Option<ClassId>,
     pub class_name: Option<String>,
     pub year_id: Option<i64>,
     pub year_title: Option<String>,
@@ -55,7 +56,7 @@ pub struct ManagedChat {
 /// A member as the management page explains them.
 #[derive(Debug, Clone)]
 pub struct ManagedMember {
-    pub person: i64,
+    pub person: PersonId,
     pub last_name: String,
     pub first_name: String,
     pub middle_name: Option<String>,
@@ -114,7 +115,7 @@ impl StateFilter {
 #[derive(Debug, Clone, Default)]
 pub struct ChatFilter {
     pub kind: Option<String>,
-    pub class_id: Option<i64>,
+    pub class_id: Option<ClassId>,
     pub year_id: Option<i64>,
     pub state: StateFilter,
     /// Part of the name, case-insensitively.
@@ -127,7 +128,21 @@ pub struct ChatDraft {
     pub name: ChatName,
     pub description: ChatDescription,
     pub announcement_only: bool,
-    pub members: Vec<i64>,
+    pub members: Vec<PersonId>,
+}
+
+/// Whether staff archive a chat or bring it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveChange {
+    Archive,
+    Unarchive,
+}
+
+/// Whether a member becomes a chat admin or stops being one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminChange {
+    Appoint,
+    Revoke,
 }
 
 /// A settings edit; `None` keeps the value.
@@ -143,14 +158,14 @@ pub struct ChatEdit {
 /// What a change touched: the people whose chat lists show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManageOutcome {
-    pub chat_id: i64,
-    pub people: Vec<i64>,
+    pub chat_id: ChatId,
+    pub people: Vec<PersonId>,
 }
 
 /// A person staff may add, as the add-participants dialog lists them.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    pub id: i64,
+    pub id: PersonId,
     pub last_name: String,
     pub first_name: String,
     pub middle_name: Option<String>,
@@ -174,10 +189,10 @@ pub struct Candidates {
 pub struct CandidateFilter {
     pub query: Option<String>,
     pub role: Option<roster::Role>,
-    pub class_id: Option<i64>,
-    pub subject_id: Option<i64>,
+    pub class_id: Option<ClassId>,
+    pub subject_id: Option<SubjectId>,
     /// Mark who is already in this chat.
-    pub chat_id: Option<i64>,
+    pub chat_id: Option<ChatId>,
     pub limit: usize,
 }
 
@@ -190,7 +205,7 @@ pub struct NamedId {
 /// What the management page needs to draw its filters.
 #[derive(Debug, Clone)]
 pub struct ManageContext {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     /// A school administrator: every chat, the audit log.
     pub administrator: bool,
@@ -205,15 +220,15 @@ pub struct ManageContext {
 pub struct AuditEntry {
     pub id: i64,
     pub at: i64,
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub chat_name: String,
     /// `None` for the system (a purge).
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<PersonId>,
     pub actor_name: Option<String>,
     /// `create`, `edit`, `archive`, `unarchive`, `delete`, `restore`, `purge`,
     /// `add_member`, `remove_member`, `appoint_admin` or `revoke_admin`.
     pub action: String,
-    pub person_id: Option<i64>,
+    pub person_id: Option<PersonId>,
     pub person_name: Option<String>,
     pub before: serde_json::Value,
     pub after: serde_json::Value,
@@ -221,8 +236,8 @@ pub struct AuditEntry {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub chat_id: Option<i64>,
-    pub actor_id: Option<i64>,
+    pub chat_id: Option<ChatId>,
+    pub actor_id: Option<PersonId>,
     pub action: Option<String>,
     /// Unix seconds, inclusive.
     pub from: Option<i64>,
@@ -235,7 +250,7 @@ pub struct AuditFilter {
 impl Store {
     /// The management page's frame for `actor` in `org`; refused for students,
     /// parents and people without a role there.
-    pub async fn manage_context(&self, org: i64, actor: i64) -> Result<ManageContext, StorageError> {
+    pub async fn manage_context(&self, org: OrgId, actor: PersonId) -> Result<ManageContext, StorageError> {
         dispatch!(self.chat_admin::manage_context(org, actor))
     }
 
@@ -243,21 +258,26 @@ impl Store {
     /// admin for another employee.
     pub async fn managed_chats(
         &self,
-        org: i64,
-        actor: i64,
+        org: OrgId,
+        actor: PersonId,
         filter: &ChatFilter,
     ) -> Result<Vec<ManagedChat>, StorageError> {
         dispatch!(self.chat_admin::managed_chats(org, actor, filter))
     }
 
-    pub async fn managed_chat(&self, org: i64, actor: i64, chat: i64) -> Result<ManagedChatDetail, StorageError> {
+    pub async fn managed_chat(
+        &self,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+    ) -> Result<ManagedChatDetail, StorageError> {
         dispatch!(self.chat_admin::managed_chat(org, actor, chat))
     }
 
     pub async fn create_custom_chat(
         &self,
-        org: i64,
-        actor: i64,
+        org: OrgId,
+        actor: PersonId,
         draft: &ChatDraft,
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
@@ -266,9 +286,9 @@ impl Store {
 
     pub async fn edit_chat(
         &self,
-        org: i64,
-        actor: i64,
-        chat: i64,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
         edit: &ChatEdit,
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
@@ -278,22 +298,34 @@ impl Store {
     /// Archives (read-only, kept so by the reconciler) or brings back.
     pub async fn set_chat_archived(
         &self,
-        org: i64,
-        actor: i64,
-        chat: i64,
-        archived: bool,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        change: ArchiveChange,
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
-        dispatch!(self.chat_admin::set_archived(org, actor, chat, archived, now))
+        dispatch!(self.chat_admin::set_archived(org, actor, chat, change, now))
     }
 
     /// Deletes a custom chat: hidden at once, restorable for
     /// [`PURGE_AFTER_SECS`], then purged.
-    pub async fn delete_chat(&self, org: i64, actor: i64, chat: i64, now: i64) -> Result<ManageOutcome, StorageError> {
+    pub async fn delete_chat(
+        &self,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        now: i64,
+    ) -> Result<ManageOutcome, StorageError> {
         dispatch!(self.chat_admin::delete_chat(org, actor, chat, now))
     }
 
-    pub async fn restore_chat(&self, org: i64, actor: i64, chat: i64, now: i64) -> Result<ManageOutcome, StorageError> {
+    pub async fn restore_chat(
+        &self,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        now: i64,
+    ) -> Result<ManageOutcome, StorageError> {
         dispatch!(self.chat_admin::restore_chat(org, actor, chat, now))
     }
 
@@ -301,10 +333,10 @@ impl Store {
     /// pending member and joins on linking.
     pub async fn add_chat_members(
         &self,
-        org: i64,
-        actor: i64,
-        chat: i64,
-        people: &[i64],
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        people: &[PersonId],
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
         dispatch!(self.chat_admin::add_members(org, actor, chat, people, now))
@@ -314,32 +346,33 @@ impl Store {
     /// hand and stays out whatever the roster says.
     pub async fn remove_chat_member(
         &self,
-        org: i64,
-        actor: i64,
-        chat: i64,
-        person: i64,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        person: PersonId,
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
         dispatch!(self.chat_admin::remove_member(org, actor, chat, person, now))
     }
 
+    /// Appoints a member as a chat admin or revokes them; the last admin stays.
     pub async fn set_chat_admin(
         &self,
-        org: i64,
-        actor: i64,
-        chat: i64,
-        person: i64,
-        admin: bool,
+        org: OrgId,
+        actor: PersonId,
+        chat: ChatId,
+        person: PersonId,
+        change: AdminChange,
         now: i64,
     ) -> Result<ManageOutcome, StorageError> {
-        dispatch!(self.chat_admin::set_admin(org, actor, chat, person, admin, now))
+        dispatch!(self.chat_admin::set_admin(org, actor, chat, person, change, now))
     }
 
     /// People `actor` may add, filtered by name, role, class and subject.
     pub async fn chat_candidates(
         &self,
-        org: i64,
-        actor: i64,
+        org: OrgId,
+        actor: PersonId,
         filter: &CandidateFilter,
     ) -> Result<Candidates, StorageError> {
         dispatch!(self.chat_admin::candidates(org, actor, filter))
@@ -348,8 +381,8 @@ impl Store {
     /// The audit log, newest first; administrators only.
     pub async fn chat_audit(
         &self,
-        org: i64,
-        actor: i64,
+        org: OrgId,
+        actor: PersonId,
         filter: &AuditFilter,
     ) -> Result<Vec<AuditEntry>, StorageError> {
         dispatch!(self.chat_admin::audit_log(org, actor, filter))
@@ -358,7 +391,7 @@ impl Store {
     /// Purges the chats deleted more than [`PURGE_AFTER_SECS`] before `now`:
     /// their messages and members are erased, the chat row stays for the
     /// audit log. Returns `(org, chat)` of each.
-    pub async fn purge_deleted_chats(&self, now: i64) -> Result<Vec<(i64, i64)>, StorageError> {
+    pub async fn purge_deleted_chats(&self, now: i64) -> Result<Vec<(OrgId, ChatId)>, StorageError> {
         dispatch!(self.chat_admin::purge_deleted(now))
     }
 }

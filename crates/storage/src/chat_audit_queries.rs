@@ -4,11 +4,11 @@
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn audit(
     tx: &mut Tx,
-    org: i64,
-    chat: i64,
-    actor: Option<i64>,
+    org: OrgId,
+    chat: ChatId,
+    actor: Option<PersonId>,
     action: &str,
-    person: Option<i64>,
+    person: Option<PersonId>,
     before: Value,
     after: Value,
     now: i64,
@@ -36,12 +36,12 @@ pub(super) async fn audit(
 struct AuditRow {
     id: i64,
     at: i64,
-    chat_id: i64,
+    chat_id: ChatId,
     chat_name: String,
-    actor_id: Option<i64>,
+    actor_id: Option<PersonId>,
     actor_name: Option<String>,
     action: String,
-    person_id: Option<i64>,
+    person_id: Option<PersonId>,
     person_name: Option<String>,
     before: String,
     after: String,
@@ -49,8 +49,8 @@ struct AuditRow {
 
 pub(crate) async fn audit_log(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
+    org: OrgId,
+    actor: PersonId,
     filter: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, StorageError> {
     let mut conn = pool.acquire().await?;

@@ -3,8 +3,8 @@
 
 pub(crate) async fn create_chat(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
+    org: OrgId,
+    actor: PersonId,
     draft: &ChatDraft,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
@@ -19,12 +19,12 @@ pub(crate) async fn create_chat(
     if available != Some(true) {
         return Err(refused(ManageRefusal::ChatsUnavailable));
     }
-    let others: Vec<i64> = dedup(&draft.members).into_iter().filter(|&p| p != actor).collect();
+    let others: Vec<PersonId> = dedup(&draft.members).into_iter().filter(|&p| p != actor).collect();
     check_additions(&mut tx, org, &facts, &others).await?;
-    let everyone: Vec<i64> = std::iter::once(actor).chain(others.iter().copied()).collect();
+    let everyone: Vec<PersonId> = std::iter::once(actor).chain(others.iter().copied()).collect();
     let linked = linked_people(&mut tx, org, &everyone).await?;
 
-    let chat: i64 = sqlx::query_scalar(
+    let chat: ChatId = sqlx::query_scalar(
         "INSERT INTO chats (org_id, kind, name, description, announcement_only, created_at) \
          VALUES ($1, 'custom', $2, $3, $4, $5) RETURNING id",
     )
@@ -62,9 +62,9 @@ pub(crate) async fn create_chat(
 
 pub(crate) async fn edit_chat(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
     edit: &ChatEdit,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
@@ -111,12 +111,13 @@ pub(crate) async fn edit_chat(
 
 pub(crate) async fn set_archived(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
-    archived: bool,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
+    wanted: ArchiveChange,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
+    let archived = wanted == ArchiveChange::Archive;
     let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     if (row.state == "archived") == archived {
         tx.rollback().await?;
@@ -137,9 +138,9 @@ pub(crate) async fn set_archived(
 
 pub(crate) async fn delete_chat(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
     let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_delete).await?;
@@ -160,9 +161,9 @@ pub(crate) async fn delete_chat(
 
 pub(crate) async fn restore_chat(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
     let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_restore).await?;
@@ -193,7 +194,13 @@ pub(crate) async fn restore_chat(
 /// Erases a chat's messages, log, reactions, edits, search terms, calls,
 /// reports, scheduled messages and members; the row stays for the audit log, where `action` says
 /// why it went (a deleted chat's purge, or the school's retention).
-pub(super) async fn purge_chat(tx: &mut Tx, org: i64, chat: i64, action: &str, now: i64) -> Result<(), StorageError> {
+pub(super) async fn purge_chat(
+    tx: &mut Tx,
+    org: OrgId,
+    chat: ChatId,
+    action: &str,
+    now: i64,
+) -> Result<(), StorageError> {
     // The search index forgets each message the way a delete does.
     let messages: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM messages WHERE chat_id = $1").bind(chat).fetch_all(&mut **tx).await?;
@@ -224,17 +231,17 @@ pub(super) async fn purge_chat(tx: &mut Tx, org: i64, chat: i64, action: &str, n
     Ok(())
 }
 
-pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(i64, i64)>, StorageError> {
+pub(crate) async fn purge_deleted(pool: &Pool<Db>, now: i64) -> Result<Vec<(OrgId, ChatId)>, StorageError> {
     const DUE: &str = "SELECT org_id, id FROM chats WHERE deleted_at IS NOT NULL AND purged_at IS NULL \
          AND deleted_at <= $1 ORDER BY id";
     let cutoff = now - PURGE_AFTER_SECS;
     // Nearly always nothing is due: find out without taking the write lock.
-    let due: Vec<(i64, i64)> = sqlx::query_as(DUE).bind(cutoff).fetch_all(pool).await?;
+    let due: Vec<(OrgId, ChatId)> = sqlx::query_as(DUE).bind(cutoff).fetch_all(pool).await?;
     if due.is_empty() {
         return Ok(due);
     }
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
-    let due: Vec<(i64, i64)> = sqlx::query_as(DUE).bind(cutoff).fetch_all(&mut *tx).await?;
+    let due: Vec<(OrgId, ChatId)> = sqlx::query_as(DUE).bind(cutoff).fetch_all(&mut *tx).await?;
     for &(org, chat) in &due {
         purge_chat(&mut tx, org, chat, "purge", now).await?;
     }

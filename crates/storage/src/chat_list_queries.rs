@@ -286,7 +286,9 @@ pub(crate) async fn update_chat_settings(
     .execute(&mut *tx)
     .await?;
     let (before, after) = (serde_json::Value::Object(before), serde_json::Value::Object(after));
-    super::chat_admin::audit(&mut tx, org, chat, Some(me.person_id), "edit", None, before, after, now).await?;
+    let (org_id, chat_id) = (roster::ids::OrgId(org), roster::ids::ChatId(chat));
+    let actor = Some(roster::ids::PersonId(me.person_id));
+    super::chat_admin::audit(&mut tx, org_id, chat_id, actor, "edit", None, before, after, now).await?;
     let accounts: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT p.account_id FROM chat_members m JOIN chats c ON c.id = m.chat_id \
          JOIN profile_links l ON l.person_id = m.person_id AND l.org_id = c.org_id \

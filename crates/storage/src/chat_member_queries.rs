@@ -3,16 +3,16 @@
 
 pub(crate) async fn add_members(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
-    people: &[i64],
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
+    people: &[PersonId],
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
     let (mut tx, facts, _) = change(pool, org, actor, chat, rules::may_manage).await?;
     let people = dedup(people);
     check_additions(&mut tx, org, &facts, &people).await?;
-    let existing: Vec<(i64, String)> = rows_for(
+    let existing: Vec<(PersonId, String)> = rows_for(
         &mut tx,
         "SELECT m.person_id, m.status FROM chat_members m WHERE m.chat_id = {scope}",
         "m.person_id",
@@ -20,7 +20,7 @@ pub(crate) async fn add_members(
         &people,
     )
     .await?;
-    let existing: HashMap<i64, String> = existing.into_iter().collect();
+    let existing: HashMap<PersonId, String> = existing.into_iter().collect();
     if existing.values().any(|s| s != "removed_by_hand") {
         return Err(refused(ManageRefusal::AlreadyMember));
     }
@@ -48,10 +48,10 @@ pub(crate) async fn add_members(
 
 pub(crate) async fn remove_member(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
-    person: i64,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
+    person: PersonId,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
     let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
@@ -82,13 +82,14 @@ pub(crate) async fn remove_member(
 
 pub(crate) async fn set_admin(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
-    chat: i64,
-    person: i64,
-    admin: bool,
+    org: OrgId,
+    actor: PersonId,
+    chat: ChatId,
+    person: PersonId,
+    wanted: AdminChange,
     now: i64,
 ) -> Result<ManageOutcome, StorageError> {
+    let admin = wanted == AdminChange::Appoint;
     let (mut tx, _, row) = change(pool, org, actor, chat, rules::may_manage).await?;
     let m = member(&mut tx, chat, person).await?.filter(|m| m.status != "removed_by_hand");
     let m = m.ok_or(refused(ManageRefusal::NotAMember))?;
@@ -131,18 +132,18 @@ const CANDIDATE_SCAN: i64 = 5_000;
 
 pub(crate) async fn candidates(
     pool: &Pool<Db>,
-    org: i64,
-    actor: i64,
+    org: OrgId,
+    actor: PersonId,
     filter: &CandidateFilter,
 ) -> Result<Candidates, StorageError> {
     let mut conn = pool.acquire().await?;
     let facts = actor_facts(&mut conn, org, actor).await?;
     rules::may_create(&facts).map_err(refused)?;
-    let chat_members: HashMap<i64, String> = match filter.chat_id {
+    let chat_members: HashMap<PersonId, String> = match filter.chat_id {
         Some(chat) => {
             let row = chat_row(&mut conn, org, actor, chat).await?;
             rules::may_manage(&facts, &row.facts()).map_err(refused)?;
-            let rows: Vec<(i64, String)> =
+            let rows: Vec<(PersonId, String)> =
                 sqlx::query_as("SELECT person_id, status FROM chat_members WHERE chat_id = $1")
                     .bind(chat)
                     .fetch_all(&mut *conn)
@@ -170,7 +171,7 @@ pub(crate) async fn candidates(
         None => format!("({STUDENT_OF} OR {TEACHER_OF} OR {PARENT_OF})"),
     };
     // A subject: its teachers and the students who take it.
-    let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(&format!(
+    let rows: Vec<(PersonId, String, String, Option<String>)> = sqlx::query_as(&format!(
         "SELECT p.id, p.last_name, p.first_name, p.middle_name FROM people p WHERE p.active \
          AND EXISTS (SELECT 1 FROM person_roles r WHERE r.person_id = p.id AND r.org_id = $1 \
                      AND (CAST($2 AS TEXT) IS NULL OR r.role = CAST($2 AS TEXT))) \
@@ -192,11 +193,11 @@ pub(crate) async fn candidates(
     .bind(CANDIDATE_SCAN)
     .fetch_all(&mut *conn)
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<PersonId> = rows.iter().map(|r| r.0).collect();
     let people = person_facts(&mut conn, org, &ids).await?;
     let linked = linked_people(&mut conn, org, &ids).await?;
-    let classes: BTreeMap<i64, String> =
-        sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM classes WHERE org_id = $1")
+    let classes: BTreeMap<ClassId, String> =
+        sqlx::query_as::<_, (ClassId, String)>("SELECT id, name FROM classes WHERE org_id = $1")
             .bind(org)
             .fetch_all(&mut *conn)
             .await?

@@ -11,11 +11,12 @@
 // Writing goes many rows per statement (chat_apply_queries.rs).
 
 use crate::chats_store::Scope;
-use crate::{ChatListItem, StorageError};
+use crate::{ChatListItem, Run, StorageError};
 use ::provisioning::{
     ActualChat, ActualMember, ChatKey, ChatState, ClassFacts, DesiredChat, MemberStatus, NameTemplates, OrgSnapshot,
     PersonFacts, Plan, SectionFacts, Source,
 };
+use roster::ids::PersonId;
 use roster::{OrgKind, Role};
 use sqlx::QueryBuilder;
 use std::borrow::Cow;
@@ -104,11 +105,11 @@ async fn load(tx: &mut Tx, org: i64, scope: Scope<'_>) -> Result<Loaded, Storage
 async fn scope_keys(
     tx: &mut Tx,
     org: i64,
-    people: &[i64],
+    people: &[PersonId],
     heads: &[ChatHead],
     current_year: Option<i64>,
 ) -> Result<BTreeSet<ChatKey>, StorageError> {
-    let who = id_list(people.iter().copied());
+    let who = id_list(people.iter().copied().map(i64::from));
     let member_of = id_set(
         tx,
         org,
@@ -259,13 +260,13 @@ async fn load_scope(
 }
 
 /// Reconciles one organisation's chats in `scope`: plans from a consistent read
-/// and, unless `dry_run`, applies the plan in the same transaction. Concurrent
+/// and, unless it is a [`Run::DryRun`], applies the plan in the same transaction. Concurrent
 /// reconciliations of one organisation queue on a write lock.
 pub(crate) async fn reconcile(
     pool: &Pool<Db>,
     org: i64,
     scope: Scope<'_>,
-    dry_run: bool,
+    run: Run,
     now: i64,
 ) -> Result<Plan, StorageError> {
     let started = std::time::Instant::now();
@@ -282,7 +283,7 @@ pub(crate) async fn reconcile(
     }
     let plan = ::provisioning::plan(&desired, &actual, &snapshot);
     let planned = started.elapsed();
-    if dry_run || plan.is_empty() {
+    if run == Run::DryRun || plan.is_empty() {
         tx.rollback().await?;
     } else {
         apply(&mut tx, &plan, now).await?;

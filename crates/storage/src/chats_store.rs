@@ -2,7 +2,8 @@
 //! with its roster and links (the rules are in the `provisioning` crate), and
 //! the chats a person sees.
 
-use crate::{Pool, StorageError, Store};
+use crate::{Pool, Run, StorageError, Store};
+use roster::ids::{OrgId, PersonId};
 
 /// A chat as the "Чаты" window lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,15 +24,15 @@ pub(crate) enum Scope<'a> {
     /// All of them.
     Org,
     /// The chats these people are members of or belong in, each read in full.
-    People(&'a [i64]),
+    People(&'a [PersonId]),
 }
 
 impl Store {
     /// Brings one organisation's automatic chats in line with its roster and
     /// links, in one transaction, and returns what it changed (or, with
-    /// `dry_run`, would change).
-    pub async fn reconcile(&self, org: i64, dry_run: bool, now: i64) -> Result<provisioning::Plan, StorageError> {
-        dispatch!(self.chats::reconcile(org, Scope::Org, dry_run, now))
+    /// [`Run::DryRun`], would change).
+    pub async fn reconcile(&self, org: OrgId, run: Run, now: i64) -> Result<provisioning::Plan, StorageError> {
+        dispatch!(self.chats::reconcile(org.into(), Scope::Org, run, now))
     }
 
     /// Like [`Store::reconcile`], for the chats `people` are members of or
@@ -42,12 +43,12 @@ impl Store {
     /// organisation needs [`Store::reconcile`].
     pub async fn reconcile_people(
         &self,
-        org: i64,
-        people: &[i64],
-        dry_run: bool,
+        org: OrgId,
+        people: &[PersonId],
+        run: Run,
         now: i64,
     ) -> Result<provisioning::Plan, StorageError> {
-        dispatch!(self.chats::reconcile(org, Scope::People(people), dry_run, now))
+        dispatch!(self.chats::reconcile(org.into(), Scope::People(people), run, now))
     }
 
     pub async fn person_chats(&self, org: i64, person: i64) -> Result<Vec<ChatListItem>, StorageError> {

@@ -10,6 +10,7 @@ use crate::{
 };
 use ::identity::event::{IdentityEvent, UnlinkReason};
 use ::identity::rights::{self as rules, RightsRefusal, Subject};
+use roster::ids::{ChatId, OrgId};
 use roster::retention::Retention;
 use serde_json::{Value, json};
 
@@ -130,7 +131,7 @@ pub(crate) async fn create_org_export(
     reason: &str,
     now: i64,
 ) -> Result<ExportJob, StorageError> {
-    let mut tx = begin(pool, org).await?;
+    let mut tx = begin(pool, OrgId(org)).await?;
     rules::may_export_for(subject(&mut tx, org, person).await?).map_err(refused)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO data_exports (org_id, person_id, requested_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -435,7 +436,7 @@ pub(crate) async fn erase_person(
     reason: &str,
     now: i64,
 ) -> Result<ErasurePlan, StorageError> {
-    let mut tx = begin(pool, org).await?;
+    let mut tx = begin(pool, OrgId(org)).await?;
     let plan = erasure_plan_in(&mut tx, org, person).await?;
     let placeholder: i64 = sqlx::query_scalar(
         "INSERT INTO people (last_name, first_name, active, search_key) \
@@ -525,7 +526,7 @@ pub(crate) async fn set_retention(
     retention: Retention,
     now: i64,
 ) -> Result<RetentionSetting, StorageError> {
-    let mut tx = begin(pool, org).await?;
+    let mut tx = begin(pool, OrgId(org)).await?;
     let before: i64 = sqlx::query_scalar("SELECT retention_years FROM orgs WHERE id = $1")
         .bind(org)
         .fetch_optional(&mut *tx)
@@ -589,10 +590,10 @@ pub(crate) async fn run_retention(
         if due_chats(&mut *pool.acquire().await?, org, &cutoff).await?.is_empty() {
             continue;
         }
-        let mut tx = begin(pool, org).await?;
+        let mut tx = begin(pool, OrgId(org)).await?;
         let due = due_chats(&mut tx, org, &cutoff).await?;
         for chat in &due {
-            purge_chat(&mut tx, org, chat.chat_id, "retention", now).await?;
+            purge_chat(&mut tx, OrgId(org), ChatId(chat.chat_id), "retention", now).await?;
         }
         let details = json!({
             "years": years,

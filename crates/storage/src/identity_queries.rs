@@ -183,7 +183,10 @@ pub(crate) async fn account_by_login(pool: &Pool<Db>, login: &str) -> Result<Opt
 }
 
 /// The Parta ID a school account is linked to (in any organisation).
-pub(crate) async fn account_of_person(pool: &Pool<Db>, person: i64) -> Result<Option<AccountRow>, StorageError> {
+pub(crate) async fn account_of_person(
+    pool: &Pool<Db>,
+    person: roster::ids::PersonId,
+) -> Result<Option<AccountRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
         "{ACCOUNT} WHERE deleted_at IS NULL AND id IN (SELECT lp.account_id FROM profile_links l \
          JOIN learning_profiles lp ON lp.id = l.profile_id WHERE l.person_id = $1) LIMIT 1"

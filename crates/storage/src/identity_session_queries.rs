@@ -176,10 +176,10 @@ pub(crate) async fn portal_session_from_proof(
     token_hash: &str,
     now: i64,
     expires_at: i64,
-) -> Result<i64, StorageError> {
+) -> Result<roster::ids::PersonId, StorageError> {
     let mut tx: Tx = pool.begin_with(BEGIN_WRITE).await?;
     let phone = take_proof(&mut tx, proof_hash, now).await?;
-    let people: Vec<i64> = sqlx::query_scalar(
+    let people: Vec<roster::ids::PersonId> = sqlx::query_scalar(
         "SELECT DISTINCT l.person_id FROM profile_links l JOIN learning_profiles lp ON lp.id = l.profile_id \
          JOIN accounts a ON a.id = lp.account_id JOIN people p ON p.id = l.person_id \
          WHERE a.phone = $1 AND a.deleted_at IS NULL AND p.active",

@@ -4,6 +4,7 @@
 
 use crate::{Pool, StorageError, Store};
 use roster::PersonName;
+use roster::ids::PersonId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -270,12 +271,12 @@ impl Store {
         token_hash: &str,
         now: i64,
         expires_at: i64,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<PersonId, StorageError> {
         dispatch!(self.identity::portal_session_from_proof(proof_hash, token_hash, now, expires_at))
     }
 
     /// The Parta ID a school account is linked to, in any organisation.
-    pub async fn account_of_person(&self, person: i64) -> Result<Option<AccountRow>, StorageError> {
+    pub async fn account_of_person(&self, person: PersonId) -> Result<Option<AccountRow>, StorageError> {
         dispatch!(self.identity::account_of_person(person))
     }
 

@@ -20,7 +20,7 @@ fn brief_sql(rest: &str) -> String {
 
 const ORDER_BY_NAME: &str = "ORDER BY p.last_name, p.first_name, p.middle_name, p.id";
 
-pub(crate) async fn person(pool: &Pool<Db>, id: i64) -> Result<PersonView, StorageError> {
+pub(crate) async fn person(pool: &Pool<Db>, id: PersonId) -> Result<PersonView, StorageError> {
     sqlx::query_as(
         "SELECT id, last_name, first_name, middle_name, login, must_change_password FROM people WHERE id = $1 AND active",
     )
@@ -30,7 +30,7 @@ pub(crate) async fn person(pool: &Pool<Db>, id: i64) -> Result<PersonView, Stora
     .ok_or(StorageError::NotFound)
 }
 
-pub(crate) async fn person_roles(pool: &Pool<Db>, id: i64) -> Result<Vec<RoleView>, StorageError> {
+pub(crate) async fn person_roles(pool: &Pool<Db>, id: PersonId) -> Result<Vec<RoleView>, StorageError> {
     Ok(sqlx::query_as(
         "SELECT r.org_id, o.name AS org_name, o.kind AS org_kind, o.chats_enabled, r.role \
          FROM person_roles r JOIN orgs o ON o.id = r.org_id WHERE r.person_id = $1 AND o.active ORDER BY o.name, r.role",
@@ -480,7 +480,7 @@ pub(crate) async fn set_guardianship(
 
 #[derive(sqlx::FromRow)]
 struct SlipRow {
-    id: i64,
+    id: PersonId,
     name: String,
     login: String,
     role: String,

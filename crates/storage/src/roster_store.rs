@@ -35,14 +35,14 @@ impl Store {
         dispatch!(self.credentials(login))
     }
 
-    pub async fn set_password(&self, person: i64, hash: &str, must_change: bool) -> Result<(), StorageError> {
+    pub async fn set_password(&self, person: PersonId, hash: &str, must_change: bool) -> Result<(), StorageError> {
         dispatch!(self.set_password(person, hash, must_change))
     }
 
     pub async fn create_session(
         &self,
         token_hash: &str,
-        person: i64,
+        person: PersonId,
         now: i64,
         expires: i64,
     ) -> Result<(), StorageError> {
@@ -50,7 +50,7 @@ impl Store {
     }
 
     /// The person a live session belongs to.
-    pub async fn session_person(&self, token_hash: &str, now: i64) -> Result<Option<i64>, StorageError> {
+    pub async fn session_person(&self, token_hash: &str, now: i64) -> Result<Option<PersonId>, StorageError> {
         dispatch!(self.session_person(token_hash, now))
     }
 
@@ -60,11 +60,11 @@ impl Store {
 
     // ---- reads ----
 
-    pub async fn person(&self, id: i64) -> Result<PersonView, StorageError> {
+    pub async fn person(&self, id: PersonId) -> Result<PersonView, StorageError> {
         dispatch!(self.person(id))
     }
 
-    pub async fn person_roles(&self, id: i64) -> Result<Vec<RoleView>, StorageError> {
+    pub async fn person_roles(&self, id: PersonId) -> Result<Vec<RoleView>, StorageError> {
         dispatch!(self.person_roles(id))
     }
 

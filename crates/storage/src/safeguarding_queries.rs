@@ -12,6 +12,7 @@ use crate::{
 use ::messenger::report::{self as rules, Decision, ModeratorFacts, Outcome, OversightFacts, ReportFacts};
 use ::messenger::{ModerationRefusal, ReportReason};
 use roster::Role;
+use roster::ids::{ChatId, OrgId, PersonId};
 use serde_json::json;
 
 /// Messages kept on each side of the reported one.
@@ -22,7 +23,7 @@ fn refused(r: ModerationRefusal) -> StorageError {
 }
 
 async fn roles_in(conn: &mut Conn, org: i64, person: i64) -> Result<Vec<Role>, StorageError> {
-    Ok(actor_facts(conn, org, person).await?.roles.into_iter().collect())
+    Ok(actor_facts(conn, OrgId(org), PersonId(person)).await?.roles.into_iter().collect())
 }
 
 async fn moderator(conn: &mut Conn, org: i64, person: i64) -> Result<(), StorageError> {
@@ -116,7 +117,9 @@ pub(crate) async fn report_message(
     .fetch_one(&mut *tx)
     .await?;
     let after = json!({ "report": id, "message": message, "reason": reason.as_str() });
-    audit(&mut tx, org, chat, Some(me.person_id), "report", Some(author), json!({}), after, now).await?;
+    let (org_id, chat_id) = (OrgId(org), ChatId(chat));
+    let (by, about) = (Some(PersonId(me.person_id)), Some(PersonId(author)));
+    audit(&mut tx, org_id, chat_id, by, "report", about, json!({}), after, now).await?;
     tx.commit().await?;
     Ok(ReportReceipt { id, created: true })
 }
@@ -259,7 +262,7 @@ pub(crate) async fn decide(
     note: &str,
     now: i64,
 ) -> Result<Decided, StorageError> {
-    let mut tx = begin(pool, org).await?;
+    let mut tx = begin(pool, OrgId(org)).await?;
     moderator(&mut tx, org, actor).await?;
     let row: Option<(i64, i64, i64, String, String, String)> = sqlx::query_as(
         "SELECT r.chat_id, r.message_id, r.author_id, r.reason, r.status, c.kind \
@@ -273,17 +276,19 @@ pub(crate) async fn decide(
     let facts = ReportFacts { open: status == "open", direct_chat: kind == "direct" };
     let outcome = rules::decide(facts, decision).map_err(refused)?;
     let mut decided = Decided { chat_id: chat, event: None, people: Vec::new() };
+    // The chat-management audit log takes typed ids; this module's are bare still.
+    let (org_id, chat_id, by, about) = (OrgId(org), ChatId(chat), Some(PersonId(actor)), Some(PersonId(author)));
     let (status, decision) = match outcome {
         Outcome::Dismissed => {
             let after = json!({ "report": report, "note": note });
-            audit(&mut tx, org, chat, Some(actor), "dismiss_report", Some(author), json!({}), after, now).await?;
+            audit(&mut tx, org_id, chat_id, by, "dismiss_report", about, json!({}), after, now).await?;
             ("dismissed", Decision::default())
         }
         Outcome::Actioned(d) => {
             if d.hide {
                 decided.event = hide(&mut tx, chat, message, actor, &reason, now).await?;
                 let after = json!({ "report": report, "message": message, "reason": reason });
-                audit(&mut tx, org, chat, Some(actor), "hide_message", Some(author), json!({}), after, now).await?;
+                audit(&mut tx, org_id, chat_id, by, "hide_message", about, json!({}), after, now).await?;
             }
             if let Some(minutes) = d.mute_minutes {
                 let until = now + minutes * 60;
@@ -294,7 +299,7 @@ pub(crate) async fn decide(
                     .execute(&mut *tx)
                     .await?;
                 let after = json!({ "report": report, "muted_until": until });
-                audit(&mut tx, org, chat, Some(actor), "mute_member", Some(author), json!({}), after, now).await?;
+                audit(&mut tx, org_id, chat_id, by, "mute_member", about, json!({}), after, now).await?;
             }
             if d.remove {
                 // Kept out like a member staff removed: the roster does not
@@ -309,8 +314,7 @@ pub(crate) async fn decide(
                 .await?;
                 if removed.rows_affected() > 0 {
                     let after = json!({ "report": report });
-                    audit(&mut tx, org, chat, Some(actor), "remove_member", Some(author), json!({}), after, now)
-                        .await?;
+                    audit(&mut tx, org_id, chat_id, by, "remove_member", about, json!({}), after, now).await?;
                     decided.people.push(author);
                 }
             }
@@ -510,7 +514,8 @@ pub(crate) async fn oversee(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    audit(&mut tx, org, chat, Some(actor), "open_chat", None, json!({}), json!({ "reason": reason }), now).await?;
+    let (org_id, chat_id, by) = (OrgId(org), ChatId(chat), Some(PersonId(actor)));
+    audit(&mut tx, org_id, chat_id, by, "open_chat", None, json!({}), json!({ "reason": reason }), now).await?;
     let range: (Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT MIN(seq), MAX(seq) FROM (SELECT seq FROM messages WHERE chat_id = $1 ORDER BY seq DESC LIMIT $2) x",
     )

@@ -12,7 +12,7 @@ pub(crate) async fn credentials(pool: &Pool<Db>, login: &str) -> Result<Option<C
 
 pub(crate) async fn set_password(
     pool: &Pool<Db>,
-    person: i64,
+    person: PersonId,
     hash: &str,
     must_change: bool,
 ) -> Result<(), StorageError> {
@@ -28,7 +28,7 @@ pub(crate) async fn set_password(
 pub(crate) async fn create_session(
     pool: &Pool<Db>,
     token_hash: &str,
-    person: i64,
+    person: PersonId,
     now: i64,
     expires: i64,
 ) -> Result<(), StorageError> {
@@ -42,7 +42,11 @@ pub(crate) async fn create_session(
     Ok(())
 }
 
-pub(crate) async fn session_person(pool: &Pool<Db>, token_hash: &str, now: i64) -> Result<Option<i64>, StorageError> {
+pub(crate) async fn session_person(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<PersonId>, StorageError> {
     Ok(sqlx::query_scalar(
         "SELECT s.person_id FROM portal_sessions s JOIN people p ON p.id = s.person_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND p.active",

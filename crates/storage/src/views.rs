@@ -5,7 +5,7 @@ use roster::ids::{ClassId, OrgId, PersonId, SectionId, SubjectId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub password_hash: Option<String>,
     pub must_change_password: bool,
     pub active: bool,
@@ -13,7 +13,7 @@ pub struct Credentials {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonView {
-    pub id: i64,
+    pub id: PersonId,
     pub last_name: String,
     pub first_name: String,
     pub middle_name: Option<String>,
@@ -23,7 +23,7 @@ pub struct PersonView {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleView {
-    pub org_id: i64,
+    pub org_id: OrgId,
     pub org_name: String,
     /// `general_education` or `other`.
     pub org_kind: String,
@@ -107,7 +107,7 @@ pub struct PersonCard {
 /// that issues it; storage only ever sees the hash.
 #[derive(Debug, Clone)]
 pub struct PasswordSlip {
-    pub person_id: i64,
+    pub person_id: PersonId,
     pub name: String,
     pub login: String,
     pub password: String,

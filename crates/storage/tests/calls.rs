@@ -31,7 +31,7 @@ async fn person(store: &Store, org: i64, q: &str) -> i64 {
 
 async fn setup(store: &Store) -> School {
     let (org, teacher, account) = school_with_linked_class_teacher(store, NOW).await;
-    store.reconcile(org, false, NOW).await.unwrap();
+    store.reconcile(roster::ids::OrgId(org), storage::Run::Apply, NOW).await.unwrap();
     let class_chat =
         store.messenger_chats(account).await.unwrap().into_iter().find(|c| c.name == "5А класс").unwrap().id;
     let alena = person(store, org, "Алёна").await;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use messenger::{ChatDescription, ChatName, ClientId, MessageText};
+use roster::ids::{OrgId, PersonId};
 use storage::{ChatDraft, NewMessage, PURGE_AFTER_SECS, Store};
 use testkit::fixture::school_with_linked_class_teacher;
 use testkit::fresh_db;
@@ -39,9 +40,10 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_te
         announcement_only: false,
         members: vec![],
     };
-    let chat = store.create_custom_chat(org, teacher, &draft, NOW).await.unwrap().chat_id;
+    let (org, person) = (OrgId(org), PersonId(teacher));
+    let chat = store.create_custom_chat(org, person, &draft, NOW).await.unwrap().chat_id;
     let send = |client: &str, text: &str| NewMessage {
-        chat_id: chat,
+        chat_id: chat.into(),
         account_id: account,
         client_id: ClientId::parse(client).unwrap(),
         text: MessageText::parse(text).unwrap(),
@@ -59,11 +61,11 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_te
     reply.reply_to = Some(first);
     assert!(store.append_messages(&[reply]).await.unwrap()[0].is_ok());
     let react = storage::MessageAction::React(messenger::Reaction::parse("👍").unwrap());
-    store.act_on_message(account, chat, first, &react, NOW).await.unwrap();
+    store.act_on_message(account, chat.into(), first, &react, NOW).await.unwrap();
     let edit = storage::MessageAction::Edit(MessageText::parse("Автобус отходит в девять").unwrap());
-    store.act_on_message(account, chat, first, &edit, NOW).await.unwrap();
+    store.act_on_message(account, chat.into(), first, &edit, NOW).await.unwrap();
     // A call, finished: its rows and its record message.
-    let call = store.start_call(chat, teacher, messenger::call::CallKind::Audio, "node-a", NOW).await.unwrap();
+    let call = store.start_call(chat.into(), teacher, messenger::call::CallKind::Audio, "node-a", NOW).await.unwrap();
     store.finish_call(call, messenger::call::CallOutcome::Finished, NOW).await.unwrap().unwrap();
 
     // Only this chat has messages in this database, so the whole index is its.
@@ -87,19 +89,23 @@ async fn a_purge_erases_a_deleted_chats_messages_members_log_calls_and_search_te
     ];
 
     // Deleted, it keeps everything until the purge: it can still be restored.
-    store.delete_chat(org, teacher, chat, NOW).await.unwrap();
+    store.delete_chat(org, person, chat, NOW).await.unwrap();
     assert!(store.purge_deleted_chats(NOW + PURGE_AFTER_SECS - 1).await.unwrap().is_empty());
     for sql in tables {
-        assert!(rows(&db.url, sql, chat).await > 0, "before the purge: {sql}");
+        assert!(rows(&db.url, sql, chat.into()).await > 0, "before the purge: {sql}");
     }
     assert_eq!(store.purge_deleted_chats(NOW + PURGE_AFTER_SECS).await.unwrap(), [(org, chat)]);
     assert!(store.purge_deleted_chats(NOW + PURGE_AFTER_SECS + 1).await.unwrap().is_empty(), "once");
     for sql in tables {
-        assert_eq!(rows(&db.url, sql, chat).await, 0, "after the purge: {sql}");
+        assert_eq!(rows(&db.url, sql, chat.into()).await, 0, "after the purge: {sql}");
     }
     // What happened stays readable: the chat row and its audit, purge included.
-    assert_eq!(rows(&db.url, "SELECT COUNT(*) FROM chats WHERE id = $1 AND purged_at IS NOT NULL", chat).await, 1);
-    let audit = rows(&db.url, "SELECT COUNT(*) FROM chat_audit WHERE chat_id = $1 AND action = 'purge'", chat).await;
+    assert_eq!(
+        rows(&db.url, "SELECT COUNT(*) FROM chats WHERE id = $1 AND purged_at IS NOT NULL", chat.into()).await,
+        1
+    );
+    let audit =
+        rows(&db.url, "SELECT COUNT(*) FROM chat_audit WHERE chat_id = $1 AND action = 'purge'", chat.into()).await;
     assert_eq!(audit, 1);
     db.finish().await;
 }

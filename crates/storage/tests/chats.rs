@@ -6,7 +6,7 @@
 
 use roster::PersonName;
 use roster::ids::{OrgId, PersonId};
-use storage::{LinkChange, NewLink, PeopleFilter, Store};
+use storage::{LinkChange, NewLink, PeopleFilter, Run, Store};
 use testkit::fixture::school;
 use testkit::fresh_db;
 
@@ -49,12 +49,12 @@ async fn chat_names(store: &Store, org: i64, person: i64) -> Vec<String> {
 async fn the_first_reconciliation_makes_every_chat_and_the_second_changes_nothing() {
     let db = fresh_db().await;
     let org = setup(&db.store).await;
-    let plan = db.store.reconcile(org, false, NOW).await.unwrap();
+    let plan = db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     let mut names: Vec<_> = plan.create.iter().map(|c| c.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["5А класс", "5Б класс", "Математика 5А", "Родители 5А", "Родители 5Б", "Учительская"]);
-    assert!(db.store.reconcile(org, false, NOW).await.unwrap().is_empty());
-    let dry = db.store.reconcile(org, true, NOW).await.unwrap();
+    assert!(db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap().is_empty());
+    let dry = db.store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert!(dry.is_empty(), "a dry run of a reconciled school has nothing to do:\n{dry}");
     db.finish().await;
 }
@@ -63,9 +63,9 @@ async fn the_first_reconciliation_makes_every_chat_and_the_second_changes_nothin
 async fn a_dry_run_plans_but_writes_nothing() {
     let db = fresh_db().await;
     let org = setup(&db.store).await;
-    let dry = db.store.reconcile(org, true, NOW).await.unwrap();
+    let dry = db.store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert_eq!(dry.create.len(), 6);
-    assert_eq!(db.store.reconcile(org, true, NOW).await.unwrap().create.len(), 6, "nothing was created");
+    assert_eq!(db.store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap().create.len(), 6, "nothing was created");
     db.finish().await;
 }
 
@@ -73,22 +73,22 @@ async fn a_dry_run_plans_but_writes_nothing() {
 async fn a_linked_student_sees_their_chats_and_moves_with_their_class() {
     let db = fresh_db().await;
     let org = setup(&db.store).await;
-    db.store.reconcile(org, false, NOW).await.unwrap();
+    db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     let alena = person(&db.store, org, "алёна").await;
     assert!(chat_names(&db.store, org, alena).await.is_empty(), "pending until linked");
 
     link(&db.store, org, alena, "+79120000001").await;
-    db.store.reconcile(org, false, NOW).await.unwrap();
+    db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert_eq!(chat_names(&db.store, org, alena).await, ["5А класс", "Математика 5А"]);
 
     let c5b = db.store.classes(OrgId(org)).await.unwrap().into_iter().find(|c| c.name == "5Б").unwrap().id;
     db.store.move_student(OrgId(org), PersonId(alena), c5b, day("2026-11-29")).await.unwrap();
-    let plan = db.store.reconcile(org, false, NOW).await.unwrap();
+    let plan = db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert!(plan.to_string().contains("5Б"), "{plan}");
     assert_eq!(chat_names(&db.store, org, alena).await, ["5Б класс"]);
 
     db.store.unlink_profile(org, alena, NOW).await.unwrap();
-    db.store.reconcile(org, false, NOW).await.unwrap();
+    db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert!(chat_names(&db.store, org, alena).await.is_empty());
     db.finish().await;
 }
@@ -99,16 +99,16 @@ async fn switching_the_module_off_hides_the_chats_and_on_brings_them_back() {
     let org = setup(&db.store).await;
     let teacher = person(&db.store, org, "учителева").await;
     link(&db.store, org, teacher, "+79120000002").await;
-    db.store.reconcile(org, false, NOW).await.unwrap();
+    db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     let before = chat_names(&db.store, org, teacher).await;
     assert_eq!(before, ["Учительская", "5А класс", "Родители 5А", "Родители 5Б"], "teacher and parent: the union");
 
     db.store.set_chats_enabled(OrgId(org), false).await.unwrap();
-    let plan = db.store.reconcile(org, false, NOW).await.unwrap();
+    let plan = db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert_eq!(plan.set_state.len(), 6);
     assert!(chat_names(&db.store, org, teacher).await.is_empty());
     db.store.set_chats_enabled(OrgId(org), true).await.unwrap();
-    db.store.reconcile(org, false, NOW).await.unwrap();
+    db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert_eq!(chat_names(&db.store, org, teacher).await, before);
     db.finish().await;
 }
@@ -175,7 +175,7 @@ async fn plans_larger_than_one_statement_are_written_in_full() {
     db.store.apply_import(&big_school(N, "c5a"), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
     let org: i64 = db.store.orgs().await.unwrap()[0].id.into();
 
-    let plan = db.store.reconcile(org, false, NOW).await.unwrap();
+    let plan = db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     let memberships: usize = plan.create.iter().map(|c| c.members.len()).sum();
     let size = |name: &str| plan.create.iter().find(|c| c.name == name).map(|c| c.members.len());
     assert_eq!(plan.create.len(), 6);
@@ -184,19 +184,19 @@ async fn plans_larger_than_one_statement_are_written_in_full() {
     assert_eq!(size("Математика 5А"), Some(N + 3), "the whole class and its teacher");
     assert_eq!(rows(&db.url, "chat_members").await, memberships as i64);
     assert_eq!(rows(&db.url, "provisioning_log").await, (6 + memberships) as i64, "a line per chat and member");
-    let again = db.store.reconcile(org, true, NOW).await.unwrap();
+    let again = db.store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert!(again.is_empty(), "every membership was written as planned: {} changes left", again.change_count());
 
     // Everyone moves to 5Б: as many removals and additions in one plan.
     db.store.apply_import(&big_school(N, "c5b"), storage::Run::Apply, &|p: &str| p.to_string()).await.unwrap();
-    let plan = db.store.reconcile(org, false, NOW).await.unwrap();
+    let plan = db.store.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
     assert_eq!(plan.remove.len(), 3 * N, "the students leave 5А and its subject, their guardians «Родители 5А»");
     assert_eq!(plan.add.len(), 2 * N);
     assert!(plan.remove.iter().any(|r| r.reason == "переведён(а) в 5Б"), "a move says where to");
     let log = rows(&db.url, "provisioning_log").await;
     assert_eq!(log, (6 + memberships + plan.remove.len() + plan.add.len()) as i64, "a line per change");
     assert_eq!(rows(&db.url, "chat_members").await, (memberships - N) as i64, "5Б has no subject chat");
-    let again = db.store.reconcile(org, true, NOW).await.unwrap();
+    let again = db.store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert!(again.is_empty(), "{} changes left", again.change_count());
     db.finish().await;
 }
@@ -204,11 +204,12 @@ async fn plans_larger_than_one_statement_are_written_in_full() {
 /// Makes `change`, then checks that reconciling only `people`'s chats plans
 /// exactly what reconciling the whole organisation would, and leaves nothing.
 async fn scoped_equals_whole(store: &Store, org: i64, people: &[i64], what: &str) {
-    let whole = store.reconcile(org, true, NOW).await.unwrap();
+    let whole = store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert!(!whole.is_empty(), "{what}: the change must change chats");
-    let scoped = store.reconcile_people(org, people, false, NOW).await.unwrap();
+    let people: Vec<PersonId> = people.iter().copied().map(PersonId).collect();
+    let scoped = store.reconcile_people(OrgId(org), &people, Run::Apply, NOW).await.unwrap();
     assert_eq!(scoped, whole, "{what}:\nscoped:\n{scoped}\nwhole organisation:\n{whole}");
-    let rest = store.reconcile(org, true, NOW).await.unwrap();
+    let rest = store.reconcile(OrgId(org), Run::DryRun, NOW).await.unwrap();
     assert!(rest.is_empty(), "{what}: left\n{rest}");
 }
 
@@ -222,7 +223,7 @@ async fn reconciling_the_chats_of_the_people_a_change_concerns_is_the_whole_plan
     let (mother, teacher) = (person(s, org, "мария").await, person(s, org, "учителева").await);
     let math = person(s, org, "математиков").await;
     // Chats created while nobody has linked: a first link activates.
-    s.reconcile(org, false, NOW).await.unwrap();
+    s.reconcile(OrgId(org), Run::Apply, NOW).await.unwrap();
 
     link(s, org, alena, "+79120000011").await;
     scoped_equals_whole(s, org, &[alena], "a student links").await;
@@ -251,6 +252,9 @@ async fn reconciling_the_chats_of_the_people_a_change_concerns_is_the_whole_plan
     scoped_equals_whole(s, org, &[teacher], "the class teacher unlinks").await;
     s.unlink_profile(org, alena, NOW).await.unwrap();
     scoped_equals_whole(s, org, &[alena], "a student unlinks").await;
-    assert!(s.reconcile_people(org, &[ivan, misha], false, NOW).await.unwrap().is_empty(), "nothing to do is nothing");
+    assert!(
+        s.reconcile_people(OrgId(org), &[PersonId(ivan), PersonId(misha)], Run::Apply, NOW).await.unwrap().is_empty(),
+        "nothing to do is nothing"
+    );
     db.finish().await;
 }

@@ -13,7 +13,7 @@ const NOW: i64 = 1_800_000_000;
 /// (org, the teacher's account, the 5А class chat).
 async fn setup(store: &Store) -> (i64, i64, i64) {
     let (org, _, account) = school_with_linked_class_teacher(store, NOW).await;
-    store.reconcile(org, false, NOW).await.unwrap();
+    store.reconcile(roster::ids::OrgId(org), storage::Run::Apply, NOW).await.unwrap();
     let chat = store.messenger_chats(account).await.unwrap().into_iter().find(|c| c.name == "5А класс").unwrap().id;
     (org, account, chat)
 }

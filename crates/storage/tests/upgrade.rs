@@ -56,12 +56,12 @@ async fn a_database_of_the_first_release_is_migrated_to_the_current_schema_with_
 
     // What came after the release works on the old rows: the automatic
     // chats are made for them, and a person added now gets a fresh id.
-    let plan = store.reconcile(school.into(), false, NOW).await.unwrap();
+    let plan = store.reconcile(school, storage::Run::Apply, NOW).await.unwrap();
     let class_chat = plan.create.iter().find(|c| c.name.contains("5А")).expect("the release had no chats: 5А gets one");
     let teacher = five_a.class_teacher_id.unwrap();
     assert!(class_chat.members.iter().any(|m| m.person_id == i64::from(teacher) && m.admin), "{class_chat:?}");
     assert!(
-        store.reconcile(school.into(), false, NOW).await.unwrap().is_empty(),
+        store.reconcile(school, storage::Run::Apply, NOW).await.unwrap().is_empty(),
         "and then the chats match the roster"
     );
     let new = storage::NewPerson {

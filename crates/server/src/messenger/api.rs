@@ -8,14 +8,17 @@ use crate::auth::OrgAdmin;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult, UNKNOWN_REACTION};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{self, ChatSummary, HistoryPage, MemberView, MessageView};
+use crate::wire::v1::{
+    self, Ack, ChatSettingsForm, ChatSummary, DirectForm, DmPolicyEntry, EditForm, HistoryPage, Member, MessageView,
+    ReadForm, SendForm,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::flood::Action;
 use messenger::{DmPolicy, DmRule, MessageText, Party, Reaction};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use storage::{HistoryRange, MessageAction};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 #[utoipa::path(get, path = "/api/messenger/chats", tag = "messenger",
     responses((status = 200, body = Vec<ChatSummary>), (status = 401, body = e::ErrorBody)),
@@ -33,15 +36,6 @@ pub async fn chat(
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<ChatSummary>> {
     Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ChatSettingsForm {
-    /// Only chat admins post.
-    pub announcement_only: Option<bool>,
-    /// At most 500 characters once trimmed, no control characters.
-    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
-    pub description: Option<String>,
 }
 
 const MAX_DESCRIPTION: usize = 500;
@@ -116,15 +110,6 @@ pub async fn pins(
     Ok(axum::Json(pinned.into_iter().map(MessageView::for_viewer).collect()))
 }
 
-/// A chat member; never their phone number.
-#[derive(Serialize, ToSchema)]
-pub struct Member {
-    #[serde(flatten)]
-    pub member: MemberView,
-    /// Has the messenger open now.
-    pub online: bool,
-}
-
 #[utoipa::path(get, path = "/api/messenger/chats/{chat}/members", tag = "messenger", params(("chat" = i64, Path)),
     responses((status = 200, body = Vec<Member>), (status = 404, body = e::ErrorBody)),
     security(("messenger_session" = [])))]
@@ -142,43 +127,6 @@ pub async fn members(
             .map(|member| Member { online: online.contains(&member.person), member: member.into() })
             .collect(),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct SendForm {
-    /// The client's idempotency key (a UUID): a retry with the same key
-    /// returns the first message.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
-    pub client_id: String,
-    /// As in an edit; blank only when the message carries attachments.
-    #[schema(max_length = 10000)]
-    pub text: String,
-    pub reply_to: Option<i64>,
-    /// People mentioned; only members count, and only the first 50 of them.
-    #[serde(default)]
-    pub mentions: Vec<i64>,
-    /// Ids of the sender's uploads into this chat, in order, each once.
-    #[serde(default)]
-    #[schema(max_items = 10)]
-    pub attachments: Vec<i64>,
-    /// «Срочно» (the chat's admins only): notifies at once, even in quiet hours.
-    #[serde(default)]
-    pub urgent: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Ack {
-    pub client_id: String,
-    pub chat: i64,
-    pub seq: i64,
-    pub message_id: i64,
-    pub duplicate: bool,
-}
-
-impl Ack {
-    pub(super) fn of(client_id: String, c: &storage::Committed) -> Ack {
-        Ack { client_id, chat: c.chat_id, seq: c.seq, message_id: c.message_id, duplicate: c.duplicate }
-    }
 }
 
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/messages", tag = "messenger",
@@ -226,15 +174,6 @@ async fn act(state: &AppState, user: &MessengerUser, chat: i64, message: i64, ac
         state.messenger.publish_event(event);
     }
     Ok(())
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct EditForm {
-    /// The new text: not blank (to remove a message, delete it), at most
-    /// 10,000 characters once trimmed, no control characters but line breaks
-    /// and tabs.
-    #[schema(schema_with = crate::openapi::message_text)]
-    pub text: String,
 }
 
 #[utoipa::path(patch, path = "/api/messenger/chats/{chat}/messages/{message}", tag = "messenger",
@@ -333,11 +272,6 @@ pub async fn unpin(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ReadForm {
-    pub seq: i64,
-}
-
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/read", tag = "messenger",
     params(("chat" = i64, Path)), request_body = ReadForm, responses((status = 204)),
     security(("messenger_session" = [])))]
@@ -352,12 +286,6 @@ pub async fn read(
         state.messenger.publish_ephemeral(chat, &frame);
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct DirectForm {
-    pub org: i64,
-    pub person: i64,
 }
 
 /// Opens (making on first use) the direct chat with a person of the same
@@ -380,19 +308,6 @@ pub async fn direct(
     accounts.push(user.account_id);
     state.messenger.accounts_changed(accounts);
     Ok(axum::Json(state.store.messenger_chat(user.account_id, chat).await?.into()))
-}
-
-/// One rule of an organisation's direct-message policy.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct DmPolicyEntry {
-    /// Who starts the conversation.
-    #[schema(schema_with = crate::openapi::party)]
-    pub from: String,
-    #[schema(schema_with = crate::openapi::party)]
-    pub to: String,
-    /// `shared_class`: they share a class; `family`: a parent and their child.
-    #[schema(schema_with = crate::openapi::dm_rule)]
-    pub rule: String,
 }
 
 fn entries(policy: &DmPolicy) -> Vec<DmPolicyEntry> {

@@ -5,14 +5,14 @@
 //! CSV. Members get `consent` events with no family's answer in them; each
 //! guardian reads their own children's rows.
 
-use super::api::{Ack, admit_in_chat};
+use super::api::admit_in_chat;
 use super::protocol::ReminderAbout;
-use super::receipts::{RemindResult, send_reminders};
+use super::receipts::send_reminders;
 use crate::AppState;
 use crate::error::extract::{Json, Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{ConsentReport, ConsentView};
+use crate::wire::v1::{Ack, AnswerForm, ConsentForm, ConsentReport, ConsentView, RemindResult, ReopenForm};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -21,29 +21,7 @@ use messenger::consent::ConsentSpec;
 use messenger::flood::Action;
 use serde::Deserialize;
 use storage::{ConsentAnswer, NewConsentForm, NewMessage};
-use utoipa::{IntoParams, ToSchema};
-
-#[derive(Deserialize, ToSchema)]
-pub struct ConsentForm {
-    /// The client's idempotency key, as in a send.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
-    pub client_id: String,
-    /// One line, not blank, at most 200 characters once trimmed.
-    #[schema(schema_with = crate::openapi::consent_title)]
-    pub title: String,
-    /// What the consent is for: a message's text.
-    #[schema(schema_with = crate::openapi::message_text)]
-    pub text: String,
-    /// 2–10 options; absent or empty: «Согласен» / «Не согласен».
-    #[serde(default)]
-    #[schema(schema_with = crate::openapi::consent_options)]
-    pub options: Vec<String>,
-    /// Answers are taken until then (unix seconds, in the future).
-    pub deadline: i64,
-    /// Every answer must carry a comment.
-    #[serde(default)]
-    pub comment_required: bool,
-}
+use utoipa::IntoParams;
 
 /// Creates a consent form in a parents' chat (its admins only).
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/consent-forms", tag = "messenger",
@@ -97,18 +75,6 @@ pub async fn view(
     Ok(axum::Json(state.store.consent(user.account_id, chat, message).await?.into()))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct AnswerForm {
-    /// The child answered for: a student of the chat's class whose guardian the caller is.
-    pub student: i64,
-    /// The chosen option's index.
-    #[schema(minimum = 0, maximum = 9)]
-    pub option: i64,
-    /// At most 1,000 characters; required when the form says so.
-    #[schema(max_length = 1000)]
-    pub comment: Option<String>,
-}
-
 /// Answers for one child until the deadline; the latest answer counts and
 /// the earlier ones stay in the report's history.
 #[utoipa::path(put, path = "/api/messenger/chats/{chat}/messages/{message}/consent", tag = "messenger",
@@ -129,12 +95,6 @@ pub async fn answer(
         .await?;
     state.messenger.publish_event(changed.event);
     Ok(axum::Json(changed.form.into()))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ReopenForm {
-    /// The new deadline (unix seconds, in the future).
-    pub deadline: i64,
 }
 
 /// A chat admin takes answers again until a new deadline.

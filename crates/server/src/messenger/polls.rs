@@ -4,26 +4,24 @@
 //! second at most ([`PollResults`]), naming no voter; an anonymous poll
 //! names no voter anywhere — not in answers, events or CSV.
 
-use super::api::{Ack, admit_in_chat};
+use super::api::admit_in_chat;
 use super::bus::{Bus, BusMessage};
 use super::protocol::ServerFrame;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::PollView;
+use crate::wire::v1::{Ack, PollForm, PollView, VoteForm};
 use crate::{AppState, Clock};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use messenger::flood::Action;
 use messenger::polls::{MAX_OPTIONS, PollSpec};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use storage::{NewMessage, NewPoll, Store};
 use tokio::time::Instant;
-use utoipa::ToSchema;
 
 /// A poll's results are logged and sent at most once per this: a class of
 /// a thousand voting within two seconds gets every member eight updates,
@@ -111,27 +109,6 @@ impl PollResults {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PollForm {
-    /// The client's idempotency key, as in a send.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
-    pub client_id: String,
-    /// Not blank, at most 500 characters once trimmed.
-    #[schema(schema_with = crate::openapi::poll_question)]
-    pub question: String,
-    /// 2–10 options, each not blank, one line of at most 200 characters.
-    #[schema(schema_with = crate::openapi::poll_options)]
-    pub options: Vec<String>,
-    /// Several answers may be chosen.
-    #[serde(default)]
-    pub multiple: bool,
-    /// Nobody is ever told who chose what.
-    #[serde(default)]
-    pub anonymous: bool,
-    /// When it closes (unix seconds, in the future); open until closed without it.
-    pub closes_at: Option<i64>,
-}
-
 /// Creates a poll in the chat (anyone who may post there).
 #[utoipa::path(post, path = "/api/messenger/chats/{chat}/polls", tag = "messenger",
     params(("chat" = i64, Path)), request_body = PollForm,
@@ -168,13 +145,6 @@ pub async fn create(
     };
     let committed = state.messenger.writer.send(message).await?;
     Ok(axum::Json(Ack::of(form.client_id, &committed)))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct VoteForm {
-    /// The chosen options' indexes (one, unless the poll takes several).
-    #[schema(min_items = 1, max_items = 10)]
-    pub options: Vec<i64>,
 }
 
 /// Votes, replacing the voter's earlier vote, while the poll is open.

@@ -9,12 +9,12 @@ use crate::error::extract::{Path, Query};
 use crate::error::{self as e, ApiResult};
 use crate::identity_api::MessengerUser;
 use crate::notify::PayloadKind;
-use crate::wire::v1::{ReceiptCounts, ReceiptReport};
+use crate::wire::v1::{ReceiptCounts, ReceiptReport, RemindResult};
 use axum::extract::State;
 use messenger::flood::Action;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use storage::Reminded;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,14 +51,6 @@ pub async fn report(
     Path((chat, message)): Path<(i64, i64)>,
 ) -> ApiResult<axum::Json<ReceiptReport>> {
     Ok(axum::Json(state.store.receipt_report(user.account_id, chat, message).await?.into()))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RemindResult {
-    /// School accounts reminded: the members of families (or the people)
-    /// who had not read.
-    pub people: i64,
-    pub next_reminder_at: i64,
 }
 
 /// Reminds those who have not read a message; at most once per message in

@@ -10,34 +10,12 @@ use crate::AppState;
 use crate::error::extract::{Json, Path};
 use crate::error::{self as e, ApiError, ApiResult};
 use crate::identity_api::MessengerUser;
-use crate::wire::v1::{self, ScheduledView};
+use crate::wire::v1::{self, ScheduleForm, ScheduledEditForm, ScheduledView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use messenger::flood::Action;
 use messenger::{ClientId, MessageText};
-use serde::Deserialize;
 use storage::{DueScheduled, NewMessage, NewScheduled, ScheduledChange, ScheduledOutcome};
-use utoipa::ToSchema;
-
-#[derive(Deserialize, ToSchema)]
-pub struct ScheduleForm {
-    /// As in a send: not blank, at most 10,000 characters once trimmed.
-    #[schema(schema_with = crate::openapi::message_text)]
-    pub text: String,
-    /// When to send it, unix seconds: not in the past, at most a year ahead.
-    pub send_at: i64,
-    /// The client's idempotency key (a UUID), as in a send: a retry with the
-    /// same key returns the first scheduled message. The message sent later
-    /// carries it too.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
-    pub client_id: String,
-    /// A message of this chat to reply to.
-    pub reply_to: Option<i64>,
-    /// People mentioned; only those still members when it is sent count,
-    /// and only the first 50.
-    #[serde(default)]
-    pub mentions: Vec<i64>,
-}
 
 /// Schedules a message to be sent in the chat later, as if its author sent
 /// it then (no attachments).
@@ -82,15 +60,6 @@ pub async fn list(
     Path(chat): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<ScheduledView>>> {
     Ok(axum::Json(v1::list(state.store.scheduled_in_chat(user.account_id, chat, state.now()).await?)))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ScheduledEditForm {
-    /// The new text, as in a send.
-    #[schema(schema_with = crate::openapi::message_text)]
-    pub text: Option<String>,
-    /// The new time, unix seconds: not in the past, at most a year ahead.
-    pub send_at: Option<i64>,
 }
 
 /// Changes the text or the time of one's own message while it waits.

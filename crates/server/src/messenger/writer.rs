@@ -50,7 +50,7 @@ impl AckTo {
         // Gone when the connection closed: the message stands, and a retry
         // with the same client id finds it.
         let Some(queue) = self.queue.upgrade() else { return };
-        if let Err(mpsc::error::TrySendError::Full(reply)) = queue.try_send(Outbound::Reply(frame.to_json().into())) {
+        if let Err(mpsc::error::TrySendError::Full(reply)) = queue.try_send(Outbound::reply(frame.to_json())) {
             // A queue that is full is being drained (or its connection is
             // about to be dropped as slow): the ack waits its turn there
             // instead of holding up the batch.

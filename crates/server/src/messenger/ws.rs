@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use messenger::flood::{self, Action};
+use roster::ids::PersonId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -218,7 +219,7 @@ impl Connection {
                         Box::pin(self.on_client_frame(socket, &text, &replies)).await?;
                     }
                 }
-                Step::Hub(Some(first @ (Outbound::Chat { .. } | Outbound::ChatRun { .. } | Outbound::Reply(_)))) => {
+                Step::Hub(Some(first @ (Outbound::Chat(_) | Outbound::ChatRun(_) | Outbound::Reply(_)))) => {
                     deferred = self.feed_ready(socket, &mut rx, first).await?;
                 }
                 Step::Hub(Some(out @ (Outbound::Reload | Outbound::CatchUp))) => {
@@ -362,13 +363,13 @@ impl Connection {
         let mut fed = 0;
         while let Some(out) = next.take() {
             match out {
-                Outbound::Chat { chat, seq, frame } => self.forward(socket, chat, seq, frame).await?,
-                Outbound::ChatRun { chat, events } => {
-                    for (seq, frame) in events.iter() {
-                        self.forward(socket, chat, Some(*seq), frame.clone()).await?;
+                Outbound::Chat(c) => self.forward(socket, c.chat, c.seq, c.frame.clone()).await?,
+                Outbound::ChatRun(run) => {
+                    for (seq, frame) in run.events.iter() {
+                        self.forward(socket, run.chat, Some(*seq), frame.clone()).await?;
                     }
                 }
-                Outbound::Reply(frame) => socket.feed(Message::Text(frame)).await?,
+                Outbound::Reply(frame) => socket.feed(Message::Text(*frame)).await?,
                 other @ (Outbound::Reload | Outbound::CatchUp) => {
                     socket.flush().await?;
                     return Ok(Some(other));
@@ -536,7 +537,7 @@ impl Connection {
         let name = match self.names.get(&person) {
             Some(name) => name.clone(),
             None => {
-                let p = self.state.store.person(person).await?;
+                let p = self.state.store.person(PersonId(person)).await?;
                 let name = format!("{} {}", p.first_name, p.last_name);
                 self.names.insert(person, name.clone());
                 name

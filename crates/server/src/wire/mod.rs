@@ -1,6 +1,6 @@
 //! What clients read, and the only place that decides it: the bodies of the
-//! HTTP API's answers and the payloads of WebSocket frames, with their JSON
-//! and OpenAPI shapes.
+//! HTTP API's requests and answers and the payloads of WebSocket frames,
+//! with their JSON and OpenAPI shapes.
 //!
 //! Storage returns its own types, shaped by its queries; each is turned into
 //! its wire type here by an explicit conversion that names every field, so a

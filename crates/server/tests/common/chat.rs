@@ -39,7 +39,7 @@ pub async fn linked(app: &TestApp, login: &str, phone: &str) -> Linked {
     let res = app.post(&portal, &format!("/api/chats/{org}/link"), about).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
     let cookie = messenger_session(app, &portal, org).await;
-    Linked { portal, cookie, org, person: credentials.person_id }
+    Linked { portal, cookie, org, person: credentials.person_id.into() }
 }
 
 /// «Перейти в Parta Мессенджер» from a linked portal session: a new

@@ -263,7 +263,7 @@ impl TestApp {
 
     /// The person id of a fixture login.
     pub async fn person_id(&self, login: &str) -> i64 {
-        self.db.store.credentials(login).await.unwrap().unwrap().person_id
+        self.db.store.credentials(login).await.unwrap().unwrap().person_id.into()
     }
 
     /// A client whose connections come from another loopback address, as

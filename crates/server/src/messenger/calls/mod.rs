@@ -152,7 +152,7 @@ impl Line {
             LineTo::Local(tx) => {
                 if let Some(tx) = tx.upgrade() {
                     // A full queue means the hub is dropping the connection anyway.
-                    let _ = tx.try_send(Outbound::Reply(text));
+                    let _ = tx.try_send(Outbound::reply(text));
                 }
             }
             LineTo::Remote(link) => remote::send_to_line(link, &self.id, text),

@@ -312,7 +312,7 @@ async fn deliver_lines(node: Weak<Node>, mut frames: tokio::sync::mpsc::Receiver
         let Ok(LineFrame { conn, frame }) = serde_json::from_slice(&message.payload) else { continue };
         let tx = node.lines.lock().unwrap_or_else(PoisonError::into_inner).get(&conn).and_then(|tx| tx.upgrade());
         if let Some(tx) = tx {
-            let _ = tx.try_send(Outbound::Reply(frame.into()));
+            let _ = tx.try_send(Outbound::reply(frame));
         }
     }
 }

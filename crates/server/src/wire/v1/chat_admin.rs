@@ -1,6 +1,6 @@
 //! "Управление чатами": chats, members, candidates and the audit log.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A chat on the management page.
@@ -68,13 +68,13 @@ impl From<storage::ManagedChat> for ManagedChat {
             can_manage,
         } = value;
         ManagedChat {
-            id,
+            id: id.into(),
             kind,
             name,
             description,
             state,
             announcement_only,
-            class_id,
+            class_id: class_id.map(Into::into),
             class_name,
             year_id,
             year_title,
@@ -130,7 +130,7 @@ impl From<storage::ManagedMember> for ManagedMember {
             reasons,
         } = value;
         ManagedMember {
-            person,
+            person: person.into(),
             last_name,
             first_name,
             middle_name,
@@ -179,7 +179,7 @@ pub struct Candidate {
 impl From<storage::Candidate> for Candidate {
     fn from(value: storage::Candidate) -> Self {
         let storage::Candidate { id, last_name, first_name, middle_name, roles, classes, linked, member } = value;
-        Candidate { id, last_name, first_name, middle_name, roles, classes, linked, member }
+        Candidate { id: id.into(), last_name, first_name, middle_name, roles, classes, linked, member }
     }
 }
 
@@ -227,7 +227,7 @@ impl From<storage::ManageContext> for ManageContext {
     fn from(value: storage::ManageContext) -> Self {
         let storage::ManageContext { org_id, org_name, administrator, can_create, classes, years, subjects } = value;
         ManageContext {
-            org_id,
+            org_id: org_id.into(),
             org_name,
             administrator,
             can_create,
@@ -274,6 +274,60 @@ impl From<storage::AuditEntry> for AuditEntry {
             before,
             after,
         } = value;
-        AuditEntry { id, at, chat_id, chat_name, actor_id, actor_name, action, person_id, person_name, before, after }
+        AuditEntry {
+            id,
+            at,
+            chat_id: chat_id.into(),
+            chat_name,
+            actor_id: actor_id.map(Into::into),
+            actor_name,
+            action,
+            person_id: person_id.map(Into::into),
+            person_name,
+            before,
+            after,
+        }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewChatForm {
+    /// 1–100 characters. Another chat may have the same name (`same_name` says so).
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub description: String,
+    /// Only chat admins post.
+    #[serde(default)]
+    pub announcement_only: bool,
+    /// People to add besides the creator, who becomes the chat's admin.
+    #[serde(default)]
+    #[schema(max_items = 2000)]
+    pub members: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChatEditForm {
+    /// The `version` the editor saw: if someone changed the chat since, the edit is refused (`chat_changed`).
+    pub version: i64,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    pub announcement_only: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PeopleForm {
+    /// School accounts of this organisation; all are added or none.
+    #[schema(min_items = 1, max_items = 2000)]
+    pub people: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ru,
+    En,
 }

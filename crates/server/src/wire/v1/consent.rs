@@ -1,4 +1,5 @@
-//! Consent forms: as members see them, and the chat admins' report.
+//! Consent forms: asking and answering, as members see them, and the chat
+//! admins' report.
 
 use super::Author;
 use serde::{Deserialize, Serialize};
@@ -161,4 +162,44 @@ impl From<storage::ConsentStudent> for ConsentStudent {
             history: history.into_iter().map(Into::into).collect(),
         }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentForm {
+    /// The client's idempotency key, as in a send.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub client_id: String,
+    /// One line, not blank, at most 200 characters once trimmed.
+    #[schema(schema_with = crate::openapi::consent_title)]
+    pub title: String,
+    /// What the consent is for: a message's text.
+    #[schema(schema_with = crate::openapi::message_text)]
+    pub text: String,
+    /// 2–10 options; absent or empty: «Согласен» / «Не согласен».
+    #[serde(default)]
+    #[schema(schema_with = crate::openapi::consent_options)]
+    pub options: Vec<String>,
+    /// Answers are taken until then (unix seconds, in the future).
+    pub deadline: i64,
+    /// Every answer must carry a comment.
+    #[serde(default)]
+    pub comment_required: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerForm {
+    /// The child answered for: a student of the chat's class whose guardian the caller is.
+    pub student: i64,
+    /// The chosen option's index.
+    #[schema(minimum = 0, maximum = 9)]
+    pub option: i64,
+    /// At most 1,000 characters; required when the form says so.
+    #[schema(max_length = 1000)]
+    pub comment: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReopenForm {
+    /// The new deadline (unix seconds, in the future).
+    pub deadline: i64,
 }

@@ -1,6 +1,6 @@
 //! Data rights: copies, erasure plans, retention and their log.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A copy of a person's data, as its requester follows it.
@@ -140,4 +140,25 @@ impl From<storage::RightsAuditEntry> for RightsAuditEntry {
             value;
         RightsAuditEntry { id, action, actor_name, person_id, person_name, reason, details, at }
     }
+}
+
+/// Why an administrator acts on a person's data: required.
+#[derive(Deserialize, ToSchema)]
+pub struct RightsForm {
+    /// The person's request or the legal ground, at most 500 characters once trimmed.
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub reason: String,
+    /// Erasure only: true once the administrator saw the dry-run and confirms.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RetentionForm {
+    /// 1–25 years after a year's end; null or 0: keep for ever.
+    #[schema(minimum = 0, maximum = 25)]
+    pub years: Option<i64>,
 }

@@ -1,4 +1,5 @@
-//! Messages, chats in the messenger's list, their members and history pages.
+//! Messages as sent, edited and read; chats in the messenger's list, their
+//! settings, members and history pages.
 
 use super::{Attachment, CallRecord, ConsentView, PollView};
 use serde::{Deserialize, Serialize};
@@ -282,4 +283,73 @@ impl From<storage::MemberView> for MemberView {
         let storage::MemberView { person, name, role, admin } = value;
         MemberView { person, name, role, admin }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChatSettingsForm {
+    /// Only chat admins post.
+    pub announcement_only: Option<bool>,
+    /// At most 500 characters once trimmed, no control characters.
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    pub description: Option<String>,
+}
+
+/// A chat member; never their phone number.
+#[derive(Serialize, ToSchema)]
+pub struct Member {
+    #[serde(flatten)]
+    pub member: MemberView,
+    /// Has the messenger open now.
+    pub online: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendForm {
+    /// The client's idempotency key (a UUID): a retry with the same key
+    /// returns the first message.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub client_id: String,
+    /// As in an edit; blank only when the message carries attachments.
+    #[schema(max_length = 10000)]
+    pub text: String,
+    pub reply_to: Option<i64>,
+    /// People mentioned; only members count, and only the first 50 of them.
+    #[serde(default)]
+    pub mentions: Vec<i64>,
+    /// Ids of the sender's uploads into this chat, in order, each once.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachments: Vec<i64>,
+    /// «Срочно» (the chat's admins only): notifies at once, even in quiet hours.
+    #[serde(default)]
+    pub urgent: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ack {
+    pub client_id: String,
+    pub chat: i64,
+    pub seq: i64,
+    pub message_id: i64,
+    pub duplicate: bool,
+}
+
+impl Ack {
+    pub fn of(client_id: String, c: &storage::Committed) -> Ack {
+        Ack { client_id, chat: c.chat_id, seq: c.seq, message_id: c.message_id, duplicate: c.duplicate }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditForm {
+    /// The new text: not blank (to remove a message, delete it), at most
+    /// 10,000 characters once trimmed, no control characters but line breaks
+    /// and tabs.
+    #[schema(schema_with = crate::openapi::message_text)]
+    pub text: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadForm {
+    pub seq: i64,
 }

@@ -1,4 +1,5 @@
-//! Polls, as their message and `poll` events carry them.
+//! Polls: asking and voting, and polls as their message and `poll` events
+//! carry them.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,4 +50,32 @@ impl From<storage::PollOption> for PollOption {
         let storage::PollOption { text, votes, people } = value;
         PollOption { text, votes, people }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PollForm {
+    /// The client's idempotency key, as in a send.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub client_id: String,
+    /// Not blank, at most 500 characters once trimmed.
+    #[schema(schema_with = crate::openapi::poll_question)]
+    pub question: String,
+    /// 2–10 options, each not blank, one line of at most 200 characters.
+    #[schema(schema_with = crate::openapi::poll_options)]
+    pub options: Vec<String>,
+    /// Several answers may be chosen.
+    #[serde(default)]
+    pub multiple: bool,
+    /// Nobody is ever told who chose what.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// When it closes (unix seconds, in the future); open until closed without it.
+    pub closes_at: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VoteForm {
+    /// The chosen options' indexes (one, unless the poll takes several).
+    #[schema(min_items = 1, max_items = 10)]
+    pub options: Vec<i64>,
 }

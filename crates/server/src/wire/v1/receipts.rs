@@ -1,4 +1,4 @@
-//! Read receipts, for a chat's admins.
+//! Read receipts and reminders, for a chat's admins.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -97,4 +97,12 @@ impl From<storage::ReceiptPerson> for ReceiptPerson {
         let storage::ReceiptPerson { person, name, read, read_at } = value;
         ReceiptPerson { person, name, read, read_at }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemindResult {
+    /// School accounts reminded: the members of families (or the people)
+    /// who had not read.
+    pub people: i64,
+    pub next_reminder_at: i64,
 }

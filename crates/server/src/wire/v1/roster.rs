@@ -1,6 +1,7 @@
 //! The school roster, for the portal.
 
-use serde::Serialize;
+use roster::ids::{ClassId, PersonId, SubjectId};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -16,7 +17,7 @@ pub struct PersonView {
 impl From<storage::PersonView> for PersonView {
     fn from(value: storage::PersonView) -> Self {
         let storage::PersonView { id, last_name, first_name, middle_name, login, must_change_password } = value;
-        PersonView { id, last_name, first_name, middle_name, login, must_change_password }
+        PersonView { id: id.into(), last_name, first_name, middle_name, login, must_change_password }
     }
 }
 
@@ -34,7 +35,7 @@ pub struct RoleView {
 impl From<storage::RoleView> for RoleView {
     fn from(value: storage::RoleView) -> Self {
         let storage::RoleView { org_id, org_name, org_kind, chats_enabled, role } = value;
-        RoleView { org_id, org_name, org_kind, chats_enabled, role }
+        RoleView { org_id: org_id.into(), org_name, org_kind, chats_enabled, role }
     }
 }
 
@@ -201,6 +202,93 @@ pub struct PasswordSlip {
 impl From<storage::PasswordSlip> for PasswordSlip {
     fn from(value: storage::PasswordSlip) -> Self {
         let storage::PasswordSlip { person_id, name, login, password, role } = value;
-        PasswordSlip { person_id, name, login, password, role }
+        PasswordSlip { person_id: person_id.into(), name, login, password, role }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ModuleSwitch {
+    pub enabled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassDetail {
+    pub class: ClassView,
+    pub students: Vec<StudentView>,
+    pub sections: Vec<SectionView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewClass {
+    /// "5А", "10 Физмат".
+    #[schema(min_length = 1, max_length = 18)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ClassEdit {
+    pub name: Option<String>,
+    /// Set the class teacher; `null` removes them. Omit to leave unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Option<i64>>)]
+    pub class_teacher_id: Option<Option<PersonId>>,
+}
+
+/// Distinguishes a field sent as `null` (Some(None)) from one not sent (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<PersonId>>, D::Error> {
+    Option::<PersonId>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PersonForm {
+    /// No markup characters (`roster::MARKUP`): a name is a name.
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub last_name: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub first_name: String,
+    #[schema(max_length = 100, pattern = r#"^[^<>&"`={}\\]*$"#)]
+    pub middle_name: Option<String>,
+    /// Required when creating a person; ignored when editing.
+    pub login: Option<String>,
+    /// Roles in this organisation; when editing, omit to leave unchanged.
+    #[schema(schema_with = crate::openapi::roles)]
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MoveStudent {
+    #[schema(value_type = i64)]
+    pub class_id: ClassId,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GuardianshipForm {
+    #[schema(value_type = i64)]
+    pub guardian_id: PersonId,
+    #[schema(value_type = i64)]
+    pub student_id: PersonId,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubjectForm {
+    /// "Математика", "Английский язык".
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewSection {
+    #[schema(value_type = i64)]
+    pub subject_id: SubjectId,
+    /// A group of the class ("1"); omit when the whole class takes the subject.
+    pub group_name: Option<String>,
+    #[schema(value_type = Vec<i64>)]
+    pub teacher_ids: Vec<PersonId>,
+}
+
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum SectionRole {
+    Teachers,
+    Students,
 }

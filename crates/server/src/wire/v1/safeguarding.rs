@@ -1,7 +1,7 @@
-//! Reports, the moderation queue, oversight.
+//! Reports, the moderation queue and its decisions, blocks, oversight.
 
 use super::MessageView;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A report as its reporter follows it.
@@ -202,4 +202,55 @@ impl From<storage::SafeguardingPerson> for SafeguardingPerson {
         let storage::SafeguardingPerson { person_id, name, named_at } = value;
         SafeguardingPerson { person_id, name, named_at }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReportForm {
+    #[schema(schema_with = crate::openapi::report_reason)]
+    pub reason: String,
+    /// What happened, in the reporter's words (optional).
+    #[serde(default)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    pub comment: String,
+}
+
+/// What a moderator does; choosing nothing dismisses the report.
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionForm {
+    /// Hide the message for everyone («Скрыто модератором»).
+    #[serde(default)]
+    pub hide: bool,
+    /// Mute the author in the chat for this many minutes.
+    #[schema(minimum = 1, maximum = 43200)]
+    pub mute_minutes: Option<i64>,
+    /// Remove the author from the chat (not from a direct chat).
+    #[serde(default)]
+    pub remove: bool,
+    /// Told to the reporter (and, with a hide, shown to moderators).
+    #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$")]
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockState {
+    /// The signed-in person blocked the other person of this direct chat.
+    pub blocked: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OversightForm {
+    /// Why the chat is opened: required, at most 500 characters once trimmed.
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub reason: String,
+}
+
+/// «Администрация школы открывала этот чат N раз за 30 дней».
+#[derive(Serialize, ToSchema)]
+pub struct OversightNotice {
+    /// When, newest first (never who or why).
+    pub dates: Vec<i64>,
 }

@@ -1,6 +1,7 @@
-//! «Отправить позже»: scheduled messages as their author sees them.
+//! «Отправить позже»: scheduling a message, and scheduled messages as their
+//! author sees them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Where a scheduled message is, as its author is told. (A message the
@@ -52,4 +53,33 @@ impl From<storage::ScheduledView> for ScheduledView {
         let storage::ScheduledView { id, chat, text, send_at, reply_to, mentions, state, failure, message } = value;
         ScheduledView { id, chat, text, send_at, reply_to, mentions, state: state.into(), failure, message }
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduleForm {
+    /// As in a send: not blank, at most 10,000 characters once trimmed.
+    #[schema(schema_with = crate::openapi::message_text)]
+    pub text: String,
+    /// When to send it, unix seconds: not in the past, at most a year ahead.
+    pub send_at: i64,
+    /// The client's idempotency key (a UUID), as in a send: a retry with the
+    /// same key returns the first scheduled message. The message sent later
+    /// carries it too.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub client_id: String,
+    /// A message of this chat to reply to.
+    pub reply_to: Option<i64>,
+    /// People mentioned; only those still members when it is sent count,
+    /// and only the first 50.
+    #[serde(default)]
+    pub mentions: Vec<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduledEditForm {
+    /// The new text, as in a send.
+    #[schema(schema_with = crate::openapi::message_text)]
+    pub text: Option<String>,
+    /// The new time, unix seconds: not in the past, at most a year ahead.
+    pub send_at: Option<i64>,
 }
